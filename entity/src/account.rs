@@ -1,0 +1,47 @@
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Roles carried in the JWT (DESIGN.md §4).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Role {
+    #[sea_orm(string_value = "CITIZEN")]
+    Citizen,
+    #[sea_orm(string_value = "BUSINESS")]
+    Business,
+    #[sea_orm(string_value = "OFFICIAL")]
+    Official,
+    #[sea_orm(string_value = "EVALUATOR")]
+    Evaluator,
+    #[sea_orm(string_value = "ADMIN")]
+    Admin,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "accounts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    #[sea_orm(unique)]
+    pub username: String,
+    #[sea_orm(unique)]
+    pub email: Option<String>,
+    #[sea_orm(unique)]
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: Role,
+    pub unit_id: Option<String>,
+    pub business_id: Option<String>,
+    pub disabled: bool,
+    /// Tokens issued before this instant are refused (set when an account is disabled).
+    pub tokens_valid_after: DateTimeUtc,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

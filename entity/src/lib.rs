@@ -1,0 +1,8 @@
+//! sea-orm entities of the portal: one file per table, nothing else.
+//! Domain rules live in the root package's feature modules.
+
+pub mod account;
+pub mod business;
+pub mod procedure;
+pub mod procedure_unit;
+pub mod unit;

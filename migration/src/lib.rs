@@ -1,0 +1,15 @@
+//! Schema migrations, applied at start-up and by `portal migrate`. The same migrations serve
+//! SQLite and PostgreSQL; tests run them for real rather than building tables from entities.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,286 @@
+//! GraphQL types and resolvers of accounts and sign-in.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, FixedOffset};
+use entity::account;
+
+use super::{NewAccount, NewBusiness};
+use crate::auth::Principal;
+use crate::businesses::Business;
+use crate::graphql::CtxExt;
+use crate::units::graphql::Unit;
+
+/// Roles carried in access tokens.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::account::Role")]
+pub enum Role {
+    Citizen,
+    Business,
+    Official,
+    Evaluator,
+    Admin,
+}
+
+/// The roles an admin can create accounts for.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum StaffRole {
+    Official,
+    Evaluator,
+}
+
+pub struct Account(pub account::Model);
+
+impl Account {
+    /// Contact details are for the account holder and admins only.
+    fn may_see_contact(&self, ctx: &Context<'_>) -> bool {
+        let a = ctx.actor();
+        a.is_admin()
+            || a.principal().and_then(|p| p.account_id.as_deref()) == Some(self.0.id.as_str())
+    }
+}
+
+#[Object]
+impl Account {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn username(&self) -> &str {
+        &self.0.username
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    /// Visible to the account holder and admins.
+    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.may_see_contact(ctx)
+            .then_some(self.0.email.as_deref())
+            .flatten()
+    }
+    /// Visible to the account holder and admins.
+    async fn phone(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.may_see_contact(ctx)
+            .then_some(self.0.phone.as_deref())
+            .flatten()
+    }
+    async fn disabled(&self) -> bool {
+        self.0.disabled
+    }
+    async fn created_at(&self) -> DateTime<FixedOffset> {
+        crate::clock::local(self.0.created_at)
+    }
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        unit_of(ctx, self.0.unit_id.as_deref()).await
+    }
+    async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
+        business_of(ctx, self.0.business_id.as_deref()).await
+    }
+}
+
+async fn unit_of(ctx: &Context<'_>, id: Option<&str>) -> async_graphql::Result<Option<Unit>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(ctx
+        .loaders()
+        .units
+        .load_one(id.to_string())
+        .await?
+        .map(Unit))
+}
+
+async fn business_of(
+    ctx: &Context<'_>,
+    id: Option<&str>,
+) -> async_graphql::Result<Option<Business>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(ctx
+        .loaders()
+        .businesses
+        .load_one(id.to_string())
+        .await?
+        .map(Business))
+}
+
+/// Who is signed in: the token's subject and role, and the account behind it (none for tokens
+/// minted by `portal token` for scripts).
+pub struct Viewer(Principal);
+
+#[Object]
+impl Viewer {
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+    async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Account>> {
+        let Some(id) = &self.0.account_id else {
+            return Ok(None);
+        };
+        Ok(super::find(&ctx.state().db, id).await?.map(Account))
+    }
+    /// The unit an official or evaluator acts for.
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        unit_of(ctx, self.0.unit_id.as_deref()).await
+    }
+    /// The business a business account speaks for.
+    async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
+        business_of(ctx, self.0.business_id.as_deref()).await
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<FixedOffset>,
+    pub account: Account,
+}
+
+#[derive(Default)]
+pub struct AccountsQuery;
+
+#[Object]
+impl AccountsQuery {
+    /// The signed-in caller, or null when anonymous.
+    async fn me(&self, ctx: &Context<'_>) -> Option<Viewer> {
+        ctx.actor().principal().cloned().map(Viewer)
+    }
+}
+
+#[derive(InputObject)]
+pub struct BusinessInput {
+    /// Mã số thuế: 10 digits, or 10 + "-" + 3 for a branch.
+    pub tax_code: String,
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Present for a business account: the business it speaks for.
+    pub business: Option<BusinessInput>,
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    /// User name, e-mail or phone number.
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateStaffAccountInput {
+    pub username: String,
+    pub password: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: StaffRole,
+    /// The unit the account acts for.
+    pub unit: ID,
+}
+
+#[derive(Default)]
+pub struct AccountsMutation;
+
+#[Object]
+impl AccountsMutation {
+    /// Creates a citizen account, or a business account when `business` is given, and signs in.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let state = ctx.state();
+        let password = input.password.clone();
+        let acc = super::register(
+            state,
+            NewAccount {
+                username: input.username,
+                password: input.password,
+                display_name: input.display_name,
+                email: input.email,
+                phone: input.phone,
+            },
+            input.business.map(|b| NewBusiness {
+                tax_code: b.tax_code,
+                name: b.name,
+            }),
+        )
+        .await?;
+        let (token, exp, acc) =
+            super::login(state, ctx.req().client_ip, &acc.username, &password).await?;
+        Ok(AuthPayload {
+            token,
+            expires_at: crate::clock::local(exp),
+            account: Account(acc),
+        })
+    }
+
+    /// Signs in with a user name, e-mail or phone number and a password.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let (token, exp, acc) = super::login(
+            ctx.state(),
+            ctx.req().client_ip,
+            &input.login,
+            &input.password,
+        )
+        .await?;
+        Ok(AuthPayload {
+            token,
+            expires_at: crate::clock::local(exp),
+            account: Account(acc),
+        })
+    }
+
+    /// Admins: creates an official or evaluator account bound to a unit.
+    async fn create_staff_account(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateStaffAccountInput,
+    ) -> async_graphql::Result<Account> {
+        let role = match input.role {
+            StaffRole::Official => account::Role::Official,
+            StaffRole::Evaluator => account::Role::Evaluator,
+        };
+        let acc = super::create_staff(
+            &ctx.state().db,
+            ctx.actor(),
+            NewAccount {
+                username: input.username,
+                password: input.password,
+                display_name: input.display_name,
+                email: input.email,
+                phone: input.phone,
+            },
+            role,
+            &input.unit,
+        )
+        .await?;
+        Ok(Account(acc))
+    }
+
+    /// Admins: disables an account; every token it holds stops working at once.
+    async fn disable_account(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Account> {
+        Ok(Account(
+            super::set_disabled(&ctx.state().db, ctx.actor(), &id, true).await?,
+        ))
+    }
+
+    /// Admins: re-enables a disabled account (earlier tokens stay revoked).
+    async fn enable_account(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Account> {
+        Ok(Account(
+            super::set_disabled(&ctx.state().db, ctx.actor(), &id, false).await?,
+        ))
+    }
+}

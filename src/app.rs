@@ -1,0 +1,388 @@
+//! The HTTP application: the axum router, GraphQL over HTTP, health checks, and the server's
+//! life cycle. Nothing domain-specific lives here.
+//!
+//! GraphQL over HTTP follows the specification: `POST /graphql` with `application/json`;
+//! responses in `application/graphql-response+json` when the client accepts it (with 4xx
+//! statuses for requests that cannot be executed), otherwise `application/json` with 200.
+//! `GET /graphql` executes queries given as URL parameters, never mutations (405), and serves
+//! GraphiQL to a browser.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Actor;
+use crate::config::Config;
+use crate::error::{AppError, LANG, Lang};
+use crate::graphql::{Loaders, PortalSchema, RequestCtx, build_schema};
+use crate::state::AppState;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+#[derive(Clone)]
+struct Http {
+    state: AppState,
+    schema: PortalSchema,
+}
+
+/// A built server, bound to its address but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, seeds demo data when asked, and binds.
+    /// The JWT secret must already be resolved in `config`.
+    pub async fn build(config: Config, demo: bool) -> anyhow::Result<Application> {
+        let db = crate::db::connect(&config.database_url).await?;
+        crate::db::migrate(&db).await?;
+        if demo {
+            let r = crate::seed::demo(&db, false).await?;
+            tracing::info!(%r, "demo data ready");
+        }
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("PORTAL_ADDR: cannot listen on {}: {e}", config.addr))?;
+        let state = AppState::new(db, config);
+        Ok(Application {
+            router: router(state.clone()),
+            listener,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, letting requests in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes.
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The router with every route and layer.
+pub fn router(state: AppState) -> Router {
+    let config = &state.config;
+    let http = Http {
+        schema: build_schema(config),
+        state: state.clone(),
+    };
+    let cors = cors(config);
+    let body_limit = config.body_limit;
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(http)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+fn cors(config: &Config) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+        ]);
+    if config.cors_origins.iter().any(|o| o == "*") {
+        layer.allow_origin(AllowOrigin::any())
+    } else {
+        let origins: Vec<HeaderValue> = config
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        layer.allow_origin(origins)
+    }
+}
+
+async fn readyz(State(http): State<Http>) -> Response {
+    match http.state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// Whether the client asked for the GraphQL-over-HTTP media type.
+fn wants_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(GRAPHQL_RESPONSE))
+}
+
+fn json_response(status: StatusCode, spec: bool, body: &serde_json::Value) -> Response {
+    let ct = if spec { GRAPHQL_RESPONSE } else { JSON };
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(ct))],
+        bytes,
+    )
+        .into_response()
+}
+
+fn request_error(status: StatusCode, spec: bool, err: AppError, lang: Lang) -> Response {
+    let mut r = json_response(status, spec, &err.to_response_body(lang));
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    r
+}
+
+async fn graphql_post(
+    State(http): State<Http>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang_of(&headers);
+    let spec = wants_graphql_response(&headers);
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct.trim_start().to_ascii_lowercase().starts_with(JSON) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            spec,
+            AppError::bad_input(
+                "Content-Type",
+                "Yêu cầu GraphQL phải gửi với Content-Type: application/json.",
+                "Send GraphQL requests with Content-Type: application/json.",
+            ),
+            lang,
+        );
+    }
+    let req: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                spec,
+                AppError::bad_input(
+                    "body",
+                    format!("Nội dung yêu cầu không phải JSON GraphQL hợp lệ: {e}"),
+                    format!("The request body is not a valid GraphQL JSON request: {e}"),
+                ),
+                lang,
+            );
+        }
+    };
+    execute(&http, &headers, peer, req, spec, lang).await
+}
+
+async fn graphql_get(
+    State(http): State<Http>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let lang = lang_of(&headers);
+    let spec = wants_graphql_response(&headers);
+    let raw = raw.unwrap_or_default();
+    let has_query = raw.split('&').any(|kv| kv.starts_with("query="));
+    if !has_query {
+        let html = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+        if html && http.state.config.graphiql {
+            return Html(
+                async_graphql::http::GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .title("Góp Ý — GraphQL")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            spec,
+            AppError::bad_input(
+                "query",
+                "Thiếu tham số query.",
+                "The query parameter is missing.",
+            ),
+            lang,
+        );
+    }
+    let req = match async_graphql::http::parse_query_string(&raw) {
+        Ok(r) => r,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                spec,
+                AppError::bad_input(
+                    "query",
+                    format!("Tham số URL không hợp lệ: {e}"),
+                    format!("Invalid URL parameters: {e}"),
+                ),
+                lang,
+            );
+        }
+    };
+    // GET must never change anything: refuse mutations before execution.
+    if let Ok(doc) = async_graphql::parser::parse_query(&req.query) {
+        let op_type = match &doc.operations {
+            DocumentOperations::Single(op) => Some(op.node.ty),
+            DocumentOperations::Multiple(ops) => match &req.operation_name {
+                Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
+                None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+                None => None,
+            },
+        };
+        if op_type == Some(OperationType::Mutation) {
+            let mut r = request_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                spec,
+                AppError::bad_input(
+                    "query",
+                    "Mutation chỉ được gửi bằng POST.",
+                    "Mutations must be sent with POST.",
+                ),
+                lang,
+            );
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return r;
+        }
+    }
+    execute(&http, &headers, peer, req, spec, lang).await
+}
+
+async fn execute(
+    http: &Http,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    req: async_graphql::Request,
+    spec: bool,
+    lang: Lang,
+) -> Response {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let actor = match LANG
+        .scope(lang, Actor::from_header(&http.state, auth))
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => {
+            let status = match e {
+                AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            return request_error(status, spec, e, lang);
+        }
+    };
+    let ctx = RequestCtx {
+        actor,
+        client_ip: peer.ip(),
+        lang,
+        loaders: Loaders::new(&http.state),
+    };
+    let req = req.data(http.state.clone()).data(ctx);
+    let resp = LANG.scope(lang, http.schema.execute(req)).await;
+
+    // A request error (unparsable or invalid document) has no data and errors without a path.
+    let request_failed = resp.data == async_graphql::Value::Null
+        && !resp.errors.is_empty()
+        && resp.errors.iter().all(|e| e.path.is_empty());
+    let mut body = serde_json::to_value(&resp).unwrap_or_default();
+    if request_failed && let Some(o) = body.as_object_mut() {
+        o.remove("data");
+        if let Some(errs) = o.get_mut("errors").and_then(|e| e.as_array_mut()) {
+            for e in errs {
+                if e.get("extensions").is_none() {
+                    e["extensions"] = serde_json::json!({ "code": "BAD_USER_INPUT" });
+                }
+            }
+        }
+    }
+    let status = if spec && request_failed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    json_response(status, spec, &body)
+}

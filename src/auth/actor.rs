@@ -1,0 +1,108 @@
+//! Who is making a request. No `Authorization` header means anonymous; a header that does not
+//! carry a valid token is refused with `UNAUTHENTICATED`, never downgraded to anonymous.
+
+use entity::account::{self, Role};
+use sea_orm::EntityTrait;
+
+use super::jwt::SCRIPT_SUBJECT_PREFIX;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's subject: an account id or `script:<role>`.
+    pub subject: String,
+    pub account_id: Option<String>,
+    pub role: Role,
+    pub unit_id: Option<String>,
+    pub business_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+    User(Principal),
+}
+
+impl Actor {
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Actor::Anonymous => None,
+            Actor::User(p) => Some(p),
+        }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.principal().map(|p| p.role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Some(Role::Admin)
+    }
+
+    /// The signed-in principal, or `UNAUTHENTICATED`.
+    pub fn signed_in(&self) -> Result<&Principal, AppError> {
+        self.principal().ok_or_else(AppError::sign_in_required)
+    }
+
+    /// The principal if its role is one of `roles`; `UNAUTHENTICATED` when anonymous,
+    /// `FORBIDDEN` otherwise.
+    pub fn require_role(&self, roles: &[Role]) -> Result<&Principal, AppError> {
+        let p = self.signed_in()?;
+        if roles.contains(&p.role) {
+            Ok(p)
+        } else {
+            Err(AppError::not_allowed())
+        }
+    }
+
+    /// Reads the `Authorization` header value, if any.
+    pub async fn from_header(state: &AppState, header: Option<&str>) -> Result<Actor, AppError> {
+        let Some(h) = header else {
+            return Ok(Actor::Anonymous);
+        };
+        let token = h
+            .strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                AppError::unauthenticated(
+                    "Tiêu đề Authorization phải có dạng \"Bearer <mã truy cập>\".",
+                    "The Authorization header must be \"Bearer <token>\".",
+                )
+            })?;
+        let claims = state.keys.verify(token)?;
+        if claims.sub.starts_with(SCRIPT_SUBJECT_PREFIX) {
+            return Ok(Actor::User(Principal {
+                subject: claims.sub,
+                account_id: None,
+                role: claims.role,
+                unit_id: claims.unit,
+                business_id: claims.business,
+            }));
+        }
+        // Account tokens follow the account as it is now: a disabled account's tokens stop
+        // working at once, and a changed role or unit takes effect without a new token.
+        let acc = account::Entity::find_by_id(claims.sub.clone())
+            .one(&state.db)
+            .await?;
+        let revoked = || {
+            AppError::unauthenticated(
+                "Tài khoản đã bị khóa hoặc mã truy cập đã bị thu hồi.",
+                "The account is disabled or the token was revoked.",
+            )
+        };
+        let acc = acc.ok_or_else(revoked)?;
+        if acc.disabled || claims.iat < acc.tokens_valid_after.timestamp() {
+            return Err(revoked());
+        }
+        Ok(Actor::User(Principal {
+            subject: claims.sub,
+            account_id: Some(acc.id),
+            role: acc.role,
+            unit_id: acc.unit_id,
+            business_id: acc.business_id,
+        }))
+    }
+}

@@ -1,0 +1,12 @@
+//! Authentication: JWT issue and verification, password hashing, the `Actor` making a request,
+//! and the rate limiter for failed logins. Authorization rules themselves live in the feature
+//! services; this module only says who is asking.
+
+pub mod actor;
+pub mod jwt;
+pub mod password;
+pub mod rate_limit;
+
+pub use actor::{Actor, Principal};
+pub use entity::account::Role;
+pub use jwt::{Claims, Keys};

@@ -1,0 +1,308 @@
+//! One `Config`: defaults < config file (optional) < environment < command-line flags.
+//!
+//! A bad value stops start-up with a message that names the variable, so an operator knows
+//! what to fix without reading code.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// Where the demo JWT secret is kept, under the data directory.
+pub const DEMO_SECRET_FILE: &str = "jwt-secret";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Database URL: `sqlite://…` (default `./data/portal.db`) or `postgres://…`.
+    pub database_url: String,
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// HS256 secret; `None` until resolved (required outside demo mode).
+    pub jwt_secret: Option<String>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub token_ttl: Duration,
+    pub meili_url: Option<String>,
+    pub meili_key: Option<String>,
+    /// Allowed CORS origins; `["*"]` allows any.
+    pub cors_origins: Vec<String>,
+    pub body_limit: usize,
+    pub graphiql: bool,
+    pub log_json: bool,
+    pub query_depth: usize,
+    pub query_complexity: usize,
+    /// Failed logins allowed per account, and per client address, per window.
+    pub login_failures_per_account: u32,
+    pub login_failures_per_address: u32,
+    pub login_window: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://./data/portal.db?mode=rwc".into(),
+            addr: "127.0.0.1:8080".parse().expect("static address"),
+            data_dir: PathBuf::from("./data"),
+            jwt_secret: None,
+            jwt_issuer: "gop-y".into(),
+            jwt_audience: "gop-y-portal".into(),
+            token_ttl: Duration::from_secs(12 * 3600),
+            meili_url: None,
+            meili_key: None,
+            cors_origins: vec!["*".into()],
+            body_limit: 1024 * 1024,
+            graphiql: true,
+            log_json: false,
+            query_depth: 12,
+            query_complexity: 5000,
+            login_failures_per_account: 5,
+            login_failures_per_address: 30,
+            login_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The optional config file (`PORTAL_CONFIG`, else `./portal.toml` if present). Keys are the
+/// environment variables' names in lower case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    portal_addr: Option<String>,
+    portal_data_dir: Option<String>,
+    jwt_secret: Option<String>,
+    portal_token_ttl: Option<String>,
+    meili_url: Option<String>,
+    meili_key: Option<String>,
+    portal_cors_origins: Option<String>,
+    portal_body_limit: Option<String>,
+    portal_graphiql: Option<String>,
+    portal_log_format: Option<String>,
+}
+
+/// Where a setting came from, for error messages.
+fn lookup(file: &Option<String>, var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => Some(v),
+        _ => file.clone(),
+    }
+}
+
+fn parse_bool(var: &str, v: &str) -> anyhow::Result<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("{var}: expected true or false, got {v:?}"),
+    }
+}
+
+impl Config {
+    /// Reads the config file and the environment over the defaults.
+    pub fn load() -> anyhow::Result<Config> {
+        let file = match std::env::var("PORTAL_CONFIG") {
+            Ok(p) if !p.is_empty() => Some(PathBuf::from(p)),
+            _ => Some(PathBuf::from("portal.toml")).filter(|p| p.exists()),
+        };
+        let fc: FileConfig = match &file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("PORTAL_CONFIG: cannot read {}", p.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("PORTAL_CONFIG: {} is not valid", p.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let mut c = Config::default();
+        if let Some(v) = lookup(&fc.portal_data_dir, "PORTAL_DATA_DIR") {
+            c.data_dir = PathBuf::from(v);
+            c.database_url = default_sqlite_url(&c.data_dir);
+        }
+        if let Some(v) = lookup(&fc.database_url, "DATABASE_URL") {
+            c.database_url = normalise_database_url(&v).context("DATABASE_URL")?;
+        }
+        if let Some(v) = lookup(&fc.portal_addr, "PORTAL_ADDR") {
+            c.set_addr(&v).context("PORTAL_ADDR")?;
+        }
+        if let Some(v) = lookup(&fc.jwt_secret, "JWT_SECRET") {
+            c.jwt_secret = Some(v);
+        }
+        if let Some(v) = lookup(&fc.portal_token_ttl, "PORTAL_TOKEN_TTL") {
+            c.token_ttl = humantime::parse_duration(&v).with_context(|| {
+                format!("PORTAL_TOKEN_TTL: expected a duration like 12h, got {v:?}")
+            })?;
+        }
+        c.meili_url = lookup(&fc.meili_url, "MEILI_URL");
+        c.meili_key = lookup(&fc.meili_key, "MEILI_KEY");
+        if let Some(u) = &c.meili_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            bail!("MEILI_URL: expected an http:// or https:// URL, got {u:?}");
+        }
+        if let Some(v) = lookup(&fc.portal_cors_origins, "PORTAL_CORS_ORIGINS") {
+            c.cors_origins = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            for o in &c.cors_origins {
+                if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+                    bail!(
+                        "PORTAL_CORS_ORIGINS: {o:?} is not an origin like https://portal.example.vn"
+                    );
+                }
+            }
+        }
+        if let Some(v) = lookup(&fc.portal_body_limit, "PORTAL_BODY_LIMIT") {
+            c.body_limit = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1024)
+                .with_context(|| {
+                    format!("PORTAL_BODY_LIMIT: expected a number of bytes ≥ 1024, got {v:?}")
+                })?;
+        }
+        if let Some(v) = lookup(&fc.portal_graphiql, "PORTAL_GRAPHIQL") {
+            c.graphiql = parse_bool("PORTAL_GRAPHIQL", &v)?;
+        }
+        if let Some(v) = lookup(&fc.portal_log_format, "PORTAL_LOG_FORMAT") {
+            c.log_json = match v.trim() {
+                "json" => true,
+                "text" | "pretty" => false,
+                _ => bail!("PORTAL_LOG_FORMAT: expected text or json, got {v:?}"),
+            };
+        }
+        Ok(c)
+    }
+
+    pub fn set_addr(&mut self, v: &str) -> anyhow::Result<()> {
+        self.addr = v
+            .trim()
+            .parse()
+            .with_context(|| format!("expected an address like 127.0.0.1:8080, got {v:?}"))?;
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// Resolves the JWT secret: `JWT_SECRET` if set; in demo mode, a random secret made once and
+    /// kept under the data directory with owner-only permissions. Outside demo mode the server
+    /// insists on `JWT_SECRET`, while helper commands (`portal token`) may use the demo file.
+    pub fn resolve_jwt_secret(&mut self, demo: bool, allow_demo_file: bool) -> anyhow::Result<()> {
+        if let Some(s) = &self.jwt_secret {
+            if s.len() < 32 {
+                bail!(
+                    "JWT_SECRET: must be at least 32 characters long (got {})",
+                    s.len()
+                );
+            }
+            return Ok(());
+        }
+        if !demo {
+            if allow_demo_file && let Some(s) = read_demo_secret(&self.data_dir)? {
+                self.jwt_secret = Some(s);
+                return Ok(());
+            }
+            bail!(
+                "JWT_SECRET: not set. Set JWT_SECRET to a random string of at least 32 characters, or run with --demo."
+            );
+        }
+        let s = match read_demo_secret(&self.data_dir)? {
+            Some(s) => s,
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!("PORTAL_DATA_DIR: cannot create {}", self.data_dir.display())
+                })?;
+                let s = random_secret();
+                write_owner_only(&self.data_dir.join(DEMO_SECRET_FILE), &s)?;
+                s
+            }
+        };
+        tracing::warn!(
+            "demo mode: JWT secret kept in {}; set JWT_SECRET for production",
+            self.data_dir.join(DEMO_SECRET_FILE).display()
+        );
+        self.jwt_secret = Some(s);
+        Ok(())
+    }
+}
+
+fn default_sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("portal.db").display())
+}
+
+/// Accepts `postgres://…`, `sqlite://…`, `sqlite::memory:` or a plain file path (SQLite).
+pub fn normalise_database_url(v: &str) -> anyhow::Result<String> {
+    let v = v.trim();
+    if v.starts_with("postgres://") || v.starts_with("postgresql://") {
+        return Ok(v.to_string());
+    }
+    if let Some(rest) = v.strip_prefix("sqlite:") {
+        if rest.contains("mode=") || rest == ":memory:" {
+            return Ok(v.to_string());
+        }
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        return Ok(format!("{v}{sep}mode=rwc"));
+    }
+    if v.contains("://") {
+        bail!("expected a postgres:// or sqlite:// URL or a file path, got {v:?}");
+    }
+    Ok(format!("sqlite://{v}?mode=rwc"))
+}
+
+fn read_demo_secret(dir: &Path) -> anyhow::Result<Option<String>> {
+    let p = dir.join(DEMO_SECRET_FILE);
+    match std::fs::read_to_string(&p) {
+        Ok(s) if s.trim().len() >= 32 => Ok(Some(s.trim().to_string())),
+        Ok(_) => bail!(
+            "{}: the demo secret is too short; delete the file",
+            p.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", p.display())),
+    }
+}
+
+fn random_secret() -> String {
+    use base64::Engine;
+    let bytes: [u8; 48] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn write_owner_only(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            normalise_database_url("./data/portal.db").unwrap(),
+            "sqlite://./data/portal.db?mode=rwc"
+        );
+        assert_eq!(
+            normalise_database_url("postgres://u@h/db").unwrap(),
+            "postgres://u@h/db"
+        );
+        assert!(normalise_database_url("mysql://x").is_err());
+    }
+}

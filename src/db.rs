@@ -1,0 +1,109 @@
+//! Connecting to SQLite or PostgreSQL and applying the migrations.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+/// Connects (creating the SQLite file and its folder if needed) and applies pending migrations.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    if let Some(rest) = url.strip_prefix("sqlite://") {
+        let path = rest.split('?').next().unwrap_or("");
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).with_context(|| {
+                format!("DATABASE_URL: cannot create folder {}", parent.display())
+            })?;
+        }
+    }
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        opts.max_connections(4).min_connections(1);
+    } else {
+        opts.max_connections(16).min_connections(1);
+    }
+    let db = Database::connect(opts)
+        .await
+        .with_context(|| format!("DATABASE_URL: cannot connect to {}", redact(url)))?;
+    if url.starts_with("sqlite:") {
+        // WAL lets readers run beside the one writer; a busy timeout makes writers queue
+        // instead of failing with "database is locked".
+        db.execute_unprepared(
+            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+        )
+        .await
+        .context("DATABASE_URL: cannot configure SQLite")?;
+    }
+    Ok(db)
+}
+
+/// Applies pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("applying migrations")
+}
+
+/// Hides a password in a database URL for logs and messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let cred = &url[s + 3..at];
+            match cred.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &cred[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_password() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            super::redact("sqlite://./data/p.db"),
+            "sqlite://./data/p.db"
+        );
+    }
+}
+
+/// Matches a folded column against a free-text query, accent- and case-insensitively: every
+/// word of the query must appear as a whole word, except the last, which may be the start of
+/// a word (so a portal can search as the user types). `quan 5` finds `Quận 5`; `tu phap` finds
+/// `Sở Tư pháp`.
+pub fn folded_words_match<C: sea_orm::ColumnTrait>(col: C, query: &str) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    use sea_orm::sea_query::LikeExpr;
+    let folded = crate::text::fold(query);
+    let words: Vec<String> = folded
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(crate::text::like_escape)
+        .collect();
+    let like = |p: String| col.like(LikeExpr::new(p).escape('\\'));
+    let mut cond = Condition::all();
+    for (i, w) in words.iter().enumerate() {
+        let any = if i + 1 == words.len() {
+            Condition::any()
+                .add(like(format!("{w}%")))
+                .add(like(format!("% {w}%")))
+        } else {
+            Condition::any()
+                .add(like(w.clone()))
+                .add(like(format!("{w} %")))
+                .add(like(format!("% {w}")))
+                .add(like(format!("% {w} %")))
+        };
+        cond = cond.add(any);
+    }
+    cond
+}

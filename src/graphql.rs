@@ -1,0 +1,104 @@
+//! The GraphQL schema: the features' Query and Mutation objects merged into one, and the
+//! per-request context (actor, client address, DataLoaders).
+//!
+//! The schema itself holds no data, so `portal schema` can print the SDL without a database;
+//! the state and the request context are attached to each request.
+
+use std::net::IpAddr;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{
+    Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
+};
+
+use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
+use crate::auth::Actor;
+use crate::config::Config;
+use crate::error::Lang;
+use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
+use crate::state::AppState;
+use crate::units::graphql::{UnitsMutation, UnitsQuery};
+
+#[derive(MergedObject, Default)]
+pub struct Query(AccountsQuery, UnitsQuery, ProceduresQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(AccountsMutation, UnitsMutation, ProceduresMutation);
+
+pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Builds the schema with the query limits of the configuration.
+pub fn build_schema(config: &Config) -> PortalSchema {
+    builder()
+        .limit_depth(config.query_depth)
+        .limit_complexity(config.query_complexity)
+        .limit_recursive_depth(32)
+        .limit_directives(16)
+        .finish()
+}
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+/// The SDL with sorted fields, arguments and enum items, so that it diffs only on real change.
+pub fn sdl() -> String {
+    builder().finish().sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
+}
+
+/// What one request carries into the resolvers.
+pub struct RequestCtx {
+    pub actor: Actor,
+    pub client_ip: IpAddr,
+    pub lang: Lang,
+    pub loaders: Loaders,
+}
+
+/// DataLoaders, made per request so that batches never mix two callers' requests.
+pub struct Loaders {
+    pub units: DataLoader<crate::units::UnitLoader>,
+    pub procedure_units: DataLoader<crate::procedures::ProcedureUnitsLoader>,
+    pub businesses: DataLoader<crate::accounts::BusinessLoader>,
+}
+
+impl Loaders {
+    pub fn new(state: &AppState) -> Loaders {
+        Loaders {
+            units: DataLoader::new(crate::units::UnitLoader(state.db.clone()), tokio::spawn),
+            procedure_units: DataLoader::new(
+                crate::procedures::ProcedureUnitsLoader(state.db.clone()),
+                tokio::spawn,
+            ),
+            businesses: DataLoader::new(
+                crate::accounts::BusinessLoader(state.db.clone()),
+                tokio::spawn,
+            ),
+        }
+    }
+}
+
+/// Access to the state and the request from a resolver.
+pub trait CtxExt {
+    fn state(&self) -> &AppState;
+    fn req(&self) -> &RequestCtx;
+    fn actor(&self) -> &Actor {
+        &self.req().actor
+    }
+    fn loaders(&self) -> &Loaders {
+        &self.req().loaders
+    }
+}
+
+impl CtxExt for Context<'_> {
+    fn state(&self) -> &AppState {
+        self.data_unchecked::<AppState>()
+    }
+    fn req(&self) -> &RequestCtx {
+        self.data_unchecked::<RequestCtx>()
+    }
+}

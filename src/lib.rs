@@ -1,0 +1,25 @@
+//! Góp Ý: the GraphQL backend of a citizen and business feedback portal of a Vietnamese city
+//! administration. See `../shared/DESIGN.md` for the domain and the architecture.
+//!
+//! The binary (`main.rs`) is a thin CLI over this library; tests and benchmarks use the same
+//! `Application` the binary runs.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod businesses;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod pagination;
+pub mod procedures;
+pub mod seed;
+pub mod state;
+pub mod telemetry;
+pub mod text;
+pub mod units;
+
+pub use app::Application;
+pub use config::Config;

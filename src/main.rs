@@ -1,0 +1,245 @@
+//! The `portal` command line: serve (default), migrate, schema, seed, import, token.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use portal::{Application, Config};
+
+#[derive(Parser)]
+#[command(
+    name = "portal",
+    version,
+    about = "Góp Ý — GraphQL backend of a city's citizen and business feedback portal",
+    after_help = "Examples:\n  portal serve --demo            run with demo data on SQLite under ./data\n  portal schema > schema.graphql print the GraphQL SDL\n  portal token --role ADMIN      mint a token for scripts\n\nConfiguration comes from the environment (DATABASE_URL, PORTAL_ADDR, JWT_SECRET, …) and an\noptional portal.toml; see the README."
+)]
+struct Cli {
+    /// Log as JSON lines instead of readable text (also PORTAL_LOG_FORMAT=json).
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the GraphQL server (the default command).
+    #[command(after_help = "Example:\n  portal serve --demo --addr 0.0.0.0:8080")]
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    #[command(
+        after_help = "Example:\n  DATABASE_URL=postgres://postgres@127.0.0.1/gopy portal migrate"
+    )]
+    Migrate,
+    /// Print the GraphQL schema (SDL, sorted) to standard output.
+    #[command(after_help = "Example:\n  portal schema > schema.graphql")]
+    Schema,
+    /// Load data into the database.
+    #[command(after_help = "Example:\n  portal seed --demo")]
+    Seed {
+        /// The demo units, procedures and accounts.
+        #[arg(long, required = true)]
+        demo: bool,
+    },
+    /// Import records from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Mint an access token for scripts (uses JWT_SECRET, or the demo secret in ./data).
+    #[command(
+        after_help = "Examples:\n  portal token --role ADMIN\n  portal token --role OFFICIAL --unit STP --ttl 2h"
+    )]
+    Token {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Unit code (officials and evaluators), e.g. STP or Q5.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Tax code of the business (business role).
+        #[arg(long)]
+        business: Option<String>,
+        /// Lifetime, e.g. 30m, 1h, 7d.
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+    },
+}
+
+#[derive(clap::Args, Default)]
+struct ServeArgs {
+    /// Seed demo data (if missing) and use a demo JWT secret kept in ./data.
+    #[arg(long)]
+    demo: bool,
+    /// Address to listen on (overrides PORTAL_ADDR).
+    #[arg(long)]
+    addr: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Procedures from CSV (with a header) or JSON lines, keyed on the procedure code.
+    #[command(
+        after_help = "Columns: code,name,field,level,processing_days,one_day,online_level,units\n(units: unit codes separated by ';').\n\nExample:\n  portal import procedures catalog.csv"
+    )]
+    Procedures { file: PathBuf },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+enum RoleArg {
+    Citizen,
+    Business,
+    Official,
+    Evaluator,
+    Admin,
+}
+
+impl From<RoleArg> for portal::auth::Role {
+    fn from(r: RoleArg) -> Self {
+        use portal::auth::Role;
+        match r {
+            RoleArg::Citizen => Role::Citizen,
+            RoleArg::Business => Role::Business,
+            RoleArg::Official => Role::Official,
+            RoleArg::Evaluator => Role::Evaluator,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    portal::telemetry::init(cli.log_json || config.log_json);
+    match run(cli, config).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => {
+            if let Some(a) = &args.addr {
+                config.set_addr(a).context("--addr")?;
+            }
+            config.resolve_jwt_secret(args.demo, false)?;
+            let app = Application::build(config, args.demo).await?;
+            let addr = app.local_addr()?;
+            if args.demo {
+                print_demo_banner(addr);
+            }
+            tracing::info!(%addr, "Góp Ý is serving GraphQL at http://{addr}/graphql");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            println!(
+                "migrations applied to {}",
+                portal::db::redact(&config.database_url)
+            );
+        }
+        Command::Schema => {
+            print!("{}", portal::graphql::sdl());
+        }
+        Command::Seed { demo: _ } => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            let r = portal::seed::demo(&db, true).await?;
+            println!("demo data: {r}");
+        }
+        Command::Import(ImportCommand::Procedures { file }) => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            let r = portal::procedures::import::import_file(&db, &file, true).await?;
+            print!("procedures: {r}");
+            if !r.rejected.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Token {
+            role,
+            unit,
+            business,
+            ttl,
+        } => {
+            config.resolve_jwt_secret(false, true)?;
+            let token = mint_token(&config, role.into(), unit, business, ttl).await?;
+            println!("{token}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Signs a token for scripts. Unit and business are given by code and looked up, so the token
+/// carries the same ids as an account's would.
+async fn mint_token(
+    config: &Config,
+    role: portal::auth::Role,
+    unit: Option<String>,
+    business: Option<String>,
+    ttl: Duration,
+) -> anyhow::Result<String> {
+    use portal::auth::Role;
+    let needs_unit = matches!(role, Role::Official | Role::Evaluator);
+    if needs_unit && unit.is_none() {
+        anyhow::bail!("--unit CODE is required for OFFICIAL and EVALUATOR tokens");
+    }
+    if role == Role::Business && business.is_none() {
+        anyhow::bail!("--business TAXCODE is required for BUSINESS tokens");
+    }
+    let mut unit_id = None;
+    let mut business_id = None;
+    if unit.is_some() || business.is_some() {
+        let db = portal::db::connect(&config.database_url).await?;
+        portal::db::migrate(&db).await?;
+        if let Some(code) = unit {
+            let u = portal::units::get(&db, None, Some(&code))
+                .await
+                .map_err(anyhow::Error::from)?
+                .with_context(|| format!("--unit: no unit has code {code}"))?;
+            unit_id = Some(u.id);
+        }
+        if let Some(tax) = business {
+            let t = portal::businesses::TaxCode::parse(&tax)
+                .map_err(|e| anyhow::Error::from(e).context("--business"))?;
+            let b = portal::businesses::find_by_tax_code(&db, &t)
+                .await
+                .map_err(anyhow::Error::from)?
+                .with_context(|| format!("--business: no business has tax code {t}"))?;
+            business_id = Some(b.id);
+        }
+    }
+    let keys = portal::auth::Keys::new(
+        config.jwt_secret.as_deref().unwrap_or_default(),
+        &config.jwt_issuer,
+        &config.jwt_audience,
+        config.token_ttl,
+    );
+    let subject = format!("{}{:?}", portal::auth::jwt::SCRIPT_SUBJECT_PREFIX, role).to_lowercase();
+    let (token, _) = keys
+        .issue(&subject, role, unit_id, business_id, Some(ttl))
+        .map_err(anyhow::Error::from)?;
+    Ok(token)
+}
+
+fn print_demo_banner(addr: std::net::SocketAddr) {
+    println!("\nGóp Ý demo — GraphQL and GraphiQL at http://{addr}/graphql\n");
+    println!("Demo accounts (user name / password / role):");
+    for (user, pw, _, role, unit) in portal::seed::DEMO_ACCOUNTS {
+        let unit = unit.map(|u| format!(" of unit {u}")).unwrap_or_default();
+        println!("  {user:<14} {pw:<22} {role:?}{unit}");
+    }
+    println!("\nDemo data is synthetic; it is not the city's official data.\n");
+}

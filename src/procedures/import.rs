@@ -1,0 +1,270 @@
+//! `portal import procedures FILE`: CSV (with a header) or JSON lines, idempotent on the
+//! procedure code. Each row is validated and written in its own transaction, so a bad row is
+//! reported with its line number and nothing of it is written, while good rows go in.
+//!
+//! Columns / keys: `code, name, field, level, processing_days, one_day, online_level, units`,
+//! where `units` lists unit codes separated by `;` (or a JSON array). `level` is
+//! CITY/DISTRICT/WARD (or tỉnh/huyện/xã); `online_level` NONE/PARTIAL/FULL.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Context;
+use entity::procedure::{Level, OnlineLevel};
+use entity::unit;
+use indicatif::{ProgressBar, ProgressStyle};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde::Deserialize;
+
+use super::{ProcedureInput, Upserted};
+use crate::error::{AppError, Lang};
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    code: String,
+    name: String,
+    field: String,
+    level: String,
+    processing_days: serde_json::Value,
+    #[serde(default)]
+    one_day: Option<serde_json::Value>,
+    #[serde(default)]
+    online_level: Option<String>,
+    #[serde(default)]
+    units: Option<serde_json::Value>,
+}
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    /// (line number, message) of each refused row.
+    pub rejected: Vec<(usize, String)>,
+}
+
+impl std::fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{} created, {} updated, {} rejected",
+            self.created,
+            self.updated,
+            self.rejected.len()
+        )?;
+        for (line, msg) in &self.rejected {
+            writeln!(f, "  line {line}: {msg}")?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_level(s: &str) -> Option<Level> {
+    match crate::text::fold(s).as_str() {
+        "city" | "tinh" | "cap tinh" | "thanh pho" => Some(Level::City),
+        "district" | "huyen" | "cap huyen" | "quan" => Some(Level::District),
+        "ward" | "xa" | "cap xa" | "phuong" => Some(Level::Ward),
+        _ => None,
+    }
+}
+
+fn parse_online(s: &str) -> Option<OnlineLevel> {
+    match crate::text::fold(s).as_str() {
+        "" | "none" | "khong" => Some(OnlineLevel::None),
+        "partial" | "mot phan" => Some(OnlineLevel::Partial),
+        "full" | "toan trinh" => Some(OnlineLevel::Full),
+        _ => None,
+    }
+}
+
+fn parse_bool(v: &serde_json::Value) -> Option<bool> {
+    match v {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::Null => Some(false),
+        serde_json::Value::Number(n) => n.as_i64().map(|n| n != 0),
+        serde_json::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "" | "0" | "false" | "no" | "khong" => Some(false),
+            "1" | "true" | "yes" | "x" | "co" => Some(true),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn bad(field: &str, en: String) -> AppError {
+    AppError::bad_input(field, en.clone(), en)
+}
+
+fn to_input(row: Row, units_by_code: &HashMap<String, String>) -> Result<ProcedureInput, AppError> {
+    let level = parse_level(&row.level).ok_or_else(|| {
+        bad(
+            "level",
+            format!("level {:?} is not CITY, DISTRICT or WARD", row.level),
+        )
+    })?;
+    let processing_days = match &row.processing_days {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .and_then(|n| i32::try_from(n).ok())
+    .ok_or_else(|| {
+        bad(
+            "processing_days",
+            format!(
+                "processing_days {} is not a whole number",
+                row.processing_days
+            ),
+        )
+    })?;
+    let one_day = match &row.one_day {
+        None => false,
+        Some(v) => parse_bool(v)
+            .ok_or_else(|| bad("one_day", format!("one_day {v} is not true or false")))?,
+    };
+    let online_level = match &row.online_level {
+        None => OnlineLevel::None,
+        Some(s) => parse_online(s).ok_or_else(|| {
+            bad(
+                "online_level",
+                format!("online_level {s:?} is not NONE, PARTIAL or FULL"),
+            )
+        })?,
+    };
+    let codes: Vec<String> = match &row.units {
+        None | Some(serde_json::Value::Null) => vec![],
+        Some(serde_json::Value::String(s)) => s
+            .split([';', ','])
+            .map(|c| c.trim().to_uppercase())
+            .filter(|c| !c.is_empty())
+            .collect(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str())
+            .map(|c| c.trim().to_uppercase())
+            .collect(),
+        Some(v) => {
+            return Err(bad(
+                "units",
+                format!("units {v} is not a list of unit codes"),
+            ));
+        }
+    };
+    let mut units = Vec::with_capacity(codes.len());
+    for c in codes {
+        units.push(
+            units_by_code
+                .get(&c)
+                .cloned()
+                .ok_or_else(|| bad("units", format!("unit code {c} is not in the catalog")))?,
+        );
+    }
+    Ok(ProcedureInput {
+        code: row.code,
+        name: row.name,
+        field: row.field,
+        level: Some(level),
+        processing_days,
+        one_day,
+        online_level: Some(online_level),
+        units,
+    })
+}
+
+/// Imports a file; rows are reported, not fatal. Fails only when the file cannot be read.
+pub async fn import_file(
+    db: &DatabaseConnection,
+    path: &Path,
+    progress: bool,
+) -> anyhow::Result<ImportReport> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let is_json = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("jsonl" | "ndjson" | "json")
+    ) || text.trim_start().starts_with('{');
+
+    // (line, parsed row or parse error)
+    let mut rows: Vec<(usize, Result<Row, String>)> = Vec::new();
+    if is_json {
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            rows.push((
+                i + 1,
+                serde_json::from_str(line).map_err(|e| format!("not a valid JSON row: {e}")),
+            ));
+        }
+    } else {
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let headers = rdr
+            .headers()
+            .context("the CSV file has no header row")?
+            .clone();
+        for rec in rdr.records() {
+            match rec {
+                Ok(r) => {
+                    let line = r.position().map(|p| p.line() as usize).unwrap_or(0);
+                    rows.push((
+                        line,
+                        r.deserialize(Some(&headers))
+                            .map_err(|e| format!("not a valid CSV row: {e}")),
+                    ));
+                }
+                Err(e) => {
+                    let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                    rows.push((line, Err(format!("not a valid CSV row: {e}"))));
+                }
+            }
+        }
+    }
+
+    let units_by_code: HashMap<String, String> = unit::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code, u.id))
+        .collect();
+
+    let bar = if progress {
+        let b = ProgressBar::new(rows.len() as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} importing procedures [{bar:40}] {pos}/{len} {msg}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut report = ImportReport::default();
+    for (line, row) in rows {
+        let outcome = match row {
+            Err(e) => Err(e),
+            Ok(row) => match to_input(row, &units_by_code) {
+                Err(e) => Err(e.message(Lang::En)),
+                Ok(input) => match super::validate(db, input).await {
+                    Err(e) => Err(e.message(Lang::En)),
+                    Ok(v) => super::upsert(db, v)
+                        .await
+                        .map(|(_, how)| how)
+                        .map_err(|e| e.message(Lang::En)),
+                },
+            },
+        };
+        match outcome {
+            Ok(Upserted::Created) => report.created += 1,
+            Ok(Upserted::Updated) => report.updated += 1,
+            Err(msg) => report.rejected.push((line, msg)),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(report)
+}

@@ -1,0 +1,48 @@
+//! The shared state of a running portal: one value, cloned cheaply into every request.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::{Keys, rate_limit::RateLimiter};
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: DatabaseConnection,
+    pub config: Config,
+    pub keys: Keys,
+    /// Failed logins, keyed by `acct:<identifier>` and `addr:<ip>`.
+    pub login_failures: RateLimiter,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, config: Config) -> AppState {
+        let secret = config
+            .jwt_secret
+            .clone()
+            .expect("the JWT secret is resolved before the state is built");
+        let keys = Keys::new(
+            &secret,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.token_ttl,
+        );
+        let login_failures = RateLimiter::new(config.login_window);
+        AppState(Arc::new(Inner {
+            db,
+            config,
+            keys,
+            login_failures,
+        }))
+    }
+}

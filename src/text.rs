@@ -1,0 +1,147 @@
+//! Text on the way in: Unicode NFC, trimming, length limits, and the Vietnamese folding used
+//! for accent-insensitive matching.
+//!
+//! Vietnamese arrives both precomposed (NFC) and decomposed (NFD, from some mobile keyboards and
+//! macOS), so everything stored is NFC. Folding removes the tone and vowel marks and maps `đ` to
+//! `d`, which Unicode decomposition alone does not do (`đ` is its own letter, not `d` + a mark).
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::error::AppError;
+
+/// Normalises to NFC.
+pub fn nfc(s: &str) -> String {
+    s.nfc().collect()
+}
+
+/// Folds Vietnamese text for accent-insensitive matching: lower case, no marks, `đ` → `d`,
+/// runs of white space collapsed to one space.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        match c {
+            'đ' | 'Đ' => out.push('d'),
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// A text input checked and normalised: trimmed, NFC, without control characters, within
+/// `max_chars` characters. `field` names the GraphQL input field in the error.
+pub fn clean(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
+    let v = nfc(value.trim());
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(AppError::bad_input(
+            field,
+            format!("Trường {field} chứa ký tự điều khiển không hợp lệ."),
+            format!("{field} contains control characters."),
+        ));
+    }
+    let n = v.chars().count();
+    if n > max_chars {
+        return Err(AppError::bad_input(
+            field,
+            format!("Trường {field} dài {n} ký tự, tối đa {max_chars}."),
+            format!("{field} is {n} characters long; the limit is {max_chars}."),
+        ));
+    }
+    Ok(v)
+}
+
+/// Like [`clean`], and the result must not be empty.
+pub fn required(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
+    let v = clean(field, value, max_chars)?;
+    if v.is_empty() {
+        return Err(AppError::bad_input(
+            field,
+            format!("Trường {field} không được để trống."),
+            format!("{field} must not be empty."),
+        ));
+    }
+    Ok(v)
+}
+
+/// Codes (procedure, unit, dossier codes) are opaque: trimmed, upper-cased, no inner spaces.
+pub fn code(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
+    let v = required(field, value, max_chars)?.to_uppercase();
+    if v.chars().any(char::is_whitespace) {
+        return Err(AppError::bad_input(
+            field,
+            format!("Mã {field} không được chứa khoảng trắng."),
+            format!("{field} must not contain spaces."),
+        ));
+    }
+    Ok(v)
+}
+
+/// Escapes `%`, `_` and `\` for a SQL `LIKE … ESCAPE '\'` pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_marks_and_d() {
+        assert_eq!(fold("Đăng ký giấy phép"), "dang ky giay phep");
+        assert_eq!(fold("Sở Tư pháp"), "so tu phap");
+        assert_eq!(fold("  Quận   5 "), "quan 5");
+        assert_eq!(fold("ĐƯỜNG"), "duong");
+    }
+
+    #[test]
+    fn folds_nfd_input_like_nfc() {
+        let nfd: String = "Thủ Đức".nfd().collect();
+        assert_ne!(nfd, "Thủ Đức");
+        assert_eq!(fold(&nfd), "thu duc");
+        assert_eq!(nfc(&nfd), "Thủ Đức");
+    }
+
+    #[test]
+    fn clean_limits_and_normalises() {
+        let nfd: String = "Quận 5".nfd().collect();
+        assert_eq!(clean("name", &format!("  {nfd} "), 10).unwrap(), "Quận 5");
+        assert!(clean("name", "abcdef", 5).is_err());
+        assert!(clean("name", "a\u{0007}b", 5).is_err());
+        assert!(required("name", "   ", 5).is_err());
+    }
+
+    #[test]
+    fn codes_are_upper_and_trimmed() {
+        assert_eq!(
+            code("code", " 1.000494.000.00.00.h29 ", 64).unwrap(),
+            "1.000494.000.00.00.H29"
+        );
+        assert!(code("code", "1.00 0494", 64).is_err());
+    }
+
+    #[test]
+    fn like_escape_escapes_wildcards() {
+        assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
+    }
+}
