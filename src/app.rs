@@ -131,6 +131,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = config.body_limit;
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/schema.graphql", get(|| async { crate::graphql::sdl() }))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(http)

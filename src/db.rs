@@ -61,21 +61,6 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_password() {
-        assert_eq!(
-            super::redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(
-            super::redact("sqlite://./data/p.db"),
-            "sqlite://./data/p.db"
-        );
-    }
-}
-
 /// Matches a folded column against a free-text query, accent- and case-insensitively: every
 /// word of the query must appear as a whole word, except the last, which may be the start of
 /// a word (so a portal can search as the user types). `quan 5` finds `Quận 5`; `tu phap` finds
@@ -106,4 +91,32 @@ pub fn folded_words_match<C: sea_orm::ColumnTrait>(col: C, query: &str) -> sea_o
         cond = cond.add(any);
     }
     cond
+}
+
+/// An ordering expression that puts rows whose folded column contains the folded query as one
+/// phrase first (0) and the rest after (1): `binh tan` lists Quận Bình Tân before Quận Tân Bình.
+pub fn phrase_first<C: sea_orm::ColumnTrait>(
+    col: C,
+    query: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, LikeExpr};
+    let pattern = format!("%{}%", crate::text::like_escape(&crate::text::fold(query)));
+    Expr::case(col.like(LikeExpr::new(pattern).escape('\\')), 0)
+        .finally(1)
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_password() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            super::redact("sqlite://./data/p.db"),
+            "sqlite://./data/p.db"
+        );
+    }
 }

@@ -227,9 +227,11 @@ async fn mint_token(
         &config.jwt_audience,
         config.token_ttl,
     );
-    let subject = format!("{}{:?}", portal::auth::jwt::SCRIPT_SUBJECT_PREFIX, role).to_lowercase();
     let (token, _) = keys
-        .issue(&subject, role, unit_id, business_id, Some(ttl))
+        .issue(
+            portal::auth::TokenFor::script(role, unit_id, business_id),
+            Some(ttl),
+        )
         .map_err(anyhow::Error::from)?;
     Ok(token)
 }

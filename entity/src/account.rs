@@ -36,8 +36,8 @@ pub struct Model {
     pub unit_id: Option<String>,
     pub business_id: Option<String>,
     pub disabled: bool,
-    /// Tokens issued before this instant are refused (set when an account is disabled).
-    pub tokens_valid_after: DateTimeUtc,
+    /// Carried in every token of the account; bumping it (on disable) revokes them all.
+    pub token_version: i32,
     pub created_at: DateTimeUtc,
 }
 

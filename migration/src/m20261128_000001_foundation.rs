@@ -69,7 +69,7 @@ enum Accounts {
     UnitId,
     BusinessId,
     Disabled,
-    TokensValidAfter,
+    TokenVersion,
     CreatedAt,
 }
 
@@ -211,7 +211,7 @@ impl MigrationTrait for Migration {
                 .col(string_len_null(Accounts::UnitId, 36))
                 .col(string_len_null(Accounts::BusinessId, 36))
                 .col(boolean(Accounts::Disabled).default(false))
-                .col(timestamp_with_time_zone(Accounts::TokensValidAfter))
+                .col(integer(Accounts::TokenVersion).default(0))
                 .col(timestamp_with_time_zone(Accounts::CreatedAt))
                 .foreign_key(
                     ForeignKey::create()

@@ -28,54 +28,67 @@ pub enum StaffRole {
     Evaluator,
 }
 
-pub struct Account(pub account::Model);
+pub struct Account {
+    model: account::Model,
+    /// The caller has just proven to be this account (register, login): show it in full.
+    own: bool,
+}
 
 impl Account {
+    pub fn new(model: account::Model) -> Account {
+        Account { model, own: false }
+    }
+
+    fn own(model: account::Model) -> Account {
+        Account { model, own: true }
+    }
+
     /// Contact details are for the account holder and admins only.
     fn may_see_contact(&self, ctx: &Context<'_>) -> bool {
         let a = ctx.actor();
-        a.is_admin()
-            || a.principal().and_then(|p| p.account_id.as_deref()) == Some(self.0.id.as_str())
+        self.own
+            || a.is_admin()
+            || a.principal().and_then(|p| p.account_id.as_deref()) == Some(self.model.id.as_str())
     }
 }
 
 #[Object]
 impl Account {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.model.id.clone())
     }
     async fn username(&self) -> &str {
-        &self.0.username
+        &self.model.username
     }
     async fn display_name(&self) -> &str {
-        &self.0.display_name
+        &self.model.display_name
     }
     async fn role(&self) -> Role {
-        self.0.role.into()
+        self.model.role.into()
     }
     /// Visible to the account holder and admins.
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
         self.may_see_contact(ctx)
-            .then_some(self.0.email.as_deref())
+            .then_some(self.model.email.as_deref())
             .flatten()
     }
     /// Visible to the account holder and admins.
     async fn phone(&self, ctx: &Context<'_>) -> Option<&str> {
         self.may_see_contact(ctx)
-            .then_some(self.0.phone.as_deref())
+            .then_some(self.model.phone.as_deref())
             .flatten()
     }
     async fn disabled(&self) -> bool {
-        self.0.disabled
+        self.model.disabled
     }
     async fn created_at(&self) -> DateTime<FixedOffset> {
-        crate::clock::local(self.0.created_at)
+        crate::clock::local(self.model.created_at)
     }
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
-        unit_of(ctx, self.0.unit_id.as_deref()).await
+        unit_of(ctx, self.model.unit_id.as_deref()).await
     }
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
-        business_of(ctx, self.0.business_id.as_deref()).await
+        business_of(ctx, self.model.business_id.as_deref()).await
     }
 }
 
@@ -118,7 +131,7 @@ impl Viewer {
         let Some(id) = &self.0.account_id else {
             return Ok(None);
         };
-        Ok(super::find(&ctx.state().db, id).await?.map(Account))
+        Ok(super::find(&ctx.state().db, id).await?.map(Account::new))
     }
     /// The unit an official or evaluator acts for.
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
@@ -219,7 +232,7 @@ impl AccountsMutation {
         Ok(AuthPayload {
             token,
             expires_at: crate::clock::local(exp),
-            account: Account(acc),
+            account: Account::own(acc),
         })
     }
 
@@ -239,7 +252,7 @@ impl AccountsMutation {
         Ok(AuthPayload {
             token,
             expires_at: crate::clock::local(exp),
-            account: Account(acc),
+            account: Account::own(acc),
         })
     }
 
@@ -267,19 +280,19 @@ impl AccountsMutation {
             &input.unit,
         )
         .await?;
-        Ok(Account(acc))
+        Ok(Account::new(acc))
     }
 
     /// Admins: disables an account; every token it holds stops working at once.
     async fn disable_account(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Account> {
-        Ok(Account(
+        Ok(Account::new(
             super::set_disabled(&ctx.state().db, ctx.actor(), &id, true).await?,
         ))
     }
 
     /// Admins: re-enables a disabled account (earlier tokens stay revoked).
     async fn enable_account(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Account> {
-        Ok(Account(
+        Ok(Account::new(
             super::set_disabled(&ctx.state().db, ctx.actor(), &id, false).await?,
         ))
     }

@@ -9,13 +9,13 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use entity::account::{self, Role};
 use entity::business;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set,
     TransactionTrait,
 };
 
-use crate::auth::{Actor, password};
+use crate::auth::{Actor, TokenFor, password};
 use crate::businesses::{self, TaxCode};
 use crate::error::{AppError, AppResult, Msg, on_unique};
 use crate::state::AppState;
@@ -173,7 +173,7 @@ async fn insert(
         unit_id: Set(unit_id),
         business_id: Set(business_id),
         disabled: Set(false),
-        tokens_valid_after: Set(now - chrono::Duration::seconds(1)),
+        token_version: Set(0),
         created_at: Set(now),
     }
     .insert(db)
@@ -284,10 +284,13 @@ pub async fn login(
     };
     state.login_failures.clear(&acct_key);
     let (token, claims) = state.keys.issue(
-        &acc.id,
-        acc.role,
-        acc.unit_id.clone(),
-        acc.business_id.clone(),
+        TokenFor {
+            sub: acc.id.clone(),
+            role: acc.role,
+            unit: acc.unit_id.clone(),
+            business: acc.business_id.clone(),
+            ver: Some(acc.token_version),
+        },
         None,
     )?;
     let exp = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
@@ -334,7 +337,10 @@ pub async fn set_disabled(
         .col_expr(account::Column::Disabled, Expr::value(disabled))
         .filter(account::Column::Id.eq(id));
     if disabled {
-        upd = upd.col_expr(account::Column::TokensValidAfter, Expr::value(Utc::now()));
+        upd = upd.col_expr(
+            account::Column::TokenVersion,
+            Expr::col(account::Column::TokenVersion).add(1),
+        );
     }
     let res = upd.exec(db).await?;
     if res.rows_affected == 0 {
@@ -343,10 +349,10 @@ pub async fn set_disabled(
             format!("Account {id} was not found."),
         ));
     }
-    Ok(account::Entity::find_by_id(id.to_string())
+    account::Entity::find_by_id(id.to_string())
         .one(db)
         .await?
-        .ok_or_else(|| AppError::internal("account vanished after update"))?)
+        .ok_or_else(|| AppError::internal("account vanished after update"))
 }
 
 pub async fn find(db: &DatabaseConnection, id: &str) -> AppResult<Option<account::Model>> {

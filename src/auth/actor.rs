@@ -94,7 +94,7 @@ impl Actor {
             )
         };
         let acc = acc.ok_or_else(revoked)?;
-        if acc.disabled || claims.iat < acc.tokens_valid_after.timestamp() {
+        if acc.disabled || claims.ver != Some(acc.token_version) {
             return Err(revoked());
         }
         Ok(Actor::User(Principal {

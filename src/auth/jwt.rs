@@ -18,6 +18,9 @@ pub struct Claims {
     pub unit: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business: Option<String>,
+    /// The account's token version when issued; a disabled account's version moves on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ver: Option<i32>,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -28,6 +31,29 @@ pub struct Claims {
 
 /// Prefix of the subject of tokens that no account stands behind.
 pub const SCRIPT_SUBJECT_PREFIX: &str = "script:";
+
+/// Whom a token is for.
+#[derive(Debug, Clone)]
+pub struct TokenFor {
+    pub sub: String,
+    pub role: Role,
+    pub unit: Option<String>,
+    pub business: Option<String>,
+    pub ver: Option<i32>,
+}
+
+impl TokenFor {
+    /// A token with no account behind it, for scripts (`portal token`).
+    pub fn script(role: Role, unit: Option<String>, business: Option<String>) -> TokenFor {
+        TokenFor {
+            sub: format!("{SCRIPT_SUBJECT_PREFIX}{role:?}").to_lowercase(),
+            role,
+            unit,
+            business,
+            ver: None,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Keys {
@@ -56,19 +82,17 @@ impl Keys {
     /// Signs a token for the subject, valid from now for `ttl` (or the configured default).
     pub fn issue(
         &self,
-        sub: &str,
-        role: Role,
-        unit: Option<String>,
-        business: Option<String>,
+        who: TokenFor,
         ttl: Option<Duration>,
     ) -> Result<(String, Claims), AppError> {
         let now = chrono::Utc::now().timestamp();
         let ttl = ttl.unwrap_or(self.ttl).as_secs() as i64;
         let claims = Claims {
-            sub: sub.to_string(),
-            role,
-            unit,
-            business,
+            sub: who.sub,
+            role: who.role,
+            unit: who.unit,
+            business: who.business,
+            ver: who.ver,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
@@ -133,7 +157,10 @@ mod tests {
     fn signs_and_verifies() {
         let k = keys();
         let (t, c) = k
-            .issue("abc", Role::Official, Some("u1".into()), None, None)
+            .issue(
+                TokenFor::script(Role::Official, Some("u1".into()), None),
+                None,
+            )
             .unwrap();
         let back = k.verify(&t).unwrap();
         assert_eq!(back, c);
@@ -150,7 +177,9 @@ mod tests {
             "gop-y-portal",
             Duration::from_secs(60),
         );
-        let (t, c) = other.issue("abc", Role::Admin, None, None, None).unwrap();
+        let (t, c) = other
+            .issue(TokenFor::script(Role::Admin, None, None), None)
+            .unwrap();
         assert!(k.verify(&t).is_err());
 
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -164,10 +193,7 @@ mod tests {
         let k = keys();
         let (t, _) = k
             .issue(
-                "abc",
-                Role::Citizen,
-                None,
-                None,
+                TokenFor::script(Role::Citizen, None, None),
                 Some(Duration::from_secs(0)),
             )
             .unwrap();
@@ -190,7 +216,7 @@ mod tests {
             Duration::from_secs(60),
         );
         let (t, _) = wrong_aud
-            .issue("abc", Role::Citizen, None, None, None)
+            .issue(TokenFor::script(Role::Citizen, None, None), None)
             .unwrap();
         assert!(k.verify(&t).is_err());
     }

@@ -9,4 +9,4 @@ pub mod rate_limit;
 
 pub use actor::{Actor, Principal};
 pub use entity::account::Role;
-pub use jwt::{Claims, Keys};
+pub use jwt::{Claims, Keys, TokenFor};

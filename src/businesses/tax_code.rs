@@ -118,7 +118,7 @@ mod tests {
                     .zip(WEIGHTS)
                     .map(|(b, w)| (b - b'0') as u32 * w)
                     .sum();
-                s % 11 == 0
+                s.is_multiple_of(11)
             })
             .unwrap();
         for last in 0..10 {

@@ -10,7 +10,7 @@ use entity::{procedure_unit, unit};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::auth::{Actor, Role};
@@ -77,6 +77,13 @@ pub async fn list(
     let items = if page.limit == 0 {
         vec![]
     } else {
+        let q = match &f.search {
+            Some(s) => q.order_by(
+                crate::db::phrase_first(procedure::Column::NameFolded, s),
+                Order::Asc,
+            ),
+            None => q,
+        };
         q.order_by_asc(procedure::Column::NameFolded)
             .order_by_asc(procedure::Column::Id)
             .offset(page.offset)

@@ -201,7 +201,7 @@ pub async fn demo(db: &DatabaseConnection, progress: bool) -> anyhow::Result<See
                 unit_id: Set(unit_code.map(|c| by_code[c].id.clone())),
                 business_id: Set(business_id),
                 disabled: Set(false),
-                tokens_valid_after: Set(now - chrono::Duration::seconds(1)),
+                token_version: Set(0),
                 created_at: Set(now),
             }
             .insert(db)

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use entity::unit::{self, Block};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::auth::{Actor, Role};
@@ -56,6 +56,13 @@ pub async fn list(
     let items = if page.limit == 0 {
         vec![]
     } else {
+        let q = match &filter.search {
+            Some(s) => q.order_by(
+                crate::db::phrase_first(unit::Column::NameFolded, s),
+                Order::Asc,
+            ),
+            None => q,
+        };
         q.order_by_asc(unit::Column::Block)
             .order_by_asc(unit::Column::NameFolded)
             .order_by_asc(unit::Column::Id)
@@ -278,10 +285,10 @@ pub async fn retire(
             "The unit was just retired by another request.",
         ));
     }
-    Ok(unit::Entity::find_by_id(id.to_string())
+    unit::Entity::find_by_id(id.to_string())
         .one(db)
         .await?
-        .ok_or_else(|| not_found(id))?)
+        .ok_or_else(|| not_found(id))
 }
 
 fn not_found(id: &str) -> AppError {

@@ -1,0 +1,247 @@
+//! The `portal` command line: schema, import, token, help, and configuration errors.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::helpers::{SECRET, TestApp, TestDb, error_code, test_config};
+
+fn portal() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_portal"));
+    // A clean environment for the settings the binary reads.
+    for v in [
+        "DATABASE_URL",
+        "PORTAL_ADDR",
+        "JWT_SECRET",
+        "PORTAL_DATA_DIR",
+        "PORTAL_CONFIG",
+        "MEILI_URL",
+        "RUST_LOG",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let out = portal().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert!(
+        String::from_utf8(out.stdout).unwrap() == committed,
+        "schema.graphql is stale: run `cargo run -- schema > schema.graphql`"
+    );
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["schema", "--help"],
+        vec!["seed", "--help"],
+        vec!["token", "--help"],
+        vec!["import", "procedures", "--help"],
+    ] {
+        let out = portal().args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("Example"), "{args:?} has no example:\n{text}");
+    }
+}
+
+#[test]
+fn bad_configuration_names_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = portal()
+        .current_dir(dir.path())
+        .env("PORTAL_ADDR", "not-an-address")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("PORTAL_ADDR"),
+        "{out:?}"
+    );
+
+    let out = portal()
+        .current_dir(dir.path())
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET"),
+        "{out:?}"
+    );
+
+    let out = portal()
+        .current_dir(dir.path())
+        .env("JWT_SECRET", "short")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET"),
+        "{out:?}"
+    );
+
+    let out = portal()
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "mysql://x")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_from_the_cli_is_accepted_and_one_with_another_secret_is_not() {
+    let app = TestApp::spawn().await;
+    let db_url = app.db.url.clone();
+    let mint = |secret: &str, args: &[&str]| {
+        let out = portal()
+            .env("JWT_SECRET", secret)
+            .env("DATABASE_URL", &db_url)
+            .arg("token")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let t = mint(SECRET, &["--role", "ADMIN"]);
+    let b = app
+        .gql(Some(&t), "{ me { role subject } }", json!({}))
+        .await;
+    assert_eq!(b["data"]["me"]["role"], "ADMIN", "{b}");
+
+    let t = mint(
+        SECRET,
+        &["--role", "OFFICIAL", "--unit", "q5", "--ttl", "10m"],
+    );
+    let b = app
+        .gql(Some(&t), "{ me { role unit { name } } }", json!({}))
+        .await;
+    assert_eq!(b["data"]["me"]["unit"]["name"], "Quận 5", "{b}");
+
+    let other = mint(
+        "a-completely-different-secret-0123456789",
+        &["--role", "ADMIN"],
+    );
+    let (status, b) = app
+        .gql_full(
+            None,
+            "{ me { role } }",
+            json!({}),
+            &[("authorization", &format!("Bearer {other}"))],
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(error_code(&b), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn import_procedures_reports_bad_rows_and_is_idempotent() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Seed units first so that the file can name them.
+    let seed = portal()
+        .env("DATABASE_URL", &db.url)
+        .args(["seed", "--demo"])
+        .output()
+        .unwrap();
+    assert!(seed.status.success(), "{seed:?}");
+
+    let csv = dir.path().join("catalog.csv");
+    std::fs::write(
+        &csv,
+        "code,name,field,level,processing_days,one_day,online_level,units\n\
+         1.000001,Cấp giấy phép thử nghiệm,Thử nghiệm,CITY,5,false,FULL,STP\n\
+         1.000002,Thủ tục thiếu đơn vị,Thử nghiệm,CITY,5,false,FULL,NO-SUCH-UNIT\n\
+         1.000003,Xác nhận tình trạng hôn nhân,Hộ tịch,xã,1,true,một phần,Q5;Q1\n\
+         1.000004,Thời hạn sai,Thử nghiệm,CITY,abc,false,NONE,STP\n",
+    )
+    .unwrap();
+    let run = || {
+        portal()
+            .env("DATABASE_URL", &db.url)
+            .args(["import", "procedures"])
+            .arg(&csv)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("2 created, 0 updated, 2 rejected"), "{text}");
+    assert!(
+        text.contains("line 3: ") && text.contains("NO-SUCH-UNIT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 5: ") && text.contains("processing_days"),
+        "{text}"
+    );
+
+    let out = run();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("0 created, 2 updated, 2 rejected"), "{text}");
+
+    let jsonl = dir.path().join("more.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"code\":\"1.000005\",\"name\":\"Thủ tục từ JSON\",\"field\":\"Thử nghiệm\",\"level\":\"DISTRICT\",\"processing_days\":7,\"units\":[\"Q5\"]}\n",
+    )
+    .unwrap();
+    let out = portal()
+        .env("DATABASE_URL", &db.url)
+        .args(["import", "procedures"])
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let app = TestApp::spawn_with(test_config(&db), db, false).await;
+    let b = app
+        .gql(
+            None,
+            "{ procedures(filter: {field: \"thu nghiem\"}) { totalCount edges { node { code level units { code } } } } }",
+            json!({}),
+        )
+        .await;
+    let codes: Vec<&str> = b["data"]["procedures"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(b["data"]["procedures"]["totalCount"], 2, "{b}");
+    assert!(
+        codes.contains(&"1.000001") && codes.contains(&"1.000005"),
+        "{b}"
+    );
+    let p = app
+        .gql(
+            None,
+            "{ procedure(code: \"1.000003\") { level oneDay onlineLevel units { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(p["data"]["procedure"]["level"], "WARD");
+    assert_eq!(p["data"]["procedure"]["onlineLevel"], "PARTIAL");
+    assert_eq!(p["data"]["procedure"]["units"].as_array().unwrap().len(), 2);
+    let none = app
+        .gql(None, "{ procedure(code: \"1.000002\") { id } }", json!({}))
+        .await;
+    assert!(none["data"]["procedure"].is_null());
+}

@@ -1,0 +1,192 @@
+//! Every error code of DESIGN.md §3, in Vietnamese by default and English on request, and an
+//! internal error that leaks nothing.
+
+use portal::auth::Role;
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::helpers::{TestApp, error_code, error_field};
+
+const CREATE_UNIT: &str =
+    "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id code name block } }";
+
+#[tokio::test]
+async fn unauthenticated_forbidden_and_bad_input() {
+    let app = TestApp::spawn().await;
+    let input = json!({ "i": { "code": "TTPVHCC", "name": "Trung tâm Phục vụ hành chính công", "block": "DEPARTMENT" } });
+
+    let b = app.gql(None, CREATE_UNIT, input.clone()).await;
+    assert_eq!(error_code(&b), "UNAUTHENTICATED");
+    assert!(b["data"].is_null());
+
+    let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
+    let b = app.gql(Some(&citizen), CREATE_UNIT, input.clone()).await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+
+    let admin = app.admin().await;
+    let b = app
+        .gql(
+            Some(&admin),
+            CREATE_UNIT,
+            json!({ "i": { "code": "X1", "name": "   ", "block": "DEPARTMENT" } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "BAD_USER_INPUT");
+    assert_eq!(error_field(&b), "name");
+    // Nothing was written by the refused attempts.
+    let c = app
+        .gql(
+            None,
+            "{ units(filter: {search: \"phuc vu hanh chinh\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(c["data"]["units"]["totalCount"], 0);
+    let c = app
+        .gql(None, "{ unit(code: \"X1\") { id } }", json!({}))
+        .await;
+    assert!(c["data"]["unit"].is_null(), "{c}");
+
+    let b = app.gql(Some(&admin), CREATE_UNIT, input).await;
+    assert_eq!(b["data"]["createUnit"]["code"], "TTPVHCC");
+    assert_eq!(b["data"]["createUnit"]["block"], "DEPARTMENT");
+}
+
+#[tokio::test]
+async fn not_found_and_conflict() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let b = app
+        .gql(
+            Some(&admin),
+            "mutation { updateUnit(id: \"no-such-unit\", input: {name: \"X\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&b), "NOT_FOUND");
+
+    let b = app
+        .gql(
+            Some(&admin),
+            CREATE_UNIT,
+            json!({ "i": { "code": "stp", "name": "Sở Tư pháp mới", "block": "DEPARTMENT" } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "CONFLICT");
+    assert!(
+        b["errors"][0]["message"].as_str().unwrap().contains("STP"),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn messages_are_vietnamese_by_default_and_english_on_request() {
+    let app = TestApp::spawn().await;
+    let q = "mutation { createUnit(input: {code: \"A\", name: \"B\", block: DEPARTMENT}) { id } }";
+    let (_, vi) = app.gql_full(None, q, json!({}), &[]).await;
+    assert_eq!(
+        vi["errors"][0]["message"],
+        "Bạn cần đăng nhập để thực hiện thao tác này."
+    );
+    let (_, en) = app
+        .gql_full(
+            None,
+            q,
+            json!({}),
+            &[("accept-language", "en-US,en;q=0.9,vi;q=0.5")],
+        )
+        .await;
+    assert_eq!(
+        en["errors"][0]["message"],
+        "You need to sign in to do this."
+    );
+    assert_eq!(error_code(&en), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn rate_limited_after_repeated_failed_logins() {
+    let app = TestApp::spawn().await;
+    let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    for _ in 0..5 {
+        let b = app
+            .gql(
+                None,
+                q,
+                json!({ "i": { "login": "nguyenvana", "password": "wrong-password" } }),
+            )
+            .await;
+        assert_eq!(error_code(&b), "UNAUTHENTICATED");
+    }
+    // Even the right password is refused while the account is locked out.
+    let b = app
+        .gql(
+            None,
+            q,
+            json!({ "i": { "login": "nguyenvana", "password": "gopy-citizen-demo" } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "RATE_LIMITED");
+    assert!(b["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap() > 0);
+    // Another account from the same address is not locked yet.
+    let t = app.login("admin", "gopy-admin-demo").await;
+    assert!(!t.is_empty());
+}
+
+#[tokio::test]
+async fn rate_limited_per_client_address() {
+    let app = TestApp::spawn().await;
+    let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let limit = app.state.config.login_failures_per_address;
+    for i in 0..limit {
+        let b = app
+            .gql(
+                None,
+                q,
+                json!({ "i": { "login": format!("nobody{i}"), "password": "wrong-password" } }),
+            )
+            .await;
+        assert_eq!(error_code(&b), "UNAUTHENTICATED");
+    }
+    let b = app
+        .gql(
+            None,
+            q,
+            json!({ "i": { "login": "admin", "password": "gopy-admin-demo" } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn internal_errors_carry_an_id_and_no_sql() {
+    let app = TestApp::spawn().await;
+    // Break the database under the server: the next catalog query fails inside sea-orm.
+    app.state
+        .db
+        .execute_unprepared("DROP TABLE procedure_units")
+        .await
+        .unwrap();
+    let token = app.script_token(Role::Citizen, None).await;
+    let b = app
+        .gql(
+            Some(&token),
+            "{ procedures(filter: {unit: \"x\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&b), "INTERNAL");
+    let msg = b["errors"][0]["message"].as_str().unwrap();
+    let id = b["errors"][0]["extensions"]["errorId"].as_str().unwrap();
+    assert!(msg.contains(id), "{msg}");
+    let text = b.to_string().to_lowercase();
+    for leak in [
+        "procedure_units",
+        "select",
+        "sqlx",
+        "no such table",
+        "relation",
+        "secret",
+    ] {
+        assert!(!text.contains(leak), "leaked {leak:?}: {text}");
+    }
+}

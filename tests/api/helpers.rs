@@ -1,0 +1,206 @@
+//! Spawns the real application on port 0 with a fresh database per test: a temporary SQLite
+//! file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set. Logs only with
+//! `TEST_LOG=1`.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use portal::auth::Role;
+use portal::{Application, Config};
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123";
+
+static LOG: Once = Once::new();
+
+/// A database for one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                use sea_orm::{ConnectionTrait, Database};
+                let name = format!("gopy_test_{}", uuid::Uuid::new_v4().simple());
+                let conn = Database::connect(&admin)
+                    .await
+                    .expect("connect TEST_DATABASE_URL");
+                conn.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                conn.close().await.ok();
+                replace_db_name(&admin, &name)
+            }
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("portal.db").display()
+            ),
+        };
+        TestDb { url, _dir: dir }
+    }
+
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().to_path_buf()
+    }
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let slash = base[scheme_end..].find('/').map(|i| i + scheme_end);
+    let host = match slash {
+        Some(i) => &base[..i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host}/{name}?{q}"),
+        None => format!("{host}/{name}"),
+    }
+}
+
+pub struct TestApp {
+    pub addr: String,
+    pub client: reqwest::Client,
+    pub state: portal::state::AppState,
+    pub db: TestDb,
+}
+
+pub fn test_config(db: &TestDb) -> Config {
+    Config {
+        database_url: db.url.clone(),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: db.data_dir(),
+        jwt_secret: Some(SECRET.to_string()),
+        ..Config::default()
+    }
+}
+
+impl TestApp {
+    /// A server with the demo data.
+    pub async fn spawn() -> TestApp {
+        let db = TestDb::new().await;
+        Self::spawn_with(test_config(&db), db, true).await
+    }
+
+    pub async fn spawn_with(config: Config, db: TestDb, demo: bool) -> TestApp {
+        LOG.call_once(|| {
+            if std::env::var("TEST_LOG").is_ok() {
+                portal::telemetry::init(false);
+            }
+        });
+        let app = Application::build(config, demo).await.expect("build app");
+        let addr = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            addr,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            state,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+
+    /// POSTs a GraphQL request and returns the JSON body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.gql_full(token, query, variables, &[]).await.1
+    }
+
+    /// POSTs a GraphQL request with extra headers; returns the status and the JSON body.
+    pub async fn gql_full(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut r = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        let resp = r.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.expect("JSON body");
+        (status, body)
+    }
+
+    /// Signs in and returns the token.
+    pub async fn login(&self, login: &str, password: &str) -> String {
+        let b = self
+            .gql(
+                None,
+                "mutation($i: LoginInput!) { login(input: $i) { token } }",
+                json!({ "i": { "login": login, "password": password } }),
+            )
+            .await;
+        b["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login failed: {b}"))
+            .to_string()
+    }
+
+    /// A script token for a role (and unit code), signed with the test secret.
+    pub async fn script_token(&self, role: Role, unit_code: Option<&str>) -> String {
+        let unit_id = match unit_code {
+            Some(c) => Some(self.unit_id(c).await),
+            None => None,
+        };
+        self.state
+            .keys
+            .issue(portal::auth::TokenFor::script(role, unit_id, None), None)
+            .unwrap()
+            .0
+    }
+
+    pub async fn admin(&self) -> String {
+        self.login("admin", "gopy-admin-demo").await
+    }
+
+    pub async fn unit_id(&self, code: &str) -> String {
+        let b = self
+            .gql(
+                None,
+                "query($c: String) { unit(code: $c) { id } }",
+                json!({ "c": code }),
+            )
+            .await;
+        b["data"]["unit"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no unit {code}: {b}"))
+            .to_string()
+    }
+}
+
+/// The `extensions.code` of the first error, panicking with the body when there is none.
+pub fn error_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error with a code, got {body}"))
+        .to_string()
+}
+
+pub fn error_field(body: &Value) -> String {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error with a field, got {body}"))
+        .to_string()
+}

@@ -1,0 +1,11 @@
+//! Black-box tests over real HTTP against a spawned server (one binary, a module per feature).
+
+mod helpers;
+
+mod accounts;
+mod catalog;
+mod cli;
+mod errors;
+mod http;
+mod pagination;
+mod tokens;
