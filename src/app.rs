@@ -49,16 +49,18 @@ impl Application {
     /// Connects to the database, applies migrations, seeds demo data when asked, and binds.
     /// The JWT secret must already be resolved in `config`.
     pub async fn build(config: Config, demo: bool) -> anyhow::Result<Application> {
-        let db = crate::db::connect(&config.database_url).await?;
+        let (db, sql_statements) = crate::db::connect_counted(&config.database_url).await?;
         crate::db::migrate(&db).await?;
+        let calendar = crate::calendar::SharedCalendar::new(config.holidays()?);
+        calendar.reload(&db).await?;
         if demo {
-            let r = crate::seed::demo(&db, false).await?;
+            let r = crate::seed::demo(&db, &calendar.get(), false).await?;
             tracing::info!(%r, "demo data ready");
         }
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| anyhow::anyhow!("PORTAL_ADDR: cannot listen on {}: {e}", config.addr))?;
-        let state = AppState::new(db, config);
+        let state = AppState::new(db, config, calendar, sql_statements);
         Ok(Application {
             router: router(state.clone()),
             listener,

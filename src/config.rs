@@ -37,6 +37,15 @@ pub struct Config {
     pub login_failures_per_account: u32,
     pub login_failures_per_address: u32,
     pub login_window: Duration,
+    /// Anonymous ratings and complaints allowed per client address per hour.
+    pub anonymous_submissions_per_hour: u32,
+    /// Below this many answers a satisfaction share is reported as insufficient.
+    pub min_sample: u32,
+    /// Working days to answer a complaint, per kind.
+    pub answer_days_feedback: u32,
+    pub answer_days_petition: u32,
+    /// An edited holiday list replacing the built-in `config/holidays.csv`.
+    pub holidays_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -60,6 +69,11 @@ impl Default for Config {
             login_failures_per_account: 5,
             login_failures_per_address: 30,
             login_window: Duration::from_secs(15 * 60),
+            anonymous_submissions_per_hour: 30,
+            min_sample: 30,
+            answer_days_feedback: 10,
+            answer_days_petition: 10,
+            holidays_file: None,
         }
     }
 }
@@ -80,6 +94,11 @@ struct FileConfig {
     portal_body_limit: Option<String>,
     portal_graphiql: Option<String>,
     portal_log_format: Option<String>,
+    portal_min_sample: Option<String>,
+    portal_answer_days_feedback: Option<String>,
+    portal_answer_days_petition: Option<String>,
+    portal_anonymous_submissions_per_hour: Option<String>,
+    portal_holidays_file: Option<String>,
 }
 
 /// Where a setting came from, for error messages.
@@ -174,7 +193,63 @@ impl Config {
                 _ => bail!("PORTAL_LOG_FORMAT: expected text or json, got {v:?}"),
             };
         }
+        let number = |var: &str, v: String, min: u32, max: u32| -> anyhow::Result<u32> {
+            v.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .with_context(|| {
+                    format!("{var}: expected a whole number from {min} to {max}, got {v:?}")
+                })
+        };
+        if let Some(v) = lookup(&fc.portal_min_sample, "PORTAL_MIN_SAMPLE") {
+            c.min_sample = number("PORTAL_MIN_SAMPLE", v, 1, 100_000)?;
+        }
+        if let Some(v) = lookup(
+            &fc.portal_answer_days_feedback,
+            "PORTAL_ANSWER_DAYS_FEEDBACK",
+        ) {
+            c.answer_days_feedback = number("PORTAL_ANSWER_DAYS_FEEDBACK", v, 1, 90)?;
+        }
+        if let Some(v) = lookup(
+            &fc.portal_answer_days_petition,
+            "PORTAL_ANSWER_DAYS_PETITION",
+        ) {
+            c.answer_days_petition = number("PORTAL_ANSWER_DAYS_PETITION", v, 1, 90)?;
+        }
+        if let Some(v) = lookup(
+            &fc.portal_anonymous_submissions_per_hour,
+            "PORTAL_ANONYMOUS_SUBMISSIONS_PER_HOUR",
+        ) {
+            c.anonymous_submissions_per_hour =
+                number("PORTAL_ANONYMOUS_SUBMISSIONS_PER_HOUR", v, 1, 1_000_000)?;
+        }
+        if let Some(v) = lookup(&fc.portal_holidays_file, "PORTAL_HOLIDAYS_FILE") {
+            let p = PathBuf::from(v);
+            if !p.is_file() {
+                bail!(
+                    "PORTAL_HOLIDAYS_FILE: {} is not a readable file",
+                    p.display()
+                );
+            }
+            c.holidays_file = Some(p);
+        }
         Ok(c)
+    }
+
+    /// The holidays of the configured file (or the built-in list).
+    pub fn holidays(
+        &self,
+    ) -> anyhow::Result<std::collections::BTreeMap<chrono::NaiveDate, String>> {
+        match &self.holidays_file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| {
+                    format!("PORTAL_HOLIDAYS_FILE: cannot read {}", p.display())
+                })?;
+                crate::calendar::parse_holidays(&text)
+            }
+            None => crate::calendar::parse_holidays(crate::calendar::BUILT_IN),
+        }
     }
 
     pub fn set_addr(&mut self, v: &str) -> anyhow::Result<()> {

@@ -1,13 +1,20 @@
 //! Connecting to SQLite or PostgreSQL and applying the migrations.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
-/// Connects (creating the SQLite file and its folder if needed) and applies pending migrations.
+/// Connects (creating the SQLite file and its folder if needed).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    Ok(connect_counted(url).await?.0)
+}
+
+/// Connects and counts every SQL statement run on the connection; slow statements are logged.
+pub async fn connect_counted(url: &str) -> anyhow::Result<(DatabaseConnection, Arc<AtomicU64>)> {
     if let Some(rest) = url.strip_prefix("sqlite://") {
         let path = rest.split('?').next().unwrap_or("");
         if let Some(parent) = std::path::Path::new(path).parent()
@@ -27,7 +34,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     } else {
         opts.max_connections(16).min_connections(1);
     }
-    let db = Database::connect(opts)
+    let mut db = Database::connect(opts)
         .await
         .with_context(|| format!("DATABASE_URL: cannot connect to {}", redact(url)))?;
     if url.starts_with("sqlite:") {
@@ -39,7 +46,19 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
         .await
         .context("DATABASE_URL: cannot configure SQLite")?;
     }
-    Ok(db)
+    let counter = Arc::new(AtomicU64::new(0));
+    let c = counter.clone();
+    db.set_metric_callback(move |info| {
+        c.fetch_add(1, Ordering::Relaxed);
+        if info.elapsed > Duration::from_millis(500) {
+            tracing::warn!(
+                elapsed_ms = info.elapsed.as_millis() as u64,
+                sql = %info.statement.sql,
+                "slow SQL statement"
+            );
+        }
+    });
+    Ok((db, counter))
 }
 
 /// Applies pending migrations.

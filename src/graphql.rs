@@ -13,17 +13,37 @@ use async_graphql::{
 
 use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
 use crate::auth::Actor;
+use crate::calendar::graphql::{CalendarMutation, CalendarQuery};
+use crate::complaints::graphql::{ComplaintsMutation, ComplaintsQuery};
 use crate::config::Config;
+use crate::dossiers::graphql::{DossiersMutation, DossiersQuery};
 use crate::error::Lang;
 use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
+use crate::ratings::graphql::{RatingsMutation, RatingsQuery};
 use crate::state::AppState;
 use crate::units::graphql::{UnitsMutation, UnitsQuery};
 
 #[derive(MergedObject, Default)]
-pub struct Query(AccountsQuery, UnitsQuery, ProceduresQuery);
+pub struct Query(
+    AccountsQuery,
+    UnitsQuery,
+    ProceduresQuery,
+    CalendarQuery,
+    DossiersQuery,
+    RatingsQuery,
+    ComplaintsQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountsMutation, UnitsMutation, ProceduresMutation);
+pub struct Mutation(
+    AccountsMutation,
+    UnitsMutation,
+    ProceduresMutation,
+    CalendarMutation,
+    DossiersMutation,
+    RatingsMutation,
+    ComplaintsMutation,
+);
 
 pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -62,22 +82,30 @@ pub struct RequestCtx {
 /// DataLoaders, made per request so that batches never mix two callers' requests.
 pub struct Loaders {
     pub units: DataLoader<crate::units::UnitLoader>,
+    pub procedures: DataLoader<crate::procedures::ProcedureLoader>,
     pub procedure_units: DataLoader<crate::procedures::ProcedureUnitsLoader>,
     pub businesses: DataLoader<crate::accounts::BusinessLoader>,
+    pub dossiers: DataLoader<crate::dossiers::DossierLoader>,
+    pub rated: DataLoader<crate::dossiers::RatedLoader>,
+    pub complaints: DataLoader<crate::complaints::ComplaintLoader>,
+    pub complaint_events: DataLoader<crate::complaints::EventsLoader>,
 }
 
 impl Loaders {
     pub fn new(state: &AppState) -> Loaders {
+        let db = || state.db.clone();
         Loaders {
-            units: DataLoader::new(crate::units::UnitLoader(state.db.clone()), tokio::spawn),
+            units: DataLoader::new(crate::units::UnitLoader(db()), tokio::spawn),
+            procedures: DataLoader::new(crate::procedures::ProcedureLoader(db()), tokio::spawn),
             procedure_units: DataLoader::new(
-                crate::procedures::ProcedureUnitsLoader(state.db.clone()),
+                crate::procedures::ProcedureUnitsLoader(db()),
                 tokio::spawn,
             ),
-            businesses: DataLoader::new(
-                crate::accounts::BusinessLoader(state.db.clone()),
-                tokio::spawn,
-            ),
+            businesses: DataLoader::new(crate::accounts::BusinessLoader(db()), tokio::spawn),
+            dossiers: DataLoader::new(crate::dossiers::DossierLoader(db()), tokio::spawn),
+            rated: DataLoader::new(crate::dossiers::RatedLoader(db()), tokio::spawn),
+            complaints: DataLoader::new(crate::complaints::ComplaintLoader(db()), tokio::spawn),
+            complaint_events: DataLoader::new(crate::complaints::EventsLoader(db()), tokio::spawn),
         }
     }
 }

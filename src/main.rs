@@ -82,6 +82,11 @@ enum ImportCommand {
         after_help = "Columns: code,name,field,level,processing_days,one_day,online_level,units\n(units: unit codes separated by ';').\n\nExample:\n  portal import procedures catalog.csv"
     )]
     Procedures { file: PathBuf },
+    /// Dossiers from the one-stop-shop system's export (CSV or JSON lines), keyed on the code.
+    #[command(
+        after_help = "Columns: code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at\n(times: 2026-04-24T09:00:00+07:00, or 2026-04-24 09:00 in the city's time).\n\nExample:\n  portal import dossiers one-stop-export.csv"
+    )]
+    Dossiers { file: PathBuf },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -156,7 +161,8 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Seed { demo: _ } => {
             let db = portal::db::connect(&config.database_url).await?;
             portal::db::migrate(&db).await?;
-            let r = portal::seed::demo(&db, true).await?;
+            let cal = portal::calendar::Calendar::new(config.holidays()?);
+            let r = portal::seed::demo(&db, &cal, true).await?;
             println!("demo data: {r}");
         }
         Command::Import(ImportCommand::Procedures { file }) => {
@@ -164,6 +170,17 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             portal::db::migrate(&db).await?;
             let r = portal::procedures::import::import_file(&db, &file, true).await?;
             print!("procedures: {r}");
+            if !r.rejected.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Import(ImportCommand::Dossiers { file }) => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            let cal = portal::calendar::SharedCalendar::new(config.holidays()?);
+            cal.reload(&db).await?;
+            let r = portal::dossiers::import::import_file(&db, &cal.get(), &file, true).await?;
+            print!("dossiers: {r}");
             if !r.rejected.is_empty() {
                 return Ok(ExitCode::from(1));
             }

@@ -3,7 +3,7 @@
 //! `BAD_USER_INPUT`, not an empty page.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::{ObjectType, OutputType, SimpleObject};
 use base64::Engine;
 
 use crate::error::AppError;
@@ -59,12 +59,18 @@ impl Page {
 
     /// Builds the connection for the items of this page out of `total`.
     pub fn connection<T: OutputType>(&self, total: u64, items: Vec<T>) -> Conn<T> {
+        self.connection_with(total, items, ConnectionFields { total_count: total })
+    }
+
+    /// Like [`Page::connection`], with other fields beside the edges (statistics, say).
+    pub fn connection_with<T: OutputType, F: ObjectType>(
+        &self,
+        total: u64,
+        items: Vec<T>,
+        fields: F,
+    ) -> Connection<String, T, F> {
         let has_next = self.offset + (items.len() as u64) < total;
-        let mut c = Connection::with_additional_fields(
-            self.offset > 0,
-            has_next,
-            ConnectionFields { total_count: total },
-        );
+        let mut c = Connection::with_additional_fields(self.offset > 0, has_next, fields);
         c.edges.extend(
             items
                 .into_iter()

@@ -1,10 +1,13 @@
 //! The shared state of a running portal: one value, cloned cheaply into every request.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{Keys, rate_limit::RateLimiter};
+use crate::calendar::SharedCalendar;
 use crate::config::Config;
 
 #[derive(Clone)]
@@ -16,6 +19,11 @@ pub struct Inner {
     pub keys: Keys,
     /// Failed logins, keyed by `acct:<identifier>` and `addr:<ip>`.
     pub login_failures: RateLimiter,
+    /// Anonymous ratings and complaints, keyed by client address.
+    pub anonymous_submissions: RateLimiter,
+    pub calendar: SharedCalendar,
+    /// SQL statements run so far (for tests and diagnostics).
+    pub sql_statements: Arc<AtomicU64>,
 }
 
 impl std::ops::Deref for AppState {
@@ -26,7 +34,12 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> AppState {
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        calendar: SharedCalendar,
+        sql_statements: Arc<AtomicU64>,
+    ) -> AppState {
         let secret = config
             .jwt_secret
             .clone()
@@ -43,6 +56,9 @@ impl AppState {
             config,
             keys,
             login_failures,
+            anonymous_submissions: RateLimiter::new(Duration::from_secs(3600)),
+            calendar,
+            sql_statements,
         }))
     }
 }

@@ -3,6 +3,12 @@
 
 pub mod account;
 pub mod business;
+pub mod complaint;
+pub mod complaint_event;
+pub mod dossier;
+pub mod holiday;
 pub mod procedure;
 pub mod procedure_unit;
+pub mod rating;
+pub mod rating_score;
 pub mod unit;

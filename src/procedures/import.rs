@@ -9,15 +9,15 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::Context;
 use entity::procedure::{Level, OnlineLevel};
 use entity::unit;
-use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde::Deserialize;
 
 use super::{ProcedureInput, Upserted};
 use crate::error::{AppError, Lang};
+pub use crate::import::ImportReport;
+use crate::import::read_rows;
 
 #[derive(Debug, Deserialize)]
 struct Row {
@@ -32,31 +32,6 @@ struct Row {
     online_level: Option<String>,
     #[serde(default)]
     units: Option<serde_json::Value>,
-}
-
-/// What an import did.
-#[derive(Debug, Default)]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    /// (line number, message) of each refused row.
-    pub rejected: Vec<(usize, String)>,
-}
-
-impl std::fmt::Display for ImportReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "{} created, {} updated, {} rejected",
-            self.created,
-            self.updated,
-            self.rejected.len()
-        )?;
-        for (line, msg) in &self.rejected {
-            writeln!(f, "  line {line}: {msg}")?;
-        }
-        Ok(())
-    }
 }
 
 fn parse_level(s: &str) -> Option<Level> {
@@ -177,72 +152,14 @@ pub async fn import_file(
     path: &Path,
     progress: bool,
 ) -> anyhow::Result<ImportReport> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let is_json = matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("jsonl" | "ndjson" | "json")
-    ) || text.trim_start().starts_with('{');
-
-    // (line, parsed row or parse error)
-    let mut rows: Vec<(usize, Result<Row, String>)> = Vec::new();
-    if is_json {
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            rows.push((
-                i + 1,
-                serde_json::from_str(line).map_err(|e| format!("not a valid JSON row: {e}")),
-            ));
-        }
-    } else {
-        let mut rdr = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let headers = rdr
-            .headers()
-            .context("the CSV file has no header row")?
-            .clone();
-        for rec in rdr.records() {
-            match rec {
-                Ok(r) => {
-                    let line = r.position().map(|p| p.line() as usize).unwrap_or(0);
-                    rows.push((
-                        line,
-                        r.deserialize(Some(&headers))
-                            .map_err(|e| format!("not a valid CSV row: {e}")),
-                    ));
-                }
-                Err(e) => {
-                    let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                    rows.push((line, Err(format!("not a valid CSV row: {e}"))));
-                }
-            }
-        }
-    }
-
+    let rows = read_rows::<Row>(path)?;
     let units_by_code: HashMap<String, String> = unit::Entity::find()
         .all(db)
         .await?
         .into_iter()
         .map(|u| (u.code, u.id))
         .collect();
-
-    let bar = if progress {
-        let b = ProgressBar::new(rows.len() as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} importing procedures [{bar:40}] {pos}/{len} {msg}",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::import::progress(rows.len(), "importing procedures", progress);
     let mut report = ImportReport::default();
     for (line, row) in rows {
         let outcome = match row {

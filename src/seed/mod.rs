@@ -2,6 +2,7 @@
 //! Seeding is idempotent: what exists already (by code or user name) is left as it is.
 
 pub mod data;
+pub mod synthetic;
 
 use std::collections::HashMap;
 
@@ -74,20 +75,32 @@ pub struct SeedReport {
     pub units_created: usize,
     pub procedures_created: usize,
     pub accounts_created: usize,
+    pub dossiers_created: usize,
+    pub ratings_created: usize,
+    pub complaints_created: usize,
 }
 
 impl std::fmt::Display for SeedReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} units, {} procedures, {} accounts created",
-            self.units_created, self.procedures_created, self.accounts_created
+            "{} units, {} procedures, {} accounts, {} synthetic dossiers, {} synthetic ratings, {} synthetic complaints created",
+            self.units_created,
+            self.procedures_created,
+            self.accounts_created,
+            self.dossiers_created,
+            self.ratings_created,
+            self.complaints_created
         )
     }
 }
 
 /// Seeds the demo data; `progress` shows a progress bar (for the CLI).
-pub async fn demo(db: &DatabaseConnection, progress: bool) -> anyhow::Result<SeedReport> {
+pub async fn demo(
+    db: &DatabaseConnection,
+    cal: &crate::calendar::Calendar,
+    progress: bool,
+) -> anyhow::Result<SeedReport> {
     let total = (data::UNITS.len() + data::PROCEDURES.len() + DEMO_ACCOUNTS.len()) as u64;
     let bar = if progress {
         let b = ProgressBar::new(total);
@@ -210,6 +223,11 @@ pub async fn demo(db: &DatabaseConnection, progress: bool) -> anyhow::Result<See
         }
         bar.inc(1);
     }
+    bar.set_message("synthetic feedback");
+    let (d, r, c) = synthetic::seed(db, cal).await?;
+    report.dossiers_created = d;
+    report.ratings_created = r;
+    report.complaints_created = c;
     bar.finish_and_clear();
     Ok(report)
 }

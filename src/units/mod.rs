@@ -309,3 +309,76 @@ impl async_graphql::dataloader::Loader<String> for UnitLoader {
         by_ids(&self.0, keys).await
     }
 }
+
+/// Which units a caller may see or act for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every unit (admins; evaluators for reading).
+    All,
+    /// An official's unit and the units directly under it (its wards).
+    Units(Vec<String>),
+    /// No unit: citizens, businesses and anonymous callers.
+    None,
+}
+
+impl Scope {
+    pub fn covers(&self, unit_id: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Units(u) => u.iter().any(|x| x == unit_id),
+            Scope::None => false,
+        }
+    }
+}
+
+/// The units an official of `unit_id` acts for: the unit and the units directly under it.
+pub async fn official_units(db: &DatabaseConnection, unit_id: &str) -> AppResult<Vec<String>> {
+    let mut ids = vec![unit_id.to_string()];
+    ids.extend(
+        unit::Entity::find()
+            .select_only()
+            .column(unit::Column::Id)
+            .filter(unit::Column::ParentId.eq(unit_id))
+            .into_tuple::<String>()
+            .all(db)
+            .await?,
+    );
+    Ok(ids)
+}
+
+/// What a caller may read: admins and evaluators everything, officials their units.
+pub async fn read_scope(db: &DatabaseConnection, actor: &Actor) -> AppResult<Scope> {
+    match actor.principal() {
+        Some(p) if matches!(p.role, Role::Admin | Role::Evaluator) => Ok(Scope::All),
+        Some(p) if p.role == Role::Official => match &p.unit_id {
+            Some(u) => Ok(Scope::Units(official_units(db, u).await?)),
+            None => Ok(Scope::None),
+        },
+        _ => Ok(Scope::None),
+    }
+}
+
+/// What a caller may act on: admins everything, officials their units, nobody else.
+pub async fn act_scope(db: &DatabaseConnection, actor: &Actor) -> AppResult<Scope> {
+    match actor.principal() {
+        Some(p) if p.role == Role::Admin => Ok(Scope::All),
+        Some(p) if p.role == Role::Official => match &p.unit_id {
+            Some(u) => Ok(Scope::Units(official_units(db, u).await?)),
+            None => Ok(Scope::None),
+        },
+        _ => Ok(Scope::None),
+    }
+}
+
+/// `FORBIDDEN` unless the caller may act for `unit_id` (`UNAUTHENTICATED` when anonymous).
+pub async fn require_act(db: &DatabaseConnection, actor: &Actor, unit_id: &str) -> AppResult<()> {
+    actor.signed_in()?;
+    if act_scope(db, actor).await?.covers(unit_id) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Bạn chỉ được thao tác trên hồ sơ, phản ánh của đơn vị mình.",
+            "You may only act on dossiers and complaints of your own unit.",
+        ))
+    }
+}

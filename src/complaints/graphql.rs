@@ -1,0 +1,594 @@
+//! GraphQL types and resolvers of complaints.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, FixedOffset, Utc};
+use entity::{complaint, complaint_event};
+
+use super::{Action, ComplaintFilter, ContactInput, FileInput, Order, View};
+use crate::auth::Role;
+use crate::clock::local;
+use crate::dossiers::graphql::Dossier;
+use crate::graphql::CtxExt;
+use crate::pagination::{Conn, Page};
+use crate::procedures::graphql::Procedure;
+use crate::units::graphql::Unit;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::complaint::Kind")]
+pub enum ComplaintKind {
+    /// Phản ánh: about how a procedure was handled.
+    Feedback,
+    /// Kiến nghị: about a regulation itself.
+    Petition,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::complaint::Category")]
+pub enum ComplaintCategory {
+    /// Late processing (trễ hạn).
+    LateProcessing,
+    /// Documents demanded beyond the procedure's list.
+    ExtraDocuments,
+    /// Conduct of an official.
+    OfficialConduct,
+    Fees,
+    Guidance,
+    /// The online public-service system.
+    OnlineSystem,
+    Regulation,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::complaint::Status")]
+pub enum ComplaintStatus {
+    Received,
+    Accepted,
+    Answered,
+    Closed,
+    Rejected,
+    Duplicate,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "super::RejectReason")]
+pub enum RejectionReason {
+    OutOfScope,
+    /// A khiếu nại or tố cáo: another legal track; the filer is told where to go.
+    ComplaintOrDenunciation,
+    InsufficientInformation,
+    /// Say why in the note.
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum ComplaintOrder {
+    #[default]
+    ReceivedDesc,
+    ReceivedAsc,
+    AnswerDueAsc,
+}
+
+/// The filer's contact: the filer, the assigned unit's officials and admins only.
+#[derive(SimpleObject)]
+pub struct ComplaintContact {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+pub struct ComplaintEvent(complaint_event::Model);
+
+// `from_unit` is a GraphQL field name, not a conversion.
+#[allow(clippy::wrong_self_convention)]
+#[Object]
+impl ComplaintEvent {
+    async fn at(&self) -> DateTime<FixedOffset> {
+        local(self.0.at)
+    }
+    /// FILED, ACCEPTED, REJECTED, FORWARDED, ANSWERED, RATED, REOPENED, CLOSED, DUPLICATE.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    /// The account (or script) that acted; null for an anonymous filer.
+    async fn actor(&self) -> Option<&str> {
+        self.0.actor_subject.as_deref()
+    }
+    async fn actor_role(&self) -> Option<&str> {
+        self.0.actor_role.as_deref()
+    }
+    async fn from_status(&self) -> Option<&str> {
+        self.0.from_status.as_deref()
+    }
+    async fn to_status(&self) -> &str {
+        &self.0.to_status
+    }
+    async fn from_unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        let Some(u) = &self.0.from_unit_id else {
+            return Ok(None);
+        };
+        Ok(ctx.loaders().units.load_one(u.clone()).await?.map(Unit))
+    }
+    async fn to_unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        let Some(u) = &self.0.to_unit_id else {
+            return Ok(None);
+        };
+        Ok(ctx.loaders().units.load_one(u.clone()).await?.map(Unit))
+    }
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+}
+
+/// A complaint as the caller may see it: in full (the filer, the assigned unit, admins),
+/// without the contact (evaluators), or as a published answer without identities (public).
+pub struct Complaint {
+    pub model: complaint::Model,
+    pub view: View,
+}
+
+impl Complaint {
+    fn inner(&self) -> bool {
+        matches!(self.view, View::Full | View::Staff)
+    }
+}
+
+#[Object]
+impl Complaint {
+    async fn id(&self) -> ID {
+        ID(self.model.id.clone())
+    }
+    /// The public tracking code.
+    async fn code(&self) -> &str {
+        &self.model.code
+    }
+    async fn kind(&self) -> ComplaintKind {
+        self.model.kind.into()
+    }
+    async fn category(&self) -> ComplaintCategory {
+        self.model.category.into()
+    }
+    async fn status(&self) -> ComplaintStatus {
+        self.model.status.into()
+    }
+    async fn title(&self) -> &str {
+        &self.model.title
+    }
+    async fn body(&self) -> &str {
+        &self.model.body
+    }
+    /// The unit the complaint is about.
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        Ok(ctx
+            .loaders()
+            .units
+            .load_one(self.model.unit_id.clone())
+            .await?
+            .map(Unit))
+    }
+    /// The unit handling it.
+    async fn assigned_unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        Ok(ctx
+            .loaders()
+            .units
+            .load_one(self.model.assigned_unit_id.clone())
+            .await?
+            .map(Unit))
+    }
+    async fn procedure(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Procedure>> {
+        let Some(p) = &self.model.procedure_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .loaders()
+            .procedures
+            .load_one(p.clone())
+            .await?
+            .map(Procedure))
+    }
+    /// The dossier concerned. Not public: its code lets whoever holds it rate the dossier.
+    async fn dossier(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Dossier>> {
+        let Some(d) = self.model.dossier_id.as_ref().filter(|_| self.inner()) else {
+            return Ok(None);
+        };
+        let staff = ctx
+            .actor()
+            .role()
+            .is_some_and(|r| matches!(r, Role::Official | Role::Evaluator | Role::Admin));
+        Ok(ctx
+            .loaders()
+            .dossiers
+            .load_one(d.clone())
+            .await?
+            .map(|model| Dossier { model, staff }))
+    }
+    async fn received_at(&self) -> DateTime<FixedOffset> {
+        local(self.model.received_at)
+    }
+    /// Forwarding to the competent unit is due within 5 working days of receipt.
+    async fn forward_due_at(&self) -> DateTime<FixedOffset> {
+        local(self.model.forward_due_at)
+    }
+    async fn forwarded_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.model.forwarded_at.map(local)
+    }
+    /// Forwarded after its forwarding deadline.
+    async fn forwarded_late(&self) -> bool {
+        self.model
+            .forwarded_at
+            .is_some_and(|f| f > self.model.forward_due_at)
+    }
+    async fn answer_due_at(&self) -> DateTime<FixedOffset> {
+        local(self.model.answer_due_at)
+    }
+    /// Still open past its answer deadline.
+    async fn overdue(&self) -> bool {
+        super::is_overdue(&self.model, Utc::now())
+    }
+    /// The answer, once published (or to the filer and staff before).
+    async fn answer(&self) -> Option<&str> {
+        if self.inner() || self.model.published {
+            self.model.answer.as_deref()
+        } else {
+            None
+        }
+    }
+    async fn answered_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.model.answered_at.map(local)
+    }
+    /// The last answer came after its deadline.
+    async fn answered_late(&self) -> Option<bool> {
+        self.model.answered_late
+    }
+    async fn published(&self) -> bool {
+        self.model.published
+    }
+    async fn published_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.model.published_at.map(local)
+    }
+    async fn rejection_reason(&self) -> Option<&str> {
+        self.model.rejection_reason.as_deref()
+    }
+    async fn duplicate_of(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Complaint>> {
+        let Some(d) = &self.model.duplicate_of_id else {
+            return Ok(None);
+        };
+        let Some(c) = ctx.loaders().complaints.load_one(d.clone()).await? else {
+            return Ok(None);
+        };
+        // The original is shown as the caller may see it, and not at all otherwise.
+        let view = match self.view {
+            View::Full
+                if ctx
+                    .actor()
+                    .principal()
+                    .is_some_and(|p| matches!(p.role, Role::Admin | Role::Official)) =>
+            {
+                Some(View::Full)
+            }
+            View::Full | View::Staff => Some(View::Staff),
+            View::Public => c.published.then_some(View::Public),
+        };
+        Ok(view.map(|view| Complaint { model: c, view }))
+    }
+    /// The filer's verdict on the answer.
+    async fn filer_satisfied(&self) -> Option<bool> {
+        if self.inner() {
+            self.model.filer_satisfied
+        } else {
+            None
+        }
+    }
+    async fn filer_comment(&self) -> Option<&str> {
+        if self.inner() {
+            self.model.filer_comment.as_deref()
+        } else {
+            None
+        }
+    }
+    async fn reopen_count(&self) -> i32 {
+        self.model.reopen_count
+    }
+    async fn closed_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.model.closed_at.map(local)
+    }
+    /// The filer's name and phone or e-mail: the filer, the assigned unit's officials and
+    /// admins only; null for everyone else.
+    async fn contact(&self) -> Option<ComplaintContact> {
+        (self.view == View::Full).then(|| ComplaintContact {
+            name: self.model.contact_name.clone(),
+            phone: self.model.contact_phone.clone(),
+            email: self.model.contact_email.clone(),
+        })
+    }
+    /// Every step, oldest first. Not public.
+    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ComplaintEvent>> {
+        if !self.inner() {
+            return Ok(vec![]);
+        }
+        Ok(ctx
+            .loaders()
+            .complaint_events
+            .load_one(self.model.id.clone())
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ComplaintEvent)
+            .collect())
+    }
+    /// The mutations its current status allows.
+    async fn allowed_actions(&self) -> Vec<&'static str> {
+        super::allowed_actions(self.model.status).to_vec()
+    }
+}
+
+#[derive(InputObject, Default)]
+#[graphql(name = "ContactInput")]
+pub struct ContactInputGql {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct FileComplaintInput {
+    pub kind: ComplaintKind,
+    pub category: ComplaintCategory,
+    /// The unit the complaint is about.
+    pub unit: ID,
+    pub procedure: Option<ID>,
+    pub dossier_code: Option<String>,
+    /// At most 200 characters.
+    pub title: String,
+    /// At most 10,000 characters.
+    pub body: String,
+    /// A name and a phone or e-mail; taken from the account when signed in and left out.
+    pub contact: Option<ContactInputGql>,
+    /// A retry with the same key returns the first result.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RateComplaintAnswerInput {
+    pub id: ID,
+    /// For a filer without an account: the phone or e-mail given when filing.
+    pub contact: Option<String>,
+    pub satisfied: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct ComplaintFilterInput {
+    /// The assigned unit.
+    pub unit: Option<ID>,
+    pub status: Option<ComplaintStatus>,
+    pub kind: Option<ComplaintKind>,
+    pub category: Option<ComplaintCategory>,
+    pub overdue: Option<bool>,
+    pub from: Option<DateTime<FixedOffset>>,
+    pub to: Option<DateTime<FixedOffset>>,
+}
+
+fn wrap(items: Vec<(complaint::Model, View)>) -> Vec<Complaint> {
+    items
+        .into_iter()
+        .map(|(model, view)| Complaint { model, view })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct ComplaintsQuery;
+
+#[Object]
+impl ComplaintsQuery {
+    /// A complaint by id, as the caller may see it (null when they may not).
+    async fn complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Complaint>> {
+        Ok(super::get(ctx.state(), ctx.actor(), &id)
+            .await?
+            .map(|(model, view)| Complaint { model, view }))
+    }
+
+    /// A complaint by tracking code. A filer without an account proves themselves with the
+    /// phone or e-mail given when filing; without it, the caller's usual view applies.
+    async fn complaint_by_code(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        contact: Option<String>,
+    ) -> async_graphql::Result<Option<Complaint>> {
+        Ok(
+            super::get_by_code(ctx.state(), ctx.actor(), &code, contact.as_deref())
+                .await?
+                .map(|(model, view)| Complaint { model, view }),
+        )
+    }
+
+    /// Complaints the caller may see: officials their units', evaluators and admins all,
+    /// everyone else the published answers.
+    async fn complaints(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ComplaintFilterInput>,
+        order_by: Option<ComplaintOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<Complaint>> {
+        let page = Page::parse(first, after.as_deref())?;
+        let f = filter.unwrap_or_default();
+        let filter = ComplaintFilter {
+            unit: f.unit.map(|i| i.0),
+            status: f.status.map(Into::into),
+            kind: f.kind.map(Into::into),
+            category: f.category.map(Into::into),
+            overdue: f.overdue,
+            from: f.from.map(|t| t.with_timezone(&Utc)),
+            to: f.to.map(|t| t.with_timezone(&Utc)),
+        };
+        let order = match order_by.unwrap_or_default() {
+            ComplaintOrder::ReceivedDesc => Order::ReceivedDesc,
+            ComplaintOrder::ReceivedAsc => Order::ReceivedAsc,
+            ComplaintOrder::AnswerDueAsc => Order::AnswerDueAsc,
+        };
+        let (total, items) = super::list(ctx.state(), ctx.actor(), &filter, order, page).await?;
+        Ok(page.connection(total, wrap(items)))
+    }
+
+    /// The signed-in caller's own complaints, newest first.
+    async fn my_complaints(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<Complaint>> {
+        let page = Page::parse(first, after.as_deref())?;
+        let (total, items) = super::mine(ctx.state(), ctx.actor(), page).await?;
+        Ok(page.connection(total, wrap(items)))
+    }
+}
+
+#[derive(Default)]
+pub struct ComplaintsMutation;
+
+async fn act(ctx: &Context<'_>, id: &ID, a: Action) -> async_graphql::Result<Complaint> {
+    let model = super::act(ctx.state(), ctx.actor(), id, a).await?;
+    Ok(Complaint {
+        model,
+        view: View::Full,
+    })
+}
+
+#[Object]
+impl ComplaintsMutation {
+    /// Files a complaint (anyone; anonymous filing is limited per client address) and returns
+    /// it with its tracking code.
+    async fn file_complaint(
+        &self,
+        ctx: &Context<'_>,
+        input: FileComplaintInput,
+    ) -> async_graphql::Result<Complaint> {
+        let model = super::file(
+            ctx.state(),
+            ctx.actor(),
+            ctx.req().client_ip,
+            FileInput {
+                kind: input.kind.into(),
+                category: input.category.into(),
+                unit: input.unit.0,
+                procedure: input.procedure.map(|i| i.0),
+                dossier_code: input.dossier_code,
+                title: input.title,
+                body: input.body,
+                contact: input.contact.map(|c| ContactInput {
+                    name: c.name,
+                    phone: c.phone,
+                    email: c.email,
+                }),
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        Ok(Complaint {
+            model,
+            view: View::Full,
+        })
+    }
+
+    /// Officials of the assigned unit, admins: takes the complaint in hand.
+    async fn accept_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        note: Option<String>,
+    ) -> async_graphql::Result<Complaint> {
+        act(ctx, &id, Action::Accept { note }).await
+    }
+
+    /// Officials of the assigned unit, admins: refuses the complaint, saying why.
+    async fn reject_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: RejectionReason,
+        note: Option<String>,
+    ) -> async_graphql::Result<Complaint> {
+        act(
+            ctx,
+            &id,
+            Action::Reject {
+                reason: reason.into(),
+                note,
+            },
+        )
+        .await
+    }
+
+    /// Officials of the assigned unit, admins: forwards the complaint to the competent unit
+    /// (due within 5 working days of receipt).
+    async fn assign_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        unit: ID,
+        note: Option<String>,
+    ) -> async_graphql::Result<Complaint> {
+        act(ctx, &id, Action::Assign { unit: unit.0, note }).await
+    }
+
+    /// Officials of the assigned unit, admins: the official answer, published unless
+    /// `publish: false`.
+    async fn answer_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        answer: String,
+        #[graphql(default = true)] publish: bool,
+    ) -> async_graphql::Result<Complaint> {
+        act(ctx, &id, Action::Answer { answer, publish }).await
+    }
+
+    /// Officials of the assigned unit, admins: closes an answered complaint.
+    async fn close_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        note: Option<String>,
+    ) -> async_graphql::Result<Complaint> {
+        act(ctx, &id, Action::Close { note }).await
+    }
+
+    /// Officials of the assigned unit, admins: marks the complaint a duplicate of another.
+    async fn mark_duplicate(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        of: ID,
+        note: Option<String>,
+    ) -> async_graphql::Result<Complaint> {
+        act(ctx, &id, Action::MarkDuplicate { of: of.0, note }).await
+    }
+
+    /// The filer rates the answer: satisfied closes the complaint; unsatisfied reopens it once.
+    async fn rate_complaint_answer(
+        &self,
+        ctx: &Context<'_>,
+        input: RateComplaintAnswerInput,
+    ) -> async_graphql::Result<Complaint> {
+        let model = super::rate_answer(
+            ctx.state(),
+            ctx.actor(),
+            &input.id,
+            input.contact.as_deref(),
+            input.satisfied,
+            input.comment,
+        )
+        .await?;
+        Ok(Complaint {
+            model,
+            view: View::Full,
+        })
+    }
+}

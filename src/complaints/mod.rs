@@ -1,0 +1,1033 @@
+//! Complaints (phản ánh, kiến nghị): filing with a tracking code, the lifecycle with its
+//! working-day deadlines and event log, the published answer, and the filer's rating of it.
+//!
+//! Lifecycle:
+//!
+//! ```text
+//! RECEIVED ──accept──▶ ACCEPTED ──answer──▶ ANSWERED ──close / filer satisfied──▶ CLOSED
+//!    │ ▲                  │  ▲                  │
+//!    │ └──assign (forward)┘  └──filer unsatisfied (reopen once)
+//!    ├──reject──▶ REJECTED            (RECEIVED or ACCEPTED)
+//!    └──markDuplicate──▶ DUPLICATE    (RECEIVED or ACCEPTED)
+//! ```
+//!
+//! Visibility (DESIGN.md §4): the filer's contact is seen by the filer, officials of the
+//! assigned unit (and of the unit it hangs under) and admins. Evaluators read everything but
+//! contacts. Everyone else sees only published answers, without anyone's identity.
+
+pub mod code;
+pub mod graphql;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use entity::complaint::{self, Category, Kind, Status};
+use entity::complaint_event;
+use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use crate::accounts::{parse_email, parse_phone};
+use crate::auth::{Actor, Role};
+use crate::error::{AppError, AppResult};
+use crate::pagination::Page;
+use crate::state::AppState;
+use crate::text;
+use crate::units::{self, Scope};
+
+/// Working days a unit has to forward a complaint to the competent unit.
+pub const FORWARD_DAYS: u32 = 5;
+
+/// What a caller may see of a complaint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Everything, the filer's contact included: the filer, the assigned unit, admins.
+    Full,
+    /// Everything but the contact: evaluators.
+    Staff,
+    /// The published answer, without anyone's identity.
+    Public,
+}
+
+/// Whether the caller may see a complaint, and how much.
+pub fn view_of(actor: &Actor, read: &Scope, c: &complaint::Model) -> Option<View> {
+    let p = actor.principal();
+    let role = p.map(|p| p.role);
+    let is_filer = p
+        .and_then(|p| p.account_id.as_deref())
+        .is_some_and(|a| c.filer_account_id.as_deref() == Some(a));
+    match role {
+        Some(Role::Admin) => Some(View::Full),
+        Some(Role::Official) if read.covers(&c.assigned_unit_id) => Some(View::Full),
+        _ if is_filer => Some(View::Full),
+        Some(Role::Evaluator) => Some(View::Staff),
+        _ if c.published => Some(View::Public),
+        _ => None,
+    }
+}
+
+/// The actions allowed from a status, by mutation name (for messages and portals).
+pub fn allowed_actions(s: Status) -> &'static [&'static str] {
+    match s {
+        Status::Received => &[
+            "acceptComplaint",
+            "rejectComplaint",
+            "assignComplaint",
+            "markDuplicate",
+        ],
+        Status::Accepted => &[
+            "answerComplaint",
+            "rejectComplaint",
+            "assignComplaint",
+            "markDuplicate",
+        ],
+        Status::Answered => &["rateComplaintAnswer", "closeComplaint"],
+        Status::Closed | Status::Rejected | Status::Duplicate => &[],
+    }
+}
+
+fn status_name(s: Status) -> String {
+    use sea_orm::ActiveEnum;
+    s.to_value()
+}
+
+fn illegal(action: &str, s: Status) -> AppError {
+    let allowed = allowed_actions(s);
+    let (vi_list, en_list) = if allowed.is_empty() {
+        (
+            "không còn thao tác nào".to_string(),
+            "none: the complaint is settled".to_string(),
+        )
+    } else {
+        (allowed.join(", "), allowed.join(", "))
+    };
+    AppError::conflict(
+        format!(
+            "Không thể {action} khi phản ánh đang ở trạng thái {}. Thao tác được phép: {vi_list}.",
+            status_name(s)
+        ),
+        format!(
+            "Cannot {action} a complaint in status {}. Allowed: {en_list}.",
+            status_name(s)
+        ),
+    )
+}
+
+fn not_found() -> AppError {
+    AppError::not_found(
+        "Không tìm thấy phản ánh, kiến nghị.",
+        "The complaint was not found.",
+    )
+}
+
+/// The filer's contact as given.
+#[derive(Debug, Clone, Default)]
+pub struct ContactInput {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Input of `fileComplaint`.
+#[derive(Debug, Clone)]
+pub struct FileInput {
+    pub kind: Kind,
+    pub category: Category,
+    pub unit: String,
+    pub procedure: Option<String>,
+    pub dossier_code: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub contact: Option<ContactInput>,
+    pub idempotency_key: Option<String>,
+}
+
+/// Khiếu nại and tố cáo follow their own laws, not this channel: say where they go.
+fn refuse_other_legal_track(title: &str) -> AppResult<()> {
+    let t = text::fold(title);
+    let t = t.trim_start_matches(|c: char| !c.is_alphanumeric());
+    if ["khieu nai", "to cao", "don khieu nai", "don to cao"]
+        .iter()
+        .any(|p| t.starts_with(p))
+    {
+        return Err(AppError::bad_input(
+            "kind",
+            "Khiếu nại, tố cáo được giải quyết theo Luật Khiếu nại và Luật Tố cáo, không qua kênh phản ánh, kiến nghị. \
+             Vui lòng gửi đơn đến Ban Tiếp công dân hoặc cơ quan có thẩm quyền giải quyết khiếu nại, tố cáo.",
+            "Complaints and denunciations under the Law on Complaints and the Law on Denunciations are not handled \
+             through feedback and petitions. Please send them to the Citizen Reception Board or the competent authority.",
+        ));
+    }
+    Ok(())
+}
+
+/// Resolves the contact: the one given, else the signed-in account's. A name and a phone or
+/// e-mail are required (Decree 20/2008 has no anonymous filing).
+async fn resolve_contact(
+    state: &AppState,
+    actor: &Actor,
+    c: Option<ContactInput>,
+) -> AppResult<(String, Option<String>, Option<String>)> {
+    let account = match actor.principal().and_then(|p| p.account_id.clone()) {
+        Some(id) => crate::accounts::find(&state.db, &id).await?,
+        None => None,
+    };
+    let c = c.unwrap_or_default();
+    let name = match c.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(n) => text::required("contact.name", n, 200)?,
+        None => account
+            .as_ref()
+            .map(|a| a.display_name.clone())
+            .ok_or_else(|| {
+                AppError::bad_input(
+                    "contact.name",
+                    "Cần họ tên người gửi phản ánh.",
+                    "The filer's name is required.",
+                )
+            })?,
+    };
+    let phone = match c.phone.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(p) => Some(parse_phone(p).map_err(|_| {
+            AppError::bad_input(
+                "contact.phone",
+                format!("Số điện thoại {p:?} không hợp lệ (10 chữ số, bắt đầu bằng 0)."),
+                format!("{p:?} is not a valid phone number (10 digits starting with 0)."),
+            )
+        })?),
+        None => account.as_ref().and_then(|a| a.phone.clone()),
+    };
+    let email = match c.email.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(e) => Some(parse_email(e).map_err(|_| {
+            AppError::bad_input(
+                "contact.email",
+                format!("Địa chỉ e-mail {e:?} không hợp lệ."),
+                format!("{e:?} is not a valid e-mail address."),
+            )
+        })?),
+        None => account.as_ref().and_then(|a| a.email.clone()),
+    };
+    if phone.is_none() && email.is_none() {
+        return Err(AppError::bad_input(
+            "contact",
+            "Cần số điện thoại hoặc e-mail để nhận trả lời và theo dõi phản ánh.",
+            "A phone number or e-mail is required to receive the answer and follow the complaint.",
+        ));
+    }
+    Ok((name, phone, email))
+}
+
+async fn by_key(db: &DatabaseConnection, key: &str) -> AppResult<Option<complaint::Model>> {
+    Ok(complaint::Entity::find()
+        .filter(complaint::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+fn answer_days(state: &AppState, kind: Kind) -> u32 {
+    match kind {
+        Kind::Feedback => state.config.answer_days_feedback,
+        Kind::Petition => state.config.answer_days_petition,
+    }
+}
+
+fn event(
+    c: &str,
+    actor: &Actor,
+    action: &str,
+    from: Option<Status>,
+    to: Status,
+    note: Option<String>,
+) -> complaint_event::ActiveModel {
+    let p = actor.principal();
+    complaint_event::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        complaint_id: Set(c.to_string()),
+        at: Set(Utc::now()),
+        action: Set(action.to_string()),
+        actor_subject: Set(p.map(|p| p.subject.clone())),
+        actor_role: Set(p.map(|p| {
+            use sea_orm::ActiveEnum;
+            p.role.to_value()
+        })),
+        from_status: Set(from.map(status_name)),
+        to_status: Set(status_name(to)),
+        from_unit_id: Set(None),
+        to_unit_id: Set(None),
+        note: Set(note),
+    }
+}
+
+/// Files a complaint and returns it with its tracking code. A retry with the same
+/// `idempotencyKey` returns the first result.
+pub async fn file(
+    state: &AppState,
+    actor: &Actor,
+    client: IpAddr,
+    i: FileInput,
+) -> AppResult<complaint::Model> {
+    let key = crate::ratings::parse_idempotency_key(i.idempotency_key.as_deref())?;
+    if let Some(k) = &key
+        && let Some(c) = by_key(&state.db, k).await?
+    {
+        return Ok(c);
+    }
+    let title = text::required("title", &i.title, 200)?;
+    let body = text::required("body", &i.body, 10_000)?;
+    refuse_other_legal_track(&title)?;
+    let unit = units::require(&state.db, "unit", &i.unit).await?;
+    let dossier = match i
+        .dossier_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(code) => {
+            let d = crate::dossiers::find_by_code(&state.db, code)
+                .await?
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        "dossierCode",
+                        format!("Không tìm thấy hồ sơ mã {code}."),
+                        format!("No dossier has code {code}."),
+                    )
+                })?;
+            if d.unit_id != unit.id && unit.parent_id.as_deref() != Some(d.unit_id.as_str()) {
+                return Err(AppError::bad_input(
+                    "dossierCode",
+                    "Hồ sơ này thuộc đơn vị khác với đơn vị bị phản ánh.",
+                    "This dossier belongs to another unit than the one the complaint is about.",
+                ));
+            }
+            Some(d)
+        }
+    };
+    let procedure = match (&i.procedure, &dossier) {
+        (Some(p), _) => {
+            if crate::procedures::get(&state.db, Some(p), None)
+                .await?
+                .is_none()
+            {
+                return Err(AppError::bad_input(
+                    "procedure",
+                    "Không tìm thấy thủ tục.",
+                    "The procedure does not exist.",
+                ));
+            }
+            Some(p.clone())
+        }
+        (None, Some(d)) => Some(d.procedure_id.clone()),
+        (None, None) => None,
+    };
+    let (name, phone, email) = resolve_contact(state, actor, i.contact).await?;
+    crate::ratings::limit_anonymous(state, actor, client)?;
+
+    let cal = state.calendar.get();
+    let now = Utc::now();
+    for _attempt in 0..3 {
+        let id = uuid::Uuid::now_v7().to_string();
+        let model = complaint::Model {
+            id: id.clone(),
+            code: code::generate(),
+            kind: i.kind,
+            category: i.category,
+            unit_id: unit.id.clone(),
+            assigned_unit_id: unit.id.clone(),
+            procedure_id: procedure.clone(),
+            dossier_id: dossier.as_ref().map(|d| d.id.clone()),
+            title: title.clone(),
+            body: body.clone(),
+            contact_name: name.clone(),
+            contact_phone: phone.clone(),
+            contact_email: email.clone(),
+            filer_account_id: actor.principal().and_then(|p| p.account_id.clone()),
+            status: Status::Received,
+            received_at: now,
+            forward_due_at: cal.deadline(now, FORWARD_DAYS),
+            answer_due_at: cal.deadline(now, answer_days(state, i.kind)),
+            accepted_at: None,
+            forwarded_at: None,
+            answer: None,
+            answered_at: None,
+            answered_late: None,
+            published: false,
+            published_at: None,
+            rejection_reason: None,
+            duplicate_of_id: None,
+            filer_satisfied: None,
+            filer_comment: None,
+            reopen_count: 0,
+            closed_at: None,
+            idempotency_key: key.clone(),
+            updated_at: now,
+        };
+        let txn = state.db.begin().await?;
+        match complaint::ActiveModel::from(model.clone())
+            .insert(&txn)
+            .await
+        {
+            Ok(_) => {
+                event(&id, actor, "FILED", None, Status::Received, None)
+                    .insert(&txn)
+                    .await?;
+                txn.commit().await?;
+                return Ok(model);
+            }
+            Err(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                drop(txn);
+                if let Some(k) = &key
+                    && let Some(c) = by_key(&state.db, k).await?
+                {
+                    return Ok(c);
+                }
+                // A tracking-code collision: draw another.
+            }
+            Err(e) => return Err(AppError::internal(e)),
+        }
+    }
+    Err(AppError::internal("could not draw a free tracking code"))
+}
+
+async fn require(db: &DatabaseConnection, id: &str) -> AppResult<complaint::Model> {
+    complaint::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// Why a complaint is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    OutOfScope,
+    ComplaintOrDenunciation,
+    InsufficientInformation,
+    Other,
+}
+
+impl RejectReason {
+    fn text(self) -> &'static str {
+        match self {
+            RejectReason::OutOfScope => {
+                "Nội dung không thuộc phạm vi xử lý phản ánh, kiến nghị về quy định hành chính."
+            }
+            RejectReason::ComplaintOrDenunciation => {
+                "Nội dung thuộc diện khiếu nại, tố cáo, được giải quyết theo Luật Khiếu nại và Luật Tố cáo; \
+                 vui lòng gửi đơn đến Ban Tiếp công dân hoặc cơ quan có thẩm quyền."
+            }
+            RejectReason::InsufficientInformation => "Phản ánh thiếu thông tin để xem xét, xử lý.",
+            RejectReason::Other => "Phản ánh không được tiếp nhận.",
+        }
+    }
+}
+
+/// An official's action on a complaint.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Accept {
+        note: Option<String>,
+    },
+    Reject {
+        reason: RejectReason,
+        note: Option<String>,
+    },
+    Assign {
+        unit: String,
+        note: Option<String>,
+    },
+    Answer {
+        answer: String,
+        publish: bool,
+    },
+    Close {
+        note: Option<String>,
+    },
+    MarkDuplicate {
+        of: String,
+        note: Option<String>,
+    },
+}
+
+impl Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Accept { .. } => "acceptComplaint",
+            Action::Reject { .. } => "rejectComplaint",
+            Action::Assign { .. } => "assignComplaint",
+            Action::Answer { .. } => "answerComplaint",
+            Action::Close { .. } => "closeComplaint",
+            Action::MarkDuplicate { .. } => "markDuplicate",
+        }
+    }
+}
+
+fn note(n: Option<String>) -> AppResult<Option<String>> {
+    Ok(n.map(|n| text::clean("note", &n, 2000))
+        .transpose()?
+        .filter(|n| !n.is_empty()))
+}
+
+/// One state change, applied only if the complaint is still in one of `from` (so that two
+/// officials acting at once cannot both succeed), with its event, in one transaction.
+async fn transition(
+    state: &AppState,
+    c: &complaint::Model,
+    action: &str,
+    from: &[Status],
+    to: Status,
+    sets: Vec<(complaint::Column, SimpleExpr)>,
+    ev: complaint_event::ActiveModel,
+) -> AppResult<complaint::Model> {
+    if !from.contains(&c.status) {
+        return Err(illegal(action, c.status));
+    }
+    let txn = state.db.begin().await?;
+    let mut upd = complaint::Entity::update_many()
+        .col_expr(complaint::Column::Status, Expr::value(to))
+        .col_expr(complaint::Column::UpdatedAt, Expr::value(Utc::now()));
+    for (col, v) in sets {
+        upd = upd.col_expr(col, v);
+    }
+    let res = upd
+        .filter(complaint::Column::Id.eq(c.id.as_str()))
+        .filter(complaint::Column::Status.is_in(from.iter().copied()))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected == 0 {
+        drop(txn);
+        let now = require(&state.db, &c.id).await?;
+        return Err(illegal(action, now.status));
+    }
+    ev.insert(&txn).await?;
+    txn.commit().await?;
+    require(&state.db, &c.id).await
+}
+
+/// Applies an official's action (officials of the assigned unit, admins).
+pub async fn act(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    a: Action,
+) -> AppResult<complaint::Model> {
+    let c = require(&state.db, id).await?;
+    if actor.principal().is_none() {
+        return Err(AppError::sign_in_required());
+    }
+    units::require_act(&state.db, actor, &c.assigned_unit_id).await?;
+    let name = a.name();
+    let now = Utc::now();
+    let open = [Status::Received, Status::Accepted];
+    match a {
+        Action::Accept { note: n } => {
+            let ev = event(
+                &c.id,
+                actor,
+                "ACCEPTED",
+                Some(c.status),
+                Status::Accepted,
+                note(n)?,
+            );
+            transition(
+                state,
+                &c,
+                name,
+                &[Status::Received],
+                Status::Accepted,
+                vec![(complaint::Column::AcceptedAt, Expr::value(now))],
+                ev,
+            )
+            .await
+        }
+        Action::Reject { reason, note: n } => {
+            let n = note(n)?;
+            if reason == RejectReason::Other && n.is_none() {
+                return Err(AppError::bad_input(
+                    "note",
+                    "Cần ghi rõ lý do khi chọn lý do khác.",
+                    "Say why in the note when the reason is OTHER.",
+                ));
+            }
+            let text = match &n {
+                Some(n) => format!("{} {n}", reason.text()),
+                None => reason.text().to_string(),
+            };
+            let ev = event(
+                &c.id,
+                actor,
+                "REJECTED",
+                Some(c.status),
+                Status::Rejected,
+                Some(text.clone()),
+            );
+            transition(
+                state,
+                &c,
+                name,
+                &open,
+                Status::Rejected,
+                vec![
+                    (complaint::Column::RejectionReason, Expr::value(text)),
+                    (complaint::Column::ClosedAt, Expr::value(now)),
+                ],
+                ev,
+            )
+            .await
+        }
+        Action::Assign { unit, note: n } => {
+            let target = units::require(&state.db, "unit", &unit).await?;
+            if target.id == c.assigned_unit_id {
+                return Err(AppError::bad_input(
+                    "unit",
+                    "Phản ánh đã thuộc đơn vị này.",
+                    "The complaint is already assigned to this unit.",
+                ));
+            }
+            let today = crate::clock::today();
+            if target.valid_to.is_some_and(|t| t < today) {
+                return Err(AppError::bad_input(
+                    "unit",
+                    format!("Đơn vị {} đã ngừng hoạt động.", target.name),
+                    format!("Unit {} no longer exists.", target.name),
+                ));
+            }
+            let mut ev = event(
+                &c.id,
+                actor,
+                "FORWARDED",
+                Some(c.status),
+                Status::Received,
+                note(n)?,
+            );
+            ev.from_unit_id = Set(Some(c.assigned_unit_id.clone()));
+            ev.to_unit_id = Set(Some(target.id.clone()));
+            // The competent unit gets the full answer time from when it receives the complaint.
+            let due = state
+                .calendar
+                .get()
+                .deadline(now, answer_days(state, c.kind));
+            transition(
+                state,
+                &c,
+                name,
+                &open,
+                Status::Received,
+                vec![
+                    (complaint::Column::AssignedUnitId, Expr::value(target.id)),
+                    (complaint::Column::ForwardedAt, Expr::value(now)),
+                    (complaint::Column::AnswerDueAt, Expr::value(due)),
+                    (
+                        complaint::Column::AcceptedAt,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    ),
+                ],
+                ev,
+            )
+            .await
+        }
+        Action::Answer { answer, publish } => {
+            let answer = text::required("answer", &answer, 10_000)?;
+            let late = now > c.answer_due_at;
+            let ev = event(
+                &c.id,
+                actor,
+                "ANSWERED",
+                Some(c.status),
+                Status::Answered,
+                (!publish).then(|| "Trả lời không công khai.".to_string()),
+            );
+            let mut sets = vec![
+                (complaint::Column::Answer, Expr::value(answer)),
+                (complaint::Column::AnsweredAt, Expr::value(now)),
+                (complaint::Column::AnsweredLate, Expr::value(late)),
+                (complaint::Column::Published, Expr::value(publish)),
+            ];
+            if publish {
+                sets.push((complaint::Column::PublishedAt, Expr::value(now)));
+            }
+            transition(
+                state,
+                &c,
+                name,
+                &[Status::Accepted],
+                Status::Answered,
+                sets,
+                ev,
+            )
+            .await
+        }
+        Action::Close { note: n } => {
+            let ev = event(
+                &c.id,
+                actor,
+                "CLOSED",
+                Some(c.status),
+                Status::Closed,
+                note(n)?,
+            );
+            transition(
+                state,
+                &c,
+                name,
+                &[Status::Answered],
+                Status::Closed,
+                vec![(complaint::Column::ClosedAt, Expr::value(now))],
+                ev,
+            )
+            .await
+        }
+        Action::MarkDuplicate { of, note: n } => {
+            if of == c.id {
+                return Err(AppError::bad_input(
+                    "of",
+                    "Một phản ánh không thể trùng với chính nó.",
+                    "A complaint cannot duplicate itself.",
+                ));
+            }
+            let original = complaint::Entity::find_by_id(of.clone())
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        "of",
+                        "Không tìm thấy phản ánh gốc.",
+                        "The original complaint does not exist.",
+                    )
+                })?;
+            if original.status == Status::Duplicate {
+                return Err(AppError::bad_input(
+                    "of",
+                    format!(
+                        "Phản ánh {} cũng là bản trùng; hãy chọn phản ánh gốc.",
+                        original.code
+                    ),
+                    format!(
+                        "Complaint {} is itself a duplicate; name the original.",
+                        original.code
+                    ),
+                ));
+            }
+            let n = note(n)?.or_else(|| Some(format!("Trùng với {}", original.code)));
+            let ev = event(
+                &c.id,
+                actor,
+                "DUPLICATE",
+                Some(c.status),
+                Status::Duplicate,
+                n,
+            );
+            transition(
+                state,
+                &c,
+                name,
+                &open,
+                Status::Duplicate,
+                vec![
+                    (complaint::Column::DuplicateOfId, Expr::value(original.id)),
+                    (complaint::Column::ClosedAt, Expr::value(now)),
+                ],
+                ev,
+            )
+            .await
+        }
+    }
+}
+
+/// Whether `contact` is the phone or e-mail the complaint was filed with.
+pub fn contact_matches(c: &complaint::Model, contact: &str) -> bool {
+    let t = contact.trim();
+    if t.is_empty() {
+        return false;
+    }
+    if let Ok(p) = parse_phone(t)
+        && c.contact_phone.as_deref() == Some(p.as_str())
+    {
+        return true;
+    }
+    c.contact_email
+        .as_deref()
+        .is_some_and(|e| e.eq_ignore_ascii_case(t))
+}
+
+/// The filer rates the answer: satisfied closes the complaint; unsatisfied reopens it once.
+pub async fn rate_answer(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    contact: Option<&str>,
+    satisfied: bool,
+    comment: Option<String>,
+) -> AppResult<complaint::Model> {
+    let c = require(&state.db, id).await?;
+    let by_account = actor
+        .principal()
+        .and_then(|p| p.account_id.as_deref())
+        .is_some_and(|a| c.filer_account_id.as_deref() == Some(a));
+    if !by_account && !contact.is_some_and(|k| contact_matches(&c, k)) {
+        return Err(AppError::forbidden(
+            "Chỉ người gửi phản ánh được đánh giá câu trả lời (đăng nhập, hoặc nhập đúng số điện thoại hay e-mail đã dùng khi gửi).",
+            "Only the filer may rate the answer (sign in, or give the phone or e-mail used when filing).",
+        ));
+    }
+    let comment = comment
+        .map(|x| text::clean("comment", &x, 2000))
+        .transpose()?
+        .filter(|x| !x.is_empty());
+    let now = Utc::now();
+    let mut sets = vec![
+        (complaint::Column::FilerSatisfied, Expr::value(satisfied)),
+        (
+            complaint::Column::FilerComment,
+            Expr::value(comment.clone()),
+        ),
+    ];
+    let (to, action) = if satisfied {
+        sets.push((complaint::Column::ClosedAt, Expr::value(now)));
+        (Status::Closed, "RATED")
+    } else if c.reopen_count == 0 {
+        let due = state
+            .calendar
+            .get()
+            .deadline(now, answer_days(state, c.kind));
+        sets.push((
+            complaint::Column::ReopenCount,
+            Expr::value(c.reopen_count + 1),
+        ));
+        sets.push((complaint::Column::AnswerDueAt, Expr::value(due)));
+        (Status::Accepted, "REOPENED")
+    } else {
+        (Status::Answered, "RATED")
+    };
+    let ev = event(&c.id, actor, action, Some(c.status), to, comment);
+    transition(
+        state,
+        &c,
+        "rateComplaintAnswer",
+        &[Status::Answered],
+        to,
+        sets,
+        ev,
+    )
+    .await
+}
+
+/// A complaint by id, with the caller's view; `None` when the caller may not see it.
+pub async fn get(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<Option<(complaint::Model, View)>> {
+    let Some(c) = complaint::Entity::find_by_id(id.to_string())
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let scope = units::read_scope(&state.db, actor).await?;
+    Ok(view_of(actor, &scope, &c).map(|v| (c, v)))
+}
+
+/// A complaint by tracking code. With the phone or e-mail it was filed with, the filer sees
+/// it in full; otherwise the caller's usual view applies.
+pub async fn get_by_code(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    contact: Option<&str>,
+) -> AppResult<Option<(complaint::Model, View)>> {
+    let code = code::parse(code)?;
+    let Some(c) = complaint::Entity::find()
+        .filter(complaint::Column::Code.eq(code))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if contact.is_some_and(|k| contact_matches(&c, k)) {
+        return Ok(Some((c, View::Full)));
+    }
+    let scope = units::read_scope(&state.db, actor).await?;
+    Ok(view_of(actor, &scope, &c).map(|v| (c, v)))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ComplaintFilter {
+    pub unit: Option<String>,
+    pub status: Option<Status>,
+    pub kind: Option<Kind>,
+    pub category: Option<Category>,
+    pub overdue: Option<bool>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    #[default]
+    ReceivedDesc,
+    ReceivedAsc,
+    AnswerDueAsc,
+}
+
+/// Open (received or accepted) past its answer deadline.
+pub fn is_overdue(c: &complaint::Model, now: DateTime<Utc>) -> bool {
+    matches!(c.status, Status::Received | Status::Accepted) && now > c.answer_due_at
+}
+
+fn overdue_sql(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(complaint::Column::Status.is_in([Status::Received, Status::Accepted]))
+        .add(complaint::Column::AnswerDueAt.lt(now))
+}
+
+/// A page of complaints the caller may see: officials their units', evaluators and admins all,
+/// everyone else the published ones.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    f: &ComplaintFilter,
+    order: Order,
+    page: Page,
+) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+    let scope = units::read_scope(&state.db, actor).await?;
+    let mut cond = Condition::all();
+    match &scope {
+        Scope::All => {}
+        Scope::Units(u) => {
+            cond = cond.add(complaint::Column::AssignedUnitId.is_in(u.iter().cloned()))
+        }
+        Scope::None => cond = cond.add(complaint::Column::Published.eq(true)),
+    }
+    list_where(state, actor, &scope, cond, f, order, page).await
+}
+
+/// The signed-in caller's own complaints.
+pub async fn mine(
+    state: &AppState,
+    actor: &Actor,
+    page: Page,
+) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+    let p = actor.signed_in()?;
+    let Some(account) = &p.account_id else {
+        return Ok((0, vec![]));
+    };
+    let cond = Condition::all().add(complaint::Column::FilerAccountId.eq(account.as_str()));
+    list_where(
+        state,
+        actor,
+        &Scope::None,
+        cond,
+        &ComplaintFilter::default(),
+        Order::default(),
+        page,
+    )
+    .await
+}
+
+async fn list_where(
+    state: &AppState,
+    actor: &Actor,
+    scope: &Scope,
+    mut cond: Condition,
+    f: &ComplaintFilter,
+    order: Order,
+    page: Page,
+) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+    let now = Utc::now();
+    if let Some(u) = &f.unit {
+        cond = cond.add(complaint::Column::AssignedUnitId.eq(u.as_str()));
+    }
+    if let Some(s) = f.status {
+        cond = cond.add(complaint::Column::Status.eq(s));
+    }
+    if let Some(k) = f.kind {
+        cond = cond.add(complaint::Column::Kind.eq(k));
+    }
+    if let Some(c) = f.category {
+        cond = cond.add(complaint::Column::Category.eq(c));
+    }
+    if let Some(o) = f.overdue {
+        cond = cond.add(if o {
+            overdue_sql(now)
+        } else {
+            overdue_sql(now).not()
+        });
+    }
+    if let Some(from) = f.from {
+        cond = cond.add(complaint::Column::ReceivedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        cond = cond.add(complaint::Column::ReceivedAt.lt(to));
+    }
+    let q = complaint::Entity::find().filter(cond);
+    let total = q.clone().count(&state.db).await?;
+    if page.limit == 0 {
+        return Ok((total, vec![]));
+    }
+    let q = match order {
+        Order::ReceivedDesc => q.order_by_desc(complaint::Column::ReceivedAt),
+        Order::ReceivedAsc => q.order_by_asc(complaint::Column::ReceivedAt),
+        Order::AnswerDueAsc => q.order_by_asc(complaint::Column::AnswerDueAt),
+    };
+    let items = q
+        .order_by_asc(complaint::Column::Id)
+        .offset(page.offset)
+        .limit(page.limit)
+        .all(&state.db)
+        .await?;
+    let items = items
+        .into_iter()
+        .filter_map(|c| view_of(actor, scope, &c).map(|v| (c, v)))
+        .collect();
+    Ok((total, items))
+}
+
+/// Loads each complaint's events, oldest first, in one query per batch.
+pub struct EventsLoader(pub DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for EventsLoader {
+    type Value = Vec<complaint_event::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[String],
+    ) -> Result<HashMap<String, Vec<complaint_event::Model>>, AppError> {
+        let rows = complaint_event::Entity::find()
+            .filter(complaint_event::Column::ComplaintId.is_in(keys.iter().cloned()))
+            .order_by_asc(complaint_event::Column::At)
+            .order_by_asc(complaint_event::Column::Id)
+            .all(&self.0)
+            .await?;
+        let mut out: HashMap<String, Vec<complaint_event::Model>> = HashMap::new();
+        for r in rows {
+            out.entry(r.complaint_id.clone()).or_default().push(r);
+        }
+        Ok(out)
+    }
+}
+
+/// Loads complaints by id (for `duplicateOf`).
+pub struct ComplaintLoader(pub DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for ComplaintLoader {
+    type Value = complaint::Model;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, complaint::Model>, AppError> {
+        Ok(complaint::Entity::find()
+            .filter(complaint::Column::Id.is_in(keys.iter().cloned()))
+            .all(&self.0)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect())
+    }
+}

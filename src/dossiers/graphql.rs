@@ -1,0 +1,352 @@
+//! GraphQL types and resolvers of dossiers.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, FixedOffset, Utc};
+use entity::dossier;
+
+use super::{ApologyStatus, DossierFilter, NewDossier};
+use crate::clock::local;
+use crate::graphql::CtxExt;
+use crate::pagination::Page;
+use crate::procedures::graphql::Procedure;
+use crate::units::graphql::Unit;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::dossier::FilerKind")]
+pub enum FilerKind {
+    Citizen,
+    Business,
+}
+
+/// How a dossier stands with the apology rule.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "super::ApologyStatus")]
+pub enum ApologyState {
+    /// Not late, and no apology issued.
+    NoneNeeded,
+    /// Late, and no apology issued.
+    Missing,
+    /// Issued no later than one working day before the due time.
+    Issued,
+    /// Issued later than that.
+    Late,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum DossierStatus {
+    Open,
+    Completed,
+}
+
+/// The apology (phiếu xin lỗi) of a late dossier.
+#[derive(SimpleObject)]
+pub struct Apology {
+    pub issued_at: DateTime<FixedOffset>,
+    pub reason: String,
+    /// The new appointment it set.
+    pub new_due_at: DateTime<FixedOffset>,
+    /// Issued less than one working day before the due time, or after it.
+    pub late: bool,
+}
+
+/// A dossier. The public (anyone with its code) sees status and dates; the unit's officials,
+/// evaluators and admins also see who filed it.
+pub struct Dossier {
+    pub model: dossier::Model,
+    pub staff: bool,
+}
+
+impl Dossier {
+    /// The view of `model` for the caller of this request.
+    pub async fn for_caller(
+        ctx: &Context<'_>,
+        model: dossier::Model,
+    ) -> async_graphql::Result<Dossier> {
+        let scope = crate::units::read_scope(&ctx.state().db, ctx.actor()).await?;
+        Ok(Dossier {
+            staff: scope.covers(&model.unit_id),
+            model,
+        })
+    }
+}
+
+#[Object]
+impl Dossier {
+    async fn id(&self) -> ID {
+        ID(self.model.id.clone())
+    }
+    async fn code(&self) -> &str {
+        &self.model.code
+    }
+    async fn procedure(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Procedure>> {
+        Ok(ctx
+            .loaders()
+            .procedures
+            .load_one(self.model.procedure_id.clone())
+            .await?
+            .map(Procedure))
+    }
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        Ok(ctx
+            .loaders()
+            .units
+            .load_one(self.model.unit_id.clone())
+            .await?
+            .map(Unit))
+    }
+    async fn status(&self) -> DossierStatus {
+        if self.model.completed_at.is_some() {
+            DossierStatus::Completed
+        } else {
+            DossierStatus::Open
+        }
+    }
+    async fn received_at(&self) -> DateTime<FixedOffset> {
+        local(self.model.received_at)
+    }
+    /// The statutory due time: receipt + the procedure's processing days.
+    async fn original_due_at(&self) -> DateTime<FixedOffset> {
+        local(self.model.original_due_at)
+    }
+    /// The current appointment (the apology's new date once one is issued).
+    async fn due_at(&self) -> DateTime<FixedOffset> {
+        local(self.model.due_at)
+    }
+    async fn completed_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.model.completed_at.map(local)
+    }
+    /// Completed, or still open, after the statutory due time.
+    async fn late(&self) -> bool {
+        super::is_late(&self.model, Utc::now())
+    }
+    /// Open past the statutory due time (tồn đọng).
+    async fn backlog(&self) -> bool {
+        super::is_backlog(&self.model, Utc::now())
+    }
+    async fn apology_status(&self) -> ApologyState {
+        super::apology_status(&self.model, Utc::now()).into()
+    }
+    async fn apology(&self) -> Option<Apology> {
+        let m = &self.model;
+        Some(Apology {
+            issued_at: local(m.apology_issued_at?),
+            reason: m.apology_reason.clone().unwrap_or_default(),
+            new_due_at: local(m.due_at),
+            late: m.apology_late.unwrap_or(false),
+        })
+    }
+    /// Staff only.
+    async fn filer_kind(&self) -> Option<FilerKind> {
+        self.staff.then(|| self.model.filer_kind.into())
+    }
+    /// The filing business's tax code. Staff only.
+    async fn tax_code(&self) -> Option<&str> {
+        if self.staff {
+            self.model.tax_code.as_deref()
+        } else {
+            None
+        }
+    }
+    /// Whether the dossier has been rated.
+    async fn rated(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(ctx
+            .loaders()
+            .rated
+            .load_one(self.model.id.clone())
+            .await?
+            .unwrap_or(false))
+    }
+}
+
+/// Counts over every dossier matching the filter.
+#[derive(SimpleObject)]
+pub struct DossierStats {
+    pub total: u64,
+    pub completed: u64,
+    pub completed_on_time: u64,
+    /// Share of completed dossiers completed on time, in percent; null when none completed.
+    pub on_time_share: Option<f64>,
+    pub late: u64,
+    pub backlog: u64,
+    pub apologies_issued: u64,
+    pub apologies_late: u64,
+    pub apologies_missing: u64,
+}
+
+impl From<super::DossierStats> for DossierStats {
+    fn from(s: super::DossierStats) -> Self {
+        DossierStats {
+            on_time_share: s.on_time_share().map(|v| (v * 100.0).round() / 100.0),
+            total: s.total,
+            completed: s.completed,
+            completed_on_time: s.completed_on_time,
+            late: s.late,
+            backlog: s.backlog,
+            apologies_issued: s.apologies_issued,
+            apologies_late: s.apologies_late,
+            apologies_missing: s.apologies_missing,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct DossierConnectionFields {
+    pub total_count: u64,
+    pub stats: DossierStats,
+}
+
+#[derive(InputObject, Default)]
+pub struct DossierFilterInput {
+    pub unit: Option<ID>,
+    pub procedure: Option<ID>,
+    pub late: Option<bool>,
+    pub backlog: Option<bool>,
+    pub apology: Option<ApologyState>,
+    /// Received at or after.
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Received before.
+    pub to: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Default)]
+pub struct DossiersQuery;
+
+#[Object]
+impl DossiersQuery {
+    /// A dossier by its receipt code. Public: status and dates only.
+    async fn dossier(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<Option<Dossier>> {
+        match super::find_by_code(&ctx.state().db, &code).await? {
+            Some(d) => Ok(Some(Dossier::for_caller(ctx, d).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Dossiers of the caller's units (officials) or of all units (evaluators, admins), newest
+    /// first, with the counts the PAR index needs.
+    async fn dossiers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DossierFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<
+        async_graphql::connection::Connection<String, Dossier, DossierConnectionFields>,
+    > {
+        let page = Page::parse(first, after.as_deref())?;
+        let f = filter.unwrap_or_default();
+        let filter = DossierFilter {
+            unit: f.unit.map(|i| i.0),
+            procedure: f.procedure.map(|i| i.0),
+            late: f.late,
+            backlog: f.backlog,
+            apology: f.apology.map(ApologyStatus::from),
+            from: f.from.map(|t| t.with_timezone(&Utc)),
+            to: f.to.map(|t| t.with_timezone(&Utc)),
+        };
+        let (total, items, stats) = super::list(ctx.state(), ctx.actor(), &filter, page).await?;
+        let items = items
+            .into_iter()
+            .map(|model| Dossier { model, staff: true })
+            .collect();
+        Ok(page.connection_with(
+            total,
+            items,
+            DossierConnectionFields {
+                total_count: total,
+                stats: stats.into(),
+            },
+        ))
+    }
+}
+
+#[derive(InputObject)]
+pub struct RecordDossierInput {
+    /// The receipt code from the one-stop-shop system.
+    pub code: String,
+    pub procedure: ID,
+    pub unit: ID,
+    pub filer_kind: FilerKind,
+    /// Required for a business.
+    pub tax_code: Option<String>,
+    /// Defaults to now.
+    pub received_at: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Default)]
+pub struct DossiersMutation;
+
+#[Object]
+impl DossiersMutation {
+    /// Officials of the unit, admins: records a dossier; its due time follows from the
+    /// procedure's processing days on the working-day calendar.
+    async fn record_dossier(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordDossierInput,
+    ) -> async_graphql::Result<Dossier> {
+        let d = super::record(
+            ctx.state(),
+            ctx.actor(),
+            NewDossier {
+                code: input.code,
+                procedure_id: input.procedure.0,
+                unit_id: input.unit.0,
+                filer_kind: input.filer_kind.into(),
+                tax_code: input.tax_code,
+                received_at: input.received_at.map(|t| t.with_timezone(&Utc)),
+                completed_at: None,
+            },
+        )
+        .await?;
+        Ok(Dossier {
+            model: d,
+            staff: true,
+        })
+    }
+
+    /// Officials of the unit, admins: the result was returned.
+    async fn complete_dossier(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        completed_at: Option<DateTime<FixedOffset>>,
+    ) -> async_graphql::Result<Dossier> {
+        let d = super::complete(
+            ctx.state(),
+            ctx.actor(),
+            &code,
+            completed_at.map(|t| t.with_timezone(&Utc)),
+        )
+        .await?;
+        Ok(Dossier {
+            model: d,
+            staff: true,
+        })
+    }
+
+    /// Officials of the unit, admins: the apology of a late dossier, with a new appointment.
+    async fn issue_apology(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        reason: String,
+        new_due_at: DateTime<FixedOffset>,
+    ) -> async_graphql::Result<Dossier> {
+        let d = super::issue_apology(
+            ctx.state(),
+            ctx.actor(),
+            &code,
+            &reason,
+            new_due_at.with_timezone(&Utc),
+        )
+        .await?;
+        Ok(Dossier {
+            model: d,
+            staff: true,
+        })
+    }
+}

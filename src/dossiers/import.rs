@@ -1,0 +1,146 @@
+//! `portal import dossiers FILE`: the one-stop-shop system's export, CSV (with a header) or
+//! JSON lines, idempotent on the dossier code (a row for a known code only adds its completion).
+//!
+//! Columns / keys: `code, procedure_code, unit_code, filer_kind, tax_code, received_at,
+//! completed_at`. Times are RFC 3339 (`2026-04-24T09:00:00+07:00`) or `YYYY-MM-DD HH:MM` in the
+//! city's time zone; `filer_kind` is CITIZEN or BUSINESS (default CITIZEN).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use entity::dossier::FilerKind;
+use entity::{procedure, unit};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde::Deserialize;
+
+use super::NewDossier;
+use crate::calendar::Calendar;
+use crate::error::Lang;
+pub use crate::import::ImportReport;
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    code: String,
+    procedure_code: String,
+    unit_code: String,
+    #[serde(default)]
+    filer_kind: Option<String>,
+    #[serde(default)]
+    tax_code: Option<String>,
+    received_at: String,
+    #[serde(default)]
+    completed_at: Option<String>,
+}
+
+/// Parses an RFC 3339 time, or `YYYY-MM-DD HH:MM[:SS]` in the city's time zone.
+pub fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(crate::clock::city_offset()
+                .from_local_datetime(&n)
+                .single()
+                .expect("a fixed offset has no gaps")
+                .with_timezone(&Utc));
+        }
+    }
+    Err(format!(
+        "{field} {s:?} is not a time like 2026-04-24T09:00:00+07:00 or 2026-04-24 09:00"
+    ))
+}
+
+fn to_input(
+    row: Row,
+    procedures: &HashMap<String, String>,
+    units: &HashMap<String, String>,
+) -> Result<NewDossier, String> {
+    let pc = row.procedure_code.trim().to_uppercase();
+    let uc = row.unit_code.trim().to_uppercase();
+    let procedure_id = procedures
+        .get(&pc)
+        .cloned()
+        .ok_or_else(|| format!("procedure code {pc} is not in the catalog"))?;
+    let unit_id = units
+        .get(&uc)
+        .cloned()
+        .ok_or_else(|| format!("unit code {uc} is not in the catalog"))?;
+    let filer_kind = match row
+        .filer_kind
+        .as_deref()
+        .map(|s| s.trim().to_ascii_uppercase())
+        .as_deref()
+    {
+        None | Some("") | Some("CITIZEN") => FilerKind::Citizen,
+        Some("BUSINESS") => FilerKind::Business,
+        Some(other) => return Err(format!("filer_kind {other:?} is not CITIZEN or BUSINESS")),
+    };
+    let received_at = parse_time("received_at", &row.received_at)?;
+    let completed_at = match row
+        .completed_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => Some(parse_time("completed_at", s)?),
+        None => None,
+    };
+    Ok(NewDossier {
+        code: row.code,
+        procedure_id,
+        unit_id,
+        filer_kind,
+        tax_code: row.tax_code,
+        received_at: Some(received_at),
+        completed_at,
+    })
+}
+
+/// Imports a file; bad rows are reported by line, not fatal.
+pub async fn import_file(
+    db: &DatabaseConnection,
+    cal: &Calendar,
+    path: &Path,
+    progress: bool,
+) -> anyhow::Result<ImportReport> {
+    let rows = crate::import::read_rows::<Row>(path)?;
+    let procedures: HashMap<String, String> = procedure::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.code, p.id))
+        .collect();
+    let units: HashMap<String, String> = unit::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code, u.id))
+        .collect();
+    let bar = crate::import::progress(rows.len(), "importing dossiers", progress);
+    let mut report = ImportReport::default();
+    for (line, row) in rows {
+        let outcome = match row.and_then(|r| to_input(r, &procedures, &units)) {
+            Err(e) => Err(e),
+            Ok(input) => match super::validate(db, cal, "import", input).await {
+                Err(e) => Err(e.message(Lang::En)),
+                Ok(v) => super::upsert(db, v).await.map_err(|e| e.message(Lang::En)),
+            },
+        };
+        match outcome {
+            Ok(true) => report.created += 1,
+            Ok(false) => report.updated += 1,
+            Err(msg) => report.rejected.push((line, msg)),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(report)
+}

@@ -1,0 +1,599 @@
+//! Dossiers (hồ sơ): one application for one procedure at one unit, with its statutory due time
+//! in working days, its completion, and the apology a late dossier needs.
+//!
+//! Rules (Decree 61/2018 as amended): the due time is the procedure's processing days after
+//! receipt, at the close of office hours; a dossier is late when completed, or still open, after
+//! that statutory due time; open past it is backlog. A late dossier needs an apology with a
+//! reason and a new appointment, issued no later than one working day before the due time; the
+//! appointment is reset once only. An apology issued later than that is recorded as late.
+
+pub mod graphql;
+pub mod import;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::dossier::{self, FilerKind};
+use entity::{procedure, procedure_unit, rating};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::auth::Actor;
+use crate::businesses::TaxCode;
+use crate::calendar::Calendar;
+use crate::error::{AppError, AppResult, on_unique};
+use crate::pagination::Page;
+use crate::state::AppState;
+use crate::text;
+use crate::units::{self, Scope};
+
+/// How a dossier stands with the apology rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApologyStatus {
+    /// Not late, and no apology issued.
+    NoneNeeded,
+    /// Late, and no apology issued.
+    Missing,
+    /// Issued in time.
+    Issued,
+    /// Issued less than one working day before the due time, or after it.
+    Late,
+}
+
+/// Whether the dossier is late at `now`: completed after its statutory due time, or open past it.
+pub fn is_late(d: &dossier::Model, now: DateTime<Utc>) -> bool {
+    match d.completed_at {
+        Some(c) => c > d.original_due_at,
+        None => now > d.original_due_at,
+    }
+}
+
+/// Open past its statutory due time.
+pub fn is_backlog(d: &dossier::Model, now: DateTime<Utc>) -> bool {
+    d.completed_at.is_none() && now > d.original_due_at
+}
+
+pub fn apology_status(d: &dossier::Model, now: DateTime<Utc>) -> ApologyStatus {
+    match (d.apology_issued_at, d.apology_late) {
+        (Some(_), Some(true)) => ApologyStatus::Late,
+        (Some(_), _) => ApologyStatus::Issued,
+        (None, _) if is_late(d, now) => ApologyStatus::Missing,
+        (None, _) => ApologyStatus::NoneNeeded,
+    }
+}
+
+fn col(c: dossier::Column) -> Expr {
+    Expr::col((dossier::Entity, c))
+}
+
+/// SQL twin of [`is_late`].
+fn late_sql(now: DateTime<Utc>) -> SimpleExpr {
+    col(dossier::Column::CompletedAt)
+        .is_not_null()
+        .and(col(dossier::Column::CompletedAt).gt(col(dossier::Column::OriginalDueAt)))
+        .or(col(dossier::Column::CompletedAt)
+            .is_null()
+            .and(col(dossier::Column::OriginalDueAt).lt(now)))
+}
+
+/// SQL twin of [`is_backlog`].
+fn backlog_sql(now: DateTime<Utc>) -> SimpleExpr {
+    col(dossier::Column::CompletedAt)
+        .is_null()
+        .and(col(dossier::Column::OriginalDueAt).lt(now))
+}
+
+fn not_found(code: &str) -> AppError {
+    AppError::not_found(
+        format!("Không tìm thấy hồ sơ mã {code}."),
+        format!("No dossier has code {code}."),
+    )
+}
+
+/// Input of `recordDossier` and of an import row.
+#[derive(Debug, Clone)]
+pub struct NewDossier {
+    pub code: String,
+    pub procedure_id: String,
+    pub unit_id: String,
+    pub filer_kind: FilerKind,
+    pub tax_code: Option<String>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A dossier that passed validation, with its due time computed.
+#[derive(Debug, Clone)]
+pub struct ValidDossier {
+    model: dossier::Model,
+}
+
+/// Checks a new dossier and computes its due time on the calendar.
+pub async fn validate(
+    db: &DatabaseConnection,
+    cal: &Calendar,
+    recorded_by: &str,
+    i: NewDossier,
+) -> AppResult<ValidDossier> {
+    let now = Utc::now();
+    let code = text::code("code", &i.code, 64)?;
+    let proc = procedure::Entity::find_by_id(i.procedure_id.clone())
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            AppError::bad_input(
+                "procedure",
+                "Không tìm thấy thủ tục của hồ sơ.",
+                "The dossier's procedure does not exist.",
+            )
+        })?;
+    let unit = units::require(db, "unit", &i.unit_id).await?;
+    // The procedure must be performed by the unit, or by the unit it hangs under (a ward
+    // performs its district's ward-level procedures).
+    let mut performers = vec![unit.id.clone()];
+    performers.extend(unit.parent_id.clone());
+    let performed = procedure_unit::Entity::find()
+        .filter(procedure_unit::Column::ProcedureId.eq(proc.id.as_str()))
+        .filter(procedure_unit::Column::UnitId.is_in(performers))
+        .count(db)
+        .await?;
+    if performed == 0 {
+        return Err(AppError::bad_input(
+            "procedure",
+            format!(
+                "Đơn vị {} không thực hiện thủ tục {}.",
+                unit.name, proc.code
+            ),
+            format!("{} does not perform procedure {}.", unit.name, proc.code),
+        ));
+    }
+    let tax_code = match (
+        i.filer_kind,
+        i.tax_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
+    ) {
+        (FilerKind::Business, None) => {
+            return Err(AppError::bad_input(
+                "taxCode",
+                "Hồ sơ của doanh nghiệp cần mã số thuế.",
+                "A business's dossier needs its tax code.",
+            ));
+        }
+        (_, Some(t)) => Some(TaxCode::parse(t)?.as_str().to_string()),
+        (FilerKind::Citizen, None) => None,
+    };
+    let received_at = i.received_at.unwrap_or(now);
+    if received_at > now + Duration::minutes(5) {
+        return Err(AppError::bad_input(
+            "receivedAt",
+            "Thời điểm tiếp nhận không được ở tương lai.",
+            "receivedAt must not be in the future.",
+        ));
+    }
+    if let Some(c) = i.completed_at
+        && (c < received_at || c > now + Duration::minutes(5))
+    {
+        return Err(AppError::bad_input(
+            "completedAt",
+            "Thời điểm hoàn thành phải sau khi tiếp nhận và không ở tương lai.",
+            "completedAt must be after receivedAt and not in the future.",
+        ));
+    }
+    let due = cal.deadline(received_at, proc.processing_days.clamp(0, 365) as u32);
+    Ok(ValidDossier {
+        model: dossier::Model {
+            id: uuid::Uuid::now_v7().to_string(),
+            code,
+            procedure_id: proc.id,
+            unit_id: unit.id,
+            filer_kind: i.filer_kind,
+            tax_code,
+            received_at,
+            original_due_at: due,
+            due_at: due,
+            completed_at: i.completed_at,
+            apology_issued_at: None,
+            apology_reason: None,
+            apology_late: None,
+            apology_by: None,
+            recorded_by: recorded_by.to_string(),
+            created_at: now,
+            updated_at: now,
+        },
+    })
+}
+
+/// Records a dossier (officials of its unit, admins). A code already recorded is `CONFLICT`.
+pub async fn record(state: &AppState, actor: &Actor, i: NewDossier) -> AppResult<dossier::Model> {
+    units::require_act(&state.db, actor, &i.unit_id).await?;
+    let by = actor.signed_in()?.subject.clone();
+    let v = validate(&state.db, &state.calendar.get(), &by, i).await?;
+    let code = v.model.code.clone();
+    dossier::ActiveModel::from(v.model)
+        .insert(&state.db)
+        .await
+        .map_err(|e| {
+            on_unique(
+                e,
+                AppError::conflict(
+                    format!("Hồ sơ mã {code} đã được ghi nhận."),
+                    format!("Dossier {code} is already recorded."),
+                ),
+            )
+        })
+}
+
+/// Inserts a validated dossier or, when its code exists, updates its completion (imports).
+pub async fn upsert(db: &DatabaseConnection, v: ValidDossier) -> AppResult<bool> {
+    let existing = find_by_code(db, &v.model.code).await?;
+    match existing {
+        None => {
+            dossier::ActiveModel::from(v.model).insert(db).await?;
+            Ok(true)
+        }
+        Some(e) => {
+            if e.completed_at.is_none() && v.model.completed_at.is_some() {
+                let mut a: dossier::ActiveModel = e.into();
+                a.completed_at = Set(v.model.completed_at);
+                a.updated_at = Set(Utc::now());
+                a.update(db).await?;
+            }
+            Ok(false)
+        }
+    }
+}
+
+pub async fn find_by_code(
+    db: &DatabaseConnection,
+    code: &str,
+) -> AppResult<Option<dossier::Model>> {
+    let code = text::code("code", code, 64)?;
+    Ok(dossier::Entity::find()
+        .filter(dossier::Column::Code.eq(code))
+        .one(db)
+        .await?)
+}
+
+async fn require_by_code(db: &DatabaseConnection, code: &str) -> AppResult<dossier::Model> {
+    find_by_code(db, code)
+        .await?
+        .ok_or_else(|| not_found(code.trim()))
+}
+
+/// Marks a dossier completed (officials of its unit, admins).
+pub async fn complete(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    completed_at: Option<DateTime<Utc>>,
+) -> AppResult<dossier::Model> {
+    let d = require_by_code(&state.db, code).await?;
+    units::require_act(&state.db, actor, &d.unit_id).await?;
+    let now = Utc::now();
+    let at = completed_at.unwrap_or(now);
+    if at < d.received_at || at > now + Duration::minutes(5) {
+        return Err(AppError::bad_input(
+            "completedAt",
+            "Thời điểm hoàn thành phải sau khi tiếp nhận và không ở tương lai.",
+            "completedAt must be after the receipt and not in the future.",
+        ));
+    }
+    let res = dossier::Entity::update_many()
+        .col_expr(dossier::Column::CompletedAt, Expr::value(at))
+        .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
+        .filter(dossier::Column::Id.eq(d.id.as_str()))
+        .filter(dossier::Column::CompletedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::conflict(
+            format!("Hồ sơ {} đã hoàn thành trước đó.", d.code),
+            format!("Dossier {} is already completed.", d.code),
+        ));
+    }
+    reload(&state.db, &d.id).await
+}
+
+async fn reload(db: &DatabaseConnection, id: &str) -> AppResult<dossier::Model> {
+    dossier::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("dossier vanished"))
+}
+
+/// Issues the apology of a dossier with a new appointment (officials of its unit, admins).
+/// The appointment is reset once only; an apology later than one working day before the due
+/// time is recorded as late.
+pub async fn issue_apology(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    reason: &str,
+    new_due_at: DateTime<Utc>,
+) -> AppResult<dossier::Model> {
+    let d = require_by_code(&state.db, code).await?;
+    units::require_act(&state.db, actor, &d.unit_id).await?;
+    let reason = text::required("reason", reason, 2000)?;
+    if d.completed_at.is_some() {
+        return Err(AppError::conflict(
+            format!("Hồ sơ {} đã hoàn thành; không thể hẹn lại.", d.code),
+            format!(
+                "Dossier {} is completed; its appointment cannot be reset.",
+                d.code
+            ),
+        ));
+    }
+    if d.apology_issued_at.is_some() {
+        return Err(AppError::conflict(
+            format!(
+                "Hồ sơ {} đã có phiếu xin lỗi; ngày hẹn chỉ được điều chỉnh một lần.",
+                d.code
+            ),
+            format!(
+                "Dossier {} already has an apology; the appointment may be reset only once.",
+                d.code
+            ),
+        ));
+    }
+    let now = Utc::now();
+    if new_due_at <= d.due_at || new_due_at <= now {
+        return Err(AppError::bad_input(
+            "newDueAt",
+            "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này.",
+            "newDueAt must be after the current due time and after now.",
+        ));
+    }
+    let deadline = state
+        .calendar
+        .get()
+        .one_working_day_before(d.original_due_at);
+    let late = now > deadline;
+    let by = actor.signed_in()?.subject.clone();
+    let res = dossier::Entity::update_many()
+        .col_expr(dossier::Column::ApologyIssuedAt, Expr::value(now))
+        .col_expr(dossier::Column::ApologyReason, Expr::value(reason))
+        .col_expr(dossier::Column::ApologyLate, Expr::value(late))
+        .col_expr(dossier::Column::ApologyBy, Expr::value(by))
+        .col_expr(dossier::Column::DueAt, Expr::value(new_due_at))
+        .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
+        .filter(dossier::Column::Id.eq(d.id.as_str()))
+        .filter(dossier::Column::ApologyIssuedAt.is_null())
+        .filter(dossier::Column::CompletedAt.is_null())
+        .exec(&state.db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::conflict(
+            "Hồ sơ vừa được cập nhật bởi một thao tác khác.",
+            "The dossier was just changed by another request.",
+        ));
+    }
+    reload(&state.db, &d.id).await
+}
+
+/// Filters of `dossiers(filter: …)`.
+#[derive(Debug, Clone, Default)]
+pub struct DossierFilter {
+    pub unit: Option<String>,
+    pub procedure: Option<String>,
+    pub late: Option<bool>,
+    pub backlog: Option<bool>,
+    pub apology: Option<ApologyStatus>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Counts over every dossier matching a filter: what the PAR index needs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DossierStats {
+    pub total: u64,
+    pub completed: u64,
+    pub completed_on_time: u64,
+    pub late: u64,
+    pub backlog: u64,
+    pub apologies_issued: u64,
+    pub apologies_late: u64,
+    pub apologies_missing: u64,
+}
+
+impl DossierStats {
+    /// Share of completed dossiers completed on time, in percent (none when nothing completed).
+    pub fn on_time_share(&self) -> Option<f64> {
+        (self.completed > 0).then(|| 100.0 * self.completed_on_time as f64 / self.completed as f64)
+    }
+}
+
+fn filter_condition(f: &DossierFilter, scope: &Scope, now: DateTime<Utc>) -> AppResult<Condition> {
+    let mut c = Condition::all();
+    match scope {
+        Scope::All => {}
+        Scope::Units(u) => c = c.add(dossier::Column::UnitId.is_in(u.iter().cloned())),
+        Scope::None => return Err(AppError::not_allowed()),
+    }
+    if let Some(u) = &f.unit {
+        c = c.add(dossier::Column::UnitId.eq(u.as_str()));
+    }
+    if let Some(p) = &f.procedure {
+        c = c.add(dossier::Column::ProcedureId.eq(p.as_str()));
+    }
+    if let Some(l) = f.late {
+        c = c.add(if l {
+            late_sql(now)
+        } else {
+            late_sql(now).not()
+        });
+    }
+    if let Some(b) = f.backlog {
+        c = c.add(if b {
+            backlog_sql(now)
+        } else {
+            backlog_sql(now).not()
+        });
+    }
+    if let Some(a) = f.apology {
+        let issued = dossier::Column::ApologyIssuedAt;
+        c = c.add(match a {
+            ApologyStatus::Issued => Condition::all()
+                .add(issued.is_not_null())
+                .add(dossier::Column::ApologyLate.eq(false)),
+            ApologyStatus::Late => Condition::all()
+                .add(issued.is_not_null())
+                .add(dossier::Column::ApologyLate.eq(true)),
+            ApologyStatus::Missing => Condition::all().add(issued.is_null()).add(late_sql(now)),
+            ApologyStatus::NoneNeeded => Condition::all()
+                .add(issued.is_null())
+                .add(late_sql(now).not()),
+        });
+    }
+    if let Some(from) = f.from {
+        c = c.add(dossier::Column::ReceivedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        c = c.add(dossier::Column::ReceivedAt.lt(to));
+    }
+    Ok(c)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct StatsRow {
+    total: Option<i64>,
+    completed: Option<i64>,
+    completed_on_time: Option<i64>,
+    late: Option<i64>,
+    backlog: Option<i64>,
+    apologies_issued: Option<i64>,
+    apologies_late: Option<i64>,
+    apologies_missing: Option<i64>,
+}
+
+fn count_if(e: SimpleExpr) -> SimpleExpr {
+    Func::sum(Expr::case(e, 1).finally(0)).into()
+}
+
+/// A page of dossiers (newest receipt first) with the counts over the whole filter. Officials
+/// see their units; admins and evaluators all.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    f: &DossierFilter,
+    page: Page,
+) -> AppResult<(u64, Vec<dossier::Model>, DossierStats)> {
+    actor.signed_in()?;
+    let scope = units::read_scope(&state.db, actor).await?;
+    let now = Utc::now();
+    let cond = filter_condition(f, &scope, now)?;
+    let completed = col(dossier::Column::CompletedAt).is_not_null();
+    let row =
+        dossier::Entity::find()
+            .select_only()
+            .filter(cond.clone())
+            .column_as(Expr::cust("COUNT(*)"), "total")
+            .column_as(count_if(completed.clone()), "completed")
+            .column_as(
+                count_if(completed.and(
+                    col(dossier::Column::CompletedAt).lte(col(dossier::Column::OriginalDueAt)),
+                )),
+                "completed_on_time",
+            )
+            .column_as(count_if(late_sql(now)), "late")
+            .column_as(count_if(backlog_sql(now)), "backlog")
+            .column_as(
+                count_if(
+                    col(dossier::Column::ApologyIssuedAt)
+                        .is_not_null()
+                        .and(col(dossier::Column::ApologyLate).eq(false)),
+                ),
+                "apologies_issued",
+            )
+            .column_as(
+                count_if(
+                    col(dossier::Column::ApologyIssuedAt)
+                        .is_not_null()
+                        .and(col(dossier::Column::ApologyLate).eq(true)),
+                ),
+                "apologies_late",
+            )
+            .column_as(
+                count_if(
+                    col(dossier::Column::ApologyIssuedAt)
+                        .is_null()
+                        .and(late_sql(now)),
+                ),
+                "apologies_missing",
+            )
+            .into_model::<StatsRow>()
+            .one(&state.db)
+            .await?;
+    let n = |v: Option<i64>| v.unwrap_or(0).clamp(0, i64::MAX) as u64;
+    let stats = match row {
+        Some(r) => DossierStats {
+            total: n(r.total),
+            completed: n(r.completed),
+            completed_on_time: n(r.completed_on_time),
+            late: n(r.late),
+            backlog: n(r.backlog),
+            apologies_issued: n(r.apologies_issued),
+            apologies_late: n(r.apologies_late),
+            apologies_missing: n(r.apologies_missing),
+        },
+        None => DossierStats::default(),
+    };
+    let items = if page.limit == 0 {
+        vec![]
+    } else {
+        dossier::Entity::find()
+            .filter(cond)
+            .order_by_desc(dossier::Column::ReceivedAt)
+            .order_by_asc(dossier::Column::Id)
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(&state.db)
+            .await?
+    };
+    Ok((stats.total, items, stats))
+}
+
+/// Loads dossiers by id in one query per batch.
+pub struct DossierLoader(pub DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for DossierLoader {
+    type Value = dossier::Model;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, dossier::Model>, AppError> {
+        Ok(dossier::Entity::find()
+            .filter(dossier::Column::Id.is_in(keys.iter().cloned()))
+            .all(&self.0)
+            .await?
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect())
+    }
+}
+
+/// Whether each dossier has a rating, in one query per batch.
+pub struct RatedLoader(pub DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for RatedLoader {
+    type Value = bool;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, bool>, AppError> {
+        let rated: Vec<Option<String>> = rating::Entity::find()
+            .select_only()
+            .column(rating::Column::DossierId)
+            .filter(rating::Column::DossierId.is_in(keys.iter().cloned()))
+            .into_tuple()
+            .all(&self.0)
+            .await?;
+        let mut out: HashMap<String, bool> = keys.iter().map(|k| (k.clone(), false)).collect();
+        for id in rated.into_iter().flatten() {
+            out.insert(id, true);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,304 @@
+//! GraphQL types and resolvers of ratings and satisfaction.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use entity::rating_score;
+
+use super::stats::{Satisfaction, SatisfactionFilter, Tally};
+use super::{RatingInput, StoredRating};
+use crate::clock::local;
+use crate::graphql::CtxExt;
+use crate::procedures::graphql::Procedure;
+use crate::units::graphql::{Block, Unit};
+
+/// The satisfaction components of the SIPAS model.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::rating_score::Component")]
+pub enum Component {
+    /// Tiếp cận dịch vụ.
+    Access,
+    /// Thủ tục hành chính.
+    Procedure,
+    /// Công chức giải quyết công việc.
+    Official,
+    /// Kết quả giải quyết.
+    Result,
+    /// Tiếp nhận, xử lý góp ý, phản ánh, kiến nghị.
+    FeedbackHandling,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::rating::Channel")]
+pub enum Channel {
+    Web,
+    Mobile,
+    Kiosk,
+    Counter,
+    Other,
+}
+
+#[derive(InputObject, Clone, Copy)]
+pub struct ScoreInput {
+    pub component: Component,
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    pub score: i32,
+}
+
+#[derive(InputObject)]
+pub struct SubmitRatingInput {
+    /// The dossier's receipt code: the rating is then verified, and its unit and procedure
+    /// come from the dossier.
+    pub dossier_code: Option<String>,
+    /// Without a dossier code: the unit rated (an unverified kiosk rating).
+    pub unit: Option<ID>,
+    pub procedure: Option<ID>,
+    /// At least one component; unanswered components are simply left out.
+    pub scores: Vec<ScoreInput>,
+    pub comment: Option<String>,
+    pub channel: Option<Channel>,
+    /// A retry with the same key returns the first result.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ComponentScore {
+    pub component: Component,
+    pub score: i32,
+}
+
+pub struct Rating(pub StoredRating);
+
+#[Object]
+impl Rating {
+    async fn id(&self) -> ID {
+        ID(self.0.rating.id.clone())
+    }
+    /// Tied to a dossier (and so counted in the index).
+    async fn verified(&self) -> bool {
+        self.0.rating.verified
+    }
+    async fn channel(&self) -> Channel {
+        self.0.rating.channel.into()
+    }
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        Ok(ctx
+            .loaders()
+            .units
+            .load_one(self.0.rating.unit_id.clone())
+            .await?
+            .map(Unit))
+    }
+    async fn procedure(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Procedure>> {
+        let Some(p) = &self.0.rating.procedure_id else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .loaders()
+            .procedures
+            .load_one(p.clone())
+            .await?
+            .map(Procedure))
+    }
+    async fn scores(&self) -> Vec<ComponentScore> {
+        let mut v: Vec<&rating_score::Model> = self.0.scores.iter().collect();
+        v.sort_by_key(|s| s.component);
+        v.into_iter()
+            .map(|s| ComponentScore {
+                component: s.component.into(),
+                score: s.score,
+            })
+            .collect()
+    }
+    async fn comment(&self) -> Option<&str> {
+        self.0.rating.comment.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<FixedOffset> {
+        local(self.0.rating.created_at)
+    }
+    /// The rater's account. Confidential: admins only.
+    async fn rater_account_id(&self, ctx: &Context<'_>) -> Option<ID> {
+        if ctx.actor().is_admin() {
+            self.0.rating.rater_account_id.clone().map(ID)
+        } else {
+            None
+        }
+    }
+}
+
+/// Satisfaction of one component (or overall).
+#[derive(SimpleObject)]
+pub struct ComponentSatisfaction {
+    /// Null for the overall figure.
+    pub component: Option<Component>,
+    pub answers: u64,
+    /// Mean score, 1–5.
+    pub mean: Option<f64>,
+    /// Percent of answers that are 4 or 5.
+    pub satisfied_share: Option<f64>,
+    /// Whether the answers reach the minimum sample; below it the share is not meaningful.
+    pub sufficient: bool,
+    /// The 95% Wilson lower bound of the share, in percent: what rankings use.
+    pub lower_bound: Option<f64>,
+}
+
+fn round2(v: Option<f64>) -> Option<f64> {
+    v.map(|x| (x * 100.0).round() / 100.0)
+}
+
+fn stat(
+    component: Option<rating_score::Component>,
+    t: &Tally,
+    min_sample: u32,
+) -> ComponentSatisfaction {
+    ComponentSatisfaction {
+        component: component.map(Into::into),
+        answers: t.answers,
+        mean: round2(t.mean()),
+        satisfied_share: round2(t.share()),
+        sufficient: t.sufficient(min_sample),
+        lower_bound: round2(t.lower_bound()),
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct MonthSatisfaction {
+    /// `YYYY-MM`, in the city's time zone.
+    pub month: String,
+    pub overall: ComponentSatisfaction,
+    pub components: Vec<ComponentSatisfaction>,
+}
+
+#[derive(SimpleObject)]
+pub struct SatisfactionReport {
+    /// Ratings counted (verified only, unless `verifiedOnly: false`).
+    pub ratings: u64,
+    /// Unverified (kiosk) ratings matching the filter, reported apart.
+    pub unverified_ratings: u64,
+    /// The minimum sample in force.
+    pub min_sample: u32,
+    pub overall: ComponentSatisfaction,
+    pub components: Vec<ComponentSatisfaction>,
+    pub monthly: Vec<MonthSatisfaction>,
+}
+
+fn report(s: Satisfaction, min_sample: u32) -> SatisfactionReport {
+    SatisfactionReport {
+        ratings: s.ratings,
+        unverified_ratings: s.unverified_ratings,
+        min_sample,
+        overall: stat(None, &s.overall, min_sample),
+        components: s
+            .components
+            .iter()
+            .map(|(c, t)| stat(Some(*c), t, min_sample))
+            .collect(),
+        monthly: s
+            .monthly
+            .iter()
+            .map(|(m, comps)| {
+                let mut overall = Tally::default();
+                comps.values().for_each(|t| overall.add(t));
+                MonthSatisfaction {
+                    month: m.clone(),
+                    overall: stat(None, &overall, min_sample),
+                    components: comps
+                        .iter()
+                        .map(|(c, t)| stat(Some(*c), t, min_sample))
+                        .collect(),
+                }
+            })
+            .collect(),
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct SatisfactionFilterInput {
+    pub unit: Option<ID>,
+    pub procedure: Option<ID>,
+    pub block: Option<Block>,
+    /// First day counted (city time).
+    pub from: Option<NaiveDate>,
+    /// Last day counted (city time).
+    pub to: Option<NaiveDate>,
+    /// Count only verified ratings (the default), as the PAR index does.
+    pub verified_only: Option<bool>,
+}
+
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    crate::clock::city_offset()
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("a fixed offset has no gaps")
+        .with_timezone(&Utc)
+}
+
+#[derive(Default)]
+pub struct RatingsQuery;
+
+#[Object]
+impl RatingsQuery {
+    /// Satisfaction per component, overall and month by month. Public: aggregates only.
+    async fn satisfaction(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SatisfactionFilterInput>,
+    ) -> async_graphql::Result<SatisfactionReport> {
+        let f = filter.unwrap_or_default();
+        if let (Some(a), Some(b)) = (f.from, f.to)
+            && a > b
+        {
+            return Err(crate::error::AppError::bad_input(
+                "from",
+                "Ngày bắt đầu phải trước ngày kết thúc.",
+                "from must not be after to.",
+            )
+            .into());
+        }
+        let filter = SatisfactionFilter {
+            unit: f.unit.map(|i| i.0),
+            procedure: f.procedure.map(|i| i.0),
+            block: f.block.map(Into::into),
+            from: f.from.map(day_start),
+            to: f.to.and_then(|d| d.succ_opt()).map(day_start),
+            verified_only: f.verified_only.unwrap_or(true),
+        };
+        let s = super::stats::satisfaction(&ctx.state().db, &filter).await?;
+        Ok(report(s, ctx.state().config.min_sample))
+    }
+}
+
+#[derive(Default)]
+pub struct RatingsMutation;
+
+#[Object]
+impl RatingsMutation {
+    /// Rates a dossier by its code (verified), or a unit at a kiosk (unverified). Anyone may
+    /// rate; anonymous ratings are limited per client address.
+    async fn submit_rating(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitRatingInput,
+    ) -> async_graphql::Result<Rating> {
+        let r = super::submit(
+            ctx.state(),
+            ctx.actor(),
+            ctx.req().client_ip,
+            RatingInput {
+                dossier_code: input.dossier_code,
+                unit: input.unit.map(|i| i.0),
+                procedure: input.procedure.map(|i| i.0),
+                scores: input
+                    .scores
+                    .iter()
+                    .map(|s| (s.component.into(), s.score))
+                    .collect(),
+                comment: input.comment,
+                channel: input.channel.map(Into::into),
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        Ok(Rating(r))
+    }
+}

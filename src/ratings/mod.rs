@@ -1,0 +1,292 @@
+//! Satisfaction ratings (đánh giá sự hài lòng) by component, and the satisfaction they add up to.
+//!
+//! A rating with a dossier code is verified: its unit and procedure come from the dossier, and a
+//! dossier is rated once. A rating without one (a kiosk at the counter) is unverified: it is
+//! reported apart and feeds no index. The rater's identity is kept for admins only.
+
+pub mod graphql;
+pub mod stats;
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use entity::rating::{self, Channel};
+use entity::rating_score::{self, Component};
+use entity::{procedure_unit, unit};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+};
+
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult, Msg};
+use crate::state::AppState;
+use crate::text;
+
+/// Input of `submitRating`.
+#[derive(Debug, Clone, Default)]
+pub struct RatingInput {
+    pub dossier_code: Option<String>,
+    pub unit: Option<String>,
+    pub procedure: Option<String>,
+    pub scores: Vec<(Component, i32)>,
+    pub comment: Option<String>,
+    pub channel: Option<Channel>,
+    pub idempotency_key: Option<String>,
+}
+
+/// A stored rating with its answered components.
+#[derive(Debug, Clone)]
+pub struct StoredRating {
+    pub rating: rating::Model,
+    pub scores: Vec<rating_score::Model>,
+}
+
+/// An idempotency key: 1–100 characters of letters, digits, `-`, `_`, `:` or `.`.
+pub fn parse_idempotency_key(k: Option<&str>) -> AppResult<Option<String>> {
+    let Some(k) = k.map(str::trim) else {
+        return Ok(None);
+    };
+    let ok = (1..=100).contains(&k.len())
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_:.".contains(&b));
+    if !ok {
+        return Err(AppError::bad_input(
+            "idempotencyKey",
+            "idempotencyKey gồm 1–100 ký tự chữ, số, '-', '_', ':' hoặc '.'.",
+            "idempotencyKey is 1–100 characters of letters, digits, '-', '_', ':' or '.'.",
+        ));
+    }
+    Ok(Some(k.to_string()))
+}
+
+/// Counts an anonymous submission against the client address; `RATE_LIMITED` past the limit.
+pub fn limit_anonymous(state: &AppState, actor: &Actor, client: IpAddr) -> AppResult<()> {
+    if actor.principal().is_some() {
+        return Ok(());
+    }
+    let key = format!("anon:{client}");
+    if let Some(secs) = state
+        .anonymous_submissions
+        .blocked_for(&key, state.config.anonymous_submissions_per_hour)
+    {
+        return Err(AppError::RateLimited {
+            msg: Msg::new(
+                format!(
+                    "Bạn đã gửi quá nhiều lượt không đăng nhập. Vui lòng thử lại sau {secs} giây hoặc đăng nhập."
+                ),
+                format!("Too many anonymous submissions. Try again in {secs} seconds, or sign in."),
+            ),
+            retry_after_secs: secs,
+        });
+    }
+    state.anonymous_submissions.hit(&key);
+    Ok(())
+}
+
+fn validate_scores(scores: &[(Component, i32)]) -> AppResult<()> {
+    if scores.is_empty() {
+        return Err(AppError::bad_input(
+            "scores",
+            "Cần chấm điểm ít nhất một tiêu chí.",
+            "Score at least one component.",
+        ));
+    }
+    for (i, (c, s)) in scores.iter().enumerate() {
+        if !(1..=5).contains(s) {
+            return Err(AppError::bad_input(
+                "scores",
+                format!("Điểm phải từ 1 đến 5 (nhận {s})."),
+                format!("Scores run from 1 to 5 (got {s})."),
+            ));
+        }
+        if scores[..i].iter().any(|(d, _)| d == c) {
+            return Err(AppError::bad_input(
+                "scores",
+                format!("Tiêu chí {c:?} được chấm hai lần."),
+                format!("Component {c:?} is scored twice."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn load(db: &impl sea_orm::ConnectionTrait, r: rating::Model) -> AppResult<StoredRating> {
+    let scores = rating_score::Entity::find()
+        .filter(rating_score::Column::RatingId.eq(r.id.as_str()))
+        .all(db)
+        .await?;
+    Ok(StoredRating { rating: r, scores })
+}
+
+async fn by_key(state: &AppState, key: &str) -> AppResult<Option<rating::Model>> {
+    Ok(rating::Entity::find()
+        .filter(rating::Column::IdempotencyKey.eq(key))
+        .one(&state.db)
+        .await?)
+}
+
+/// Submits a rating. A retry with the same `idempotencyKey` returns the first result; a second
+/// rating of one dossier is `CONFLICT`.
+pub async fn submit(
+    state: &AppState,
+    actor: &Actor,
+    client: IpAddr,
+    i: RatingInput,
+) -> AppResult<StoredRating> {
+    let key = parse_idempotency_key(i.idempotency_key.as_deref())?;
+    validate_scores(&i.scores)?;
+    let comment = i
+        .comment
+        .as_deref()
+        .map(|c| text::clean("comment", c, 2000))
+        .transpose()?
+        .filter(|c| !c.is_empty());
+    // A retry returns what the first attempt stored, before any other check can refuse it.
+    if let Some(k) = &key
+        && let Some(r) = by_key(state, k).await?
+    {
+        return load(&state.db, r).await;
+    }
+    limit_anonymous(state, actor, client)?;
+
+    let (dossier_id, unit_id, procedure_id, verified) = match i
+        .dossier_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(code) => {
+            let d = crate::dossiers::find_by_code(&state.db, code)
+                .await?
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        "dossierCode",
+                        format!("Không tìm thấy hồ sơ mã {code}."),
+                        format!("No dossier has code {code}."),
+                    )
+                })?;
+            if i.unit.as_deref().is_some_and(|u| u != d.unit_id)
+                || i.procedure.as_deref().is_some_and(|p| p != d.procedure_id)
+            {
+                return Err(AppError::bad_input(
+                    "unit",
+                    "Đơn vị hoặc thủ tục không khớp với hồ sơ; có thể bỏ trống để lấy theo hồ sơ.",
+                    "The unit or procedure does not match the dossier; leave them out to use the dossier's.",
+                ));
+            }
+            if d.completed_at.is_none() {
+                return Err(AppError::conflict(
+                    format!(
+                        "Hồ sơ {} chưa có kết quả; có thể đánh giá sau khi nhận kết quả.",
+                        d.code
+                    ),
+                    format!(
+                        "Dossier {} has no result yet; rate it once the result is returned.",
+                        d.code
+                    ),
+                ));
+            }
+            (Some(d.id), d.unit_id, Some(d.procedure_id), true)
+        }
+        None => {
+            let unit_id = i.unit.clone().ok_or_else(|| {
+                AppError::bad_input(
+                    "unit",
+                    "Cần mã hồ sơ, hoặc đơn vị được đánh giá.",
+                    "Give a dossier code, or the unit being rated.",
+                )
+            })?;
+            if unit::Entity::find_by_id(unit_id.clone())
+                .one(&state.db)
+                .await?
+                .is_none()
+            {
+                return Err(AppError::bad_input(
+                    "unit",
+                    "Không tìm thấy đơn vị được đánh giá.",
+                    "The rated unit does not exist.",
+                ));
+            }
+            if let Some(p) = &i.procedure {
+                let performed = procedure_unit::Entity::find()
+                    .filter(procedure_unit::Column::ProcedureId.eq(p.as_str()))
+                    .filter(procedure_unit::Column::UnitId.eq(unit_id.as_str()))
+                    .count(&state.db)
+                    .await?;
+                if performed == 0 {
+                    return Err(AppError::bad_input(
+                        "procedure",
+                        "Đơn vị không thực hiện thủ tục này.",
+                        "The unit does not perform this procedure.",
+                    ));
+                }
+            }
+            (None, unit_id, i.procedure.clone(), false)
+        }
+    };
+
+    let now = Utc::now();
+    let model = rating::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        dossier_id,
+        unit_id,
+        procedure_id,
+        verified,
+        channel: i.channel.unwrap_or(if verified {
+            Channel::Web
+        } else {
+            Channel::Kiosk
+        }),
+        comment,
+        rater_account_id: actor.principal().and_then(|p| p.account_id.clone()),
+        idempotency_key: key.clone(),
+        month: month_of(now),
+        created_at: now,
+    };
+    let scores: Vec<rating_score::Model> = i
+        .scores
+        .iter()
+        .map(|(c, s)| rating_score::Model {
+            rating_id: model.id.clone(),
+            component: *c,
+            score: *s,
+        })
+        .collect();
+    // Write first inside the transaction: the unique keys on dossier and idempotency key decide
+    // between concurrent submissions, and SQLite takes its write lock at the first write.
+    let txn = state.db.begin().await?;
+    match rating::ActiveModel::from(model.clone()).insert(&txn).await {
+        Ok(_) => {}
+        Err(e) => {
+            drop(txn);
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) {
+                if let Some(k) = &key
+                    && let Some(r) = by_key(state, k).await?
+                {
+                    return load(&state.db, r).await;
+                }
+                return Err(AppError::conflict(
+                    "Hồ sơ này đã được đánh giá. Mỗi hồ sơ chỉ được đánh giá một lần.",
+                    "This dossier has already been rated. A dossier is rated once.",
+                ));
+            }
+            return Err(AppError::internal(e));
+        }
+    }
+    rating_score::Entity::insert_many(scores.iter().cloned().map(rating_score::ActiveModel::from))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(StoredRating {
+        rating: model,
+        scores,
+    })
+}
+
+/// `YYYY-MM` of an instant in the city's time zone.
+pub fn month_of(t: DateTime<Utc>) -> String {
+    crate::clock::local(t).format("%Y-%m").to_string()
+}
