@@ -372,11 +372,15 @@ async fn execute(
         && !resp.errors.is_empty()
         && resp.errors.iter().all(|e| e.path.is_empty());
     let mut body = serde_json::to_value(&resp).unwrap_or_default();
-    if request_failed && let Some(o) = body.as_object_mut() {
-        o.remove("data");
+    if let Some(o) = body.as_object_mut() {
+        if request_failed {
+            o.remove("data");
+        }
+        // Our own errors always carry a code; the others come from the GraphQL layer itself
+        // (parsing, validation, argument coercion, query limits): all of them bad input.
         if let Some(errs) = o.get_mut("errors").and_then(|e| e.as_array_mut()) {
             for e in errs {
-                if e.get("extensions").is_none() {
+                if e.pointer("/extensions/code").is_none() {
                     e["extensions"] = serde_json::json!({ "code": "BAD_USER_INPUT" });
                 }
             }

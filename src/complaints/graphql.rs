@@ -545,8 +545,9 @@ impl ComplaintsMutation {
         ctx: &Context<'_>,
         id: ID,
         answer: String,
-        #[graphql(default = true)] publish: bool,
+        publish: Option<bool>,
     ) -> async_graphql::Result<Complaint> {
+        let publish = publish.unwrap_or(true);
         act(ctx, &id, Action::Answer { answer, publish }).await
     }
 

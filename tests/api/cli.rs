@@ -45,6 +45,7 @@ fn every_command_has_help_with_an_example() {
         vec!["seed", "--help"],
         vec!["token", "--help"],
         vec!["import", "procedures", "--help"],
+        vec!["import", "dossiers", "--help"],
     ] {
         let out = portal().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -244,4 +245,49 @@ async fn import_procedures_reports_bad_rows_and_is_idempotent() {
         .gql(None, "{ procedure(code: \"1.000002\") { id } }", json!({}))
         .await;
     assert!(none["data"]["procedure"].is_null());
+}
+
+#[tokio::test]
+async fn import_dossiers_computes_due_times_and_reports_bad_rows() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let seed = portal().env("DATABASE_URL", &db.url).args(["seed", "--demo"]).output().unwrap();
+    assert!(seed.status.success(), "{seed:?}");
+    let csv = dir.path().join("one-stop.csv");
+    std::fs::write(
+        &csv,
+        "code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at\n\
+         MC-0001,2.002040,SKHDT,BUSINESS,0100109106,2026-04-24T09:00:00+07:00,2026-04-28 15:00\n\
+         MC-0002,2.002040,SKHDT,CITIZEN,,2026-04-24 09:00,\n\
+         MC-0003,2.002040,Q5,CITIZEN,,2026-04-24 09:00,\n\
+         MC-0004,2.002040,SKHDT,BUSINESS,123,2026-04-24 09:00,\n\
+         MC-0005,2.002040,SKHDT,CITIZEN,,yesterday,\n",
+    )
+    .unwrap();
+    let run = || portal().env("DATABASE_URL", &db.url).args(["import", "dossiers"]).arg(&csv).output().unwrap();
+    let out = run();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("2 created, 0 updated, 3 rejected"), "{text}");
+    assert!(text.contains("line 4: ") && text.contains("does not perform"), "{text}");
+    assert!(text.contains("line 5: ") && text.contains("tax code"), "{text}");
+    assert!(text.contains("line 6: ") && text.contains("received_at"), "{text}");
+    let again = String::from_utf8(run().stdout).unwrap();
+    assert!(again.contains("0 created, 2 updated, 3 rejected"), "{again}");
+
+    let app = TestApp::spawn_with(test_config(&db), db, false).await;
+    let admin = app.script_token(portal::auth::Role::Admin, None).await;
+    let b = app
+        .gql(
+            Some(&admin),
+            "{ a: dossier(code: \"MC-0001\") { originalDueAt completedAt late taxCode } b: dossier(code: \"MC-0002\") { status late apologyStatus } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(b["data"]["a"]["originalDueAt"], "2026-05-04T17:00:00+07:00", "{b}");
+    assert_eq!(b["data"]["a"]["completedAt"], "2026-04-28T15:00:00+07:00");
+    assert_eq!(b["data"]["a"]["late"], false);
+    assert_eq!(b["data"]["a"]["taxCode"], "0100109106");
+    assert_eq!(b["data"]["b"]["status"], "OPEN");
+    assert_eq!(b["data"]["b"]["apologyStatus"], "MISSING");
 }

@@ -89,6 +89,14 @@ impl TestApp {
         Self::spawn_with(test_config(&db), db, true).await
     }
 
+    /// A server with the demo data and a configuration changed by `f`.
+    pub async fn spawn_configured(f: impl FnOnce(&mut Config)) -> TestApp {
+        let db = TestDb::new().await;
+        let mut c = test_config(&db);
+        f(&mut c);
+        Self::spawn_with(c, db, true).await
+    }
+
     pub async fn spawn_with(config: Config, db: TestDb, demo: bool) -> TestApp {
         LOG.call_once(|| {
             if std::env::var("TEST_LOG").is_ok() {
@@ -173,6 +181,58 @@ impl TestApp {
 
     pub async fn admin(&self) -> String {
         self.login("admin", "gopy-admin-demo").await
+    }
+
+    pub async fn procedure_id(&self, code: &str) -> String {
+        let b = self
+            .gql(
+                None,
+                "query($c: String) { procedure(code: $c) { id } }",
+                json!({ "c": code }),
+            )
+            .await;
+        b["data"]["procedure"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no procedure {code}: {b}"))
+            .to_string()
+    }
+
+    /// Runs a GraphQL request that must succeed; returns its `data`.
+    pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let b = self.gql(token, query, variables).await;
+        assert!(b.get("errors").is_none(), "unexpected errors: {b}");
+        b["data"].clone()
+    }
+
+    /// Records a dossier (as `token`) and returns its code.
+    pub async fn record_dossier(
+        &self,
+        token: &str,
+        code: &str,
+        unit: &str,
+        procedure: &str,
+        received_at: &str,
+    ) -> Value {
+        let unit = self.unit_id(unit).await;
+        let procedure = self.procedure_id(procedure).await;
+        let d = self
+            .ok(
+                Some(token),
+                "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code status receivedAt originalDueAt dueAt late backlog apologyStatus } }",
+                json!({ "i": { "code": code, "unit": unit, "procedure": procedure, "filerKind": "CITIZEN", "receivedAt": received_at } }),
+            )
+            .await;
+        d["recordDossier"].clone()
+    }
+
+    pub async fn complete_dossier(&self, token: &str, code: &str) -> Value {
+        self.ok(
+            Some(token),
+            "mutation($c: String!) { completeDossier(code: $c) { status completedAt late } }",
+            json!({ "c": code }),
+        )
+        .await["completeDossier"]
+            .clone()
     }
 
     pub async fn unit_id(&self, code: &str) -> String {

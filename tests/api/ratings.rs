@@ -1,0 +1,286 @@
+//! Ratings: one per dossier, idempotent retries, concurrency, unverified kiosk ratings, and
+//! satisfaction computed by hand.
+
+use portal::auth::Role;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, error_code, error_field};
+
+const RATE: &str = "mutation($i: SubmitRatingInput!) { submitRating(input: $i) { id verified channel unit { code } procedure { code } scores { component score } raterAccountId } }";
+
+fn scores(pairs: &[(&str, i32)]) -> Value {
+    Value::Array(
+        pairs
+            .iter()
+            .map(|(c, s)| json!({ "component": c, "score": s }))
+            .collect(),
+    )
+}
+
+/// Records and completes a dossier of Sở Du lịch (a unit without synthetic demo data).
+async fn done_dossier(app: &TestApp, official: &str, code: &str) {
+    app.record_dossier(
+        official,
+        code,
+        "SDL",
+        "1.001432",
+        "2026-11-02T09:00:00+07:00",
+    )
+    .await;
+    app.complete_dossier(official, code).await;
+}
+
+#[tokio::test]
+async fn a_dossier_is_rated_once_by_its_code() {
+    let app = TestApp::spawn().await;
+    let sdl = app.script_token(Role::Official, Some("SDL")).await;
+    app.record_dossier(&sdl, "DL-1", "SDL", "1.001432", "2026-11-02T09:00:00+07:00")
+        .await;
+
+    let input = json!({ "i": { "dossierCode": "dl-1", "scores": scores(&[("ACCESS", 5), ("OFFICIAL", 4)]), "idempotencyKey": "k-1" } });
+    // Not rateable before its result is returned.
+    assert_eq!(
+        error_code(&app.gql(None, RATE, input.clone()).await),
+        "CONFLICT"
+    );
+    app.complete_dossier(&sdl, "DL-1").await;
+
+    let first = app.ok(None, RATE, input.clone()).await;
+    let r = &first["submitRating"];
+    assert_eq!(r["verified"], true);
+    assert_eq!(r["unit"]["code"], "SDL");
+    assert_eq!(r["procedure"]["code"], "1.001432");
+    assert_eq!(r["scores"], scores(&[("ACCESS", 5), ("OFFICIAL", 4)]));
+    assert!(r["raterAccountId"].is_null());
+
+    // A retry with the same key returns the first result; another rating is a conflict.
+    let retry = app.ok(None, RATE, input).await;
+    assert_eq!(retry["submitRating"]["id"], r["id"]);
+    let again = json!({ "i": { "dossierCode": "DL-1", "scores": scores(&[("RESULT", 1)]) } });
+    assert_eq!(error_code(&app.gql(None, RATE, again).await), "CONFLICT");
+
+    let rated = app
+        .ok(None, "{ dossier(code: \"DL-1\") { rated } }", json!({}))
+        .await;
+    assert_eq!(rated["dossier"]["rated"], true);
+}
+
+#[tokio::test]
+async fn ratings_are_validated() {
+    let app = TestApp::spawn().await;
+    let sdl = app.script_token(Role::Official, Some("SDL")).await;
+    done_dossier(&app, &sdl, "DL-V").await;
+    let cases = [
+        (json!({ "dossierCode": "DL-V", "scores": [] }), "scores"),
+        (
+            json!({ "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 6)]) }),
+            "scores",
+        ),
+        (
+            json!({ "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 0)]) }),
+            "scores",
+        ),
+        (
+            json!({ "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 4), ("ACCESS", 5)]) }),
+            "scores",
+        ),
+        (
+            json!({ "dossierCode": "NO-SUCH", "scores": scores(&[("ACCESS", 4)]) }),
+            "dossierCode",
+        ),
+        (json!({ "scores": scores(&[("ACCESS", 4)]) }), "unit"),
+        (
+            json!({ "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 4)]), "comment": "x".repeat(2001) }),
+            "comment",
+        ),
+        (
+            json!({ "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 4)]), "idempotencyKey": "has space" }),
+            "idempotencyKey",
+        ),
+    ];
+    for (input, field) in cases {
+        let b = app.gql(None, RATE, json!({ "i": input })).await;
+        assert_eq!(error_code(&b), "BAD_USER_INPUT", "{field}: {b}");
+        assert_eq!(error_field(&b), field);
+    }
+    // None of the refused attempts stored anything: the dossier can still be rated.
+    let ok = app
+        .ok(
+            None,
+            RATE,
+            json!({ "i": { "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 4)]) } }),
+        )
+        .await;
+    assert_eq!(ok["submitRating"]["verified"], true);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_ratings_of_one_dossier_store_exactly_one() {
+    let app = TestApp::spawn().await;
+    let sdl = app.script_token(Role::Official, Some("SDL")).await;
+    done_dossier(&app, &sdl, "DL-RACE").await;
+    let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
+    let input = json!({ "i": { "dossierCode": "DL-RACE", "scores": scores(&[("RESULT", 5)]) } });
+    let calls = (0..50).map(|_| app.gql(Some(&citizen), RATE, input.clone()));
+    let results = futures_util::future::join_all(calls).await;
+    let ok = results.iter().filter(|b| b.get("errors").is_none()).count();
+    let conflicts = results
+        .iter()
+        .filter(|b| b.get("errors").is_some() && error_code(b) == "CONFLICT")
+        .count();
+    assert_eq!((ok, conflicts), (1, 49), "{results:?}");
+
+    let d = entity::dossier::Entity::find()
+        .filter(entity::dossier::Column::Code.eq("DL-RACE"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = entity::rating::Entity::find()
+        .filter(entity::rating::Column::DossierId.eq(d.id))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+
+    // The same with one idempotency key: every retry gets the one rating back.
+    done_dossier(&app, &sdl, "DL-RACE-2").await;
+    let input = json!({ "i": { "dossierCode": "DL-RACE-2", "scores": scores(&[("RESULT", 4)]), "idempotencyKey": "retry-2" } });
+    let results = futures_util::future::join_all(
+        (0..50).map(|_| app.gql(Some(&citizen), RATE, input.clone())),
+    )
+    .await;
+    let ids: std::collections::HashSet<String> = results
+        .iter()
+        .map(|b| {
+            b["data"]["submitRating"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{b}"))
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
+}
+
+#[tokio::test]
+async fn satisfaction_matches_a_hand_computation() {
+    let app = TestApp::spawn_configured(|c| c.min_sample = 4).await;
+    let sdl = app.script_token(Role::Official, Some("SDL")).await;
+    let sets: [&[(&str, i32)]; 5] = [
+        &[("ACCESS", 5), ("OFFICIAL", 4)],
+        &[("ACCESS", 3), ("OFFICIAL", 5)],
+        &[("ACCESS", 4), ("OFFICIAL", 2)],
+        &[("ACCESS", 1)],
+        &[("ACCESS", 5), ("OFFICIAL", 4), ("RESULT", 5)],
+    ];
+    for (i, s) in sets.iter().enumerate() {
+        let code = format!("DL-S{i}");
+        done_dossier(&app, &sdl, &code).await;
+        app.ok(
+            None,
+            RATE,
+            json!({ "i": { "dossierCode": code, "scores": scores(s) } }),
+        )
+        .await;
+    }
+    // A kiosk rating: unverified, reported apart, not counted by default.
+    let unit = app.unit_id("SDL").await;
+    let kiosk = app
+        .ok(
+            None,
+            RATE,
+            json!({ "i": { "unit": unit, "scores": scores(&[("ACCESS", 1)]) } }),
+        )
+        .await;
+    assert_eq!(kiosk["submitRating"]["verified"], false);
+    assert_eq!(kiosk["submitRating"]["channel"], "KIOSK");
+
+    let q = "query($f: SatisfactionFilterInput) { satisfaction(filter: $f) { ratings unverifiedRatings minSample
+        overall { answers mean satisfiedShare sufficient }
+        components { component answers mean satisfiedShare sufficient lowerBound }
+        monthly { month overall { answers satisfiedShare } } } }";
+    let s = app.ok(None, q, json!({ "f": { "unit": unit } })).await["satisfaction"].clone();
+    assert_eq!(s["ratings"], 5);
+    assert_eq!(s["unverifiedRatings"], 1);
+    assert_eq!(s["minSample"], 4);
+    assert_eq!(
+        s["overall"],
+        json!({ "answers": 10, "mean": 3.8, "satisfiedShare": 70.0, "sufficient": true })
+    );
+    let by: std::collections::HashMap<String, Value> = s["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["component"].as_str().unwrap().to_string(), c.clone()))
+        .collect();
+    assert_eq!(by["ACCESS"]["answers"], 5);
+    assert_eq!(by["ACCESS"]["mean"], 3.6);
+    assert_eq!(by["ACCESS"]["satisfiedShare"], 60.0);
+    assert_eq!(by["ACCESS"]["sufficient"], true);
+    assert_eq!(by["OFFICIAL"]["answers"], 4);
+    assert_eq!(by["OFFICIAL"]["mean"], 3.75);
+    assert_eq!(by["OFFICIAL"]["satisfiedShare"], 75.0);
+    // One answer: a share of 100% that is insufficient, ranked by its lower bound (20.65%).
+    assert_eq!(by["RESULT"]["answers"], 1);
+    assert_eq!(by["RESULT"]["satisfiedShare"], 100.0);
+    assert_eq!(by["RESULT"]["sufficient"], false);
+    assert_eq!(by["RESULT"]["lowerBound"], 20.65);
+    // Unanswered components are not zeros.
+    assert_eq!(by["PROCEDURE"]["answers"], 0);
+    assert!(by["PROCEDURE"]["satisfiedShare"].is_null());
+    assert!(by["PROCEDURE"]["mean"].is_null());
+    let months = s["monthly"].as_array().unwrap();
+    assert_eq!(months.len(), 1);
+    assert_eq!(months[0]["overall"]["answers"], 10);
+
+    // With unverified ratings the kiosk answer counts too.
+    let all = app
+        .ok(
+            None,
+            q,
+            json!({ "f": { "unit": unit, "verifiedOnly": false } }),
+        )
+        .await["satisfaction"]
+        .clone();
+    assert_eq!(all["ratings"], 6);
+    assert_eq!(all["overall"]["answers"], 11);
+    // A period without ratings.
+    let none = app
+        .ok(
+            None,
+            q,
+            json!({ "f": { "unit": unit, "from": "2025-01-01", "to": "2025-12-31" } }),
+        )
+        .await;
+    assert_eq!(none["satisfaction"]["ratings"], 0);
+    assert!(none["satisfaction"]["overall"]["satisfiedShare"].is_null());
+    let b = app
+        .gql(
+            None,
+            q,
+            json!({ "f": { "from": "2026-02-01", "to": "2026-01-01" } }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "from");
+}
+
+#[tokio::test]
+async fn anonymous_submissions_are_rate_limited_per_address() {
+    let app = TestApp::spawn_configured(|c| c.anonymous_submissions_per_hour = 3).await;
+    let unit = app.unit_id("SDL").await;
+    let input = json!({ "i": { "unit": unit, "scores": scores(&[("ACCESS", 4)]) } });
+    for _ in 0..3 {
+        app.ok(None, RATE, input.clone()).await;
+    }
+    let b = app.gql(None, RATE, input.clone()).await;
+    assert_eq!(error_code(&b), "RATE_LIMITED");
+    assert!(b["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap() > 0);
+    // Signed-in raters are not limited this way; their identity stays with admins.
+    let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
+    let mine = app.ok(Some(&citizen), RATE, input.clone()).await;
+    assert!(mine["submitRating"]["raterAccountId"].is_null());
+    let admin = app.admin().await;
+    let theirs = app.ok(Some(&admin), RATE, input).await;
+    assert!(theirs["submitRating"]["raterAccountId"].is_string());
+}
