@@ -251,7 +251,11 @@ async fn import_procedures_reports_bad_rows_and_is_idempotent() {
 async fn import_dossiers_computes_due_times_and_reports_bad_rows() {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();
-    let seed = portal().env("DATABASE_URL", &db.url).args(["seed", "--demo"]).output().unwrap();
+    let seed = portal()
+        .env("DATABASE_URL", &db.url)
+        .args(["seed", "--demo"])
+        .output()
+        .unwrap();
     assert!(seed.status.success(), "{seed:?}");
     let csv = dir.path().join("one-stop.csv");
     std::fs::write(
@@ -264,16 +268,35 @@ async fn import_dossiers_computes_due_times_and_reports_bad_rows() {
          MC-0005,2.002040,SKHDT,CITIZEN,,yesterday,\n",
     )
     .unwrap();
-    let run = || portal().env("DATABASE_URL", &db.url).args(["import", "dossiers"]).arg(&csv).output().unwrap();
+    let run = || {
+        portal()
+            .env("DATABASE_URL", &db.url)
+            .args(["import", "dossiers"])
+            .arg(&csv)
+            .output()
+            .unwrap()
+    };
     let out = run();
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("2 created, 0 updated, 3 rejected"), "{text}");
-    assert!(text.contains("line 4: ") && text.contains("does not perform"), "{text}");
-    assert!(text.contains("line 5: ") && text.contains("tax code"), "{text}");
-    assert!(text.contains("line 6: ") && text.contains("received_at"), "{text}");
+    assert!(
+        text.contains("line 4: ") && text.contains("does not perform"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 5: ") && text.contains("tax code"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 6: ") && text.contains("received_at"),
+        "{text}"
+    );
     let again = String::from_utf8(run().stdout).unwrap();
-    assert!(again.contains("0 created, 2 updated, 3 rejected"), "{again}");
+    assert!(
+        again.contains("0 created, 2 updated, 3 rejected"),
+        "{again}"
+    );
 
     let app = TestApp::spawn_with(test_config(&db), db, false).await;
     let admin = app.script_token(portal::auth::Role::Admin, None).await;
@@ -284,7 +307,10 @@ async fn import_dossiers_computes_due_times_and_reports_bad_rows() {
             json!({}),
         )
         .await;
-    assert_eq!(b["data"]["a"]["originalDueAt"], "2026-05-04T17:00:00+07:00", "{b}");
+    assert_eq!(
+        b["data"]["a"]["originalDueAt"], "2026-05-04T17:00:00+07:00",
+        "{b}"
+    );
     assert_eq!(b["data"]["a"]["completedAt"], "2026-04-28T15:00:00+07:00");
     assert_eq!(b["data"]["a"]["late"], false);
     assert_eq!(b["data"]["a"]["taxCode"], "0100109106");

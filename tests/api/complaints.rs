@@ -572,3 +572,71 @@ async fn a_page_of_50_complaints_costs_a_bounded_number_of_statements() {
         "a page of 50 complaints ran {used} SQL statements"
     );
 }
+
+#[tokio::test]
+async fn a_district_official_acts_on_its_wards_complaints_and_a_ward_official_on_its_own_only() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let q5 = app.unit_id("Q5").await;
+    let ward = app
+        .ok(
+            Some(&admin),
+            "mutation($p: ID) { createUnit(input: {code: \"Q5-P2\", name: \"Phường 2, Quận 5\", block: DISTRICT, parent: $p}) { id } }",
+            json!({ "p": q5 }),
+        )
+        .await["createUnit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let in_ward =
+        app.ok(None, FILE, input(&ward, "Phản ánh ở phường")).await["fileComplaint"].clone();
+    let in_district = file(&app, None, "Q5", "Phản ánh ở quận").await;
+
+    // The district's official sees and acts on the ward's complaint.
+    let district = app.login("q5.canbo", "gopy-official-demo").await;
+    assert_eq!(
+        get(&app, Some(&district), in_ward["id"].as_str().unwrap()).await["contact"]["phone"],
+        "0903123456"
+    );
+    assert_eq!(
+        step(&app, &district, ACCEPT, json!({ "id": in_ward["id"] })).await["data"]["acceptComplaint"]
+            ["status"],
+        "ACCEPTED"
+    );
+
+    // The ward's official acts on the ward's complaints, not on the district's.
+    let ward_official = app.script_token(Role::Official, Some("Q5-P2")).await;
+    assert!(
+        get(
+            &app,
+            Some(&ward_official),
+            in_district["id"].as_str().unwrap()
+        )
+        .await
+        .is_null()
+    );
+    assert_eq!(
+        error_code(
+            &step(
+                &app,
+                &ward_official,
+                ACCEPT,
+                json!({ "id": in_district["id"] })
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    let listed = app
+        .ok(
+            Some(&ward_official),
+            "{ complaints(first: 100) { totalCount edges { node { title } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["complaints"]["totalCount"], 1);
+    assert_eq!(
+        listed["complaints"]["edges"][0]["node"]["title"],
+        "Phản ánh ở phường"
+    );
+}
