@@ -80,6 +80,47 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Loads rows of any entity with a string primary key by id, in one query per batch. The
+/// DataLoaders of units, procedures, dossiers, complaints and businesses are all this.
+pub struct ByIdLoader<E>(DatabaseConnection, std::marker::PhantomData<fn() -> E>);
+
+impl<E> ByIdLoader<E> {
+    pub fn new(db: DatabaseConnection) -> ByIdLoader<E> {
+        ByIdLoader(db, std::marker::PhantomData)
+    }
+}
+
+impl<E> async_graphql::dataloader::Loader<String> for ByIdLoader<E>
+where
+    E: sea_orm::EntityTrait + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = crate::error::AppError;
+
+    async fn load(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, E::Model>, crate::error::AppError> {
+        use sea_orm::{ColumnTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter};
+        let pk = E::PrimaryKey::iter()
+            .next()
+            .expect("every entity has a primary key")
+            .into_column();
+        let rows = E::find()
+            .filter(pk.is_in(keys.iter().cloned()))
+            .all(&self.0)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|m| match m.get(pk) {
+                sea_orm::Value::String(Some(id)) => Some((id.to_string(), m)),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
 /// Matches a folded column against a free-text query, accent- and case-insensitively: every
 /// word of the query must appear as a whole word, except the last, which may be the start of
 /// a word (so a portal can search as the user types). `quan 5` finds `Quận 5`; `tu phap` finds

@@ -16,6 +16,7 @@ use crate::auth::Actor;
 use crate::calendar::graphql::{CalendarMutation, CalendarQuery};
 use crate::complaints::graphql::{ComplaintsMutation, ComplaintsQuery};
 use crate::config::Config;
+use crate::db::ByIdLoader;
 use crate::dossiers::graphql::{DossiersMutation, DossiersQuery};
 use crate::error::Lang;
 use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
@@ -81,13 +82,13 @@ pub struct RequestCtx {
 
 /// DataLoaders, made per request so that batches never mix two callers' requests.
 pub struct Loaders {
-    pub units: DataLoader<crate::units::UnitLoader>,
-    pub procedures: DataLoader<crate::procedures::ProcedureLoader>,
+    pub units: DataLoader<ByIdLoader<entity::unit::Entity>>,
+    pub procedures: DataLoader<ByIdLoader<entity::procedure::Entity>>,
     pub procedure_units: DataLoader<crate::procedures::ProcedureUnitsLoader>,
-    pub businesses: DataLoader<crate::accounts::BusinessLoader>,
-    pub dossiers: DataLoader<crate::dossiers::DossierLoader>,
+    pub businesses: DataLoader<ByIdLoader<entity::business::Entity>>,
+    pub dossiers: DataLoader<ByIdLoader<entity::dossier::Entity>>,
     pub rated: DataLoader<crate::dossiers::RatedLoader>,
-    pub complaints: DataLoader<crate::complaints::ComplaintLoader>,
+    pub complaints: DataLoader<ByIdLoader<entity::complaint::Entity>>,
     pub complaint_events: DataLoader<crate::complaints::EventsLoader>,
 }
 
@@ -95,16 +96,16 @@ impl Loaders {
     pub fn new(state: &AppState) -> Loaders {
         let db = || state.db.clone();
         Loaders {
-            units: DataLoader::new(crate::units::UnitLoader(db()), tokio::spawn),
-            procedures: DataLoader::new(crate::procedures::ProcedureLoader(db()), tokio::spawn),
+            units: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
+            procedures: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
             procedure_units: DataLoader::new(
                 crate::procedures::ProcedureUnitsLoader(db()),
                 tokio::spawn,
             ),
-            businesses: DataLoader::new(crate::accounts::BusinessLoader(db()), tokio::spawn),
-            dossiers: DataLoader::new(crate::dossiers::DossierLoader(db()), tokio::spawn),
+            businesses: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
+            dossiers: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
             rated: DataLoader::new(crate::dossiers::RatedLoader(db()), tokio::spawn),
-            complaints: DataLoader::new(crate::complaints::ComplaintLoader(db()), tokio::spawn),
+            complaints: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
             complaint_events: DataLoader::new(crate::complaints::EventsLoader(db()), tokio::spawn),
         }
     }

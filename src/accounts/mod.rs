@@ -3,12 +3,10 @@
 
 pub mod graphql;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use entity::account::{self, Role};
-use entity::business;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set,
@@ -357,24 +355,6 @@ pub async fn set_disabled(
 
 pub async fn find(db: &DatabaseConnection, id: &str) -> AppResult<Option<account::Model>> {
     Ok(account::Entity::find_by_id(id.to_string()).one(db).await?)
-}
-
-/// Loads businesses by id in one query per batch.
-pub struct BusinessLoader(pub DatabaseConnection);
-
-impl async_graphql::dataloader::Loader<String> for BusinessLoader {
-    type Value = business::Model;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, business::Model>, AppError> {
-        Ok(business::Entity::find()
-            .filter(business::Column::Id.is_in(keys.iter().cloned()))
-            .all(&self.0)
-            .await?
-            .into_iter()
-            .map(|b| (b.id.clone(), b))
-            .collect())
-    }
 }
 
 #[cfg(test)]

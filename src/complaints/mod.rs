@@ -286,15 +286,7 @@ pub async fn file(
     {
         None => None,
         Some(code) => {
-            let d = crate::dossiers::find_by_code(&state.db, code)
-                .await?
-                .ok_or_else(|| {
-                    AppError::bad_input(
-                        "dossierCode",
-                        format!("Không tìm thấy hồ sơ mã {code}."),
-                        format!("No dossier has code {code}."),
-                    )
-                })?;
+            let d = crate::dossiers::from_input(&state.db, code).await?;
             if d.unit_id != unit.id && unit.parent_id.as_deref() != Some(d.unit_id.as_str()) {
                 return Err(AppError::bad_input(
                     "dossierCode",
@@ -1011,23 +1003,5 @@ impl async_graphql::dataloader::Loader<String> for EventsLoader {
             out.entry(r.complaint_id.clone()).or_default().push(r);
         }
         Ok(out)
-    }
-}
-
-/// Loads complaints by id (for `duplicateOf`).
-pub struct ComplaintLoader(pub DatabaseConnection);
-
-impl async_graphql::dataloader::Loader<String> for ComplaintLoader {
-    type Value = complaint::Model;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, complaint::Model>, AppError> {
-        Ok(complaint::Entity::find()
-            .filter(complaint::Column::Id.is_in(keys.iter().cloned()))
-            .all(&self.0)
-            .await?
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect())
     }
 }

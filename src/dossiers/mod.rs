@@ -259,6 +259,17 @@ pub async fn find_by_code(
         .await?)
 }
 
+/// The dossier an input refers to by code; `BAD_USER_INPUT` on `dossierCode` when unknown.
+pub async fn from_input(db: &DatabaseConnection, code: &str) -> AppResult<dossier::Model> {
+    find_by_code(db, code).await?.ok_or_else(|| {
+        AppError::bad_input(
+            "dossierCode",
+            format!("Không tìm thấy hồ sơ mã {code}."),
+            format!("No dossier has code {code}."),
+        )
+    })
+}
+
 async fn require_by_code(db: &DatabaseConnection, code: &str) -> AppResult<dossier::Model> {
     find_by_code(db, code)
         .await?
@@ -555,24 +566,6 @@ pub async fn list(
             .await?
     };
     Ok((stats.total, items, stats))
-}
-
-/// Loads dossiers by id in one query per batch.
-pub struct DossierLoader(pub DatabaseConnection);
-
-impl async_graphql::dataloader::Loader<String> for DossierLoader {
-    type Value = dossier::Model;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, dossier::Model>, AppError> {
-        Ok(dossier::Entity::find()
-            .filter(dossier::Column::Id.is_in(keys.iter().cloned()))
-            .all(&self.0)
-            .await?
-            .into_iter()
-            .map(|d| (d.id.clone(), d))
-            .collect())
-    }
 }
 
 /// Whether each dossier has a rating, in one query per batch.

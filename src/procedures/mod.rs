@@ -403,21 +403,3 @@ impl async_graphql::dataloader::Loader<String> for ProcedureUnitsLoader {
         Ok(out)
     }
 }
-
-/// Loads procedures by id in one query per batch.
-pub struct ProcedureLoader(pub DatabaseConnection);
-
-impl async_graphql::dataloader::Loader<String> for ProcedureLoader {
-    type Value = procedure::Model;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, procedure::Model>, AppError> {
-        Ok(procedure::Entity::find()
-            .filter(procedure::Column::Id.is_in(keys.iter().cloned()))
-            .all(&self.0)
-            .await?
-            .into_iter()
-            .map(|p| (p.id.clone(), p))
-            .collect())
-    }
-}

@@ -156,15 +156,7 @@ pub async fn submit(
         .filter(|c| !c.is_empty())
     {
         Some(code) => {
-            let d = crate::dossiers::find_by_code(&state.db, code)
-                .await?
-                .ok_or_else(|| {
-                    AppError::bad_input(
-                        "dossierCode",
-                        format!("Không tìm thấy hồ sơ mã {code}."),
-                        format!("No dossier has code {code}."),
-                    )
-                })?;
+            let d = crate::dossiers::from_input(&state.db, code).await?;
             if i.unit.as_deref().is_some_and(|u| u != d.unit_id)
                 || i.procedure.as_deref().is_some_and(|p| p != d.procedure_id)
             {

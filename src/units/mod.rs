@@ -298,18 +298,6 @@ fn not_found(id: &str) -> AppError {
     )
 }
 
-/// Loads units by id in one query per batch.
-pub struct UnitLoader(pub DatabaseConnection);
-
-impl async_graphql::dataloader::Loader<String> for UnitLoader {
-    type Value = unit::Model;
-    type Error = AppError;
-
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, unit::Model>, AppError> {
-        by_ids(&self.0, keys).await
-    }
-}
-
 /// Which units a caller may see or act for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
