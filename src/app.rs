@@ -60,7 +60,23 @@ impl Application {
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| anyhow::anyhow!("PORTAL_ADDR: cannot listen on {}: {e}", config.addr))?;
-        let state = AppState::new(db, config, calendar, sql_statements);
+        let search = crate::search::open(&config).await?;
+        for kind in crate::search::IndexKind::ALL {
+            if crate::search::outbox::needs_fill(&db, &search, kind).await? {
+                let n = crate::search::outbox::enqueue_all(&db, kind).await?;
+                tracing::info!(
+                    index = kind.name(),
+                    documents = n,
+                    "search index empty: queued every document"
+                );
+            }
+        }
+        let state = AppState::new(db, config, calendar, sql_statements, search);
+        tokio::spawn(crate::search::outbox::run_indexer(
+            state.db.clone(),
+            state.search.clone(),
+            state.indexer_wake.clone(),
+        ));
         Ok(Application {
             router: router(state.clone()),
             listener,

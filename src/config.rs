@@ -26,6 +26,8 @@ pub struct Config {
     pub token_ttl: Duration,
     pub meili_url: Option<String>,
     pub meili_key: Option<String>,
+    /// Prefix of the Meilisearch index names (several portals or test runs can share a server).
+    pub meili_prefix: String,
     /// Allowed CORS origins; `["*"]` allows any.
     pub cors_origins: Vec<String>,
     pub body_limit: usize,
@@ -60,6 +62,7 @@ impl Default for Config {
             token_ttl: Duration::from_secs(12 * 3600),
             meili_url: None,
             meili_key: None,
+            meili_prefix: "gopy_".into(),
             cors_origins: vec!["*".into()],
             body_limit: 1024 * 1024,
             graphiql: true,
@@ -90,6 +93,7 @@ struct FileConfig {
     portal_token_ttl: Option<String>,
     meili_url: Option<String>,
     meili_key: Option<String>,
+    meili_index_prefix: Option<String>,
     portal_cors_origins: Option<String>,
     portal_body_limit: Option<String>,
     portal_graphiql: Option<String>,
@@ -154,6 +158,15 @@ impl Config {
         }
         c.meili_url = lookup(&fc.meili_url, "MEILI_URL");
         c.meili_key = lookup(&fc.meili_key, "MEILI_KEY");
+        if let Some(p) = lookup(&fc.meili_index_prefix, "MEILI_INDEX_PREFIX") {
+            if !p
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                bail!("MEILI_INDEX_PREFIX: use letters, digits, '_' or '-' (got {p:?})");
+            }
+            c.meili_prefix = p;
+        }
         if let Some(u) = &c.meili_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {

@@ -126,17 +126,24 @@ where
 /// a word (so a portal can search as the user types). `quan 5` finds `Quận 5`; `tu phap` finds
 /// `Sở Tư pháp`.
 pub fn folded_words_match<C: sea_orm::ColumnTrait>(col: C, query: &str) -> sea_orm::Condition {
-    use sea_orm::Condition;
-    use sea_orm::sea_query::LikeExpr;
     let folded = crate::text::fold(query);
     let words: Vec<String> = folded
         .split(' ')
         .filter(|w| !w.is_empty())
-        .map(crate::text::like_escape)
+        .map(str::to_string)
         .collect();
+    words_match(col, &words)
+}
+
+/// Every word (already folded) must appear in the folded column as a whole word, the last
+/// one possibly as the start of a word.
+pub fn words_match<C: sea_orm::ColumnTrait>(col: C, words: &[String]) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    use sea_orm::sea_query::LikeExpr;
     let like = |p: String| col.like(LikeExpr::new(p).escape('\\'));
     let mut cond = Condition::all();
     for (i, w) in words.iter().enumerate() {
+        let w = crate::text::like_escape(w);
         let any = if i + 1 == words.len() {
             Condition::any()
                 .add(like(format!("{w}%")))

@@ -21,6 +21,7 @@ use crate::dossiers::graphql::{DossiersMutation, DossiersQuery};
 use crate::error::Lang;
 use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
 use crate::ratings::graphql::{RatingsMutation, RatingsQuery};
+use crate::search::graphql::SearchQuery;
 use crate::state::AppState;
 use crate::units::graphql::{UnitsMutation, UnitsQuery};
 
@@ -33,6 +34,7 @@ pub struct Query(
     DossiersQuery,
     RatingsQuery,
     ComplaintsQuery,
+    SearchQuery,
 );
 
 #[derive(MergedObject, Default)]

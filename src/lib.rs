@@ -20,6 +20,7 @@ pub mod import;
 pub mod pagination;
 pub mod procedures;
 pub mod ratings;
+pub mod search;
 pub mod seed;
 pub mod state;
 pub mod telemetry;

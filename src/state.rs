@@ -9,6 +9,8 @@ use sea_orm::DatabaseConnection;
 use crate::auth::{Keys, rate_limit::RateLimiter};
 use crate::calendar::SharedCalendar;
 use crate::config::Config;
+use crate::search::Search;
+use crate::search::outbox::Wake;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -24,6 +26,9 @@ pub struct Inner {
     pub calendar: SharedCalendar,
     /// SQL statements run so far (for tests and diagnostics).
     pub sql_statements: Arc<AtomicU64>,
+    pub search: Search,
+    /// Wakes the search indexer after a write queued documents.
+    pub indexer_wake: Wake,
 }
 
 impl std::ops::Deref for AppState {
@@ -39,6 +44,7 @@ impl AppState {
         config: Config,
         calendar: SharedCalendar,
         sql_statements: Arc<AtomicU64>,
+        search: Search,
     ) -> AppState {
         let secret = config
             .jwt_secret
@@ -59,6 +65,8 @@ impl AppState {
             anonymous_submissions: RateLimiter::new(Duration::from_secs(3600)),
             calendar,
             sql_statements,
+            search,
+            indexer_wake: Wake::default(),
         }))
     }
 }

@@ -101,6 +101,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub idempotency_key: Option<String>,
     pub updated_at: DateTimeUtc,
+    /// Folded title, body and codes: what a database search falls back on.
+    pub search_text: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,4 +11,5 @@ pub mod procedure;
 pub mod procedure_unit;
 pub mod rating;
 pub mod rating_score;
+pub mod search_outbox;
 pub mod unit;

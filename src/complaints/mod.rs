@@ -355,6 +355,15 @@ pub async fn file(
             closed_at: None,
             idempotency_key: key.clone(),
             updated_at: now,
+            search_text: String::new(),
+        };
+        let model = complaint::Model {
+            search_text: crate::search::text::fallback_text(
+                &model.title,
+                &model.body,
+                &[model.code.as_str()],
+            ),
+            ..model
         };
         let txn = state.db.begin().await?;
         match complaint::ActiveModel::from(model.clone())
@@ -365,7 +374,14 @@ pub async fn file(
                 event(&id, actor, "FILED", None, Status::Received, None)
                     .insert(&txn)
                     .await?;
+                crate::search::outbox::enqueue(
+                    &txn,
+                    crate::search::IndexKind::Complaints,
+                    std::slice::from_ref(&id),
+                )
+                .await?;
                 txn.commit().await?;
+                state.indexer_wake.wake();
                 return Ok(model);
             }
             Err(e)
@@ -498,7 +514,14 @@ async fn transition(
         return Err(illegal(action, now.status));
     }
     ev.insert(&txn).await?;
+    crate::search::outbox::enqueue(
+        &txn,
+        crate::search::IndexKind::Complaints,
+        std::slice::from_ref(&c.id),
+    )
+    .await?;
     txn.commit().await?;
+    state.indexer_wake.wake();
     require(&state.db, &c.id).await
 }
 
@@ -888,8 +911,21 @@ pub async fn list(
     order: Order,
     page: Page,
 ) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+    list_matching(state, actor, f, order, page, None).await
+}
+
+/// Like [`list`], with a further condition (the database's text search, when the search
+/// engine is down).
+pub async fn list_matching(
+    state: &AppState,
+    actor: &Actor,
+    f: &ComplaintFilter,
+    order: Order,
+    page: Page,
+    extra: Option<Condition>,
+) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
     let scope = units::read_scope(&state.db, actor).await?;
-    let mut cond = Condition::all();
+    let mut cond = extra.unwrap_or_else(Condition::all);
     match &scope {
         Scope::All => {}
         Scope::Units(u) => {

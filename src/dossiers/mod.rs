@@ -18,7 +18,7 @@ use entity::{procedure, procedure_unit, rating};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::auth::Actor;
@@ -231,21 +231,28 @@ pub async fn record(state: &AppState, actor: &Actor, i: NewDossier) -> AppResult
 /// Inserts a validated dossier or, when its code exists, updates its completion (imports).
 pub async fn upsert(db: &DatabaseConnection, v: ValidDossier) -> AppResult<bool> {
     let existing = find_by_code(db, &v.model.code).await?;
-    match existing {
+    let txn = db.begin().await?;
+    let created = match existing {
         None => {
-            dossier::ActiveModel::from(v.model).insert(db).await?;
-            Ok(true)
+            if v.model.completed_at.is_some() {
+                enqueue_shares(&txn, &v.model).await?;
+            }
+            dossier::ActiveModel::from(v.model).insert(&txn).await?;
+            true
         }
         Some(e) => {
             if e.completed_at.is_none() && v.model.completed_at.is_some() {
+                enqueue_shares(&txn, &e).await?;
                 let mut a: dossier::ActiveModel = e.into();
                 a.completed_at = Set(v.model.completed_at);
                 a.updated_at = Set(Utc::now());
-                a.update(db).await?;
+                a.update(&txn).await?;
             }
-            Ok(false)
+            false
         }
-    }
+    };
+    txn.commit().await?;
+    Ok(created)
 }
 
 pub async fn find_by_code(
@@ -294,13 +301,20 @@ pub async fn complete(
             "completedAt must be after the receipt and not in the future.",
         ));
     }
+    let txn = state.db.begin().await?;
     let res = dossier::Entity::update_many()
         .col_expr(dossier::Column::CompletedAt, Expr::value(at))
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
         .filter(dossier::Column::Id.eq(d.id.as_str()))
         .filter(dossier::Column::CompletedAt.is_null())
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    if res.rows_affected > 0 {
+        // The on-time shares of the procedure and the unit changed.
+        enqueue_shares(&txn, &d).await?;
+    }
+    txn.commit().await?;
+    state.indexer_wake.wake();
     if res.rows_affected == 0 {
         return Err(AppError::conflict(
             format!("Hồ sơ {} đã hoàn thành trước đó.", d.code),
@@ -308,6 +322,17 @@ pub async fn complete(
         ));
     }
     reload(&state.db, &d.id).await
+}
+
+async fn enqueue_shares(db: &impl sea_orm::ConnectionTrait, d: &dossier::Model) -> AppResult<()> {
+    use crate::search::{IndexKind, outbox};
+    outbox::enqueue(
+        db,
+        IndexKind::Procedures,
+        std::slice::from_ref(&d.procedure_id),
+    )
+    .await?;
+    outbox::enqueue(db, IndexKind::Units, std::slice::from_ref(&d.unit_id)).await
 }
 
 async fn reload(db: &DatabaseConnection, id: &str) -> AppResult<dossier::Model> {

@@ -180,6 +180,7 @@ impl ProceduresMutation {
                 one_day: input.one_day,
                 online_level: input.online_level.map(Into::into),
                 units: input.units.into_iter().map(|i| i.0).collect(),
+                retired: false,
             },
         )
         .await?;

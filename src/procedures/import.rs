@@ -143,6 +143,7 @@ fn to_input(row: Row, units_by_code: &HashMap<String, String>) -> Result<Procedu
         one_day,
         online_level: Some(online_level),
         units,
+        retired: false,
     })
 }
 

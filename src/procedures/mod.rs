@@ -131,6 +131,7 @@ pub struct ProcedureInput {
     pub online_level: Option<OnlineLevel>,
     /// Unit ids.
     pub units: Vec<String>,
+    pub retired: bool,
 }
 
 /// A procedure that passed validation.
@@ -144,6 +145,7 @@ pub struct ValidProcedure {
     one_day: bool,
     online_level: OnlineLevel,
     units: Vec<String>,
+    retired: bool,
 }
 
 /// Checks every field; the first problem is reported with its field name.
@@ -204,6 +206,7 @@ pub async fn validate(db: &impl ConnectionTrait, i: ProcedureInput) -> AppResult
         one_day: i.one_day,
         online_level: i.online_level.unwrap_or(OnlineLevel::None),
         units,
+        retired: i.retired,
     })
 }
 
@@ -236,7 +239,7 @@ pub async fn upsert(
             m.processing_days = Set(v.processing_days);
             m.one_day = Set(v.one_day);
             m.online_level = Set(v.online_level);
-            m.retired = Set(false);
+            m.retired = Set(v.retired);
             m.updated_at = Set(now);
             (m.update(&txn).await?, Upserted::Updated)
         }
@@ -252,7 +255,7 @@ pub async fn upsert(
                 processing_days: Set(v.processing_days),
                 one_day: Set(v.one_day),
                 online_level: Set(v.online_level),
-                retired: Set(false),
+                retired: Set(v.retired),
                 created_at: Set(now),
                 updated_at: Set(now),
             };
@@ -269,6 +272,12 @@ pub async fn upsert(
         }
     };
     set_units(&txn, &model.id, &v.units).await?;
+    crate::search::outbox::enqueue(
+        &txn,
+        crate::search::IndexKind::Procedures,
+        std::slice::from_ref(&model.id),
+    )
+    .await?;
     txn.commit().await?;
     Ok((model, how))
 }
@@ -363,16 +372,11 @@ pub async fn update(
             one_day: p.one_day.unwrap_or(cur.one_day),
             online_level: Some(p.online_level.unwrap_or(cur.online_level)),
             units,
+            retired: p.retired.unwrap_or(cur.retired),
         },
     )
     .await?;
-    let (m, _) = upsert(db, v).await?;
-    if p.retired == Some(true) {
-        let mut a: procedure::ActiveModel = m.into();
-        a.retired = Set(true);
-        return Ok(a.update(db).await?);
-    }
-    Ok(m)
+    Ok(upsert(db, v).await?.0)
 }
 
 /// Loads each procedure's performing units: two queries per batch, whatever its size.

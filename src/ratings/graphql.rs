@@ -145,7 +145,7 @@ fn round2(v: Option<f64>) -> Option<f64> {
     v.map(|x| (x * 100.0).round() / 100.0)
 }
 
-fn stat(
+pub fn stat(
     component: Option<rating_score::Component>,
     t: &Tally,
     min_sample: u32,

@@ -271,7 +271,15 @@ pub async fn submit(
     rating_score::Entity::insert_many(scores.iter().cloned().map(rating_score::ActiveModel::from))
         .exec(&txn)
         .await?;
+    // The procedure's and unit's satisfaction changed: their documents are refreshed (once per
+    // indexer batch, however many ratings arrived meanwhile).
+    use crate::search::{IndexKind, outbox};
+    if let Some(p) = &model.procedure_id {
+        outbox::enqueue(&txn, IndexKind::Procedures, std::slice::from_ref(p)).await?;
+    }
+    outbox::enqueue(&txn, IndexKind::Units, std::slice::from_ref(&model.unit_id)).await?;
     txn.commit().await?;
+    state.indexer_wake.wake();
     Ok(StoredRating {
         rating: model,
         scores,

@@ -179,6 +179,7 @@ pub async fn demo(
                     one_day: *one_day,
                     online_level: Some(*online),
                     units: ids,
+                    retired: false,
                 },
             )
             .await?;

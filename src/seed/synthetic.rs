@@ -304,6 +304,7 @@ pub async fn seed(
                 closed_at: (status == Status::Closed).then_some(received + Duration::days(14)),
                 idempotency_key: None,
                 updated_at: received,
+                search_text: crate::search::text::fallback_text(&format!("[Dữ liệu mẫu] {title}"), body, &[]),
             }));
             let _ = (kind, category);
             let steps: &[(&str, Option<Status>, Status)] = &[

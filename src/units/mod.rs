@@ -10,7 +10,7 @@ use entity::unit::{self, Block};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::auth::{Actor, Role};
@@ -155,7 +155,8 @@ pub async fn create(
         require(db, "parent", p).await?;
     }
     let now = chrono::Utc::now();
-    unit::ActiveModel {
+    let txn = db.begin().await?;
+    let m = unit::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         code: Set(code.clone()),
         name_folded: Set(text::fold(&name)),
@@ -169,7 +170,7 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await
     .map_err(|e| {
         on_unique(
@@ -179,7 +180,10 @@ pub async fn create(
                 format!("A unit with code {code} already exists."),
             ),
         )
-    })
+    })?;
+    enqueue(&txn, &m.id).await?;
+    txn.commit().await?;
+    Ok(m)
 }
 
 /// Input of `updateUnit`: absent fields stay as they are.
@@ -224,7 +228,16 @@ pub async fn update(
         m.parent_id = Set(Some(p));
     }
     m.updated_at = Set(chrono::Utc::now());
-    Ok(m.update(db).await?)
+    let txn = db.begin().await?;
+    let m = m.update(&txn).await?;
+    enqueue(&txn, &m.id).await?;
+    txn.commit().await?;
+    Ok(m)
+}
+
+/// Queues the unit's search document for a refresh, in the writing transaction.
+async fn enqueue(db: &impl sea_orm::ConnectionTrait, id: &str) -> AppResult<()> {
+    crate::search::outbox::enqueue(db, crate::search::IndexKind::Units, &[id.to_string()]).await
 }
 
 /// Ends a unit's validity on `valid_to`, naming the unit that takes over its work (admins only).
@@ -271,14 +284,19 @@ pub async fn retire(
         require(db, "successor", s).await?;
     }
     // Guard against a concurrent retirement: only a still-open unit is updated.
+    let txn = db.begin().await?;
     let res = unit::Entity::update_many()
         .col_expr(unit::Column::ValidTo, Expr::value(valid_to))
         .col_expr(unit::Column::SuccessorId, Expr::value(successor))
         .col_expr(unit::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
         .filter(unit::Column::Id.eq(id))
         .filter(unit::Column::ValidTo.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?;
+    if res.rows_affected > 0 {
+        enqueue(&txn, id).await?;
+    }
+    txn.commit().await?;
     if res.rows_affected == 0 {
         return Err(AppError::conflict(
             "Đơn vị vừa được cho ngừng hoạt động bởi một thao tác khác.",

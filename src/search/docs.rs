@@ -1,0 +1,329 @@
+//! The documents the engines index, built from the database. The filer's identity is never
+//! put into a document: what an engine holds is safe to show the public once published.
+
+use std::collections::{BTreeMap, HashMap};
+
+use entity::rating_score::Component;
+use entity::{complaint, dossier, procedure, procedure_unit, rating, rating_score, unit};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Iterable,
+    QueryFilter,
+};
+
+use crate::error::AppResult;
+use crate::ratings::stats::Tally;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComplaintDoc {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub body: String,
+    pub unit_id: String,
+    pub assigned_unit_id: String,
+    pub procedure_id: Option<String>,
+    pub procedure_code: Option<String>,
+    pub dossier_code: Option<String>,
+    pub kind: String,
+    pub category: String,
+    pub status: String,
+    pub received_at: i64,
+    pub answer_due_at: i64,
+    /// Received or accepted: may become overdue.
+    pub open: bool,
+    pub published: bool,
+}
+
+impl ComplaintDoc {
+    pub fn text(&self) -> String {
+        format!("{}\n{}", self.title, self.body)
+    }
+    pub fn codes(&self) -> Vec<String> {
+        let mut c = vec![self.code.clone()];
+        c.extend(self.procedure_code.clone());
+        c.extend(self.dossier_code.clone());
+        c
+    }
+}
+
+/// Per component: satisfied share (percent), mean and answers. Verified ratings only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SatisfactionFields(pub BTreeMap<Component, Tally>);
+
+impl SatisfactionFields {
+    pub fn get(&self, c: Component) -> Tally {
+        self.0.get(&c).copied().unwrap_or_default()
+    }
+}
+
+/// The name of a component in engine field names (`sat_official_share`, …).
+pub fn component_key(c: Component) -> &'static str {
+    match c {
+        Component::Access => "access",
+        Component::Procedure => "procedure",
+        Component::Official => "official",
+        Component::Result => "result",
+        Component::FeedbackHandling => "feedback_handling",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcedureDoc {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub field: String,
+    pub level: String,
+    pub one_day: bool,
+    pub retired: bool,
+    pub unit_ids: Vec<String>,
+    pub unit_names: Vec<String>,
+    pub satisfaction: SatisfactionFields,
+    /// Percent of completed dossiers completed on time.
+    pub on_time_share: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitDoc {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub block: String,
+    pub parent_id: Option<String>,
+    pub satisfaction: SatisfactionFields,
+    pub on_time_share: Option<f64>,
+}
+
+/// Complaint documents for `ids` (ids no longer in the database are simply absent).
+pub async fn complaints(db: &DatabaseConnection, ids: &[String]) -> AppResult<Vec<ComplaintDoc>> {
+    let rows = complaint::Entity::find()
+        .filter(complaint::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?;
+    to_complaint_docs(db, rows).await
+}
+
+/// Builds documents for complaint rows, loading their procedure and dossier codes in two
+/// queries.
+pub async fn to_complaint_docs(
+    db: &DatabaseConnection,
+    rows: Vec<complaint::Model>,
+) -> AppResult<Vec<ComplaintDoc>> {
+    let pids: Vec<String> = rows.iter().filter_map(|c| c.procedure_id.clone()).collect();
+    let dids: Vec<String> = rows.iter().filter_map(|c| c.dossier_id.clone()).collect();
+    let pcodes: HashMap<String, String> = if pids.is_empty() {
+        HashMap::new()
+    } else {
+        procedure::Entity::find()
+            .filter(procedure::Column::Id.is_in(pids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.code))
+            .collect()
+    };
+    let dcodes: HashMap<String, String> = if dids.is_empty() {
+        HashMap::new()
+    } else {
+        dossier::Entity::find()
+            .filter(dossier::Column::Id.is_in(dids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.code))
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|c| ComplaintDoc {
+            procedure_code: c.procedure_id.as_ref().and_then(|p| pcodes.get(p).cloned()),
+            dossier_code: c.dossier_id.as_ref().and_then(|d| dcodes.get(d).cloned()),
+            kind: c.kind.to_value(),
+            category: c.category.to_value(),
+            status: c.status.to_value(),
+            received_at: c.received_at.timestamp(),
+            answer_due_at: c.answer_due_at.timestamp(),
+            open: matches!(
+                c.status,
+                complaint::Status::Received | complaint::Status::Accepted
+            ),
+            published: c.published,
+            id: c.id,
+            code: c.code,
+            title: c.title,
+            body: c.body,
+            unit_id: c.unit_id,
+            assigned_unit_id: c.assigned_unit_id,
+            procedure_id: c.procedure_id,
+        })
+        .collect())
+}
+
+/// Which column groups a satisfaction or timeliness aggregate.
+#[derive(Clone, Copy)]
+pub enum By {
+    Procedure,
+    Unit,
+}
+
+/// Verified satisfaction per component for each of `ids`, in one aggregate query.
+pub async fn tallies(
+    db: &DatabaseConnection,
+    by: By,
+    ids: &[String],
+) -> AppResult<HashMap<String, SatisfactionFields>> {
+    let key = match by {
+        By::Procedure => rating::Column::ProcedureId,
+        By::Unit => rating::Column::UnitId,
+    };
+    let rs = |c: rating_score::Column| Expr::col((rating_score::Entity, c));
+    let mut q = Query::select();
+    q.expr_as(Expr::col((rating::Entity, key)), Alias::new("k"))
+        .expr_as(rs(rating_score::Column::Component), Alias::new("component"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("answers"))
+        .expr_as(
+            Func::sum(rs(rating_score::Column::Score)),
+            Alias::new("score_sum"),
+        )
+        .expr_as(
+            Func::sum(Expr::case(rs(rating_score::Column::Score).gte(4), 1).finally(0)),
+            Alias::new("satisfied"),
+        )
+        .from(rating_score::Entity)
+        .inner_join(
+            rating::Entity,
+            Expr::col((rating::Entity, rating::Column::Id))
+                .equals((rating_score::Entity, rating_score::Column::RatingId)),
+        )
+        .and_where(Expr::col((rating::Entity, rating::Column::Verified)).eq(true))
+        .and_where(Expr::col((rating::Entity, key)).is_in(ids.iter().cloned()))
+        .group_by_col((rating::Entity, key))
+        .group_by_col((rating_score::Entity, rating_score::Column::Component));
+    let mut out: HashMap<String, SatisfactionFields> = HashMap::new();
+    for row in db.query_all(&q).await? {
+        let k: String = row.try_get("", "k")?;
+        let comp: String = row.try_get("", "component")?;
+        let Some(component) = Component::iter().find(|c| c.to_value() == comp) else {
+            continue;
+        };
+        let n = |f: &str| -> AppResult<u64> {
+            Ok(row
+                .try_get::<Option<i64>>("", f)?
+                .unwrap_or(0)
+                .clamp(0, i64::MAX) as u64)
+        };
+        out.entry(k).or_default().0.insert(
+            component,
+            Tally {
+                answers: n("answers")?,
+                score_sum: n("score_sum")?,
+                satisfied: n("satisfied")?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Percent of completed dossiers completed on time, for each of `ids`, in one query.
+pub async fn on_time(
+    db: &DatabaseConnection,
+    by: By,
+    ids: &[String],
+) -> AppResult<HashMap<String, f64>> {
+    let key = match by {
+        By::Procedure => dossier::Column::ProcedureId,
+        By::Unit => dossier::Column::UnitId,
+    };
+    let d = |c: dossier::Column| Expr::col((dossier::Entity, c));
+    let mut q = Query::select();
+    q.expr_as(d(key), Alias::new("k"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("completed"))
+        .expr_as(
+            Func::sum(
+                Expr::case(
+                    d(dossier::Column::CompletedAt).lte(d(dossier::Column::OriginalDueAt)),
+                    1,
+                )
+                .finally(0),
+            ),
+            Alias::new("on_time"),
+        )
+        .from(dossier::Entity)
+        .and_where(d(dossier::Column::CompletedAt).is_not_null())
+        .and_where(d(key).is_in(ids.iter().cloned()))
+        .group_by_col((dossier::Entity, key));
+    let mut out = HashMap::new();
+    for row in db.query_all(&q).await? {
+        let k: String = row.try_get("", "k")?;
+        let completed = row.try_get::<i64>("", "completed")?;
+        let on = row.try_get::<Option<i64>>("", "on_time")?.unwrap_or(0);
+        if completed > 0 {
+            out.insert(k, 100.0 * on as f64 / completed as f64);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn procedures(db: &DatabaseConnection, ids: &[String]) -> AppResult<Vec<ProcedureDoc>> {
+    let rows = procedure::Entity::find()
+        .filter(procedure::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?;
+    let links = procedure_unit::Entity::find()
+        .filter(procedure_unit::Column::ProcedureId.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?;
+    let unit_ids: Vec<String> = links.iter().map(|l| l.unit_id.clone()).collect();
+    let names: HashMap<String, String> = crate::units::by_ids(db, &unit_ids)
+        .await?
+        .into_iter()
+        .map(|(id, u)| (id, u.name))
+        .collect();
+    let mut sat = tallies(db, By::Procedure, ids).await?;
+    let on = on_time(db, By::Procedure, ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|p| {
+            let units: Vec<String> = links
+                .iter()
+                .filter(|l| l.procedure_id == p.id)
+                .map(|l| l.unit_id.clone())
+                .collect();
+            ProcedureDoc {
+                unit_names: units.iter().filter_map(|u| names.get(u).cloned()).collect(),
+                unit_ids: units,
+                satisfaction: sat.remove(&p.id).unwrap_or_default(),
+                on_time_share: on.get(&p.id).copied(),
+                level: p.level.to_value(),
+                id: p.id,
+                code: p.code,
+                name: p.name,
+                field: p.field,
+                one_day: p.one_day,
+                retired: p.retired,
+            }
+        })
+        .collect())
+}
+
+pub async fn units(db: &DatabaseConnection, ids: &[String]) -> AppResult<Vec<UnitDoc>> {
+    let rows = unit::Entity::find()
+        .filter(unit::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?;
+    let mut sat = tallies(db, By::Unit, ids).await?;
+    let on = on_time(db, By::Unit, ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|u| UnitDoc {
+            satisfaction: sat.remove(&u.id).unwrap_or_default(),
+            on_time_share: on.get(&u.id).copied(),
+            block: u.block.to_value(),
+            id: u.id,
+            code: u.code,
+            name: u.name,
+            parent_id: u.parent_id,
+        })
+        .collect())
+}

@@ -1,0 +1,445 @@
+//! The Meilisearch engine: a thin adapter over `meilisearch-sdk`, used when `MEILI_URL` is set.
+//! It indexes the same documents as the embedded engine and is held to the same conformance
+//! suite (`tests/api/search.rs`, run against it when `MEILI_URL` is set).
+//!
+//! Settings are applied idempotently at start-up: searchable, filterable and sortable
+//! attributes, typo tolerance from three letters (Vietnamese syllables are short; the default
+//! of five would tolerate none) and never on codes, and every query word required
+//! (`matchingStrategy: all`; the default `last` drops trailing words). Queries are sent folded,
+//! as the embedded engine matches them, so the two agree on what matches; ranking typed marks
+//! first is the embedded engine's alone.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use entity::rating_score::Component;
+use meilisearch_sdk::client::{Client, SwapIndexes};
+use meilisearch_sdk::search::{MatchingStrategies, Selectors};
+use meilisearch_sdk::settings::{MinWordSizeForTypos, Settings, TypoToleranceSettings};
+use sea_orm::Iterable;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::docs::component_key;
+use super::text::{ParsedQuery, folded_for_index};
+use super::{
+    ComplaintQuery, ComplaintSort, Doc, Hits, IndexKind, ProcedureQuery, ProcedureSort,
+    SearchError, SearchIndex, SearchResult, UnitQuery,
+};
+
+pub struct MeiliIndex {
+    client: Client,
+    prefix: String,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> SearchError {
+    SearchError::Unavailable(e.to_string())
+}
+
+fn quote(v: &str) -> String {
+    format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn satisfaction_json(
+    obj: &mut serde_json::Map<String, Value>,
+    s: &super::SatisfactionFields,
+    on_time: Option<f64>,
+) {
+    for c in Component::iter() {
+        let k = component_key(c);
+        let t = s.get(c);
+        obj.insert(format!("sat_{k}_share"), json!(t.share().unwrap_or(-1.0)));
+        obj.insert(format!("sat_{k}_mean"), json!(t.mean().unwrap_or(-1.0)));
+        obj.insert(format!("sat_{k}_count"), json!(t.answers));
+    }
+    obj.insert("on_time".into(), json!(on_time.unwrap_or(-1.0)));
+}
+
+/// The JSON document the engine stores.
+pub fn to_json(doc: &Doc) -> Value {
+    match doc {
+        Doc::Complaint(c) => json!({
+            "id": c.id, "orig": c.text(), "fold": folded_for_index(&c.text()),
+            "codes": c.codes().iter().map(|x| x.to_uppercase()).collect::<Vec<_>>(),
+            "unit": c.assigned_unit_id, "procedure": c.procedure_id, "kind": c.kind,
+            "category": c.category, "status": c.status, "received_at": c.received_at,
+            "answer_due_at": c.answer_due_at, "open": c.open, "published": c.published,
+        }),
+        Doc::Procedure(p) => {
+            let text = format!("{}\n{}", p.name, p.field);
+            let mut v = json!({
+                "id": p.id, "orig": text, "fold": folded_for_index(&text), "codes": [p.code.to_uppercase()],
+                "unit": p.unit_ids, "field": crate::text::fold(&p.field), "level": p.level,
+                "one_day": p.one_day, "retired": p.retired,
+            });
+            satisfaction_json(
+                v.as_object_mut().expect("object"),
+                &p.satisfaction,
+                p.on_time_share,
+            );
+            v
+        }
+        Doc::Unit(u) => {
+            let mut v = json!({
+                "id": u.id, "orig": u.name, "fold": folded_for_index(&u.name), "codes": [u.code.to_uppercase()],
+                "block": u.block,
+            });
+            satisfaction_json(
+                v.as_object_mut().expect("object"),
+                &u.satisfaction,
+                u.on_time_share,
+            );
+            v
+        }
+    }
+}
+
+fn settings(kind: IndexKind) -> Settings {
+    let sat: Vec<String> = Component::iter()
+        .map(|c| format!("sat_{}_share", component_key(c)))
+        .chain(["on_time".to_string()])
+        .collect();
+    let (filterable, sortable): (Vec<String>, Vec<String>) = match kind {
+        IndexKind::Complaints => (
+            [
+                "unit",
+                "procedure",
+                "kind",
+                "category",
+                "status",
+                "received_at",
+                "answer_due_at",
+                "open",
+                "published",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ["received_at", "answer_due_at"].map(String::from).to_vec(),
+        ),
+        IndexKind::Procedures => (
+            ["unit", "field", "level", "one_day", "retired"]
+                .map(String::from)
+                .into_iter()
+                .chain(sat.clone())
+                .collect(),
+            sat.clone(),
+        ),
+        IndexKind::Units => (
+            ["block".to_string()]
+                .into_iter()
+                .chain(sat.clone())
+                .collect(),
+            sat,
+        ),
+    };
+    Settings::new()
+        .with_searchable_attributes(["fold", "orig", "codes"])
+        .with_filterable_attributes(filterable)
+        .with_sortable_attributes(sortable)
+        .with_typo_tolerance(TypoToleranceSettings {
+            enabled: Some(true),
+            disable_on_attributes: Some(vec!["codes".into()]),
+            disable_on_words: None,
+            min_word_size_for_typos: Some(MinWordSizeForTypos {
+                one_typo: Some(3),
+                two_typos: Some(8),
+            }),
+            disable_on_numbers: Some(true),
+        })
+}
+
+/// The query string sent to Meilisearch: codes as exact phrases, words folded.
+fn query_string(q: &ParsedQuery) -> String {
+    let mut parts: Vec<String> = q.codes.iter().map(|c| quote(c)).collect();
+    parts.extend(q.words.iter().map(|(_, f)| f.clone()));
+    parts.join(" ")
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
+}
+
+impl MeiliIndex {
+    pub fn new(url: &str, key: Option<&str>, prefix: &str) -> anyhow::Result<MeiliIndex> {
+        Ok(MeiliIndex {
+            client: Client::new(url, key).map_err(|e| anyhow::anyhow!("MEILI_URL: {e}"))?,
+            prefix: prefix.to_string(),
+        })
+    }
+
+    fn uid(&self, kind: IndexKind) -> String {
+        format!("{}{}", self.prefix, kind.name())
+    }
+
+    async fn wait(&self, task: meilisearch_sdk::task_info::TaskInfo) -> SearchResult<()> {
+        let t = task
+            .wait_for_completion(
+                &self.client,
+                Some(Duration::from_millis(50)),
+                Some(Duration::from_secs(120)),
+            )
+            .await
+            .map_err(unavailable)?;
+        if t.is_failure() {
+            return Err(SearchError::Engine(format!("{t:?}")));
+        }
+        Ok(())
+    }
+
+    async fn put(&self, uid: &str, docs: &[Value]) -> SearchResult<()> {
+        for chunk in docs.chunks(5_000) {
+            let task = self
+                .client
+                .index(uid)
+                .add_or_replace(chunk, Some("id"))
+                .await
+                .map_err(unavailable)?;
+            self.wait(task).await?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn search(
+        &self,
+        kind: IndexKind,
+        text: &str,
+        filter: &str,
+        sort: Option<&str>,
+        offset: usize,
+        limit: usize,
+        facets: &[&str],
+    ) -> SearchResult<Hits> {
+        let started = Instant::now();
+        let parsed = ParsedQuery::parse(text);
+        let q = query_string(&parsed);
+        let index = self.client.index(self.uid(kind));
+        let sort_by: Vec<&str> = sort.into_iter().collect();
+        let mut s = index.search();
+        s.with_query(&q)
+            .with_offset(offset)
+            .with_limit(limit)
+            .with_matching_strategy(MatchingStrategies::ALL)
+            .with_attributes_to_retrieve(Selectors::Some(&["id"]))
+            .with_facets(Selectors::Some(facets));
+        if !filter.is_empty() {
+            s.with_filter(filter);
+        }
+        if !sort_by.is_empty() {
+            s.with_sort(&sort_by);
+        }
+        let res = s.execute::<IdOnly>().await.map_err(unavailable)?;
+        let mut out_facets = BTreeMap::new();
+        for (k, m) in res.facet_distribution.unwrap_or_default() {
+            let mut v: Vec<(String, u64)> = m.into_iter().map(|(a, n)| (a, n as u64)).collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            out_facets.insert(k, v);
+        }
+        Ok(Hits {
+            ids: res.hits.into_iter().map(|h| h.result.id).collect(),
+            total: res.total_hits.or(res.estimated_total_hits).unwrap_or(0) as u64,
+            facets: out_facets,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+}
+
+fn and(parts: Vec<String>) -> String {
+    parts.join(" AND ")
+}
+
+#[async_trait]
+impl SearchIndex for MeiliIndex {
+    fn engine(&self) -> &'static str {
+        "meilisearch"
+    }
+
+    async fn prepare(&self) -> SearchResult<()> {
+        for kind in IndexKind::ALL {
+            let task = self
+                .client
+                .index(self.uid(kind))
+                .set_settings(&settings(kind))
+                .await
+                .map_err(unavailable)?;
+            self.wait(task).await?;
+        }
+        Ok(())
+    }
+
+    async fn upsert(&self, docs: Vec<Doc>) -> SearchResult<()> {
+        let mut by_kind: BTreeMap<IndexKind, Vec<Value>> = BTreeMap::new();
+        for d in &docs {
+            by_kind.entry(d.kind()).or_default().push(to_json(d));
+        }
+        for (kind, values) in by_kind {
+            self.put(&self.uid(kind), &values).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, kind: IndexKind, ids: Vec<String>) -> SearchResult<()> {
+        let task = self
+            .client
+            .index(self.uid(kind))
+            .delete_documents(&ids)
+            .await
+            .map_err(unavailable)?;
+        self.wait(task).await
+    }
+
+    async fn replace_all(&self, kind: IndexKind, docs: Vec<Doc>) -> SearchResult<()> {
+        // Build a temporary index, then swap it in: searches never see a partial index.
+        let main = self.uid(kind);
+        let tmp = format!("{main}_reindex");
+        if let Ok(t) = self.client.index(&tmp).delete().await {
+            let _ = self.wait(t).await;
+        }
+        let task = self
+            .client
+            .index(&tmp)
+            .set_settings(&settings(kind))
+            .await
+            .map_err(unavailable)?;
+        self.wait(task).await?;
+        let values: Vec<Value> = docs.iter().map(to_json).collect();
+        self.put(&tmp, &values).await?;
+        let task = self
+            .client
+            .swap_indexes([&SwapIndexes {
+                indexes: (main.clone(), tmp.clone()),
+                rename: None,
+            }])
+            .await
+            .map_err(unavailable)?;
+        self.wait(task).await?;
+        let task = self
+            .client
+            .index(&tmp)
+            .delete()
+            .await
+            .map_err(unavailable)?;
+        self.wait(task).await
+    }
+
+    async fn search_complaints(&self, q: &ComplaintQuery) -> SearchResult<Hits> {
+        let mut f = Vec::new();
+        if let Some(units) = &q.scope_units {
+            let list: Vec<String> = units.iter().map(|u| quote(u)).collect();
+            f.push(format!("unit IN [{}]", list.join(", ")));
+        }
+        if q.published_only {
+            f.push("published = true".into());
+        }
+        for (field, v) in [
+            ("unit", &q.unit),
+            ("status", &q.status),
+            ("kind", &q.kind),
+            ("category", &q.category),
+            ("procedure", &q.procedure),
+        ] {
+            if let Some(v) = v {
+                f.push(format!("{field} = {}", quote(v)));
+            }
+        }
+        match q.overdue {
+            Some(true) => f.push(format!("(open = true AND answer_due_at < {})", q.now)),
+            Some(false) => f.push(format!("NOT (open = true AND answer_due_at < {})", q.now)),
+            None => {}
+        }
+        if let Some(from) = q.from {
+            f.push(format!("received_at >= {from}"));
+        }
+        if let Some(to) = q.to {
+            f.push(format!("received_at < {to}"));
+        }
+        let sort = match q.sort {
+            ComplaintSort::Relevance if !q.text.trim().is_empty() => None,
+            ComplaintSort::Relevance | ComplaintSort::ReceivedDesc => Some("received_at:desc"),
+            ComplaintSort::ReceivedAsc => Some("received_at:asc"),
+            ComplaintSort::AnswerDueAsc => Some("answer_due_at:asc"),
+        };
+        self.search(
+            IndexKind::Complaints,
+            &q.text,
+            &and(f),
+            sort,
+            q.offset,
+            q.limit,
+            &["status", "category", "unit", "procedure", "kind"],
+        )
+        .await
+    }
+
+    async fn search_procedures(&self, q: &ProcedureQuery) -> SearchResult<Hits> {
+        let mut f = vec!["retired = false".to_string()];
+        if let Some(u) = &q.unit {
+            f.push(format!("unit = {}", quote(u)));
+        }
+        if let Some(x) = &q.field {
+            f.push(format!("field = {}", quote(&crate::text::fold(x))));
+        }
+        if let Some(l) = &q.level {
+            f.push(format!("level = {}", quote(l)));
+        }
+        if let Some(o) = q.one_day {
+            f.push(format!("one_day = {o}"));
+        }
+        if let Some((c, min)) = q.min_satisfaction {
+            f.push(format!("sat_{}_share >= {min}", component_key(c)));
+        }
+        if let Some((c, max)) = q.max_satisfaction {
+            f.push(format!(
+                "sat_{k}_share >= 0 AND sat_{k}_share < {max}",
+                k = component_key(c)
+            ));
+        }
+        let sort_owned;
+        let sort = match q.sort {
+            ProcedureSort::Relevance if !q.text.trim().is_empty() => None,
+            ProcedureSort::Relevance | ProcedureSort::OnTimeDesc => Some("on_time:desc"),
+            ProcedureSort::SatisfactionAsc(c) | ProcedureSort::SatisfactionDesc(c) => {
+                let k = component_key(c);
+                f.push(format!("sat_{k}_share >= 0"));
+                let dir = if matches!(q.sort, ProcedureSort::SatisfactionAsc(_)) {
+                    "asc"
+                } else {
+                    "desc"
+                };
+                sort_owned = format!("sat_{k}_share:{dir}");
+                Some(sort_owned.as_str())
+            }
+        };
+        self.search(
+            IndexKind::Procedures,
+            &q.text,
+            &and(f),
+            sort,
+            q.offset,
+            q.limit,
+            &["field", "level", "unit"],
+        )
+        .await
+    }
+
+    async fn search_units(&self, q: &UnitQuery) -> SearchResult<Hits> {
+        let f: Vec<String> = q
+            .block
+            .iter()
+            .map(|b| format!("block = {}", quote(b)))
+            .collect();
+        let sort = q.text.trim().is_empty().then_some("on_time:desc");
+        self.search(
+            IndexKind::Units,
+            &q.text,
+            &and(f),
+            sort,
+            q.offset,
+            q.limit,
+            &["block"],
+        )
+        .await
+    }
+}

@@ -1,0 +1,374 @@
+//! The outbox between the database and the search engine.
+//!
+//! Every write that changes a searchable document adds an outbox row in its own transaction
+//! (`enqueue`). The indexer (`run_indexer`) claims rows in batches — `FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, so several server instances share the work; an `UPDATE … RETURNING` on SQLite,
+//! where one process writes — rebuilds each document once per batch from the database, sends
+//! them to the engine, and deletes the rows. A failure leaves the rows for a retry with
+//! exponential backoff: an engine that is down delays search, never a write.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::{complaint, procedure, search_outbox, unit};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
+use tokio::sync::Notify;
+
+use super::{Doc, IndexKind, Search, SearchError, docs};
+use crate::error::AppResult;
+
+/// Adds outbox rows for documents to refresh (call inside the writing transaction).
+pub async fn enqueue(db: &impl ConnectionTrait, kind: IndexKind, ids: &[String]) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    for chunk in ids.chunks(500) {
+        search_outbox::Entity::insert_many(chunk.iter().map(|id| search_outbox::ActiveModel {
+            kind: Set(kind.name().to_string()),
+            doc_id: Set(id.clone()),
+            created_at: Set(now),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Wakes the indexer early (after a commit that enqueued something).
+#[derive(Clone, Default)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+struct Claimed {
+    id: i64,
+    kind: String,
+    doc_id: String,
+    attempts: i32,
+}
+
+/// Claims up to `limit` due rows for this worker for a minute.
+async fn claim(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<Claimed>> {
+    let now = Utc::now();
+    let until = now + chrono::Duration::seconds(60);
+    let backend = db.get_database_backend();
+    let stmt = match backend {
+        DatabaseBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "UPDATE search_outbox SET claimed_until = $1 WHERE id IN (
+                 SELECT id FROM search_outbox
+                 WHERE next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2)
+                 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING id, kind, doc_id, attempts",
+            [until.into(), now.into(), (limit as i64).into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            "UPDATE search_outbox SET claimed_until = ? WHERE id IN (
+                 SELECT id FROM search_outbox
+                 WHERE next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)
+                 ORDER BY id LIMIT ?)
+             RETURNING id, kind, doc_id, attempts",
+            [until.into(), now.into(), now.into(), (limit as i64).into()],
+        ),
+    };
+    let rows = db.query_all_raw(stmt).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Claimed {
+                id: r.try_get("", "id")?,
+                kind: r.try_get("", "kind")?,
+                doc_id: r.try_get("", "doc_id")?,
+                attempts: r.try_get("", "attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// Builds the documents of a batch: each id once, whatever number of rows named it. Ids no
+/// longer in the database are returned for deletion from the engine.
+pub async fn build(
+    db: &DatabaseConnection,
+    kind: IndexKind,
+    ids: &[String],
+) -> AppResult<(Vec<Doc>, Vec<String>)> {
+    let docs: Vec<Doc> = match kind {
+        IndexKind::Complaints => docs::complaints(db, ids)
+            .await?
+            .into_iter()
+            .map(Doc::Complaint)
+            .collect(),
+        IndexKind::Procedures => docs::procedures(db, ids)
+            .await?
+            .into_iter()
+            .map(Doc::Procedure)
+            .collect(),
+        IndexKind::Units => docs::units(db, ids)
+            .await?
+            .into_iter()
+            .map(Doc::Unit)
+            .collect(),
+    };
+    let found: HashSet<&str> = docs
+        .iter()
+        .map(|d| match d {
+            Doc::Complaint(c) => c.id.as_str(),
+            Doc::Procedure(p) => p.id.as_str(),
+            Doc::Unit(u) => u.id.as_str(),
+        })
+        .collect();
+    let gone = ids
+        .iter()
+        .filter(|i| !found.contains(i.as_str()))
+        .cloned()
+        .collect();
+    Ok((docs, gone))
+}
+
+/// Drains one batch. Returns how many outbox rows it settled.
+pub async fn drain_once(
+    db: &DatabaseConnection,
+    search: &Search,
+    limit: u64,
+) -> Result<usize, SearchError> {
+    let rows = claim(db, limit)
+        .await
+        .map_err(|e| SearchError::Engine(format!("{e:?}")))?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut by_kind: BTreeMap<IndexKind, BTreeSet<String>> = BTreeMap::new();
+    for r in &rows {
+        if let Some(k) = IndexKind::parse(&r.kind) {
+            by_kind.entry(k).or_default().insert(r.doc_id.clone());
+        }
+    }
+    let result: Result<(), SearchError> = async {
+        let engine = search.engine()?;
+        for (kind, ids) in &by_kind {
+            let ids: Vec<String> = ids.iter().cloned().collect();
+            let (docs, gone) = build(db, *kind, &ids)
+                .await
+                .map_err(|e| SearchError::Engine(format!("{e:?}")))?;
+            if !docs.is_empty() {
+                engine.upsert(docs).await?;
+            }
+            if !gone.is_empty() {
+                engine.delete(*kind, gone).await?;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    match result {
+        Ok(()) => {
+            search_outbox::Entity::delete_many()
+                .filter(search_outbox::Column::Id.is_in(ids))
+                .exec(db)
+                .await
+                .map_err(|e| SearchError::Engine(e.to_string()))?;
+            Ok(rows.len())
+        }
+        Err(e) => {
+            // Back off: 0.5 s, 1 s, 2 s … up to a minute, per row.
+            let attempts = rows.iter().map(|r| r.attempts).max().unwrap_or(0) + 1;
+            let delay_ms = (500u64 << attempts.clamp(0, 7) as u32).min(60_000);
+            let next = Utc::now() + chrono::Duration::milliseconds(delay_ms as i64);
+            let msg = e.to_string();
+            let _ = search_outbox::Entity::update_many()
+                .col_expr(
+                    search_outbox::Column::Attempts,
+                    sea_orm::sea_query::Expr::value(attempts),
+                )
+                .col_expr(
+                    search_outbox::Column::NextAttemptAt,
+                    sea_orm::sea_query::Expr::value(next),
+                )
+                .col_expr(
+                    search_outbox::Column::ClaimedUntil,
+                    sea_orm::sea_query::Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                )
+                .col_expr(
+                    search_outbox::Column::LastError,
+                    sea_orm::sea_query::Expr::value(msg),
+                )
+                .filter(search_outbox::Column::Id.is_in(ids))
+                .exec(db)
+                .await;
+            Err(e)
+        }
+    }
+}
+
+/// Rows waiting for the indexer.
+pub async fn pending(db: &DatabaseConnection) -> AppResult<u64> {
+    Ok(search_outbox::Entity::find().count(db).await?)
+}
+
+/// The indexer: drains the outbox until the server stops, waking early on `wake`.
+pub async fn run_indexer(db: DatabaseConnection, search: Search, wake: Wake) {
+    let mut failures = 0u32;
+    loop {
+        match drain_once(&db, &search, 1000).await {
+            Ok(0) => {
+                failures = 0;
+                let _ = tokio::time::timeout(Duration::from_millis(250), wake.0.notified()).await;
+            }
+            Ok(_) => failures = 0,
+            Err(e) => {
+                failures += 1;
+                if failures == 1 || failures.is_multiple_of(20) {
+                    tracing::warn!(error = %e, failures, "search indexer: engine failed; writes are kept and retried");
+                }
+                let ms = (250u64 << failures.min(6)).min(10_000);
+                let _ = tokio::time::timeout(Duration::from_millis(ms), wake.0.notified()).await;
+            }
+        }
+    }
+}
+
+/// Queues every document of a kind (after an index was created empty, say).
+pub async fn enqueue_all(db: &DatabaseConnection, kind: IndexKind) -> AppResult<u64> {
+    let mut n = 0u64;
+    let mut after = String::new();
+    loop {
+        let ids: Vec<String> = match kind {
+            IndexKind::Complaints => {
+                ids_after::<complaint::Entity, _>(db, complaint::Column::Id, &after).await?
+            }
+            IndexKind::Procedures => {
+                ids_after::<procedure::Entity, _>(db, procedure::Column::Id, &after).await?
+            }
+            IndexKind::Units => ids_after::<unit::Entity, _>(db, unit::Column::Id, &after).await?,
+        };
+        let Some(last) = ids.last().cloned() else {
+            break;
+        };
+        enqueue(db, kind, &ids).await?;
+        n += ids.len() as u64;
+        after = last;
+    }
+    Ok(n)
+}
+
+async fn ids_after<E, C>(db: &DatabaseConnection, col: C, after: &str) -> AppResult<Vec<String>>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
+    Ok(E::find()
+        .select_only()
+        .column(col)
+        .filter(col.gt(after))
+        .order_by_asc(col)
+        .limit(5000)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
+/// Rebuilds a whole index from the database, streaming batches into the engine, which swaps
+/// the new index in at the end. `progress` is told how many documents went in.
+pub async fn reindex(
+    db: &DatabaseConnection,
+    search: &Search,
+    kind: IndexKind,
+    progress: impl Fn(u64) + Send,
+) -> anyhow::Result<u64> {
+    let engine = search.engine().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut all = Vec::new();
+    let mut after = String::new();
+    let mut n = 0u64;
+    loop {
+        let ids: Vec<String> = match kind {
+            IndexKind::Complaints => {
+                ids_after::<complaint::Entity, _>(db, complaint::Column::Id, &after).await?
+            }
+            IndexKind::Procedures => {
+                ids_after::<procedure::Entity, _>(db, procedure::Column::Id, &after).await?
+            }
+            IndexKind::Units => ids_after::<unit::Entity, _>(db, unit::Column::Id, &after).await?,
+        };
+        let Some(last) = ids.last().cloned() else {
+            break;
+        };
+        let (docs, _) = build(db, kind, &ids).await?;
+        n += docs.len() as u64;
+        all.extend(docs);
+        progress(n);
+        after = last;
+    }
+    engine
+        .replace_all(kind, all)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(n)
+}
+
+/// Whether the engine's index of `kind` is empty while the database has rows (a fresh data
+/// folder, or an index recreated after a schema change).
+pub async fn needs_fill(
+    db: &DatabaseConnection,
+    search: &Search,
+    kind: IndexKind,
+) -> AppResult<bool> {
+    let Ok(engine) = search.engine() else {
+        return Ok(false);
+    };
+    let indexed = match kind {
+        IndexKind::Complaints => engine
+            .search_complaints(&super::ComplaintQuery {
+                limit: 0,
+                ..Default::default()
+            })
+            .await
+            .map(|h| h.total),
+        IndexKind::Procedures => engine
+            .search_procedures(&super::ProcedureQuery {
+                limit: 0,
+                ..Default::default()
+            })
+            .await
+            .map(|h| h.total),
+        IndexKind::Units => engine
+            .search_units(&super::UnitQuery {
+                limit: 0,
+                ..Default::default()
+            })
+            .await
+            .map(|h| h.total),
+    };
+    let Ok(indexed) = indexed else {
+        return Ok(false);
+    };
+    if indexed > 0 {
+        return Ok(false);
+    }
+    let rows = match kind {
+        IndexKind::Complaints => complaint::Entity::find().count(db).await?,
+        IndexKind::Procedures => {
+            procedure::Entity::find()
+                .filter(procedure::Column::Retired.eq(false))
+                .count(db)
+                .await?
+        }
+        IndexKind::Units => unit::Entity::find().count(db).await?,
+    };
+    Ok(rows > 0)
+}

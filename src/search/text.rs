@@ -1,0 +1,294 @@
+//! Vietnamese text for search: folding, the old and new `i`/`y` spellings, common
+//! abbreviations, codes, and highlights. Both engines index what this module produces, so
+//! they agree on what matches.
+
+use crate::text::{fold, nfc};
+
+/// Abbreviations and what they stand for, folded. A document containing either form is
+/// indexed with both, so a query with either finds it.
+pub const SYNONYMS: &[(&str, &str)] = &[
+    ("tthc", "thu tuc hanh chinh"),
+    ("ubnd", "uy ban nhan dan"),
+    ("cchc", "cai cach hanh chinh"),
+    ("gpkd", "giay phep kinh doanh"),
+    ("so do", "giay chung nhan quyen su dung dat"),
+    ("hctn", "hanh chinh tu nguyen"),
+    ("dvc", "dich vu cong"),
+    ("mst", "ma so thue"),
+    ("bhxh", "bao hiem xa hoi"),
+    ("bhyt", "bao hiem y te"),
+];
+
+fn is_vowel(c: char) -> bool {
+    matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
+}
+
+/// Unifies the `i`/`y` spellings of a folded syllable: a final `y` after a consonant (or after
+/// `qu`) is written `i` (`ky`→`ki`, `ly`→`li`, `quy`→`qui`, `my`→`mi`), while `y` after a
+/// vowel (`huy`, `tuy`, `thuy`) and `y` alone stay.
+pub fn unify_iy(token: &str) -> String {
+    let chars: Vec<char> = token.chars().collect();
+    let n = chars.len();
+    if n >= 2 && chars[n - 1] == 'y' {
+        let prev = chars[n - 2];
+        let after_qu = n >= 3 && chars[n - 3] == 'q' && prev == 'u';
+        if !is_vowel(prev) || after_qu {
+            let mut s: String = chars[..n - 1].iter().collect();
+            s.push('i');
+            return s;
+        }
+    }
+    token.to_string()
+}
+
+/// Splits text into lower-case words (letters and digits), keeping their marks.
+pub fn words(text: &str) -> Vec<String> {
+    nfc(text)
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The folded search form of one word.
+pub fn fold_word(w: &str) -> String {
+    unify_iy(&fold(w))
+}
+
+/// Folded words of a text, with the abbreviations and expansions it contains added, joined
+/// by spaces: what the engines index in their folded field.
+pub fn folded_for_index(text: &str) -> String {
+    let folded: Vec<String> = words(text).iter().map(|w| fold_word(w)).collect();
+    let joined = folded.join(" ");
+    let padded = format!(" {joined} ");
+    let mut extra = Vec::new();
+    for (abbr, long) in SYNONYMS {
+        let (abbr_f, long_f) = (normalise_phrase(abbr), normalise_phrase(long));
+        if padded.contains(&format!(" {abbr_f} ")) {
+            extra.push(long_f.clone());
+        }
+        if padded.contains(&format!(" {long_f} ")) {
+            extra.push(abbr_f);
+        }
+    }
+    if extra.is_empty() {
+        joined
+    } else {
+        format!("{joined} {}", extra.join(" "))
+    }
+}
+
+fn normalise_phrase(p: &str) -> String {
+    p.split(' ').map(unify_iy).collect::<Vec<_>>().join(" ")
+}
+
+/// The folded text a database search falls back on while the engine is down: the words of
+/// the text and of its codes, folded as the engines fold them.
+pub fn fallback_text(title: &str, body: &str, codes: &[&str]) -> String {
+    folded_for_index(&format!("{title}\n{body}\n{}", codes.join(" ")))
+}
+
+/// Whether a query word is a code (tracking, procedure, dossier or tax code): codes match
+/// exactly and are never fuzzed.
+pub fn is_code(word: &str) -> bool {
+    let w = word.trim();
+    let has_digit = w.chars().any(|c| c.is_ascii_digit());
+    let has_sep = w.contains('.') || w.contains('-');
+    (has_digit && has_sep && w.len() >= 5)
+        || (w.len() >= 10 && w.chars().all(|c| c.is_ascii_digit()))
+        || w.to_ascii_uppercase().starts_with("GY-")
+}
+
+/// The normalised form a code is indexed and searched under.
+pub fn code_key(word: &str) -> String {
+    let up = word.trim().to_uppercase();
+    if (up.starts_with("GY-") || up.starts_with("GY") && up.len() == 10)
+        && let Ok(c) = crate::complaints::code::parse(&up)
+    {
+        return c;
+    }
+    up
+}
+
+/// A parsed query: code words, and plain words with their folded forms.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParsedQuery {
+    pub codes: Vec<String>,
+    /// (word as typed, lower case with marks; folded form)
+    pub words: Vec<(String, String)>,
+}
+
+impl ParsedQuery {
+    pub fn parse(q: &str) -> ParsedQuery {
+        let mut out = ParsedQuery::default();
+        for raw in nfc(q).split_whitespace() {
+            if is_code(raw) {
+                out.codes.push(code_key(raw));
+            } else {
+                for w in words(raw) {
+                    let f = fold_word(&w);
+                    out.words.push((w, f));
+                }
+            }
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty() && self.words.is_empty()
+    }
+
+    /// Whether the query word carries Vietnamese marks (then exact-mark matches rank first).
+    pub fn has_marks(word: &(String, String)) -> bool {
+        fold(&word.0) != word.0
+    }
+}
+
+/// The edit distance a word of this many letters tolerates. Vietnamese syllables are short:
+/// one typo from three letters on (`tre` ~ `tra` is fine since every word must match), none
+/// below, and never in codes.
+pub fn typo_distance(folded_len: usize) -> u8 {
+    if folded_len >= 3 { 1 } else { 0 }
+}
+
+fn within_one(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (n, m) = (a.len(), b.len());
+    if n.abs_diff(m) > 1 {
+        return false;
+    }
+    // Optimal string alignment distance ≤ 1 (a transposition counts as one).
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[n][m] <= 1
+}
+
+/// Marks the words of `text` that match the query with `<em>…</em>`, keeping the original
+/// text (marks included). Both engines' hits are highlighted here, so they look the same.
+pub fn highlight(text: &str, q: &ParsedQuery) -> Option<String> {
+    if q.words.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut any = false;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String, any: &mut bool| {
+        if word.is_empty() {
+            return;
+        }
+        let f = fold_word(&word.to_lowercase());
+        let hit = q.words.iter().any(|(_, qf)| {
+            f == *qf || (typo_distance(qf.chars().count()) > 0 && within_one(&f, qf))
+        });
+        if hit {
+            *any = true;
+            out.push_str("<em>");
+            out.push_str(word);
+            out.push_str("</em>");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out, &mut any);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out, &mut any);
+    any.then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_normalization::UnicodeNormalization;
+
+    #[test]
+    fn i_and_y_spellings_meet() {
+        assert_eq!(fold_word("ký"), "ki");
+        assert_eq!(fold_word("kí"), "ki");
+        assert_eq!(fold_word("lý"), "li");
+        assert_eq!(fold_word("quý"), "qui");
+        assert_eq!(fold_word("quí"), "qui");
+        assert_eq!(fold_word("Mỹ"), "mi");
+        assert_eq!(fold_word("huy"), "huy");
+        assert_eq!(fold_word("thủy"), "thuy");
+        assert_eq!(fold_word("ý"), "y");
+        assert_eq!(fold_word("đăng"), "dang");
+    }
+
+    #[test]
+    fn folding_handles_nfd_and_d() {
+        let nfd: String = "Đăng ký giấy phép".nfd().collect();
+        assert_eq!(folded_for_index(&nfd), "dang ki giay phep");
+        assert_eq!(folded_for_index("ĐƯỜNG"), "duong");
+    }
+
+    #[test]
+    fn synonyms_are_indexed_both_ways() {
+        assert_eq!(
+            folded_for_index("Nộp tại UBND quận"),
+            "nop tai ubnd quan uy ban nhan dan"
+        );
+        assert!(folded_for_index("Ủy ban nhân dân Quận 5").ends_with(" ubnd"));
+        assert!(
+            folded_for_index("cấp sổ đỏ lần đầu").contains("giay chung nhan quyen su dung dat")
+        );
+        assert!(folded_for_index("Giấy chứng nhận quyền sử dụng đất").ends_with("so do"));
+    }
+
+    #[test]
+    fn codes_are_recognised() {
+        assert!(is_code("1.000494"));
+        assert!(is_code("1.000494.000.00.00.H29"));
+        assert!(is_code("GY-7K3M-9Q2D"));
+        assert!(is_code("0100109106"));
+        assert!(is_code("DEMO-Q5-0001"));
+        assert!(!is_code("quận"));
+        assert!(!is_code("5"));
+        assert_eq!(code_key("gy-7k3m-9q2d"), "GY-7K3M-9Q2D");
+        let q = ParsedQuery::parse("trễ hạn 1.000494");
+        assert_eq!(q.codes, vec!["1.000494"]);
+        assert_eq!(q.words.len(), 2);
+        assert!(ParsedQuery::has_marks(&q.words[0]));
+    }
+
+    #[test]
+    fn highlights_keep_the_original_text() {
+        let q = ParsedQuery::parse("dang ky giay phep");
+        assert_eq!(
+            highlight("Đăng ký giấy phép kinh doanh", &q).unwrap(),
+            "<em>Đăng</em> <em>ký</em> <em>giấy</em> <em>phép</em> kinh doanh"
+        );
+        let typo = ParsedQuery::parse("giay phpe");
+        assert_eq!(
+            highlight("giấy phép", &typo).unwrap(),
+            "<em>giấy</em> <em>phép</em>"
+        );
+        assert!(highlight("không liên quan", &q).is_none());
+    }
+}
