@@ -46,6 +46,21 @@ enum Command {
     /// Import records from a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Rebuild search indexes from the database (on Meilisearch through a temporary index and
+    /// a swap). While a server holds the embedded index, its documents are queued for that
+    /// server's indexer instead.
+    #[command(after_help = "Examples:\n  portal reindex\n  portal reindex complaints")]
+    Reindex {
+        #[arg(value_enum, default_value = "all")]
+        index: ReindexArg,
+    },
+    /// Measure search: generate synthetic complaints, index them through the outbox, and fire
+    /// a mixed query load at searchComplaints over HTTP. Prints indexing rate, latency
+    /// percentiles, throughput and peak memory.
+    #[command(
+        after_help = "Example:\n  cargo run --release -- bench --complaints 100000 --concurrency 8 --seconds 30"
+    )]
+    Bench(portal::bench::BenchArgs),
     /// Mint an access token for scripts (uses JWT_SECRET, or the demo secret in ./data).
     #[command(
         after_help = "Examples:\n  portal token --role ADMIN\n  portal token --role OFFICIAL --unit STP --ttl 2h"
@@ -87,6 +102,14 @@ enum ImportCommand {
         after_help = "Columns: code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at\n(times: 2026-04-24T09:00:00+07:00, or 2026-04-24 09:00 in the city's time).\n\nExample:\n  portal import dossiers one-stop-export.csv"
     )]
     Dossiers { file: PathBuf },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReindexArg {
+    All,
+    Complaints,
+    Procedures,
+    Units,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -184,6 +207,53 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             if !r.rejected.is_empty() {
                 return Ok(ExitCode::from(1));
             }
+        }
+        Command::Reindex { index } => {
+            use portal::search::IndexKind;
+            let kinds: Vec<IndexKind> = match index {
+                ReindexArg::All => IndexKind::ALL.to_vec(),
+                ReindexArg::Complaints => vec![IndexKind::Complaints],
+                ReindexArg::Procedures => vec![IndexKind::Procedures],
+                ReindexArg::Units => vec![IndexKind::Units],
+            };
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            match portal::search::open(&config).await {
+                Ok(search) => {
+                    for kind in kinds {
+                        let bar = portal::import::progress(
+                            0,
+                            &format!("reindexing {}", kind.name()),
+                            true,
+                        );
+                        let started = std::time::Instant::now();
+                        let n = portal::search::outbox::reindex(&db, &search, kind, |n| {
+                            bar.set_position(n)
+                        })
+                        .await?;
+                        bar.finish_and_clear();
+                        println!(
+                            "{}: {n} documents in {:.1} s ({})",
+                            kind.name(),
+                            started.elapsed().as_secs_f64(),
+                            search.engine_name()
+                        );
+                    }
+                }
+                Err(e) => {
+                    // The embedded index is held by a running server: hand the work to it.
+                    eprintln!(
+                        "search index busy ({e:#}); queueing documents for the running server"
+                    );
+                    for kind in kinds {
+                        let n = portal::search::outbox::enqueue_all(&db, kind).await?;
+                        println!("{}: {n} documents queued", kind.name());
+                    }
+                }
+            }
+        }
+        Command::Bench(args) => {
+            portal::bench::run(args).await?;
         }
         Command::Token {
             role,

@@ -28,6 +28,7 @@ pub struct ComplaintDoc {
     pub kind: String,
     pub category: String,
     pub status: String,
+    /// Milliseconds since the epoch.
     pub received_at: i64,
     pub answer_due_at: i64,
     /// Received or accepted: may become overdue.
@@ -142,8 +143,8 @@ pub async fn to_complaint_docs(
             kind: c.kind.to_value(),
             category: c.category.to_value(),
             status: c.status.to_value(),
-            received_at: c.received_at.timestamp(),
-            answer_due_at: c.answer_due_at.timestamp(),
+            received_at: c.received_at.timestamp_millis(),
+            answer_due_at: c.answer_due_at.timestamp_millis(),
             open: matches!(
                 c.status,
                 complaint::Status::Received | complaint::Status::Accepted

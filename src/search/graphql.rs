@@ -243,9 +243,9 @@ impl SearchQuery {
             category: f.category.map(|s| enum_value(complaint::Category::from(s))),
             procedure: f.procedure.clone().map(|i| i.0),
             overdue: f.overdue,
-            now: now.timestamp(),
-            from: f.from.map(|t| t.timestamp()),
-            to: f.to.map(|t| t.timestamp()),
+            now: now.timestamp_millis(),
+            from: f.from.map(|t| t.timestamp_millis()),
+            to: f.to.map(|t| t.timestamp_millis()),
             sort: match sort {
                 ComplaintSearchSort::Relevance => ComplaintSort::Relevance,
                 ComplaintSearchSort::ReceivedDesc => ComplaintSort::ReceivedDesc,

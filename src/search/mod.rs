@@ -114,6 +114,7 @@ pub struct ComplaintQuery {
     pub procedure: Option<String>,
     /// `Some(true)`: open past the answer deadline at `now`.
     pub overdue: Option<bool>,
+    /// Milliseconds since the epoch, as are `from` and `to`.
     pub now: i64,
     pub from: Option<i64>,
     pub to: Option<i64>,

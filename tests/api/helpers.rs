@@ -235,6 +235,24 @@ impl TestApp {
             .clone()
     }
 
+    /// Waits until the search indexer has drained the outbox (read-your-writes in tests).
+    pub async fn settle(&self) {
+        let started = std::time::Instant::now();
+        loop {
+            let n = portal::search::outbox::pending(&self.state.db)
+                .await
+                .unwrap();
+            if n == 0 {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "outbox still has {n} rows"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     pub async fn unit_id(&self, code: &str) -> String {
         let b = self
             .gql(

@@ -11,4 +11,5 @@ mod errors;
 mod http;
 mod pagination;
 mod ratings;
+mod search;
 mod tokens;

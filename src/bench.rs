@@ -1,0 +1,394 @@
+//! `portal bench`: the search benchmark. It starts the real server on a fresh data folder
+//! (SQLite and the embedded engine unless `DATABASE_URL` / `MEILI_URL` say otherwise),
+//! generates synthetic complaints from a vocabulary of real procedure names, units and
+//! typical complaint phrases, lets the indexer drain them through the outbox, rebuilds the
+//! index once (`reindex`), then fires a mixed query load at `searchComplaints` over HTTP and
+//! measures how soon a newly filed complaint becomes searchable.
+//!
+//! Memory is the peak resident size of this process, which holds the server and the load
+//! generator together (the generator's share is small: a few clients and latency samples).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use entity::complaint::{self, Category, Kind, Status};
+use entity::{procedure, unit};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{EntityTrait, Iterable};
+use serde_json::{Value, json};
+
+use crate::search::IndexKind;
+use crate::search::outbox;
+use crate::{Application, Config};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// How many synthetic complaints to generate.
+    #[arg(long, default_value_t = 100_000)]
+    pub complaints: usize,
+    /// Concurrent clients of the query load.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// How long the query load runs, in seconds.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Newly filed complaints timed until searchable.
+    #[arg(long, default_value_t = 100)]
+    pub freshness_samples: usize,
+    /// Skip the full reindex measurement.
+    #[arg(long)]
+    pub skip_reindex: bool,
+}
+
+const PHRASES: &[&str] = &[
+    "Trễ hạn",
+    "Chậm trả kết quả",
+    "Yêu cầu bổ sung giấy tờ không đúng quy định",
+    "Thái độ cán bộ tiếp nhận",
+    "Cổng dịch vụ công báo lỗi khi nộp",
+    "Không được hướng dẫn đầy đủ",
+    "Thu phí cao hơn niêm yết",
+    "Hồ sơ bị trả lại nhiều lần",
+    "Hẹn trả kết quả nhưng không có",
+    "Kiến nghị đơn giản hóa",
+];
+const BODIES: &[&str] = &[
+    "Tôi đã nộp hồ sơ đầy đủ theo hướng dẫn nhưng đến ngày hẹn vẫn chưa nhận được kết quả.",
+    "Cán bộ tại bộ phận một cửa yêu cầu nộp thêm bản sao có chứng thực dù thủ tục không quy định.",
+    "Hệ thống dịch vụ công trực tuyến không cho tải tệp đính kèm, tôi phải đi lại nhiều lần.",
+    "Đề nghị UBND quận niêm yết công khai thời hạn giải quyết và phiếu xin lỗi khi trễ hẹn.",
+    "Doanh nghiệp chúng tôi bị chậm cấp giấy phép kinh doanh ảnh hưởng đến hoạt động sản xuất.",
+    "Tôi không được thông báo lý do hồ sơ bị trễ và cũng không nhận được phiếu hẹn mới.",
+    "Thủ tục cấp sổ đỏ kéo dài quá thời hạn quy định mà không có văn bản giải thích.",
+];
+const QUERIES: &[&str] = &[
+    "tre han dang ky kinh doanh",
+    "trễ hạn đăng ký",
+    "phieu xin loi",
+    "cap so do",
+    "giay phep xay dung",
+    "thai do can bo",
+    "dich vu cong bao loi",
+    "tre hna",
+    "ubnd quan",
+    "dang ki khai sinh",
+    "bo sung giay to",
+    "chậm trả kết quả",
+    "ho so bi tra lai",
+    "thu phi",
+    "kien nghi don gian hoa",
+    "ket hon",
+];
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Peak resident memory of this process in MiB (Linux).
+pub fn peak_rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+async fn gql(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> anyhow::Result<Value> {
+    let mut r = client
+        .post(url)
+        .json(&json!({ "query": query, "variables": vars }));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let v: Value = r.send().await?.json().await?;
+    if v.get("errors").is_some() {
+        anyhow::bail!("GraphQL errors: {v}");
+    }
+    Ok(v)
+}
+
+/// Runs the benchmark and prints its figures.
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::load()?;
+    config.data_dir = dir.path().to_path_buf();
+    if std::env::var("DATABASE_URL").is_err() {
+        config.database_url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        );
+    }
+    config.addr = "127.0.0.1:0".parse()?;
+    config.jwt_secret = Some(format!("bench-{}", uuid::Uuid::new_v4().simple()));
+    config.anonymous_submissions_per_hour = 1_000_000;
+    let app = Application::build(config, true).await?;
+    let state = app.state().clone();
+    let url = format!("http://127.0.0.1:{}/graphql", app.port());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let db = state.db.clone();
+    // Let the demo data's documents settle first.
+    while outbox::pending(&db).await? > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let units: Vec<unit::Model> = unit::Entity::find().all(&db).await?;
+    let procs: Vec<procedure::Model> = procedure::Entity::find().all(&db).await?;
+    let mut rng = StdRng::seed_from_u64(7);
+    let cal = state.calendar.get();
+    println!("generating {} synthetic complaints …", args.complaints);
+    let bar = crate::import::progress(args.complaints, "writing complaints + outbox", true);
+    let started = Instant::now();
+    let mut written = 0usize;
+    while written < args.complaints {
+        let n = 400.min(args.complaints - written);
+        let now = Utc::now();
+        let mut rows = Vec::with_capacity(n);
+        for _ in 0..n {
+            let u = &units[rng.random_range(0..units.len())];
+            let p = &procs[rng.random_range(0..procs.len())];
+            let title = format!(
+                "{} {}",
+                PHRASES[rng.random_range(0..PHRASES.len())],
+                p.name.to_lowercase()
+            );
+            let body = format!(
+                "{} {}",
+                BODIES[rng.random_range(0..BODIES.len())],
+                BODIES[rng.random_range(0..BODIES.len())]
+            );
+            let received = now - chrono::Duration::minutes(rng.random_range(0..300_000));
+            let status = [
+                Status::Received,
+                Status::Accepted,
+                Status::Answered,
+                Status::Closed,
+            ][rng.random_range(0..4)];
+            let code = crate::complaints::code::generate();
+            rows.push(complaint::Model {
+                id: uuid::Uuid::now_v7().to_string(),
+                search_text: crate::search::text::fallback_text(&title, &body, &[code.as_str()]),
+                code,
+                kind: if rng.random_bool(0.85) {
+                    Kind::Feedback
+                } else {
+                    Kind::Petition
+                },
+                category: Category::iter()
+                    .nth(rng.random_range(0..8))
+                    .unwrap_or(Category::Other),
+                unit_id: u.id.clone(),
+                assigned_unit_id: u.id.clone(),
+                procedure_id: Some(p.id.clone()),
+                dossier_id: None,
+                title,
+                body,
+                contact_name: "Người dân (dữ liệu thử tải)".into(),
+                contact_phone: Some("0900000000".into()),
+                contact_email: None,
+                filer_account_id: None,
+                status,
+                received_at: received,
+                forward_due_at: cal.deadline(received, 5),
+                answer_due_at: cal.deadline(received, 10),
+                accepted_at: None,
+                forwarded_at: None,
+                answer: None,
+                answered_at: None,
+                answered_late: None,
+                published: matches!(status, Status::Answered | Status::Closed),
+                published_at: None,
+                rejection_reason: None,
+                duplicate_of_id: None,
+                filer_satisfied: None,
+                filer_comment: None,
+                reopen_count: 0,
+                closed_at: None,
+                idempotency_key: None,
+                updated_at: received,
+            });
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        use sea_orm::TransactionTrait;
+        let txn = db.begin().await?;
+        complaint::Entity::insert_many(rows.into_iter().map(complaint::ActiveModel::from))
+            .exec(&txn)
+            .await?;
+        outbox::enqueue(&txn, IndexKind::Complaints, &ids).await?;
+        txn.commit().await?;
+        state.indexer_wake.wake();
+        written += n;
+        bar.set_position(written as u64);
+    }
+    bar.finish_and_clear();
+    let wrote = started.elapsed();
+    let bar = crate::import::progress(args.complaints, "indexing through the outbox", true);
+    loop {
+        let left = outbox::pending(&db).await? as usize;
+        bar.set_position(args.complaints.saturating_sub(left) as u64);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bar.finish_and_clear();
+    let ingest = started.elapsed();
+    println!(
+        "written {} complaints with their outbox rows in {:.1} s; indexed through the outbox by {:.1} s: {:.0} complaints/s end to end",
+        args.complaints,
+        wrote.as_secs_f64(),
+        ingest.as_secs_f64(),
+        args.complaints as f64 / ingest.as_secs_f64()
+    );
+
+    if !args.skip_reindex {
+        let started = Instant::now();
+        let n = outbox::reindex(&db, &state.search, IndexKind::Complaints, |_| {}).await?;
+        println!(
+            "full reindex of {n} complaints: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    // The query load: admins (everything), officials (their unit) and the public (published).
+    let admin = state
+        .keys
+        .issue(
+            crate::auth::TokenFor::script(crate::auth::Role::Admin, None, None),
+            None,
+        )
+        .map_err(anyhow::Error::from)?
+        .0;
+    let q5 = units.iter().find(|u| u.code == "Q5").map(|u| u.id.clone());
+    let official = state
+        .keys
+        .issue(
+            crate::auth::TokenFor::script(crate::auth::Role::Official, q5, None),
+            None,
+        )
+        .map_err(anyhow::Error::from)?
+        .0;
+    let query = "query($q: String, $f: ComplaintSearchFilter) { searchComplaints(query: $q, filter: $f, first: 20) {
+        totalCount tookMs degraded facets { name values { value count } }
+        edges { node { highlights { title } complaint { code title status unit { name } procedure { code } } } } } }";
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let lat = Arc::new(std::sync::Mutex::new(Vec::<f64>::new()));
+    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for w in 0..args.concurrency {
+        let (client, url, lat, errors) = (client.clone(), url.clone(), lat.clone(), errors.clone());
+        let tokens = [Some(admin.clone()), Some(official.clone()), None];
+        tasks.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(w as u64);
+            let mut mine = Vec::new();
+            while Instant::now() < deadline {
+                let q = QUERIES[rng.random_range(0..QUERIES.len())];
+                let token = &tokens[rng.random_range(0..tokens.len())];
+                let filter = if rng.random_bool(0.3) {
+                    json!({ "status": "RECEIVED" })
+                } else {
+                    json!({})
+                };
+                let t = Instant::now();
+                match gql(
+                    &client,
+                    &url,
+                    token.as_deref(),
+                    query,
+                    json!({ "q": q, "f": filter }),
+                )
+                .await
+                {
+                    Ok(_) => mine.push(t.elapsed().as_secs_f64() * 1000.0),
+                    Err(_) => {
+                        errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            }
+            lat.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
+        }));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let mut l = lat.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    l.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "searchComplaints over HTTP, concurrency {}: {} requests in {} s = {:.0} req/s; p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} errors",
+        args.concurrency,
+        l.len(),
+        args.seconds,
+        l.len() as f64 / args.seconds as f64,
+        percentile(&l, 0.5),
+        percentile(&l, 0.9),
+        percentile(&l, 0.99),
+        l.last().copied().unwrap_or(f64::NAN),
+        errors.load(std::sync::atomic::Ordering::Relaxed)
+    );
+
+    // Freshness: file through the API, poll the search by tracking code.
+    let unit = units
+        .iter()
+        .find(|u| u.code == "SDL")
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    let file = "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { code } }";
+    let find = "query($q: String) { searchComplaints(query: $q, first: 1) { totalCount } }";
+    let mut fresh = Vec::new();
+    for i in 0..args.freshness_samples {
+        let v = gql(
+            &client,
+            &url,
+            Some(&admin),
+            file,
+            json!({ "i": { "kind": "FEEDBACK", "category": "LATE_PROCESSING", "unit": unit, "title": format!("Phản ánh đo độ trễ {i}"),
+                           "body": "Đo thời gian đến khi tìm thấy.", "contact": { "name": "Bench", "phone": "0900000001" } } }),
+        )
+        .await?;
+        let code = v["data"]["fileComplaint"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let t = Instant::now();
+        loop {
+            let r = gql(&client, &url, Some(&admin), find, json!({ "q": code })).await?;
+            if r["data"]["searchComplaints"]["totalCount"].as_u64() == Some(1) {
+                break;
+            }
+            if t.elapsed() > Duration::from_secs(30) {
+                anyhow::bail!("complaint {code} not searchable after 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        fresh.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    fresh.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "newly filed complaint searchable after: p50 {:.0} ms, p99 {:.0} ms ({} samples)",
+        percentile(&fresh, 0.5),
+        percentile(&fresh, 0.99),
+        fresh.len()
+    );
+    if let Some(m) = peak_rss_mib() {
+        println!("peak resident memory of the process (server + load generator): {m:.0} MiB");
+    }
+    println!(
+        "engine: {}; database: {}",
+        state.search.engine_name(),
+        crate::db::redact(&state.config.database_url)
+    );
+    Ok(())
+}

@@ -1,0 +1,545 @@
+//! The search conformance suite: every engine available must pass it — the embedded engine
+//! always, Meilisearch when `MEILI_URL` is set (each test then uses its own index prefix).
+//! It checks Vietnamese matching (no marks, NFD, typos in short syllables, i/y spellings,
+//! abbreviations), exact codes, exact-mark ranking, filters, facets, sorting, pagination,
+//! scoping, the public redaction, procedures by satisfaction, and an engine outage.
+
+use std::collections::HashSet;
+
+use portal::auth::Role;
+use serde_json::{Value, json};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::helpers::{TestApp, error_code};
+
+/// One server per engine available.
+async fn engines() -> Vec<TestApp> {
+    let mut apps = vec![TestApp::spawn().await];
+    if let Ok(url) = std::env::var("MEILI_URL")
+        && !url.is_empty()
+    {
+        let prefix = format!("t{}_", uuid::Uuid::new_v4().simple());
+        apps.push(
+            TestApp::spawn_configured(|c| {
+                c.meili_url = Some(url);
+                c.meili_key = std::env::var("MEILI_KEY").ok();
+                c.meili_prefix = prefix;
+            })
+            .await,
+        );
+    }
+    apps
+}
+
+const FILE: &str = "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { id code } }";
+
+/// Files a complaint about `unit` with this title and body; returns (id, code).
+async fn file(
+    app: &TestApp,
+    unit: &str,
+    category: &str,
+    title: &str,
+    body: &str,
+) -> (String, String) {
+    let unit = app.unit_id(unit).await;
+    let admin = app.script_token(Role::Admin, None).await;
+    let d = app
+        .ok(
+            Some(&admin),
+            FILE,
+            json!({ "i": { "kind": "FEEDBACK", "category": category, "unit": unit, "title": title, "body": body,
+                           "contact": { "name": "Lê Thị Cúc", "phone": "0903123456" } } }),
+        )
+        .await;
+    (
+        d["fileComplaint"]["id"].as_str().unwrap().to_string(),
+        d["fileComplaint"]["code"].as_str().unwrap().to_string(),
+    )
+}
+
+const SEARCH: &str = "query($q: String, $f: ComplaintSearchFilter, $s: ComplaintSearchSort, $n: Int, $a: String) {
+  searchComplaints(query: $q, filter: $f, sort: $s, first: $n, after: $a) {
+    totalCount degraded engine tookMs facets { name values { value count } }
+    pageInfo { hasNextPage endCursor }
+    edges { node { highlights { title body } complaint { id code title status contact { name phone } } } } } }";
+
+async fn search(app: &TestApp, token: Option<&str>, q: &str, filter: Value) -> Value {
+    app.ok(token, SEARCH, json!({ "q": q, "f": filter, "n": 50 }))
+        .await["searchComplaints"]
+        .clone()
+}
+
+fn titles(r: &Value) -> Vec<String> {
+    r["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            e["node"]["complaint"]["title"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+/// A small corpus in Sở Du lịch (a unit without synthetic demo data).
+async fn corpus(app: &TestApp) -> String {
+    file(
+        app,
+        "SDL",
+        "LATE_PROCESSING",
+        "Trễ hạn đăng ký kinh doanh lữ hành",
+        "Hồ sơ đăng ký kinh doanh của công ty tôi trễ hạn mười ngày.",
+    )
+    .await;
+    file(
+        app,
+        "SDL",
+        "EXTRA_DOCUMENTS",
+        "Yêu cầu thêm giấy tờ khi cấp thẻ hướng dẫn viên",
+        "Cán bộ yêu cầu bản sao có chứng thực không có trong quy định.",
+    )
+    .await;
+    file(
+        app,
+        "SDL",
+        "OFFICIAL_CONDUCT",
+        "Sở Tư pháp chậm trả kết quả",
+        "Tôi chờ kết quả lý lịch tư pháp quá hạn.",
+    )
+    .await;
+    file(
+        app,
+        "SDL",
+        "GUIDANCE",
+        "Hồ sơ tư pháp bị trả lại",
+        "Không được hướng dẫn rõ thành phần hồ sơ tư pháp.",
+    )
+    .await;
+    file(
+        app,
+        "SDL",
+        "REGULATION",
+        "Kiến nghị về thủ tục tại UBND quận",
+        "Đề nghị Ủy ban nhân dân quận niêm yết rõ thủ tục cấp sổ đỏ.",
+    )
+    .await;
+    file(
+        app,
+        "SDL",
+        "FEES",
+        "Thu phí cấp giấy chứng nhận quyền sử dụng đất",
+        "Mức phí khác với niêm yết.",
+    )
+    .await;
+    app.settle().await;
+    app.unit_id("SDL").await
+}
+
+#[tokio::test]
+async fn vietnamese_queries_match_with_or_without_marks_typos_and_spellings() {
+    for app in engines().await {
+        let sdl = corpus(&app).await;
+        let admin = app.script_token(Role::Admin, None).await;
+        let f = json!({ "unit": sdl });
+        let nfd: String = "trễ hạn đăng ký".nfd().collect();
+        for (q, expected) in [
+            (
+                "tre han dang ky kinh doanh",
+                "Trễ hạn đăng ký kinh doanh lữ hành",
+            ),
+            (
+                "Trễ hạn đăng ký kinh doanh",
+                "Trễ hạn đăng ký kinh doanh lữ hành",
+            ),
+            (nfd.as_str(), "Trễ hạn đăng ký kinh doanh lữ hành"),
+            (
+                "TRE HAN dang ki kinh doanh",
+                "Trễ hạn đăng ký kinh doanh lữ hành",
+            ),
+            // Typos in short syllables: a transposition in a three-letter word, a wrong letter.
+            ("tre hna dang ky", "Trễ hạn đăng ký kinh doanh lữ hành"),
+            (
+                "huong dam vien",
+                "Yêu cầu thêm giấy tờ khi cấp thẻ hướng dẫn viên",
+            ),
+        ] {
+            let r = search(&app, Some(&admin), q, f.clone()).await;
+            assert_eq!(r["degraded"], false);
+            let t = titles(&r);
+            assert!(t.first().is_some_and(|x| x == expected), "{q:?} → {t:?}");
+        }
+        // Every word must match: a trailing unrelated word leaves nothing.
+        let r = search(
+            &app,
+            Some(&admin),
+            "tre han dang ky kinh doanh maybay",
+            f.clone(),
+        )
+        .await;
+        assert_eq!(r["totalCount"], 0, "{r}");
+        // Highlights keep the marks of the text.
+        let r = search(&app, Some(&admin), "dang ky kinh doanh", f.clone()).await;
+        let h = r["edges"][0]["node"]["highlights"]["title"]
+            .as_str()
+            .unwrap();
+        assert!(
+            h.contains("<em>đăng</em> <em>ký</em> <em>kinh</em> <em>doanh</em>"),
+            "{h}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn abbreviations_are_synonyms_and_codes_match_exactly() {
+    for app in engines().await {
+        let sdl = corpus(&app).await;
+        let admin = app.script_token(Role::Admin, None).await;
+        let f = json!({ "unit": sdl });
+        let by_abbr = titles(&search(&app, Some(&admin), "ubnd", f.clone()).await);
+        assert!(
+            by_abbr.contains(&"Kiến nghị về thủ tục tại UBND quận".to_string()),
+            "{by_abbr:?}"
+        );
+        let by_long = titles(&search(&app, Some(&admin), "uy ban nhan dan", f.clone()).await);
+        assert!(
+            by_long.contains(&"Kiến nghị về thủ tục tại UBND quận".to_string()),
+            "{by_long:?}"
+        );
+        let so_do = titles(&search(&app, Some(&admin), "so do", f.clone()).await);
+        assert!(
+            so_do.contains(&"Thu phí cấp giấy chứng nhận quyền sử dụng đất".to_string()),
+            "{so_do:?}"
+        );
+
+        let (_, code) = file(&app, "SDL", "OTHER", "Phản ánh có mã", "Nội dung.").await;
+        app.settle().await;
+        let r = search(&app, Some(&admin), &code.to_lowercase(), json!({})).await;
+        assert_eq!(r["totalCount"], 1, "{r}");
+        assert_eq!(r["edges"][0]["node"]["complaint"]["code"], code.as_str());
+        // One character off is another code: no typo tolerance on codes.
+        let mut wrong: Vec<char> = code.chars().collect();
+        let last = wrong.len() - 1;
+        wrong[last] = if wrong[last] == '2' { '3' } else { '2' };
+        let wrong: String = wrong.into_iter().collect();
+        let r = search(&app, Some(&admin), &wrong, json!({})).await;
+        assert_eq!(r["totalCount"], 0, "{wrong}: {r}");
+    }
+}
+
+#[tokio::test]
+async fn marks_typed_rank_exact_matches_first() {
+    let app = TestApp::spawn().await; // ranking by typed marks is the embedded engine's
+    let sdl = corpus(&app).await;
+    let admin = app.script_token(Role::Admin, None).await;
+    let f = json!({ "unit": sdl });
+    let with_marks = titles(&search(&app, Some(&admin), "Sở Tư pháp", f.clone()).await);
+    assert_eq!(
+        with_marks.first().map(String::as_str),
+        Some("Sở Tư pháp chậm trả kết quả"),
+        "{with_marks:?}"
+    );
+    let hoso = titles(&search(&app, Some(&admin), "hồ sơ tư pháp", f.clone()).await);
+    assert_eq!(
+        hoso.first().map(String::as_str),
+        Some("Hồ sơ tư pháp bị trả lại"),
+        "{hoso:?}"
+    );
+    let folded = titles(&search(&app, Some(&admin), "so tu phap", f).await);
+    assert!(folded.len() >= 2, "{folded:?}");
+}
+
+#[tokio::test]
+async fn filters_facets_sorting_and_pagination() {
+    for app in engines().await {
+        let sdl = corpus(&app).await;
+        let admin = app.script_token(Role::Admin, None).await;
+        let all = search(&app, Some(&admin), "", json!({ "unit": sdl })).await;
+        assert_eq!(all["totalCount"], 6);
+        let facet = |r: &Value, name: &str| -> Vec<(String, u64)> {
+            r["facets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == name)
+                .map(|f| {
+                    f["values"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| {
+                            (
+                                v["value"].as_str().unwrap().to_string(),
+                                v["count"].as_u64().unwrap(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(facet(&all, "status"), vec![("RECEIVED".to_string(), 6)]);
+        assert_eq!(facet(&all, "category").len(), 6);
+        assert_eq!(facet(&all, "unit"), vec![(sdl.clone(), 6)]);
+
+        let fees = search(
+            &app,
+            Some(&admin),
+            "",
+            json!({ "unit": sdl, "category": "FEES" }),
+        )
+        .await;
+        assert_eq!(
+            titles(&fees),
+            vec!["Thu phí cấp giấy chứng nhận quyền sử dụng đất"]
+        );
+
+        // Oldest first, two per page, walked to the end.
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let r = app
+                .ok(Some(&admin), SEARCH, json!({ "q": "", "f": { "unit": sdl }, "s": "RECEIVED_ASC", "n": 2, "a": after }))
+                .await["searchComplaints"]
+                .clone();
+            seen.extend(titles(&r));
+            if r["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = r["pageInfo"]["endCursor"].as_str().map(str::to_string);
+        }
+        assert_eq!(seen.len(), 6);
+        assert_eq!(seen[0], "Trễ hạn đăng ký kinh doanh lữ hành");
+        assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 6);
+
+        // Accepting one changes its status facet once the indexer catches up.
+        let id = all["edges"][0]["node"]["complaint"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.ok(
+            Some(&admin),
+            "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+        app.settle().await;
+        let accepted = search(
+            &app,
+            Some(&admin),
+            "",
+            json!({ "unit": sdl, "status": "ACCEPTED" }),
+        )
+        .await;
+        assert_eq!(accepted["totalCount"], 1);
+        let overdue = search(
+            &app,
+            Some(&admin),
+            "",
+            json!({ "unit": sdl, "overdue": true }),
+        )
+        .await;
+        assert_eq!(
+            overdue["totalCount"], 0,
+            "nothing is past its ten working days yet"
+        );
+    }
+}
+
+#[tokio::test]
+async fn results_are_scoped_and_the_public_never_sees_who_filed() {
+    for app in engines().await {
+        let sdl = corpus(&app).await;
+        let admin = app.script_token(Role::Admin, None).await;
+        // An official of another unit finds none of Sở Du lịch's complaints.
+        let q5 = app.login("q5.canbo", "gopy-official-demo").await;
+        let r = search(&app, Some(&q5), "tre han", json!({})).await;
+        assert!(titles(&r).iter().all(|t| !t.contains("lữ hành")), "{r}");
+        // Sở Du lịch's official finds them, with contacts.
+        let own = app.script_token(Role::Official, Some("SDL")).await;
+        let r = search(&app, Some(&own), "tre han dang ky kinh doanh", json!({})).await;
+        assert_eq!(r["totalCount"], 1);
+        assert_eq!(
+            r["edges"][0]["node"]["complaint"]["contact"]["name"],
+            "Lê Thị Cúc"
+        );
+        // The public finds only published answers, never the contact, never by the filer's name.
+        let anon = search(&app, None, "tre han dang ky kinh doanh", json!({})).await;
+        assert_eq!(anon["totalCount"], 0);
+        let id = r["edges"][0]["node"]["complaint"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.ok(
+            Some(&own),
+            "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+        app.ok(
+            Some(&own),
+            "mutation($id: ID!) { answerComplaint(id: $id, answer: \"Đã xử lý\") { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+        app.settle().await;
+        let anon = search(&app, None, "tre han dang ky kinh doanh", json!({})).await;
+        assert_eq!(anon["totalCount"], 1, "{anon}");
+        assert!(anon["edges"][0]["node"]["complaint"]["contact"].is_null());
+        let by_name = search(&app, Some(&admin), "Lê Thị Cúc", json!({ "unit": sdl })).await;
+        assert_eq!(
+            by_name["totalCount"], 0,
+            "the filer's identity is not indexed"
+        );
+        let phone = search(&app, None, "0903123456", json!({})).await;
+        assert_eq!(phone["totalCount"], 0);
+    }
+}
+
+#[tokio::test]
+async fn procedures_carry_their_satisfaction_by_component() {
+    for app in engines().await {
+        app.settle().await;
+        let q5 = app.unit_id("Q5").await;
+        let q = "query($f: ProcedureSearchFilter, $s: ProcedureSearchSort, $q: String) {
+            searchProcedures(query: $q, filter: $f, sort: $s, first: 50) { totalCount degraded
+              edges { node { procedure { code name } highlight onTimeShare satisfaction { component satisfiedShare answers } } } } }";
+        // The procedures of Quận 5 with the weakest OFFICIAL score, in one query.
+        let r = app
+            .ok(None, q, json!({ "f": { "unit": q5 }, "s": { "by": "SATISFACTION", "component": "OFFICIAL" } }))
+            .await["searchProcedures"]
+            .clone();
+        let shares: Vec<f64> = r["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                e["node"]["satisfaction"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| c["component"] == "OFFICIAL")
+                    .unwrap()["satisfiedShare"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect();
+        assert!(
+            !shares.is_empty(),
+            "synthetic ratings give Quận 5's procedures OFFICIAL scores: {r}"
+        );
+        assert!(
+            shares.windows(2).all(|w| w[0] <= w[1] + 1e-9),
+            "weakest first: {shares:?}"
+        );
+        let floor = shares[shares.len() / 2];
+        let r = app
+            .ok(None, q, json!({ "f": { "unit": q5, "minSatisfaction": { "component": "OFFICIAL", "share": floor } } }))
+            .await["searchProcedures"]
+            .clone();
+        for e in r["edges"].as_array().unwrap() {
+            let s = e["node"]["satisfaction"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["component"] == "OFFICIAL")
+                .unwrap();
+            assert!(s["satisfiedShare"].as_f64().unwrap() >= floor - 1e-9, "{e}");
+        }
+        // Text search of the catalog, without marks and with the other spelling of ký.
+        let r =
+            app.ok(None, q, json!({ "q": "dang ki khai sinh" })).await["searchProcedures"].clone();
+        assert_eq!(
+            r["edges"][0]["node"]["procedure"]["code"], "1.001193",
+            "{r}"
+        );
+        assert_eq!(
+            r["edges"][0]["node"]["highlight"],
+            "<em>Đăng</em> <em>ký</em> <em>khai</em> <em>sinh</em>"
+        );
+        let b = app
+            .gql(None, q, json!({ "s": { "by": "SATISFACTION" } }))
+            .await;
+        assert_eq!(error_code(&b), "BAD_USER_INPUT");
+    }
+}
+
+#[tokio::test]
+async fn an_engine_outage_keeps_every_write_and_the_index_converges_after() {
+    let app = TestApp::spawn().await;
+    let sdl = corpus(&app).await;
+    let admin = app.script_token(Role::Admin, None).await;
+    app.state.search.set_out_of_service(true);
+
+    // Writes go on: filing, and a state change.
+    let (id, _) = file(
+        &app,
+        "SDL",
+        "LATE_PROCESSING",
+        "Phản ánh trong lúc sự cố",
+        "Trễ hạn khi máy tìm kiếm ngừng.",
+    )
+    .await;
+    app.ok(
+        Some(&admin),
+        "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert!(
+        portal::search::outbox::pending(&app.state.db)
+            .await
+            .unwrap()
+            >= 2
+    );
+
+    // Search answers from the database, marked degraded.
+    let r = search(
+        &app,
+        Some(&admin),
+        "trong luc su co",
+        json!({ "unit": sdl }),
+    )
+    .await;
+    assert_eq!(r["degraded"], true);
+    assert_eq!(r["engine"], "database");
+    assert_eq!(titles(&r), vec!["Phản ánh trong lúc sự cố"]);
+    let r = search(&app, Some(&admin), "", json!({ "unit": sdl })).await;
+    assert_eq!(r["totalCount"], 7);
+
+    // Back in service: the outbox drains and the index equals the database.
+    app.state.search.set_out_of_service(false);
+    app.state.indexer_wake.wake();
+    app.settle().await;
+    let r = search(
+        &app,
+        Some(&admin),
+        "trong luc su co",
+        json!({ "unit": sdl }),
+    )
+    .await;
+    assert_eq!(r["degraded"], false);
+    assert_eq!(titles(&r), vec!["Phản ánh trong lúc sự cố"]);
+    let all = search(&app, Some(&admin), "", json!({})).await;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let in_db = entity::complaint::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        all["totalCount"].as_u64().unwrap(),
+        in_db,
+        "nothing missing, nothing twice"
+    );
+    let accepted = search(
+        &app,
+        Some(&admin),
+        "",
+        json!({ "unit": sdl, "status": "ACCEPTED" }),
+    )
+    .await;
+    assert_eq!(
+        accepted["totalCount"], 1,
+        "the change made during the outage arrived"
+    );
+}
