@@ -387,6 +387,17 @@ async fn execute(
     let request_failed = resp.data == async_graphql::Value::Null
         && !resp.errors.is_empty()
         && resp.errors.iter().all(|e| e.path.is_empty());
+    if resp.errors.is_empty() {
+        // The common case: no errors to annotate, so serialise once.
+        let ct = if spec { GRAPHQL_RESPONSE } else { JSON };
+        let bytes = serde_json::to_vec(&resp).unwrap_or_else(|_| b"{}".to_vec());
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(ct))],
+            bytes,
+        )
+            .into_response();
+    }
     let mut body = serde_json::to_value(&resp).unwrap_or_default();
     if let Some(o) = body.as_object_mut() {
         if request_failed {

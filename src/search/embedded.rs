@@ -240,8 +240,12 @@ fn to_tantivy(one: &One, doc: &Doc) -> (String, TantivyDocument) {
     }
 }
 
-/// The text part of a query: every word must match; `None` when there is no text.
+/// The text part of a query: every word must match; `None` when there is no text. A word the
+/// index knows is matched as it is; only an unknown word is looked up with its typo distance
+/// (a typo that makes another real word is not "corrected", and known words skip the costly
+/// fuzzy automaton).
 fn text_query(one: &One, q: &ParsedQuery) -> Option<Box<dyn Query>> {
+    let searcher = one.reader.searcher();
     if q.is_empty() {
         return None;
     }
@@ -266,7 +270,8 @@ fn text_query(one: &One, q: &ParsedQuery) -> Option<Box<dyn Query>> {
             )),
         )];
         let d = typo_distance(folded.chars().count());
-        if d > 0 {
+        let known = searcher.doc_freq(&fold_term).unwrap_or(0) > 0;
+        if d > 0 && !known {
             should.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(
@@ -366,8 +371,10 @@ fn run(
             .collect(),
     ))
     .map_err(engine_err)?;
-    let agg = AggregationCollector::from_aggs(aggs, Default::default());
-    let (addrs, total, agg_res): (Vec<DocAddress>, usize, AggregationResults) = match sort {
+    // Facet counts walk every match: skipped when nobody asked for them.
+    let agg =
+        (!facets.is_empty()).then(|| AggregationCollector::from_aggs(aggs, Default::default()));
+    let (addrs, total, agg_res): (Vec<DocAddress>, usize, Option<AggregationResults>) = match sort {
         SortBy::Score => {
             let (t, n, a) = searcher
                 .search(query, &(top.order_by_score(), Count, agg))
@@ -401,7 +408,10 @@ fn run(
         }
     }
     let mut out_facets = BTreeMap::new();
-    let json = serde_json::to_value(&agg_res).map_err(engine_err)?;
+    let json = match &agg_res {
+        Some(a) => serde_json::to_value(a).map_err(engine_err)?,
+        None => serde_json::Value::Null,
+    };
     for f in facets {
         let buckets = json
             .get(*f)
@@ -584,7 +594,11 @@ impl SearchIndex for EmbeddedIndex {
                 sort,
                 q.offset,
                 q.limit,
-                &["status", "category", "unit", "procedure", "kind"],
+                if q.facets {
+                    &["status", "category", "unit", "procedure", "kind"]
+                } else {
+                    &[]
+                },
             )
         })
         .await
@@ -644,7 +658,11 @@ impl SearchIndex for EmbeddedIndex {
                 sort,
                 q.offset,
                 q.limit,
-                &["field", "level", "unit"],
+                if q.facets {
+                    &["field", "level", "unit"]
+                } else {
+                    &[]
+                },
             )
         })
         .await

@@ -254,6 +254,7 @@ impl SearchQuery {
             },
             offset: page.offset as usize,
             limit: page.limit as usize,
+            facets: ctx.look_ahead().field("facets").exists(),
         };
         let parsed = ParsedQuery::parse(&text);
         let engine_result = match state.search.engine() {
@@ -388,6 +389,7 @@ impl SearchQuery {
             sort,
             offset: page.offset as usize,
             limit: page.limit as usize,
+            facets: ctx.look_ahead().field("facets").exists(),
         };
         let parsed = ParsedQuery::parse(&text);
         let engine_result = match state.search.engine() {

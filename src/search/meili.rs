@@ -368,7 +368,11 @@ impl SearchIndex for MeiliIndex {
             sort,
             q.offset,
             q.limit,
-            &["status", "category", "unit", "procedure", "kind"],
+            if q.facets {
+                &["status", "category", "unit", "procedure", "kind"]
+            } else {
+                &[]
+            },
         )
         .await
     }
@@ -419,7 +423,11 @@ impl SearchIndex for MeiliIndex {
             sort,
             q.offset,
             q.limit,
-            &["field", "level", "unit"],
+            if q.facets {
+                &["field", "level", "unit"]
+            } else {
+                &[]
+            },
         )
         .await
     }

@@ -121,6 +121,8 @@ pub struct ComplaintQuery {
     pub sort: ComplaintSort,
     pub offset: usize,
     pub limit: usize,
+    /// Count facets (they cost a walk over every match).
+    pub facets: bool,
 }
 
 /// How procedure hits are ordered.
@@ -149,6 +151,7 @@ pub struct ProcedureQuery {
     pub sort: ProcedureSort,
     pub offset: usize,
     pub limit: usize,
+    pub facets: bool,
 }
 
 #[derive(Debug, Clone, Default)]
