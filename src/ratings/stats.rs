@@ -127,18 +127,13 @@ async fn count(
         .clamp(0, i64::MAX) as u64)
 }
 
-/// Computes satisfaction for a filter in two small aggregate queries.
-pub async fn satisfaction(
-    db: &DatabaseConnection,
-    f: &SatisfactionFilter,
-) -> AppResult<Satisfaction> {
+/// Answers per component grouped by a column of `ratings` (selected as `alias`): the one
+/// aggregate behind every satisfaction figure. Rows read back with [`tally_of`].
+pub fn tally_select(group: rating::Column, alias: &str) -> SelectStatement {
     let rs = |c: rating_score::Column| Expr::col((rating_score::Entity, c));
     let mut q = Query::select();
-    q.expr_as(rs(rating_score::Column::Component), Alias::new("component"))
-        .expr_as(
-            Expr::col((rating::Entity, rating::Column::Month)),
-            Alias::new("month"),
-        )
+    q.expr_as(Expr::col((rating::Entity, group)), Alias::new(alias))
+        .expr_as(rs(rating_score::Column::Component), Alias::new("component"))
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("answers"))
         .expr_as(
             Func::sum(rs(rating_score::Column::Score)),
@@ -154,8 +149,40 @@ pub async fn satisfaction(
             Expr::col((rating::Entity, rating::Column::Id))
                 .equals((rating_score::Entity, rating_score::Column::RatingId)),
         )
-        .group_by_col((rating_score::Entity, rating_score::Column::Component))
-        .group_by_col((rating::Entity, rating::Column::Month));
+        .group_by_col((rating::Entity, group))
+        .group_by_col((rating_score::Entity, rating_score::Column::Component));
+    q
+}
+
+/// The component and tally of a row of [`tally_select`] (`None` for an unknown component).
+pub fn tally_of(row: &sea_orm::QueryResult) -> AppResult<Option<(Component, Tally)>> {
+    use sea_orm::ActiveEnum;
+    let comp: String = row.try_get("", "component")?;
+    let Some(component) = Component::iter().find(|c| c.to_value() == comp) else {
+        return Ok(None);
+    };
+    let n = |k: &str| -> AppResult<u64> {
+        Ok(row
+            .try_get::<Option<i64>>("", k)?
+            .unwrap_or(0)
+            .clamp(0, i64::MAX) as u64)
+    };
+    Ok(Some((
+        component,
+        Tally {
+            answers: n("answers")?,
+            score_sum: n("score_sum")?,
+            satisfied: n("satisfied")?,
+        },
+    )))
+}
+
+/// Computes satisfaction for a filter in two small aggregate queries.
+pub async fn satisfaction(
+    db: &DatabaseConnection,
+    f: &SatisfactionFilter,
+) -> AppResult<Satisfaction> {
+    let mut q = tally_select(rating::Column::Month, "month");
     rating_filter(f, &mut q, f.verified_only);
 
     let mut out = Satisfaction {
@@ -163,25 +190,10 @@ pub async fn satisfaction(
         ..Default::default()
     };
     for row in db.query_all(&q).await? {
-        let comp: String = row.try_get("", "component")?;
-        let Some(component) = Component::iter().find(|c| {
-            use sea_orm::ActiveEnum;
-            c.to_value() == comp
-        }) else {
+        let Some((component, t)) = tally_of(&row)? else {
             continue;
         };
         let month: String = row.try_get("", "month")?;
-        let get = |k: &str| -> AppResult<u64> {
-            Ok(row
-                .try_get::<Option<i64>>("", k)?
-                .unwrap_or(0)
-                .clamp(0, i64::MAX) as u64)
-        };
-        let t = Tally {
-            answers: get("answers")?,
-            score_sum: get("score_sum")?,
-            satisfied: get("satisfied")?,
-        };
         out.components.entry(component).or_default().add(&t);
         out.overall.add(&t);
         out.monthly

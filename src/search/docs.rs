@@ -4,11 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use entity::rating_score::Component;
-use entity::{complaint, dossier, procedure, procedure_unit, rating, rating_score, unit};
+use entity::{complaint, dossier, procedure, procedure_unit, rating, unit};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Iterable,
-    QueryFilter,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 
 use crate::error::AppResult;
@@ -178,50 +177,15 @@ pub async fn tallies(
         By::Procedure => rating::Column::ProcedureId,
         By::Unit => rating::Column::UnitId,
     };
-    let rs = |c: rating_score::Column| Expr::col((rating_score::Entity, c));
-    let mut q = Query::select();
-    q.expr_as(Expr::col((rating::Entity, key)), Alias::new("k"))
-        .expr_as(rs(rating_score::Column::Component), Alias::new("component"))
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("answers"))
-        .expr_as(
-            Func::sum(rs(rating_score::Column::Score)),
-            Alias::new("score_sum"),
-        )
-        .expr_as(
-            Func::sum(Expr::case(rs(rating_score::Column::Score).gte(4), 1).finally(0)),
-            Alias::new("satisfied"),
-        )
-        .from(rating_score::Entity)
-        .inner_join(
-            rating::Entity,
-            Expr::col((rating::Entity, rating::Column::Id))
-                .equals((rating_score::Entity, rating_score::Column::RatingId)),
-        )
-        .and_where(Expr::col((rating::Entity, rating::Column::Verified)).eq(true))
-        .and_where(Expr::col((rating::Entity, key)).is_in(ids.iter().cloned()))
-        .group_by_col((rating::Entity, key))
-        .group_by_col((rating_score::Entity, rating_score::Column::Component));
+    let mut q = crate::ratings::stats::tally_select(key, "k");
+    q.and_where(Expr::col((rating::Entity, rating::Column::Verified)).eq(true))
+        .and_where(Expr::col((rating::Entity, key)).is_in(ids.iter().cloned()));
     let mut out: HashMap<String, SatisfactionFields> = HashMap::new();
     for row in db.query_all(&q).await? {
         let k: String = row.try_get("", "k")?;
-        let comp: String = row.try_get("", "component")?;
-        let Some(component) = Component::iter().find(|c| c.to_value() == comp) else {
-            continue;
-        };
-        let n = |f: &str| -> AppResult<u64> {
-            Ok(row
-                .try_get::<Option<i64>>("", f)?
-                .unwrap_or(0)
-                .clamp(0, i64::MAX) as u64)
-        };
-        out.entry(k).or_default().0.insert(
-            component,
-            Tally {
-                answers: n("answers")?,
-                score_sum: n("score_sum")?,
-                satisfied: n("satisfied")?,
-            },
-        );
+        if let Some((component, t)) = crate::ratings::stats::tally_of(&row)? {
+            out.entry(k).or_default().0.insert(component, t);
+        }
     }
     Ok(out)
 }

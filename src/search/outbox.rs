@@ -248,15 +248,7 @@ pub async fn enqueue_all(db: &DatabaseConnection, kind: IndexKind) -> AppResult<
     let mut n = 0u64;
     let mut after = String::new();
     loop {
-        let ids: Vec<String> = match kind {
-            IndexKind::Complaints => {
-                ids_after::<complaint::Entity, _>(db, complaint::Column::Id, &after).await?
-            }
-            IndexKind::Procedures => {
-                ids_after::<procedure::Entity, _>(db, procedure::Column::Id, &after).await?
-            }
-            IndexKind::Units => ids_after::<unit::Entity, _>(db, unit::Column::Id, &after).await?,
-        };
+        let ids = ids_page(db, kind, &after).await?;
         let Some(last) = ids.last().cloned() else {
             break;
         };
@@ -265,6 +257,19 @@ pub async fn enqueue_all(db: &DatabaseConnection, kind: IndexKind) -> AppResult<
         after = last;
     }
     Ok(n)
+}
+
+/// The next 5,000 ids of a kind after `after`, in order.
+async fn ids_page(db: &DatabaseConnection, kind: IndexKind, after: &str) -> AppResult<Vec<String>> {
+    match kind {
+        IndexKind::Complaints => {
+            ids_after::<complaint::Entity, _>(db, complaint::Column::Id, after).await
+        }
+        IndexKind::Procedures => {
+            ids_after::<procedure::Entity, _>(db, procedure::Column::Id, after).await
+        }
+        IndexKind::Units => ids_after::<unit::Entity, _>(db, unit::Column::Id, after).await,
+    }
 }
 
 async fn ids_after<E, C>(db: &DatabaseConnection, col: C, after: &str) -> AppResult<Vec<String>>
@@ -296,15 +301,7 @@ pub async fn reindex(
     let mut after = String::new();
     let mut n = 0u64;
     loop {
-        let ids: Vec<String> = match kind {
-            IndexKind::Complaints => {
-                ids_after::<complaint::Entity, _>(db, complaint::Column::Id, &after).await?
-            }
-            IndexKind::Procedures => {
-                ids_after::<procedure::Entity, _>(db, procedure::Column::Id, &after).await?
-            }
-            IndexKind::Units => ids_after::<unit::Entity, _>(db, unit::Column::Id, &after).await?,
-        };
+        let ids = ids_page(db, kind, &after).await?;
         let Some(last) = ids.last().cloned() else {
             break;
         };
