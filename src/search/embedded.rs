@@ -595,7 +595,7 @@ impl SearchIndex for EmbeddedIndex {
                 q.offset,
                 q.limit,
                 if q.facets {
-                    &["status", "category", "unit", "procedure", "kind"]
+                    super::COMPLAINT_FACETS
                 } else {
                     &[]
                 },
@@ -659,7 +659,7 @@ impl SearchIndex for EmbeddedIndex {
                 q.offset,
                 q.limit,
                 if q.facets {
-                    &["field", "level", "unit"]
+                    super::PROCEDURE_FACETS
                 } else {
                     &[]
                 },

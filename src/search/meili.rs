@@ -369,7 +369,7 @@ impl SearchIndex for MeiliIndex {
             q.offset,
             q.limit,
             if q.facets {
-                &["status", "category", "unit", "procedure", "kind"]
+                super::COMPLAINT_FACETS
             } else {
                 &[]
             },
@@ -424,7 +424,7 @@ impl SearchIndex for MeiliIndex {
             q.offset,
             q.limit,
             if q.facets {
-                &["field", "level", "unit"]
+                super::PROCEDURE_FACETS
             } else {
                 &[]
             },

@@ -50,6 +50,10 @@ impl IndexKind {
     }
 }
 
+/// The facets each search counts (when asked): one list for both engines.
+pub const COMPLAINT_FACETS: &[&str] = &["status", "category", "unit", "procedure", "kind"];
+pub const PROCEDURE_FACETS: &[&str] = &["field", "level", "unit"];
+
 /// A document of any index.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Doc {
