@@ -16,7 +16,7 @@ use entity::complaint::{self, Category, Kind, Status};
 use entity::{procedure, unit};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{EntityTrait, Iterable};
+use sea_orm::{ColumnTrait, EntityTrait, Iterable, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::search::IndexKind;
@@ -40,7 +40,21 @@ pub struct BenchArgs {
     /// Skip the full reindex measurement.
     #[arg(long)]
     pub skip_reindex: bool,
+    /// Skip the measurement of the indexer draining a backlog of every complaint.
+    #[arg(long)]
+    pub skip_drain: bool,
+    /// Keep the data (database and index) in this folder instead of a temporary one. When it
+    /// already holds the complaints of an earlier run, generation is skipped and only the
+    /// measurements run again.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Before the load, time every query of the mix alone, for each kind of caller.
+    #[arg(long)]
+    pub per_query: bool,
 }
+
+/// Marks the synthetic complaints, so a kept data folder can be reused.
+const BENCH_CONTACT: &str = "Người dân (dữ liệu thử tải)";
 
 const PHRASES: &[&str] = &[
     "Trễ hạn",
@@ -90,12 +104,19 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Peak resident memory of this process in MiB (Linux).
-pub fn peak_rss_mib() -> Option<f64> {
+/// A memory figure of this process in MiB from `/proc/self/status` (Linux): `VmHWM` is the
+/// peak resident size, `VmRSS` the current one, `RssAnon`/`RssFile` its heap and mapped-file
+/// (index) parts.
+pub fn status_mib(key: &str) -> Option<f64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = s.lines().find(|l| l.split(':').next() == Some(key))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// Peak resident memory of this process in MiB (Linux).
+pub fn peak_rss_mib() -> Option<f64> {
+    status_mib("VmHWM")
 }
 
 async fn gql(
@@ -118,16 +139,39 @@ async fn gql(
     Ok(v)
 }
 
+/// Waits until the outbox is empty, with a progress bar over `total` rows.
+async fn wait_drained(
+    db: &sea_orm::DatabaseConnection,
+    total: usize,
+    what: &str,
+) -> anyhow::Result<()> {
+    let bar = crate::import::progress(total, what, true);
+    loop {
+        let left = outbox::pending(db).await? as usize;
+        bar.set_position(total.saturating_sub(left) as u64);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
 /// Runs the benchmark and prints its figures.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
+    let temp = tempfile::tempdir()?;
+    let dir = match &args.data_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
     let mut config = Config::load()?;
-    config.data_dir = dir.path().to_path_buf();
+    config.data_dir = dir.clone();
     if std::env::var("DATABASE_URL").is_err() {
-        config.database_url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        );
+        config.database_url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
     }
     config.addr = "127.0.0.1:0".parse()?;
     config.jwt_secret = Some(format!("bench-{}", uuid::Uuid::new_v4().simple()));
@@ -146,12 +190,24 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let procs: Vec<procedure::Model> = procedure::Entity::find().all(&db).await?;
     let mut rng = StdRng::seed_from_u64(7);
     let cal = state.calendar.get();
-    println!("generating {} synthetic complaints …", args.complaints);
-    let bar = crate::import::progress(args.complaints, "writing complaints + outbox", true);
+    let existing = complaint::Entity::find()
+        .filter(complaint::Column::ContactName.eq(BENCH_CONTACT))
+        .count(&db)
+        .await? as usize;
+    if existing > 0 {
+        println!(
+            "{existing} synthetic complaints already in {}",
+            dir.display()
+        );
+    }
+    let to_write = args.complaints.saturating_sub(existing);
+    println!("generating {to_write} synthetic complaints …");
+    let bar = crate::import::progress(to_write, "writing complaints + outbox", true);
     let started = Instant::now();
     let mut written = 0usize;
-    while written < args.complaints {
-        let n = 400.min(args.complaints - written);
+    while written < to_write {
+        // 34 columns a row: 900 rows stay under SQLite's 32,766 bound parameters.
+        let n = 900.min(to_write - written);
         let now = Utc::now();
         let mut rows = Vec::with_capacity(n);
         for _ in 0..n {
@@ -193,7 +249,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 dossier_id: None,
                 title,
                 body,
-                contact_name: "Người dân (dữ liệu thử tải)".into(),
+                contact_name: BENCH_CONTACT.into(),
                 contact_phone: Some("0900000000".into()),
                 contact_email: None,
                 filer_account_id: None,
@@ -220,36 +276,76 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         use sea_orm::TransactionTrait;
-        let txn = db.begin().await?;
-        complaint::Entity::insert_many(rows.into_iter().map(complaint::ActiveModel::from))
+        // Tracking codes are random (2⁴⁰ of them): among a million, two may meet. The portal
+        // draws again on a collision, and so does the generator, for the whole batch.
+        let mut attempts = 0;
+        loop {
+            let txn = db.begin().await?;
+            let inserted = complaint::Entity::insert_many(
+                rows.iter().cloned().map(complaint::ActiveModel::from),
+            )
             .exec(&txn)
-            .await?;
-        outbox::enqueue(&txn, IndexKind::Complaints, &ids).await?;
-        txn.commit().await?;
+            .await;
+            match inserted {
+                Ok(_) => {
+                    outbox::enqueue(&txn, IndexKind::Complaints, &ids).await?;
+                    txn.commit().await?;
+                    break;
+                }
+                Err(e)
+                    if attempts < 5
+                        && matches!(
+                            e.sql_err(),
+                            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                        ) =>
+                {
+                    drop(txn);
+                    attempts += 1;
+                    for r in &mut rows {
+                        r.code = crate::complaints::code::generate();
+                        r.search_text = crate::search::text::fallback_text(
+                            &r.title,
+                            &r.body,
+                            &[r.code.as_str()],
+                        );
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         state.indexer_wake.wake();
         written += n;
         bar.set_position(written as u64);
     }
     bar.finish_and_clear();
     let wrote = started.elapsed();
-    let bar = crate::import::progress(args.complaints, "indexing through the outbox", true);
-    loop {
-        let left = outbox::pending(&db).await? as usize;
-        bar.set_position(args.complaints.saturating_sub(left) as u64);
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bar.finish_and_clear();
+    wait_drained(&db, to_write, "indexing through the outbox").await?;
     let ingest = started.elapsed();
-    println!(
-        "written {} complaints with their outbox rows in {:.1} s; indexed through the outbox by {:.1} s: {:.0} complaints/s end to end",
-        args.complaints,
-        wrote.as_secs_f64(),
-        ingest.as_secs_f64(),
-        args.complaints as f64 / ingest.as_secs_f64()
-    );
+    if to_write > 0 {
+        println!(
+            "written {to_write} complaints with their outbox rows in {:.1} s ({:.0}/s, the indexer running alongside); indexed through the outbox by {:.1} s: {:.0} complaints/s end to end",
+            wrote.as_secs_f64(),
+            to_write as f64 / wrote.as_secs_f64(),
+            ingest.as_secs_f64(),
+            to_write as f64 / ingest.as_secs_f64()
+        );
+    }
+
+    if !args.skip_drain {
+        // The indexer alone: every complaint queued at once, drained through the outbox.
+        let started = Instant::now();
+        let n = outbox::enqueue_all(&db, IndexKind::Complaints).await? as usize;
+        let queued = started.elapsed();
+        state.indexer_wake.wake();
+        let started = Instant::now();
+        wait_drained(&db, n, "draining a backlog of every complaint").await?;
+        println!(
+            "indexer draining a backlog of {n} complaints (queued in {:.1} s): {:.1} s = {:.0} complaints/s",
+            queued.as_secs_f64(),
+            started.elapsed().as_secs_f64(),
+            n as f64 / started.elapsed().as_secs_f64()
+        );
+    }
 
     if !args.skip_reindex {
         let started = Instant::now();
@@ -284,6 +380,41 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
+    if args.per_query {
+        println!(
+            "{:<28} {:>22} {:>22} {:>22}",
+            "query (median of 5, ms)",
+            "admin: total/engine",
+            "official: total/engine",
+            "public: total/engine"
+        );
+        for q in QUERIES {
+            let mut cells = Vec::new();
+            for token in [Some(admin.as_str()), Some(official.as_str()), None] {
+                let (mut total, mut engine, mut hits) = (Vec::new(), Vec::new(), 0);
+                for _ in 0..5 {
+                    let t = Instant::now();
+                    let v = gql(&client, &url, token, query, json!({ "q": q, "f": {} })).await?;
+                    total.push(t.elapsed().as_secs_f64() * 1000.0);
+                    engine.push(
+                        v["data"]["searchComplaints"]["tookMs"]
+                            .as_f64()
+                            .unwrap_or(f64::NAN),
+                    );
+                    hits = v["data"]["searchComplaints"]["totalCount"]
+                        .as_u64()
+                        .unwrap_or(0);
+                }
+                total.sort_by(|a, b| a.total_cmp(b));
+                engine.sort_by(|a, b| a.total_cmp(b));
+                cells.push(format!("{:.1}/{:.1} ({hits})", total[2], engine[2]));
+            }
+            println!(
+                "{:<28} {:>22} {:>22} {:>22}",
+                q, cells[0], cells[1], cells[2]
+            );
+        }
+    }
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let lat = Arc::new(std::sync::Mutex::new(Vec::<f64>::new()));
     let took = Arc::new(std::sync::Mutex::new(Vec::<f64>::new()));
@@ -410,6 +541,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     if let Some(m) = peak_rss_mib() {
         println!("peak resident memory of the process (server + load generator): {m:.0} MiB");
+    }
+    if let (Some(rss), Some(anon), Some(file)) = (
+        status_mib("VmRSS"),
+        status_mib("RssAnon"),
+        status_mib("RssFile"),
+    ) {
+        println!(
+            "resident now: {rss:.0} MiB ({anon:.0} MiB heap, {file:.0} MiB mapped index and files)"
+        );
     }
     println!(
         "engine: {}; database: {}",

@@ -3,9 +3,14 @@
 //!
 //! Each document carries its text twice: as typed (lower case, marks kept) and folded
 //! (`search::text::folded_for_index`). Every query word must match the folded field, exactly
-//! or within its typo distance; a word typed with marks also scores on the original field, so
-//! `Sở Tư pháp` ranks the department above every `hồ sơ … tư pháp`. Codes match a separate
-//! raw field exactly.
+//! or within its typo distance; codes match a separate raw field exactly.
+//!
+//! Complaints — a million of them, where common words each occur in a large share — are
+//! searched on bitsets (`search::bitsets`): matches, totals and facets are bitset operations,
+//! and ranking is by tiers (marked words as typed, then every word in the title, newest first
+//! within a tier), so `Sở Tư pháp` ranks the department above every `hồ sơ … tư pháp`. The
+//! small procedure and unit indexes rank with tantivy's BM25, the marked words as typed
+//! forming their first tier too.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -16,25 +21,23 @@ use std::time::Instant;
 use async_trait::async_trait;
 use entity::rating_score::Component;
 use sea_orm::Iterable;
-use tantivy::aggregation::AggregationCollector;
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::agg_result::AggregationResults;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
-    TermSetQuery,
+    AllQuery, BooleanQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TEXT, Value,
 };
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
+    Term,
 };
 
+use super::bitsets::{BitsetCache, Clause, Plan, Tally};
 use super::docs::component_key;
 use super::text::{ParsedQuery, folded_for_index, typo_distance};
 use super::{
-    ComplaintQuery, ComplaintSort, Doc, Hits, IndexKind, ProcedureQuery, ProcedureSort,
+    Batches, ComplaintQuery, ComplaintSort, Doc, Hits, IndexKind, ProcedureQuery, ProcedureSort,
     SearchError, SearchIndex, SearchResult, UnitQuery,
 };
 
@@ -48,10 +51,11 @@ struct One {
     _index: Index,
     writer: Mutex<IndexWriter>,
     reader: IndexReader,
+    cache: Arc<BitsetCache>,
 }
 
 impl One {
-    fn open(dir: &Path, schema: Schema) -> anyhow::Result<One> {
+    fn open(dir: &Path, schema: Schema, facets: &'static [&'static str]) -> anyhow::Result<One> {
         std::fs::create_dir_all(dir)?;
         let index = match Index::open_in_dir(dir) {
             Ok(i) if i.schema() == schema => i,
@@ -75,6 +79,7 @@ impl One {
             _index: index,
             writer: Mutex::new(writer),
             reader,
+            cache: Arc::new(BitsetCache::new(facets)),
         })
     }
 
@@ -103,15 +108,21 @@ fn text_fields(b: &mut tantivy::schema::SchemaBuilder) {
 fn complaints_schema() -> Schema {
     let mut b = Schema::builder();
     text_fields(&mut b);
-    for f in ["unit", "procedure", "kind", "category", "status"] {
+    b.add_text_field("title_fold", TEXT);
+    for f in [
+        "unit",
+        "procedure",
+        "kind",
+        "category",
+        "status",
+        "published",
+    ] {
         b.add_text_field(f, STRING | FAST);
     }
     for f in ["received_at", "answer_due_at"] {
         b.add_i64_field(f, INDEXED | FAST);
     }
-    for f in ["open", "published"] {
-        b.add_u64_field(f, INDEXED | FAST);
-    }
+    b.add_u64_field("open", INDEXED | FAST);
     b.build()
 }
 
@@ -150,9 +161,21 @@ impl EmbeddedIndex {
     pub fn open(dir: &Path) -> anyhow::Result<EmbeddedIndex> {
         Ok(EmbeddedIndex {
             dir: dir.to_path_buf(),
-            complaints: Arc::new(One::open(&dir.join("complaints"), complaints_schema())?),
-            procedures: Arc::new(One::open(&dir.join("procedures"), procedures_schema())?),
-            units: Arc::new(One::open(&dir.join("units"), units_schema())?),
+            complaints: Arc::new(One::open(
+                &dir.join("complaints"),
+                complaints_schema(),
+                super::COMPLAINT_FACETS,
+            )?),
+            procedures: Arc::new(One::open(
+                &dir.join("procedures"),
+                procedures_schema(),
+                super::PROCEDURE_FACETS,
+            )?),
+            units: Arc::new(One::open(
+                &dir.join("units"),
+                units_schema(),
+                super::UNIT_FACETS,
+            )?),
         })
     }
 
@@ -199,6 +222,7 @@ fn to_tantivy(one: &One, doc: &Doc) -> (String, TantivyDocument) {
         Doc::Complaint(c) => {
             d.add_text(one.f("id"), &c.id);
             add_text(one, &mut d, &c.text(), &c.codes());
+            d.add_text(one.f("title_fold"), folded_for_index(&c.title));
             d.add_text(one.f("unit"), &c.assigned_unit_id);
             if let Some(p) = &c.procedure_id {
                 d.add_text(one.f("procedure"), p);
@@ -209,7 +233,7 @@ fn to_tantivy(one: &One, doc: &Doc) -> (String, TantivyDocument) {
             d.add_i64(one.f("received_at"), c.received_at);
             d.add_i64(one.f("answer_due_at"), c.answer_due_at);
             d.add_u64(one.f("open"), c.open as u64);
-            d.add_u64(one.f("published"), c.published as u64);
+            d.add_text(one.f("published"), if c.published { "1" } else { "0" });
             (c.id.clone(), d)
         }
         Doc::Procedure(p) => {
@@ -240,61 +264,115 @@ fn to_tantivy(one: &One, doc: &Doc) -> (String, TantivyDocument) {
     }
 }
 
-/// The text part of a query: every word must match; `None` when there is no text. A word the
-/// index knows is matched as it is; only an unknown word is looked up with its typo distance
-/// (a typo that makes another real word is not "corrected", and known words skip the costly
-/// fuzzy automaton).
-fn text_query(one: &One, q: &ParsedQuery) -> Option<Box<dyn Query>> {
+/// The text of a query as required clauses: every code exactly, and every word in its folded
+/// form. A word the index knows is matched as it is; only an unknown word is looked up with
+/// its typo distance (a typo that makes another real word is not "corrected", and known words
+/// skip the costly fuzzy automaton). With `exact`, words typed with marks must match them as
+/// typed (the original field): the first tier of the ranking.
+///
+/// Plain term clauses keep the query a pure term intersection, which tantivy ranks with
+/// block-max WAND: the top hits without scoring every match.
+fn text_clauses(one: &One, q: &ParsedQuery, exact: bool) -> Vec<Box<dyn Query>> {
     let searcher = one.reader.searcher();
-    if q.is_empty() {
-        return None;
-    }
-    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut out: Vec<Box<dyn Query>> = Vec::new();
     for c in &q.codes {
-        must.push((
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_text(one.f("codes"), c),
-                IndexRecordOption::Basic,
-            )),
-        ));
+        out.push(Box::new(TermQuery::new(
+            Term::from_field_text(one.f("codes"), c),
+            IndexRecordOption::Basic,
+        )));
     }
     for w in &q.words {
         let (typed, folded) = w;
-        let fold_term = Term::from_field_text(one.f("fold"), folded);
-        let mut should: Vec<(Occur, Box<dyn Query>)> = vec![(
-            Occur::Should,
-            Box::new(TermQuery::new(
-                fold_term.clone(),
+        if exact && ParsedQuery::has_marks(w) {
+            out.push(Box::new(TermQuery::new(
+                Term::from_field_text(one.f("orig"), typed),
                 IndexRecordOption::WithFreqs,
-            )),
-        )];
+            )));
+            continue;
+        }
+        let fold_term = Term::from_field_text(one.f("fold"), folded);
         let d = typo_distance(folded.chars().count());
         let known = searcher.doc_freq(&fold_term).unwrap_or(0) > 0;
         if d > 0 && !known {
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new(fold_term, d, true)),
-                    0.3,
-                )),
-            ));
+            out.push(Box::new(FuzzyTermQuery::new(fold_term, d, true)));
+        } else {
+            out.push(Box::new(TermQuery::new(
+                fold_term,
+                IndexRecordOption::WithFreqs,
+            )));
         }
-        if ParsedQuery::has_marks(w) {
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(one.f("orig"), typed),
-                        IndexRecordOption::WithFreqs,
-                    )),
-                    3.0,
-                )),
-            ));
-        }
-        must.push((Occur::Must, Box::new(BooleanQuery::new(should))));
     }
-    Some(Box::new(BooleanQuery::new(must)))
+    out
+}
+
+/// The text of a complaint search as bitset conditions: what every match needs (codes, and
+/// every word folded; an unknown word within its typo distance), the marked words as typed
+/// (the first tier), and every word in the title (the next tier).
+fn complaint_text(one: &One, q: &ParsedQuery) -> (Vec<Clause>, Vec<Clause>, Vec<Clause>) {
+    let searcher = one.reader.searcher();
+    let (mut required, mut exact, mut title) = (Vec::new(), Vec::new(), Vec::new());
+    for c in &q.codes {
+        required.push(Clause::Term(Term::from_field_text(one.f("codes"), c)));
+    }
+    for w in &q.words {
+        let (typed, folded) = w;
+        if ParsedQuery::has_marks(w) {
+            exact.push(Clause::Term(Term::from_field_text(one.f("orig"), typed)));
+        }
+        let fold_term = Term::from_field_text(one.f("fold"), folded);
+        let title_term = Term::from_field_text(one.f("title_fold"), folded);
+        let d = typo_distance(folded.chars().count());
+        if d > 0 && searcher.doc_freq(&fold_term).unwrap_or(0) == 0 {
+            required.push(Clause::Query(Box::new(FuzzyTermQuery::new(
+                fold_term, d, true,
+            ))));
+            title.push(Clause::Query(Box::new(FuzzyTermQuery::new(
+                title_term, d, true,
+            ))));
+        } else {
+            required.push(Clause::Term(fold_term));
+            title.push(Clause::Term(title_term));
+        }
+    }
+    (required, exact, title)
+}
+
+/// What a search runs: every match (`all`) and, when the query carries marks, the first tier
+/// of it whose marked words match as typed (`exact`), each with the filters.
+struct Tiers {
+    all: Box<dyn Query>,
+    exact: Option<Box<dyn Query>>,
+}
+
+impl Tiers {
+    fn new(one: &One, q: &ParsedQuery, filters: Vec<Box<dyn Query>>) -> Tiers {
+        let with_filters = |text: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            let mut clauses: Vec<Box<dyn Query>> = text;
+            clauses.extend(filters.iter().map(|f| f.box_clone()));
+            must_all(clauses)
+        };
+        let exact = q
+            .words
+            .iter()
+            .any(ParsedQuery::has_marks)
+            .then(|| with_filters(text_clauses(one, q, true)));
+        Tiers {
+            all: with_filters(text_clauses(one, q, false)),
+            exact,
+        }
+    }
+}
+
+/// All clauses required, flat (nested boolean queries would hide the term intersection from
+/// tantivy's pruning); everything when there are none.
+fn must_all(mut clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    match clauses.len() {
+        0 => Box::new(AllQuery),
+        1 => clauses.remove(0),
+        _ => Box::new(BooleanQuery::new(
+            clauses.into_iter().map(|c| (Occur::Must, c)).collect(),
+        )),
+    }
 }
 
 fn term(one: &One, field: &str, v: &str) -> Box<dyn Query> {
@@ -327,114 +405,143 @@ fn f64_range(one: &One, field: &str, lo: Bound<f64>, hi: Bound<f64>) -> Box<dyn 
     ))
 }
 
-/// Text and filters, all required.
-fn combine(text: Option<Box<dyn Query>>, filters: Vec<Box<dyn Query>>) -> Box<dyn Query> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    match text {
-        Some(t) => clauses.push((Occur::Must, t)),
-        None => clauses.push((Occur::Must, Box::new(AllQuery))),
-    }
-    for f in filters {
-        clauses.push((Occur::Must, f));
-    }
-    Box::new(BooleanQuery::new(clauses))
-}
-
 /// How a search orders its hits.
 enum SortBy {
     Score,
-    I64(&'static str, Order),
     F64(String, Order),
 }
 
-/// Runs a query: the page of ids, the total and the facet counts.
+/// The page `offset..offset + limit` of a query's hits in the given order.
+fn top(
+    searcher: &Searcher,
+    query: &dyn Query,
+    sort: &SortBy,
+    offset: usize,
+    limit: usize,
+) -> SearchResult<Vec<DocAddress>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let top = TopDocs::with_limit(limit).and_offset(offset);
+    Ok(match sort {
+        // Alone (no other collector beside it), so tantivy may prune by block-max scores.
+        SortBy::Score => searcher
+            .search(query, &top.order_by_score())
+            .map_err(engine_err)?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect(),
+        SortBy::F64(f, o) => searcher
+            .search(query, &top.order_by_fast_field::<f64>(f, *o))
+            .map_err(engine_err)?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect(),
+    })
+}
+
+/// Runs a query: the page of ids, the total and the facet counts. Relevance ranks the exact
+/// tier first (every marked word as typed), then the rest of the matches.
 fn run(
     one: &One,
-    query: &dyn Query,
+    tiers: &Tiers,
     sort: SortBy,
     offset: usize,
     limit: usize,
-    facets: &[&str],
+    facets: bool,
 ) -> SearchResult<Hits> {
     let started = Instant::now();
     let searcher = one.reader.searcher();
-    let top = TopDocs::with_limit(limit.max(1)).and_offset(offset);
-    let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(
-        facets
-            .iter()
-            .map(|f| {
-                (
-                    f.to_string(),
-                    serde_json::json!({ "terms": { "field": f, "size": 100 } }),
-                )
-            })
-            .collect(),
-    ))
-    .map_err(engine_err)?;
-    // Facet counts walk every match: skipped when nobody asked for them.
-    let agg =
-        (!facets.is_empty()).then(|| AggregationCollector::from_aggs(aggs, Default::default()));
-    let (addrs, total, agg_res): (Vec<DocAddress>, usize, Option<AggregationResults>) = match sort {
-        SortBy::Score => {
-            let (t, n, a) = searcher
-                .search(query, &(top.order_by_score(), Count, agg))
-                .map_err(engine_err)?;
-            (t.into_iter().map(|(_, a)| a).collect(), n, a)
-        }
-        SortBy::I64(f, o) => {
-            let (t, n, a) = searcher
-                .search(query, &(top.order_by_fast_field::<i64>(f, o), Count, agg))
-                .map_err(engine_err)?;
-            (t.into_iter().map(|(_, a)| a).collect(), n, a)
-        }
-        SortBy::F64(f, o) => {
-            let (t, n, a) = searcher
-                .search(query, &(top.order_by_fast_field::<f64>(f, o), Count, agg))
-                .map_err(engine_err)?;
-            (t.into_iter().map(|(_, a)| a).collect(), n, a)
-        }
+    // Totals and facets: one pass over the matches, unscored.
+    let (total, counts) = if facets {
+        one.cache.retain(&searcher);
+        searcher
+            .search(
+                tiers.all.as_ref(),
+                &Tally {
+                    cache: Some(one.cache.clone()),
+                },
+            )
+            .map_err(engine_err)?
+    } else {
+        let n = searcher
+            .search(tiers.all.as_ref(), &Count)
+            .map_err(engine_err)?;
+        (n as u64, BTreeMap::new())
     };
+    let addrs = match (&sort, &tiers.exact) {
+        (SortBy::Score, Some(exact)) => {
+            let first = searcher
+                .search(exact.as_ref(), &Count)
+                .map_err(engine_err)?;
+            let mut page = Vec::new();
+            if offset < first {
+                page = top(
+                    &searcher,
+                    exact.as_ref(),
+                    &sort,
+                    offset,
+                    limit.min(first - offset),
+                )?;
+            }
+            let rest_limit = limit - page.len();
+            if rest_limit > 0 {
+                let rest = BooleanQuery::new(vec![
+                    (Occur::Must, tiers.all.box_clone()),
+                    (Occur::MustNot, exact.box_clone()),
+                ]);
+                page.extend(top(
+                    &searcher,
+                    &rest,
+                    &sort,
+                    offset.saturating_sub(first),
+                    rest_limit,
+                )?);
+            }
+            page
+        }
+        _ => top(&searcher, tiers.all.as_ref(), &sort, offset, limit)?,
+    };
+    finish(one, &searcher, addrs, total, counts, facets, started)
+}
+
+/// Ids of the page's documents, and the facet counts most frequent first (the hundred first
+/// of each, as Meilisearch's default).
+fn finish(
+    one: &One,
+    searcher: &Searcher,
+    addrs: Vec<DocAddress>,
+    total: u64,
+    counts: BTreeMap<String, BTreeMap<String, u64>>,
+    facets: bool,
+    started: Instant,
+) -> SearchResult<Hits> {
     let id_field = one.f("id");
     let mut ids = Vec::with_capacity(addrs.len());
-    if limit > 0 {
-        for a in addrs {
-            let d: TantivyDocument = searcher.doc(a).map_err(engine_err)?;
-            if let Some(v) = d
-                .get_first(id_field)
-                .and_then(|v| v.as_str().map(str::to_string))
-            {
-                ids.push(v);
-            }
+    for a in addrs {
+        let d: TantivyDocument = searcher.doc(a).map_err(engine_err)?;
+        if let Some(v) = d
+            .get_first(id_field)
+            .and_then(|v| v.as_str().map(str::to_string))
+        {
+            ids.push(v);
         }
     }
     let mut out_facets = BTreeMap::new();
-    let json = match &agg_res {
-        Some(a) => serde_json::to_value(a).map_err(engine_err)?,
-        None => serde_json::Value::Null,
-    };
-    for f in facets {
-        let buckets = json
-            .get(*f)
-            .and_then(|v| v.get("buckets"))
-            .and_then(|b| b.as_array())
-            .cloned()
-            .unwrap_or_default();
-        out_facets.insert(
-            f.to_string(),
-            buckets
-                .iter()
-                .filter_map(|b| {
-                    Some((
-                        b.get("key")?.as_str()?.to_string(),
-                        b.get("doc_count")?.as_u64()?,
-                    ))
-                })
-                .collect(),
-        );
+    if facets {
+        for f in one.cache.facet_names() {
+            let mut values: Vec<(String, u64)> = counts
+                .get(*f)
+                .map(|m| m.iter().map(|(v, c)| (v.clone(), *c)).collect())
+                .unwrap_or_default();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            values.truncate(100);
+            out_facets.insert(f.to_string(), values);
+        }
     }
     Ok(Hits {
         ids,
-        total: total as u64,
+        total,
         facets: out_facets,
         took_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
@@ -497,16 +604,27 @@ impl SearchIndex for EmbeddedIndex {
         .await
     }
 
-    async fn replace_all(&self, kind: IndexKind, docs: Vec<Doc>) -> SearchResult<()> {
+    async fn replace_all(&self, kind: IndexKind, mut docs: Batches) -> SearchResult<()> {
         let one = self.one(kind);
         blocking(move || {
+            // The writer stays locked for the whole rebuild: the indexer's upserts wait, and
+            // readers keep the old segments until the one commit at the end.
             let mut writer = one.writer.lock().unwrap_or_else(|p| p.into_inner());
-            // Readers keep the old segments until the commit: the index is never seen empty.
-            writer.delete_all_documents().map_err(engine_err)?;
-            for d in &docs {
-                writer
-                    .add_document(to_tantivy(&one, d).1)
-                    .map_err(engine_err)?;
+            let mut fill = || -> SearchResult<()> {
+                writer.delete_all_documents().map_err(engine_err)?;
+                while let Some(batch) = docs.blocking_recv() {
+                    for d in &batch.map_err(SearchError::Engine)? {
+                        writer
+                            .add_document(to_tantivy(&one, d).1)
+                            .map_err(engine_err)?;
+                    }
+                }
+                Ok(())
+            };
+            if let Err(e) = fill() {
+                // Nothing of a failed rebuild may reach the next commit.
+                writer.rollback().map_err(engine_err)?;
+                return Err(e);
             }
             writer.commit().map_err(engine_err)?;
             one.reader.reload().map_err(engine_err)?;
@@ -519,16 +637,22 @@ impl SearchIndex for EmbeddedIndex {
         let one = self.complaints.clone();
         let q = q.clone();
         blocking(move || {
+            let started = Instant::now();
             let parsed = ParsedQuery::parse(&q.text);
-            let mut filters: Vec<Box<dyn Query>> = Vec::new();
-            if let Some(units) = &q.scope_units {
-                let f = one.f("unit");
-                filters.push(Box::new(TermSetQuery::new(
-                    units.iter().map(|u| Term::from_field_text(f, u)),
-                )));
+            let tag = |field: &str, v: &str| Clause::Term(Term::from_field_text(one.f(field), v));
+            let (mut required, exact, title) = complaint_text(&one, &parsed);
+            match q.scope_units.as_deref() {
+                Some([u]) => required.push(tag("unit", u)),
+                Some(units) => {
+                    let f = one.f("unit");
+                    required.push(Clause::Query(Box::new(TermSetQuery::new(
+                        units.iter().map(|u| Term::from_field_text(f, u)),
+                    ))));
+                }
+                None => {}
             }
             if q.published_only {
-                filters.push(u64_is(&one, "published", 1));
+                required.push(tag("published", "1"));
             }
             for (field, v) in [
                 ("unit", &q.unit),
@@ -538,67 +662,66 @@ impl SearchIndex for EmbeddedIndex {
                 ("procedure", &q.procedure),
             ] {
                 if let Some(v) = v {
-                    filters.push(term(&one, field, v));
+                    required.push(tag(field, v));
                 }
             }
-            match q.overdue {
-                Some(true) => {
-                    filters.push(u64_is(&one, "open", 1));
-                    filters.push(i64_range(
-                        &one,
-                        "answer_due_at",
-                        Bound::Unbounded,
-                        Bound::Excluded(q.now),
-                    ));
-                }
-                Some(false) => {
-                    let overdue = BooleanQuery::new(vec![
-                        (Occur::Must, u64_is(&one, "open", 1)),
-                        (
-                            Occur::Must,
-                            i64_range(
-                                &one,
-                                "answer_due_at",
-                                Bound::Unbounded,
-                                Bound::Excluded(q.now),
-                            ),
+            let overdue = || {
+                BooleanQuery::new(vec![
+                    (Occur::Must, u64_is(&one, "open", 1)),
+                    (
+                        Occur::Must,
+                        i64_range(
+                            &one,
+                            "answer_due_at",
+                            Bound::Unbounded,
+                            Bound::Excluded(q.now),
                         ),
-                    ]);
-                    filters.push(Box::new(BooleanQuery::new(vec![
-                        (Occur::Must, Box::new(AllQuery)),
-                        (Occur::MustNot, Box::new(overdue)),
-                    ])));
-                }
+                    ),
+                ])
+            };
+            match q.overdue {
+                Some(true) => required.push(Clause::Query(Box::new(overdue()))),
+                Some(false) => required.push(Clause::Query(Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(AllQuery)),
+                    (Occur::MustNot, Box::new(overdue())),
+                ])))),
                 None => {}
             }
             if q.from.is_some() || q.to.is_some() {
-                filters.push(i64_range(
+                required.push(Clause::Query(i64_range(
                     &one,
                     "received_at",
                     q.from.map_or(Bound::Unbounded, Bound::Included),
                     q.to.map_or(Bound::Unbounded, Bound::Excluded),
-                ));
+                )));
             }
-            let query = combine(text_query(&one, &parsed), filters);
-            let sort = match q.sort {
-                ComplaintSort::Relevance if !parsed.is_empty() => SortBy::Score,
-                ComplaintSort::Relevance | ComplaintSort::ReceivedDesc => {
-                    SortBy::I64("received_at", Order::Desc)
-                }
-                ComplaintSort::ReceivedAsc => SortBy::I64("received_at", Order::Asc),
-                ComplaintSort::AnswerDueAsc => SortBy::I64("answer_due_at", Order::Asc),
+            let (order_by, descending, tiered) = match q.sort {
+                ComplaintSort::Relevance => ("received_at", true, !parsed.is_empty()),
+                ComplaintSort::ReceivedDesc => ("received_at", true, false),
+                ComplaintSort::ReceivedAsc => ("received_at", false, false),
+                ComplaintSort::AnswerDueAsc => ("answer_due_at", false, false),
             };
-            run(
+            let plan = Plan {
+                required,
+                exact,
+                title,
+                order_by,
+                descending,
+                tiered,
+            };
+            let searcher = one.reader.searcher();
+            one.cache.retain(&searcher);
+            let found =
+                super::bitsets::search(&one.cache, &searcher, &plan, q.offset, q.limit, q.facets)
+                    .map_err(engine_err)?;
+            finish(
                 &one,
-                query.as_ref(),
-                sort,
-                q.offset,
-                q.limit,
-                if q.facets {
-                    super::COMPLAINT_FACETS
-                } else {
-                    &[]
-                },
+                &searcher,
+                found.page,
+                found.total,
+                found.facets,
+                q.facets,
+                started,
             )
         })
         .await
@@ -651,19 +774,8 @@ impl SearchIndex for EmbeddedIndex {
                 }
                 ProcedureSort::OnTimeDesc => SortBy::F64("on_time".into(), Order::Desc),
             };
-            let query = combine(text_query(&one, &parsed), filters);
-            run(
-                &one,
-                query.as_ref(),
-                sort,
-                q.offset,
-                q.limit,
-                if q.facets {
-                    super::PROCEDURE_FACETS
-                } else {
-                    &[]
-                },
-            )
+            let tiers = Tiers::new(&one, &parsed, filters);
+            run(&one, &tiers, sort, q.offset, q.limit, q.facets)
         })
         .await
     }
@@ -677,13 +789,13 @@ impl SearchIndex for EmbeddedIndex {
             if let Some(b) = &q.block {
                 filters.push(term(&one, "block", b));
             }
-            let query = combine(text_query(&one, &parsed), filters);
+            let tiers = Tiers::new(&one, &parsed, filters);
             let sort = if parsed.is_empty() {
                 SortBy::F64("on_time".into(), Order::Desc)
             } else {
                 SortBy::Score
             };
-            run(&one, query.as_ref(), sort, q.offset, q.limit, &["block"])
+            run(&one, &tiers, sort, q.offset, q.limit, true)
         })
         .await
     }

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use super::docs::component_key;
 use super::text::{ParsedQuery, folded_for_index};
 use super::{
-    ComplaintQuery, ComplaintSort, Doc, Hits, IndexKind, ProcedureQuery, ProcedureSort,
+    Batches, ComplaintQuery, ComplaintSort, Doc, Hits, IndexKind, ProcedureQuery, ProcedureSort,
     SearchError, SearchIndex, SearchResult, UnitQuery,
 };
 
@@ -290,7 +290,7 @@ impl SearchIndex for MeiliIndex {
         self.wait(task).await
     }
 
-    async fn replace_all(&self, kind: IndexKind, docs: Vec<Doc>) -> SearchResult<()> {
+    async fn replace_all(&self, kind: IndexKind, mut docs: Batches) -> SearchResult<()> {
         // Build a temporary index, then swap it in: searches never see a partial index.
         let main = self.uid(kind);
         let tmp = format!("{main}_reindex");
@@ -304,8 +304,12 @@ impl SearchIndex for MeiliIndex {
             .await
             .map_err(unavailable)?;
         self.wait(task).await?;
-        let values: Vec<Value> = docs.iter().map(to_json).collect();
-        self.put(&tmp, &values).await?;
+        while let Some(batch) = docs.recv().await {
+            // An aborted rebuild leaves the temporary index behind; the next one deletes it.
+            let batch = batch.map_err(SearchError::Engine)?;
+            let values: Vec<Value> = batch.iter().map(to_json).collect();
+            self.put(&tmp, &values).await?;
+        }
         let task = self
             .client
             .swap_indexes([&SwapIndexes {

@@ -7,6 +7,7 @@
 //! come back as ids; the caller hydrates them from the database and highlights them with
 //! `text::highlight`, so both engines answer alike.
 
+pub mod bitsets;
 pub mod docs;
 pub mod embedded;
 pub mod graphql;
@@ -53,6 +54,7 @@ impl IndexKind {
 /// The facets each search counts (when asked): one list for both engines.
 pub const COMPLAINT_FACETS: &[&str] = &["status", "category", "unit", "procedure", "kind"];
 pub const PROCEDURE_FACETS: &[&str] = &["field", "level", "unit"];
+pub const UNIT_FACETS: &[&str] = &["block"];
 
 /// A document of any index.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,6 +178,9 @@ pub struct Hits {
     pub took_ms: f64,
 }
 
+/// The documents of a rebuild, streamed so that a million of them are never all in memory.
+pub type Batches = tokio::sync::mpsc::Receiver<Result<Vec<Doc>, String>>;
+
 /// The port both engines implement.
 #[async_trait]
 pub trait SearchIndex: Send + Sync {
@@ -185,8 +190,10 @@ pub trait SearchIndex: Send + Sync {
     /// Adds or replaces documents; visible to searches when this returns.
     async fn upsert(&self, docs: Vec<Doc>) -> SearchResult<()>;
     async fn delete(&self, kind: IndexKind, ids: Vec<String>) -> SearchResult<()>;
-    /// Replaces a whole index with `docs` (a reindex), without a moment where it is empty.
-    async fn replace_all(&self, kind: IndexKind, docs: Vec<Doc>) -> SearchResult<()>;
+    /// Replaces a whole index with the documents arriving batch by batch on `docs` (a
+    /// reindex), without a moment where it is empty or partial. A batch that is `Err` aborts
+    /// the rebuild and leaves the old index in place.
+    async fn replace_all(&self, kind: IndexKind, docs: Batches) -> SearchResult<()>;
     async fn search_complaints(&self, q: &ComplaintQuery) -> SearchResult<Hits>;
     async fn search_procedures(&self, q: &ProcedureQuery) -> SearchResult<Hits>;
     async fn search_units(&self, q: &UnitQuery) -> SearchResult<Hits>;

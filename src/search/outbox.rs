@@ -297,24 +297,39 @@ pub async fn reindex(
     progress: impl Fn(u64) + Send,
 ) -> anyhow::Result<u64> {
     let engine = search.engine().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut all = Vec::new();
-    let mut after = String::new();
-    let mut n = 0u64;
-    loop {
-        let ids = ids_page(db, kind, &after).await?;
-        let Some(last) = ids.last().cloned() else {
-            break;
-        };
-        let (docs, _) = build(db, kind, &ids).await?;
-        n += docs.len() as u64;
-        all.extend(docs);
-        progress(n);
-        after = last;
-    }
-    engine
-        .replace_all(kind, all)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Two batches in flight: the database reads the next while the engine takes one.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let feed = async move {
+        let mut after = String::new();
+        let mut n = 0u64;
+        loop {
+            let page = match ids_page(db, kind, &after).await {
+                Ok(ids) if ids.is_empty() => break,
+                Ok(ids) => build(db, kind, &ids).await.map(|(docs, _)| (ids, docs)),
+                Err(e) => Err(e),
+            };
+            match page {
+                Ok((ids, docs)) => {
+                    n += docs.len() as u64;
+                    after = ids.last().cloned().unwrap_or_default();
+                    if tx.send(Ok(docs)).await.is_err() {
+                        // The engine gave up; it reports why.
+                        break;
+                    }
+                    progress(n);
+                }
+                Err(e) => {
+                    let msg = format!("{e:?}");
+                    let _ = tx.send(Err(msg.clone())).await;
+                    anyhow::bail!("reading {} for the reindex: {msg}", kind.name());
+                }
+            }
+        }
+        Ok(n)
+    };
+    let (fed, replaced) = tokio::join!(feed, engine.replace_all(kind, rx));
+    let n = fed?;
+    replaced.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(n)
 }
 

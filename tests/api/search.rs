@@ -230,7 +230,8 @@ async fn abbreviations_are_synonyms_and_codes_match_exactly() {
 
 #[tokio::test]
 async fn marks_typed_rank_exact_matches_first() {
-    let app = TestApp::spawn().await; // ranking by typed marks is the embedded engine's
+    // Ranking tiers (typed marks, then title) are the embedded engine's.
+    let app = TestApp::spawn().await;
     let sdl = corpus(&app).await;
     let admin = app.script_token(Role::Admin, None).await;
     let f = json!({ "unit": sdl });
@@ -246,8 +247,36 @@ async fn marks_typed_rank_exact_matches_first() {
         Some("Hồ sơ tư pháp bị trả lại"),
         "{hoso:?}"
     );
-    let folded = titles(&search(&app, Some(&admin), "so tu phap", f).await);
+    let folded = titles(&search(&app, Some(&admin), "so tu phap", f.clone()).await);
     assert!(folded.len() >= 2, "{folded:?}");
+
+    // Then every word in the title, newest first within a tier.
+    file(
+        &app,
+        "SDL",
+        "LATE_PROCESSING",
+        "Chờ kết quả quá lâu",
+        "Tôi nộp hồ sơ đăng ký kinh doanh từ tháng trước.",
+    )
+    .await;
+    file(
+        &app,
+        "SDL",
+        "OTHER",
+        "Đăng ký kinh doanh bị từ chối",
+        "Không rõ lý do.",
+    )
+    .await;
+    app.settle().await;
+    let ranked = titles(&search(&app, Some(&admin), "dang ky kinh doanh", f).await);
+    assert_eq!(
+        ranked,
+        vec![
+            "Đăng ký kinh doanh bị từ chối",
+            "Trễ hạn đăng ký kinh doanh lữ hành",
+            "Chờ kết quả quá lâu",
+        ]
+    );
 }
 
 #[tokio::test]
