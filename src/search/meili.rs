@@ -61,6 +61,7 @@ pub fn to_json(doc: &Doc) -> Value {
     match doc {
         Doc::Complaint(c) => json!({
             "id": c.id, "orig": c.text(), "fold": folded_for_index(&c.text()),
+            "title_fold": folded_for_index(&c.title),
             "codes": c.codes().iter().map(|x| x.to_uppercase()).collect::<Vec<_>>(),
             "unit": c.assigned_unit_id, "procedure": c.procedure_id, "kind": c.kind,
             "category": c.category, "status": c.status, "received_at": c.received_at,
@@ -133,8 +134,36 @@ fn settings(kind: IndexKind) -> Settings {
             sat,
         ),
     };
+    // Complaints rank as the embedded engine ranks them: every word, fewest typos, the title
+    // before the body, then newest first; an explicit sort (by date or due date) goes first.
+    let (searchable, ranking): (&[&str], &[&str]) = match kind {
+        IndexKind::Complaints => (
+            &["title_fold", "fold", "orig", "codes"],
+            &[
+                "sort",
+                "words",
+                "typo",
+                "attribute",
+                "received_at:desc",
+                "proximity",
+                "exactness",
+            ],
+        ),
+        _ => (
+            &["fold", "orig", "codes"],
+            &[
+                "words",
+                "typo",
+                "proximity",
+                "attribute",
+                "sort",
+                "exactness",
+            ],
+        ),
+    };
     Settings::new()
-        .with_searchable_attributes(["fold", "orig", "codes"])
+        .with_searchable_attributes(searchable)
+        .with_ranking_rules(ranking)
         .with_filterable_attributes(filterable)
         .with_sortable_attributes(sortable)
         .with_typo_tolerance(TypoToleranceSettings {
