@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 /// Connects (creating the SQLite file and its folder if needed).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
@@ -31,21 +31,20 @@ pub async fn connect_counted(url: &str) -> anyhow::Result<(DatabaseConnection, A
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         opts.max_connections(4).min_connections(1);
+        // Every connection of the pool, not only the first: WAL lets readers run beside the
+        // one writer; a busy timeout makes writers queue instead of failing with "database is
+        // locked".
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
     } else {
         opts.max_connections(16).min_connections(1);
     }
     let mut db = Database::connect(opts)
         .await
         .with_context(|| format!("DATABASE_URL: cannot connect to {}", redact(url)))?;
-    if url.starts_with("sqlite:") {
-        // WAL lets readers run beside the one writer; a busy timeout makes writers queue
-        // instead of failing with "database is locked".
-        db.execute_unprepared(
-            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
-        )
-        .await
-        .context("DATABASE_URL: cannot configure SQLite")?;
-    }
     let counter = Arc::new(AtomicU64::new(0));
     let c = counter.clone();
     db.set_metric_callback(move |info| {

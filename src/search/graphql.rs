@@ -5,6 +5,7 @@
 //! (folded text, every word required, no typos, no facets) and say `degraded: true`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
@@ -76,10 +77,23 @@ fn fields(h: &Hits, degraded: bool, engine: &str) -> SearchFields {
 }
 
 /// Matching words of a hit wrapped in `<em>…</em>`; null where nothing matched.
-#[derive(SimpleObject, Default)]
 pub struct Highlights {
-    pub title: Option<String>,
-    pub body: Option<String>,
+    title: String,
+    body: String,
+    query: Arc<ParsedQuery>,
+}
+
+// Computed only for the fields a client asks for.
+/// Matching words of a hit wrapped in `<em>…</em>`; null where nothing matched.
+#[Object]
+impl Highlights {
+    async fn title(&self) -> Option<String> {
+        highlight(&self.title, &self.query)
+    }
+
+    async fn body(&self) -> Option<String> {
+        highlight(&self.body, &self.query)
+    }
 }
 
 #[derive(SimpleObject)]
@@ -320,12 +334,14 @@ impl SearchQuery {
             }
         };
         let meta = fields(&hits, degraded, engine);
+        let parsed = Arc::new(parsed);
         let nodes: Vec<ComplaintHit> = items
             .into_iter()
             .map(|(model, view)| ComplaintHit {
                 highlights: Highlights {
-                    title: highlight(&model.title, &parsed),
-                    body: highlight(&model.body, &parsed),
+                    title: model.title.clone(),
+                    body: model.body.clone(),
+                    query: parsed.clone(),
                 },
                 complaint: Complaint { model, view },
             })

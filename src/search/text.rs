@@ -192,14 +192,23 @@ pub fn highlight(text: &str, q: &ParsedQuery) -> Option<String> {
     let mut out = String::with_capacity(text.len() + 16);
     let mut any = false;
     let mut word = String::new();
+    let lens: Vec<usize> = q.words.iter().map(|(_, f)| f.chars().count()).collect();
     let flush = |word: &mut String, out: &mut String, any: &mut bool| {
         if word.is_empty() {
             return;
         }
-        let f = fold_word(&word.to_lowercase());
-        let hit = q.words.iter().any(|(_, qf)| {
-            f == *qf || (typo_distance(qf.chars().count()) > 0 && within_one(&f, qf))
-        });
+        // Folding keeps one letter per letter, so a word more than one letter longer or
+        // shorter than every query word cannot match one: skip its folding.
+        let n = word
+            .chars()
+            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+            .count();
+        let hit = lens.iter().any(|m| n + 1 >= *m && *m + 1 >= n) && {
+            let f = fold_word(&word.to_lowercase());
+            q.words.iter().any(|(_, qf)| {
+                f == *qf || (typo_distance(qf.chars().count()) > 0 && within_one(&f, qf))
+            })
+        };
         if hit {
             *any = true;
             out.push_str("<em>");
