@@ -1,12 +1,15 @@
 //! `portal bench`: the search benchmark. It starts the real server on a fresh data folder
-//! (SQLite and the embedded engine unless `DATABASE_URL` / `MEILI_URL` say otherwise),
-//! generates synthetic complaints from a vocabulary of real procedure names, units and
-//! typical complaint phrases, lets the indexer drain them through the outbox, rebuilds the
-//! index once (`reindex`), then fires a mixed query load at `searchComplaints` over HTTP and
-//! measures how soon a newly filed complaint becomes searchable.
+//! (SQLite and the embedded engine unless `DATABASE_URL` / `MEILI_URL` say otherwise; or a
+//! kept `--data-dir`, whose complaints are reused), generates synthetic complaints from a
+//! vocabulary of real procedure names, units and typical complaint phrases while the indexer
+//! drains them through the outbox, then queues every complaint again and times the indexer
+//! alone on that backlog, rebuilds the index once (`reindex`), fires a mixed query load at
+//! `searchComplaints` over HTTP and measures how soon a newly filed complaint becomes
+//! searchable.
 //!
 //! Memory is the peak resident size of this process, which holds the server and the load
-//! generator together (the generator's share is small: a few clients and latency samples).
+//! generator together (the generator's share is small: a few clients and latency samples),
+//! and the resident size at the end, split into heap and mapped files (the index).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
