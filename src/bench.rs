@@ -122,6 +122,23 @@ pub fn peak_rss_mib() -> Option<f64> {
     status_mib("VmHWM")
 }
 
+/// A GraphQL request, with the caller's token when there is one.
+fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    vars: Value,
+) -> reqwest::RequestBuilder {
+    let r = client
+        .post(url)
+        .json(&json!({ "query": query, "variables": vars }));
+    match token {
+        Some(t) => r.bearer_auth(t),
+        None => r,
+    }
+}
+
 async fn gql(
     client: &reqwest::Client,
     url: &str,
@@ -129,13 +146,11 @@ async fn gql(
     query: &str,
     vars: Value,
 ) -> anyhow::Result<Value> {
-    let mut r = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": vars }));
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let v: Value = r.send().await?.json().await?;
+    let v: Value = post(client, url, token, query, vars)
+        .send()
+        .await?
+        .json()
+        .await?;
     if v.get("errors").is_some() {
         anyhow::bail!("GraphQL errors: {v}");
     }
@@ -170,13 +185,12 @@ async fn search_took(
     q: &str,
     filter: &Value,
 ) -> anyhow::Result<f64> {
-    let mut r = client
-        .post(url)
-        .json(&json!({ "query": query, "variables": { "q": q, "f": filter } }));
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let body = r.send().await?.bytes().await?;
+    let vars = json!({ "q": q, "f": filter });
+    let body = post(client, url, token, query, vars)
+        .send()
+        .await?
+        .bytes()
+        .await?;
     let v: LoadResponse = serde_json::from_slice(&body)?;
     match (v.data, v.errors) {
         (Some(d), None) => Ok(d.search.took_ms),

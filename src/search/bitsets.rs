@@ -97,21 +97,6 @@ impl Bits {
         }
     }
 
-    /// The members, in order.
-    pub fn iter(&self) -> impl Iterator<Item = DocId> + '_ {
-        self.0.iter().enumerate().flat_map(|(i, w)| {
-            let mut w = *w;
-            std::iter::from_fn(move || {
-                if w == 0 {
-                    return None;
-                }
-                let bit = w.trailing_zeros();
-                w &= w - 1;
-                Some((i as u32) * 64 + bit)
-            })
-        })
-    }
-
     pub fn bytes(&self) -> usize {
         self.0.len() * 8
     }
@@ -165,14 +150,6 @@ impl Narrow {
             Narrow::U8(v) => run(v, u8::MAX, matches, tally),
             Narrow::U16(v) => run(v, u16::MAX, matches, tally),
             Narrow::U32(v) => run(v, u32::MAX, matches, tally),
-        }
-    }
-
-    fn bytes(&self) -> usize {
-        match self {
-            Narrow::U8(v) => v.len(),
-            Narrow::U16(v) => v.len() * 2,
-            Narrow::U32(v) => v.len() * 4,
         }
     }
 }
@@ -233,13 +210,6 @@ impl SegmentFacets {
         })
     }
 
-    fn bytes(&self) -> usize {
-        self.single
-            .iter()
-            .map(|(_, n, sets)| n.bytes() + sets.iter().map(Bits::bytes).sum::<usize>())
-            .sum()
-    }
-
     /// Adds the facet values of `matches` to `counts` (values no match has are left out).
     fn count(&self, matches: &Bits, counts: &mut BTreeMap<String, BTreeMap<String, u64>>) {
         if matches.is_empty() {
@@ -294,6 +264,8 @@ struct Cached {
     term_bytes: usize,
     /// Alive documents, with the number of deletions they were built for.
     alive: HashMap<SegmentId, (u32, Arc<Bits>)>,
+    /// The searcher generation the entries were last pruned for.
+    generation: Option<u64>,
     /// Values of the fields hits are ordered by, document by document, and the documents in
     /// that order.
     keys: HashMap<(SegmentId, &'static str), Arc<SortKeys>>,
@@ -327,14 +299,20 @@ impl BitsetCache {
         self.cached.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Forgets the segments a searcher no longer has (merged away).
+    /// Forgets the segments a searcher no longer has (merged away): once per reload, not per
+    /// search.
     pub fn retain(&self, searcher: &Searcher) {
+        let generation = searcher.generation().generation_id();
+        let mut c = self.lock();
+        if c.generation == Some(generation) {
+            return;
+        }
+        c.generation = Some(generation);
         let live: HashSet<SegmentId> = searcher
             .segment_readers()
             .iter()
             .map(|r| r.segment_id())
             .collect();
-        let mut c = self.lock();
         c.facets.retain(|id, _| live.contains(id));
         c.alive.retain(|id, _| live.contains(id));
         c.terms.retain(|(id, _), _| live.contains(id));
@@ -351,14 +329,6 @@ impl BitsetCache {
         let built = Arc::new(SegmentFacets::build(reader, self.facet_names)?);
         self.lock().facets.insert(id, built.clone());
         Ok(built)
-    }
-
-    /// Bytes held for facets and order keys (terms are bounded apart).
-    pub fn bytes(&self) -> usize {
-        let c = self.lock();
-        c.facets.values().map(|f| f.bytes()).sum::<usize>()
-            + c.keys.values().map(|k| k.values.len() * 12).sum::<usize>()
-            + c.term_bytes
     }
 
     fn keys(&self, reader: &SegmentReader, field: &'static str) -> tantivy::Result<Arc<SortKeys>> {
@@ -403,11 +373,12 @@ impl BitsetCache {
         let max_doc = reader.max_doc();
         let mut bits = Bits::new(max_doc);
         let index = reader.inverted_index(term.field())?;
-        let df = u64::from(index.doc_freq(term)?);
+        let mut df = 0u64;
         if let Some(mut postings) = index.read_postings(term, IndexRecordOption::Basic)? {
             let mut d = postings.doc();
             while d != TERMINATED {
                 bits.insert(d);
+                df += 1;
                 d = postings.advance();
             }
         }
@@ -824,6 +795,12 @@ mod tests {
         }
     }
 
+    fn members(b: &Bits) -> Vec<u32> {
+        let mut out = Vec::new();
+        b.for_each(|d| out.push(d));
+        out
+    }
+
     #[test]
     fn bitsets_count_intersect_and_iterate() {
         let mut a = Bits::new(200);
@@ -836,15 +813,15 @@ mod tests {
         }
         assert_eq!(a.len(), 5);
         assert_eq!(a.and_len(&b), 2);
-        assert_eq!(a.iter().collect::<Vec<_>>(), vec![0, 63, 64, 130, 199]);
+        assert_eq!(members(&a), vec![0, 63, 64, 130, 199]);
         let mut c = a.clone();
         c.and(&b);
-        assert_eq!(c.iter().collect::<Vec<_>>(), vec![63, 130]);
+        assert_eq!(members(&c), vec![63, 130]);
         a.and_not(&b);
-        assert_eq!(a.iter().collect::<Vec<_>>(), vec![0, 64, 199]);
+        assert_eq!(members(&a), vec![0, 64, 199]);
         let full = Bits::full(130);
         assert_eq!(full.len(), 130);
-        assert_eq!(full.iter().last(), Some(129));
+        assert_eq!(members(&full).last(), Some(&129));
         assert_eq!(a.bytes(), 32);
         assert!(Bits::new(10).is_empty());
     }

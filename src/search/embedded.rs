@@ -264,14 +264,17 @@ fn to_tantivy(one: &One, doc: &Doc) -> (String, TantivyDocument) {
     }
 }
 
+/// The typo distance to look a folded word up with: `None` for a word the index knows, which
+/// matches as it is (a typo that makes another real word is not "corrected", and known words
+/// skip the costly fuzzy automaton), or for a word too short for typos.
+fn typo_lookup(searcher: &Searcher, fold_term: &Term, folded: &str) -> Option<u8> {
+    let d = typo_distance(folded.chars().count());
+    (d > 0 && searcher.doc_freq(fold_term).unwrap_or(0) == 0).then_some(d)
+}
+
 /// The text of a query as required clauses: every code exactly, and every word in its folded
-/// form. A word the index knows is matched as it is; only an unknown word is looked up with
-/// its typo distance (a typo that makes another real word is not "corrected", and known words
-/// skip the costly fuzzy automaton). With `exact`, words typed with marks must match them as
-/// typed (the original field): the first tier of the ranking.
-///
-/// Plain term clauses keep the query a pure term intersection, which tantivy ranks with
-/// block-max WAND: the top hits without scoring every match.
+/// form (an unknown word within its typo distance). With `exact`, words typed with marks must
+/// match them as typed (the original field): the first tier of the ranking.
 fn text_clauses(one: &One, q: &ParsedQuery, exact: bool) -> Vec<Box<dyn Query>> {
     let searcher = one.reader.searcher();
     let mut out: Vec<Box<dyn Query>> = Vec::new();
@@ -291,15 +294,12 @@ fn text_clauses(one: &One, q: &ParsedQuery, exact: bool) -> Vec<Box<dyn Query>> 
             continue;
         }
         let fold_term = Term::from_field_text(one.f("fold"), folded);
-        let d = typo_distance(folded.chars().count());
-        let known = searcher.doc_freq(&fold_term).unwrap_or(0) > 0;
-        if d > 0 && !known {
-            out.push(Box::new(FuzzyTermQuery::new(fold_term, d, true)));
-        } else {
-            out.push(Box::new(TermQuery::new(
+        match typo_lookup(&searcher, &fold_term, folded) {
+            Some(d) => out.push(Box::new(FuzzyTermQuery::new(fold_term, d, true))),
+            None => out.push(Box::new(TermQuery::new(
                 fold_term,
                 IndexRecordOption::WithFreqs,
-            )));
+            ))),
         }
     }
     out
@@ -308,8 +308,11 @@ fn text_clauses(one: &One, q: &ParsedQuery, exact: bool) -> Vec<Box<dyn Query>> 
 /// The text of a complaint search as bitset conditions: what every match needs (codes, and
 /// every word folded; an unknown word within its typo distance), the marked words as typed
 /// (the first tier), and every word in the title (the next tier).
-fn complaint_text(one: &One, q: &ParsedQuery) -> (Vec<Clause>, Vec<Clause>, Vec<Clause>) {
-    let searcher = one.reader.searcher();
+fn complaint_text(
+    one: &One,
+    searcher: &Searcher,
+    q: &ParsedQuery,
+) -> (Vec<Clause>, Vec<Clause>, Vec<Clause>) {
     let (mut required, mut exact, mut title) = (Vec::new(), Vec::new(), Vec::new());
     for c in &q.codes {
         required.push(Clause::Term(Term::from_field_text(one.f("codes"), c)));
@@ -321,17 +324,19 @@ fn complaint_text(one: &One, q: &ParsedQuery) -> (Vec<Clause>, Vec<Clause>, Vec<
         }
         let fold_term = Term::from_field_text(one.f("fold"), folded);
         let title_term = Term::from_field_text(one.f("title_fold"), folded);
-        let d = typo_distance(folded.chars().count());
-        if d > 0 && searcher.doc_freq(&fold_term).unwrap_or(0) == 0 {
-            required.push(Clause::Query(Box::new(FuzzyTermQuery::new(
-                fold_term, d, true,
-            ))));
-            title.push(Clause::Query(Box::new(FuzzyTermQuery::new(
-                title_term, d, true,
-            ))));
-        } else {
-            required.push(Clause::Term(fold_term));
-            title.push(Clause::Term(title_term));
+        match typo_lookup(searcher, &fold_term, folded) {
+            Some(d) => {
+                required.push(Clause::Query(Box::new(FuzzyTermQuery::new(
+                    fold_term, d, true,
+                ))));
+                title.push(Clause::Query(Box::new(FuzzyTermQuery::new(
+                    title_term, d, true,
+                ))));
+            }
+            None => {
+                required.push(Clause::Term(fold_term));
+                title.push(Clause::Term(title_term));
+            }
         }
     }
     (required, exact, title)
@@ -363,8 +368,7 @@ impl Tiers {
     }
 }
 
-/// All clauses required, flat (nested boolean queries would hide the term intersection from
-/// tantivy's pruning); everything when there are none.
+/// All clauses required, in one flat boolean query; everything when there are none.
 fn must_all(mut clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     match clauses.len() {
         0 => Box::new(AllQuery),
@@ -424,7 +428,6 @@ fn top(
     }
     let top = TopDocs::with_limit(limit).and_offset(offset);
     Ok(match sort {
-        // Alone (no other collector beside it), so tantivy may prune by block-max scores.
         SortBy::Score => searcher
             .search(query, &top.order_by_score())
             .map_err(engine_err)?
@@ -640,7 +643,8 @@ impl SearchIndex for EmbeddedIndex {
             let started = Instant::now();
             let parsed = ParsedQuery::parse(&q.text);
             let tag = |field: &str, v: &str| Clause::Term(Term::from_field_text(one.f(field), v));
-            let (mut required, exact, title) = complaint_text(&one, &parsed);
+            let searcher = one.reader.searcher();
+            let (mut required, exact, title) = complaint_text(&one, &searcher, &parsed);
             match q.scope_units.as_deref() {
                 Some([u]) => required.push(tag("unit", u)),
                 Some(units) => {
@@ -709,7 +713,6 @@ impl SearchIndex for EmbeddedIndex {
                 descending,
                 tiered,
             };
-            let searcher = one.reader.searcher();
             one.cache.retain(&searcher);
             let found =
                 super::bitsets::search(&one.cache, &searcher, &plan, q.offset, q.limit, q.facets)

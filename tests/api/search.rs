@@ -426,6 +426,65 @@ async fn results_are_scoped_and_the_public_never_sees_who_filed() {
 }
 
 #[tokio::test]
+async fn a_district_official_finds_its_wards_complaints_and_a_ward_official_its_own_only() {
+    for app in engines().await {
+        let admin = app.admin().await;
+        let q5 = app.unit_id("Q5").await;
+        app.ok(
+            Some(&admin),
+            "mutation($p: ID) { createUnit(input: {code: \"Q5-P2\", name: \"Phường 2, Quận 5\", block: DISTRICT, parent: $p}) { id } }",
+            json!({ "p": q5 }),
+        )
+        .await;
+        file(
+            &app,
+            "Q5-P2",
+            "OTHER",
+            "Vỉa hè phường lấn chiếm",
+            "Phản ánh ở phường.",
+        )
+        .await;
+        file(
+            &app,
+            "Q5",
+            "OTHER",
+            "Vỉa hè quận lấn chiếm",
+            "Phản ánh ở quận.",
+        )
+        .await;
+        file(
+            &app,
+            "SDL",
+            "OTHER",
+            "Vỉa hè du lịch lấn chiếm",
+            "Phản ánh ở sở.",
+        )
+        .await;
+        app.settle().await;
+        let sorted = |r: &Value| {
+            let mut t = titles(r);
+            t.sort();
+            t
+        };
+        // The district's official: the district's and its ward's (a scope of several units).
+        let district = app.script_token(Role::Official, Some("Q5")).await;
+        let r = search(&app, Some(&district), "via he lan chiem", json!({})).await;
+        assert_eq!(
+            sorted(&r),
+            vec!["Vỉa hè phường lấn chiếm", "Vỉa hè quận lấn chiếm"],
+            "{r}"
+        );
+        assert_eq!(r["totalCount"], 2);
+        // The ward's official: the ward's only, even when asking for the district's unit.
+        let ward = app.script_token(Role::Official, Some("Q5-P2")).await;
+        let r = search(&app, Some(&ward), "via he lan chiem", json!({})).await;
+        assert_eq!(sorted(&r), vec!["Vỉa hè phường lấn chiếm"], "{r}");
+        let r = search(&app, Some(&ward), "via he", json!({ "unit": q5 })).await;
+        assert_eq!(r["totalCount"], 0, "{r}");
+    }
+}
+
+#[tokio::test]
 async fn procedures_carry_their_satisfaction_by_component() {
     for app in engines().await {
         app.settle().await;
