@@ -23,7 +23,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
 /// A set of documents of one segment.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Bits(Vec<u64>);
 
 impl Bits {
@@ -79,6 +79,11 @@ impl Bits {
         }
     }
 
+    /// A new set of the members of both (one pass, nothing zeroed or copied first).
+    pub fn intersect(&self, other: &Bits) -> Bits {
+        Bits(self.0.iter().zip(&other.0).map(|(a, b)| a & b).collect())
+    }
+
     pub fn and_not(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a &= !b;
@@ -102,66 +107,42 @@ impl Bits {
     }
 }
 
-/// A single-valued field's ordinals, one per document, in as few bytes as its values allow
-/// (the largest number standing for "no value"): a few megabytes a million documents, which
-/// stay in the processor's caches while a search counts its matches.
-enum Narrow {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
+/// Single-valued facet fields counted together: each document holds one combined ordinal,
+/// the sum over the pack's fields of (value ordinal × stride), where a document without a
+/// value has the ordinal `values` (one slot past the last value). Counting a match is then one
+/// read and one increment for several fields, and the per-field counts come from the few
+/// thousand slots afterwards.
+struct Pack {
+    /// Field index into `SegmentFacets::fields`, its number of values, and its stride.
+    members: Vec<(usize, usize, usize)>,
+    /// The product of every member's values + 1.
+    slots: usize,
+    /// The combined ordinal of each document.
+    ords: Vec<u16>,
+    /// Per member, each value's documents (for matches too many to visit one by one).
+    sets: Vec<Vec<Bits>>,
 }
 
-impl Narrow {
-    fn build(col: &tantivy::columnar::Column<u64>, max_doc: DocId, values: usize) -> Narrow {
-        let ords = (0..max_doc).map(|d| col.first(d));
-        if values < usize::from(u8::MAX) {
-            Narrow::U8(ords.map(|o| o.map_or(u8::MAX, |o| o as u8)).collect())
-        } else if values < usize::from(u16::MAX) {
-            Narrow::U16(ords.map(|o| o.map_or(u16::MAX, |o| o as u16)).collect())
-        } else {
-            Narrow::U32(ords.map(|o| o.map_or(u32::MAX, |o| o as u32)).collect())
-        }
-    }
+/// At most this many slots a pack: its counters stay in the processor's first-level cache.
+const PACK_SLOTS: usize = 4096;
 
-    fn get(&self, doc: DocId) -> Option<usize> {
-        let d = doc as usize;
-        match self {
-            Narrow::U8(v) => v.get(d).filter(|o| **o != u8::MAX).map(|o| usize::from(*o)),
-            Narrow::U16(v) => v
-                .get(d)
-                .filter(|o| **o != u16::MAX)
-                .map(|o| usize::from(*o)),
-            Narrow::U32(v) => v.get(d).filter(|o| **o != u32::MAX).map(|o| *o as usize),
-        }
-    }
-
-    fn tally(&self, matches: &Bits, tally: &mut [u64]) {
-        fn run<T: Copy + PartialEq + Into<u64>>(ords: &[T], none: T, m: &Bits, t: &mut [u64]) {
-            m.for_each(|d| {
-                if let Some(&o) = ords.get(d as usize)
-                    && o != none
-                    && let Some(n) = t.get_mut(o.into() as usize)
-                {
-                    *n += 1;
-                }
-            });
-        }
-        match self {
-            Narrow::U8(v) => run(v, u8::MAX, matches, tally),
-            Narrow::U16(v) => run(v, u16::MAX, matches, tally),
-            Narrow::U32(v) => run(v, u32::MAX, matches, tally),
-        }
+impl Pack {
+    /// Word operations of counting by value bitsets, against visiting each match: what a
+    /// match costs relative to a word of a bitset (measured on the benchmark's machine).
+    fn by_bitsets(&self, matches: u64, words: usize) -> bool {
+        let values: usize = self.members.iter().map(|(_, n, _)| n).sum();
+        (values * words) as u64 <= matches * 5
     }
 }
 
-/// One segment's facet fields: each field's values and which document has which, as an
-/// ordinal per document and as a bitset per value.
+/// One segment's facet fields: their values, which document has which (combined ordinals in
+/// packs, and a bitset per value), and the multi-valued fields' columns.
 struct SegmentFacets {
     /// Field name and its values, in ordinal order.
     fields: Vec<(&'static str, Vec<String>)>,
-    /// The single-valued fields: index into `fields`, ordinals, and each value's documents.
-    single: Vec<(usize, Narrow, Vec<Bits>)>,
-    /// The multi-valued fields (a procedure offered by several units), read from the column.
+    packs: Vec<Pack>,
+    /// The multi-valued fields (a procedure offered by several units), read from the column;
+    /// also a field with more values than a pack holds.
     multi: Vec<(usize, tantivy::columnar::Column<u64>)>,
     max_doc: DocId,
 }
@@ -170,7 +151,7 @@ impl SegmentFacets {
     fn build(reader: &SegmentReader, names: &[&'static str]) -> tantivy::Result<SegmentFacets> {
         let max_doc = reader.max_doc();
         let mut fields = Vec::with_capacity(names.len());
-        let mut single = Vec::new();
+        let mut packs: Vec<Pack> = Vec::new();
         let mut multi = Vec::new();
         for (i, name) in names.iter().enumerate() {
             let Some(col) = reader.fast_fields().str(name)? else {
@@ -184,52 +165,106 @@ impl SegmentFacets {
                 values.push(value);
             }
             let ords = col.ords().clone();
-            match ords.get_cardinality() {
-                tantivy::columnar::Cardinality::Multivalued => multi.push((i, ords)),
-                _ => {
-                    let narrow = Narrow::build(&ords, max_doc, values.len());
-                    let mut sets: Vec<Bits> =
-                        (0..values.len()).map(|_| Bits::new(max_doc)).collect();
-                    for d in 0..max_doc {
-                        if let Some(o) = narrow.get(d)
-                            && let Some(set) = sets.get_mut(o)
-                        {
-                            set.insert(d);
-                        }
-                    }
-                    single.push((i, narrow, sets));
-                }
-            }
+            let n = values.len();
             fields.push((*name, values));
+            if ords.get_cardinality() == tantivy::columnar::Cardinality::Multivalued
+                || n + 1 > usize::from(u16::MAX)
+            {
+                multi.push((i, ords));
+                continue;
+            }
+            let fits = packs
+                .last()
+                .is_some_and(|p| p.slots * (n + 1) <= PACK_SLOTS);
+            if !fits {
+                packs.push(Pack {
+                    members: Vec::new(),
+                    slots: 1,
+                    ords: vec![0; max_doc as usize],
+                    sets: Vec::new(),
+                });
+            }
+            let Some(pack) = packs.last_mut() else {
+                continue;
+            };
+            let stride = pack.slots;
+            let mut sets: Vec<Bits> = (0..n).map(|_| Bits::new(max_doc)).collect();
+            for (d, slot) in pack.ords.iter_mut().enumerate() {
+                let o = ords.first(d as DocId).map_or(n, |o| (o as usize).min(n));
+                if let Some(set) = sets.get_mut(o) {
+                    set.insert(d as DocId);
+                }
+                *slot += (o * stride) as u16;
+            }
+            pack.members.push((i, n, stride));
+            pack.slots *= n + 1;
+            pack.sets.push(sets);
         }
         Ok(SegmentFacets {
             fields,
-            single,
+            packs,
             multi,
             max_doc,
         })
     }
 
-    /// Adds the facet values of `matches` to `counts` (values no match has are left out).
-    fn count(&self, matches: &Bits, counts: &mut BTreeMap<String, BTreeMap<String, u64>>) {
-        if matches.is_empty() {
-            return;
-        }
+    /// The facet counts of `matches`: per field, a count per value ordinal.
+    fn count(&self, matches: &Bits) -> Vec<Vec<u64>> {
         let mut tallies: Vec<Vec<u64>> = self
             .fields
             .iter()
             .map(|(_, values)| vec![0; values.len()])
             .collect();
-        // Each match reads its ordinals, while matches are few; past one document in eight,
-        // intersecting the matches with each value's bitset costs less.
-        let dense = matches.len() * 8 > u64::from(self.max_doc);
-        for (f, narrow, sets) in &self.single {
-            if dense {
-                for (o, set) in sets.iter().enumerate() {
-                    tallies[*f][o] = matches.and_len(set);
+        let n = matches.len();
+        if n == 0 {
+            return tallies;
+        }
+        let words = (self.max_doc as usize).div_ceil(64);
+        // Packs whose matches are counted one by one, in a single pass over the matches.
+        let mut visit: Vec<(&Pack, Vec<u32>)> = Vec::new();
+        for pack in &self.packs {
+            if pack.by_bitsets(n, words) {
+                for ((f, _, _), sets) in pack.members.iter().zip(&pack.sets) {
+                    for (o, set) in sets.iter().enumerate() {
+                        tallies[*f][o] = matches.and_len(set);
+                    }
                 }
             } else {
-                narrow.tally(matches, &mut tallies[*f]);
+                visit.push((pack, vec![0; pack.slots]));
+            }
+        }
+        match visit.as_mut_slice() {
+            [] => {}
+            [(p, t)] => matches.for_each(|d| {
+                if let Some(&s) = p.ords.get(d as usize) {
+                    t[usize::from(s)] += 1;
+                }
+            }),
+            [(p, t), (q, u)] => matches.for_each(|d| {
+                if let (Some(&s), Some(&r)) = (p.ords.get(d as usize), q.ords.get(d as usize)) {
+                    t[usize::from(s)] += 1;
+                    u[usize::from(r)] += 1;
+                }
+            }),
+            more => matches.for_each(|d| {
+                for (p, t) in more.iter_mut() {
+                    if let Some(&s) = p.ords.get(d as usize) {
+                        t[usize::from(s)] += 1;
+                    }
+                }
+            }),
+        }
+        for (pack, slots) in visit {
+            for (slot, &c) in slots.iter().enumerate() {
+                if c == 0 {
+                    continue;
+                }
+                for &(f, n, stride) in &pack.members {
+                    let o = (slot / stride) % (n + 1);
+                    if o < n {
+                        tallies[f][o] += u64::from(c);
+                    }
+                }
             }
         }
         for (f, col) in &self.multi {
@@ -241,14 +276,37 @@ impl SegmentFacets {
                 }
             });
         }
-        for ((field, values), tally) in self.fields.iter().zip(tallies) {
-            let into = counts.entry(field.to_string()).or_default();
-            for (v, n) in values.iter().zip(tally) {
+        tallies
+    }
+}
+
+/// Facet counts summed over segments, keyed by the segments' own value strings.
+#[derive(Default)]
+struct FacetSum<'a>(BTreeMap<&'static str, BTreeMap<&'a str, u64>>);
+
+impl<'a> FacetSum<'a> {
+    fn add(&mut self, seg: &'a SegmentFacets, tallies: &[Vec<u64>]) {
+        for ((field, values), tally) in seg.fields.iter().zip(tallies) {
+            let into = self.0.entry(field).or_default();
+            for (v, &n) in values.iter().zip(tally) {
                 if n > 0 {
-                    *into.entry(v.clone()).or_default() += n;
+                    *into.entry(v.as_str()).or_default() += n;
                 }
             }
         }
+    }
+
+    fn owned(self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        self.0
+            .into_iter()
+            .map(|(f, values)| {
+                let values = values
+                    .into_iter()
+                    .map(|(v, n)| (v.to_string(), n))
+                    .collect();
+                (f.to_string(), values)
+            })
+            .collect()
     }
 }
 
@@ -261,6 +319,10 @@ const TERM_CACHE_BYTES: usize = 256 << 20;
 struct Cached {
     facets: HashMap<SegmentId, Arc<SegmentFacets>>,
     terms: HashMap<(SegmentId, Term), Arc<Bits>>,
+    /// Bitsets of other conditions worth keeping (a typo word's expansion, a district's
+    /// units), by a key naming the condition, as Lucene's query cache keeps filters.
+    queries: HashMap<(SegmentId, String), Arc<Bits>>,
+    /// The bytes of `terms` and `queries`.
     term_bytes: usize,
     /// Alive documents, with the number of deletions they were built for.
     alive: HashMap<SegmentId, (u32, Arc<Bits>)>,
@@ -269,6 +331,29 @@ struct Cached {
     /// Values of the fields hits are ordered by, document by document, and the documents in
     /// that order.
     keys: HashMap<(SegmentId, &'static str), Arc<SortKeys>>,
+}
+
+impl Cached {
+    /// Starts the kept bitsets afresh when `bytes` more would pass the budget.
+    fn make_room(&mut self, bytes: usize) {
+        if self.term_bytes + bytes > TERM_CACHE_BYTES {
+            self.terms.clear();
+            self.queries.clear();
+            self.term_bytes = 0;
+        }
+        self.term_bytes += bytes;
+    }
+}
+
+/// The documents of a segment a weight matches.
+fn weight_bits(reader: &SegmentReader, weight: &dyn Weight) -> tantivy::Result<Bits> {
+    let mut b = Bits::new(reader.max_doc());
+    weight.for_each_no_score(reader, &mut |docs| {
+        for d in docs {
+            b.insert(*d);
+        }
+    })?;
+    Ok(b)
 }
 
 /// A segment's values of an ordering field, and its documents sorted by (value, document).
@@ -316,8 +401,14 @@ impl BitsetCache {
         c.facets.retain(|id, _| live.contains(id));
         c.alive.retain(|id, _| live.contains(id));
         c.terms.retain(|(id, _), _| live.contains(id));
+        c.queries.retain(|(id, _), _| live.contains(id));
         c.keys.retain(|(id, _), _| live.contains(id));
-        c.term_bytes = c.terms.values().map(|b| b.bytes()).sum();
+        c.term_bytes = c
+            .terms
+            .values()
+            .chain(c.queries.values())
+            .map(|b| b.bytes())
+            .sum();
     }
 
     fn facets(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentFacets>> {
@@ -385,72 +476,156 @@ impl BitsetCache {
         let bits = Arc::new(bits);
         if df * DENSE >= u64::from(max_doc) {
             let mut c = self.lock();
-            if c.term_bytes + bits.bytes() > TERM_CACHE_BYTES {
-                c.terms.clear();
-                c.term_bytes = 0;
-            }
-            c.term_bytes += bits.bytes();
+            c.make_room(bits.bytes());
             c.terms.insert(key, bits.clone());
         }
         Ok(bits)
     }
+
+    /// The documents of a segment meeting a condition named `key`, kept whatever their number
+    /// (computing them costs more than their bitset: a typo word walks the term dictionary).
+    fn query(
+        &self,
+        reader: &SegmentReader,
+        key: &str,
+        weight: &dyn Weight,
+    ) -> tantivy::Result<Arc<Bits>> {
+        let k = (reader.segment_id(), key.to_string());
+        if let Some(b) = self.lock().queries.get(&k) {
+            return Ok(b.clone());
+        }
+        let bits = Arc::new(weight_bits(reader, weight)?);
+        let mut c = self.lock();
+        c.make_room(bits.bytes());
+        c.queries.insert(k, bits.clone());
+        Ok(bits)
+    }
 }
 
-/// One required condition: a term (its bitset may be kept), or any other query.
+/// One required condition: a term (its bitset may be kept), a query whose bitset is kept
+/// under a key naming it, or any other query.
 pub enum Clause {
     Term(Term),
+    Kept(String, Box<dyn Query>),
     Query(Box<dyn Query>),
 }
 
 /// A condition made ready for a searcher.
-enum Ready {
-    Term(Term),
-    Weight(Box<dyn Weight>),
+enum Ready<'a> {
+    Term(&'a Term),
+    Weight(Option<&'a str>, Box<dyn Weight>),
 }
 
-fn ready(searcher: &Searcher, clauses: &[Clause]) -> tantivy::Result<Vec<Ready>> {
+fn ready<'a>(searcher: &Searcher, clauses: &'a [Clause]) -> tantivy::Result<Vec<Ready<'a>>> {
+    let weight = |q: &dyn Query| q.weight(EnableScoring::disabled_from_searcher(searcher));
     clauses
         .iter()
         .map(|c| {
             Ok(match c {
-                Clause::Term(t) => Ready::Term(t.clone()),
-                Clause::Query(q) => {
-                    Ready::Weight(q.weight(EnableScoring::disabled_from_searcher(searcher))?)
-                }
+                Clause::Term(t) => Ready::Term(t),
+                Clause::Kept(key, q) => Ready::Weight(Some(key), weight(q.as_ref())?),
+                Clause::Query(q) => Ready::Weight(None, weight(q.as_ref())?),
             })
         })
         .collect()
 }
 
-/// The documents of a segment meeting every condition (all documents when there is none).
+/// The documents of a segment meeting every condition and alive (`None` when there is no
+/// condition and no deletion: every document). One condition's bitset is shared as it is;
+/// several are intersected into a new one.
 fn meet(
     cache: &BitsetCache,
     reader: &SegmentReader,
     conds: &[Ready],
-) -> tantivy::Result<Option<Bits>> {
-    let mut out: Option<Bits> = None;
-    for c in conds {
-        let bits: Arc<Bits> = match c {
-            Ready::Term(t) => cache.term(reader, t)?,
-            Ready::Weight(w) => {
-                let mut b = Bits::new(reader.max_doc());
-                w.for_each_no_score(reader, &mut |docs| {
-                    for d in docs {
-                        b.insert(*d);
-                    }
-                })?;
-                Arc::new(b)
-            }
-        };
-        match &mut out {
-            None => out = Some((*bits).clone()),
-            Some(o) => o.and(&bits),
-        }
-        if out.as_ref().is_some_and(Bits::is_empty) {
+    alive: Option<Arc<Bits>>,
+) -> tantivy::Result<Option<Arc<Bits>>> {
+    let mut out: Option<Arc<Bits>> = None;
+    let sets = conds
+        .iter()
+        .map(|c| match c {
+            Ready::Term(t) => cache.term(reader, t),
+            Ready::Weight(Some(key), w) => cache.query(reader, key, w.as_ref()),
+            Ready::Weight(None, w) => weight_bits(reader, w.as_ref()).map(Arc::new),
+        })
+        .chain(alive.map(Ok));
+    for bits in sets {
+        let bits = bits?;
+        out = Some(match out {
+            None => bits,
+            Some(o) => match Arc::try_unwrap(o) {
+                Ok(mut mine) => {
+                    mine.and(&bits);
+                    Arc::new(mine)
+                }
+                Err(shared) => Arc::new(shared.intersect(&bits)),
+            },
+        });
+        if out.as_deref().is_some_and(Bits::is_empty) {
             break;
         }
     }
     Ok(out)
+}
+
+/// A search's matches in one segment and the sets splitting them into tiers: tier `t`
+/// (of `2^conds`) holds the matches inside the `j`th set when bit `conds - 1 - j` of `t` is 0
+/// and outside it otherwise, so members of the first set come first, then the rest, each
+/// split by the next set. Tiers are read word by word, never built.
+struct Tiers {
+    matches: Arc<Bits>,
+    conds: Vec<Arc<Bits>>,
+}
+
+impl Tiers {
+    #[inline]
+    fn word(&self, tier: usize, i: usize) -> u64 {
+        let k = self.conds.len();
+        let mut w = self.matches.0[i];
+        for (j, c) in self.conds.iter().enumerate() {
+            let cw = c.0.get(i).copied().unwrap_or(0);
+            w &= if (tier >> (k - 1 - j)) & 1 == 0 {
+                cw
+            } else {
+                !cw
+            };
+        }
+        w
+    }
+
+    /// The number of members of every tier, in one pass.
+    fn counts(&self) -> Vec<u64> {
+        let n = 1usize << self.conds.len();
+        let mut out = vec![0u64; n];
+        if self.conds.is_empty() {
+            out[0] = self.matches.len();
+            return out;
+        }
+        for i in 0..self.matches.0.len() {
+            if self.matches.0[i] == 0 {
+                continue;
+            }
+            for (t, c) in out.iter_mut().enumerate() {
+                *c += u64::from(self.word(t, i).count_ones());
+            }
+        }
+        out
+    }
+
+    #[inline]
+    fn contains(&self, tier: usize, doc: DocId) -> bool {
+        let i = (doc >> 6) as usize;
+        i < self.matches.0.len() && self.word(tier, i) & (1u64 << (doc & 63)) != 0
+    }
+
+    fn for_each(&self, tier: usize, mut f: impl FnMut(DocId)) {
+        for i in 0..self.matches.0.len() {
+            let mut w = self.word(tier, i);
+            while w != 0 {
+                f((i as u32) * 64 + w.trailing_zeros());
+                w &= w - 1;
+            }
+        }
+    }
 }
 
 /// A complaint search made of conditions.
@@ -484,51 +659,54 @@ pub fn search(
     facets: bool,
 ) -> tantivy::Result<Found> {
     let required = ready(searcher, &plan.required)?;
-    let exact = ready(searcher, &plan.exact)?;
-    let title = ready(searcher, &plan.title)?;
+    let splits: Vec<Vec<Ready>> = if plan.tiered {
+        [&plan.exact, &plan.title]
+            .into_iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| ready(searcher, c))
+            .collect::<tantivy::Result<_>>()?
+    } else {
+        Vec::new()
+    };
     let mut total = 0u64;
-    let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    // Per segment, the tiers in order, each a set of documents.
-    let mut tiers_per_segment: Vec<Vec<Bits>> = Vec::new();
+    let mut segment_facets: Vec<(Arc<SegmentFacets>, Vec<Vec<u64>>)> = Vec::new();
+    let mut tiers_per_segment: Vec<(Tiers, Vec<u64>)> = Vec::new();
     for reader in searcher.segment_readers() {
         let max_doc = reader.max_doc();
-        let mut matches = meet(cache, reader, &required)?.unwrap_or_else(|| Bits::full(max_doc));
-        if let Some(alive) = cache.alive(reader) {
-            matches.and(&alive);
+        let matches = meet(cache, reader, &required, cache.alive(reader))?
+            .unwrap_or_else(|| Arc::new(Bits::full(max_doc)));
+        let n = matches.len();
+        total += n;
+        if facets && n > 0 {
+            let seg = cache.facets(reader)?;
+            let counts = seg.count(&matches);
+            segment_facets.push((seg, counts));
         }
-        total += matches.len();
-        if facets && !matches.is_empty() {
-            cache.facets(reader)?.count(&matches, &mut counts);
-        }
-        let mut tiers = vec![matches];
-        if plan.tiered {
-            for conds in [&exact, &title] {
-                if conds.is_empty() {
-                    continue;
-                }
-                let Some(set) = meet(cache, reader, conds)? else {
-                    continue;
-                };
-                // Each tier splits in two: its members first, then the rest.
-                let mut next = Vec::with_capacity(tiers.len() * 2);
-                for t in tiers {
-                    let mut members = set.clone();
-                    members.and(&t);
-                    let mut rest = t;
-                    rest.and_not(&members);
-                    next.push(members);
-                    next.push(rest);
-                }
-                tiers = next;
+        let mut conds = Vec::with_capacity(splits.len());
+        for split in &splits {
+            if n == 0 {
+                conds.push(Arc::new(Bits::default()));
+            } else if let Some(set) = meet(cache, reader, split, None)? {
+                conds.push(set);
             }
         }
-        tiers_per_segment.push(tiers);
+        let tiers = Tiers { matches, conds };
+        let counts = if n == 0 {
+            vec![0; 1 << splits.len()]
+        } else {
+            tiers.counts()
+        };
+        tiers_per_segment.push((tiers, counts));
     }
     let page = page(cache, searcher, plan, &tiers_per_segment, offset, limit)?;
+    let mut sum = FacetSum::default();
+    for (seg, counts) in &segment_facets {
+        sum.add(seg, counts);
+    }
     Ok(Found {
         page,
         total,
-        facets: counts,
+        facets: sum.owned(),
     })
 }
 
@@ -538,7 +716,7 @@ fn page(
     cache: &BitsetCache,
     searcher: &Searcher,
     plan: &Plan,
-    tiers: &[Vec<Bits>],
+    tiers: &[(Tiers, Vec<u64>)],
     offset: usize,
     limit: usize,
 ) -> tantivy::Result<Vec<DocAddress>> {
@@ -546,10 +724,10 @@ fn page(
     if limit == 0 {
         return Ok(out);
     }
-    let n_tiers = tiers.first().map_or(0, Vec::len);
+    let n_tiers = tiers.first().map_or(0, |(_, c)| c.len());
     let mut skip = offset as u64;
     for t in 0..n_tiers {
-        let count: u64 = tiers.iter().map(|s| s[t].len()).sum();
+        let count: u64 = tiers.iter().map(|(_, c)| c[t]).sum();
         if skip >= count {
             skip -= count;
             continue;
@@ -567,8 +745,12 @@ fn page(
             }
         };
         for (seg, reader) in searcher.segment_readers().iter().enumerate() {
+            let (members, counts) = &tiers[seg];
+            let n = counts[t];
+            if n == 0 {
+                continue;
+            }
             let keys = cache.keys(reader, plan.order_by)?;
-            let members = &tiers[seg][t];
             let key = |doc: DocId| {
                 let v = keys.values.get(doc as usize).copied().unwrap_or(i64::MIN);
                 if plan.descending {
@@ -577,14 +759,13 @@ fn page(
                     v
                 }
             };
-            let n = members.len();
             if n * 256 >= u64::from(reader.max_doc()) {
                 // Dense enough: walk the segment in order until k members are found (and
                 // every member tied with the last), a few thousand steps at most.
                 let mut found = 0;
                 let mut last = None;
                 let mut visit = |doc: DocId| -> bool {
-                    if !members.contains(doc) {
+                    if !members.contains(t, doc) {
                         return true;
                     }
                     let kv = key(doc);
@@ -610,7 +791,7 @@ fn page(
                     }
                 }
             } else {
-                members.for_each(|doc| offer((key(doc), seg as u32, doc)));
+                members.for_each(t, |doc| offer((key(doc), seg as u32, doc)));
             }
         }
         let mut first: Vec<(i64, u32, DocId)> = heap.into_vec();
@@ -697,11 +878,13 @@ impl tantivy::collector::SegmentCollector for TallySegment {
 
     fn harvest(self) -> Tallied {
         let total = self.matches.len();
-        let mut facets = BTreeMap::new();
+        let mut sum = FacetSum::default();
+        let counts;
         if let Some(seg) = &self.facets {
-            seg.count(&self.matches, &mut facets);
+            counts = seg.count(&self.matches);
+            sum.add(seg, &counts);
         }
-        (total, facets)
+        (total, sum.owned())
     }
 }
 
@@ -711,11 +894,14 @@ mod tests {
     use tantivy::schema::{FAST, INDEXED, STRING, Schema, TEXT};
     use tantivy::{Index, TantivyDocument, Term};
 
-    /// 2,000 documents: `common` in every other one, `rare` in four; dates with many ties.
+    /// 2,000 documents: `common` in every other one, `rare` in four; `common` in the title
+    /// of every third; dates with many ties; two facets packed together.
     fn corpus() -> (Index, BitsetCache) {
         let mut b = Schema::builder();
         let text = b.add_text_field("fold", TEXT);
+        let title = b.add_text_field("title_fold", TEXT);
         let status = b.add_text_field("status", STRING | FAST);
+        let kind = b.add_text_field("kind", STRING | FAST);
         let at = b.add_i64_field("received_at", INDEXED | FAST);
         let index = Index::create_in_ram(b.build());
         let mut w = index
@@ -731,12 +917,18 @@ mod tests {
                 words.push("rare");
             }
             d.add_text(text, words.join(" "));
+            if i % 3 == 0 {
+                d.add_text(title, "common");
+            }
             d.add_text(status, ["A", "B", "C"][(i % 3) as usize]);
+            if i % 5 != 0 {
+                d.add_text(kind, ["P", "Q"][(i % 2) as usize]);
+            }
             d.add_i64(at, (i * 7919) % 300);
             w.add_document(d).unwrap();
         }
         w.commit().unwrap();
-        (index, BitsetCache::new(&["status"]))
+        (index, BitsetCache::new(&["status", "kind"]))
     }
 
     /// What the search must return: the matching documents by (date, document), reversed
@@ -786,6 +978,12 @@ mod tests {
                         assert_eq!(sum, want.len() as u64, "{word}");
                         let a = want.iter().filter(|d| *d % 3 == 0).count() as u64;
                         assert_eq!(statuses.get("A").copied().unwrap_or(0), a, "{word}");
+                        // Documents without a kind count under no value.
+                        let kinds = f.facets.get("kind").cloned().unwrap_or_default();
+                        let q = want.iter().filter(|d| *d % 5 != 0 && *d % 2 == 1).count();
+                        let p = want.iter().filter(|d| *d % 5 != 0 && *d % 2 == 0).count();
+                        assert_eq!(kinds.get("Q").copied().unwrap_or(0), q as u64, "{word}");
+                        assert_eq!(kinds.get("P").copied().unwrap_or(0), p as u64, "{word}");
                         break;
                     }
                     offset += 7;
@@ -793,6 +991,45 @@ mod tests {
                 assert_eq!(got, want, "{word}, descending {descending}");
             }
         }
+    }
+
+    /// Relevance order: the first tier's members (`rare`), then the title's (`common` in the
+    /// title), newest first within each, every tier split by the next condition.
+    #[test]
+    fn tiers_split_matches_in_order_without_building_them() {
+        let (index, cache) = corpus();
+        let searcher = index.reader().unwrap().searcher();
+        let schema = index.schema();
+        let fold = schema.get_field("fold").unwrap();
+        let title = schema.get_field("title_fold").unwrap();
+        let plan = Plan {
+            required: vec![Clause::Term(Term::from_field_text(fold, "x"))],
+            exact: vec![Clause::Term(Term::from_field_text(fold, "rare"))],
+            title: vec![Clause::Term(Term::from_field_text(title, "common"))],
+            order_by: "received_at",
+            descending: true,
+            tiered: true,
+        };
+        let mut want: Vec<(u8, i64, u32)> = (0..2000i64)
+            .map(|i| {
+                let tier = u8::from(i % 500 != 0) * 2 + u8::from(i % 3 != 0);
+                (tier, -((i * 7919) % 300), i as u32)
+            })
+            .collect();
+        want.sort();
+        let want: Vec<u32> = want.into_iter().map(|(_, _, d)| d).collect();
+        for (offset, limit) in [(0, 10), (2, 5), (600, 40), (1990, 20)] {
+            let f = search(&cache, &searcher, &plan, offset, limit, false).unwrap();
+            assert_eq!(f.total, 2000);
+            let got: Vec<u32> = f.page.iter().map(|a| a.doc_id).collect();
+            let end = (offset + limit).min(want.len());
+            assert_eq!(got, want[offset..end], "page at {offset}");
+        }
+        // The first tier is the four `rare` documents, ordered by date.
+        let f = search(&cache, &searcher, &plan, 0, 4, false).unwrap();
+        let mut rare: Vec<u32> = f.page.iter().map(|a| a.doc_id).collect();
+        rare.sort();
+        assert_eq!(rare, vec![0, 500, 1000, 1500]);
     }
 
     fn members(b: &Bits) -> Vec<u32> {
@@ -817,6 +1054,7 @@ mod tests {
         let mut c = a.clone();
         c.and(&b);
         assert_eq!(members(&c), vec![63, 130]);
+        assert_eq!(members(&a.intersect(&b)), vec![63, 130]);
         a.and_not(&b);
         assert_eq!(members(&a), vec![0, 64, 199]);
         let full = Bits::full(130);

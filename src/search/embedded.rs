@@ -325,13 +325,16 @@ fn complaint_text(
         let fold_term = Term::from_field_text(one.f("fold"), folded);
         let title_term = Term::from_field_text(one.f("title_fold"), folded);
         match typo_lookup(searcher, &fold_term, folded) {
+            // A typo word's expansion walks the term dictionary: its bitset is kept.
             Some(d) => {
-                required.push(Clause::Query(Box::new(FuzzyTermQuery::new(
-                    fold_term, d, true,
-                ))));
-                title.push(Clause::Query(Box::new(FuzzyTermQuery::new(
-                    title_term, d, true,
-                ))));
+                required.push(Clause::Kept(
+                    format!("fold~{d}:{folded}"),
+                    Box::new(FuzzyTermQuery::new(fold_term, d, true)),
+                ));
+                title.push(Clause::Kept(
+                    format!("title_fold~{d}:{folded}"),
+                    Box::new(FuzzyTermQuery::new(title_term, d, true)),
+                ));
             }
             None => {
                 required.push(Clause::Term(fold_term));
@@ -649,9 +652,12 @@ impl SearchIndex for EmbeddedIndex {
                 Some([u]) => required.push(tag("unit", u)),
                 Some(units) => {
                     let f = one.f("unit");
-                    required.push(Clause::Query(Box::new(TermSetQuery::new(
-                        units.iter().map(|u| Term::from_field_text(f, u)),
-                    ))));
+                    required.push(Clause::Kept(
+                        format!("unit:{}", units.join(",")),
+                        Box::new(TermSetQuery::new(
+                            units.iter().map(|u| Term::from_field_text(f, u)),
+                        )),
+                    ));
                 }
                 None => {}
             }
