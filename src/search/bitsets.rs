@@ -233,19 +233,33 @@ impl SegmentFacets {
                 visit.push((pack, vec![0; pack.slots]));
             }
         }
+        // Slices taken before the loops, so that the counters' addresses stay in registers.
         match visit.as_mut_slice() {
             [] => {}
-            [(p, t)] => matches.for_each(|d| {
-                if let Some(&s) = p.ords.get(d as usize) {
-                    t[usize::from(s)] += 1;
-                }
-            }),
-            [(p, t), (q, u)] => matches.for_each(|d| {
-                if let (Some(&s), Some(&r)) = (p.ords.get(d as usize), q.ords.get(d as usize)) {
-                    t[usize::from(s)] += 1;
-                    u[usize::from(r)] += 1;
-                }
-            }),
+            [(p, t)] => {
+                let (ords, t): (&[u16], &mut [u32]) = (&p.ords, t);
+                matches.for_each(|d| {
+                    if let Some(&s) = ords.get(d as usize)
+                        && let Some(n) = t.get_mut(usize::from(s))
+                    {
+                        *n += 1;
+                    }
+                });
+            }
+            [(p, t), (q, u)] => {
+                let (po, t): (&[u16], &mut [u32]) = (&p.ords, t);
+                let (qo, u): (&[u16], &mut [u32]) = (&q.ords, u);
+                matches.for_each(|d| {
+                    let d = d as usize;
+                    if let (Some(&s), Some(&r)) = (po.get(d), qo.get(d))
+                        && let (Some(n), Some(m)) =
+                            (t.get_mut(usize::from(s)), u.get_mut(usize::from(r)))
+                    {
+                        *n += 1;
+                        *m += 1;
+                    }
+                });
+            }
             more => matches.for_each(|d| {
                 for (p, t) in more.iter_mut() {
                     if let Some(&s) = p.ords.get(d as usize) {
@@ -255,15 +269,22 @@ impl SegmentFacets {
             }),
         }
         for (pack, slots) in visit {
-            for (slot, &c) in slots.iter().enumerate() {
-                if c == 0 {
-                    continue;
-                }
-                for &(f, n, stride) in &pack.members {
-                    let o = (slot / stride) % (n + 1);
-                    if o < n {
-                        tallies[f][o] += u64::from(c);
+            // The slot's digit per member, advanced like an odometer (no division).
+            let mut digits = vec![0usize; pack.members.len()];
+            for &c in &slots {
+                if c > 0 {
+                    for (&(f, n, _), &o) in pack.members.iter().zip(&digits) {
+                        if o < n {
+                            tallies[f][o] += u64::from(c);
+                        }
                     }
+                }
+                for (digit, &(_, n, _)) in digits.iter_mut().zip(&pack.members) {
+                    *digit += 1;
+                    if *digit <= n {
+                        break;
+                    }
+                    *digit = 0;
                 }
             }
         }
@@ -484,17 +505,17 @@ impl BitsetCache {
 
     /// The documents of a segment meeting a condition named `key`, kept whatever their number
     /// (computing them costs more than their bitset: a typo word walks the term dictionary).
-    fn query(
+    fn query<'w>(
         &self,
         reader: &SegmentReader,
         key: &str,
-        weight: &dyn Weight,
+        weight: impl FnOnce() -> tantivy::Result<&'w Box<dyn Weight>>,
     ) -> tantivy::Result<Arc<Bits>> {
         let k = (reader.segment_id(), key.to_string());
         if let Some(b) = self.lock().queries.get(&k) {
             return Ok(b.clone());
         }
-        let bits = Arc::new(weight_bits(reader, weight)?);
+        let bits = Arc::new(weight_bits(reader, weight()?.as_ref())?);
         let mut c = self.lock();
         c.make_room(bits.bytes());
         c.queries.insert(k, bits.clone());
@@ -510,21 +531,24 @@ pub enum Clause {
     Query(Box<dyn Query>),
 }
 
-/// A condition made ready for a searcher.
+/// A condition made ready for a searcher. A kept query's weight (a typo word's automaton)
+/// is built only when a segment lacks its bitset.
 enum Ready<'a> {
     Term(&'a Term),
-    Weight(Option<&'a str>, Box<dyn Weight>),
+    Kept(&'a str, &'a dyn Query, std::sync::OnceLock<Box<dyn Weight>>),
+    Weight(Box<dyn Weight>),
 }
 
 fn ready<'a>(searcher: &Searcher, clauses: &'a [Clause]) -> tantivy::Result<Vec<Ready<'a>>> {
-    let weight = |q: &dyn Query| q.weight(EnableScoring::disabled_from_searcher(searcher));
     clauses
         .iter()
         .map(|c| {
             Ok(match c {
                 Clause::Term(t) => Ready::Term(t),
-                Clause::Kept(key, q) => Ready::Weight(Some(key), weight(q.as_ref())?),
-                Clause::Query(q) => Ready::Weight(None, weight(q.as_ref())?),
+                Clause::Kept(key, q) => Ready::Kept(key, q.as_ref(), std::sync::OnceLock::new()),
+                Clause::Query(q) => {
+                    Ready::Weight(q.weight(EnableScoring::disabled_from_searcher(searcher))?)
+                }
             })
         })
         .collect()
@@ -535,6 +559,7 @@ fn ready<'a>(searcher: &Searcher, clauses: &'a [Clause]) -> tantivy::Result<Vec<
 /// several are intersected into a new one.
 fn meet(
     cache: &BitsetCache,
+    searcher: &Searcher,
     reader: &SegmentReader,
     conds: &[Ready],
     alive: Option<Arc<Bits>>,
@@ -544,8 +569,14 @@ fn meet(
         .iter()
         .map(|c| match c {
             Ready::Term(t) => cache.term(reader, t),
-            Ready::Weight(Some(key), w) => cache.query(reader, key, w.as_ref()),
-            Ready::Weight(None, w) => weight_bits(reader, w.as_ref()).map(Arc::new),
+            Ready::Kept(key, q, w) => cache.query(reader, key, || {
+                if let Some(w) = w.get() {
+                    return Ok(w);
+                }
+                let built = q.weight(EnableScoring::disabled_from_searcher(searcher))?;
+                Ok(w.get_or_init(|| built))
+            }),
+            Ready::Weight(w) => weight_bits(reader, w.as_ref()).map(Arc::new),
         })
         .chain(alive.map(Ok));
     for bits in sets {
@@ -673,7 +704,7 @@ pub fn search(
     let mut tiers_per_segment: Vec<(Tiers, Vec<u64>)> = Vec::new();
     for reader in searcher.segment_readers() {
         let max_doc = reader.max_doc();
-        let matches = meet(cache, reader, &required, cache.alive(reader))?
+        let matches = meet(cache, searcher, reader, &required, cache.alive(reader))?
             .unwrap_or_else(|| Arc::new(Bits::full(max_doc)));
         let n = matches.len();
         total += n;
@@ -686,7 +717,7 @@ pub fn search(
         for split in &splits {
             if n == 0 {
                 conds.push(Arc::new(Bits::default()));
-            } else if let Some(set) = meet(cache, reader, split, None)? {
+            } else if let Some(set) = meet(cache, searcher, reader, split, None)? {
                 conds.push(set);
             }
         }
@@ -1030,6 +1061,42 @@ mod tests {
         let mut rare: Vec<u32> = f.page.iter().map(|a| a.doc_id).collect();
         rare.sort();
         assert_eq!(rare, vec![0, 500, 1000, 1500]);
+    }
+
+    /// A kept condition's bitset is computed once per segment and then read from the cache,
+    /// with the same answer.
+    #[test]
+    fn kept_conditions_answer_the_same_from_the_cache() {
+        let (index, cache) = corpus();
+        let searcher = index.reader().unwrap().searcher();
+        let fold = index.schema().get_field("fold").unwrap();
+        let plan = || Plan {
+            required: vec![Clause::Kept(
+                "fold~1:rarr".into(),
+                Box::new(tantivy::query::FuzzyTermQuery::new(
+                    Term::from_field_text(fold, "rarr"),
+                    1,
+                    true,
+                )),
+            )],
+            exact: vec![],
+            title: vec![],
+            order_by: "received_at",
+            descending: false,
+            tiered: false,
+        };
+        let first = search(&cache, &searcher, &plan(), 0, 10, true).unwrap();
+        assert_eq!(cache.lock().queries.len(), 1);
+        let again = search(&cache, &searcher, &plan(), 0, 10, true).unwrap();
+        let docs = |f: &super::Found| {
+            let mut d: Vec<u32> = f.page.iter().map(|a| a.doc_id).collect();
+            d.sort();
+            d
+        };
+        assert_eq!(docs(&first), vec![0, 500, 1000, 1500]);
+        assert_eq!(docs(&again), docs(&first));
+        assert_eq!(again.total, 4);
+        assert_eq!(again.facets["status"].values().sum::<u64>(), 4);
     }
 
     fn members(b: &Bits) -> Vec<u32> {

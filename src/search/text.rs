@@ -156,31 +156,31 @@ fn within_one(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
+    if a.is_ascii() && b.is_ascii() {
+        return osa_one(a.as_bytes(), b.as_bytes());
+    }
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let (n, m) = (a.len(), b.len());
-    if n.abs_diff(m) > 1 {
+    osa_one(&a, &b)
+}
+
+/// Optimal string alignment distance ≤ 1 (one substitution, insertion, deletion or swap of
+/// neighbours), in one pass and nothing allocated: a highlight checks every word of a title.
+fn osa_one<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
         return false;
     }
-    // Optimal string alignment distance ≤ 1 (a transposition counts as one).
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
+    let Some(i) = long.iter().zip(short).position(|(x, y)| x != y) else {
+        return true;
+    };
+    if long.len() != short.len() {
+        return long[i + 1..] == short[i..];
     }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=n {
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[n][m] <= 1
+    long[i + 1..] == short[i + 1..]
+        || (i + 1 < long.len()
+            && long[i] == short[i + 1]
+            && long[i + 1] == short[i]
+            && long[i + 2..] == short[i + 2..])
 }
 
 /// Marks the words of `text` that match the query with `<em>…</em>`, keeping the original
@@ -235,6 +235,70 @@ pub fn highlight(text: &str, q: &ParsedQuery) -> Option<String> {
 mod tests {
     use super::*;
     use unicode_normalization::UnicodeNormalization;
+
+    /// The full optimal-string-alignment table, as the reference for `within_one`.
+    fn osa(a: &str, b: &str) -> usize {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let (n, m) = (a.len(), b.len());
+        let mut d = vec![vec![0usize; m + 1]; n + 1];
+        for (i, row) in d.iter_mut().enumerate() {
+            row[0] = i;
+        }
+        for (j, cell) in d[0].iter_mut().enumerate() {
+            *cell = j;
+        }
+        for i in 1..=n {
+            for j in 1..=m {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                d[i][j] = (d[i - 1][j] + 1)
+                    .min(d[i][j - 1] + 1)
+                    .min(d[i - 1][j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        d[n][m]
+    }
+
+    #[test]
+    fn one_typo_is_a_substitution_insertion_deletion_or_swap() {
+        for (a, b, want) in [
+            ("han", "hna", true),
+            ("tre", "tra", true),
+            ("tre", "tree", true),
+            ("ab", "ba", true),
+            ("", "a", true),
+            ("abcd", "badc", false),
+            ("tre", "et", false),
+            ("dang", "dagn", true),
+            ("dang", "dnag", true),
+            ("dang", "ndga", false),
+            ("đăng", "đănh", true),
+        ] {
+            assert_eq!(within_one(a, b), want, "{a} / {b}");
+            assert_eq!(within_one(b, a), want, "{b} / {a}");
+        }
+        // Every pair of short words over a small alphabet agrees with the full table.
+        let words: Vec<String> = (0..4)
+            .flat_map(|len| {
+                (0..3usize.pow(len)).map(move |mut k| {
+                    (0..len)
+                        .map(|_| {
+                            let c = ['a', 'b', 'ư'][k % 3];
+                            k /= 3;
+                            c
+                        })
+                        .collect::<String>()
+                })
+            })
+            .collect();
+        for a in &words {
+            for b in &words {
+                assert_eq!(within_one(a, b), osa(a, b) <= 1, "{a} / {b}");
+            }
+        }
+    }
 
     #[test]
     fn i_and_y_spellings_meet() {
