@@ -14,6 +14,7 @@ use async_graphql::{
 use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
 use crate::auth::Actor;
 use crate::calendar::graphql::{CalendarMutation, CalendarQuery};
+use crate::catalog::TableLoader;
 use crate::complaints::graphql::{ComplaintsMutation, ComplaintsQuery};
 use crate::config::Config;
 use crate::db::ByIdLoader;
@@ -84,8 +85,8 @@ pub struct RequestCtx {
 
 /// DataLoaders, made per request so that batches never mix two callers' requests.
 pub struct Loaders {
-    pub units: DataLoader<ByIdLoader<entity::unit::Entity>>,
-    pub procedures: DataLoader<ByIdLoader<entity::procedure::Entity>>,
+    pub units: DataLoader<TableLoader<entity::unit::Entity>>,
+    pub procedures: DataLoader<TableLoader<entity::procedure::Entity>>,
     pub procedure_units: DataLoader<crate::procedures::ProcedureUnitsLoader>,
     pub businesses: DataLoader<ByIdLoader<entity::business::Entity>>,
     pub dossiers: DataLoader<ByIdLoader<entity::dossier::Entity>>,
@@ -98,8 +99,11 @@ impl Loaders {
     pub fn new(state: &AppState) -> Loaders {
         let db = || state.db.clone();
         Loaders {
-            units: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
-            procedures: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
+            units: DataLoader::new(TableLoader(state.catalog.units.clone()), tokio::spawn),
+            procedures: DataLoader::new(
+                TableLoader(state.catalog.procedures.clone()),
+                tokio::spawn,
+            ),
             procedure_units: DataLoader::new(
                 crate::procedures::ProcedureUnitsLoader(db()),
                 tokio::spawn,

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod bench;
 pub mod businesses;
 pub mod calendar;
+pub mod catalog;
 pub mod clock;
 pub mod complaints;
 pub mod config;

@@ -29,6 +29,8 @@ pub struct Inner {
     pub search: Search,
     /// Wakes the search indexer after a write queued documents.
     pub indexer_wake: Wake,
+    /// Units and procedures in memory, for the resolvers.
+    pub catalog: crate::catalog::Catalog,
 }
 
 impl std::ops::Deref for AppState {
@@ -57,7 +59,9 @@ impl AppState {
             config.token_ttl,
         );
         let login_failures = RateLimiter::new(config.login_window);
+        let catalog = crate::catalog::Catalog::new(&db);
         AppState(Arc::new(Inner {
+            catalog,
             db,
             config,
             keys,

@@ -279,6 +279,7 @@ pub async fn upsert(
     )
     .await?;
     txn.commit().await?;
+    crate::catalog::changed();
     Ok((model, how))
 }
 

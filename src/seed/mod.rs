@@ -150,6 +150,7 @@ pub async fn demo(
     }
     if !new_units.is_empty() {
         unit::Entity::insert_many(new_units).exec(db).await?;
+        crate::catalog::changed();
     }
     let districts: Vec<String> = data::UNITS
         .iter()

@@ -183,6 +183,7 @@ pub async fn create(
     })?;
     enqueue(&txn, &m.id).await?;
     txn.commit().await?;
+    crate::catalog::changed();
     Ok(m)
 }
 
@@ -232,6 +233,7 @@ pub async fn update(
     let m = m.update(&txn).await?;
     enqueue(&txn, &m.id).await?;
     txn.commit().await?;
+    crate::catalog::changed();
     Ok(m)
 }
 
@@ -297,6 +299,7 @@ pub async fn retire(
         enqueue(&txn, id).await?;
     }
     txn.commit().await?;
+    crate::catalog::changed();
     if res.rows_affected == 0 {
         return Err(AppError::conflict(
             "Đơn vị vừa được cho ngừng hoạt động bởi một thao tác khác.",

@@ -122,6 +122,15 @@ async fn admins_create_update_and_retire_units() {
         )
         .await;
     assert_eq!(codes(&children, "units"), vec!["Q5-P1"]);
+    // A unit named by another is read from memory: a rename shows at once, as does the
+    // retirement below.
+    let parent = "query($id: ID!) { unit(id: $id) { parent { name active } } }";
+    let before = app.gql(None, parent, json!({ "id": ward })).await;
+    assert_eq!(
+        before["data"]["unit"]["parent"]["name"], "Quận 5",
+        "{before}"
+    );
+    assert_eq!(before["data"]["unit"]["parent"]["active"], true);
 
     let b = app
         .gql(
@@ -131,6 +140,22 @@ async fn admins_create_update_and_retire_units() {
         )
         .await;
     assert_eq!(b["data"]["updateUnit"]["name"], "Phường Chợ Quán");
+    let b = app
+        .gql(
+            Some(&admin),
+            "mutation($id: ID!) { updateUnit(id: $id, input: {name: \"Ủy ban nhân dân Quận 5\"}) { name } }",
+            json!({ "id": q5 }),
+        )
+        .await;
+    assert_eq!(
+        b["data"]["updateUnit"]["name"], "Ủy ban nhân dân Quận 5",
+        "{b}"
+    );
+    let after = app.gql(None, parent, json!({ "id": ward })).await;
+    assert_eq!(
+        after["data"]["unit"]["parent"]["name"], "Ủy ban nhân dân Quận 5",
+        "{after}"
+    );
     let found = app
         .gql(
             None,
@@ -170,6 +195,11 @@ async fn admins_create_update_and_retire_units() {
     assert_eq!(b["data"]["retireUnit"]["validTo"], "2025-06-30", "{b}");
     assert_eq!(b["data"]["retireUnit"]["active"], false);
     assert_eq!(b["data"]["retireUnit"]["successor"]["code"], "Q1");
+    let retired = app.gql(None, parent, json!({ "id": ward })).await;
+    assert_eq!(
+        retired["data"]["unit"]["parent"]["active"], false,
+        "{retired}"
+    );
     let b = app
         .gql(
             Some(&admin),
