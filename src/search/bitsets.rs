@@ -127,8 +127,9 @@ struct Pack {
 const PACK_SLOTS: usize = 4096;
 
 impl Pack {
-    /// Word operations of counting by value bitsets, against visiting each match: what a
-    /// match costs relative to a word of a bitset (measured on the benchmark's machine).
+    /// Whether counting by value bitsets (a word of each value's bitset) costs less than
+    /// visiting each match, taking a visit as five word operations (an estimate: the
+    /// benchmark got faster with packs, it did not tune this ratio).
     fn by_bitsets(&self, matches: u64, words: usize) -> bool {
         let values: usize = self.members.iter().map(|(_, n, _)| n).sum();
         (values * words) as u64 <= matches * 5
@@ -333,18 +334,27 @@ impl<'a> FacetSum<'a> {
 
 /// Terms in at least this share (1/n) of a segment's documents keep their bitset.
 const DENSE: u64 = 64;
-/// Above this many bytes of term bitsets, the cache starts afresh.
+/// At most this many bytes of kept term and condition bitsets: past it, the least recently
+/// used go until a quarter of it is free.
 const TERM_CACHE_BYTES: usize = 256 << 20;
+
+/// A kept bitset and when it was last used (a tick of `Cached::tick`).
+struct Kept {
+    bits: Arc<Bits>,
+    used: u64,
+}
 
 #[derive(Default)]
 struct Cached {
     facets: HashMap<SegmentId, Arc<SegmentFacets>>,
-    terms: HashMap<(SegmentId, Term), Arc<Bits>>,
+    terms: HashMap<(SegmentId, Term), Kept>,
     /// Bitsets of other conditions worth keeping (a typo word's expansion, a district's
     /// units), by a key naming the condition, as Lucene's query cache keeps filters.
-    queries: HashMap<(SegmentId, String), Arc<Bits>>,
+    queries: HashMap<(SegmentId, String), Kept>,
     /// The bytes of `terms` and `queries`.
     term_bytes: usize,
+    /// Counts uses of kept bitsets, to find the least recently used.
+    tick: u64,
     /// Alive documents, with the number of deletions they were built for.
     alive: HashMap<SegmentId, (u32, Arc<Bits>)>,
     /// The searcher generation the entries were last pruned for.
@@ -355,12 +365,39 @@ struct Cached {
 }
 
 impl Cached {
-    /// Starts the kept bitsets afresh when `bytes` more would pass the budget.
+    fn touch(&mut self) -> u64 {
+        self.tick += 1;
+        self.tick
+    }
+
+    /// Makes room for `bytes` more: past the budget, the least recently used bitsets go
+    /// until a quarter of the budget is free.
     fn make_room(&mut self, bytes: usize) {
-        if self.term_bytes + bytes > TERM_CACHE_BYTES {
-            self.terms.clear();
-            self.queries.clear();
-            self.term_bytes = 0;
+        self.make_room_within(bytes, TERM_CACHE_BYTES);
+    }
+
+    fn make_room_within(&mut self, bytes: usize, budget: usize) {
+        if self.term_bytes + bytes > budget {
+            let mut uses: Vec<(u64, usize)> = self
+                .terms
+                .values()
+                .chain(self.queries.values())
+                .map(|k| (k.used, k.bits.bytes()))
+                .collect();
+            uses.sort_unstable();
+            let target = (budget * 3 / 4).saturating_sub(bytes);
+            let mut left = self.term_bytes;
+            let mut cutoff = 0;
+            for (used, b) in uses {
+                if left <= target {
+                    break;
+                }
+                left -= b;
+                cutoff = used;
+            }
+            self.terms.retain(|_, k| k.used > cutoff);
+            self.queries.retain(|_, k| k.used > cutoff);
+            self.term_bytes = left;
         }
         self.term_bytes += bytes;
     }
@@ -428,7 +465,7 @@ impl BitsetCache {
             .terms
             .values()
             .chain(c.queries.values())
-            .map(|b| b.bytes())
+            .map(|k| k.bits.bytes())
             .sum();
     }
 
@@ -479,8 +516,13 @@ impl BitsetCache {
 
     fn term(&self, reader: &SegmentReader, term: &Term) -> tantivy::Result<Arc<Bits>> {
         let key = (reader.segment_id(), term.clone());
-        if let Some(b) = self.lock().terms.get(&key) {
-            return Ok(b.clone());
+        {
+            let mut c = self.lock();
+            let now = c.touch();
+            if let Some(k) = c.terms.get_mut(&key) {
+                k.used = now;
+                return Ok(k.bits.clone());
+            }
         }
         let max_doc = reader.max_doc();
         let mut bits = Bits::new(max_doc);
@@ -497,8 +539,19 @@ impl BitsetCache {
         let bits = Arc::new(bits);
         if df * DENSE >= u64::from(max_doc) {
             let mut c = self.lock();
+            if let Some(k) = c.terms.get(&key) {
+                // Another search kept it meanwhile.
+                return Ok(k.bits.clone());
+            }
             c.make_room(bits.bytes());
-            c.terms.insert(key, bits.clone());
+            let used = c.touch();
+            c.terms.insert(
+                key,
+                Kept {
+                    bits: bits.clone(),
+                    used,
+                },
+            );
         }
         Ok(bits)
     }
@@ -512,13 +565,28 @@ impl BitsetCache {
         weight: impl FnOnce() -> tantivy::Result<&'w Box<dyn Weight>>,
     ) -> tantivy::Result<Arc<Bits>> {
         let k = (reader.segment_id(), key.to_string());
-        if let Some(b) = self.lock().queries.get(&k) {
-            return Ok(b.clone());
+        {
+            let mut c = self.lock();
+            let now = c.touch();
+            if let Some(kept) = c.queries.get_mut(&k) {
+                kept.used = now;
+                return Ok(kept.bits.clone());
+            }
         }
         let bits = Arc::new(weight_bits(reader, weight()?.as_ref())?);
         let mut c = self.lock();
+        if let Some(kept) = c.queries.get(&k) {
+            return Ok(kept.bits.clone());
+        }
         c.make_room(bits.bytes());
-        c.queries.insert(k, bits.clone());
+        let used = c.touch();
+        c.queries.insert(
+            k,
+            Kept {
+                bits: bits.clone(),
+                used,
+            },
+        );
         Ok(bits)
     }
 }
@@ -1097,6 +1165,39 @@ mod tests {
         assert_eq!(docs(&again), docs(&first));
         assert_eq!(again.total, 4);
         assert_eq!(again.facets["status"].values().sum::<u64>(), 4);
+    }
+
+    /// Past the budget, the least recently used bitsets go first, until a quarter is free.
+    #[test]
+    fn the_least_recently_used_kept_bitsets_go_first() {
+        use super::{Cached, Kept};
+        use std::sync::Arc;
+        let segment = tantivy::index::SegmentId::generate_random();
+        let field = tantivy::schema::Field::from_field_id(0);
+        let key = |i: usize| (segment, Term::from_field_text(field, &format!("w{i}")));
+        let mut c = Cached::default();
+        for i in 0..10 {
+            c.make_room_within(8, 80);
+            let used = c.touch();
+            c.terms.insert(
+                key(i),
+                Kept {
+                    bits: Arc::new(Bits::new(64)),
+                    used,
+                },
+            );
+        }
+        assert_eq!(c.term_bytes, 80);
+        // Words 0 and 1 are used again: the oldest are now 2, 3, 4, 5.
+        for i in [0, 1] {
+            let now = c.touch();
+            c.terms.get_mut(&key(i)).unwrap().used = now;
+        }
+        c.make_room_within(8, 80);
+        let mut left: Vec<usize> = (0..10).filter(|i| c.terms.contains_key(&key(*i))).collect();
+        left.sort();
+        assert_eq!(left, vec![0, 1, 6, 7, 8, 9]);
+        assert_eq!(c.term_bytes, 6 * 8 + 8);
     }
 
     fn members(b: &Bits) -> Vec<u32> {
