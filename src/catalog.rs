@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::{DatabaseConnection, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::error::AppError;
 
@@ -67,20 +67,7 @@ where
                 return Ok(s.rows.clone());
             }
         }
-        let pk = E::PrimaryKey::iter()
-            .next()
-            .expect("every entity has a primary key")
-            .into_column();
-        let rows: HashMap<String, E::Model> = E::find()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter_map(|m| match m.get(pk) {
-                sea_orm::Value::String(Some(id)) => Some((id.to_string(), m)),
-                _ => None,
-            })
-            .collect();
-        let rows = Arc::new(rows);
+        let rows = Arc::new(crate::db::by_id::<E>(E::find().all(&self.db).await?));
         *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Snapshot {
             generation,
             at: Instant::now(),

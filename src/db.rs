@@ -101,23 +101,36 @@ where
         &self,
         keys: &[String],
     ) -> Result<std::collections::HashMap<String, E::Model>, crate::error::AppError> {
-        use sea_orm::{ColumnTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter};
-        let pk = E::PrimaryKey::iter()
-            .next()
-            .expect("every entity has a primary key")
-            .into_column();
+        use sea_orm::{ColumnTrait, QueryFilter};
         let rows = E::find()
-            .filter(pk.is_in(keys.iter().cloned()))
+            .filter(primary_key::<E>().is_in(keys.iter().cloned()))
             .all(&self.0)
             .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|m| match m.get(pk) {
-                sea_orm::Value::String(Some(id)) => Some((id.to_string(), m)),
-                _ => None,
-            })
-            .collect())
+        Ok(by_id::<E>(rows))
     }
+}
+
+/// The column of an entity's (single, text) primary key.
+pub fn primary_key<E: sea_orm::EntityTrait>() -> E::Column {
+    use sea_orm::{Iterable, PrimaryKeyToColumn};
+    E::PrimaryKey::iter()
+        .next()
+        .expect("every entity has a primary key")
+        .into_column()
+}
+
+/// Rows keyed by their text primary key.
+pub fn by_id<E: sea_orm::EntityTrait>(
+    rows: Vec<E::Model>,
+) -> std::collections::HashMap<String, E::Model> {
+    use sea_orm::ModelTrait;
+    let pk = primary_key::<E>();
+    rows.into_iter()
+        .filter_map(|m| match m.get(pk) {
+            sea_orm::Value::String(Some(id)) => Some((id.to_string(), m)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Matches a folded column against a free-text query, accent- and case-insensitively: every

@@ -338,6 +338,14 @@ const DENSE: u64 = 64;
 /// used go until a quarter of it is free.
 const TERM_CACHE_BYTES: usize = 256 << 20;
 
+/// What a kept bitset is of: a term, or another condition named by a key (a typo word's
+/// expansion, a district's units), as Lucene's query cache keeps filters.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum KeptKey {
+    Term(Term),
+    Query(String),
+}
+
 /// A kept bitset and when it was last used (a tick of `Cached::tick`).
 struct Kept {
     bits: Arc<Bits>,
@@ -347,11 +355,9 @@ struct Kept {
 #[derive(Default)]
 struct Cached {
     facets: HashMap<SegmentId, Arc<SegmentFacets>>,
-    terms: HashMap<(SegmentId, Term), Kept>,
-    /// Bitsets of other conditions worth keeping (a typo word's expansion, a district's
-    /// units), by a key naming the condition, as Lucene's query cache keeps filters.
-    queries: HashMap<(SegmentId, String), Kept>,
-    /// The bytes of `terms` and `queries`.
+    /// Bitsets of common terms and of costly conditions.
+    kept: HashMap<(SegmentId, KeptKey), Kept>,
+    /// The bytes of `kept`.
     term_bytes: usize,
     /// Counts uses of kept bitsets, to find the least recently used.
     tick: u64,
@@ -370,6 +376,31 @@ impl Cached {
         self.tick
     }
 
+    /// A kept bitset, marked used.
+    fn get(&mut self, key: &(SegmentId, KeptKey)) -> Option<Arc<Bits>> {
+        let now = self.touch();
+        let k = self.kept.get_mut(key)?;
+        k.used = now;
+        Some(k.bits.clone())
+    }
+
+    /// Keeps `bits` under `key`, or returns what another search kept there meanwhile.
+    fn keep(&mut self, key: (SegmentId, KeptKey), bits: Arc<Bits>) -> Arc<Bits> {
+        if let Some(k) = self.kept.get(&key) {
+            return k.bits.clone();
+        }
+        self.make_room(bits.bytes());
+        let used = self.touch();
+        self.kept.insert(
+            key,
+            Kept {
+                bits: bits.clone(),
+                used,
+            },
+        );
+        bits
+    }
+
     /// Makes room for `bytes` more: past the budget, the least recently used bitsets go
     /// until a quarter of the budget is free.
     fn make_room(&mut self, bytes: usize) {
@@ -379,9 +410,8 @@ impl Cached {
     fn make_room_within(&mut self, bytes: usize, budget: usize) {
         if self.term_bytes + bytes > budget {
             let mut uses: Vec<(u64, usize)> = self
-                .terms
+                .kept
                 .values()
-                .chain(self.queries.values())
                 .map(|k| (k.used, k.bits.bytes()))
                 .collect();
             uses.sort_unstable();
@@ -395,8 +425,7 @@ impl Cached {
                 left -= b;
                 cutoff = used;
             }
-            self.terms.retain(|_, k| k.used > cutoff);
-            self.queries.retain(|_, k| k.used > cutoff);
+            self.kept.retain(|_, k| k.used > cutoff);
             self.term_bytes = left;
         }
         self.term_bytes += bytes;
@@ -458,15 +487,9 @@ impl BitsetCache {
             .collect();
         c.facets.retain(|id, _| live.contains(id));
         c.alive.retain(|id, _| live.contains(id));
-        c.terms.retain(|(id, _), _| live.contains(id));
-        c.queries.retain(|(id, _), _| live.contains(id));
+        c.kept.retain(|(id, _), _| live.contains(id));
         c.keys.retain(|(id, _), _| live.contains(id));
-        c.term_bytes = c
-            .terms
-            .values()
-            .chain(c.queries.values())
-            .map(|k| k.bits.bytes())
-            .sum();
+        c.term_bytes = c.kept.values().map(|k| k.bits.bytes()).sum();
     }
 
     fn facets(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentFacets>> {
@@ -515,14 +538,9 @@ impl BitsetCache {
     }
 
     fn term(&self, reader: &SegmentReader, term: &Term) -> tantivy::Result<Arc<Bits>> {
-        let key = (reader.segment_id(), term.clone());
-        {
-            let mut c = self.lock();
-            let now = c.touch();
-            if let Some(k) = c.terms.get_mut(&key) {
-                k.used = now;
-                return Ok(k.bits.clone());
-            }
+        let key = (reader.segment_id(), KeptKey::Term(term.clone()));
+        if let Some(b) = self.lock().get(&key) {
+            return Ok(b);
         }
         let max_doc = reader.max_doc();
         let mut bits = Bits::new(max_doc);
@@ -538,20 +556,7 @@ impl BitsetCache {
         }
         let bits = Arc::new(bits);
         if df * DENSE >= u64::from(max_doc) {
-            let mut c = self.lock();
-            if let Some(k) = c.terms.get(&key) {
-                // Another search kept it meanwhile.
-                return Ok(k.bits.clone());
-            }
-            c.make_room(bits.bytes());
-            let used = c.touch();
-            c.terms.insert(
-                key,
-                Kept {
-                    bits: bits.clone(),
-                    used,
-                },
-            );
+            return Ok(self.lock().keep(key, bits));
         }
         Ok(bits)
     }
@@ -564,30 +569,12 @@ impl BitsetCache {
         key: &str,
         weight: impl FnOnce() -> tantivy::Result<&'w Box<dyn Weight>>,
     ) -> tantivy::Result<Arc<Bits>> {
-        let k = (reader.segment_id(), key.to_string());
-        {
-            let mut c = self.lock();
-            let now = c.touch();
-            if let Some(kept) = c.queries.get_mut(&k) {
-                kept.used = now;
-                return Ok(kept.bits.clone());
-            }
+        let key = (reader.segment_id(), KeptKey::Query(key.to_string()));
+        if let Some(b) = self.lock().get(&key) {
+            return Ok(b);
         }
         let bits = Arc::new(weight_bits(reader, weight()?.as_ref())?);
-        let mut c = self.lock();
-        if let Some(kept) = c.queries.get(&k) {
-            return Ok(kept.bits.clone());
-        }
-        c.make_room(bits.bytes());
-        let used = c.touch();
-        c.queries.insert(
-            k,
-            Kept {
-                bits: bits.clone(),
-                used,
-            },
-        );
-        Ok(bits)
+        Ok(self.lock().keep(key, bits))
     }
 }
 
@@ -1154,7 +1141,7 @@ mod tests {
             tiered: false,
         };
         let first = search(&cache, &searcher, &plan(), 0, 10, true).unwrap();
-        assert_eq!(cache.lock().queries.len(), 1);
+        assert_eq!(cache.lock().kept.len(), 1);
         let again = search(&cache, &searcher, &plan(), 0, 10, true).unwrap();
         let docs = |f: &super::Found| {
             let mut d: Vec<u32> = f.page.iter().map(|a| a.doc_id).collect();
@@ -1170,18 +1157,22 @@ mod tests {
     /// Past the budget, the least recently used bitsets go first, until a quarter is free.
     #[test]
     fn the_least_recently_used_kept_bitsets_go_first() {
-        use super::{Cached, Kept};
+        use super::{Cached, KeptKey};
         use std::sync::Arc;
         let segment = tantivy::index::SegmentId::generate_random();
         let field = tantivy::schema::Field::from_field_id(0);
-        let key = |i: usize| (segment, Term::from_field_text(field, &format!("w{i}")));
+        let key = |i: usize| {
+            let term = Term::from_field_text(field, &format!("w{i}"));
+            (segment, KeptKey::Term(term))
+        };
         let mut c = Cached::default();
+        // Ten bitsets of 8 bytes fill a budget of 80.
         for i in 0..10 {
             c.make_room_within(8, 80);
             let used = c.touch();
-            c.terms.insert(
+            c.kept.insert(
                 key(i),
-                Kept {
+                super::Kept {
                     bits: Arc::new(Bits::new(64)),
                     used,
                 },
@@ -1190,11 +1181,10 @@ mod tests {
         assert_eq!(c.term_bytes, 80);
         // Words 0 and 1 are used again: the oldest are now 2, 3, 4, 5.
         for i in [0, 1] {
-            let now = c.touch();
-            c.terms.get_mut(&key(i)).unwrap().used = now;
+            assert!(c.get(&key(i)).is_some());
         }
         c.make_room_within(8, 80);
-        let mut left: Vec<usize> = (0..10).filter(|i| c.terms.contains_key(&key(*i))).collect();
+        let mut left: Vec<usize> = (0..10).filter(|i| c.kept.contains_key(&key(*i))).collect();
         left.sort();
         assert_eq!(left, vec![0, 1, 6, 7, 8, 9]);
         assert_eq!(c.term_bytes, 6 * 8 + 8);

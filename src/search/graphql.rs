@@ -76,14 +76,13 @@ fn fields(h: &Hits, degraded: bool, engine: &str) -> SearchFields {
     }
 }
 
-/// Matching words of a hit wrapped in `<em>…</em>`; null where nothing matched.
+/// A hit's title and body with the query: each field is highlighted only when asked for.
 pub struct Highlights {
     title: String,
     body: String,
     query: Arc<ParsedQuery>,
 }
 
-// Computed only for the fields a client asks for.
 /// Matching words of a hit wrapped in `<em>…</em>`; null where nothing matched.
 #[Object]
 impl Highlights {

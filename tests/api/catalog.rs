@@ -132,19 +132,21 @@ async fn admins_create_update_and_retire_units() {
     );
     assert_eq!(before["data"]["unit"]["parent"]["active"], true);
 
+    let rename =
+        "mutation($id: ID!, $n: String) { updateUnit(id: $id, input: {name: $n}) { name } }";
     let b = app
         .gql(
             Some(&admin),
-            "mutation($id: ID!) { updateUnit(id: $id, input: {name: \"Phường Chợ Quán\"}) { name } }",
-            json!({ "id": ward }),
+            rename,
+            json!({ "id": ward, "n": "Phường Chợ Quán" }),
         )
         .await;
-    assert_eq!(b["data"]["updateUnit"]["name"], "Phường Chợ Quán");
+    assert_eq!(b["data"]["updateUnit"]["name"], "Phường Chợ Quán", "{b}");
     let b = app
         .gql(
             Some(&admin),
-            "mutation($id: ID!) { updateUnit(id: $id, input: {name: \"Ủy ban nhân dân Quận 5\"}) { name } }",
-            json!({ "id": q5 }),
+            rename,
+            json!({ "id": q5, "n": "Ủy ban nhân dân Quận 5" }),
         )
         .await;
     assert_eq!(
