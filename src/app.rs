@@ -12,21 +12,22 @@ use std::net::SocketAddr;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Actor;
 use crate::config::Config;
+use crate::context::RequestCtx;
 use crate::error::{AppError, LANG, Lang};
-use crate::graphql::{Loaders, PortalSchema, RequestCtx, build_schema};
+use crate::graphql::{PortalSchema, build_schema};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -146,15 +147,20 @@ pub fn router(state: AppState) -> Router {
         state: state.clone(),
     };
     let cors = cors(config);
-    let body_limit = config.body_limit;
-    Router::new()
+    let mut r = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/schema.graphql", get(|| async { crate::graphql::sdl() }))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .with_state(http)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .route("/readyz", get(readyz));
+    if config.introspection {
+        r = r.route("/schema.graphql", get(|| async { crate::graphql::sdl() }));
+    }
+    if config.graphiql {
+        r = r.route("/graphiql/{file}", get(crate::graphiql::asset));
+    }
+    r.with_state(http)
+        // The GraphQL handler reads the body itself, against PORTAL_BODY_LIMIT.
+        .layer(DefaultBodyLimit::disable())
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
@@ -180,6 +186,75 @@ fn cors(config: &Config) -> CorsLayer {
             .collect();
         layer.allow_origin(origins)
     }
+}
+
+/// A panic anywhere in a request still answers with a GraphQL error carrying an error id (the
+/// panic itself is logged under that id).
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string());
+    let e = AppError::internal(format!("panic: {what}"));
+    json_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        false,
+        &e.to_response_body(Lang::current()),
+    )
+}
+
+/// Longest time a client may take to send a body, including the drain of one that is too large.
+const BODY_READ_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reads a request body of at most `limit` bytes. One that is larger is still read to its end
+/// (up to 16 times the limit) and discarded, so that the client, which is still sending, gets to
+/// read the 413 instead of a reset connection. `Err(n)` gives the bytes seen.
+async fn read_body(body: Body, limit: usize, declared: Option<usize>) -> Result<Bytes, usize> {
+    use http_body_util::BodyExt;
+    let drain_cap = limit.saturating_mul(16).max(16 << 20);
+    if declared.is_some_and(|n| n > drain_cap) {
+        return Err(declared.unwrap_or(0));
+    }
+    let mut body = body;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut seen = 0usize;
+    let started = tokio::time::Instant::now();
+    loop {
+        let left = BODY_READ_TIME.saturating_sub(started.elapsed());
+        let frame = match tokio::time::timeout(left, body.frame()).await {
+            Ok(Some(Ok(f))) => f,
+            Ok(None) => break,
+            // A broken or too slow upload: what was seen is all there is.
+            Ok(Some(Err(_))) | Err(_) => return Err(seen.max(limit + 1)),
+        };
+        if let Ok(data) = frame.into_data() {
+            seen = seen.saturating_add(data.len());
+            if seen <= limit {
+                buf.extend_from_slice(&data);
+            } else if seen > drain_cap {
+                break;
+            }
+        }
+    }
+    if seen > limit {
+        Err(seen)
+    } else {
+        Ok(Bytes::from(buf))
+    }
+}
+
+fn too_large(spec: bool, limit: usize, lang: Lang) -> Response {
+    request_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        spec,
+        AppError::bad_input(
+            "body",
+            format!("Nội dung yêu cầu vượt quá giới hạn {limit} byte (PORTAL_BODY_LIMIT)."),
+            format!("The request body is over the limit of {limit} bytes (PORTAL_BODY_LIMIT)."),
+        ),
+        lang,
+    )
 }
 
 async fn readyz(State(http): State<Http>) -> Response {
@@ -233,10 +308,19 @@ async fn graphql_post(
     State(http): State<Http>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let lang = lang_of(&headers);
     let spec = wants_graphql_response(&headers);
+    let limit = http.state.config.body_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let body = match read_body(body, limit, declared).await {
+        Ok(b) => b,
+        Err(_) => return too_large(spec, limit, lang),
+    };
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -287,13 +371,7 @@ async fn graphql_get(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
         if html && http.state.config.graphiql {
-            return Html(
-                async_graphql::http::GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .title("Góp Ý — GraphQL")
-                    .finish(),
-            )
-            .into_response();
+            return crate::graphiql::page();
         }
         return request_error(
             StatusCode::BAD_REQUEST,
@@ -374,14 +452,31 @@ async fn execute(
             return request_error(status, spec, e, lang);
         }
     };
-    let ctx = RequestCtx {
-        actor,
-        client_ip: peer.ip(),
-        lang,
-        loaders: Loaders::new(&http.state),
-    };
+    let client =
+        crate::client_addr::client_ip(peer.ip(), headers, &http.state.config.trusted_proxies);
+    let ctx = RequestCtx::new(&http.state, actor, client, lang);
     let req = req.data(http.state.clone()).data(ctx);
-    let resp = LANG.scope(lang, http.schema.execute(req)).await;
+    let limit = http.state.config.request_timeout;
+    let resp = match tokio::time::timeout(limit, LANG.scope(lang, http.schema.execute(req))).await {
+        Ok(r) => r,
+        Err(_) => {
+            let secs = limit.as_secs_f64();
+            return request_error(
+                StatusCode::OK,
+                spec,
+                AppError::bad_input(
+                    "query",
+                    format!(
+                        "Yêu cầu chạy quá thời gian cho phép {secs} giây (PORTAL_REQUEST_TIMEOUT); hãy yêu cầu ít dữ liệu hơn."
+                    ),
+                    format!(
+                        "The request ran past the time limit of {secs} s (PORTAL_REQUEST_TIMEOUT); ask for less."
+                    ),
+                ),
+                lang,
+            );
+        }
+    };
 
     // A request error (unparsable or invalid document) has no data and errors without a path.
     let request_failed = resp.data == async_graphql::Value::Null
@@ -419,4 +514,48 @@ async fn execute(
         StatusCode::OK
     };
     json_response(status, spec, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panic_still_answers_with_an_internal_error_and_its_id() {
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    let v: Vec<u8> = Vec::new();
+                    #[allow(clippy::indexing_slicing)]
+                    let x = v[3];
+                    x.to_string()
+                }),
+            )
+            .layer(CatchPanicLayer::custom(panic_response));
+        let resp = app
+            .oneshot(
+                axum::http::Request::builder()
+                    .uri("/boom")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            resp.headers().get(header::CONTENT_TYPE).unwrap(),
+            "application/json"
+        );
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["errors"][0]["extensions"]["code"], "INTERNAL");
+        let id = v["errors"][0]["extensions"]["errorId"].as_str().unwrap();
+        assert_eq!(id.len(), 12);
+        assert!(!v.to_string().contains("index out of bounds"), "{v}");
+    }
 }

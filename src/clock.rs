@@ -21,3 +21,52 @@ pub fn today() -> NaiveDate {
 pub fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.with_timezone(&city_offset())
 }
+
+/// The years a date given by a client may fall in. Outside them a date is a typo or an attack
+/// (chrono and the databases disagree at their far ends), never a record of this portal.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
+/// A client's date, within [`YEARS`]; `BAD_USER_INPUT` on `field` otherwise.
+pub fn check_date(field: &str, d: NaiveDate) -> Result<NaiveDate, crate::error::AppError> {
+    use chrono::Datelike;
+    if YEARS.contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(crate::error::AppError::bad_input(
+            field,
+            format!(
+                "Ngày {d} nằm ngoài khoảng năm {}–{}.",
+                YEARS.start(),
+                YEARS.end()
+            ),
+            format!(
+                "The date {d} is outside the years {}–{}.",
+                YEARS.start(),
+                YEARS.end()
+            ),
+        ))
+    }
+}
+
+/// The first instant of a client's date in the city (`BAD_USER_INPUT` outside [`YEARS`]).
+pub fn day_start(field: &str, d: NaiveDate) -> Result<DateTime<Utc>, crate::error::AppError> {
+    let d = check_date(field, d)?;
+    Ok((d.and_time(chrono::NaiveTime::MIN) - city_offset()).and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_outside_the_years_are_refused_not_panicked_on() {
+        let far = NaiveDate::from_ymd_opt(-262143, 1, 1).unwrap();
+        assert!(day_start("from", far).is_err());
+        assert!(day_start("from", NaiveDate::MAX).is_err());
+        let d = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        assert_eq!(
+            day_start("from", d).unwrap().to_rfc3339(),
+            "2025-12-31T17:00:00+00:00"
+        );
+    }
+}

@@ -28,10 +28,23 @@ pub struct Config {
     pub meili_key: Option<String>,
     /// Prefix of the Meilisearch index names (several portals or test runs can share a server).
     pub meili_prefix: String,
-    /// Allowed CORS origins; `["*"]` allows any.
+    /// Production (`PORTAL_ENV=production`, or a `DATABASE_URL` other than the default SQLite
+    /// file): GraphiQL, introspection and other origins are off unless turned on.
+    pub production: bool,
+    /// Allowed CORS origins; `["*"]` allows any (development only).
     pub cors_origins: Vec<String>,
     pub body_limit: usize,
     pub graphiql: bool,
+    /// Schema introspection (`__schema`, `__type`) and `/schema.graphql`.
+    pub introspection: bool,
+    /// Ranges of the load balancers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<crate::client_addr::Cidr>,
+    /// Longest time one request may run.
+    pub request_timeout: Duration,
+    /// Aliased fields in one request (`a: search… b: search…`).
+    pub max_aliases: usize,
+    /// Fields in one request, counted through fragments.
+    pub max_fields: usize,
     pub log_json: bool,
     pub query_depth: usize,
     pub query_complexity: usize,
@@ -41,6 +54,12 @@ pub struct Config {
     pub login_window: Duration,
     /// Anonymous ratings and complaints allowed per client address per hour.
     pub anonymous_submissions_per_hour: u32,
+    /// Ratings and complaints allowed per citizen or business account per hour.
+    pub account_submissions_per_hour: u32,
+    /// New accounts allowed per client address per hour.
+    pub registrations_per_hour: u32,
+    /// Wrong contacts per tracking code, and wrong rating codes per dossier, per hour.
+    pub code_guesses_per_hour: u32,
     /// Below this many answers a satisfaction share is reported as insufficient.
     pub min_sample: u32,
     /// Working days to answer a complaint, per kind.
@@ -63,9 +82,15 @@ impl Default for Config {
             meili_url: None,
             meili_key: None,
             meili_prefix: "gopy_".into(),
+            production: false,
             cors_origins: vec!["*".into()],
             body_limit: 1024 * 1024,
             graphiql: true,
+            introspection: true,
+            trusted_proxies: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+            max_aliases: 50,
+            max_fields: 1000,
             log_json: false,
             query_depth: 12,
             query_complexity: 5000,
@@ -73,6 +98,9 @@ impl Default for Config {
             login_failures_per_address: 30,
             login_window: Duration::from_secs(15 * 60),
             anonymous_submissions_per_hour: 30,
+            account_submissions_per_hour: 60,
+            registrations_per_hour: 10,
+            code_guesses_per_hour: 10,
             min_sample: 30,
             answer_days_feedback: 10,
             answer_days_petition: 10,
@@ -97,6 +125,15 @@ struct FileConfig {
     portal_cors_origins: Option<String>,
     portal_body_limit: Option<String>,
     portal_graphiql: Option<String>,
+    portal_env: Option<String>,
+    portal_introspection: Option<String>,
+    portal_trusted_proxies: Option<String>,
+    portal_request_timeout: Option<String>,
+    portal_max_aliases: Option<String>,
+    portal_max_fields: Option<String>,
+    portal_account_submissions_per_hour: Option<String>,
+    portal_registrations_per_hour: Option<String>,
+    portal_code_guesses_per_hour: Option<String>,
     portal_log_format: Option<String>,
     portal_min_sample: Option<String>,
     portal_answer_days_feedback: Option<String>,
@@ -172,6 +209,21 @@ impl Config {
         {
             bail!("MEILI_URL: expected an http:// or https:// URL, got {u:?}");
         }
+        let database_url_set = lookup(&fc.database_url, "DATABASE_URL").is_some();
+        c.production = match lookup(&fc.portal_env, "PORTAL_ENV") {
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "production" | "prod" => true,
+                "development" | "dev" => false,
+                _ => bail!("PORTAL_ENV: expected production or development, got {v:?}"),
+            },
+            // A database of its own means a real deployment, not a try-out on a laptop.
+            None => database_url_set && c.database_url != Config::default().database_url,
+        };
+        if c.production {
+            c.graphiql = false;
+            c.introspection = false;
+            c.cors_origins = Vec::new();
+        }
         if let Some(v) = lookup(&fc.portal_cors_origins, "PORTAL_CORS_ORIGINS") {
             c.cors_origins = v
                 .split(',')
@@ -179,6 +231,12 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .collect();
             for o in &c.cors_origins {
+                if o == "*" && c.production {
+                    bail!(
+                        "PORTAL_CORS_ORIGINS: \"*\" lets any web site call the portal with its visitors' tokens; \
+                         in production list the portals' origins, like https://gopy.tphcm.gov.vn"
+                    );
+                }
                 if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
                     bail!(
                         "PORTAL_CORS_ORIGINS: {o:?} is not an origin like https://portal.example.vn"
@@ -198,6 +256,26 @@ impl Config {
         }
         if let Some(v) = lookup(&fc.portal_graphiql, "PORTAL_GRAPHIQL") {
             c.graphiql = parse_bool("PORTAL_GRAPHIQL", &v)?;
+        }
+        if let Some(v) = lookup(&fc.portal_introspection, "PORTAL_INTROSPECTION") {
+            c.introspection = parse_bool("PORTAL_INTROSPECTION", &v)?;
+        }
+        if c.graphiql && !c.introspection {
+            bail!(
+                "PORTAL_GRAPHIQL: GraphiQL needs introspection; set PORTAL_INTROSPECTION=true too, or PORTAL_GRAPHIQL=false"
+            );
+        }
+        if let Some(v) = lookup(&fc.portal_trusted_proxies, "PORTAL_TRUSTED_PROXIES") {
+            c.trusted_proxies = crate::client_addr::parse_list(&v)
+                .map_err(|e| anyhow::anyhow!("PORTAL_TRUSTED_PROXIES: {e}"))?;
+        }
+        if let Some(v) = lookup(&fc.portal_request_timeout, "PORTAL_REQUEST_TIMEOUT") {
+            c.request_timeout = humantime::parse_duration(v.trim())
+                .ok()
+                .filter(|d| *d >= Duration::from_millis(100))
+                .with_context(|| {
+                    format!("PORTAL_REQUEST_TIMEOUT: expected a duration like 30s (at least 100ms), got {v:?}")
+                })?;
         }
         if let Some(v) = lookup(&fc.portal_log_format, "PORTAL_LOG_FORMAT") {
             c.log_json = match v.trim() {
@@ -236,6 +314,31 @@ impl Config {
         ) {
             c.anonymous_submissions_per_hour =
                 number("PORTAL_ANONYMOUS_SUBMISSIONS_PER_HOUR", v, 1, 1_000_000)?;
+        }
+        if let Some(v) = lookup(&fc.portal_max_aliases, "PORTAL_MAX_ALIASES") {
+            c.max_aliases = number("PORTAL_MAX_ALIASES", v, 1, 10_000)? as usize;
+        }
+        if let Some(v) = lookup(&fc.portal_max_fields, "PORTAL_MAX_FIELDS") {
+            c.max_fields = number("PORTAL_MAX_FIELDS", v, 10, 100_000)? as usize;
+        }
+        if let Some(v) = lookup(
+            &fc.portal_account_submissions_per_hour,
+            "PORTAL_ACCOUNT_SUBMISSIONS_PER_HOUR",
+        ) {
+            c.account_submissions_per_hour =
+                number("PORTAL_ACCOUNT_SUBMISSIONS_PER_HOUR", v, 1, 1_000_000)?;
+        }
+        if let Some(v) = lookup(
+            &fc.portal_registrations_per_hour,
+            "PORTAL_REGISTRATIONS_PER_HOUR",
+        ) {
+            c.registrations_per_hour = number("PORTAL_REGISTRATIONS_PER_HOUR", v, 1, 1_000_000)?;
+        }
+        if let Some(v) = lookup(
+            &fc.portal_code_guesses_per_hour,
+            "PORTAL_CODE_GUESSES_PER_HOUR",
+        ) {
+            c.code_guesses_per_hour = number("PORTAL_CODE_GUESSES_PER_HOUR", v, 1, 1_000_000)?;
         }
         if let Some(v) = lookup(&fc.portal_holidays_file, "PORTAL_HOLIDAYS_FILE") {
             let p = PathBuf::from(v);

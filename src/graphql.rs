@@ -1,30 +1,23 @@
-//! The GraphQL schema: the features' Query and Mutation objects merged into one, and the
-//! per-request context (actor, client address, DataLoaders).
+//! The GraphQL schema: the features' Query and Mutation objects merged into one. The
+//! per-request context (actor, client address, DataLoaders) lives below the features, in
+//! `crate::context`, so that no feature imports the schema root.
 //!
 //! The schema itself holds no data, so `portal schema` can print the SDL without a database;
 //! the state and the request context are attached to each request.
 
-use std::net::IpAddr;
-
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{
-    Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder,
-};
+use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
-use crate::auth::Actor;
 use crate::calendar::graphql::{CalendarMutation, CalendarQuery};
-use crate::catalog::TableLoader;
 use crate::complaints::graphql::{ComplaintsMutation, ComplaintsQuery};
+use crate::complaints::search::ComplaintsSearchQuery;
 use crate::config::Config;
-use crate::db::ByIdLoader;
 use crate::dossiers::graphql::{DossiersMutation, DossiersQuery};
-use crate::error::Lang;
 use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
+use crate::procedures::search::ProceduresSearchQuery;
 use crate::ratings::graphql::{RatingsMutation, RatingsQuery};
-use crate::search::graphql::SearchQuery;
-use crate::state::AppState;
 use crate::units::graphql::{UnitsMutation, UnitsQuery};
+use crate::units::search::UnitsSearchQuery;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -35,7 +28,9 @@ pub struct Query(
     DossiersQuery,
     RatingsQuery,
     ComplaintsQuery,
-    SearchQuery,
+    ComplaintsSearchQuery,
+    ProceduresSearchQuery,
+    UnitsSearchQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -51,14 +46,24 @@ pub struct Mutation(
 
 pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema with the query limits of the configuration.
+/// Builds the schema with the query limits of the configuration: depth, complexity (a list
+/// costs by its `first`, a search by far more than a field), fields and aliases per document,
+/// and introspection only where it is turned on.
 pub fn build_schema(config: &Config) -> PortalSchema {
-    builder()
+    let b = builder()
         .limit_depth(config.query_depth)
         .limit_complexity(config.query_complexity)
         .limit_recursive_depth(32)
         .limit_directives(16)
-        .finish()
+        .extension(crate::query_limits::QueryLimits {
+            max_fields: config.max_fields,
+            max_aliases: config.max_aliases,
+        });
+    if config.introspection {
+        b.finish()
+    } else {
+        b.disable_introspection().finish()
+    }
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
@@ -73,67 +78,4 @@ pub fn sdl() -> String {
             .sorted_arguments()
             .sorted_enum_items(),
     )
-}
-
-/// What one request carries into the resolvers.
-pub struct RequestCtx {
-    pub actor: Actor,
-    pub client_ip: IpAddr,
-    pub lang: Lang,
-    pub loaders: Loaders,
-}
-
-/// DataLoaders, made per request so that batches never mix two callers' requests.
-pub struct Loaders {
-    pub units: DataLoader<TableLoader<entity::unit::Entity>>,
-    pub procedures: DataLoader<TableLoader<entity::procedure::Entity>>,
-    pub procedure_units: DataLoader<crate::procedures::ProcedureUnitsLoader>,
-    pub businesses: DataLoader<ByIdLoader<entity::business::Entity>>,
-    pub dossiers: DataLoader<ByIdLoader<entity::dossier::Entity>>,
-    pub rated: DataLoader<crate::dossiers::RatedLoader>,
-    pub complaints: DataLoader<ByIdLoader<entity::complaint::Entity>>,
-    pub complaint_events: DataLoader<crate::complaints::EventsLoader>,
-}
-
-impl Loaders {
-    pub fn new(state: &AppState) -> Loaders {
-        let db = || state.db.clone();
-        Loaders {
-            units: DataLoader::new(TableLoader(state.catalog.units.clone()), tokio::spawn),
-            procedures: DataLoader::new(
-                TableLoader(state.catalog.procedures.clone()),
-                tokio::spawn,
-            ),
-            procedure_units: DataLoader::new(
-                crate::procedures::ProcedureUnitsLoader(db()),
-                tokio::spawn,
-            ),
-            businesses: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
-            dossiers: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
-            rated: DataLoader::new(crate::dossiers::RatedLoader(db()), tokio::spawn),
-            complaints: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
-            complaint_events: DataLoader::new(crate::complaints::EventsLoader(db()), tokio::spawn),
-        }
-    }
-}
-
-/// Access to the state and the request from a resolver.
-pub trait CtxExt {
-    fn state(&self) -> &AppState;
-    fn req(&self) -> &RequestCtx;
-    fn actor(&self) -> &Actor {
-        &self.req().actor
-    }
-    fn loaders(&self) -> &Loaders {
-        &self.req().loaders
-    }
-}
-
-impl CtxExt for Context<'_> {
-    fn state(&self) -> &AppState {
-        self.data_unchecked::<AppState>()
-    }
-    fn req(&self) -> &RequestCtx {
-        self.data_unchecked::<RequestCtx>()
-    }
 }

@@ -4,6 +4,7 @@
 //! The binary (`main.rs`) is a thin CLI over this library; tests and benchmarks use the same
 //! `Application` the binary runs.
 
+pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod auth;
@@ -11,16 +12,22 @@ pub mod bench;
 pub mod businesses;
 pub mod calendar;
 pub mod catalog;
+pub mod client_addr;
 pub mod clock;
 pub mod complaints;
 pub mod config;
+pub mod contact;
+pub mod context;
 pub mod db;
 pub mod dossiers;
 pub mod error;
+pub mod graphiql;
 pub mod graphql;
+pub mod idempotency;
 pub mod import;
 pub mod pagination;
 pub mod procedures;
+pub mod query_limits;
 pub mod ratings;
 pub mod search;
 pub mod seed;

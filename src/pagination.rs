@@ -13,6 +13,28 @@ pub const MAX_PAGE: u64 = 100;
 
 const PREFIX: &str = "gy1:";
 
+/// What one search costs in a request's complexity budget beside its hits: a search reads
+/// indexes and counts facets, so it weighs as much as hundreds of plain fields.
+pub const SEARCH_COST: usize = 500;
+
+/// Items a `first` argument asks for, as the complexity check counts them (out-of-range values
+/// are refused later, by [`Page::parse`]).
+fn items(first: Option<i32>) -> usize {
+    first
+        .map(|n| n.clamp(0, MAX_PAGE as i32) as usize)
+        .unwrap_or(DEFAULT_PAGE as usize)
+}
+
+/// The complexity of a list field: each item costs what its selected fields cost.
+pub fn list_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    1usize.saturating_add(items(first).saturating_mul(child_complexity))
+}
+
+/// The complexity of a search field: [`SEARCH_COST`] plus its hits.
+pub fn search_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    SEARCH_COST.saturating_add(items(first).saturating_mul(child_complexity))
+}
+
 /// Fields every connection carries beside its edges.
 #[derive(SimpleObject, Clone, Copy)]
 pub struct ConnectionFields {

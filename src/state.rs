@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
-use crate::auth::{Keys, rate_limit::RateLimiter};
+use crate::auth::Keys;
+use crate::auth::limits::Limits;
 use crate::calendar::SharedCalendar;
 use crate::config::Config;
 use crate::search::Search;
@@ -19,10 +19,8 @@ pub struct Inner {
     pub db: DatabaseConnection,
     pub config: Config,
     pub keys: Keys,
-    /// Failed logins, keyed by `acct:<identifier>` and `addr:<ip>`.
-    pub login_failures: RateLimiter,
-    /// Anonymous ratings and complaints, keyed by client address.
-    pub anonymous_submissions: RateLimiter,
+    /// Rate limits: sign-ins, registrations, submissions, code guesses.
+    pub limits: Limits,
     pub calendar: SharedCalendar,
     /// SQL statements run so far (for tests and diagnostics).
     pub sql_statements: Arc<AtomicU64>,
@@ -58,15 +56,14 @@ impl AppState {
             &config.jwt_audience,
             config.token_ttl,
         );
-        let login_failures = RateLimiter::new(config.login_window);
+        let limits = Limits::new(&config);
         let catalog = crate::catalog::Catalog::new(&db);
         AppState(Arc::new(Inner {
             catalog,
             db,
             config,
             keys,
-            login_failures,
-            anonymous_submissions: RateLimiter::new(Duration::from_secs(3600)),
+            limits,
             calendar,
             sql_statements,
             search,

@@ -64,10 +64,24 @@ pub fn clean(field: &str, value: &str, max_chars: usize) -> Result<String, AppEr
     Ok(v)
 }
 
-/// Like [`clean`], and the result must not be empty.
+/// Characters that show nothing on their own: zero-width spaces and joiners, direction marks,
+/// variation selectors, fillers, the soft hyphen, tags. Text made only of these (and white
+/// space, and marks with nothing to sit on) looks empty to a reader.
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || is_combining_mark(c)
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
+            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Like [`clean`], and the result must have something a reader can see.
 pub fn required(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
     let v = clean(field, value, max_chars)?;
-    if v.is_empty() {
+    if v.chars().all(is_invisible) {
         return Err(AppError::bad_input(
             field,
             format!("Trường {field} không được để trống."),
@@ -129,6 +143,9 @@ mod tests {
         assert!(clean("name", "abcdef", 5).is_err());
         assert!(clean("name", "a\u{0007}b", 5).is_err());
         assert!(required("name", "   ", 5).is_err());
+        assert!(required("name", "\u{200B}\u{200C}\u{FEFF}\u{2060}", 10).is_err());
+        assert!(required("name", "\u{0301}\u{200D}", 10).is_err());
+        assert_eq!(required("name", "\u{200B}An", 10).unwrap(), "\u{200B}An");
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Model {
     pub apology_late: Option<bool>,
     pub apology_by: Option<String>,
     pub recorded_by: String,
+    /// Printed on the receipt beside the code: proves a rating comes from the filer.
+    pub rating_code: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,6 +7,7 @@ pub mod complaint;
 pub mod complaint_event;
 pub mod dossier;
 pub mod holiday;
+pub mod idempotency_key;
 pub mod procedure;
 pub mod procedure_unit;
 pub mod rating;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_foundation;
 mod m20261128_000002_intake;
 mod m20261128_000003_search;
+mod m20261201_000001_trust;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_intake::Migration),
             Box::new(m20261128_000003_search::Migration),
+            Box::new(m20261201_000001_trust::Migration),
         ]
     }
 }

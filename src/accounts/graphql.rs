@@ -7,7 +7,7 @@ use entity::account;
 use super::{NewAccount, NewBusiness};
 use crate::auth::Principal;
 use crate::businesses::Business;
-use crate::graphql::CtxExt;
+use crate::context::CtxExt;
 use crate::units::graphql::Unit;
 
 /// Roles carried in access tokens.
@@ -45,10 +45,7 @@ impl Account {
 
     /// Contact details are for the account holder and admins only.
     fn may_see_contact(&self, ctx: &Context<'_>) -> bool {
-        let a = ctx.actor();
-        self.own
-            || a.is_admin()
-            || a.principal().and_then(|p| p.account_id.as_deref()) == Some(self.model.id.as_str())
+        self.own || crate::access::sees_account_contact(ctx.actor(), &self.model.id)
     }
 }
 
@@ -211,9 +208,9 @@ impl AccountsMutation {
         input: RegisterInput,
     ) -> async_graphql::Result<AuthPayload> {
         let state = ctx.state();
-        let password = input.password.clone();
         let acc = super::register(
             state,
+            ctx.req().client_ip,
             NewAccount {
                 username: input.username,
                 password: input.password,
@@ -227,8 +224,7 @@ impl AccountsMutation {
             }),
         )
         .await?;
-        let (token, exp, acc) =
-            super::login(state, ctx.req().client_ip, &acc.username, &password).await?;
+        let (token, exp) = super::issue_token(state, &acc)?;
         Ok(AuthPayload {
             token,
             expires_at: crate::clock::local(exp),

@@ -13,9 +13,11 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use crate::auth::limits::{self, LoginAttempt};
 use crate::auth::{Actor, TokenFor, password};
 use crate::businesses::{self, TaxCode};
-use crate::error::{AppError, AppResult, Msg, on_unique};
+use crate::contact::{Email, Phone};
+use crate::error::{AppError, AppResult, on_unique};
 use crate::state::AppState;
 use crate::text;
 
@@ -33,58 +35,6 @@ pub fn parse_username(s: &str) -> AppResult<String> {
         ));
     }
     Ok(u)
-}
-
-/// An e-mail address, trimmed and lower-cased; a plain shape check (one `@`, a dot after it).
-pub fn parse_email(s: &str) -> AppResult<String> {
-    let e = s.trim().to_lowercase();
-    let ok = e.len() <= 254
-        && !e.chars().any(char::is_whitespace)
-        && match e.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-                    && !domain.contains('@')
-            }
-            None => false,
-        };
-    if !ok {
-        return Err(AppError::bad_input(
-            "email",
-            format!("Địa chỉ e-mail {e:?} không hợp lệ."),
-            format!("{e:?} is not a valid e-mail address."),
-        ));
-    }
-    Ok(e)
-}
-
-/// A Vietnamese phone number in national form: `+84 912 345 678` and `0912.345.678` both
-/// become `0912345678` (10 digits starting with 0).
-pub fn parse_phone(s: &str) -> AppResult<String> {
-    let t: String = s
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
-        .collect();
-    let national = if let Some(r) = t.strip_prefix("+84") {
-        format!("0{r}")
-    } else if let Some(r) = t.strip_prefix("84").filter(|r| r.len() == 9) {
-        format!("0{r}")
-    } else {
-        t
-    };
-    if national.len() != 10
-        || !national.starts_with('0')
-        || !national.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(AppError::bad_input(
-            "phone",
-            format!("Số điện thoại {s:?} không hợp lệ (10 chữ số, bắt đầu bằng 0)."),
-            format!("{s:?} is not a valid phone number (10 digits starting with 0)."),
-        ));
-    }
-    Ok(national)
 }
 
 fn parse_password(p: &str) -> AppResult<String> {
@@ -133,13 +83,13 @@ fn validate(a: NewAccount) -> AppResult<ValidAccount> {
             .email
             .as_deref()
             .filter(|s| !s.trim().is_empty())
-            .map(parse_email)
+            .map(|e| Email::parse(e).map(Email::into_string))
             .transpose()?,
         phone: a
             .phone
             .as_deref()
             .filter(|s| !s.trim().is_empty())
-            .map(parse_phone)
+            .map(|p| Phone::parse(p).map(Phone::into_string))
             .transpose()?,
     })
 }
@@ -184,6 +134,7 @@ async fn insert(
 /// speak for a company).
 pub async fn register(
     state: &AppState,
+    client: IpAddr,
     input: NewAccount,
     business: Option<NewBusiness>,
 ) -> AppResult<account::Model> {
@@ -195,6 +146,8 @@ pub async fn register(
             text::required("business.name", &b.name, 300)?,
         )),
     };
+    // Counted before anything is written: a limited address gets its answer and no account.
+    limits::registration(&state.limits, &state.config, client)?;
     let hash = password::hash(v.password.clone()).await?;
     let txn = state.db.begin().await?;
     let (role, business_id) = match biz {
@@ -225,8 +178,11 @@ pub async fn register(
     Ok(acc)
 }
 
-/// Signs in with a user name, e-mail or phone number. Failed attempts are limited per account
-/// and per client address; an unknown login costs as much time as a wrong password.
+/// Signs in with a user name, e-mail or phone number. Failed attempts are limited per client
+/// address, and per account once the login resolves to one (so that spellings of one phone
+/// number share a count); an unknown login is counted by its normalised form. Each attempt is
+/// counted before the password is checked, so concurrent guesses cannot pass together; a right
+/// password gives the attempt back. An unknown login costs as much time as a wrong password.
 pub async fn login(
     state: &AppState,
     client: IpAddr,
@@ -234,30 +190,19 @@ pub async fn login(
     pw: &str,
 ) -> AppResult<(String, DateTime<Utc>, account::Model)> {
     let login = login.trim().to_lowercase();
-    let acct_key = format!("acct:{login}");
-    let addr_key = format!("addr:{client}");
-    let cfg = &state.config;
-    for (key, limit) in [
-        (&acct_key, cfg.login_failures_per_account),
-        (&addr_key, cfg.login_failures_per_address),
-    ] {
-        if let Some(secs) = state.login_failures.blocked_for(key, limit) {
-            return Err(AppError::RateLimited {
-                msg: Msg::new(
-                    format!("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {secs} giây."),
-                    format!("Too many failed sign-ins. Try again in {secs} seconds."),
-                ),
-                retry_after_secs: secs,
-            });
-        }
-    }
+    let phone = Phone::parse(&login).ok().map(Phone::into_string);
     let mut cond = Condition::any().add(account::Column::Username.eq(login.as_str()));
     if login.contains('@') {
         cond = cond.add(account::Column::Email.eq(login.as_str()));
-    } else if let Ok(p) = parse_phone(&login) {
-        cond = cond.add(account::Column::Phone.eq(p));
+    } else if let Some(p) = &phone {
+        cond = cond.add(account::Column::Phone.eq(p.as_str()));
     }
     let acc = account::Entity::find().filter(cond).one(&state.db).await?;
+    let target = match &acc {
+        Some(a) => format!("acct:{}", a.id),
+        None => format!("login:{}", phone.as_deref().unwrap_or(&login)),
+    };
+    let attempt = LoginAttempt::take(&state.limits, &state.config, client, target)?;
     let ok = password::verify(
         pw.to_string(),
         acc.as_ref().map(|a| a.password_hash.clone()),
@@ -266,21 +211,26 @@ pub async fn login(
     let acc = match acc {
         Some(a) if ok && !a.disabled => a,
         Some(a) if ok && a.disabled => {
+            attempt.succeeded();
             return Err(AppError::forbidden(
                 "Tài khoản này đã bị khóa. Vui lòng liên hệ quản trị viên.",
                 "This account is disabled. Contact an administrator.",
             ));
         }
         _ => {
-            state.login_failures.hit(&acct_key);
-            state.login_failures.hit(&addr_key);
             return Err(AppError::unauthenticated(
                 "Sai tên đăng nhập hoặc mật khẩu.",
                 "Wrong username or password.",
             ));
         }
     };
-    state.login_failures.clear(&acct_key);
+    attempt.succeeded();
+    let (token, exp) = issue_token(state, &acc)?;
+    Ok((token, exp, acc))
+}
+
+/// A token for an account that has just proven itself (signed in or registered).
+pub fn issue_token(state: &AppState, acc: &account::Model) -> AppResult<(String, DateTime<Utc>)> {
     let (token, claims) = state.keys.issue(
         TokenFor {
             sub: acc.id.clone(),
@@ -292,7 +242,7 @@ pub async fn login(
         None,
     )?;
     let exp = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-    Ok((token, exp, acc))
+    Ok((token, exp))
 }
 
 /// Creates an `OFFICIAL` or `EVALUATOR` account bound to a unit (admins only).
@@ -303,7 +253,7 @@ pub async fn create_staff(
     role: Role,
     unit_id: &str,
 ) -> AppResult<account::Model> {
-    actor.require_role(&[Role::Admin])?;
+    crate::access::require_admin(actor)?;
     if !matches!(role, Role::Official | Role::Evaluator) {
         return Err(AppError::bad_input(
             "role",
@@ -324,7 +274,7 @@ pub async fn set_disabled(
     id: &str,
     disabled: bool,
 ) -> AppResult<account::Model> {
-    let me = actor.require_role(&[Role::Admin])?;
+    let me = crate::access::require_admin(actor)?;
     if disabled && me.account_id.as_deref() == Some(id) {
         return Err(AppError::conflict(
             "Không thể tự khóa tài khoản của chính mình.",
@@ -362,19 +312,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn phones() {
-        assert_eq!(parse_phone("+84 912 345 678").unwrap(), "0912345678");
-        assert_eq!(parse_phone("0912.345.678").unwrap(), "0912345678");
-        assert_eq!(parse_phone("84912345678").unwrap(), "0912345678");
-        assert!(parse_phone("12345").is_err());
-        assert!(parse_phone("09123456ab").is_err());
-    }
-
-    #[test]
-    fn emails_and_usernames() {
-        assert_eq!(parse_email(" An@Example.VN ").unwrap(), "an@example.vn");
-        assert!(parse_email("an@").is_err());
-        assert!(parse_email("an example@x.vn").is_err());
+    fn usernames() {
         assert_eq!(parse_username("Nguyen.Van_A").unwrap(), "nguyen.van_a");
         assert!(parse_username("ng").is_err());
         assert!(parse_username("nguyễn").is_err());

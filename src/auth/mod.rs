@@ -1,9 +1,10 @@
 //! Authentication: JWT issue and verification, password hashing, the `Actor` making a request,
-//! and the rate limiter for failed logins. Authorization rules themselves live in the feature
-//! services; this module only says who is asking.
+//! and the rate limits. Authorization rules live in `crate::access`; this module only says who
+//! is asking.
 
 pub mod actor;
 pub mod jwt;
+pub mod limits;
 pub mod password;
 pub mod rate_limit;
 

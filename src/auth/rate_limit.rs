@@ -1,16 +1,36 @@
-//! A fixed-window counter keyed by account or client address, kept in memory.
+//! A sliding-window counter keyed by account, client address or code, kept in memory.
 //!
-//! Each server instance counts on its own: behind a load balancer with N instances the limit is
-//! at most N times looser, which is acceptable for slowing password guessing.
+//! Checking and counting are one step ([`RateLimiter::take`], under one lock), so that many
+//! concurrent attempts cannot all pass a check made before any of them was counted. An attempt
+//! that turns out not to count (a successful sign-in, the right contact) is given back with
+//! [`RateLimiter::give_back`].
+//!
+//! The window slides: the count of the previous window weighs by how much of it still overlaps
+//! the last `window` (the approximation Cloudflare and nginx use), so a burst at a window's edge
+//! does not get twice the limit.
+//!
+//! Each server instance counts on its own: behind a load balancer with N instances a limit is at
+//! most N times looser.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Counts of one key: the current window's start and hits, and the previous window's hits.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    start: Instant,
+    current: u32,
+    previous: u32,
+}
+
 pub struct RateLimiter {
     window: Duration,
-    slots: Mutex<HashMap<String, (Instant, u32)>>,
+    slots: Mutex<HashMap<String, Slot>>,
 }
+
+/// Keys kept before stale ones are swept.
+const SWEEP_AT: usize = 100_000;
 
 impl RateLimiter {
     pub fn new(window: Duration) -> RateLimiter {
@@ -20,33 +40,73 @@ impl RateLimiter {
         }
     }
 
-    /// Seconds until `key` may try again, if it has used `limit` hits in the current window.
-    pub fn blocked_for(&self, key: &str, limit: u32) -> Option<u64> {
-        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        let (start, n) = slots.get(key)?;
-        let elapsed = start.elapsed();
-        if elapsed < self.window && *n >= limit {
-            Some((self.window - elapsed).as_secs().max(1))
-        } else {
-            None
+    fn roll(&self, s: &mut Slot, now: Instant) {
+        let elapsed = now.duration_since(s.start);
+        if elapsed >= self.window * 2 {
+            *s = Slot {
+                start: now,
+                current: 0,
+                previous: 0,
+            };
+        } else if elapsed >= self.window {
+            *s = Slot {
+                start: s.start + self.window,
+                current: 0,
+                previous: s.current,
+            };
         }
     }
 
-    /// Counts one hit against `key`.
-    pub fn hit(&self, key: &str) {
+    /// The weighted count over the last window.
+    fn estimate(&self, s: &Slot, now: Instant) -> f64 {
+        let into = now.duration_since(s.start).as_secs_f64() / self.window.as_secs_f64();
+        s.previous as f64 * (1.0 - into).max(0.0) + s.current as f64
+    }
+
+    /// Counts one hit against `key` if it has fewer than `limit` over the last window; else
+    /// the seconds until it may try again. Check and count are one step.
+    pub fn take(&self, key: &str, limit: u32) -> Result<(), u64> {
+        let now = Instant::now();
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        if slots.len() > 100_000 {
-            let window = self.window;
-            slots.retain(|_, (s, _)| s.elapsed() < window);
+        if slots.len() > SWEEP_AT {
+            let w2 = self.window * 2;
+            slots.retain(|_, s| now.duration_since(s.start) < w2);
         }
-        let e = slots.entry(key.to_string()).or_insert((Instant::now(), 0));
-        if e.0.elapsed() >= self.window {
-            *e = (Instant::now(), 0);
+        let s = slots.entry(key.to_string()).or_insert(Slot {
+            start: now,
+            current: 0,
+            previous: 0,
+        });
+        self.roll(s, now);
+        if self.estimate(s, now) + 1.0 > limit as f64 {
+            // Until enough of the previous window has slid out, or the current one ends.
+            let into = now.duration_since(s.start);
+            let w = self.window.as_secs_f64();
+            let room = limit.saturating_sub(1) as f64;
+            let wait = if (s.current as f64) <= room && s.previous > 0 {
+                // The previous window's weight must fall by the excess.
+                let excess = self.estimate(s, now) + 1.0 - limit as f64;
+                Duration::from_secs_f64(w * excess / s.previous as f64)
+            } else {
+                // After this window ends, its hits weigh as the previous window's.
+                let after = w * (1.0 - room / s.current.max(1) as f64);
+                self.window.saturating_sub(into) + Duration::from_secs_f64(after.max(0.0))
+            };
+            return Err(wait.as_secs().max(1));
         }
-        e.1 += 1;
+        s.current += 1;
+        Ok(())
     }
 
-    /// Forgets `key` (after a successful login).
+    /// Gives back one hit taken with [`RateLimiter::take`] (the attempt did not count).
+    pub fn give_back(&self, key: &str) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slots.get_mut(key) {
+            s.current = s.current.saturating_sub(1);
+        }
+    }
+
+    /// Forgets `key` (after a successful sign-in, say).
     pub fn clear(&self, key: &str) {
         self.slots
             .lock()
@@ -58,17 +118,50 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
-    fn blocks_after_limit_and_clears() {
+    fn blocks_after_limit_gives_back_and_clears() {
         let r = RateLimiter::new(Duration::from_secs(60));
         for _ in 0..3 {
-            assert!(r.blocked_for("a", 3).is_none());
-            r.hit("a");
+            assert!(r.take("a", 3).is_ok());
         }
-        assert!(r.blocked_for("a", 3).is_some());
-        assert!(r.blocked_for("b", 3).is_none());
+        // Free again once the window has ended and a third of its hits slid out: 60 + 20 s.
+        let wait = r.take("a", 3).unwrap_err();
+        assert!((79..=80).contains(&wait), "{wait}");
+        assert!(r.take("b", 3).is_ok());
+        r.give_back("a");
+        assert!(r.take("a", 3).is_ok());
+        assert!(r.take("a", 3).is_err());
         r.clear("a");
-        assert!(r.blocked_for("a", 3).is_none());
+        assert!(r.take("a", 3).is_ok());
+    }
+
+    #[test]
+    fn concurrent_takes_never_pass_the_limit() {
+        let r = Arc::new(RateLimiter::new(Duration::from_secs(60)));
+        let passed: usize = (0..8)
+            .map(|_| {
+                let r = r.clone();
+                std::thread::spawn(move || (0..50).filter(|_| r.take("k", 5).is_ok()).count())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(passed, 5);
+    }
+
+    #[test]
+    fn the_previous_window_still_counts_as_it_slides_out() {
+        let r = RateLimiter::new(Duration::from_millis(200));
+        for _ in 0..4 {
+            assert!(r.take("k", 4).is_ok());
+        }
+        std::thread::sleep(Duration::from_millis(220));
+        // Just past the edge almost all of the previous window's 4 hits still count.
+        assert!(r.take("k", 4).is_err());
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(r.take("k", 4).is_ok());
     }
 }

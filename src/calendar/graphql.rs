@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 
-use crate::graphql::CtxExt;
+use crate::context::CtxExt;
 
 #[derive(SimpleObject)]
 pub struct Holiday {
@@ -69,6 +69,7 @@ impl CalendarMutation {
         name: String,
     ) -> async_graphql::Result<Holiday> {
         let s = ctx.state();
+        let date = crate::clock::check_date("date", date)?;
         let h = super::add_holiday(&s.db, &s.calendar, ctx.actor(), date, &name).await?;
         Ok(Holiday {
             date: h.date,

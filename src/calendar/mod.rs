@@ -14,7 +14,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, 
 use entity::holiday;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::clock::city_offset;
 use crate::error::{AppError, AppResult, on_unique};
 
@@ -173,7 +173,7 @@ pub async fn add_holiday(
     date: NaiveDate,
     name: &str,
 ) -> AppResult<holiday::Model> {
-    actor.require_role(&[Role::Admin])?;
+    crate::access::require_admin(actor)?;
     let name = crate::text::required("name", name, 200)?;
     if cal.get().holidays().contains_key(&date) {
         return Err(AppError::conflict(

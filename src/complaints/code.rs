@@ -6,6 +6,30 @@ use crate::error::AppError;
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/// A complaint's public tracking code, normalised (`GY-7K3M-9Q2D`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingCode(String);
+
+impl TrackingCode {
+    /// A fresh random code.
+    pub fn generate() -> TrackingCode {
+        TrackingCode(generate())
+    }
+
+    /// What a person typed, normalised (see [`parse`]).
+    pub fn parse(input: &str) -> Result<TrackingCode, AppError> {
+        parse(input).map(TrackingCode)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// A fresh random tracking code.
 pub fn generate() -> String {
     let bytes: [u8; 8] = rand::random();

@@ -5,10 +5,9 @@ use chrono::{DateTime, FixedOffset, Utc};
 use entity::{complaint, complaint_event};
 
 use super::{Action, ComplaintFilter, ContactInput, FileInput, Order, View};
-use crate::auth::Role;
 use crate::clock::local;
+use crate::context::CtxExt;
 use crate::dossiers::graphql::Dossier;
-use crate::graphql::CtxExt;
 use crate::pagination::{Conn, Page};
 use crate::procedures::graphql::Procedure;
 use crate::units::graphql::Unit;
@@ -129,7 +128,7 @@ pub struct Complaint {
 
 impl Complaint {
     fn inner(&self) -> bool {
-        matches!(self.view, View::Full | View::Staff)
+        self.view.is_inner()
     }
 }
 
@@ -186,21 +185,16 @@ impl Complaint {
             .await?
             .map(Procedure))
     }
-    /// The dossier concerned. Not public: its code lets whoever holds it rate the dossier.
+    /// The dossier concerned, in the view its code would give the caller. Not public: the
+    /// public view of a complaint does not say which dossier it was about.
     async fn dossier(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Dossier>> {
         let Some(d) = self.model.dossier_id.as_ref().filter(|_| self.inner()) else {
             return Ok(None);
         };
-        let staff = ctx
-            .actor()
-            .role()
-            .is_some_and(|r| matches!(r, Role::Official | Role::Evaluator | Role::Admin));
-        Ok(ctx
-            .loaders()
-            .dossiers
-            .load_one(d.clone())
-            .await?
-            .map(|model| Dossier { model, staff }))
+        let Some(model) = ctx.loaders().dossiers.load_one(d.clone()).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Dossier::for_caller(ctx, model).await?))
     }
     async fn received_at(&self) -> DateTime<FixedOffset> {
         local(self.model.received_at)
@@ -249,6 +243,8 @@ impl Complaint {
     async fn rejection_reason(&self) -> Option<&str> {
         self.model.rejection_reason.as_deref()
     }
+    /// The original of a duplicate, in the view the caller would get by asking for it
+    /// directly (null when they may not see it).
     async fn duplicate_of(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Complaint>> {
         let Some(d) = &self.model.duplicate_of_id else {
             return Ok(None);
@@ -256,20 +252,9 @@ impl Complaint {
         let Some(c) = ctx.loaders().complaints.load_one(d.clone()).await? else {
             return Ok(None);
         };
-        // The original is shown as the caller may see it, and not at all otherwise.
-        let view = match self.view {
-            View::Full
-                if ctx
-                    .actor()
-                    .principal()
-                    .is_some_and(|p| matches!(p.role, Role::Admin | Role::Official)) =>
-            {
-                Some(View::Full)
-            }
-            View::Full | View::Staff => Some(View::Staff),
-            View::Public => c.published.then_some(View::Public),
-        };
-        Ok(view.map(|view| Complaint { model: c, view }))
+        let scope = ctx.read_scope().await?;
+        Ok(crate::access::complaint_view(ctx.actor(), scope, &c)
+            .map(|view| Complaint { model: c, view }))
     }
     /// The filer's verdict on the answer.
     async fn filer_satisfied(&self) -> Option<bool> {
@@ -295,7 +280,7 @@ impl Complaint {
     /// The filer's name and phone or e-mail: the filer, the assigned unit's officials and
     /// admins only; null for everyone else.
     async fn contact(&self) -> Option<ComplaintContact> {
-        (self.view == View::Full).then(|| ComplaintContact {
+        self.view.sees_contact().then(|| ComplaintContact {
             name: self.model.contact_name.clone(),
             phone: self.model.contact_phone.clone(),
             email: self.model.contact_email.clone(),
@@ -318,7 +303,7 @@ impl Complaint {
     }
     /// The mutations its current status allows.
     async fn allowed_actions(&self) -> Vec<&'static str> {
-        super::allowed_actions(self.model.status).to_vec()
+        super::lifecycle::allowed_actions(self.model.status)
     }
 }
 
@@ -409,6 +394,7 @@ impl ComplaintsQuery {
 
     /// Complaints the caller may see: officials their units', evaluators and admins all,
     /// everyone else the published answers.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn complaints(
         &self,
         ctx: &Context<'_>,
@@ -438,6 +424,7 @@ impl ComplaintsQuery {
     }
 
     /// The signed-in caller's own complaints, newest first.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn my_complaints(
         &self,
         ctx: &Context<'_>,
@@ -455,10 +442,8 @@ pub struct ComplaintsMutation;
 
 async fn act(ctx: &Context<'_>, id: &ID, a: Action) -> async_graphql::Result<Complaint> {
     let model = super::act(ctx.state(), ctx.actor(), id, a).await?;
-    Ok(Complaint {
-        model,
-        view: View::Full,
-    })
+    let view = super::view_after(ctx.state(), ctx.actor(), &model, false).await?;
+    Ok(Complaint { model, view })
 }
 
 #[Object]
@@ -491,10 +476,9 @@ impl ComplaintsMutation {
             },
         )
         .await?;
-        Ok(Complaint {
-            model,
-            view: View::Full,
-        })
+        // The filer has just given the complaint, contact included.
+        let view = super::view_after(ctx.state(), ctx.actor(), &model, true).await?;
+        Ok(Complaint { model, view })
     }
 
     /// Officials of the assigned unit, admins: takes the complaint in hand.
@@ -587,9 +571,8 @@ impl ComplaintsMutation {
             input.comment,
         )
         .await?;
-        Ok(Complaint {
-            model,
-            view: View::Full,
-        })
+        // Only the filer gets this far (by account, or by the contact given when filing).
+        let view = super::view_after(ctx.state(), ctx.actor(), &model, true).await?;
+        Ok(Complaint { model, view })
     }
 }

@@ -1,22 +1,20 @@
 //! Complaints (phản ánh, kiến nghị): filing with a tracking code, the lifecycle with its
 //! working-day deadlines and event log, the published answer, and the filer's rating of it.
 //!
-//! Lifecycle:
+//! The lifecycle is one table (`lifecycle.rs`).
 //!
-//! ```text
-//! RECEIVED ──accept──▶ ACCEPTED ──answer──▶ ANSWERED ──close / filer satisfied──▶ CLOSED
-//!    │ ▲                  │  ▲                  │
-//!    │ └──assign (forward)┘  └──filer unsatisfied (reopen once)
-//!    ├──reject──▶ REJECTED            (RECEIVED or ACCEPTED)
-//!    └──markDuplicate──▶ DUPLICATE    (RECEIVED or ACCEPTED)
-//! ```
-//!
-//! Visibility (DESIGN.md §4): the filer's contact is seen by the filer, officials of the
-//! assigned unit (and of the unit it hangs under) and admins. Evaluators read everything but
-//! contacts. Everyone else sees only published answers, without anyone's identity.
+//! Visibility (DESIGN.md §4) is decided by `crate::access`: the filer's contact is seen by the
+//! filer, officials of the assigned unit (and of the unit it hangs under) and admins.
+//! Evaluators read everything but contacts. Everyone else sees only published answers,
+//! without anyone's identity.
 
 pub mod code;
 pub mod graphql;
+pub mod lifecycle;
+pub mod search;
+
+pub use crate::access::View;
+use lifecycle::{Event, Step};
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -30,64 +28,19 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
-use crate::accounts::{parse_email, parse_phone};
-use crate::auth::{Actor, Role};
+use crate::access::{self, Scope};
+use crate::auth::Actor;
+use crate::auth::limits::CodeGuess;
+use crate::contact::{Email, Phone};
 use crate::error::{AppError, AppResult};
+use crate::idempotency::{Claim, IdempotencyKey};
 use crate::pagination::Page;
 use crate::state::AppState;
 use crate::text;
-use crate::units::{self, Scope};
+use crate::units;
 
 /// Working days a unit has to forward a complaint to the competent unit.
 pub const FORWARD_DAYS: u32 = 5;
-
-/// What a caller may see of a complaint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    /// Everything, the filer's contact included: the filer, the assigned unit, admins.
-    Full,
-    /// Everything but the contact: evaluators.
-    Staff,
-    /// The published answer, without anyone's identity.
-    Public,
-}
-
-/// Whether the caller may see a complaint, and how much.
-pub fn view_of(actor: &Actor, read: &Scope, c: &complaint::Model) -> Option<View> {
-    let p = actor.principal();
-    let role = p.map(|p| p.role);
-    let is_filer = p
-        .and_then(|p| p.account_id.as_deref())
-        .is_some_and(|a| c.filer_account_id.as_deref() == Some(a));
-    match role {
-        Some(Role::Admin) => Some(View::Full),
-        Some(Role::Official) if read.covers(&c.assigned_unit_id) => Some(View::Full),
-        _ if is_filer => Some(View::Full),
-        Some(Role::Evaluator) => Some(View::Staff),
-        _ if c.published => Some(View::Public),
-        _ => None,
-    }
-}
-
-/// The actions allowed from a status, by mutation name (for messages and portals).
-pub fn allowed_actions(s: Status) -> &'static [&'static str] {
-    match s {
-        Status::Received => &[
-            "acceptComplaint",
-            "rejectComplaint",
-            "assignComplaint",
-            "markDuplicate",
-        ],
-        Status::Accepted => &[
-            "answerComplaint",
-            "rejectComplaint",
-            "assignComplaint",
-            "markDuplicate",
-        ],
-        Status::Answered => &["rateComplaintAnswer", "closeComplaint"],
-        Status::Closed | Status::Rejected | Status::Duplicate => &[],
-    }
-}
 
 fn status_name(s: Status) -> String {
     use sea_orm::ActiveEnum;
@@ -95,7 +48,7 @@ fn status_name(s: Status) -> String {
 }
 
 fn illegal(action: &str, s: Status) -> AppError {
-    let allowed = allowed_actions(s);
+    let allowed = lifecycle::allowed_actions(s);
     let (vi_list, en_list) = if allowed.is_empty() {
         (
             "không còn thao tác nào".to_string(),
@@ -190,7 +143,7 @@ async fn resolve_contact(
             })?,
     };
     let phone = match c.phone.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(p) => Some(parse_phone(p).map_err(|_| {
+        Some(p) => Some(Phone::parse(p).map(Phone::into_string).map_err(|_| {
             AppError::bad_input(
                 "contact.phone",
                 format!("Số điện thoại {p:?} không hợp lệ (10 chữ số, bắt đầu bằng 0)."),
@@ -200,7 +153,7 @@ async fn resolve_contact(
         None => account.as_ref().and_then(|a| a.phone.clone()),
     };
     let email = match c.email.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(e) => Some(parse_email(e).map_err(|_| {
+        Some(e) => Some(Email::parse(e).map(Email::into_string).map_err(|_| {
             AppError::bad_input(
                 "contact.email",
                 format!("Địa chỉ e-mail {e:?} không hợp lệ."),
@@ -219,13 +172,6 @@ async fn resolve_contact(
     Ok((name, phone, email))
 }
 
-async fn by_key(db: &DatabaseConnection, key: &str) -> AppResult<Option<complaint::Model>> {
-    Ok(complaint::Entity::find()
-        .filter(complaint::Column::IdempotencyKey.eq(key))
-        .one(db)
-        .await?)
-}
-
 fn answer_days(state: &AppState, kind: Kind) -> u32 {
     match kind {
         Kind::Feedback => state.config.answer_days_feedback,
@@ -236,7 +182,7 @@ fn answer_days(state: &AppState, kind: Kind) -> u32 {
 fn event(
     c: &str,
     actor: &Actor,
-    action: &str,
+    action: Event,
     from: Option<Status>,
     to: Status,
     note: Option<String>,
@@ -246,7 +192,7 @@ fn event(
         id: Set(uuid::Uuid::now_v7().to_string()),
         complaint_id: Set(c.to_string()),
         at: Set(Utc::now()),
-        action: Set(action.to_string()),
+        action: Set(action.as_str().to_string()),
         actor_subject: Set(p.map(|p| p.subject.clone())),
         actor_role: Set(p.map(|p| {
             use sea_orm::ActiveEnum;
@@ -260,20 +206,16 @@ fn event(
     }
 }
 
-/// Files a complaint and returns it with its tracking code. A retry with the same
-/// `idempotencyKey` returns the first result.
+/// Files a complaint and returns it with its tracking code. The input is validated first; a
+/// retry by the same caller with the same `idempotencyKey` and input returns the first result,
+/// with another input it is `CONFLICT` (see `crate::idempotency`).
 pub async fn file(
     state: &AppState,
     actor: &Actor,
     client: IpAddr,
     i: FileInput,
 ) -> AppResult<complaint::Model> {
-    let key = crate::ratings::parse_idempotency_key(i.idempotency_key.as_deref())?;
-    if let Some(k) = &key
-        && let Some(c) = by_key(&state.db, k).await?
-    {
-        return Ok(c);
-    }
+    let key = IdempotencyKey::parse_opt(i.idempotency_key.as_deref())?;
     let title = text::required("title", &i.title, 200)?;
     let body = text::required("body", &i.body, 10_000)?;
     refuse_other_legal_track(&title)?;
@@ -315,7 +257,32 @@ pub async fn file(
         (None, None) => None,
     };
     let (name, phone, email) = resolve_contact(state, actor, i.contact).await?;
-    crate::ratings::limit_anonymous(state, actor, client)?;
+    let claim = key.map(|k| {
+        use sea_orm::ActiveEnum;
+        Claim::new(
+            access::idempotency_owner(actor, client),
+            "fileComplaint",
+            k,
+            &[
+                &i.kind.to_value(),
+                &i.category.to_value(),
+                &unit.id,
+                procedure.as_deref().unwrap_or(""),
+                dossier.as_ref().map(|d| d.id.as_str()).unwrap_or(""),
+                &title,
+                &body,
+                &name,
+                phone.as_deref().unwrap_or(""),
+                email.as_deref().unwrap_or(""),
+            ],
+        )
+    });
+    if let Some(c) = &claim
+        && let Some(id) = c.prior(&state.db).await?
+    {
+        return require(&state.db, &id).await;
+    }
+    crate::auth::limits::submission(&state.limits, &state.config, actor, client)?;
 
     let cal = state.calendar.get();
     let now = Utc::now();
@@ -323,7 +290,7 @@ pub async fn file(
         let id = uuid::Uuid::now_v7().to_string();
         let model = complaint::Model {
             id: id.clone(),
-            code: code::generate(),
+            code: code::TrackingCode::generate().into_string(),
             kind: i.kind,
             category: i.category,
             unit_id: unit.id.clone(),
@@ -353,7 +320,7 @@ pub async fn file(
             filer_comment: None,
             reopen_count: 0,
             closed_at: None,
-            idempotency_key: key.clone(),
+            idempotency_key: None,
             updated_at: now,
             search_text: String::new(),
         };
@@ -366,12 +333,26 @@ pub async fn file(
             ..model
         };
         let txn = state.db.begin().await?;
+        // The key first: of two concurrent retries, one writes it and the other learns so.
+        if let Some(c) = &claim
+            && let Err(e) = c.record(&txn, &id).await
+        {
+            drop(txn);
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) && let Some(first) = c.prior(&state.db).await?
+            {
+                return require(&state.db, &first).await;
+            }
+            return Err(AppError::internal(e));
+        }
         match complaint::ActiveModel::from(model.clone())
             .insert(&txn)
             .await
         {
             Ok(_) => {
-                event(&id, actor, "FILED", None, Status::Received, None)
+                event(&id, actor, Event::Filed, None, Status::Received, None)
                     .insert(&txn)
                     .await?;
                 crate::search::outbox::enqueue(
@@ -390,13 +371,8 @@ pub async fn file(
                     Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
                 ) =>
             {
-                drop(txn);
-                if let Some(k) = &key
-                    && let Some(c) = by_key(&state.db, k).await?
-                {
-                    return Ok(c);
-                }
                 // A tracking-code collision: draw another.
+                drop(txn);
             }
             Err(e) => return Err(AppError::internal(e)),
         }
@@ -464,14 +440,14 @@ pub enum Action {
 }
 
 impl Action {
-    fn name(&self) -> &'static str {
+    fn step(&self) -> Step {
         match self {
-            Action::Accept { .. } => "acceptComplaint",
-            Action::Reject { .. } => "rejectComplaint",
-            Action::Assign { .. } => "assignComplaint",
-            Action::Answer { .. } => "answerComplaint",
-            Action::Close { .. } => "closeComplaint",
-            Action::MarkDuplicate { .. } => "markDuplicate",
+            Action::Accept { .. } => Step::Accept,
+            Action::Reject { .. } => Step::Reject,
+            Action::Assign { .. } => Step::Assign,
+            Action::Answer { .. } => Step::Answer,
+            Action::Close { .. } => Step::Close,
+            Action::MarkDuplicate { .. } => Step::MarkDuplicate,
         }
     }
 }
@@ -482,36 +458,59 @@ fn note(n: Option<String>) -> AppResult<Option<String>> {
         .filter(|n| !n.is_empty()))
 }
 
-/// One state change, applied only if the complaint is still in one of `from` (so that two
-/// officials acting at once cannot both succeed), with its event, in one transaction.
+/// What a step writes beside the status and the event.
+struct Change {
+    sets: Vec<(complaint::Column, SimpleExpr)>,
+    note: Option<String>,
+    /// A forwarding's (from, to) units, for the event.
+    units: Option<(String, String)>,
+}
+
+impl Change {
+    fn new(sets: Vec<(complaint::Column, SimpleExpr)>, note: Option<String>) -> Change {
+        Change {
+            sets,
+            note,
+            units: None,
+        }
+    }
+}
+
+/// Takes one step of the lifecycle table: applied only if the complaint is still in one of the
+/// step's from-states (so that two officials acting at once cannot both succeed), with its
+/// event, in one transaction.
 async fn transition(
     state: &AppState,
+    actor: &Actor,
     c: &complaint::Model,
-    action: &str,
-    from: &[Status],
-    to: Status,
-    sets: Vec<(complaint::Column, SimpleExpr)>,
-    ev: complaint_event::ActiveModel,
+    step: Step,
+    change: Change,
 ) -> AppResult<complaint::Model> {
-    if !from.contains(&c.status) {
-        return Err(illegal(action, c.status));
+    let t = lifecycle::transition(step);
+    if !t.from.contains(&c.status) {
+        return Err(illegal(t.mutation, c.status));
+    }
+    let mut ev = event(&c.id, actor, t.event, Some(c.status), t.to, change.note);
+    if let Some((from, to)) = change.units {
+        ev.from_unit_id = Set(Some(from));
+        ev.to_unit_id = Set(Some(to));
     }
     let txn = state.db.begin().await?;
     let mut upd = complaint::Entity::update_many()
-        .col_expr(complaint::Column::Status, Expr::value(to))
+        .col_expr(complaint::Column::Status, Expr::value(t.to))
         .col_expr(complaint::Column::UpdatedAt, Expr::value(Utc::now()));
-    for (col, v) in sets {
+    for (col, v) in change.sets {
         upd = upd.col_expr(col, v);
     }
     let res = upd
         .filter(complaint::Column::Id.eq(c.id.as_str()))
-        .filter(complaint::Column::Status.is_in(from.iter().copied()))
+        .filter(complaint::Column::Status.is_in(t.from.iter().copied()))
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
         drop(txn);
         let now = require(&state.db, &c.id).await?;
-        return Err(illegal(action, now.status));
+        return Err(illegal(t.mutation, now.status));
     }
     ev.insert(&txn).await?;
     crate::search::outbox::enqueue(
@@ -533,34 +532,14 @@ pub async fn act(
     a: Action,
 ) -> AppResult<complaint::Model> {
     let c = require(&state.db, id).await?;
-    if actor.principal().is_none() {
-        return Err(AppError::sign_in_required());
-    }
-    units::require_act(&state.db, actor, &c.assigned_unit_id).await?;
-    let name = a.name();
+    access::require_act_on_complaint(&state.db, actor, &c).await?;
+    let step = a.step();
     let now = Utc::now();
-    let open = [Status::Received, Status::Accepted];
-    match a {
-        Action::Accept { note: n } => {
-            let ev = event(
-                &c.id,
-                actor,
-                "ACCEPTED",
-                Some(c.status),
-                Status::Accepted,
-                note(n)?,
-            );
-            transition(
-                state,
-                &c,
-                name,
-                &[Status::Received],
-                Status::Accepted,
-                vec![(complaint::Column::AcceptedAt, Expr::value(now))],
-                ev,
-            )
-            .await
-        }
+    let change = match a {
+        Action::Accept { note: n } => Change::new(
+            vec![(complaint::Column::AcceptedAt, Expr::value(now))],
+            note(n)?,
+        ),
         Action::Reject { reason, note: n } => {
             let n = note(n)?;
             if reason == RejectReason::Other && n.is_none() {
@@ -574,27 +553,16 @@ pub async fn act(
                 Some(n) => format!("{} {n}", reason.text()),
                 None => reason.text().to_string(),
             };
-            let ev = event(
-                &c.id,
-                actor,
-                "REJECTED",
-                Some(c.status),
-                Status::Rejected,
-                Some(text.clone()),
-            );
-            transition(
-                state,
-                &c,
-                name,
-                &open,
-                Status::Rejected,
+            Change::new(
                 vec![
-                    (complaint::Column::RejectionReason, Expr::value(text)),
+                    (
+                        complaint::Column::RejectionReason,
+                        Expr::value(text.clone()),
+                    ),
                     (complaint::Column::ClosedAt, Expr::value(now)),
                 ],
-                ev,
+                Some(text),
             )
-            .await
         }
         Action::Assign { unit, note: n } => {
             let target = units::require(&state.db, "unit", &unit).await?;
@@ -613,51 +581,30 @@ pub async fn act(
                     format!("Unit {} no longer exists.", target.name),
                 ));
             }
-            let mut ev = event(
-                &c.id,
-                actor,
-                "FORWARDED",
-                Some(c.status),
-                Status::Received,
-                note(n)?,
-            );
-            ev.from_unit_id = Set(Some(c.assigned_unit_id.clone()));
-            ev.to_unit_id = Set(Some(target.id.clone()));
             // The competent unit gets the full answer time from when it receives the complaint.
             let due = state
                 .calendar
                 .get()
                 .deadline(now, answer_days(state, c.kind));
-            transition(
-                state,
-                &c,
-                name,
-                &open,
-                Status::Received,
-                vec![
-                    (complaint::Column::AssignedUnitId, Expr::value(target.id)),
-                    (complaint::Column::ForwardedAt, Expr::value(now)),
-                    (complaint::Column::AnswerDueAt, Expr::value(due)),
-                    (
-                        complaint::Column::AcceptedAt,
-                        Expr::value(Option::<DateTime<Utc>>::None),
-                    ),
-                ],
-                ev,
-            )
-            .await
+            Change {
+                units: Some((c.assigned_unit_id.clone(), target.id.clone())),
+                ..Change::new(
+                    vec![
+                        (complaint::Column::AssignedUnitId, Expr::value(target.id)),
+                        (complaint::Column::ForwardedAt, Expr::value(now)),
+                        (complaint::Column::AnswerDueAt, Expr::value(due)),
+                        (
+                            complaint::Column::AcceptedAt,
+                            Expr::value(Option::<DateTime<Utc>>::None),
+                        ),
+                    ],
+                    note(n)?,
+                )
+            }
         }
         Action::Answer { answer, publish } => {
             let answer = text::required("answer", &answer, 10_000)?;
             let late = now > c.answer_due_at;
-            let ev = event(
-                &c.id,
-                actor,
-                "ANSWERED",
-                Some(c.status),
-                Status::Answered,
-                (!publish).then(|| "Trả lời không công khai.".to_string()),
-            );
             let mut sets = vec![
                 (complaint::Column::Answer, Expr::value(answer)),
                 (complaint::Column::AnsweredAt, Expr::value(now)),
@@ -667,37 +614,15 @@ pub async fn act(
             if publish {
                 sets.push((complaint::Column::PublishedAt, Expr::value(now)));
             }
-            transition(
-                state,
-                &c,
-                name,
-                &[Status::Accepted],
-                Status::Answered,
+            Change::new(
                 sets,
-                ev,
+                (!publish).then(|| "Trả lời không công khai.".to_string()),
             )
-            .await
         }
-        Action::Close { note: n } => {
-            let ev = event(
-                &c.id,
-                actor,
-                "CLOSED",
-                Some(c.status),
-                Status::Closed,
-                note(n)?,
-            );
-            transition(
-                state,
-                &c,
-                name,
-                &[Status::Answered],
-                Status::Closed,
-                vec![(complaint::Column::ClosedAt, Expr::value(now))],
-                ev,
-            )
-            .await
-        }
+        Action::Close { note: n } => Change::new(
+            vec![(complaint::Column::ClosedAt, Expr::value(now))],
+            note(n)?,
+        ),
         Action::MarkDuplicate { of, note: n } => {
             if of == c.id {
                 return Err(AppError::bad_input(
@@ -706,16 +631,28 @@ pub async fn act(
                     "A complaint cannot duplicate itself.",
                 ));
             }
+            let no_original = || {
+                AppError::bad_input(
+                    "of",
+                    "Không tìm thấy phản ánh gốc.",
+                    "The original complaint does not exist.",
+                )
+            };
             let original = complaint::Entity::find_by_id(of.clone())
                 .one(&state.db)
                 .await?
-                .ok_or_else(|| {
-                    AppError::bad_input(
-                        "of",
-                        "Không tìm thấy phản ánh gốc.",
-                        "The original complaint does not exist.",
-                    )
-                })?;
+                .ok_or_else(no_original)?;
+            // The original must be one the official handles too: otherwise the duplicate would
+            // become a window onto another unit's case.
+            if access::require_act_on_complaint(&state.db, actor, &original)
+                .await
+                .is_err()
+            {
+                return Err(AppError::forbidden(
+                    "Phản ánh gốc thuộc đơn vị khác; chỉ đánh dấu trùng với phản ánh của đơn vị mình (hoặc chuyển phản ánh cho đơn vị đó).",
+                    "The original belongs to another unit; mark duplicates only of your own unit's complaints (or forward this one to that unit).",
+                ));
+            }
             if original.status == Status::Duplicate {
                 return Err(AppError::bad_input(
                     "of",
@@ -730,29 +667,16 @@ pub async fn act(
                 ));
             }
             let n = note(n)?.or_else(|| Some(format!("Trùng với {}", original.code)));
-            let ev = event(
-                &c.id,
-                actor,
-                "DUPLICATE",
-                Some(c.status),
-                Status::Duplicate,
-                n,
-            );
-            transition(
-                state,
-                &c,
-                name,
-                &open,
-                Status::Duplicate,
+            Change::new(
                 vec![
                     (complaint::Column::DuplicateOfId, Expr::value(original.id)),
                     (complaint::Column::ClosedAt, Expr::value(now)),
                 ],
-                ev,
+                n,
             )
-            .await
         }
-    }
+    };
+    transition(state, actor, &c, step, change).await
 }
 
 /// Whether `contact` is the phone or e-mail the complaint was filed with.
@@ -761,7 +685,7 @@ pub fn contact_matches(c: &complaint::Model, contact: &str) -> bool {
     if t.is_empty() {
         return false;
     }
-    if let Ok(p) = parse_phone(t)
+    if let Ok(p) = Phone::parse(t)
         && c.contact_phone.as_deref() == Some(p.as_str())
     {
         return true;
@@ -769,6 +693,21 @@ pub fn contact_matches(c: &complaint::Model, contact: &str) -> bool {
     c.contact_email
         .as_deref()
         .is_some_and(|e| e.eq_ignore_ascii_case(t))
+}
+
+/// Whether the caller proves to be the filer with `contact`. Guesses are limited per
+/// complaint (`RATE_LIMITED` past the limit), counted before they are checked.
+fn proves_filer(state: &AppState, c: &complaint::Model, contact: Option<&str>) -> AppResult<bool> {
+    let Some(k) = contact.filter(|k| !k.trim().is_empty()) else {
+        return Ok(false);
+    };
+    let guess = CodeGuess::take(&state.limits, &state.config, format!("complaint:{}", c.id))?;
+    if contact_matches(c, k) {
+        guess.right();
+        Ok(true)
+    } else {
+        Ok(false)
+    }
 }
 
 /// The filer rates the answer: satisfied closes the complaint; unsatisfied reopens it once.
@@ -781,11 +720,7 @@ pub async fn rate_answer(
     comment: Option<String>,
 ) -> AppResult<complaint::Model> {
     let c = require(&state.db, id).await?;
-    let by_account = actor
-        .principal()
-        .and_then(|p| p.account_id.as_deref())
-        .is_some_and(|a| c.filer_account_id.as_deref() == Some(a));
-    if !by_account && !contact.is_some_and(|k| contact_matches(&c, k)) {
+    if !access::is_filer(actor, &c) && !proves_filer(state, &c, contact)? {
         return Err(AppError::forbidden(
             "Chỉ người gửi phản ánh được đánh giá câu trả lời (đăng nhập, hoặc nhập đúng số điện thoại hay e-mail đã dùng khi gửi).",
             "Only the filer may rate the answer (sign in, or give the phone or e-mail used when filing).",
@@ -803,9 +738,9 @@ pub async fn rate_answer(
             Expr::value(comment.clone()),
         ),
     ];
-    let (to, action) = if satisfied {
+    let step = if satisfied {
         sets.push((complaint::Column::ClosedAt, Expr::value(now)));
-        (Status::Closed, "RATED")
+        Step::RateSatisfied
     } else if c.reopen_count == 0 {
         let due = state
             .calendar
@@ -816,21 +751,11 @@ pub async fn rate_answer(
             Expr::value(c.reopen_count + 1),
         ));
         sets.push((complaint::Column::AnswerDueAt, Expr::value(due)));
-        (Status::Accepted, "REOPENED")
+        Step::Reopen
     } else {
-        (Status::Answered, "RATED")
+        Step::RateUnsatisfied
     };
-    let ev = event(&c.id, actor, action, Some(c.status), to, comment);
-    transition(
-        state,
-        &c,
-        "rateComplaintAnswer",
-        &[Status::Answered],
-        to,
-        sets,
-        ev,
-    )
-    .await
+    transition(state, actor, &c, step, Change::new(sets, comment)).await
 }
 
 /// A complaint by id, with the caller's view; `None` when the caller may not see it.
@@ -845,31 +770,43 @@ pub async fn get(
     else {
         return Ok(None);
     };
-    let scope = units::read_scope(&state.db, actor).await?;
-    Ok(view_of(actor, &scope, &c).map(|v| (c, v)))
+    let scope = access::read_scope(&state.db, actor).await?;
+    Ok(access::complaint_view(actor, &scope, &c).map(|v| (c, v)))
+}
+
+/// The view of a complaint that a mutation of the caller returns: their own view of it (in full
+/// for the filer who just proved themselves), and at least the public one, since they just
+/// acted on it (an official who forwarded it away still sees what they forwarded).
+pub async fn view_after(
+    state: &AppState,
+    actor: &Actor,
+    c: &complaint::Model,
+    proved_filer: bool,
+) -> AppResult<View> {
+    let scope = access::read_scope(&state.db, actor).await?;
+    Ok(access::complaint_view_as_filer(actor, &scope, c, proved_filer).unwrap_or(View::Public))
 }
 
 /// A complaint by tracking code. With the phone or e-mail it was filed with, the filer sees
-/// it in full; otherwise the caller's usual view applies.
+/// it in full (wrong guesses are limited per complaint); otherwise the caller's usual view
+/// applies.
 pub async fn get_by_code(
     state: &AppState,
     actor: &Actor,
     code: &str,
     contact: Option<&str>,
 ) -> AppResult<Option<(complaint::Model, View)>> {
-    let code = code::parse(code)?;
+    let code = code::TrackingCode::parse(code)?;
     let Some(c) = complaint::Entity::find()
-        .filter(complaint::Column::Code.eq(code))
+        .filter(complaint::Column::Code.eq(code.as_str()))
         .one(&state.db)
         .await?
     else {
         return Ok(None);
     };
-    if contact.is_some_and(|k| contact_matches(&c, k)) {
-        return Ok(Some((c, View::Full)));
-    }
-    let scope = units::read_scope(&state.db, actor).await?;
-    Ok(view_of(actor, &scope, &c).map(|v| (c, v)))
+    let proved = proves_filer(state, &c, contact)?;
+    let scope = access::read_scope(&state.db, actor).await?;
+    Ok(access::complaint_view_as_filer(actor, &scope, &c, proved).map(|v| (c, v)))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -893,7 +830,7 @@ pub enum Order {
 
 /// Open (received or accepted) past its answer deadline.
 pub fn is_overdue(c: &complaint::Model, now: DateTime<Utc>) -> bool {
-    matches!(c.status, Status::Received | Status::Accepted) && now > c.answer_due_at
+    lifecycle::is_open(c.status) && now > c.answer_due_at
 }
 
 fn overdue_sql(now: DateTime<Utc>) -> Condition {
@@ -924,7 +861,7 @@ pub async fn list_matching(
     page: Page,
     extra: Option<Condition>,
 ) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
-    let scope = units::read_scope(&state.db, actor).await?;
+    let scope = access::read_scope(&state.db, actor).await?;
     let mut cond = extra.unwrap_or_else(Condition::all);
     match &scope {
         Scope::All => {}
@@ -1012,7 +949,7 @@ async fn list_where(
         .await?;
     let items = items
         .into_iter()
-        .filter_map(|c| view_of(actor, scope, &c).map(|v| (c, v)))
+        .filter_map(|c| access::complaint_view(actor, scope, &c).map(|v| (c, v)))
         .collect();
     Ok((total, items))
 }

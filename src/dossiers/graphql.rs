@@ -6,7 +6,7 @@ use entity::dossier;
 
 use super::{ApologyStatus, DossierFilter, NewDossier};
 use crate::clock::local;
-use crate::graphql::CtxExt;
+use crate::context::CtxExt;
 use crate::pagination::Page;
 use crate::procedures::graphql::Procedure;
 use crate::units::graphql::Unit;
@@ -62,9 +62,9 @@ impl Dossier {
         ctx: &Context<'_>,
         model: dossier::Model,
     ) -> async_graphql::Result<Dossier> {
-        let scope = crate::units::read_scope(&ctx.state().db, ctx.actor()).await?;
+        let scope = ctx.read_scope().await?;
         Ok(Dossier {
-            staff: scope.covers(&model.unit_id),
+            staff: crate::access::dossier_staff_view(scope, &model),
             model,
         })
     }
@@ -134,6 +134,11 @@ impl Dossier {
             new_due_at: local(m.due_at),
             late: m.apology_late.unwrap_or(false),
         })
+    }
+    /// The code printed on the receipt beside the dossier code, which the filer gives to rate
+    /// the dossier. Staff of the dossier's unit only.
+    async fn rating_code(&self) -> Option<&str> {
+        self.model.rating_code.as_deref().filter(|_| self.staff)
     }
     /// Staff only.
     async fn filer_kind(&self) -> Option<FilerKind> {
@@ -227,6 +232,7 @@ impl DossiersQuery {
 
     /// Dossiers of the caller's units (officials) or of all units (evaluators, admins), newest
     /// first, with the counts the PAR index needs.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn dossiers(
         &self,
         ctx: &Context<'_>,
@@ -248,9 +254,13 @@ impl DossiersQuery {
             to: f.to.map(|t| t.with_timezone(&Utc)),
         };
         let (total, items, stats) = super::list(ctx.state(), ctx.actor(), &filter, page).await?;
+        let scope = ctx.read_scope().await?;
         let items = items
             .into_iter()
-            .map(|model| Dossier { model, staff: true })
+            .map(|model| Dossier {
+                staff: crate::access::dossier_staff_view(scope, &model),
+                model,
+            })
             .collect();
         Ok(page.connection_with(
             total,
@@ -302,10 +312,7 @@ impl DossiersMutation {
             },
         )
         .await?;
-        Ok(Dossier {
-            model: d,
-            staff: true,
-        })
+        Dossier::for_caller(ctx, d).await
     }
 
     /// Officials of the unit, admins: the result was returned.
@@ -322,10 +329,7 @@ impl DossiersMutation {
             completed_at.map(|t| t.with_timezone(&Utc)),
         )
         .await?;
-        Ok(Dossier {
-            model: d,
-            staff: true,
-        })
+        Dossier::for_caller(ctx, d).await
     }
 
     /// Officials of the unit, admins: the apology of a late dossier, with a new appointment.
@@ -344,9 +348,6 @@ impl DossiersMutation {
             new_due_at.with_timezone(&Utc),
         )
         .await?;
-        Ok(Dossier {
-            model: d,
-            staff: true,
-        })
+        Dossier::for_caller(ctx, d).await
     }
 }

@@ -21,6 +21,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
+use crate::access::{self, Scope};
 use crate::auth::Actor;
 use crate::businesses::TaxCode;
 use crate::calendar::Calendar;
@@ -28,7 +29,7 @@ use crate::error::{AppError, AppResult, on_unique};
 use crate::pagination::Page;
 use crate::state::AppState;
 use crate::text;
-use crate::units::{self, Scope};
+use crate::units;
 
 /// How a dossier stands with the apology rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +85,25 @@ fn backlog_sql(now: DateTime<Utc>) -> SimpleExpr {
     col(dossier::Column::CompletedAt)
         .is_null()
         .and(col(dossier::Column::OriginalDueAt).lt(now))
+}
+
+/// Letters and digits that cannot be misread for one another (no 0/O, 1/I/L).
+const RATING_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A fresh rating code: 8 random characters (31⁸, about 10¹²), printed on the receipt beside
+/// the dossier code. With wrong guesses limited per dossier, it cannot be found by trying.
+pub fn new_rating_code() -> String {
+    (0..8)
+        .map(|_| RATING_ALPHABET[rand::random_range(0..RATING_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A rating code as typed: case, spaces and dashes do not matter.
+pub fn normalise_rating_code(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.'))
+        .flat_map(char::to_uppercase)
+        .collect()
 }
 
 fn not_found(code: &str) -> AppError {
@@ -202,6 +222,7 @@ pub async fn validate(
             apology_late: None,
             apology_by: None,
             recorded_by: recorded_by.to_string(),
+            rating_code: Some(new_rating_code()),
             created_at: now,
             updated_at: now,
         },
@@ -210,7 +231,7 @@ pub async fn validate(
 
 /// Records a dossier (officials of its unit, admins). A code already recorded is `CONFLICT`.
 pub async fn record(state: &AppState, actor: &Actor, i: NewDossier) -> AppResult<dossier::Model> {
-    units::require_act(&state.db, actor, &i.unit_id).await?;
+    access::require_act(&state.db, actor, &i.unit_id).await?;
     let by = actor.signed_in()?.subject.clone();
     let v = validate(&state.db, &state.calendar.get(), &by, i).await?;
     let code = v.model.code.clone();
@@ -291,7 +312,7 @@ pub async fn complete(
     completed_at: Option<DateTime<Utc>>,
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
-    units::require_act(&state.db, actor, &d.unit_id).await?;
+    access::require_act(&state.db, actor, &d.unit_id).await?;
     let now = Utc::now();
     let at = completed_at.unwrap_or(now);
     if at < d.received_at || at > now + Duration::minutes(5) {
@@ -353,7 +374,7 @@ pub async fn issue_apology(
     new_due_at: DateTime<Utc>,
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
-    units::require_act(&state.db, actor, &d.unit_id).await?;
+    access::require_act(&state.db, actor, &d.unit_id).await?;
     let reason = text::required("reason", reason, 2000)?;
     if d.completed_at.is_some() {
         return Err(AppError::conflict(
@@ -519,7 +540,7 @@ pub async fn list(
     page: Page,
 ) -> AppResult<(u64, Vec<dossier::Model>, DossierStats)> {
     actor.signed_in()?;
-    let scope = units::read_scope(&state.db, actor).await?;
+    let scope = access::read_scope(&state.db, actor).await?;
     let now = Utc::now();
     let cond = filter_condition(f, &scope, now)?;
     let completed = col(dossier::Column::CompletedAt).is_not_null();

@@ -4,7 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 use entity::procedure;
 
 use super::{ProcedureFilter, ProcedureInput, ProcedurePatch};
-use crate::graphql::CtxExt;
+use crate::context::CtxExt;
 use crate::pagination::{Conn, Page};
 use crate::units::graphql::Unit;
 
@@ -92,6 +92,7 @@ pub struct ProceduresQuery;
 #[Object]
 impl ProceduresQuery {
     /// The public catalog of procedures, in name order.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn procedures(
         &self,
         ctx: &Context<'_>,

@@ -2,6 +2,7 @@
 
 pub mod graphql;
 pub mod import;
+pub mod search;
 
 use std::collections::HashMap;
 
@@ -13,7 +14,7 @@ use sea_orm::{
     Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::error::{AppError, AppResult, on_unique};
 use crate::pagination::Page;
 use crate::text;
@@ -310,7 +311,7 @@ pub async fn create(
     actor: &Actor,
     input: ProcedureInput,
 ) -> AppResult<procedure::Model> {
-    actor.require_role(&[Role::Admin])?;
+    crate::access::require_admin(actor)?;
     let v = validate(db, input).await?;
     if get(db, None, Some(&v.code)).await?.is_some() {
         return Err(AppError::conflict(
@@ -342,7 +343,7 @@ pub async fn update(
     id: &str,
     p: ProcedurePatch,
 ) -> AppResult<procedure::Model> {
-    actor.require_role(&[Role::Admin])?;
+    crate::access::require_admin(actor)?;
     let cur = procedure::Entity::find_by_id(id.to_string())
         .one(db)
         .await?

@@ -1,13 +1,15 @@
 //! GraphQL types and resolvers of ratings and satisfaction.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use entity::rating_score;
 
 use super::stats::{Satisfaction, SatisfactionFilter, Tally};
 use super::{RatingInput, StoredRating};
 use crate::clock::local;
-use crate::graphql::CtxExt;
+use crate::context::CtxExt;
 use crate::procedures::graphql::Procedure;
 use crate::units::graphql::{Block, Unit};
 
@@ -49,6 +51,9 @@ pub struct SubmitRatingInput {
     /// The dossier's receipt code: the rating is then verified, and its unit and procedure
     /// come from the dossier.
     pub dossier_code: Option<String>,
+    /// With a dossier code: the rating code printed beside it on the receipt, which proves
+    /// the rating comes from the filer (a signed-in business rating its own dossier needs none).
+    pub rating_code: Option<String>,
     /// Without a dossier code: the unit rated (an unverified kiosk rating).
     pub unit: Option<ID>,
     pub procedure: Option<ID>,
@@ -117,7 +122,7 @@ impl Rating {
     }
     /// The rater's account. Confidential: admins only.
     async fn rater_account_id(&self, ctx: &Context<'_>) -> Option<ID> {
-        if ctx.actor().is_admin() {
+        if crate::access::sees_rater(ctx.actor()) {
             self.0.rating.rater_account_id.clone().map(ID)
         } else {
             None
@@ -224,15 +229,6 @@ pub struct SatisfactionFilterInput {
     pub verified_only: Option<bool>,
 }
 
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    use chrono::TimeZone;
-    crate::clock::city_offset()
-        .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-        .single()
-        .expect("a fixed offset has no gaps")
-        .with_timezone(&Utc)
-}
-
 #[derive(Default)]
 pub struct RatingsQuery;
 
@@ -259,8 +255,17 @@ impl RatingsQuery {
             unit: f.unit.map(|i| i.0),
             procedure: f.procedure.map(|i| i.0),
             block: f.block.map(Into::into),
-            from: f.from.map(day_start),
-            to: f.to.and_then(|d| d.succ_opt()).map(day_start),
+            from: f
+                .from
+                .map(|d| crate::clock::day_start("from", d))
+                .transpose()?,
+            to: f
+                .to
+                .map(|d| crate::clock::check_date("to", d))
+                .transpose()?
+                .and_then(|d| d.succ_opt())
+                .map(|d| crate::clock::day_start("to", d))
+                .transpose()?,
             verified_only: f.verified_only.unwrap_or(true),
         };
         let s = super::stats::satisfaction(&ctx.state().db, &filter).await?;
@@ -273,8 +278,9 @@ pub struct RatingsMutation;
 
 #[Object]
 impl RatingsMutation {
-    /// Rates a dossier by its code (verified), or a unit at a kiosk (unverified). Anyone may
-    /// rate; anonymous ratings are limited per client address.
+    /// Rates a dossier by its code and rating code (verified), or a unit at a kiosk
+    /// (unverified). Anonymous ratings are limited per client address, citizens' and
+    /// businesses' per account.
     async fn submit_rating(
         &self,
         ctx: &Context<'_>,
@@ -286,6 +292,7 @@ impl RatingsMutation {
             ctx.req().client_ip,
             RatingInput {
                 dossier_code: input.dossier_code,
+                rating_code: input.rating_code,
                 unit: input.unit.map(|i| i.0),
                 procedure: input.procedure.map(|i| i.0),
                 scores: input
@@ -301,4 +308,31 @@ impl RatingsMutation {
         .await?;
         Ok(Rating(r))
     }
+}
+
+/// Current verified satisfaction per component, and the on-time share, of procedures or units
+/// (for search hits).
+pub async fn satisfaction_of(
+    ctx: &Context<'_>,
+    by: crate::search::docs::By,
+    ids: &[String],
+) -> async_graphql::Result<(
+    HashMap<String, Vec<ComponentSatisfaction>>,
+    HashMap<String, f64>,
+)> {
+    let db = &ctx.state().db;
+    let min = ctx.state().config.min_sample;
+    let t = crate::search::docs::tallies(db, by, ids).await?;
+    let on = crate::search::docs::on_time(db, by, ids).await?;
+    let mut out = HashMap::new();
+    for id in ids {
+        let s = t.get(id).cloned().unwrap_or_default();
+        out.insert(
+            id.clone(),
+            <entity::rating_score::Component as sea_orm::Iterable>::iter()
+                .map(|c| stat(Some(c), &s.get(c), min))
+                .collect(),
+        );
+    }
+    Ok((out, on))
 }

@@ -1,7 +1,8 @@
 //! Satisfaction ratings (đánh giá sự hài lòng) by component, and the satisfaction they add up to.
 //!
 //! A rating with a dossier code is verified: its unit and procedure come from the dossier, and a
-//! dossier is rated once. A rating without one (a kiosk at the counter) is unverified: it is
+//! dossier is rated once, by its filer (who proves it with the rating code printed on the
+//! receipt, or by being the signed-in business that filed it; see `crate::access`). A rating without one (a kiosk at the counter) is unverified: it is
 //! reported apart and feeds no index. The rater's identity is kept for admins only.
 
 pub mod graphql;
@@ -17,8 +18,11 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
 };
 
+use crate::access;
 use crate::auth::Actor;
-use crate::error::{AppError, AppResult, Msg};
+use crate::auth::limits::{self, CodeGuess};
+use crate::error::{AppError, AppResult};
+use crate::idempotency::{Claim, IdempotencyKey};
 use crate::state::AppState;
 use crate::text;
 
@@ -26,6 +30,8 @@ use crate::text;
 #[derive(Debug, Clone, Default)]
 pub struct RatingInput {
     pub dossier_code: Option<String>,
+    /// The rating code printed on the dossier's receipt.
+    pub rating_code: Option<String>,
     pub unit: Option<String>,
     pub procedure: Option<String>,
     pub scores: Vec<(Component, i32)>,
@@ -39,48 +45,6 @@ pub struct RatingInput {
 pub struct StoredRating {
     pub rating: rating::Model,
     pub scores: Vec<rating_score::Model>,
-}
-
-/// An idempotency key: 1–100 characters of letters, digits, `-`, `_`, `:` or `.`.
-pub fn parse_idempotency_key(k: Option<&str>) -> AppResult<Option<String>> {
-    let Some(k) = k.map(str::trim) else {
-        return Ok(None);
-    };
-    let ok = (1..=100).contains(&k.len())
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_:.".contains(&b));
-    if !ok {
-        return Err(AppError::bad_input(
-            "idempotencyKey",
-            "idempotencyKey gồm 1–100 ký tự chữ, số, '-', '_', ':' hoặc '.'.",
-            "idempotencyKey is 1–100 characters of letters, digits, '-', '_', ':' or '.'.",
-        ));
-    }
-    Ok(Some(k.to_string()))
-}
-
-/// Counts an anonymous submission against the client address; `RATE_LIMITED` past the limit.
-pub fn limit_anonymous(state: &AppState, actor: &Actor, client: IpAddr) -> AppResult<()> {
-    if actor.principal().is_some() {
-        return Ok(());
-    }
-    let key = format!("anon:{client}");
-    if let Some(secs) = state
-        .anonymous_submissions
-        .blocked_for(&key, state.config.anonymous_submissions_per_hour)
-    {
-        return Err(AppError::RateLimited {
-            msg: Msg::new(
-                format!(
-                    "Bạn đã gửi quá nhiều lượt không đăng nhập. Vui lòng thử lại sau {secs} giây hoặc đăng nhập."
-                ),
-                format!("Too many anonymous submissions. Try again in {secs} seconds, or sign in."),
-            ),
-            retry_after_secs: secs,
-        });
-    }
-    state.anonymous_submissions.hit(&key);
-    Ok(())
 }
 
 fn validate_scores(scores: &[(Component, i32)]) -> AppResult<()> {
@@ -118,22 +82,16 @@ async fn load(db: &impl sea_orm::ConnectionTrait, r: rating::Model) -> AppResult
     Ok(StoredRating { rating: r, scores })
 }
 
-async fn by_key(state: &AppState, key: &str) -> AppResult<Option<rating::Model>> {
-    Ok(rating::Entity::find()
-        .filter(rating::Column::IdempotencyKey.eq(key))
-        .one(&state.db)
-        .await?)
-}
-
-/// Submits a rating. A retry with the same `idempotencyKey` returns the first result; a second
-/// rating of one dossier is `CONFLICT`.
+/// Submits a rating. The input is validated first; a retry by the same caller with the same
+/// `idempotencyKey` and input returns the first result, with another input it is `CONFLICT`; a
+/// second rating of one dossier is `CONFLICT`.
 pub async fn submit(
     state: &AppState,
     actor: &Actor,
     client: IpAddr,
     i: RatingInput,
 ) -> AppResult<StoredRating> {
-    let key = parse_idempotency_key(i.idempotency_key.as_deref())?;
+    let key = IdempotencyKey::parse_opt(i.idempotency_key.as_deref())?;
     validate_scores(&i.scores)?;
     let comment = i
         .comment
@@ -141,15 +99,8 @@ pub async fn submit(
         .map(|c| text::clean("comment", c, 2000))
         .transpose()?
         .filter(|c| !c.is_empty());
-    // A retry returns what the first attempt stored, before any other check can refuse it.
-    if let Some(k) = &key
-        && let Some(r) = by_key(state, k).await?
-    {
-        return load(&state.db, r).await;
-    }
-    limit_anonymous(state, actor, client)?;
 
-    let (dossier_id, unit_id, procedure_id, verified) = match i
+    let (dossier, unit_id, procedure_id) = match i
         .dossier_code
         .as_deref()
         .map(str::trim)
@@ -166,19 +117,8 @@ pub async fn submit(
                     "The unit or procedure does not match the dossier; leave them out to use the dossier's.",
                 ));
             }
-            if d.completed_at.is_none() {
-                return Err(AppError::conflict(
-                    format!(
-                        "Hồ sơ {} chưa có kết quả; có thể đánh giá sau khi nhận kết quả.",
-                        d.code
-                    ),
-                    format!(
-                        "Dossier {} has no result yet; rate it once the result is returned.",
-                        d.code
-                    ),
-                ));
-            }
-            (Some(d.id), d.unit_id, Some(d.procedure_id), true)
+            let (u, p) = (d.unit_id.clone(), Some(d.procedure_id.clone()));
+            (Some(d), u, p)
         }
         None => {
             let unit_id = i.unit.clone().ok_or_else(|| {
@@ -213,9 +153,60 @@ pub async fn submit(
                     ));
                 }
             }
-            (None, unit_id, i.procedure.clone(), false)
+            (None, unit_id, i.procedure.clone())
         }
     };
+    let channel = i.channel.unwrap_or(if dossier.is_some() {
+        Channel::Web
+    } else {
+        Channel::Kiosk
+    });
+    let claim = key.map(|k| {
+        use sea_orm::ActiveEnum;
+        let mut parts: Vec<String> = vec![
+            dossier.as_ref().map(|d| d.id.clone()).unwrap_or_default(),
+            unit_id.clone(),
+            procedure_id.clone().unwrap_or_default(),
+            channel.to_value(),
+            comment.clone().unwrap_or_default(),
+        ];
+        parts.extend(
+            i.scores
+                .iter()
+                .map(|(c, s)| format!("{}={s}", c.to_value())),
+        );
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        Claim::new(
+            access::idempotency_owner(actor, client),
+            "submitRating",
+            k,
+            &parts,
+        )
+    });
+    // A retry returns what the first attempt stored, before any later check can refuse it.
+    if let Some(c) = &claim
+        && let Some(id) = c.prior(&state.db).await?
+    {
+        return by_id(state, &id).await;
+    }
+    if let Some(d) = &dossier {
+        prove_filer(state, actor, d, i.rating_code.as_deref()).await?;
+        if d.completed_at.is_none() {
+            return Err(AppError::conflict(
+                format!(
+                    "Hồ sơ {} chưa có kết quả; có thể đánh giá sau khi nhận kết quả.",
+                    d.code
+                ),
+                format!(
+                    "Dossier {} has no result yet; rate it once the result is returned.",
+                    d.code
+                ),
+            ));
+        }
+    }
+    limits::submission(&state.limits, &state.config, actor, client)?;
+    let verified = dossier.is_some();
+    let dossier_id = dossier.map(|d| d.id);
 
     let now = Utc::now();
     let model = rating::Model {
@@ -224,14 +215,10 @@ pub async fn submit(
         unit_id,
         procedure_id,
         verified,
-        channel: i.channel.unwrap_or(if verified {
-            Channel::Web
-        } else {
-            Channel::Kiosk
-        }),
+        channel,
         comment,
         rater_account_id: actor.principal().and_then(|p| p.account_id.clone()),
-        idempotency_key: key.clone(),
+        idempotency_key: None,
         month: month_of(now),
         created_at: now,
     };
@@ -247,18 +234,29 @@ pub async fn submit(
     // Write first inside the transaction: the unique keys on dossier and idempotency key decide
     // between concurrent submissions, and SQLite takes its write lock at the first write.
     let txn = state.db.begin().await?;
-    match rating::ActiveModel::from(model.clone()).insert(&txn).await {
-        Ok(_) => {}
+    let written = match &claim {
+        Some(c) => c.record(&txn, &model.id).await,
+        None => Ok(()),
+    };
+    let written = match written {
+        Ok(()) => rating::ActiveModel::from(model.clone())
+            .insert(&txn)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match written {
+        Ok(()) => {}
         Err(e) => {
             drop(txn);
             if matches!(
                 e.sql_err(),
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
             ) {
-                if let Some(k) = &key
-                    && let Some(r) = by_key(state, k).await?
+                if let Some(c) = &claim
+                    && let Some(id) = c.prior(&state.db).await?
                 {
-                    return load(&state.db, r).await;
+                    return by_id(state, &id).await;
                 }
                 return Err(AppError::conflict(
                     "Hồ sơ này đã được đánh giá. Mỗi hồ sơ chỉ được đánh giá một lần.",
@@ -284,6 +282,39 @@ pub async fn submit(
         rating: model,
         scores,
     })
+}
+
+async fn by_id(state: &AppState, id: &str) -> AppResult<StoredRating> {
+    let r = rating::Entity::find_by_id(id.to_string())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("a retry key names a rating that is gone"))?;
+    load(&state.db, r).await
+}
+
+/// `FORBIDDEN` unless the caller is the dossier's filer: the signed-in business whose tax code
+/// filed it, or whoever holds the rating code from the receipt. Wrong codes are limited per
+/// dossier, counted before they are checked.
+async fn prove_filer(
+    state: &AppState,
+    actor: &Actor,
+    d: &entity::dossier::Model,
+    rating_code: Option<&str>,
+) -> AppResult<()> {
+    let business_tax = match actor.principal().and_then(|p| p.business_id.clone()) {
+        Some(b) => entity::business::Entity::find_by_id(b)
+            .one(&state.db)
+            .await?
+            .map(|b| b.tax_code),
+        None => None,
+    };
+    if access::require_rating_proof(d, business_tax.as_deref(), None).is_ok() {
+        return Ok(());
+    }
+    let guess = CodeGuess::take(&state.limits, &state.config, format!("dossier:{}", d.id))?;
+    access::require_rating_proof(d, None, rating_code)?;
+    guess.right();
+    Ok(())
 }
 
 /// `YYYY-MM` of an instant in the city's time zone.

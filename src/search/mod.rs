@@ -10,9 +10,9 @@
 pub mod bitsets;
 pub mod docs;
 pub mod embedded;
-pub mod graphql;
 pub mod meili;
 pub mod outbox;
+pub mod results;
 pub mod text;
 
 use std::collections::BTreeMap;

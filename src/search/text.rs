@@ -183,8 +183,24 @@ fn osa_one<T: PartialEq>(a: &[T], b: &[T]) -> bool {
             && long[i + 2..] == short[i + 2..])
 }
 
+/// Appends `c`, escaped for HTML text and attribute values. Words are letters and digits only,
+/// so only the characters between words need this.
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '&' => out.push_str("&amp;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        c => out.push(c),
+    }
+}
+
 /// Marks the words of `text` that match the query with `<em>…</em>`, keeping the original
 /// text (marks included). Both engines' hits are highlighted here, so they look the same.
+///
+/// The result is HTML-escaped text with `<em>` markers and nothing else: portals render
+/// highlights as HTML, so a title typed as `<img src=x onerror=…>` must arrive as text.
 pub fn highlight(text: &str, q: &ParsedQuery) -> Option<String> {
     if q.words.is_empty() {
         return None;
@@ -224,7 +240,7 @@ pub fn highlight(text: &str, q: &ParsedQuery) -> Option<String> {
             word.push(c);
         } else {
             flush(&mut word, &mut out, &mut any);
-            out.push(c);
+            push_escaped(&mut out, c);
         }
     }
     flush(&mut word, &mut out, &mut any);
@@ -363,5 +379,10 @@ mod tests {
             "<em>giấy</em> <em>phép</em>"
         );
         assert!(highlight("không liên quan", &q).is_none());
+        let img = ParsedQuery::parse("img onerror");
+        assert_eq!(
+            highlight("<img src=x onerror=alert(1)> & 'giấy'", &img).unwrap(),
+            "&lt;<em>img</em> src=x <em>onerror</em>=alert(1)&gt; &amp; &#39;giấy&#39;"
+        );
     }
 }

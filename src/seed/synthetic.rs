@@ -185,6 +185,7 @@ pub async fn seed(
                 apology_late: apology.then(|| rng.random_bool(0.3)),
                 apology_by: apology.then(|| "demo".to_string()),
                 recorded_by: "demo".into(),
+                rating_code: Some(crate::dossiers::new_rating_code()),
                 created_at: received,
                 updated_at: completed.unwrap_or(received),
             }));

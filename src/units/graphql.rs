@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use entity::unit;
 
 use super::{NewUnit, UnitFilter, UnitPatch};
-use crate::graphql::CtxExt;
+use crate::context::CtxExt;
 use crate::pagination::{Conn, Page};
 
 /// The block a unit is scored and ranked in.
@@ -85,6 +85,7 @@ pub struct UnitsQuery;
 #[Object]
 impl UnitsQuery {
     /// Units in name order within their block. Public.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn units(
         &self,
         ctx: &Context<'_>,
@@ -98,7 +99,10 @@ impl UnitsQuery {
             block: f.block.map(Into::into),
             parent: f.parent.map(|i| i.0),
             search: f.search,
-            active_on: f.active_on,
+            active_on: f
+                .active_on
+                .map(|d| crate::clock::check_date("activeOn", d))
+                .transpose()?,
         };
         let (total, items) = super::list(&ctx.state().db, &filter, page).await?;
         Ok(page.connection(total, items.into_iter().map(Unit).collect()))
@@ -159,7 +163,10 @@ impl UnitsMutation {
                 short_name: input.short_name,
                 block: input.block.into(),
                 parent: input.parent.map(|i| i.0),
-                valid_from: input.valid_from,
+                valid_from: input
+                    .valid_from
+                    .map(|d| crate::clock::check_date("validFrom", d))
+                    .transpose()?,
             },
         )
         .await?;
@@ -199,7 +206,7 @@ impl UnitsMutation {
             &ctx.state().db,
             ctx.actor(),
             &id,
-            valid_to,
+            crate::clock::check_date("validTo", valid_to)?,
             successor.map(|i| i.0),
         )
         .await?;

@@ -2,6 +2,7 @@
 //! successors so that a past year is reproduced with the units of that year.
 
 pub mod graphql;
+pub mod search;
 
 use std::collections::HashMap;
 
@@ -13,7 +14,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::error::{AppError, AppResult, on_unique};
 use crate::pagination::Page;
 use crate::text;
@@ -142,7 +143,7 @@ pub async fn create(
     actor: &Actor,
     input: NewUnit,
 ) -> AppResult<unit::Model> {
-    actor.require_role(&[Role::Admin])?;
+    crate::access::require_admin(actor)?;
     let code = text::code("code", &input.code, 32)?;
     let name = text::required("name", &input.name, 200)?;
     let short_name = input
@@ -202,7 +203,7 @@ pub async fn update(
     id: &str,
     patch: UnitPatch,
 ) -> AppResult<unit::Model> {
-    actor.require_role(&[Role::Admin])?;
+    crate::access::require_admin(actor)?;
     let current = unit::Entity::find_by_id(id.to_string())
         .one(db)
         .await?
@@ -226,6 +227,7 @@ pub async fn update(
             ));
         }
         require(db, "parent", &p).await?;
+        refuse_cycle(db, id, &p).await?;
         m.parent_id = Set(Some(p));
     }
     m.updated_at = Set(chrono::Utc::now());
@@ -235,6 +237,31 @@ pub async fn update(
     txn.commit().await?;
     crate::catalog::changed();
     Ok(m)
+}
+
+/// `BAD_USER_INPUT` when putting `id` under `parent` would make a unit its own ancestor
+/// (A under B while B is under A): the chain of parents must end.
+async fn refuse_cycle(db: &DatabaseConnection, id: &str, parent: &str) -> AppResult<()> {
+    let mut at = Some(parent.to_string());
+    let mut seen = 0;
+    while let Some(u) = at {
+        if u == id || seen > 64 {
+            return Err(AppError::bad_input(
+                "parent",
+                "Không thể đặt đơn vị trực thuộc một đơn vị cấp dưới của chính nó.",
+                "A unit cannot be put under one of its own sub-units.",
+            ));
+        }
+        seen += 1;
+        at = unit::Entity::find_by_id(u)
+            .select_only()
+            .column(unit::Column::ParentId)
+            .into_tuple::<Option<String>>()
+            .one(db)
+            .await?
+            .flatten();
+    }
+    Ok(())
 }
 
 /// Queues the unit's search document for a refresh, in the writing transaction.
@@ -251,7 +278,7 @@ pub async fn retire(
     valid_to: NaiveDate,
     successor: Option<String>,
 ) -> AppResult<unit::Model> {
-    actor.require_role(&[Role::Admin])?;
+    crate::access::require_admin(actor)?;
     let current = unit::Entity::find_by_id(id.to_string())
         .one(db)
         .await?
@@ -317,77 +344,4 @@ fn not_found(id: &str) -> AppError {
         format!("Không tìm thấy đơn vị {id}."),
         format!("Unit {id} was not found."),
     )
-}
-
-/// Which units a caller may see or act for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// Every unit (admins; evaluators for reading).
-    All,
-    /// An official's unit and the units directly under it (its wards).
-    Units(Vec<String>),
-    /// No unit: citizens, businesses and anonymous callers.
-    None,
-}
-
-impl Scope {
-    pub fn covers(&self, unit_id: &str) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Units(u) => u.iter().any(|x| x == unit_id),
-            Scope::None => false,
-        }
-    }
-}
-
-/// The units an official of `unit_id` acts for: the unit and the units directly under it.
-pub async fn official_units(db: &DatabaseConnection, unit_id: &str) -> AppResult<Vec<String>> {
-    let mut ids = vec![unit_id.to_string()];
-    ids.extend(
-        unit::Entity::find()
-            .select_only()
-            .column(unit::Column::Id)
-            .filter(unit::Column::ParentId.eq(unit_id))
-            .into_tuple::<String>()
-            .all(db)
-            .await?,
-    );
-    Ok(ids)
-}
-
-/// What a caller may read: admins and evaluators everything, officials their units.
-pub async fn read_scope(db: &DatabaseConnection, actor: &Actor) -> AppResult<Scope> {
-    match actor.principal() {
-        Some(p) if matches!(p.role, Role::Admin | Role::Evaluator) => Ok(Scope::All),
-        Some(p) if p.role == Role::Official => match &p.unit_id {
-            Some(u) => Ok(Scope::Units(official_units(db, u).await?)),
-            None => Ok(Scope::None),
-        },
-        _ => Ok(Scope::None),
-    }
-}
-
-/// What a caller may act on: admins everything, officials their units, nobody else.
-pub async fn act_scope(db: &DatabaseConnection, actor: &Actor) -> AppResult<Scope> {
-    match actor.principal() {
-        Some(p) if p.role == Role::Admin => Ok(Scope::All),
-        Some(p) if p.role == Role::Official => match &p.unit_id {
-            Some(u) => Ok(Scope::Units(official_units(db, u).await?)),
-            None => Ok(Scope::None),
-        },
-        _ => Ok(Scope::None),
-    }
-}
-
-/// `FORBIDDEN` unless the caller may act for `unit_id` (`UNAUTHENTICATED` when anonymous).
-pub async fn require_act(db: &DatabaseConnection, actor: &Actor, unit_id: &str) -> AppResult<()> {
-    actor.signed_in()?;
-    if act_scope(db, actor).await?.covers(unit_id) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "Bạn chỉ được thao tác trên hồ sơ, phản ánh của đơn vị mình.",
-            "You may only act on dossiers and complaints of your own unit.",
-        ))
-    }
 }

@@ -225,6 +225,22 @@ impl TestApp {
         d["recordDossier"].clone()
     }
 
+    /// The rating code printed on a dossier's receipt (read as an admin).
+    pub async fn rating_code(&self, dossier: &str) -> String {
+        let admin = self.script_token(Role::Admin, None).await;
+        let d = self
+            .ok(
+                Some(&admin),
+                "query($c: String!) { dossier(code: $c) { ratingCode } }",
+                json!({ "c": dossier }),
+            )
+            .await;
+        d["dossier"]["ratingCode"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no rating code for {dossier}: {d}"))
+            .to_string()
+    }
+
     pub async fn complete_dossier(&self, token: &str, code: &str) -> Value {
         self.ok(
             Some(token),

@@ -13,3 +13,4 @@ mod pagination;
 mod ratings;
 mod search;
 mod tokens;
+mod trust;

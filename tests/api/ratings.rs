@@ -37,8 +37,9 @@ async fn a_dossier_is_rated_once_by_its_code() {
     let sdl = app.script_token(Role::Official, Some("SDL")).await;
     app.record_dossier(&sdl, "DL-1", "SDL", "1.001432", "2026-11-02T09:00:00+07:00")
         .await;
+    let rc = app.rating_code("DL-1").await;
 
-    let input = json!({ "i": { "dossierCode": "dl-1", "scores": scores(&[("ACCESS", 5), ("OFFICIAL", 4)]), "idempotencyKey": "k-1" } });
+    let input = json!({ "i": { "dossierCode": "dl-1", "ratingCode": rc, "scores": scores(&[("ACCESS", 5), ("OFFICIAL", 4)]), "idempotencyKey": "k-1" } });
     // Not rateable before its result is returned.
     assert_eq!(
         error_code(&app.gql(None, RATE, input.clone()).await),
@@ -57,7 +58,7 @@ async fn a_dossier_is_rated_once_by_its_code() {
     // A retry with the same key returns the first result; another rating is a conflict.
     let retry = app.ok(None, RATE, input).await;
     assert_eq!(retry["submitRating"]["id"], r["id"]);
-    let again = json!({ "i": { "dossierCode": "DL-1", "scores": scores(&[("RESULT", 1)]) } });
+    let again = json!({ "i": { "dossierCode": "DL-1", "ratingCode": rc, "scores": scores(&[("RESULT", 1)]) } });
     assert_eq!(error_code(&app.gql(None, RATE, again).await), "CONFLICT");
 
     let rated = app
@@ -109,7 +110,7 @@ async fn ratings_are_validated() {
         .ok(
             None,
             RATE,
-            json!({ "i": { "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 4)]) } }),
+            json!({ "i": { "dossierCode": "DL-V", "ratingCode": app.rating_code("DL-V").await, "scores": scores(&[("ACCESS", 4)]) } }),
         )
         .await;
     assert_eq!(ok["submitRating"]["verified"], true);
@@ -117,11 +118,14 @@ async fn ratings_are_validated() {
 
 #[tokio::test]
 async fn fifty_concurrent_ratings_of_one_dossier_store_exactly_one() {
-    let app = TestApp::spawn().await;
+    // A hundred attempts by one account: above its hourly submission limit, which is not what
+    // this test is about.
+    let app = TestApp::spawn_configured(|c| c.account_submissions_per_hour = 1000).await;
     let sdl = app.script_token(Role::Official, Some("SDL")).await;
     done_dossier(&app, &sdl, "DL-RACE").await;
     let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
-    let input = json!({ "i": { "dossierCode": "DL-RACE", "scores": scores(&[("RESULT", 5)]) } });
+    let rc = app.rating_code("DL-RACE").await;
+    let input = json!({ "i": { "dossierCode": "DL-RACE", "ratingCode": rc, "scores": scores(&[("RESULT", 5)]) } });
     let calls = (0..50).map(|_| app.gql(Some(&citizen), RATE, input.clone()));
     let results = futures_util::future::join_all(calls).await;
     let ok = results.iter().filter(|b| b.get("errors").is_none()).count();
@@ -146,7 +150,8 @@ async fn fifty_concurrent_ratings_of_one_dossier_store_exactly_one() {
 
     // The same with one idempotency key: every retry gets the one rating back.
     done_dossier(&app, &sdl, "DL-RACE-2").await;
-    let input = json!({ "i": { "dossierCode": "DL-RACE-2", "scores": scores(&[("RESULT", 4)]), "idempotencyKey": "retry-2" } });
+    let rc = app.rating_code("DL-RACE-2").await;
+    let input = json!({ "i": { "dossierCode": "DL-RACE-2", "ratingCode": rc, "scores": scores(&[("RESULT", 4)]), "idempotencyKey": "retry-2" } });
     let results = futures_util::future::join_all(
         (0..50).map(|_| app.gql(Some(&citizen), RATE, input.clone())),
     )
@@ -177,10 +182,11 @@ async fn satisfaction_matches_a_hand_computation() {
     for (i, s) in sets.iter().enumerate() {
         let code = format!("DL-S{i}");
         done_dossier(&app, &sdl, &code).await;
+        let rc = app.rating_code(&code).await;
         app.ok(
             None,
             RATE,
-            json!({ "i": { "dossierCode": code, "scores": scores(s) } }),
+            json!({ "i": { "dossierCode": code, "ratingCode": rc, "scores": scores(s) } }),
         )
         .await;
     }

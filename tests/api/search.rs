@@ -631,3 +631,61 @@ async fn an_engine_outage_keeps_every_write_and_the_index_converges_after() {
         "the change made during the outage arrived"
     );
 }
+
+/// Every `<` of a highlight must open or close an `<em>` marker: markup typed by a filer arrives
+/// as escaped text.
+fn assert_only_em_tags(h: &str) {
+    let rest = h.replace("<em>", "").replace("</em>", "");
+    assert!(
+        !rest.contains('<') && !rest.contains('>'),
+        "a tag other than <em> survived in {h:?}"
+    );
+}
+
+#[tokio::test]
+async fn highlights_are_escaped_text_with_em_markers_on_every_engine() {
+    for app in engines().await {
+        let (id, _) = file(
+            &app,
+            "Q5",
+            "OTHER",
+            "<img src=x onerror=alert(1)> Giấy phép xây dựng trễ hẹn",
+            "Nội dung <script>alert('giấy phép')</script> & <b>xây dựng</b> \"trễ\"",
+        )
+        .await;
+        app.settle().await;
+        let admin = app.script_token(Role::Admin, None).await;
+        let r = search(&app, Some(&admin), "giấy phép img script", json!({})).await;
+        let hit = r["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["complaint"]["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("the complaint with markup is not found: {r}"))
+            .clone();
+        let title = hit["node"]["highlights"]["title"].as_str().unwrap();
+        let body = hit["node"]["highlights"]["body"].as_str().unwrap();
+        assert_only_em_tags(title);
+        assert_only_em_tags(body);
+        assert!(
+            title.starts_with("&lt;<em>img</em> src=x onerror=alert(1)&gt;"),
+            "{title}"
+        );
+        assert!(title.contains("<em>Giấy</em> <em>phép</em>"), "{title}");
+        assert!(
+            body.contains("&lt;<em>script</em>&gt;alert(&#39;<em>giấy</em> <em>phép</em>&#39;)"),
+            "{body}"
+        );
+        assert!(
+            body.contains("&amp; &lt;b&gt;xây dựng&lt;/b&gt; &quot;trễ&quot;"),
+            "{body}"
+        );
+        // The stored text itself is unchanged: escaping is the highlight's job.
+        assert!(
+            hit["node"]["complaint"]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("<img src=x")
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! Who may see and do what (DESIGN.md §4): every rule of that kind lives in this module, and
+//! the feature services call it. Resolvers never pick a view by role themselves; an object
+//! reached through a link (`duplicateOf`, `dossier`, a search hit) is given the view that the
+//! caller would get by asking for it directly.
+//!
+//! The rules, in one place:
+//! - **Units.** Admins act everywhere; evaluators read everywhere; an official reads and acts
+//!   for their unit and the units directly under it (a district and its wards). Everyone else
+//!   has no unit scope.
+//! - **Complaints.** The filer's contact is seen by the filer, the officials of the assigned
+//!   unit (with its parent) and admins ([`View::Full`]). Evaluators see everything but the
+//!   contact ([`View::Staff`]). Everyone else sees published answers only, with nobody's
+//!   identity ([`View::Public`]), and nothing of an unpublished complaint.
+//! - **Dossiers.** Anyone holding a receipt code sees its status and dates; the staff of its unit
+//!   (and evaluators, admins) see who filed it and its rating code.
+//! - **Ratings.** A verified rating needs proof of being the filer: the rating code printed on the
+//!   receipt, or being the signed-in business account whose tax code filed the dossier. The rater
+//!   is seen by admins only.
+//! - **Accounts.** Contact details are seen by the holder and admins only.
+//! - **Catalog and calendar.** Admins change units, procedures and holidays.
+//! - **Retry keys.** An `idempotencyKey` belongs to its caller (the account, or an anonymous
+//!   client's address): another caller's replay finds nothing of the first.
+
+use std::net::IpAddr;
+
+use entity::{complaint, dossier, unit};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::auth::{Actor, Principal, Role};
+use crate::error::{AppError, AppResult};
+
+/// Which units a caller may see or act for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every unit (admins; evaluators for reading).
+    All,
+    /// An official's unit and the units directly under it (its wards).
+    Units(Vec<String>),
+    /// No unit: citizens, businesses and anonymous callers.
+    None,
+}
+
+impl Scope {
+    pub fn covers(&self, unit_id: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Units(u) => u.iter().any(|x| x == unit_id),
+            Scope::None => false,
+        }
+    }
+}
+
+/// The units an official of `unit_id` acts for: the unit and the units directly under it.
+pub async fn official_units(db: &DatabaseConnection, unit_id: &str) -> AppResult<Vec<String>> {
+    let mut ids = vec![unit_id.to_string()];
+    ids.extend(
+        unit::Entity::find()
+            .select_only()
+            .column(unit::Column::Id)
+            .filter(unit::Column::ParentId.eq(unit_id))
+            .into_tuple::<String>()
+            .all(db)
+            .await?,
+    );
+    Ok(ids)
+}
+
+/// What a caller may read: admins and evaluators everything, officials their units.
+pub async fn read_scope(db: &DatabaseConnection, actor: &Actor) -> AppResult<Scope> {
+    match actor.principal() {
+        Some(p) if matches!(p.role, Role::Admin | Role::Evaluator) => Ok(Scope::All),
+        Some(p) if p.role == Role::Official => match &p.unit_id {
+            Some(u) => Ok(Scope::Units(official_units(db, u).await?)),
+            None => Ok(Scope::None),
+        },
+        _ => Ok(Scope::None),
+    }
+}
+
+/// What a caller may act on: admins everything, officials their units, nobody else.
+pub async fn act_scope(db: &DatabaseConnection, actor: &Actor) -> AppResult<Scope> {
+    match actor.principal() {
+        Some(p) if p.role == Role::Admin => Ok(Scope::All),
+        Some(p) if p.role == Role::Official => match &p.unit_id {
+            Some(u) => Ok(Scope::Units(official_units(db, u).await?)),
+            None => Ok(Scope::None),
+        },
+        _ => Ok(Scope::None),
+    }
+}
+
+fn other_unit() -> AppError {
+    AppError::forbidden(
+        "Bạn chỉ được thao tác trên hồ sơ, phản ánh của đơn vị mình.",
+        "You may only act on dossiers and complaints of your own unit.",
+    )
+}
+
+/// `FORBIDDEN` unless the caller may act for `unit_id` (`UNAUTHENTICATED` when anonymous).
+pub async fn require_act(db: &DatabaseConnection, actor: &Actor, unit_id: &str) -> AppResult<()> {
+    actor.signed_in()?;
+    if act_scope(db, actor).await?.covers(unit_id) {
+        Ok(())
+    } else {
+        Err(other_unit())
+    }
+}
+
+/// Admins only: the unit and procedure catalog, the holiday calendar, staff accounts.
+pub fn require_admin(actor: &Actor) -> AppResult<&Principal> {
+    actor.require_role(&[Role::Admin])
+}
+
+/// Signed in with any role (lists of one's own units' dossiers, say).
+pub fn require_signed_in(actor: &Actor) -> AppResult<()> {
+    actor.signed_in().map(|_| ())
+}
+
+/// What a caller may see of a complaint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// Everything, the filer's contact included: the filer, the assigned unit, admins.
+    Full,
+    /// Everything but the contact: evaluators.
+    Staff,
+    /// The published answer, without anyone's identity.
+    Public,
+}
+
+impl View {
+    /// Sees the inside of the case: events, the unpublished answer, the filer's verdict.
+    pub fn is_inner(self) -> bool {
+        matches!(self, View::Full | View::Staff)
+    }
+
+    /// Sees the filer's name, phone and e-mail.
+    pub fn sees_contact(self) -> bool {
+        self == View::Full
+    }
+}
+
+/// Whether the signed-in caller is the account that filed the complaint.
+pub fn is_filer(actor: &Actor, c: &complaint::Model) -> bool {
+    actor
+        .principal()
+        .and_then(|p| p.account_id.as_deref())
+        .is_some_and(|a| c.filer_account_id.as_deref() == Some(a))
+}
+
+/// Whether the caller may see a complaint, and how much. `read` is the caller's
+/// [`read_scope`].
+pub fn complaint_view(actor: &Actor, read: &Scope, c: &complaint::Model) -> Option<View> {
+    match actor.role() {
+        Some(Role::Admin) => Some(View::Full),
+        Some(Role::Official) if read.covers(&c.assigned_unit_id) => Some(View::Full),
+        _ if is_filer(actor, c) => Some(View::Full),
+        Some(Role::Evaluator) => Some(View::Staff),
+        _ if c.published => Some(View::Public),
+        _ => None,
+    }
+}
+
+/// The view of a complaint for a caller who proved to be its filer by the phone or e-mail
+/// given when filing (or who just filed it): full; otherwise their usual view.
+pub fn complaint_view_as_filer(
+    actor: &Actor,
+    read: &Scope,
+    c: &complaint::Model,
+    proved_filer: bool,
+) -> Option<View> {
+    if proved_filer {
+        Some(View::Full)
+    } else {
+        complaint_view(actor, read, c)
+    }
+}
+
+/// `FORBIDDEN` unless the caller may act on complaints of `unit_id`: the original of a
+/// duplicate, say, must be in the acting official's scope too.
+pub async fn require_act_on_complaint(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    c: &complaint::Model,
+) -> AppResult<()> {
+    require_act(db, actor, &c.assigned_unit_id).await
+}
+
+/// Whether the caller sees a dossier as staff (who filed it, its rating code): the staff of
+/// its unit (and the unit above it), evaluators and admins. `read` is the caller's
+/// [`read_scope`].
+pub fn dossier_staff_view(read: &Scope, d: &dossier::Model) -> bool {
+    read.covers(&d.unit_id)
+}
+
+/// The rater's account of a rating: admins only.
+pub fn sees_rater(actor: &Actor) -> bool {
+    actor.is_admin()
+}
+
+/// An account's e-mail and phone: the holder and admins only.
+pub fn sees_account_contact(actor: &Actor, account_id: &str) -> bool {
+    actor.is_admin() || actor.principal().and_then(|p| p.account_id.as_deref()) == Some(account_id)
+}
+
+/// Retired procedures in the public catalog: admins only.
+pub fn sees_retired_procedures(actor: &Actor) -> bool {
+    actor.is_admin()
+}
+
+/// `FORBIDDEN` unless the caller may rate `d`: the signed-in business whose tax code filed it,
+/// or anyone holding its rating code (`given`, as typed). `business_tax_code` is the tax code
+/// of the caller's business, if the caller is a business account.
+pub fn require_rating_proof(
+    d: &dossier::Model,
+    business_tax_code: Option<&str>,
+    given: Option<&str>,
+) -> AppResult<()> {
+    if let (Some(mine), Some(filed)) = (business_tax_code, d.tax_code.as_deref())
+        && mine == filed
+    {
+        return Ok(());
+    }
+    let given = given.map(crate::dossiers::normalise_rating_code);
+    let ok = match (given.as_deref(), d.rating_code.as_deref()) {
+        (Some(g), Some(expected)) => constant_time_eq(g.as_bytes(), expected.as_bytes()),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Chỉ người nộp hồ sơ được đánh giá: nhập mã đánh giá in trên phiếu tiếp nhận, bên cạnh mã hồ sơ.",
+            "Only the dossier's filer may rate it: give the rating code printed on the receipt beside the dossier code.",
+        ))
+    }
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whose a retry key is: the account (or script subject) when signed in, else the client
+/// address. Keys of different owners never meet.
+pub fn idempotency_owner(actor: &Actor, client: IpAddr) -> String {
+    match actor.principal() {
+        Some(p) => format!("sub:{}", p.subject),
+        None => format!("addr:{client}"),
+    }
+}
+
+/// Staff roles and scripts are trusted with bulk submissions (a kiosk, an import); citizens,
+/// businesses and anonymous callers are limited.
+pub fn submissions_limited(actor: &Actor) -> bool {
+    match actor.principal() {
+        None => true,
+        Some(p) => p.account_id.is_some() && matches!(p.role, Role::Citizen | Role::Business),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn official(unit: &str) -> Actor {
+        Actor::User(Principal {
+            subject: "acc-1".into(),
+            account_id: Some("acc-1".into()),
+            role: Role::Official,
+            unit_id: Some(unit.into()),
+            business_id: None,
+        })
+    }
+
+    fn complaint(assigned: &str, published: bool) -> complaint::Model {
+        let now = Utc::now();
+        complaint::Model {
+            id: "c".into(),
+            code: "PA-X".into(),
+            kind: complaint::Kind::Feedback,
+            category: complaint::Category::Other,
+            unit_id: assigned.into(),
+            assigned_unit_id: assigned.into(),
+            procedure_id: None,
+            dossier_id: None,
+            title: "t".into(),
+            body: "b".into(),
+            contact_name: "n".into(),
+            contact_phone: Some("0912345678".into()),
+            contact_email: None,
+            filer_account_id: Some("filer".into()),
+            status: complaint::Status::Received,
+            received_at: now,
+            forward_due_at: now,
+            answer_due_at: now,
+            accepted_at: None,
+            forwarded_at: None,
+            answer: None,
+            answered_at: None,
+            answered_late: None,
+            published,
+            published_at: None,
+            rejection_reason: None,
+            duplicate_of_id: None,
+            filer_satisfied: None,
+            filer_comment: None,
+            reopen_count: 0,
+            closed_at: None,
+            idempotency_key: None,
+            updated_at: now,
+            search_text: String::new(),
+        }
+    }
+
+    #[test]
+    fn another_units_official_gets_the_public_view_or_nothing() {
+        let a = official("Q5");
+        let scope = Scope::Units(vec!["Q5".into(), "P1".into()]);
+        assert_eq!(
+            complaint_view(&a, &scope, &complaint("Q5", false)),
+            Some(View::Full)
+        );
+        assert_eq!(
+            complaint_view(&a, &scope, &complaint("P1", false)),
+            Some(View::Full)
+        );
+        assert_eq!(complaint_view(&a, &scope, &complaint("STP", false)), None);
+        assert_eq!(
+            complaint_view(&a, &scope, &complaint("STP", true)),
+            Some(View::Public)
+        );
+        assert_eq!(
+            complaint_view(&Actor::Anonymous, &Scope::None, &complaint("STP", false)),
+            None
+        );
+    }
+
+    #[test]
+    fn owners_of_retry_keys_differ_by_account_and_address() {
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_ne!(
+            idempotency_owner(&Actor::Anonymous, a),
+            idempotency_owner(&Actor::Anonymous, b)
+        );
+        assert_ne!(
+            idempotency_owner(&official("Q5"), a),
+            idempotency_owner(&Actor::Anonymous, a)
+        );
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(constant_time_eq(b"ABC234", b"ABC234"));
+        assert!(!constant_time_eq(b"ABC234", b"ABC235"));
+        assert!(!constant_time_eq(b"ABC", b"ABC234"));
+    }
+}

@@ -1,0 +1,190 @@
+//! The portal's rate limits (DESIGN.md §5), each a [`RateLimiter`] whose check and count are one
+//! step: failed sign-ins per account and per address, registrations per address, submissions
+//! (ratings and complaints) per address for anonymous callers and per account for citizens and
+//! businesses, and guesses of a secret that goes with a public code (a complaint's contact for
+//! its tracking code, a dossier's rating code) per code.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::rate_limit::RateLimiter;
+use crate::auth::Actor;
+use crate::config::Config;
+use crate::error::{AppError, AppResult, Msg};
+
+pub struct Limits {
+    /// Failed sign-ins, keyed by `acct:<account id>`, `login:<unknown login>` and `addr:<ip>`.
+    pub login_failures: RateLimiter,
+    /// Ratings and complaints, keyed by `addr:<ip>` (anonymous) or `acct:<account id>`.
+    pub submissions: RateLimiter,
+    /// New accounts per client address.
+    pub registrations: RateLimiter,
+    /// Wrong secrets given with a public code, keyed by the code's object.
+    pub code_guesses: RateLimiter,
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+impl Limits {
+    pub fn new(config: &Config) -> Limits {
+        Limits {
+            login_failures: RateLimiter::new(config.login_window),
+            submissions: RateLimiter::new(HOUR),
+            registrations: RateLimiter::new(HOUR),
+            code_guesses: RateLimiter::new(HOUR),
+        }
+    }
+}
+
+fn limited(secs: u64, vi: String, en: String) -> AppError {
+    AppError::RateLimited {
+        msg: Msg::new(vi, en),
+        retry_after_secs: secs,
+    }
+}
+
+/// Counts a rating or complaint: anonymous callers per address, citizens and businesses per
+/// account; staff and scripts are not limited.
+pub fn submission(
+    limits: &Limits,
+    config: &Config,
+    actor: &Actor,
+    client: IpAddr,
+) -> AppResult<()> {
+    if !crate::access::submissions_limited(actor) {
+        return Ok(());
+    }
+    let (key, limit, anonymous) = match actor.principal().and_then(|p| p.account_id.as_deref()) {
+        Some(a) => (
+            format!("acct:{a}"),
+            config.account_submissions_per_hour,
+            false,
+        ),
+        None => (
+            format!("addr:{client}"),
+            config.anonymous_submissions_per_hour,
+            true,
+        ),
+    };
+    limits.submissions.take(&key, limit).map_err(|secs| {
+        if anonymous {
+            limited(
+                secs,
+                format!(
+                    "Bạn đã gửi quá {limit} lượt trong một giờ khi không đăng nhập. Vui lòng thử lại sau {secs} giây."
+                ),
+                format!(
+                    "More than {limit} anonymous submissions in an hour. Try again in {secs} seconds."
+                ),
+            )
+        } else {
+            limited(
+                secs,
+                format!(
+                    "Tài khoản đã gửi quá {limit} lượt đánh giá, phản ánh trong một giờ. Vui lòng thử lại sau {secs} giây."
+                ),
+                format!(
+                    "This account sent more than {limit} ratings and complaints in an hour. Try again in {secs} seconds."
+                ),
+            )
+        }
+    })
+}
+
+/// Counts a registration from a client address.
+pub fn registration(limits: &Limits, config: &Config, client: IpAddr) -> AppResult<()> {
+    let limit = config.registrations_per_hour;
+    limits
+        .registrations
+        .take(&format!("addr:{client}"), limit)
+        .map_err(|secs| {
+            limited(
+                secs,
+                format!(
+                    "Địa chỉ này đã đăng ký quá {limit} tài khoản trong một giờ. Vui lòng thử lại sau {secs} giây."
+                ),
+                format!(
+                    "More than {limit} accounts registered from this address in an hour. Try again in {secs} seconds."
+                ),
+            )
+        })
+}
+
+/// A guess of the secret that goes with a public code, counted before it is checked; give it
+/// back with [`CodeGuess::right`] when it was right.
+pub struct CodeGuess<'a> {
+    limits: &'a Limits,
+    key: String,
+}
+
+impl<'a> CodeGuess<'a> {
+    /// Counts a guess against `key` (`complaint:<id>`, `dossier:<id>`).
+    pub fn take(limits: &'a Limits, config: &Config, key: String) -> AppResult<CodeGuess<'a>> {
+        let limit = config.code_guesses_per_hour;
+        limits.code_guesses.take(&key, limit).map_err(|secs| {
+            limited(
+                secs,
+                format!(
+                    "Đã nhập sai quá {limit} lần cho mã này trong một giờ. Vui lòng thử lại sau {secs} giây."
+                ),
+                format!(
+                    "More than {limit} wrong guesses for this code in an hour. Try again in {secs} seconds."
+                ),
+            )
+        })?;
+        Ok(CodeGuess { limits, key })
+    }
+
+    /// The guess was right: it does not count.
+    pub fn right(self) {
+        self.limits.code_guesses.give_back(&self.key);
+    }
+}
+
+/// The sign-in limits: taken before the password is checked, given back when it was right.
+pub struct LoginAttempt<'a> {
+    limits: &'a Limits,
+    keys: Vec<String>,
+}
+
+fn too_many_logins(secs: u64) -> AppError {
+    limited(
+        secs,
+        format!("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {secs} giây."),
+        format!("Too many failed sign-ins. Try again in {secs} seconds."),
+    )
+}
+
+impl<'a> LoginAttempt<'a> {
+    /// Counts an attempt from `client` for `target` (`acct:<account id>` once the login
+    /// resolves to an account, else `login:<the login, normalised>`).
+    pub fn take(
+        limits: &'a Limits,
+        config: &Config,
+        client: IpAddr,
+        target: String,
+    ) -> AppResult<LoginAttempt<'a>> {
+        let addr = format!("addr:{client}");
+        limits
+            .login_failures
+            .take(&addr, config.login_failures_per_address)
+            .map_err(too_many_logins)?;
+        if let Err(secs) = limits
+            .login_failures
+            .take(&target, config.login_failures_per_account)
+        {
+            limits.login_failures.give_back(&addr);
+            return Err(too_many_logins(secs));
+        }
+        Ok(LoginAttempt {
+            limits,
+            keys: vec![addr, target],
+        })
+    }
+
+    /// The password was right: the attempt does not count, and the account starts afresh.
+    pub fn succeeded(self) {
+        self.limits.login_failures.give_back(&self.keys[0]);
+        self.limits.login_failures.clear(&self.keys[1]);
+    }
+}

@@ -1,0 +1,210 @@
+//! The complaint lifecycle as one table: each step with the states it may start from and the
+//! state it leads to. The actions a complaint allows, every transition check and the event
+//! names all derive from [`LIFECYCLE`].
+//!
+//! ```text
+//! RECEIVED ──accept──▶ ACCEPTED ──answer──▶ ANSWERED ──close / filer satisfied──▶ CLOSED
+//!    │ ▲                  │  ▲                  │
+//!    │ └──assign (forward)┘  └──filer unsatisfied (reopen once)
+//!    ├──reject──▶ REJECTED            (RECEIVED or ACCEPTED)
+//!    └──markDuplicate──▶ DUPLICATE    (RECEIVED or ACCEPTED)
+//! ```
+
+use entity::complaint::Status;
+
+/// One step of the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    Accept,
+    Answer,
+    Reject,
+    Assign,
+    MarkDuplicate,
+    /// The filer is satisfied with the answer: closed.
+    RateSatisfied,
+    /// The filer is not satisfied, the first time: reopened for a new answer.
+    Reopen,
+    /// The filer is not satisfied again: recorded, the complaint stays answered.
+    RateUnsatisfied,
+    Close,
+}
+
+/// What the event log calls a step (and the filing before any step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Filed,
+    Accepted,
+    Answered,
+    Rejected,
+    Forwarded,
+    Duplicate,
+    Rated,
+    Reopened,
+    Closed,
+}
+
+impl Event {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Filed => "FILED",
+            Event::Accepted => "ACCEPTED",
+            Event::Answered => "ANSWERED",
+            Event::Rejected => "REJECTED",
+            Event::Forwarded => "FORWARDED",
+            Event::Duplicate => "DUPLICATE",
+            Event::Rated => "RATED",
+            Event::Reopened => "REOPENED",
+            Event::Closed => "CLOSED",
+        }
+    }
+}
+
+/// A row of the lifecycle table.
+#[derive(Debug, Clone, Copy)]
+pub struct Transition {
+    pub step: Step,
+    /// The GraphQL mutation that takes this step.
+    pub mutation: &'static str,
+    pub from: &'static [Status],
+    pub to: Status,
+    pub event: Event,
+}
+
+const OPEN: &[Status] = &[Status::Received, Status::Accepted];
+
+/// Every step, in the order portals list the allowed actions.
+pub const LIFECYCLE: &[Transition] = &[
+    Transition {
+        step: Step::Accept,
+        mutation: "acceptComplaint",
+        from: &[Status::Received],
+        to: Status::Accepted,
+        event: Event::Accepted,
+    },
+    Transition {
+        step: Step::Answer,
+        mutation: "answerComplaint",
+        from: &[Status::Accepted],
+        to: Status::Answered,
+        event: Event::Answered,
+    },
+    Transition {
+        step: Step::Reject,
+        mutation: "rejectComplaint",
+        from: OPEN,
+        to: Status::Rejected,
+        event: Event::Rejected,
+    },
+    Transition {
+        step: Step::Assign,
+        mutation: "assignComplaint",
+        from: OPEN,
+        to: Status::Received,
+        event: Event::Forwarded,
+    },
+    Transition {
+        step: Step::MarkDuplicate,
+        mutation: "markDuplicate",
+        from: OPEN,
+        to: Status::Duplicate,
+        event: Event::Duplicate,
+    },
+    Transition {
+        step: Step::RateSatisfied,
+        mutation: "rateComplaintAnswer",
+        from: &[Status::Answered],
+        to: Status::Closed,
+        event: Event::Rated,
+    },
+    Transition {
+        step: Step::Reopen,
+        mutation: "rateComplaintAnswer",
+        from: &[Status::Answered],
+        to: Status::Accepted,
+        event: Event::Reopened,
+    },
+    Transition {
+        step: Step::RateUnsatisfied,
+        mutation: "rateComplaintAnswer",
+        from: &[Status::Answered],
+        to: Status::Answered,
+        event: Event::Rated,
+    },
+    Transition {
+        step: Step::Close,
+        mutation: "closeComplaint",
+        from: &[Status::Answered],
+        to: Status::Closed,
+        event: Event::Closed,
+    },
+];
+
+/// The table's row of a step.
+pub fn transition(step: Step) -> &'static Transition {
+    LIFECYCLE
+        .iter()
+        .find(|t| t.step == step)
+        .expect("every step has a row in LIFECYCLE")
+}
+
+/// The mutations a status allows, each once, in table order.
+pub fn allowed_actions(s: Status) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for t in LIFECYCLE.iter().filter(|t| t.from.contains(&s)) {
+        if !out.contains(&t.mutation) {
+            out.push(t.mutation);
+        }
+    }
+    out
+}
+
+/// Whether a status is still open for handling (received or accepted).
+pub fn is_open(s: Status) -> bool {
+    OPEN.contains(&s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_actions_follow_the_table() {
+        assert_eq!(
+            allowed_actions(Status::Received),
+            [
+                "acceptComplaint",
+                "rejectComplaint",
+                "assignComplaint",
+                "markDuplicate"
+            ]
+        );
+        assert_eq!(
+            allowed_actions(Status::Accepted),
+            [
+                "answerComplaint",
+                "rejectComplaint",
+                "assignComplaint",
+                "markDuplicate"
+            ]
+        );
+        assert_eq!(
+            allowed_actions(Status::Answered),
+            ["rateComplaintAnswer", "closeComplaint"]
+        );
+        for s in [Status::Closed, Status::Rejected, Status::Duplicate] {
+            assert!(allowed_actions(s).is_empty());
+        }
+    }
+
+    #[test]
+    fn every_step_has_one_row() {
+        for t in LIFECYCLE {
+            assert_eq!(
+                LIFECYCLE.iter().filter(|u| u.step == t.step).count(),
+                1,
+                "{:?}",
+                t.step
+            );
+        }
+    }
+}

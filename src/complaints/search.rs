@@ -1,0 +1,184 @@
+//! `searchComplaints`: the engine finds ids, the database hydrates them in the caller's view
+//! (`crate::access`), and the hits are highlighted. When the engine is down, the database answers
+//! (folded text, every word required, no typos, no facets) and says `degraded: true`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, FixedOffset, Utc};
+use entity::complaint;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::graphql::{Complaint, ComplaintCategory, ComplaintKind, ComplaintStatus};
+use super::{ComplaintFilter, Order as ListOrder, View};
+use crate::access::Scope;
+use crate::context::CtxExt;
+use crate::error::AppError;
+use crate::pagination::Page;
+use crate::search::results::{Highlights, SearchFields, check_query, enum_value, fields, order};
+use crate::search::text::ParsedQuery;
+use crate::search::{ComplaintQuery, ComplaintSort, Hits};
+
+#[derive(SimpleObject)]
+pub struct ComplaintHit {
+    pub complaint: Complaint,
+    pub highlights: Highlights,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum ComplaintSearchSort {
+    /// Best match first (newest first without a query).
+    #[default]
+    Relevance,
+    ReceivedDesc,
+    ReceivedAsc,
+    AnswerDueAsc,
+}
+
+#[derive(InputObject, Default)]
+pub struct ComplaintSearchFilter {
+    /// The assigned unit.
+    pub unit: Option<ID>,
+    pub status: Option<ComplaintStatus>,
+    pub kind: Option<ComplaintKind>,
+    pub category: Option<ComplaintCategory>,
+    pub procedure: Option<ID>,
+    pub overdue: Option<bool>,
+    pub from: Option<DateTime<FixedOffset>>,
+    pub to: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Default)]
+pub struct ComplaintsSearchQuery;
+
+#[Object]
+impl ComplaintsSearchQuery {
+    /// Full-text search of complaints, in Vietnamese with or without marks: officials in their
+    /// units, evaluators and admins everywhere, everyone else among published answers.
+    #[graphql(complexity = "crate::pagination::search_cost(first, child_complexity)")]
+    async fn search_complaints(
+        &self,
+        ctx: &Context<'_>,
+        query: Option<String>,
+        filter: Option<ComplaintSearchFilter>,
+        sort: Option<ComplaintSearchSort>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, ComplaintHit, SearchFields>> {
+        let state = ctx.state();
+        let actor = ctx.actor();
+        let text = check_query(&query)?;
+        let page = Page::parse(first, after.as_deref())?;
+        let f = filter.unwrap_or_default();
+        let scope = crate::access::read_scope(&state.db, actor).await?;
+        let now = Utc::now();
+        let sort = sort.unwrap_or_default();
+        let q = ComplaintQuery {
+            text: text.clone(),
+            scope_units: match &scope {
+                Scope::Units(u) => Some(u.clone()),
+                _ => None,
+            },
+            published_only: scope == Scope::None,
+            unit: f.unit.clone().map(|i| i.0),
+            status: f.status.map(|s| enum_value(complaint::Status::from(s))),
+            kind: f.kind.map(|s| enum_value(complaint::Kind::from(s))),
+            category: f.category.map(|s| enum_value(complaint::Category::from(s))),
+            procedure: f.procedure.clone().map(|i| i.0),
+            overdue: f.overdue,
+            now: now.timestamp_millis(),
+            from: f.from.map(|t| t.timestamp_millis()),
+            to: f.to.map(|t| t.timestamp_millis()),
+            sort: match sort {
+                ComplaintSearchSort::Relevance => ComplaintSort::Relevance,
+                ComplaintSearchSort::ReceivedDesc => ComplaintSort::ReceivedDesc,
+                ComplaintSearchSort::ReceivedAsc => ComplaintSort::ReceivedAsc,
+                ComplaintSearchSort::AnswerDueAsc => ComplaintSort::AnswerDueAsc,
+            },
+            offset: page.offset as usize,
+            limit: page.limit as usize,
+            facets: ctx.look_ahead().field("facets").exists(),
+        };
+        let parsed = ParsedQuery::parse(&text);
+        let engine_result = match state.search.engine() {
+            Ok(e) => e.search_complaints(&q).await,
+            Err(e) => Err(e),
+        };
+        let (hits, items, degraded, engine) = match engine_result {
+            Ok(h) => {
+                let rows: HashMap<String, complaint::Model> = complaint::Entity::find()
+                    .filter(complaint::Column::Id.is_in(h.ids.iter().cloned()))
+                    .all(&state.db)
+                    .await
+                    .map_err(AppError::from)?
+                    .into_iter()
+                    .map(|c| (c.id.clone(), c))
+                    .collect();
+                let items: Vec<(complaint::Model, View)> = order(&h.ids, rows)
+                    .into_iter()
+                    .filter_map(|c| {
+                        crate::access::complaint_view(actor, &scope, &c).map(|v| (c, v))
+                    })
+                    .collect();
+                (h, items, false, state.search.engine_name())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "search engine unavailable: answering from the database");
+                let started = std::time::Instant::now();
+                let mut words: Vec<String> = parsed.words.iter().map(|(_, f)| f.clone()).collect();
+                for c in &parsed.codes {
+                    words.extend(crate::search::text::words(c));
+                }
+                let filter = ComplaintFilter {
+                    unit: q.unit.clone(),
+                    status: f.status.map(Into::into),
+                    kind: f.kind.map(Into::into),
+                    category: f.category.map(Into::into),
+                    overdue: f.overdue,
+                    from: f.from.map(|t| t.with_timezone(&Utc)),
+                    to: f.to.map(|t| t.with_timezone(&Utc)),
+                };
+                let mut extra = crate::db::words_match(complaint::Column::SearchText, &words);
+                if let Some(p) = &q.procedure {
+                    extra = extra.add(complaint::Column::ProcedureId.eq(p.as_str()));
+                }
+                let order = match sort {
+                    ComplaintSearchSort::ReceivedAsc => ListOrder::ReceivedAsc,
+                    ComplaintSearchSort::AnswerDueAsc => ListOrder::AnswerDueAsc,
+                    _ => ListOrder::ReceivedDesc,
+                };
+                let (total, items) = crate::complaints::list_matching(
+                    state,
+                    actor,
+                    &filter,
+                    order,
+                    page,
+                    Some(extra),
+                )
+                .await?;
+                let h = Hits {
+                    total,
+                    took_ms: started.elapsed().as_secs_f64() * 1000.0,
+                    ..Default::default()
+                };
+                (h, items, true, "database")
+            }
+        };
+        let meta = fields(&hits, degraded, engine);
+        let parsed = Arc::new(parsed);
+        let nodes: Vec<ComplaintHit> = items
+            .into_iter()
+            .map(|(model, view)| ComplaintHit {
+                highlights: Highlights {
+                    title: model.title.clone(),
+                    body: model.body.clone(),
+                    query: parsed.clone(),
+                },
+                complaint: Complaint { model, view },
+            })
+            .collect();
+        Ok(page.connection_with(hits.total, nodes, meta))
+    }
+}

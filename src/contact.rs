@@ -1,0 +1,109 @@
+//! Contact values: a Vietnamese phone number and an e-mail address, each parsed once into a type
+//! so that a value that exists is valid and normalised.
+
+use crate::error::AppError;
+
+/// A Vietnamese phone number in national form: `+84 912 345 678` and `0912.345.678` both
+/// become `0912345678` (10 digits starting with 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(s: &str) -> Result<Phone, AppError> {
+        let t: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+            .collect();
+        let national = if let Some(r) = t.strip_prefix("+84") {
+            format!("0{r}")
+        } else if let Some(r) = t.strip_prefix("84").filter(|r| r.len() == 9) {
+            format!("0{r}")
+        } else {
+            t
+        };
+        if national.len() != 10
+            || !national.starts_with('0')
+            || !national.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(AppError::bad_input(
+                "phone",
+                format!("Số điện thoại {s:?} không hợp lệ (10 chữ số, bắt đầu bằng 0)."),
+                format!("{s:?} is not a valid phone number (10 digits starting with 0)."),
+            ));
+        }
+        Ok(Phone(national))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// An e-mail address, trimmed and lower-cased; a plain shape check (one `@`, a dot after it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Email, AppError> {
+        let e = s.trim().to_lowercase();
+        let ok = e.len() <= 254
+            && !e.chars().any(char::is_whitespace)
+            && match e.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains('@')
+                }
+                None => false,
+            };
+        if !ok {
+            return Err(AppError::bad_input(
+                "email",
+                format!("Địa chỉ e-mail {e:?} không hợp lệ."),
+                format!("{e:?} is not a valid e-mail address."),
+            ));
+        }
+        Ok(Email(e))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones() {
+        assert_eq!(
+            Phone::parse("+84 912 345 678").unwrap().as_str(),
+            "0912345678"
+        );
+        assert_eq!(Phone::parse("0912.345.678").unwrap().as_str(), "0912345678");
+        assert_eq!(Phone::parse("84912345678").unwrap().as_str(), "0912345678");
+        assert!(Phone::parse("12345").is_err());
+        assert!(Phone::parse("09123456ab").is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse(" An@Example.VN ").unwrap().as_str(),
+            "an@example.vn"
+        );
+        assert!(Email::parse("an@").is_err());
+        assert!(Email::parse("an example@x.vn").is_err());
+    }
+}

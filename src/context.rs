@@ -1,0 +1,103 @@
+//! What one GraphQL request carries into the resolvers: the caller, their address and
+//! language, their unit scope (read once), and the DataLoaders. It sits below the features and
+//! the schema, so feature types take their loaders from here and never import the schema root.
+
+use std::net::IpAddr;
+
+use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+use tokio::sync::OnceCell;
+
+use crate::access::Scope;
+use crate::auth::Actor;
+use crate::catalog::TableLoader;
+use crate::db::ByIdLoader;
+use crate::error::{AppResult, Lang};
+use crate::state::AppState;
+
+/// What one request carries into the resolvers.
+pub struct RequestCtx {
+    pub actor: Actor,
+    pub client_ip: IpAddr,
+    pub lang: Lang,
+    pub loaders: Loaders,
+    /// The caller's read scope, looked up at most once per request.
+    pub scope: OnceCell<Scope>,
+}
+
+impl RequestCtx {
+    pub fn new(state: &AppState, actor: Actor, client_ip: IpAddr, lang: Lang) -> RequestCtx {
+        RequestCtx {
+            actor,
+            client_ip,
+            lang,
+            loaders: Loaders::new(state),
+            scope: OnceCell::new(),
+        }
+    }
+}
+
+/// DataLoaders, made per request so that batches never mix two callers' requests.
+pub struct Loaders {
+    pub units: DataLoader<TableLoader<entity::unit::Entity>>,
+    pub procedures: DataLoader<TableLoader<entity::procedure::Entity>>,
+    pub procedure_units: DataLoader<crate::procedures::ProcedureUnitsLoader>,
+    pub businesses: DataLoader<ByIdLoader<entity::business::Entity>>,
+    pub dossiers: DataLoader<ByIdLoader<entity::dossier::Entity>>,
+    pub rated: DataLoader<crate::dossiers::RatedLoader>,
+    pub complaints: DataLoader<ByIdLoader<entity::complaint::Entity>>,
+    pub complaint_events: DataLoader<crate::complaints::EventsLoader>,
+}
+
+impl Loaders {
+    pub fn new(state: &AppState) -> Loaders {
+        let db = || state.db.clone();
+        Loaders {
+            units: DataLoader::new(TableLoader(state.catalog.units.clone()), tokio::spawn),
+            procedures: DataLoader::new(
+                TableLoader(state.catalog.procedures.clone()),
+                tokio::spawn,
+            ),
+            procedure_units: DataLoader::new(
+                crate::procedures::ProcedureUnitsLoader(db()),
+                tokio::spawn,
+            ),
+            businesses: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
+            dossiers: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
+            rated: DataLoader::new(crate::dossiers::RatedLoader(db()), tokio::spawn),
+            complaints: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
+            complaint_events: DataLoader::new(crate::complaints::EventsLoader(db()), tokio::spawn),
+        }
+    }
+}
+
+/// Access to the state and the request from a resolver.
+pub trait CtxExt {
+    fn state(&self) -> &AppState;
+    fn req(&self) -> &RequestCtx;
+    fn actor(&self) -> &Actor {
+        &self.req().actor
+    }
+    fn loaders(&self) -> &Loaders {
+        &self.req().loaders
+    }
+    /// The caller's read scope (`crate::access::read_scope`), once per request.
+    fn read_scope(&self) -> impl std::future::Future<Output = AppResult<&Scope>> + Send {
+        let req = self.req();
+        let state = self.state();
+        async move {
+            req.scope
+                .get_or_try_init(|| crate::access::read_scope(&state.db, &req.actor))
+                .await
+        }
+    }
+}
+
+impl CtxExt for Context<'_> {
+    fn state(&self) -> &AppState {
+        self.data_unchecked::<AppState>()
+    }
+    fn req(&self) -> &RequestCtx {
+        self.data_unchecked::<RequestCtx>()
+    }
+}
