@@ -7,9 +7,10 @@
 //! - **Units.** Admins act everywhere; evaluators read everywhere; an official reads and acts
 //!   for their unit and the units directly under it (a district and its wards). Everyone else
 //!   has no unit scope.
-//! - **Complaints.** The filer's contact is seen by the filer, the officials of the assigned
-//!   unit (with its parent) and admins ([`View::Full`]). Evaluators see everything but the
-//!   contact ([`View::Staff`]). Everyone else sees published answers only, with nobody's
+//! - **Complaints.** The filer's contact is seen by the filer ([`View::Filer`]), the officials
+//!   of the assigned unit (with its parent) and admins ([`View::Full`]). Evaluators see
+//!   everything but the contact ([`View::Staff`]). The filer sees their case's steps but not
+//!   which official account took them. Everyone else sees published answers only, with nobody's
 //!   identity ([`View::Public`]), and nothing of an unpublished complaint.
 //! - **Dossiers.** Anyone holding a receipt code sees its status and dates; the staff of its unit
 //!   (and evaluators, admins) see who filed it and its rating code.
@@ -119,8 +120,10 @@ pub fn require_signed_in(actor: &Actor) -> AppResult<()> {
 /// What a caller may see of a complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
-    /// Everything, the filer's contact included: the filer, the assigned unit, admins.
+    /// Everything, the filer's contact included: the assigned unit, admins.
     Full,
+    /// The filer's own case: everything but the accounts of the officials who acted.
+    Filer,
     /// Everything but the contact: evaluators.
     Staff,
     /// The published answer, without anyone's identity.
@@ -130,12 +133,17 @@ pub enum View {
 impl View {
     /// Sees the inside of the case: events, the unpublished answer, the filer's verdict.
     pub fn is_inner(self) -> bool {
-        matches!(self, View::Full | View::Staff)
+        matches!(self, View::Full | View::Filer | View::Staff)
     }
 
     /// Sees the filer's name, phone and e-mail.
     pub fn sees_contact(self) -> bool {
-        self == View::Full
+        matches!(self, View::Full | View::Filer)
+    }
+
+    /// Sees which accounts acted on the case (staff only).
+    pub fn sees_actors(self) -> bool {
+        matches!(self, View::Full | View::Staff)
     }
 }
 
@@ -153,25 +161,26 @@ pub fn complaint_view(actor: &Actor, read: &Scope, c: &complaint::Model) -> Opti
     match actor.role() {
         Some(Role::Admin) => Some(View::Full),
         Some(Role::Official) if read.covers(&c.assigned_unit_id) => Some(View::Full),
-        _ if is_filer(actor, c) => Some(View::Full),
+        _ if is_filer(actor, c) => Some(View::Filer),
         Some(Role::Evaluator) => Some(View::Staff),
         _ if c.published => Some(View::Public),
         _ => None,
     }
 }
 
-/// The view of a complaint for a caller who proved to be its filer by the phone or e-mail
-/// given when filing (or who just filed it): full; otherwise their usual view.
+/// The view of a complaint for a caller who may have proved to be its filer by the phone or
+/// e-mail given when filing (or by having just filed it): the filer's view, or their usual one
+/// where that is wider (an admin filing, say).
 pub fn complaint_view_as_filer(
     actor: &Actor,
     read: &Scope,
     c: &complaint::Model,
     proved_filer: bool,
 ) -> Option<View> {
-    if proved_filer {
-        Some(View::Full)
-    } else {
-        complaint_view(actor, read, c)
+    match complaint_view(actor, read, c) {
+        Some(View::Full) => Some(View::Full),
+        _ if proved_filer => Some(View::Filer),
+        usual => usual,
     }
 }
 
@@ -337,6 +346,16 @@ mod tests {
             complaint_view(&Actor::Anonymous, &Scope::None, &complaint("STP", false)),
             None
         );
+        let filer = Actor::User(Principal {
+            subject: "filer".into(),
+            account_id: Some("filer".into()),
+            role: Role::Citizen,
+            unit_id: None,
+            business_id: None,
+        });
+        let v = complaint_view(&filer, &Scope::None, &complaint("STP", false));
+        assert_eq!(v, Some(View::Filer));
+        assert!(v.unwrap().sees_contact() && !v.unwrap().sees_actors());
     }
 
     #[test]

@@ -76,51 +76,57 @@ pub struct ComplaintContact {
     pub email: Option<String>,
 }
 
-pub struct ComplaintEvent(complaint_event::Model);
+/// One step of a complaint, as the viewer of the complaint may see it.
+pub struct ComplaintEvent {
+    model: complaint_event::Model,
+    /// Whether the viewer sees which account acted.
+    actors: bool,
+}
 
 // `from_unit` is a GraphQL field name, not a conversion.
 #[allow(clippy::wrong_self_convention)]
 #[Object]
 impl ComplaintEvent {
     async fn at(&self) -> DateTime<FixedOffset> {
-        local(self.0.at)
+        local(self.model.at)
     }
     /// FILED, ACCEPTED, REJECTED, FORWARDED, ANSWERED, RATED, REOPENED, CLOSED, DUPLICATE.
     async fn action(&self) -> &str {
-        &self.0.action
+        &self.model.action
     }
-    /// The account (or script) that acted; null for an anonymous filer.
+    /// The account (or script) that acted: staff only; null for an anonymous filer.
     async fn actor(&self) -> Option<&str> {
-        self.0.actor_subject.as_deref()
+        self.model.actor_subject.as_deref().filter(|_| self.actors)
     }
     async fn actor_role(&self) -> Option<&str> {
-        self.0.actor_role.as_deref()
+        self.model.actor_role.as_deref()
     }
     async fn from_status(&self) -> Option<&str> {
-        self.0.from_status.as_deref()
+        self.model.from_status.as_deref()
     }
     async fn to_status(&self) -> &str {
-        &self.0.to_status
+        &self.model.to_status
     }
     async fn from_unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
-        let Some(u) = &self.0.from_unit_id else {
+        let Some(u) = &self.model.from_unit_id else {
             return Ok(None);
         };
         Ok(ctx.loaders().units.load_one(u.clone()).await?.map(Unit))
     }
     async fn to_unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
-        let Some(u) = &self.0.to_unit_id else {
+        let Some(u) = &self.model.to_unit_id else {
             return Ok(None);
         };
         Ok(ctx.loaders().units.load_one(u.clone()).await?.map(Unit))
     }
     async fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+        self.model.note.as_deref()
     }
 }
 
-/// A complaint as the caller may see it: in full (the filer, the assigned unit, admins),
-/// without the contact (evaluators), or as a published answer without identities (public).
+/// A complaint as the caller may see it (`crate::access::View`): in full (the assigned unit,
+/// admins), as its filer (no officials' accounts), without the contact (evaluators), or as a
+/// published answer without identities (public).
 pub struct Complaint {
     pub model: complaint::Model,
     pub view: View,
@@ -298,7 +304,10 @@ impl Complaint {
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(ComplaintEvent)
+            .map(|model| ComplaintEvent {
+                model,
+                actors: self.view.sees_actors(),
+            })
             .collect())
     }
     /// The mutations its current status allows.

@@ -108,7 +108,8 @@ impl ProceduresQuery {
             level: f.level.map(Into::into),
             one_day: f.one_day,
             search: f.search,
-            include_retired: f.include_retired.unwrap_or(false) && ctx.actor().is_admin(),
+            include_retired: f.include_retired.unwrap_or(false)
+                && crate::access::sees_retired_procedures(ctx.actor()),
         };
         let (total, items) = super::list(&ctx.state().db, &filter, page).await?;
         Ok(page.connection(total, items.into_iter().map(Procedure).collect()))

@@ -103,6 +103,28 @@ fn bad_configuration_names_the_variable() {
         String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"),
         "{out:?}"
     );
+    // In production, any origin is refused outright, as are untrusted proxy ranges and
+    // GraphiQL without introspection.
+    for (var, value) in [
+        ("PORTAL_CORS_ORIGINS", "*"),
+        ("PORTAL_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("PORTAL_GRAPHIQL", "true"),
+        ("PORTAL_REQUEST_TIMEOUT", "soon"),
+    ] {
+        let out = portal()
+            .current_dir(dir.path())
+            .env("PORTAL_ENV", "production")
+            .env("JWT_SECRET", "a-secret-that-is-long-enough-for-hs256-0123")
+            .env(var, value)
+            .arg("serve")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{var}={value}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(var),
+            "{var}={value}: {out:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -111,6 +111,27 @@ async fn a_duplicate_never_opens_another_units_complaint() {
             "{who} reads another unit's unpublished complaint through duplicateOf: {c}"
         );
     }
+    // The filer follows the steps of their case, but not which official account took them.
+    let steps = "query($id: ID!) { complaint(id: $id) { events { action actor actorRole } } }";
+    let seen_by_filer = app
+        .ok(Some(&citizen), steps, json!({ "id": mine["id"] }))
+        .await;
+    let seen_by_unit = app
+        .ok(Some(&q5_official), steps, json!({ "id": mine["id"] }))
+        .await;
+    let last = |v: &Value| {
+        v["complaint"]["events"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(last(&seen_by_filer)["action"], "DUPLICATE");
+    assert_eq!(last(&seen_by_filer)["actorRole"], "ADMIN");
+    assert!(last(&seen_by_filer)["actor"].is_null(), "{seen_by_filer}");
+    assert!(last(&seen_by_unit)["actor"].is_string(), "{seen_by_unit}");
+
     // Asked directly, the official gets the same: nothing.
     let direct = app
         .ok(
