@@ -291,9 +291,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             ][rng.random_range(0..4)];
             let code = crate::complaints::code::generate();
             rows.push(complaint::Model {
-                id: uuid::Uuid::now_v7().to_string(),
                 search_text: crate::search::text::fallback_text(&title, &body, &[code.as_str()]),
-                code,
                 kind: if rng.random_bool(0.85) {
                     Kind::Feedback
                 } else {
@@ -302,35 +300,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 category: Category::iter()
                     .nth(rng.random_range(0..8))
                     .unwrap_or(Category::Other),
-                unit_id: u.id.clone(),
-                assigned_unit_id: u.id.clone(),
                 procedure_id: Some(p.id.clone()),
-                dossier_id: None,
                 title,
                 body,
                 contact_name: BENCH_CONTACT.into(),
                 contact_phone: Some("0900000000".into()),
-                contact_email: None,
-                filer_account_id: None,
                 status,
-                received_at: received,
                 forward_due_at: cal.deadline(received, 5),
                 answer_due_at: cal.deadline(received, 10),
-                accepted_at: None,
-                forwarded_at: None,
-                answer: None,
-                answered_at: None,
-                answered_late: None,
                 published: matches!(status, Status::Answered | Status::Closed),
-                published_at: None,
-                rejection_reason: None,
-                duplicate_of_id: None,
-                filer_satisfied: None,
-                filer_comment: None,
-                reopen_count: 0,
-                closed_at: None,
-                idempotency_key: None,
-                updated_at: received,
+                ..crate::complaints::received(
+                    uuid::Uuid::now_v7().to_string(),
+                    code,
+                    &u.id,
+                    received,
+                )
             });
         }
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();

@@ -286,42 +286,10 @@ mod tests {
     }
 
     fn complaint(assigned: &str, published: bool) -> complaint::Model {
-        let now = Utc::now();
         complaint::Model {
-            id: "c".into(),
-            code: "PA-X".into(),
-            kind: complaint::Kind::Feedback,
-            category: complaint::Category::Other,
-            unit_id: assigned.into(),
-            assigned_unit_id: assigned.into(),
-            procedure_id: None,
-            dossier_id: None,
-            title: "t".into(),
-            body: "b".into(),
-            contact_name: "n".into(),
-            contact_phone: Some("0912345678".into()),
-            contact_email: None,
-            filer_account_id: Some("filer".into()),
-            status: complaint::Status::Received,
-            received_at: now,
-            forward_due_at: now,
-            answer_due_at: now,
-            accepted_at: None,
-            forwarded_at: None,
-            answer: None,
-            answered_at: None,
-            answered_late: None,
             published,
-            published_at: None,
-            rejection_reason: None,
-            duplicate_of_id: None,
-            filer_satisfied: None,
-            filer_comment: None,
-            reopen_count: 0,
-            closed_at: None,
-            idempotency_key: None,
-            updated_at: now,
-            search_text: String::new(),
+            filer_account_id: Some("filer".into()),
+            ..crate::complaints::received("c".into(), "GY-0000-0000".into(), assigned, Utc::now())
         }
     }
 

@@ -288,49 +288,22 @@ pub async fn file(
     let now = Utc::now();
     for _attempt in 0..3 {
         let id = uuid::Uuid::now_v7().to_string();
+        let code = code::TrackingCode::generate().into_string();
         let model = complaint::Model {
-            id: id.clone(),
-            code: code::TrackingCode::generate().into_string(),
             kind: i.kind,
             category: i.category,
-            unit_id: unit.id.clone(),
-            assigned_unit_id: unit.id.clone(),
             procedure_id: procedure.clone(),
             dossier_id: dossier.as_ref().map(|d| d.id.clone()),
+            search_text: crate::search::text::fallback_text(&title, &body, &[code.as_str()]),
             title: title.clone(),
             body: body.clone(),
             contact_name: name.clone(),
             contact_phone: phone.clone(),
             contact_email: email.clone(),
             filer_account_id: actor.principal().and_then(|p| p.account_id.clone()),
-            status: Status::Received,
-            received_at: now,
             forward_due_at: cal.deadline(now, FORWARD_DAYS),
             answer_due_at: cal.deadline(now, answer_days(state, i.kind)),
-            accepted_at: None,
-            forwarded_at: None,
-            answer: None,
-            answered_at: None,
-            answered_late: None,
-            published: false,
-            published_at: None,
-            rejection_reason: None,
-            duplicate_of_id: None,
-            filer_satisfied: None,
-            filer_comment: None,
-            reopen_count: 0,
-            closed_at: None,
-            idempotency_key: None,
-            updated_at: now,
-            search_text: String::new(),
-        };
-        let model = complaint::Model {
-            search_text: crate::search::text::fallback_text(
-                &model.title,
-                &model.body,
-                &[model.code.as_str()],
-            ),
-            ..model
+            ..received(id.clone(), code, &unit.id, now)
         };
         let txn = state.db.begin().await?;
         // The key first: of two concurrent retries, one writes it and the other learns so.
@@ -378,6 +351,47 @@ pub async fn file(
         }
     }
     Err(AppError::internal("could not draw a free tracking code"))
+}
+
+/// A complaint just received about `unit_id` at `at`, with everything else empty: callers set
+/// what they know with struct update syntax.
+pub fn received(id: String, code: String, unit_id: &str, at: DateTime<Utc>) -> complaint::Model {
+    complaint::Model {
+        id,
+        code,
+        kind: Kind::Feedback,
+        category: Category::Other,
+        unit_id: unit_id.to_string(),
+        assigned_unit_id: unit_id.to_string(),
+        procedure_id: None,
+        dossier_id: None,
+        title: String::new(),
+        body: String::new(),
+        contact_name: String::new(),
+        contact_phone: None,
+        contact_email: None,
+        filer_account_id: None,
+        status: Status::Received,
+        received_at: at,
+        forward_due_at: at,
+        answer_due_at: at,
+        accepted_at: None,
+        forwarded_at: None,
+        answer: None,
+        answered_at: None,
+        answered_late: None,
+        published: false,
+        published_at: None,
+        rejection_reason: None,
+        duplicate_of_id: None,
+        filer_satisfied: None,
+        filer_comment: None,
+        reopen_count: 0,
+        closed_at: None,
+        idempotency_key: None,
+        updated_at: at,
+        search_text: String::new(),
+    }
 }
 
 async fn require(db: &DatabaseConnection, id: &str) -> AppResult<complaint::Model> {

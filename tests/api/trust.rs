@@ -25,6 +25,24 @@ async fn gql_from(app: &TestApp, client: &str, token: Option<&str>, q: &str, v: 
         .1
 }
 
+/// The assigned unit's official takes the complaint in hand and answers it.
+async fn accept_and_answer(app: &TestApp, official: &str, id: &Value, answer: &str, publish: bool) {
+    app.ok(
+        Some(official),
+        "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let a = app
+        .ok(
+            Some(official),
+            "mutation($id: ID!, $a: String!, $p: Boolean) { answerComplaint(id: $id, answer: $a, publish: $p) { published } }",
+            json!({ "id": id, "a": answer, "p": publish }),
+        )
+        .await;
+    assert_eq!(a["answerComplaint"]["published"], publish);
+}
+
 fn behind_proxy(c: &mut portal::Config) {
     c.trusted_proxies = portal::client_addr::parse_list("127.0.0.1/32").unwrap();
 }
@@ -48,16 +66,12 @@ async fn a_duplicate_never_opens_another_units_complaint() {
         .clone();
     // Sở Tư pháp answers without publishing.
     let stp_official = app.script_token(Role::Official, Some("STP")).await;
-    app.ok(
-        Some(&stp_official),
-        "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
-        json!({ "id": original["id"] }),
-    )
-    .await;
-    app.ok(
-        Some(&stp_official),
-        "mutation($id: ID!) { answerComplaint(id: $id, answer: \"Trả lời nội bộ\", publish: false) { status } }",
-        json!({ "id": original["id"] }),
+    accept_and_answer(
+        &app,
+        &stp_official,
+        &original["id"],
+        "Trả lời nội bộ",
+        false,
     )
     .await;
     let mine = app
@@ -152,18 +166,7 @@ async fn a_duplicate_never_opens_another_units_complaint() {
         )
         .await["fileComplaint"]
         .clone();
-    app.ok(
-        Some(&stp_official),
-        "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
-        json!({ "id": published["id"] }),
-    )
-    .await;
-    app.ok(
-        Some(&stp_official),
-        "mutation($id: ID!) { answerComplaint(id: $id, answer: \"Đã xử lý\") { published } }",
-        json!({ "id": published["id"] }),
-    )
-    .await;
+    accept_and_answer(&app, &stp_official, &published["id"], "Đã xử lý", true).await;
     let again = app
         .ok(
             Some(&citizen),
