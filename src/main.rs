@@ -102,7 +102,7 @@ enum ImportCommand {
     Procedures { file: PathBuf },
     /// Dossiers from the one-stop-shop system's export (CSV or JSON lines), keyed on the code.
     #[command(
-        after_help = "Columns: code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at\n(times: 2026-04-24T09:00:00+07:00, or 2026-04-24 09:00 in the city's time).\n\nExample:\n  portal import dossiers one-stop-export.csv"
+        after_help = "Columns: code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at[,rating_code]\n(times: 2026-04-24T09:00:00+07:00, or 2026-04-24 09:00 in the city's time).\n\nExample:\n  portal import dossiers one-stop-export.csv"
     )]
     Dossiers { file: PathBuf },
 }

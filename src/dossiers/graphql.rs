@@ -284,6 +284,9 @@ pub struct RecordDossierInput {
     pub tax_code: Option<String>,
     /// Defaults to now.
     pub received_at: Option<DateTime<FixedOffset>>,
+    /// The rating code printed on the receipt, when the one-stop-shop system prints its own
+    /// (6–16 letters and digits); drawn here otherwise, and returned as `ratingCode`.
+    pub rating_code: Option<String>,
 }
 
 #[derive(Default)]
@@ -309,6 +312,7 @@ impl DossiersMutation {
                 tax_code: input.tax_code,
                 received_at: input.received_at.map(|t| t.with_timezone(&Utc)),
                 completed_at: None,
+                rating_code: input.rating_code,
             },
         )
         .await?;

@@ -2,7 +2,8 @@
 //! JSON lines, idempotent on the dossier code (a row for a known code only adds its completion).
 //!
 //! Columns / keys: `code, procedure_code, unit_code, filer_kind, tax_code, received_at,
-//! completed_at`. Times are RFC 3339 (`2026-04-24T09:00:00+07:00`) or `YYYY-MM-DD HH:MM` in the
+//! completed_at`, and optionally `rating_code` (the code printed on the receipt for rating;
+//! drawn here when absent). Times are RFC 3339 (`2026-04-24T09:00:00+07:00`) or `YYYY-MM-DD HH:MM` in the
 //! city's time zone; `filer_kind` is CITIZEN or BUSINESS (default CITIZEN).
 
 use std::collections::HashMap;
@@ -31,6 +32,9 @@ struct Row {
     received_at: String,
     #[serde(default)]
     completed_at: Option<String>,
+    /// The rating code printed on the receipt, when the one-stop-shop system prints its own.
+    #[serde(default)]
+    rating_code: Option<String>,
 }
 
 /// Parses an RFC 3339 time, or `YYYY-MM-DD HH:MM[:SS]` in the city's time zone.
@@ -101,6 +105,7 @@ fn to_input(
         tax_code: row.tax_code,
         received_at: Some(received_at),
         completed_at,
+        rating_code: row.rating_code,
     })
 }
 

@@ -98,6 +98,21 @@ pub fn new_rating_code() -> String {
         .collect()
 }
 
+/// A rating code given by the one-stop-shop system: 6 to 16 letters and digits (it must be
+/// as hard to guess as ours).
+pub fn parse_rating_code(s: &str) -> AppResult<String> {
+    let c = normalise_rating_code(s);
+    if (6..=16).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(c)
+    } else {
+        Err(AppError::bad_input(
+            "ratingCode",
+            "Mã đánh giá gồm 6–16 chữ cái và chữ số.",
+            "A rating code is 6 to 16 letters and digits.",
+        ))
+    }
+}
+
 /// A rating code as typed: case, spaces and dashes do not matter.
 pub fn normalise_rating_code(s: &str) -> String {
     s.chars()
@@ -123,6 +138,9 @@ pub struct NewDossier {
     pub tax_code: Option<String>,
     pub received_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The rating code the one-stop-shop system printed on the receipt, if it prints its own;
+    /// otherwise one is drawn here (and shown to staff, to print).
+    pub rating_code: Option<String>,
 }
 
 /// A dossier that passed validation, with its due time computed.
@@ -204,6 +222,10 @@ pub async fn validate(
             "completedAt must be after receivedAt and not in the future.",
         ));
     }
+    let rating_code = match i.rating_code.as_deref().filter(|c| !c.trim().is_empty()) {
+        None => new_rating_code(),
+        Some(c) => parse_rating_code(c)?,
+    };
     let due = cal.deadline(received_at, proc.processing_days.clamp(0, 365) as u32);
     Ok(ValidDossier {
         model: dossier::Model {
@@ -222,7 +244,7 @@ pub async fn validate(
             apology_late: None,
             apology_by: None,
             recorded_by: recorded_by.to_string(),
-            rating_code: Some(new_rating_code()),
+            rating_code: Some(rating_code),
             created_at: now,
             updated_at: now,
         },

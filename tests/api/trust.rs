@@ -332,9 +332,32 @@ async fn only_the_filer_rates_a_dossier() {
     assert_eq!(ok["submitRating"]["verified"], true);
     assert_eq!(ok["submitRating"]["unit"]["code"], "SDL");
 
-    // A signed-in business rates the dossier it filed without the code.
+    // A one-stop-shop system that prints its own rating code gives it when recording.
     let unit = app.unit_id("SDL").await;
     let procedure = app.procedure_id("1.001432").await;
+    let record =
+        "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code ratingCode } }";
+    let own = |code: &str, rc: &str| json!({ "i": { "code": code, "unit": unit, "procedure": procedure, "filerKind": "CITIZEN", "receivedAt": "2026-11-02T09:00:00+07:00", "ratingCode": rc } });
+    assert_eq!(
+        error_field(
+            &app.gql(Some(&official), record, own("TR-OWN-0", "ab1"))
+                .await
+        ),
+        "ratingCode"
+    );
+    let r = app
+        .ok(Some(&official), record, own("TR-OWN-1", "qx7-k2m9"))
+        .await;
+    assert_eq!(r["recordDossier"]["ratingCode"], "QX7K2M9");
+    app.complete_dossier(&official, "TR-OWN-1").await;
+    let mut by_own = with(Some("QX7K2M9"));
+    by_own["i"]["dossierCode"] = json!("TR-OWN-1");
+    assert_eq!(
+        app.ok(None, rate, by_own).await["submitRating"]["verified"],
+        true
+    );
+
+    // A signed-in business rates the dossier it filed without the code.
     app.ok(
         Some(&official),
         "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code } }",
