@@ -157,7 +157,9 @@ pub fn router(state: AppState) -> Router {
     if config.graphiql {
         r = r.route("/graphiql/{file}", get(crate::graphiql::asset));
     }
-    r.with_state(http)
+    r.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(http)
         // The GraphQL handler reads the body itself, against PORTAL_BODY_LIMIT.
         .layer(DefaultBodyLimit::disable())
         .layer(CatchPanicLayer::custom(panic_response))
@@ -186,6 +188,32 @@ fn cors(config: &Config) -> CorsLayer {
             .collect();
         layer.allow_origin(origins)
     }
+}
+
+/// Every answer is JSON, an unknown path too.
+async fn not_found(headers: HeaderMap) -> Response {
+    request_error(
+        StatusCode::NOT_FOUND,
+        false,
+        AppError::not_found(
+            "Không có đường dẫn này. GraphQL ở /graphql.",
+            "No such path. GraphQL is at /graphql.",
+        ),
+        lang_of(&headers),
+    )
+}
+
+async fn method_not_allowed(headers: HeaderMap) -> Response {
+    request_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        false,
+        AppError::bad_input(
+            "method",
+            "Phương thức HTTP này không được hỗ trợ; dùng GET hoặc POST.",
+            "This HTTP method is not supported; use GET or POST.",
+        ),
+        lang_of(&headers),
+    )
 }
 
 /// A panic anywhere in a request still answers with a GraphQL error carrying an error id (the
@@ -452,6 +480,23 @@ async fn execute(
             return request_error(status, spec, e, lang);
         }
     };
+    // The document's shape is checked on the parsed document before the schema sees it; the
+    // schema then reuses the parse.
+    let mut req = req;
+    if let Ok(doc) = req.parsed_query()
+        && let Err(e) = crate::query_limits::check(
+            doc,
+            http.state.config.max_fields,
+            http.state.config.max_aliases,
+        )
+    {
+        let status = if spec {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        return request_error(status, spec, e, lang);
+    }
     let client =
         crate::client_addr::client_ip(peer.ip(), headers, &http.state.config.trusted_proxies);
     let ctx = RequestCtx::new(&http.state, actor, client, lang);

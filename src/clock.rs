@@ -48,6 +48,15 @@ pub fn check_date(field: &str, d: NaiveDate) -> Result<NaiveDate, crate::error::
     }
 }
 
+/// A client's instant, within [`YEARS`] in the city; `BAD_USER_INPUT` on `field` otherwise.
+pub fn check_instant(
+    field: &str,
+    t: DateTime<FixedOffset>,
+) -> Result<DateTime<Utc>, crate::error::AppError> {
+    check_date(field, t.with_timezone(&city_offset()).date_naive())?;
+    Ok(t.with_timezone(&Utc))
+}
+
 /// The first instant of a client's date in the city (`BAD_USER_INPUT` outside [`YEARS`]).
 pub fn day_start(field: &str, d: NaiveDate) -> Result<DateTime<Utc>, crate::error::AppError> {
     let d = check_date(field, d)?;

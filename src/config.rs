@@ -254,16 +254,22 @@ impl Config {
                     format!("PORTAL_BODY_LIMIT: expected a number of bytes ≥ 1024, got {v:?}")
                 })?;
         }
-        if let Some(v) = lookup(&fc.portal_graphiql, "PORTAL_GRAPHIQL") {
-            c.graphiql = parse_bool("PORTAL_GRAPHIQL", &v)?;
+        let graphiql_set = lookup(&fc.portal_graphiql, "PORTAL_GRAPHIQL");
+        if let Some(v) = &graphiql_set {
+            c.graphiql = parse_bool("PORTAL_GRAPHIQL", v)?;
         }
         if let Some(v) = lookup(&fc.portal_introspection, "PORTAL_INTROSPECTION") {
             c.introspection = parse_bool("PORTAL_INTROSPECTION", &v)?;
         }
+        // GraphiQL reads the schema by introspection: without it, GraphiQL goes too, unless it
+        // was asked for by name.
         if c.graphiql && !c.introspection {
-            bail!(
-                "PORTAL_GRAPHIQL: GraphiQL needs introspection; set PORTAL_INTROSPECTION=true too, or PORTAL_GRAPHIQL=false"
-            );
+            if graphiql_set.is_some() {
+                bail!(
+                    "PORTAL_GRAPHIQL: GraphiQL needs introspection; set PORTAL_INTROSPECTION=true too, or PORTAL_GRAPHIQL=false"
+                );
+            }
+            c.graphiql = false;
         }
         if let Some(v) = lookup(&fc.portal_trusted_proxies, "PORTAL_TRUSTED_PROXIES") {
             c.trusted_proxies = crate::client_addr::parse_list(&v)

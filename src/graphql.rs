@@ -46,19 +46,16 @@ pub struct Mutation(
 
 pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// Builds the schema with the query limits of the configuration: depth, complexity (a list
-/// costs by its `first`, a search by far more than a field), fields and aliases per document,
-/// and introspection only where it is turned on.
+/// Builds the schema with the query limits of the configuration: depth and complexity (a list
+/// costs by its `first`, a search by far more than a field), and introspection only where it
+/// is turned on. Fields and aliases per document are checked before, by the HTTP handler
+/// (`crate::query_limits`).
 pub fn build_schema(config: &Config) -> PortalSchema {
     let b = builder()
         .limit_depth(config.query_depth)
         .limit_complexity(config.query_complexity)
         .limit_recursive_depth(32)
-        .limit_directives(16)
-        .extension(crate::query_limits::QueryLimits {
-            max_fields: config.max_fields,
-            max_aliases: config.max_aliases,
-        });
+        .limit_directives(16);
     if config.introspection {
         b.finish()
     } else {

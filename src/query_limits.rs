@@ -1,40 +1,26 @@
-//! Limits on the shape of one GraphQL document, checked right after parsing and before any
-//! validation or execution: how many fields it selects and how many of them are aliased, both
-//! counted through fragments as they would run. Complexity (what the fields cost, a list by its
-//! `first`, a search much more than a field) and depth are checked by async-graphql itself with
-//! the costs declared on the fields; this catches the cheap-looking document that repeats one
-//! field thousands of times under different aliases.
+//! Limits on the shape of one GraphQL document, checked right after parsing and before
+//! anything else looks at it: how many selections it makes (fields and fragment spreads) and
+//! how many fields are aliased, both counted through fragments as they would run, and how many
+//! variables and fragments it declares. Complexity (what the fields cost, a list by its `first`,
+//! a search much more than a field) and depth are checked by async-graphql itself with the costs
+//! declared on the fields; this catches the cheap-looking document that repeats one field
+//! thousands of times under different aliases, or that spreads fragments into each other until
+//! it stands for millions of fields (async-graphql's own depth check walks every expansion, so
+//! such a document must be refused before it reaches the schema).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::Name;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Pos, ServerError, ServerResult, Variables};
 
-use crate::error::{AppError, Lang};
+use crate::error::AppError;
 
-/// The extension, with the limits of the configuration.
-pub struct QueryLimits {
-    pub max_fields: usize,
-    pub max_aliases: usize,
-}
+/// Variables one document may declare.
+pub const MAX_VARIABLES: usize = 100;
+/// Fragments one document may define.
+pub const MAX_FRAGMENTS: usize = 100;
 
-impl ExtensionFactory for QueryLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueryLimitsExt {
-            max_fields: self.max_fields,
-            max_aliases: self.max_aliases,
-        })
-    }
-}
-
-struct QueryLimitsExt {
-    max_fields: usize,
-    max_aliases: usize,
-}
-
-/// Fields and aliased fields of a selection, as it would run.
+/// Selections (fields and fragment spreads) and aliased fields of a document, as it would run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Shape {
     pub fields: usize,
@@ -77,6 +63,12 @@ fn count(
             }
             Selection::InlineFragment(f) => s.add(count(&f.node.selection_set.node, doc, memo)),
             Selection::FragmentSpread(f) => {
+                // A spread is a selection too: a chain of spreads of an unknown fragment selects
+                // no field, yet has to be walked.
+                s.add(Shape {
+                    fields: 1,
+                    aliases: 0,
+                });
                 let name = &f.node.fragment_name.node;
                 match memo.get(name) {
                     Some(Some(known)) => s.add(*known),
@@ -99,49 +91,60 @@ fn count(
     s
 }
 
-#[async_trait::async_trait]
-impl Extension for QueryLimitsExt {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let s = shape(&doc);
-        let refuse = |e: AppError| -> ServerError {
-            e.to_graphql(Lang::current())
-                .into_server_error(Pos::default())
-        };
-        if s.aliases > self.max_aliases {
-            return Err(refuse(AppError::bad_input(
-                "query",
-                format!(
-                    "Yêu cầu có {} trường đặt bí danh (alias), tối đa {} (PORTAL_MAX_ALIASES). Hãy chia thành nhiều yêu cầu.",
-                    s.aliases, self.max_aliases
-                ),
-                format!(
-                    "The request has {} aliased fields; the limit is {} (PORTAL_MAX_ALIASES). Split it into several requests.",
-                    s.aliases, self.max_aliases
-                ),
-            )));
-        }
-        if s.fields > self.max_fields {
-            return Err(refuse(AppError::bad_input(
-                "query",
-                format!(
-                    "Yêu cầu chọn {} trường, tối đa {} (PORTAL_MAX_FIELDS). Hãy chia thành nhiều yêu cầu.",
-                    s.fields, self.max_fields
-                ),
-                format!(
-                    "The request selects {} fields; the limit is {} (PORTAL_MAX_FIELDS). Split it into several requests.",
-                    s.fields, self.max_fields
-                ),
-            )));
-        }
-        Ok(doc)
+/// `BAD_USER_INPUT` when a document is over one of the limits, with a message naming it.
+pub fn check(
+    doc: &ExecutableDocument,
+    max_fields: usize,
+    max_aliases: usize,
+) -> Result<(), AppError> {
+    let variables: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| op.node.variable_definitions.len())
+        .sum();
+    if variables > MAX_VARIABLES {
+        return Err(AppError::bad_input(
+            "query",
+            format!("Yêu cầu khai báo {variables} biến, tối đa {MAX_VARIABLES}."),
+            format!("The request declares {variables} variables; the limit is {MAX_VARIABLES}."),
+        ));
     }
+    let fragments = doc.fragments.len();
+    if fragments > MAX_FRAGMENTS {
+        return Err(AppError::bad_input(
+            "query",
+            format!("Yêu cầu định nghĩa {fragments} fragment, tối đa {MAX_FRAGMENTS}."),
+            format!("The request defines {fragments} fragments; the limit is {MAX_FRAGMENTS}."),
+        ));
+    }
+    let s = shape(doc);
+    if s.aliases > max_aliases {
+        return Err(AppError::bad_input(
+            "query",
+            format!(
+                "Yêu cầu có {} trường đặt bí danh (alias), tối đa {} (PORTAL_MAX_ALIASES). Hãy chia thành nhiều yêu cầu.",
+                s.aliases, max_aliases
+            ),
+            format!(
+                "The request has {} aliased fields; the limit is {} (PORTAL_MAX_ALIASES). Split it into several requests.",
+                s.aliases, max_aliases
+            ),
+        ));
+    }
+    if s.fields > max_fields {
+        return Err(AppError::bad_input(
+            "query",
+            format!(
+                "Yêu cầu chọn {} trường, tối đa {} (PORTAL_MAX_FIELDS). Hãy chia thành nhiều yêu cầu.",
+                s.fields, max_fields
+            ),
+            format!(
+                "The request selects {} fields; the limit is {} (PORTAL_MAX_FIELDS). Split it into several requests.",
+                s.fields, max_fields
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -163,15 +166,26 @@ mod tests {
         );
         let nested = "query { ...A ...A } fragment A on Query { x: me { ...B } y: me { ...B } } fragment B on Viewer { id role }";
         // A = 2 aliased fields, each with B (2 fields): 6 fields, 2 aliases; spread twice.
+        // Fields 12, and 2 spreads of A + 2 × (2 spreads of B) = 6 spreads.
         assert_eq!(
             shape_of(nested),
             Shape {
-                fields: 12,
+                fields: 18,
                 aliases: 4
             }
         );
         // A fragment spreading itself is counted once and left to validation.
         let cyclic = "{ ...A } fragment A on Query { me { id } ...A }";
-        assert_eq!(shape_of(cyclic).fields, 2);
+        assert_eq!(shape_of(cyclic).fields, 4);
+        // A chain of fragments each spreading the next twice is counted in linear time.
+        let mut bomb = String::from("query { ...F0 }");
+        for i in 0..70 {
+            bomb.push_str(&format!(
+                " fragment F{i} on Query {{ ...F{n} ...F{n} }}",
+                n = i + 1
+            ));
+        }
+        bomb.push_str(" fragment F70 on Query { ...Missing }");
+        assert_eq!(shape_of(&bomb).fields, usize::MAX);
     }
 }

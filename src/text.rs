@@ -64,18 +64,22 @@ pub fn clean(field: &str, value: &str, max_chars: usize) -> Result<String, AppEr
     Ok(v)
 }
 
-/// Characters that show nothing on their own: zero-width spaces and joiners, direction marks,
-/// variation selectors, fillers, the soft hyphen, tags. Text made only of these (and white
-/// space, and marks with nothing to sit on) looks empty to a reader.
+/// Characters that show nothing on their own: white space, format characters (general
+/// category Cf: zero-width spaces and joiners, direction marks, soft hyphen, tags, interlinear
+/// annotation marks…), marks with nothing to sit on, variation selectors, and the fillers and
+/// blanks that look like nothing. Text made only of these looks empty to a reader.
 pub fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
     c.is_whitespace()
         || is_combining_mark(c)
+        || matches!(
+            c.general_category(),
+            GeneralCategory::Format | GeneralCategory::Control | GeneralCategory::Unassigned
+        )
         || matches!(c,
-            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
-            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}'
-            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}'
-            | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+            '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FFA0}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 /// Like [`clean`], and the result must have something a reader can see.
@@ -145,6 +149,16 @@ mod tests {
         assert!(required("name", "   ", 5).is_err());
         assert!(required("name", "\u{200B}\u{200C}\u{FEFF}\u{2060}", 10).is_err());
         assert!(required("name", "\u{0301}\u{200D}", 10).is_err());
+        for invisible in [
+            "\u{FFF9}\u{FFFB}",
+            "\u{13430}\u{13431}",
+            "\u{110BD}",
+            "\u{0600}",
+            "\u{3164}\u{2800}",
+        ] {
+            assert!(required("name", invisible, 10).is_err(), "{invisible:?}");
+        }
+        assert_eq!(required("name", "Quận 5", 10).unwrap(), "Quận 5");
         assert_eq!(required("name", "\u{200B}An", 10).unwrap(), "\u{200B}An");
     }
 

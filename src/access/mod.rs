@@ -15,8 +15,9 @@
 //! - **Dossiers.** Anyone holding a receipt code sees its status and dates; the staff of its unit
 //!   (and evaluators, admins) see who filed it and its rating code.
 //! - **Ratings.** A verified rating needs proof of being the filer: the rating code printed on the
-//!   receipt, or being the signed-in business account whose tax code filed the dossier. The rater
-//!   is seen by admins only.
+//!   receipt (seen by the unit's officials and admins, not evaluators), or being the signed-in
+//!   business account whose tax code filed the dossier; staff never rate. The rater is seen by
+//!   admins only.
 //! - **Accounts.** Contact details are seen by the holder and admins only.
 //! - **Catalog and calendar.** Admins change units, procedures and holidays.
 //! - **Retry keys.** An `idempotencyKey` belongs to its caller (the account, or an anonymous
@@ -194,11 +195,28 @@ pub async fn require_act_on_complaint(
     require_act(db, actor, &c.assigned_unit_id).await
 }
 
-/// Whether the caller sees a dossier as staff (who filed it, its rating code): the staff of
-/// its unit (and the unit above it), evaluators and admins. `read` is the caller's
-/// [`read_scope`].
+/// Whether the caller sees a dossier as staff (who filed it): the staff of its unit (and the
+/// unit above it), evaluators and admins. `read` is the caller's [`read_scope`].
 pub fn dossier_staff_view(read: &Scope, d: &dossier::Model) -> bool {
     read.covers(&d.unit_id)
+}
+
+/// Whether the caller sees a dossier's rating code: those who hand out the receipt (officials
+/// of its unit) and admins, not evaluators, who audit the ratings it unlocks.
+pub fn sees_rating_code(actor: &Actor, read: &Scope, d: &dossier::Model) -> bool {
+    actor.role() != Some(Role::Evaluator) && read.covers(&d.unit_id)
+}
+
+/// `FORBIDDEN` for staff (officials, evaluators, admins) rating a dossier: a verified rating is
+/// the filer's, and staff hold every rating code of their units.
+pub fn require_not_staff_for_rating(actor: &Actor) -> AppResult<()> {
+    match actor.role() {
+        Some(Role::Official | Role::Evaluator | Role::Admin) => Err(AppError::forbidden(
+            "Cán bộ không được đánh giá hồ sơ: đánh giá là của người nộp hồ sơ.",
+            "Staff may not rate a dossier: a rating is the filer's.",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The rater's account of a rating: admins only.
@@ -252,11 +270,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Whose a retry key is: the account (or script subject) when signed in, else the client
-/// address. Keys of different owners never meet.
+/// Whose a retry key is: the account when signed in (a script token: its role with its unit and
+/// business, since script subjects are shared by role), else the client address. Keys of
+/// different owners never meet.
 pub fn idempotency_owner(actor: &Actor, client: IpAddr) -> String {
     match actor.principal() {
-        Some(p) => format!("sub:{}", p.subject),
+        Some(p) => match &p.account_id {
+            Some(a) => format!("acct:{a}"),
+            None => format!(
+                "{}|unit:{}|biz:{}",
+                p.subject,
+                p.unit_id.as_deref().unwrap_or("-"),
+                p.business_id.as_deref().unwrap_or("-")
+            ),
+        },
         None => format!("addr:{client}"),
     }
 }
@@ -337,6 +364,19 @@ mod tests {
         assert_ne!(
             idempotency_owner(&official("Q5"), a),
             idempotency_owner(&Actor::Anonymous, a)
+        );
+        let script = |unit: &str| {
+            Actor::User(Principal {
+                subject: "script:official".into(),
+                account_id: None,
+                role: Role::Official,
+                unit_id: Some(unit.into()),
+                business_id: None,
+            })
+        };
+        assert_ne!(
+            idempotency_owner(&script("Q5"), a),
+            idempotency_owner(&script("STP"), a)
         );
     }
 

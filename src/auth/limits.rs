@@ -111,33 +111,57 @@ pub fn registration(limits: &Limits, config: &Config, client: IpAddr) -> AppResu
 }
 
 /// A guess of the secret that goes with a public code, counted before it is checked; give it
-/// back with [`CodeGuess::right`] when it was right.
+/// back with [`CodeGuess::right`] when it was right. Guesses count per code and client address
+/// (`PORTAL_CODE_GUESSES_PER_HOUR`), and per code from all addresses at ten times that: one
+/// stranger cannot lock the real filer out, and many addresses together still cannot search the
+/// codes.
 pub struct CodeGuess<'a> {
     limits: &'a Limits,
-    key: String,
+    keys: [String; 2],
+}
+
+fn too_many_guesses(secs: u64, limit: u32) -> AppError {
+    limited(
+        secs,
+        format!(
+            "Đã nhập sai quá {limit} lần cho mã này trong một giờ. Vui lòng thử lại sau {secs} giây."
+        ),
+        format!(
+            "More than {limit} wrong guesses for this code in an hour. Try again in {secs} seconds."
+        ),
+    )
 }
 
 impl<'a> CodeGuess<'a> {
-    /// Counts a guess against `key` (`complaint:<id>`, `dossier:<id>`).
-    pub fn take(limits: &'a Limits, config: &Config, key: String) -> AppResult<CodeGuess<'a>> {
+    /// Counts a guess against `key` (`complaint:<id>`, `dossier:<id>`) from `client`.
+    pub fn take(
+        limits: &'a Limits,
+        config: &Config,
+        key: String,
+        client: IpAddr,
+    ) -> AppResult<CodeGuess<'a>> {
         let limit = config.code_guesses_per_hour;
-        limits.code_guesses.take(&key, limit).map_err(|secs| {
-            limited(
-                secs,
-                format!(
-                    "Đã nhập sai quá {limit} lần cho mã này trong một giờ. Vui lòng thử lại sau {secs} giây."
-                ),
-                format!(
-                    "More than {limit} wrong guesses for this code in an hour. Try again in {secs} seconds."
-                ),
-            )
-        })?;
-        Ok(CodeGuess { limits, key })
+        let everyone = limit.saturating_mul(10);
+        let mine = format!("{key}@{client}");
+        limits
+            .code_guesses
+            .take(&mine, limit)
+            .map_err(|secs| too_many_guesses(secs, limit))?;
+        if let Err(secs) = limits.code_guesses.take(&key, everyone) {
+            limits.code_guesses.give_back(&mine);
+            return Err(too_many_guesses(secs, everyone));
+        }
+        Ok(CodeGuess {
+            limits,
+            keys: [mine, key],
+        })
     }
 
     /// The guess was right: it does not count.
     pub fn right(self) {
-        self.limits.code_guesses.give_back(&self.key);
+        for k in &self.keys {
+            self.limits.code_guesses.give_back(k);
+        }
     }
 }
 

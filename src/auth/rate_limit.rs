@@ -26,17 +26,27 @@ struct Slot {
 
 pub struct RateLimiter {
     window: Duration,
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Mutex<Slots>,
 }
 
-/// Keys kept before stale ones are swept.
+struct Slots {
+    map: HashMap<String, Slot>,
+    /// The size at which stale keys are next swept: twice what the last sweep left, so that
+    /// many live keys (one per guessed login, say) cost one sweep per doubling, not one per hit.
+    sweep_at: usize,
+}
+
+/// Keys kept before stale ones are first swept.
 const SWEEP_AT: usize = 100_000;
 
 impl RateLimiter {
     pub fn new(window: Duration) -> RateLimiter {
         RateLimiter {
             window,
-            slots: Mutex::new(HashMap::new()),
+            slots: Mutex::new(Slots {
+                map: HashMap::new(),
+                sweep_at: SWEEP_AT,
+            }),
         }
     }
 
@@ -68,11 +78,12 @@ impl RateLimiter {
     pub fn take(&self, key: &str, limit: u32) -> Result<(), u64> {
         let now = Instant::now();
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        if slots.len() > SWEEP_AT {
+        if slots.map.len() > slots.sweep_at {
             let w2 = self.window * 2;
-            slots.retain(|_, s| now.duration_since(s.start) < w2);
+            slots.map.retain(|_, s| now.duration_since(s.start) < w2);
+            slots.sweep_at = (slots.map.len() * 2).max(SWEEP_AT);
         }
-        let s = slots.entry(key.to_string()).or_insert(Slot {
+        let s = slots.map.entry(key.to_string()).or_insert(Slot {
             start: now,
             current: 0,
             previous: 0,
@@ -101,7 +112,7 @@ impl RateLimiter {
     /// Gives back one hit taken with [`RateLimiter::take`] (the attempt did not count).
     pub fn give_back(&self, key: &str) {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = slots.get_mut(key) {
+        if let Some(s) = slots.map.get_mut(key) {
             s.current = s.current.saturating_sub(1);
         }
     }
@@ -111,6 +122,7 @@ impl RateLimiter {
         self.slots
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .map
             .remove(key);
     }
 }

@@ -1,7 +1,7 @@
 //! GraphQL of the working-day calendar.
 
 use async_graphql::{Context, Object, SimpleObject};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 
 use crate::context::CtxExt;
 
@@ -51,7 +51,7 @@ impl CalendarQuery {
             .state()
             .calendar
             .get()
-            .deadline(from.with_timezone(&Utc), days);
+            .deadline(crate::clock::check_instant("from", from)?, days);
         Ok(crate::clock::local(due))
     }
 }

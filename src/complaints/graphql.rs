@@ -79,8 +79,8 @@ pub struct ComplaintContact {
 /// One step of a complaint, as the viewer of the complaint may see it.
 pub struct ComplaintEvent {
     model: complaint_event::Model,
-    /// Whether the viewer sees which account acted.
-    actors: bool,
+    /// The viewer's view of the complaint.
+    view: View,
 }
 
 // `from_unit` is a GraphQL field name, not a conversion.
@@ -94,9 +94,19 @@ impl ComplaintEvent {
     async fn action(&self) -> &str {
         &self.model.action
     }
-    /// The account (or script) that acted: staff only; null for an anonymous filer.
+    /// The account (or script) that acted: an official's for staff, the filer's for whoever
+    /// sees the filer's contact; null otherwise and for an anonymous filer.
     async fn actor(&self) -> Option<&str> {
-        self.model.actor_subject.as_deref().filter(|_| self.actors)
+        let by_filer = matches!(
+            self.model.actor_role.as_deref(),
+            None | Some("CITIZEN") | Some("BUSINESS")
+        );
+        let visible = if by_filer {
+            self.view.sees_contact()
+        } else {
+            self.view.sees_actors()
+        };
+        self.model.actor_subject.as_deref().filter(|_| visible)
     }
     async fn actor_role(&self) -> Option<&str> {
         self.model.actor_role.as_deref()
@@ -306,7 +316,7 @@ impl Complaint {
             .into_iter()
             .map(|model| ComplaintEvent {
                 model,
-                actors: self.view.sees_actors(),
+                view: self.view,
             })
             .collect())
     }
@@ -394,11 +404,15 @@ impl ComplaintsQuery {
         code: String,
         contact: Option<String>,
     ) -> async_graphql::Result<Option<Complaint>> {
-        Ok(
-            super::get_by_code(ctx.state(), ctx.actor(), &code, contact.as_deref())
-                .await?
-                .map(|(model, view)| Complaint { model, view }),
+        Ok(super::get_by_code(
+            ctx.state(),
+            ctx.actor(),
+            ctx.req().client_ip,
+            &code,
+            contact.as_deref(),
         )
+        .await?
+        .map(|(model, view)| Complaint { model, view }))
     }
 
     /// Complaints the caller may see: officials their units', evaluators and admins all,
@@ -420,8 +434,14 @@ impl ComplaintsQuery {
             kind: f.kind.map(Into::into),
             category: f.category.map(Into::into),
             overdue: f.overdue,
-            from: f.from.map(|t| t.with_timezone(&Utc)),
-            to: f.to.map(|t| t.with_timezone(&Utc)),
+            from: f
+                .from
+                .map(|t| crate::clock::check_instant("from", t))
+                .transpose()?,
+            to: f
+                .to
+                .map(|t| crate::clock::check_instant("to", t))
+                .transpose()?,
         };
         let order = match order_by.unwrap_or_default() {
             ComplaintOrder::ReceivedDesc => Order::ReceivedDesc,
@@ -574,6 +594,7 @@ impl ComplaintsMutation {
         let model = super::rate_answer(
             ctx.state(),
             ctx.actor(),
+            ctx.req().client_ip,
             &input.id,
             input.contact.as_deref(),
             input.satisfied,

@@ -711,11 +711,21 @@ pub fn contact_matches(c: &complaint::Model, contact: &str) -> bool {
 
 /// Whether the caller proves to be the filer with `contact`. Guesses are limited per
 /// complaint (`RATE_LIMITED` past the limit), counted before they are checked.
-fn proves_filer(state: &AppState, c: &complaint::Model, contact: Option<&str>) -> AppResult<bool> {
+fn proves_filer(
+    state: &AppState,
+    client: IpAddr,
+    c: &complaint::Model,
+    contact: Option<&str>,
+) -> AppResult<bool> {
     let Some(k) = contact.filter(|k| !k.trim().is_empty()) else {
         return Ok(false);
     };
-    let guess = CodeGuess::take(&state.limits, &state.config, format!("complaint:{}", c.id))?;
+    let guess = CodeGuess::take(
+        &state.limits,
+        &state.config,
+        format!("complaint:{}", c.id),
+        client,
+    )?;
     if contact_matches(c, k) {
         guess.right();
         Ok(true)
@@ -728,13 +738,14 @@ fn proves_filer(state: &AppState, c: &complaint::Model, contact: Option<&str>) -
 pub async fn rate_answer(
     state: &AppState,
     actor: &Actor,
+    client: IpAddr,
     id: &str,
     contact: Option<&str>,
     satisfied: bool,
     comment: Option<String>,
 ) -> AppResult<complaint::Model> {
     let c = require(&state.db, id).await?;
-    if !access::is_filer(actor, &c) && !proves_filer(state, &c, contact)? {
+    if !access::is_filer(actor, &c) && !proves_filer(state, client, &c, contact)? {
         return Err(AppError::forbidden(
             "Chỉ người gửi phản ánh được đánh giá câu trả lời (đăng nhập, hoặc nhập đúng số điện thoại hay e-mail đã dùng khi gửi).",
             "Only the filer may rate the answer (sign in, or give the phone or e-mail used when filing).",
@@ -807,6 +818,7 @@ pub async fn view_after(
 pub async fn get_by_code(
     state: &AppState,
     actor: &Actor,
+    client: IpAddr,
     code: &str,
     contact: Option<&str>,
 ) -> AppResult<Option<(complaint::Model, View)>> {
@@ -818,7 +830,7 @@ pub async fn get_by_code(
     else {
         return Ok(None);
     };
-    let proved = proves_filer(state, &c, contact)?;
+    let proved = proves_filer(state, client, &c, contact)?;
     let scope = access::read_scope(&state.db, actor).await?;
     Ok(access::complaint_view_as_filer(actor, &scope, &c, proved).map(|v| (c, v)))
 }

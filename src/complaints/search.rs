@@ -72,6 +72,11 @@ impl ComplaintsSearchQuery {
         let text = check_query(&query)?;
         let page = Page::parse(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
+        for (field, t) in [("filter.from", f.from), ("filter.to", f.to)] {
+            if let Some(t) = t {
+                crate::clock::check_instant(field, t)?;
+            }
+        }
         let scope = crate::access::read_scope(&state.db, actor).await?;
         let now = Utc::now();
         let sort = sort.unwrap_or_default();

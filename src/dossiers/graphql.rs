@@ -54,6 +54,8 @@ pub struct Apology {
 pub struct Dossier {
     pub model: dossier::Model,
     pub staff: bool,
+    /// The caller hands out this dossier's receipts (`crate::access::sees_rating_code`).
+    pub rating_code: bool,
 }
 
 impl Dossier {
@@ -63,10 +65,15 @@ impl Dossier {
         model: dossier::Model,
     ) -> async_graphql::Result<Dossier> {
         let scope = ctx.read_scope().await?;
-        Ok(Dossier {
+        Ok(Dossier::in_scope(ctx, scope, model))
+    }
+
+    fn in_scope(ctx: &Context<'_>, scope: &crate::access::Scope, model: dossier::Model) -> Dossier {
+        Dossier {
             staff: crate::access::dossier_staff_view(scope, &model),
+            rating_code: crate::access::sees_rating_code(ctx.actor(), scope, &model),
             model,
-        })
+        }
     }
 }
 
@@ -136,9 +143,12 @@ impl Dossier {
         })
     }
     /// The code printed on the receipt beside the dossier code, which the filer gives to rate
-    /// the dossier. Staff of the dossier's unit only.
+    /// the dossier. Officials of the dossier's unit and admins only.
     async fn rating_code(&self) -> Option<&str> {
-        self.model.rating_code.as_deref().filter(|_| self.staff)
+        self.model
+            .rating_code
+            .as_deref()
+            .filter(|_| self.rating_code)
     }
     /// Staff only.
     async fn filer_kind(&self) -> Option<FilerKind> {
@@ -250,17 +260,20 @@ impl DossiersQuery {
             late: f.late,
             backlog: f.backlog,
             apology: f.apology.map(ApologyStatus::from),
-            from: f.from.map(|t| t.with_timezone(&Utc)),
-            to: f.to.map(|t| t.with_timezone(&Utc)),
+            from: f
+                .from
+                .map(|t| crate::clock::check_instant("from", t))
+                .transpose()?,
+            to: f
+                .to
+                .map(|t| crate::clock::check_instant("to", t))
+                .transpose()?,
         };
         let (total, items, stats) = super::list(ctx.state(), ctx.actor(), &filter, page).await?;
         let scope = ctx.read_scope().await?;
         let items = items
             .into_iter()
-            .map(|model| Dossier {
-                staff: crate::access::dossier_staff_view(scope, &model),
-                model,
-            })
+            .map(|model| Dossier::in_scope(ctx, scope, model))
             .collect();
         Ok(page.connection_with(
             total,
@@ -310,7 +323,10 @@ impl DossiersMutation {
                 unit_id: input.unit.0,
                 filer_kind: input.filer_kind.into(),
                 tax_code: input.tax_code,
-                received_at: input.received_at.map(|t| t.with_timezone(&Utc)),
+                received_at: input
+                    .received_at
+                    .map(|t| crate::clock::check_instant("receivedAt", t))
+                    .transpose()?,
                 completed_at: None,
                 rating_code: input.rating_code,
             },
@@ -330,7 +346,9 @@ impl DossiersMutation {
             ctx.state(),
             ctx.actor(),
             &code,
-            completed_at.map(|t| t.with_timezone(&Utc)),
+            completed_at
+                .map(|t| crate::clock::check_instant("completedAt", t))
+                .transpose()?,
         )
         .await?;
         Dossier::for_caller(ctx, d).await
@@ -349,7 +367,7 @@ impl DossiersMutation {
             ctx.actor(),
             &code,
             &reason,
-            new_due_at.with_timezone(&Utc),
+            crate::clock::check_instant("newDueAt", new_due_at)?,
         )
         .await?;
         Dossier::for_caller(ctx, d).await

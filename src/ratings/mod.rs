@@ -190,7 +190,8 @@ pub async fn submit(
         return by_id(state, &id).await;
     }
     if let Some(d) = &dossier {
-        prove_filer(state, actor, d, i.rating_code.as_deref()).await?;
+        access::require_not_staff_for_rating(actor)?;
+        prove_filer(state, actor, client, d, i.rating_code.as_deref()).await?;
         if d.completed_at.is_none() {
             return Err(AppError::conflict(
                 format!(
@@ -298,6 +299,7 @@ async fn by_id(state: &AppState, id: &str) -> AppResult<StoredRating> {
 async fn prove_filer(
     state: &AppState,
     actor: &Actor,
+    client: IpAddr,
     d: &entity::dossier::Model,
     rating_code: Option<&str>,
 ) -> AppResult<()> {
@@ -311,7 +313,12 @@ async fn prove_filer(
     if access::require_rating_proof(d, business_tax.as_deref(), None).is_ok() {
         return Ok(());
     }
-    let guess = CodeGuess::take(&state.limits, &state.config, format!("dossier:{}", d.id))?;
+    let guess = CodeGuess::take(
+        &state.limits,
+        &state.config,
+        format!("dossier:{}", d.id),
+        client,
+    )?;
     access::require_rating_proof(d, None, rating_code)?;
     guess.right();
     Ok(())

@@ -145,6 +145,15 @@ async fn a_duplicate_never_opens_another_units_complaint() {
     assert_eq!(last(&seen_by_filer)["actorRole"], "ADMIN");
     assert!(last(&seen_by_filer)["actor"].is_null(), "{seen_by_filer}");
     assert!(last(&seen_by_unit)["actor"].is_string(), "{seen_by_unit}");
+    // An evaluator sees which official acted, never which citizen filed.
+    let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
+    let seen_by_evaluator = app
+        .ok(Some(&evaluator), steps, json!({ "id": mine["id"] }))
+        .await;
+    let events = seen_by_evaluator["complaint"]["events"].as_array().unwrap();
+    assert_eq!(events[0]["action"], "FILED");
+    assert!(events[0]["actor"].is_null(), "{seen_by_evaluator}");
+    assert!(events.last().unwrap()["actor"].is_string());
 
     // Asked directly, the official gets the same: nothing.
     let direct = app
@@ -241,6 +250,18 @@ async fn a_replayed_retry_key_returns_nothing_of_the_first_request() {
         "{signed}"
     );
 
+    // Script tokens of two units share a subject, not their keys.
+    let q5_script = app.script_token(Role::Official, Some("Q5")).await;
+    let stp_script = app.script_token(Role::Official, Some("STP")).await;
+    let mut scripted = complaint_input(&unit, "Phản ánh qua hệ thống", "0912000555");
+    scripted["i"]["idempotencyKey"] = json!("script-k1");
+    let by_q5 = app.ok(Some(&q5_script), FILE, scripted.clone()).await;
+    let by_stp = app.ok(Some(&stp_script), FILE, scripted).await;
+    assert_ne!(
+        by_q5["fileComplaint"]["id"], by_stp["fileComplaint"]["id"],
+        "another unit's script got the first complaint back"
+    );
+
     // Ratings: a key replayed with another body is CONFLICT.
     let official = app.script_token(Role::Official, Some("SDL")).await;
     let d = app
@@ -324,6 +345,23 @@ async fn only_the_filer_rates_a_dossier() {
         .await;
     assert!(other["dossier"]["ratingCode"].is_null(), "{other}");
 
+    // Evaluators audit the ratings: they do not see the code, and staff never rate.
+    let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
+    let seen = app
+        .ok(
+            Some(&evaluator),
+            "query { dossier(code: \"TR-PROOF-1\") { filerKind ratingCode } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(seen["dossier"]["filerKind"], "CITIZEN");
+    assert!(seen["dossier"]["ratingCode"].is_null(), "{seen}");
+    let staff_code = rating_code(&app, &official, "TR-PROOF-1").await;
+    for staff in [&evaluator, &official] {
+        let b = app.gql(Some(staff), rate, with(Some(&staff_code))).await;
+        assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
+    }
+
     // The filer, with the code printed on the receipt (typed in lower case with a space).
     let code = rating_code(&app, &official, "TR-PROOF-1").await;
     assert_eq!(code.len(), 8);
@@ -381,7 +419,11 @@ async fn only_the_filer_rates_a_dossier() {
 
 #[tokio::test]
 async fn wrong_rating_codes_and_contacts_are_limited_per_code() {
-    let app = TestApp::spawn_configured(|c| c.code_guesses_per_hour = 3).await;
+    let app = TestApp::spawn_configured(|c| {
+        behind_proxy(c);
+        c.code_guesses_per_hour = 3;
+    })
+    .await;
     let official = app.script_token(Role::Official, Some("SDL")).await;
     app.record_dossier(
         &official,
@@ -395,14 +437,17 @@ async fn wrong_rating_codes_and_contacts_are_limited_per_code() {
     let code = rating_code(&app, &official, "TR-GUESS-1").await;
     let rate = "mutation($i: SubmitRatingInput!) { submitRating(input: $i) { verified } }";
     let with = |c: &str| json!({ "i": { "dossierCode": "TR-GUESS-1", "ratingCode": c, "scores": [{ "component": "RESULT", "score": 5 }] } });
+    let stranger = "198.51.100.7";
     for g in ["AAAAAAA1", "AAAAAAA2", "AAAAAAA3"] {
-        assert_eq!(error_code(&app.gql(None, rate, with(g)).await), "FORBIDDEN");
+        let b = gql_from(&app, stranger, None, rate, with(g)).await;
+        assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
     }
-    // Past the limit even the right code waits: guessing cannot go on.
-    assert_eq!(
-        error_code(&app.gql(None, rate, with(&code)).await),
-        "RATE_LIMITED"
-    );
+    // Past the limit even the right code waits at that address: guessing cannot go on…
+    let b = gql_from(&app, stranger, None, rate, with(&code)).await;
+    assert_eq!(error_code(&b), "RATE_LIMITED", "{b}");
+    // …but the stranger has not locked the real filer out.
+    let b = gql_from(&app, "198.51.100.8", None, rate, with(&code)).await;
+    assert_eq!(b["data"]["submitRating"]["verified"], true, "{b}");
 
     let unit = app.unit_id("Q5").await;
     let c = app
@@ -420,14 +465,45 @@ async fn wrong_rating_codes_and_contacts_are_limited_per_code() {
         .await;
     assert_eq!(right["complaintByCode"]["contact"]["phone"], "0913000555");
     for k in ["0913000001", "0913000002", "0913000003"] {
-        let b = app
-            .ok(None, by_code, json!({ "c": c["code"], "k": k }))
-            .await;
-        assert!(b["complaintByCode"].is_null(), "{b}");
-    }
-    let b = app
-        .gql(None, by_code, json!({ "c": c["code"], "k": "0913000004" }))
+        let b = gql_from(
+            &app,
+            stranger,
+            None,
+            by_code,
+            json!({ "c": c["code"], "k": k }),
+        )
         .await;
+        assert!(b["data"]["complaintByCode"].is_null(), "{b}");
+    }
+    let b = gql_from(
+        &app,
+        stranger,
+        None,
+        by_code,
+        json!({ "c": c["code"], "k": "0913000004" }),
+    )
+    .await;
+    assert_eq!(error_code(&b), "RATE_LIMITED", "{b}");
+    // Ten times the limit from all addresses together, whatever the address.
+    for n in 0..27 {
+        let b = gql_from(
+            &app,
+            &format!("198.51.100.{}", 20 + n / 3),
+            None,
+            by_code,
+            json!({ "c": c["code"], "k": format!("09130001{n:02}") }),
+        )
+        .await;
+        assert!(b["data"]["complaintByCode"].is_null(), "{n}: {b}");
+    }
+    let b = gql_from(
+        &app,
+        "198.51.100.99",
+        None,
+        by_code,
+        json!({ "c": c["code"], "k": "0913000200" }),
+    )
+    .await;
     assert_eq!(error_code(&b), "RATE_LIMITED", "{b}");
 }
 
@@ -584,6 +660,12 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
 async fn invisible_text_and_unit_cycles_are_bad_input() {
     let app = TestApp::spawn().await;
     let unit = app.unit_id("Q5").await;
+    for invisible in ["\u{FFF9}\u{FFFB}", "\u{13430}\u{13431}", "\u{0600}"] {
+        let b = app
+            .gql(None, FILE, complaint_input(&unit, invisible, "0917000999"))
+            .await;
+        assert_eq!(error_field(&b), "title", "{invisible:?}: {b}");
+    }
     let zw = "\u{200B}\u{200C}\u{200D}\u{FEFF}\u{2060}";
     let b = app
         .gql(None, FILE, complaint_input(&unit, zw, "0917000999"))
@@ -641,6 +723,22 @@ async fn dates_out_of_range_are_bad_input_not_a_crash() {
         assert_eq!(status, 200);
         assert_eq!(error_code(&b), "BAD_USER_INPUT", "{b}");
     }
+    let deadline = "query($f: DateTime!) { workingDayDeadline(days: 1, from: $f) }";
+    for t in ["+262142-12-31T00:00:00Z", "-262143-01-01T00:00:00Z"] {
+        let b = app.gql(None, deadline, json!({ "f": t })).await;
+        assert_eq!(error_code(&b), "BAD_USER_INPUT", "{t}: {b}");
+    }
+    let official = app.script_token(Role::Official, Some("SDL")).await;
+    let unit = app.unit_id("SDL").await;
+    let procedure = app.procedure_id("1.001432").await;
+    let b = app
+        .gql(
+            Some(&official),
+            "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code } }",
+            json!({ "i": { "code": "TR-FAR", "unit": unit, "procedure": procedure, "filerKind": "CITIZEN", "receivedAt": "-262143-01-01T00:00:00Z" } }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "receivedAt", "{b}");
     let ok = app
         .ok(
             None,
@@ -700,6 +798,36 @@ async fn one_request_cannot_ask_for_thousands_of_things() {
             .contains("PORTAL_MAX_FIELDS"),
         "{b}"
     );
+
+    // A chain of fragments each spreading the next twice stands for 2^40 selections: refused
+    // at once, before anything walks it.
+    let mut bomb = String::from("query { ...F0 }");
+    for i in 0..40 {
+        bomb.push_str(&format!(
+            " fragment F{i} on Query {{ ...F{n} ...F{n} }}",
+            n = i + 1
+        ));
+    }
+    bomb.push_str(" fragment F40 on Query { __typename }");
+    let b = app.gql(None, &bomb, json!({})).await;
+    assert!(
+        b["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PORTAL_MAX_FIELDS"),
+        "{b}"
+    );
+    // Declared variables are capped too (each unused one would add an error to the answer).
+    let vars: Vec<String> = (0..500).map(|i| format!("$v{i}: Int")).collect();
+    let b = app
+        .gql(
+            None,
+            &format!("query({}) {{ me {{ role }} }}", vars.join(", ")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&b), "BAD_USER_INPUT", "{b}");
+    assert_eq!(b["errors"].as_array().unwrap().len(), 1, "{b}");
 
     // A search costs far more than a field: a dozen of them is over the budget, though the
     // aliases are few.
@@ -789,6 +917,24 @@ async fn a_body_over_the_limit_is_read_and_answered_with_413() {
         .ok(None, "{ units(first: 1) { totalCount } }", json!({}))
         .await;
     assert!(ok["units"]["totalCount"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn every_answer_is_json_unknown_paths_and_methods_too() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(app.url("/no-such-path"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let b: Value = r.json().await.expect("JSON");
+    assert_eq!(error_code(&b), "NOT_FOUND");
+    let r = app.client.delete(app.url("/graphql")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    let b: Value = r.json().await.expect("JSON");
+    assert_eq!(error_code(&b), "BAD_USER_INPUT");
 }
 
 #[tokio::test]
