@@ -480,16 +480,18 @@ async fn execute(
             return request_error(status, spec, e, lang);
         }
     };
-    // The document's shape is checked on the parsed document before the schema sees it; the
-    // schema then reuses the parse.
+    // The document's shape is checked before the schema sees it: the nesting of its text before
+    // parsing (the parser recurses), the rest on the parsed document, which the schema reuses.
     let mut req = req;
-    if let Ok(doc) = req.parsed_query()
-        && let Err(e) = crate::query_limits::check(
-            doc,
-            http.state.config.max_fields,
-            http.state.config.max_aliases,
-        )
-    {
+    let config = &http.state.config;
+    let shape = crate::query_limits::check_nesting(&req.query).and_then(|()| {
+        // An unparsable document is left to the schema, which says why.
+        match req.parsed_query() {
+            Ok(doc) => crate::query_limits::check(doc, config.max_fields, config.max_aliases),
+            Err(_) => Ok(()),
+        }
+    });
+    if let Err(e) = shape {
         let status = if spec {
             StatusCode::BAD_REQUEST
         } else {

@@ -138,8 +138,24 @@ impl From<RoleArg> for portal::auth::Role {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Worker threads get 8 MiB of stack, not tokio's 2: the GraphQL parser and validator recurse
+    // over a document. Documents nested deeper than a legitimate query are refused before
+    // parsing; the larger stack is a margin, not the defence.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
+        .build();
+    match runtime {
+        Ok(rt) => rt.block_on(start()),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load() {
         Ok(c) => c,

@@ -15,6 +15,11 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 
 use crate::error::AppError;
 
+/// How deep brackets (`{`, `[`, `(`) may nest in a document's text. Selections are at most 12
+/// deep and arguments a few more; a value nested hundreds deep is an attack on the parser, whose
+/// recursion overflows the stack long before its own limit.
+pub const MAX_NESTING: usize = 64;
+
 /// Variables one document may declare.
 pub const MAX_VARIABLES: usize = 100;
 /// Fragments one document may define.
@@ -91,6 +96,54 @@ fn count(
     s
 }
 
+/// `BAD_USER_INPUT` when brackets nest deeper than [`MAX_NESTING`] in the text of a document,
+/// checked before it is parsed: one pass over the bytes, skipping strings and comments.
+pub fn check_nesting(query: &str) -> Result<(), AppError> {
+    let b = query.as_bytes();
+    let (mut i, mut depth, mut max) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if b[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                    i += if b[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    if max > MAX_NESTING {
+        return Err(AppError::bad_input(
+            "query",
+            format!("Yêu cầu lồng ngoặc {max} cấp, tối đa {MAX_NESTING}."),
+            format!("The request nests brackets {max} deep; the limit is {MAX_NESTING}."),
+        ));
+    }
+    Ok(())
+}
+
 /// `BAD_USER_INPUT` when a document is over one of the limits, with a message naming it.
 pub fn check(
     doc: &ExecutableDocument,
@@ -153,6 +206,27 @@ mod tests {
 
     fn shape_of(q: &str) -> Shape {
         shape(&async_graphql::parser::parse_query(q).unwrap())
+    }
+
+    #[test]
+    fn nesting_is_measured_outside_strings_and_comments() {
+        assert!(check_nesting("{ me { role } }").is_ok());
+        let deep = format!(
+            "{{ holidays(year: {}1{}) {{ date }} }}",
+            "[".repeat(2000),
+            "]".repeat(2000)
+        );
+        assert!(check_nesting(&deep).is_err());
+        let quoted = format!(
+            "{{ units(filter: {{search: \"{}\"}}) {{ totalCount }} }} # {}",
+            "[".repeat(500),
+            "{".repeat(500)
+        );
+        assert!(check_nesting(&quoted).is_ok());
+        let block = format!("{{ a(x: \"\"\"{} \\\"\"\" \"\"\") }}", "[".repeat(500));
+        assert!(check_nesting(&block).is_ok());
+        let escaped = format!("{{ a(x: \"\\\"{}\") }}", "(".repeat(500));
+        assert!(check_nesting(&escaped).is_ok());
     }
 
     #[test]

@@ -166,9 +166,12 @@ impl<'a> CodeGuess<'a> {
 }
 
 /// The sign-in limits: taken before the password is checked, given back when it was right.
+/// Failures count per address, per account and address (`login_failures_per_account`), and per
+/// account from all addresses at ten times that: guessing one password stays slow, yet a
+/// stranger's five wrong tries do not lock its holder out.
 pub struct LoginAttempt<'a> {
     limits: &'a Limits,
-    keys: Vec<String>,
+    keys: [String; 3],
 }
 
 fn too_many_logins(secs: u64) -> AppError {
@@ -188,27 +191,34 @@ impl<'a> LoginAttempt<'a> {
         client: IpAddr,
         target: String,
     ) -> AppResult<LoginAttempt<'a>> {
-        let addr = format!("addr:{client}");
-        limits
-            .login_failures
-            .take(&addr, config.login_failures_per_address)
-            .map_err(too_many_logins)?;
-        if let Err(secs) = limits
-            .login_failures
-            .take(&target, config.login_failures_per_account)
-        {
-            limits.login_failures.give_back(&addr);
-            return Err(too_many_logins(secs));
+        let per_account = config.login_failures_per_account;
+        let keys = [
+            format!("addr:{client}"),
+            format!("{target}@{client}"),
+            target,
+        ];
+        let limits_of = [
+            config.login_failures_per_address,
+            per_account,
+            per_account.saturating_mul(10),
+        ];
+        for (i, (key, limit)) in keys.iter().zip(limits_of).enumerate() {
+            if let Err(secs) = limits.login_failures.take(key, limit) {
+                for taken in &keys[..i] {
+                    limits.login_failures.give_back(taken);
+                }
+                return Err(too_many_logins(secs));
+            }
         }
-        Ok(LoginAttempt {
-            limits,
-            keys: vec![addr, target],
-        })
+        Ok(LoginAttempt { limits, keys })
     }
 
-    /// The password was right: the attempt does not count, and the account starts afresh.
+    /// The password was right: the attempt does not count, and the account starts afresh
+    /// from this address.
     pub fn succeeded(self) {
-        self.limits.login_failures.give_back(&self.keys[0]);
-        self.limits.login_failures.clear(&self.keys[1]);
+        let [addr, mine, account] = &self.keys;
+        self.limits.login_failures.give_back(addr);
+        self.limits.login_failures.clear(mine);
+        self.limits.login_failures.give_back(account);
     }
 }

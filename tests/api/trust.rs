@@ -509,7 +509,11 @@ async fn wrong_rating_codes_and_contacts_are_limited_per_code() {
 
 #[tokio::test]
 async fn sign_in_failures_count_per_account_and_at_once() {
-    let app = TestApp::spawn_configured(|c| c.login_failures_per_account = 5).await;
+    let app = TestApp::spawn_configured(|c| {
+        behind_proxy(c);
+        c.login_failures_per_account = 5;
+    })
+    .await;
     let reg = "mutation($i: RegisterInput!) { register(input: $i) { token account { username } } }";
     app.ok(
         None,
@@ -518,6 +522,8 @@ async fn sign_in_failures_count_per_account_and_at_once() {
     )
     .await;
     let login = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let as_ = |l: &str, p: &str| json!({ "i": { "login": l, "password": p } });
+    let guesser = "203.0.113.50";
     // Five spellings of one phone number are one account's five failures.
     for spelling in [
         "0914000666",
@@ -526,25 +532,51 @@ async fn sign_in_failures_count_per_account_and_at_once() {
         "84914000666",
         "tran.van.b",
     ] {
-        let b = app
-            .gql(
-                None,
-                login,
-                json!({ "i": { "login": spelling, "password": "sai-mat-khau" } }),
-            )
-            .await;
+        let b = gql_from(&app, guesser, None, login, as_(spelling, "sai-mat-khau")).await;
         assert_eq!(error_code(&b), "UNAUTHENTICATED", "{spelling}: {b}");
     }
-    let b = app
-        .gql(
+    let b = gql_from(
+        &app,
+        guesser,
+        None,
+        login,
+        as_("(0914) 000-666", "mat-khau-dung-1"),
+    )
+    .await;
+    assert_eq!(error_code(&b), "RATE_LIMITED", "{b}");
+    // The stranger's failures do not lock the holder out at their own address…
+    let b = gql_from(
+        &app,
+        "203.0.113.51",
+        None,
+        login,
+        as_("0914000666", "mat-khau-dung-1"),
+    )
+    .await;
+    assert!(b["data"]["login"]["token"].is_string(), "{b}");
+    // …until failures from every address together reach ten times the limit.
+    for n in 0..45 {
+        let b = gql_from(
+            &app,
+            &format!("203.0.113.{}", 60 + n / 5),
             None,
             login,
-            json!({ "i": { "login": "(0914) 000-666", "password": "mat-khau-dung-1" } }),
+            as_("tran.van.b", &format!("doan-{n}")),
         )
         .await;
+        assert_eq!(error_code(&b), "UNAUTHENTICATED", "{n}: {b}");
+    }
+    let b = gql_from(
+        &app,
+        "203.0.113.99",
+        None,
+        login,
+        as_("tran.van.b", "doan-cuoi"),
+    )
+    .await;
     assert_eq!(error_code(&b), "RATE_LIMITED", "{b}");
 
-    // Concurrent guesses at another account: exactly the limit get an answer.
+    // Concurrent guesses at another account from one address: exactly the limit get an answer.
     app.ok(
         None,
         reg,
@@ -554,10 +586,12 @@ async fn sign_in_failures_count_per_account_and_at_once() {
     let guesses = (0..20).map(|i| {
         let app = &app;
         async move {
-            app.gql(
+            gql_from(
+                app,
+                "203.0.113.7",
                 None,
                 login,
-                json!({ "i": { "login": "le.thi.d", "password": format!("doan-sai-{i}") } }),
+                as_("le.thi.d", &format!("doan-sai-{i}")),
             )
             .await
         }
@@ -817,6 +851,27 @@ async fn one_request_cannot_ask_for_thousands_of_things() {
             .contains("PORTAL_MAX_FIELDS"),
         "{b}"
     );
+    // Values nested thousands deep would overflow the parser's stack: refused unparsed, by POST
+    // and by GET, and the server stays up.
+    let deep = format!(
+        "{{ __typename(x: {}1{}) }}",
+        "[".repeat(3000),
+        "]".repeat(3000)
+    );
+    let b = app.gql(None, &deep, json!({})).await;
+    assert_eq!(error_code(&b), "BAD_USER_INPUT", "{b}");
+    let r = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", deep.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let b: Value = r.json().await.expect("JSON");
+    assert_eq!(error_code(&b), "BAD_USER_INPUT", "{b}");
+    let ok = app.ok(None, "{ me { role } }", json!({})).await;
+    assert!(ok["me"].is_null());
+
     // Declared variables are capped too (each unused one would add an error to the answer).
     let vars: Vec<String> = (0..500).map(|i| format!("$v{i}: Int")).collect();
     let b = app
