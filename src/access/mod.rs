@@ -113,11 +113,6 @@ pub fn require_admin(actor: &Actor) -> AppResult<&Principal> {
     actor.require_role(&[Role::Admin])
 }
 
-/// Signed in with any role (lists of one's own units' dossiers, say).
-pub fn require_signed_in(actor: &Actor) -> AppResult<()> {
-    actor.signed_in().map(|_| ())
-}
-
 /// What a caller may see of a complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
