@@ -57,6 +57,20 @@ pub fn check_instant(
     Ok(t.with_timezone(&Utc))
 }
 
+/// A filter's bounds: `from` and `to`, each optional.
+pub type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// A filter's `from` and `to` instants, each checked by [`check_instant`].
+pub fn check_range(
+    from: Option<DateTime<FixedOffset>>,
+    to: Option<DateTime<FixedOffset>>,
+) -> Result<Range, crate::error::AppError> {
+    Ok((
+        from.map(|t| check_instant("from", t)).transpose()?,
+        to.map(|t| check_instant("to", t)).transpose()?,
+    ))
+}
+
 /// The first instant of a client's date in the city (`BAD_USER_INPUT` outside [`YEARS`]).
 pub fn day_start(field: &str, d: NaiveDate) -> Result<DateTime<Utc>, crate::error::AppError> {
     let d = check_date(field, d)?;

@@ -145,12 +145,8 @@ impl<'a> CodeGuess<'a> {
         let mine = format!("{key}@{client}");
         limits
             .code_guesses
-            .take(&mine, limit)
-            .map_err(|secs| too_many_guesses(secs, limit))?;
-        if let Err(secs) = limits.code_guesses.take(&key, everyone) {
-            limits.code_guesses.give_back(&mine);
-            return Err(too_many_guesses(secs, everyone));
-        }
+            .take_all(&[(&mine, limit), (&key, everyone)])
+            .map_err(|(i, secs)| too_many_guesses(secs, if i == 0 { limit } else { everyone }))?;
         Ok(CodeGuess {
             limits,
             keys: [mine, key],
@@ -197,19 +193,14 @@ impl<'a> LoginAttempt<'a> {
             format!("{target}@{client}"),
             target,
         ];
-        let limits_of = [
-            config.login_failures_per_address,
-            per_account,
-            per_account.saturating_mul(10),
-        ];
-        for (i, (key, limit)) in keys.iter().zip(limits_of).enumerate() {
-            if let Err(secs) = limits.login_failures.take(key, limit) {
-                for taken in &keys[..i] {
-                    limits.login_failures.give_back(taken);
-                }
-                return Err(too_many_logins(secs));
-            }
-        }
+        limits
+            .login_failures
+            .take_all(&[
+                (&keys[0], config.login_failures_per_address),
+                (&keys[1], per_account),
+                (&keys[2], per_account.saturating_mul(10)),
+            ])
+            .map_err(|(_, secs)| too_many_logins(secs))?;
         Ok(LoginAttempt { limits, keys })
     }
 

@@ -109,6 +109,20 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// Takes one hit on each of several keys, all or none: when one is over its limit, the hits
+    /// already taken are given back, and the answer names that key's index and wait.
+    pub fn take_all(&self, keys: &[(&str, u32)]) -> Result<(), (usize, u64)> {
+        for (i, (key, limit)) in keys.iter().enumerate() {
+            if let Err(secs) = self.take(key, *limit) {
+                for (taken, _) in &keys[..i] {
+                    self.give_back(taken);
+                }
+                return Err((i, secs));
+            }
+        }
+        Ok(())
+    }
+
     /// Gives back one hit taken with [`RateLimiter::take`] (the attempt did not count).
     pub fn give_back(&self, key: &str) {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -147,6 +161,18 @@ mod tests {
         assert!(r.take("a", 3).is_err());
         r.clear("a");
         assert!(r.take("a", 3).is_ok());
+    }
+
+    #[test]
+    fn several_keys_are_taken_all_or_none() {
+        let r = RateLimiter::new(Duration::from_secs(60));
+        assert!(r.take("b", 1).is_ok());
+        assert_eq!(r.take_all(&[("a", 5), ("b", 1)]).unwrap_err().0, 1);
+        // "a" was given back: five more fit.
+        for _ in 0..5 {
+            assert!(r.take("a", 5).is_ok());
+        }
+        assert!(r.take("a", 5).is_err());
     }
 
     #[test]

@@ -428,20 +428,15 @@ impl ComplaintsQuery {
     ) -> async_graphql::Result<Conn<Complaint>> {
         let page = Page::parse(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
+        let (from, to) = crate::clock::check_range(f.from, f.to)?;
         let filter = ComplaintFilter {
             unit: f.unit.map(|i| i.0),
             status: f.status.map(Into::into),
             kind: f.kind.map(Into::into),
             category: f.category.map(Into::into),
             overdue: f.overdue,
-            from: f
-                .from
-                .map(|t| crate::clock::check_instant("from", t))
-                .transpose()?,
-            to: f
-                .to
-                .map(|t| crate::clock::check_instant("to", t))
-                .transpose()?,
+            from,
+            to,
         };
         let order = match order_by.unwrap_or_default() {
             ComplaintOrder::ReceivedDesc => Order::ReceivedDesc,

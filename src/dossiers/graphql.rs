@@ -254,20 +254,15 @@ impl DossiersQuery {
     > {
         let page = Page::parse(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
+        let (from, to) = crate::clock::check_range(f.from, f.to)?;
         let filter = DossierFilter {
             unit: f.unit.map(|i| i.0),
             procedure: f.procedure.map(|i| i.0),
             late: f.late,
             backlog: f.backlog,
             apology: f.apology.map(ApologyStatus::from),
-            from: f
-                .from
-                .map(|t| crate::clock::check_instant("from", t))
-                .transpose()?,
-            to: f
-                .to
-                .map(|t| crate::clock::check_instant("to", t))
-                .transpose()?,
+            from,
+            to,
         };
         let (total, items, stats) = super::list(ctx.state(), ctx.actor(), &filter, page).await?;
         let scope = ctx.read_scope().await?;
