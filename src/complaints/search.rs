@@ -77,7 +77,7 @@ impl ComplaintsSearchQuery {
                 crate::clock::check_instant(field, t)?;
             }
         }
-        let scope = crate::access::read_scope(&state.db, actor).await?;
+        let scope = ctx.read_scope().await?.clone();
         let now = Utc::now();
         let sort = sort.unwrap_or_default();
         let q = ComplaintQuery {

@@ -43,6 +43,13 @@ async fn accept_and_answer(app: &TestApp, official: &str, id: &Value, answer: &s
     assert_eq!(a["answerComplaint"]["published"], publish);
 }
 
+/// Files a complaint (as `token`) that must succeed; returns it.
+async fn file(app: &TestApp, token: Option<&str>, unit: &str, title: &str, phone: &str) -> Value {
+    app.ok(token, FILE, complaint_input(unit, title, phone))
+        .await["fileComplaint"]
+        .clone()
+}
+
 fn behind_proxy(c: &mut portal::Config) {
     c.trusted_proxies = portal::client_addr::parse_list("127.0.0.1/32").unwrap();
 }
@@ -56,14 +63,7 @@ async fn a_duplicate_never_opens_another_units_complaint() {
     let admin = app.admin().await;
     let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
 
-    let original = app
-        .ok(
-            None,
-            FILE,
-            complaint_input(&stp, "Sở Tư pháp trễ hẹn", "0911000111"),
-        )
-        .await["fileComplaint"]
-        .clone();
+    let original = file(&app, None, &stp, "Sở Tư pháp trễ hẹn", "0911000111").await;
     // Sở Tư pháp answers without publishing.
     let stp_official = app.script_token(Role::Official, Some("STP")).await;
     accept_and_answer(
@@ -74,14 +74,7 @@ async fn a_duplicate_never_opens_another_units_complaint() {
         false,
     )
     .await;
-    let mine = app
-        .ok(
-            Some(&citizen),
-            FILE,
-            complaint_input(&q5, "Quận 5 trễ hẹn", "0911000222"),
-        )
-        .await["fileComplaint"]
-        .clone();
+    let mine = file(&app, Some(&citizen), &q5, "Quận 5 trễ hẹn", "0911000222").await;
 
     // Another unit's official may not name that original.
     let mark = "mutation($id: ID!, $of: ID!) { markDuplicate(id: $id, of: $of) { status duplicateOf { code contact { phone } answer events { action } } } }";
@@ -167,23 +160,16 @@ async fn a_duplicate_never_opens_another_units_complaint() {
 
     // A published original comes through the link in the public view: the published answer,
     // no contact, no events, no identities.
-    let published = app
-        .ok(
-            None,
-            FILE,
-            complaint_input(&stp, "Sở Tư pháp chậm trả lời", "0911000333"),
-        )
-        .await["fileComplaint"]
-        .clone();
+    let published = file(&app, None, &stp, "Sở Tư pháp chậm trả lời", "0911000333").await;
     accept_and_answer(&app, &stp_official, &published["id"], "Đã xử lý", true).await;
-    let again = app
-        .ok(
-            Some(&citizen),
-            FILE,
-            complaint_input(&q5, "Quận 5 lại trễ hẹn", "0911000222"),
-        )
-        .await["fileComplaint"]
-        .clone();
+    let again = file(
+        &app,
+        Some(&citizen),
+        &q5,
+        "Quận 5 lại trễ hẹn",
+        "0911000222",
+    )
+    .await;
     app.ok(
         Some(&admin),
         mark,
@@ -450,10 +436,7 @@ async fn wrong_rating_codes_and_contacts_are_limited_per_code() {
     assert_eq!(b["data"]["submitRating"]["verified"], true, "{b}");
 
     let unit = app.unit_id("Q5").await;
-    let c = app
-        .ok(None, FILE, complaint_input(&unit, "Tra cứu", "0913000555"))
-        .await["fileComplaint"]
-        .clone();
+    let c = file(&app, None, &unit, "Tra cứu", "0913000555").await;
     let by_code = "query($c: String!, $k: String) { complaintByCode(code: $c, contact: $k) { code contact { phone } } }";
     // The right contact does not use up a guess.
     let right = app
