@@ -46,6 +46,34 @@ pub struct Application {
     state: AppState,
 }
 
+/// Forwards the open complaints of units that have ended (a reorganisation that took effect,
+/// an import) to their successors: at start-up, then every ten minutes.
+async fn forward_from_ended_units(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        forward_once(&state).await;
+    }
+}
+
+async fn forward_once(state: &AppState) {
+    {
+        match crate::complaints::forward_from_ended_units(state, &crate::auth::Actor::Anonymous)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                complaints = n,
+                "forwarded complaints of ended units to their successors"
+            ),
+            Err(e) => tracing::warn!(
+                error = %e.message(crate::error::Lang::En),
+                "forwarding complaints of ended units failed"
+            ),
+        }
+    }
+}
+
 impl Application {
     /// Connects to the database, applies migrations, seeds demo data when asked, and binds.
     /// The JWT secret must already be resolved in `config`.
@@ -73,11 +101,19 @@ impl Application {
             }
         }
         let state = AppState::new(db, config, calendar, sql_statements, search);
+        let state_for_sweep = state.clone();
         tokio::spawn(crate::search::outbox::run_indexer(
             state.db.clone(),
             state.search.clone(),
             state.indexer_wake.clone(),
         ));
+        // Once before serving (so that start-up writes do not race the first requests), then
+        // periodically.
+        forward_once(&state).await;
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+            forward_from_ended_units(state_for_sweep).await
+        });
         Ok(Application {
             router: router(state.clone()),
             listener,

@@ -1,5 +1,6 @@
 //! The units and procedures, held in memory for the resolvers: every complaint, dossier and
 //! rating names its unit and procedure, and these reference tables change a few times a year.
+//! The units' versions and succession links are held the same way.
 //!
 //! A snapshot of a whole table is read at the first use and kept until a write of this process
 //! marks the catalog changed ([`changed`]), or for [`TTL`] at most, so that a change made by
@@ -27,16 +28,57 @@ pub fn changed() {
     GENERATION.fetch_add(1, Ordering::SeqCst);
 }
 
-struct Snapshot<M> {
+struct Snapshot<T> {
     generation: u64,
     at: Instant,
-    rows: Arc<HashMap<String, M>>,
+    value: Arc<T>,
+}
+
+/// One value read from the database, kept while the catalog is unchanged (at most [`TTL`]).
+pub struct Cached<T> {
+    db: DatabaseConnection,
+    slot: Mutex<Option<Snapshot<T>>>,
+}
+
+impl<T: Send + Sync> Cached<T> {
+    pub fn new(db: DatabaseConnection) -> Cached<T> {
+        Cached {
+            db,
+            slot: Mutex::new(None),
+        }
+    }
+
+    /// The value from the snapshot while it is current, else from `load`.
+    pub async fn get<F, Fut>(&self, load: F) -> Result<Arc<T>, AppError>
+    where
+        F: FnOnce(DatabaseConnection) -> Fut,
+        Fut: std::future::Future<Output = Result<T, AppError>>,
+    {
+        // Read before the query: a write committed meanwhile bumps it and the next call
+        // reloads.
+        let generation = GENERATION.load(Ordering::SeqCst);
+        {
+            let slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(s) = slot.as_ref()
+                && s.generation == generation
+                && s.at.elapsed() < TTL
+            {
+                return Ok(s.value.clone());
+            }
+        }
+        let value = Arc::new(load(self.db.clone()).await?);
+        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Snapshot {
+            generation,
+            at: Instant::now(),
+            value: value.clone(),
+        });
+        Ok(value)
+    }
 }
 
 /// One reference table by primary key.
 pub struct Table<E: EntityTrait> {
-    db: DatabaseConnection,
-    slot: Mutex<Option<Snapshot<E::Model>>>,
+    cache: Cached<HashMap<String, E::Model>>,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -47,33 +89,16 @@ where
 {
     pub fn new(db: DatabaseConnection) -> Table<E> {
         Table {
-            db,
-            slot: Mutex::new(None),
+            cache: Cached::new(db),
             _entity: PhantomData,
         }
     }
 
     /// Every row by id, from the snapshot while it is current.
     pub async fn rows(&self) -> Result<Arc<HashMap<String, E::Model>>, AppError> {
-        // Read before the query: a write committed meanwhile bumps it and the next call
-        // reloads.
-        let generation = GENERATION.load(Ordering::SeqCst);
-        {
-            let slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(s) = slot.as_ref()
-                && s.generation == generation
-                && s.at.elapsed() < TTL
-            {
-                return Ok(s.rows.clone());
-            }
-        }
-        let rows = Arc::new(crate::db::by_id::<E>(E::find().all(&self.db).await?));
-        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(Snapshot {
-            generation,
-            at: Instant::now(),
-            rows: rows.clone(),
-        });
-        Ok(rows)
+        self.cache
+            .get(|db| async move { Ok(crate::db::by_id::<E>(E::find().all(&db).await?)) })
+            .await
     }
 }
 
@@ -101,6 +126,8 @@ where
 pub struct Catalog {
     pub units: Arc<Table<entity::unit::Entity>>,
     pub procedures: Arc<Table<entity::procedure::Entity>>,
+    /// The units' versions and succession links.
+    pub history: Arc<Cached<crate::units::history::UnitHistory>>,
 }
 
 impl Catalog {
@@ -108,6 +135,7 @@ impl Catalog {
         Catalog {
             units: Arc::new(Table::new(db.clone())),
             procedures: Arc::new(Table::new(db.clone())),
+            history: Arc::new(Cached::new(db.clone())),
         }
     }
 }

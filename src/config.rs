@@ -360,9 +360,7 @@ impl Config {
     }
 
     /// The holidays of the configured file (or the built-in list).
-    pub fn holidays(
-        &self,
-    ) -> anyhow::Result<std::collections::BTreeMap<chrono::NaiveDate, String>> {
+    pub fn holidays(&self) -> anyhow::Result<crate::calendar::CalendarFile> {
         match &self.holidays_file {
             Some(p) => {
                 let text = std::fs::read_to_string(p).with_context(|| {

@@ -95,6 +95,11 @@ struct ServeArgs {
 
 #[derive(Subcommand)]
 enum ImportCommand {
+    /// A city's units through time (versions and successions), keyed on the unit code.
+    #[command(
+        after_help = "Columns: code,name,short_name,block,parent,valid_from,valid_to,successors\n(block: DEPARTMENT, VERTICAL_AGENCY, DISTRICT or COMMUNE; several rows of one code are its\nversions; successors: codes separated by ';', each optionally CODE:MERGED_INTO, CODE:SPLIT_INTO\nor CODE:RENAMED, in effect the day after valid_to).\n\nExample:\n  portal import units units-2025.csv\n\n  code,name,short_name,block,parent,valid_from,valid_to,successors\n  Q5,Quận 5,Quận 5,DISTRICT,,2022-01-01,2025-06-30,P.CHOLON;P.ANDONG;P.CHOQUAN\n  P.CHOLON,Phường Chợ Lớn,Chợ Lớn,COMMUNE,,2025-07-01,,"
+    )]
+    Units { file: PathBuf },
     /// Procedures from CSV (with a header) or JSON lines, keyed on the procedure code.
     #[command(
         after_help = "Columns: code,name,field,level,processing_days,one_day,online_level,units\n(units: unit codes separated by ';').\n\nExample:\n  portal import procedures catalog.csv"
@@ -102,7 +107,7 @@ enum ImportCommand {
     Procedures { file: PathBuf },
     /// Dossiers from the one-stop-shop system's export (CSV or JSON lines), keyed on the code.
     #[command(
-        after_help = "Columns: code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at[,rating_code]\n(times: 2026-04-24T09:00:00+07:00, or 2026-04-24 09:00 in the city's time).\n\nExample:\n  portal import dossiers one-stop-export.csv"
+        after_help = "Columns: code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at\nand optionally rating_code, channel (ONLINE or IN_PERSON), due_at (the appointment the\none-stop-shop system gave), apology_issued_at, apology_reason, apology_new_due_at, delay_excused\n(times: 2026-04-24T09:00:00+07:00, or 2026-04-24 09:00 in the city's time).\n\nExample:\n  portal import dossiers one-stop-export.csv"
     )]
     Dossiers { file: PathBuf },
 }
@@ -206,6 +211,15 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             let cal = portal::calendar::Calendar::new(config.holidays()?);
             let r = portal::seed::demo(&db, &cal, true).await?;
             println!("demo data: {r}");
+        }
+        Command::Import(ImportCommand::Units { file }) => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            let r = portal::units::import::import_file(&db, &file, true).await?;
+            print!("units: {r}");
+            if !r.rejected.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Import(ImportCommand::Procedures { file }) => {
             let db = portal::db::connect(&config.database_url).await?;

@@ -108,6 +108,20 @@ pub fn code(field: &str, value: &str, max_chars: usize) -> Result<String, AppErr
     Ok(v)
 }
 
+/// The in-memory twin of `db::words_match`: every word of the folded query appears in the
+/// folded text as a whole word, the last one possibly as the start of a word.
+pub fn words_match(folded_text: &str, folded_query: &str) -> bool {
+    let words: Vec<&str> = folded_text.split(' ').filter(|w| !w.is_empty()).collect();
+    let query: Vec<&str> = folded_query.split(' ').filter(|w| !w.is_empty()).collect();
+    query.iter().enumerate().all(|(i, q)| {
+        if i + 1 == query.len() {
+            words.iter().any(|w| w.starts_with(q))
+        } else {
+            words.contains(q)
+        }
+    })
+}
+
 /// Escapes `%`, `_` and `\` for a SQL `LIKE … ESCAPE '\'` pattern.
 pub fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -169,6 +183,14 @@ mod tests {
             "1.000494.000.00.00.H29"
         );
         assert!(code("code", "1.00 0494", 64).is_err());
+    }
+
+    #[test]
+    fn words_match_like_the_sql_twin() {
+        assert!(words_match(&fold("Quận 5"), &fold("quan 5")));
+        assert!(words_match(&fold("Phường Chợ Lớn"), &fold("cho lo")));
+        assert!(!words_match(&fold("Phường Chợ Lớn"), &fold("ch lon")));
+        assert!(!words_match(&fold("Quận 5"), &fold("quan 6")));
     }
 
     #[test]

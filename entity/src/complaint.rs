@@ -101,6 +101,13 @@ pub struct Model {
     #[sea_orm(unique)]
     pub idempotency_key: Option<String>,
     pub updated_at: DateTimeUtc,
+    /// `COMPLAINT` (khiếu nại) or `DENUNCIATION` (tố cáo) when the item reads like one of
+    /// those legal tracks; such items are never published automatically.
+    pub legal_track: Option<String>,
+    /// Who set `legal_track`: `DETECTED` from the text, or `OFFICIAL`.
+    pub legal_track_source: Option<String>,
+    /// The filer, told where complaints and denunciations go, confirmed this is feedback.
+    pub filer_confirmed_feedback: bool,
     /// Folded title, body and codes: what a database search falls back on.
     pub search_text: String,
 }

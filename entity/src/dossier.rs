@@ -40,6 +40,18 @@ pub struct Model {
     pub recorded_by: String,
     /// Printed on the receipt beside the code: proves a rating comes from the filer.
     pub rating_code: Option<String>,
+    /// Submitted online (outside office hours it counts from the next working day).
+    pub online: bool,
+    /// The appointment was given by the one-stop-shop system, not computed here.
+    pub due_given: bool,
+    /// The working day the processing time counts from.
+    pub counts_from: Option<Date>,
+    /// The apology was given at hand-over, after completion.
+    pub apology_at_handover: bool,
+    /// The delay was found not to be the agency's fault: no apology is owed.
+    pub delay_excused_at: Option<DateTimeUtc>,
+    pub delay_excuse_reason: Option<String>,
+    pub delay_excused_by: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

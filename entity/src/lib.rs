@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod business;
+pub mod calendar_year;
 pub mod complaint;
 pub mod complaint_event;
 pub mod dossier;
@@ -14,3 +15,5 @@ pub mod rating;
 pub mod rating_score;
 pub mod search_outbox;
 pub mod unit;
+pub mod unit_succession;
+pub mod unit_version;

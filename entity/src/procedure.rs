@@ -11,8 +11,12 @@ pub enum Level {
     City,
     #[sea_orm(string_value = "DISTRICT")]
     District,
+    /// Ward level before 1 July 2025 (history).
     #[sea_orm(string_value = "WARD")]
     Ward,
+    /// Commune level (cấp xã: wards, communes, the special zone) since 1 July 2025.
+    #[sea_orm(string_value = "COMMUNE")]
+    Commune,
 }
 
 /// How far a procedure can be done online (Decree 42/2022: partial or end-to-end).
@@ -46,6 +50,9 @@ pub struct Model {
     pub processing_days: i32,
     pub one_day: bool,
     pub online_level: OnlineLevel,
+    /// Receipts after this local time (minutes after midnight) count from the next working
+    /// day; 15:00 for same-day procedures unless set otherwise.
+    pub receipt_cutoff_minutes: Option<i32>,
     pub retired: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

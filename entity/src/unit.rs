@@ -11,11 +11,17 @@ pub enum Block {
     Department,
     #[sea_orm(string_value = "VERTICAL_AGENCY")]
     VerticalAgency,
+    /// Thủ Đức city, quận, huyện: the district level, abolished on 1 July 2025 (history).
     #[sea_orm(string_value = "DISTRICT")]
     District,
+    /// Phường, xã, đặc khu: the commune level, directly under the city since 1 July 2025.
+    #[sea_orm(string_value = "COMMUNE")]
+    Commune,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// A unit's current row: its latest version's name, block and parent, and its validity; past
+/// versions are in `unit_versions`.
 #[sea_orm(table_name = "units")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -30,6 +36,7 @@ pub struct Model {
     pub parent_id: Option<String>,
     pub valid_from: Date,
     pub valid_to: Option<Date>,
+    /// The first successor (kept for older readers; `unit_successions` holds all of them).
     pub successor_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -7,6 +7,7 @@ mod m20261128_000001_foundation;
 mod m20261128_000002_intake;
 mod m20261128_000003_search;
 mod m20261201_000001_trust;
+mod m20261202_000001_city2026;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_intake::Migration),
             Box::new(m20261128_000003_search::Migration),
             Box::new(m20261201_000001_trust::Migration),
+            Box::new(m20261202_000001_city2026::Migration),
         ]
     }
 }

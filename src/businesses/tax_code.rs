@@ -1,5 +1,7 @@
 //! Mã số thuế: 10 digits whose 10th is a check digit, or 13 as `NNNNNNNNNN-NNN` for a dependent
-//! unit (branch). Parse, don't validate: a `TaxCode` that exists is valid.
+//! unit (branch), or, since 1 July 2025, the 12-digit personal identification number (số định
+//! danh cá nhân) that household businesses and individual traders use as their tax code. Parse,
+//! don't validate: a `TaxCode` that exists is valid.
 
 use crate::error::AppError;
 
@@ -9,17 +11,21 @@ pub struct TaxCode(String);
 const WEIGHTS: [u32; 9] = [31, 29, 23, 19, 17, 13, 7, 5, 3];
 
 impl TaxCode {
-    /// Accepts `0100109106`, `0100109106-001`, and the 13 digits without the dash.
+    /// Accepts `0100109106`, `0100109106-001`, the 13 digits without the dash, and a 12-digit
+    /// personal identification number.
     pub fn parse(input: &str) -> Result<TaxCode, AppError> {
         let s: String = input.trim().chars().filter(|c| *c != ' ').collect();
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            return personal(&s);
+        }
         let (main, branch) = match s.len() {
             10 => (&s[..], None),
             13 if s.is_ascii() => (&s[..10], Some(&s[10..])),
             14 if s.is_ascii() && s.as_bytes()[10] == b'-' => (&s[..10], Some(&s[11..])),
             _ => {
                 return Err(invalid(
-                    "phải có 10 chữ số, hoặc 13 dạng NNNNNNNNNN-NNN",
-                    "must be 10 digits, or 13 as NNNNNNNNNN-NNN",
+                    "phải có 10 chữ số, 13 dạng NNNNNNNNNN-NNN, hoặc 12 chữ số định danh cá nhân của hộ kinh doanh",
+                    "must be 10 digits, 13 as NNNNNNNNNN-NNN, or a household business's 12-digit personal identification number",
                 ));
             }
         };
@@ -54,6 +60,33 @@ impl TaxCode {
     pub fn is_branch(&self) -> bool {
         self.0.len() == 14
     }
+
+    /// True for a household business or individual trader (12-digit personal number).
+    pub fn is_personal(&self) -> bool {
+        self.0.len() == 12
+    }
+}
+
+/// Province codes that open a personal identification number: the 63 provincial codes of
+/// Circular 07/2016/TT-BCA (kept after the 2025 provincial mergers for numbers already issued).
+const PROVINCE_CODES: &[u16] = &[
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37,
+    38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77,
+    79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+];
+
+/// A 12-digit personal identification number: 3 digits of the province of birth registration,
+/// 1 of century and sex, 2 of the year of birth, 6 more. It has no check digit, so only its
+/// shape is checked.
+fn personal(s: &str) -> Result<TaxCode, AppError> {
+    let province: u16 = s[..3].parse().expect("digits");
+    if !PROVINCE_CODES.contains(&province) {
+        return Err(invalid(
+            "số định danh cá nhân có mã tỉnh (3 chữ số đầu) không tồn tại",
+            "is a personal identification number whose province code (first 3 digits) does not exist",
+        ));
+    }
+    Ok(TaxCode(s.to_string()))
 }
 
 fn invalid(vi: &str, en: &str) -> AppError {
@@ -89,6 +122,17 @@ mod tests {
         assert_eq!(t.as_str(), "0100109106-001");
         assert!(t.is_branch());
         assert_eq!(TaxCode::parse("0100109106001").unwrap(), t);
+    }
+
+    #[test]
+    fn accepts_personal_numbers_of_household_businesses() {
+        let t = TaxCode::parse("079203001234").unwrap();
+        assert_eq!(t.as_str(), "079203001234");
+        assert!(t.is_personal() && !t.is_branch());
+        assert!(TaxCode::parse(" 001 085 012345 ").unwrap().is_personal());
+        // 000 and 003 are no province's code.
+        assert!(TaxCode::parse("000203001234").is_err());
+        assert!(TaxCode::parse("003203001234").is_err());
     }
 
     #[test]

@@ -253,6 +253,28 @@ impl Complaint {
     async fn published(&self) -> bool {
         self.model.published
     }
+    /// Set when the item reads like a complaint or denunciation under their own laws: never
+    /// published automatically. Shown to the filer and staff, not to the public.
+    async fn legal_track(&self, ctx: &Context<'_>) -> Option<LegalTrackFlag> {
+        if !self.inner() {
+            return None;
+        }
+        let track = match self.model.legal_track.as_deref()? {
+            super::LEGAL_TRACK_DENUNCIATION => LegalTrack::Denunciation,
+            _ => LegalTrack::Complaint,
+        };
+        Some(LegalTrackFlag {
+            track,
+            decided_by_official: self.model.legal_track_source.as_deref()
+                == Some(super::LEGAL_TRACK_OFFICIAL),
+            filer_confirmed_feedback: self.model.filer_confirmed_feedback,
+            notice: match ctx.req().lang {
+                crate::error::Lang::Vi => super::LEGAL_TRACK_NOTICE_VI,
+                crate::error::Lang::En => super::LEGAL_TRACK_NOTICE_EN,
+            }
+            .to_string(),
+        })
+    }
     async fn published_at(&self) -> Option<DateTime<FixedOffset>> {
         self.model.published_at.map(local)
     }
@@ -348,8 +370,41 @@ pub struct FileComplaintInput {
     pub body: String,
     /// A name and a phone or e-mail; taken from the account when signed in and left out.
     pub contact: Option<ContactInputGql>,
+    /// The filer, told that complaints and denunciations under their own laws go elsewhere,
+    /// confirms this is feedback (recorded beside the flag; an official still decides).
+    #[graphql(default)]
+    pub confirm_feedback: bool,
     /// A retry with the same key returns the first result.
     pub idempotency_key: Option<String>,
+}
+
+/// The legal track an item reads like: not feedback but a complaint (khiếu nại) or a
+/// denunciation (tố cáo), which have their own laws and are never published.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum LegalTrack {
+    Complaint,
+    Denunciation,
+}
+
+/// What an official decides an item is.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ComplaintTrack {
+    /// Feedback or a petition after all: the flag is cleared.
+    Feedback,
+    Complaint,
+    Denunciation,
+}
+
+/// The flag on an item that reads like a complaint or denunciation under their own laws.
+#[derive(SimpleObject)]
+pub struct LegalTrackFlag {
+    pub track: LegalTrack,
+    /// Set by an official (true) or found in the text (false).
+    pub decided_by_official: bool,
+    /// The filer confirmed this is feedback after being told where such items go.
+    pub filer_confirmed_feedback: bool,
+    /// Where complaints and denunciations go, in the caller's language.
+    pub notice: String,
 }
 
 #[derive(InputObject)]
@@ -365,6 +420,10 @@ pub struct RateComplaintAnswerInput {
 pub struct ComplaintFilterInput {
     /// The assigned unit.
     pub unit: Option<ID>,
+    /// With `unit`: also count the units whose work passed to it (directly or through
+    /// several reorganisations), for trends across a reorganisation.
+    #[graphql(default)]
+    pub roll_up: bool,
     pub status: Option<ComplaintStatus>,
     pub kind: Option<ComplaintKind>,
     pub category: Option<ComplaintCategory>,
@@ -429,8 +488,12 @@ impl ComplaintsQuery {
         let page = Page::parse(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let (from, to) = crate::clock::check_range(f.from, f.to)?;
+        let also_units =
+            crate::units::graphql::rolled_up(ctx, f.unit.as_ref().map(|i| i.as_str()), f.roll_up)
+                .await?;
         let filter = ComplaintFilter {
             unit: f.unit.map(|i| i.0),
+            also_units,
             status: f.status.map(Into::into),
             kind: f.kind.map(Into::into),
             category: f.category.map(Into::into),
@@ -496,6 +559,7 @@ impl ComplaintsMutation {
                     phone: c.phone,
                     email: c.email,
                 }),
+                confirm_feedback: input.confirm_feedback,
                 idempotency_key: input.idempotency_key,
             },
         )
@@ -547,7 +611,8 @@ impl ComplaintsMutation {
     }
 
     /// Officials of the assigned unit, admins: the official answer, published unless
-    /// `publish: false`.
+    /// `publish: false` or the item is flagged as a complaint or denunciation (then never
+    /// published; `publish: true` on it is refused until it is reclassified as feedback).
     async fn answer_complaint(
         &self,
         ctx: &Context<'_>,
@@ -555,8 +620,27 @@ impl ComplaintsMutation {
         answer: String,
         publish: Option<bool>,
     ) -> async_graphql::Result<Complaint> {
-        let publish = publish.unwrap_or(true);
         act(ctx, &id, Action::Answer { answer, publish }).await
+    }
+
+    /// Officials of the assigned unit, admins: decides whether the item is feedback (clears the
+    /// flag) or a complaint or denunciation under their own laws (never published; forward it
+    /// to the competent unit, or reject it with the reason COMPLAINT_OR_DENUNCIATION).
+    async fn classify_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        track: ComplaintTrack,
+        note: Option<String>,
+    ) -> async_graphql::Result<Complaint> {
+        let track = match track {
+            ComplaintTrack::Feedback => super::Track::Feedback,
+            ComplaintTrack::Complaint => super::Track::Complaint,
+            ComplaintTrack::Denunciation => super::Track::Denunciation,
+        };
+        let model = super::classify(ctx.state(), ctx.actor(), &id, track, note).await?;
+        let view = super::view_after(ctx.state(), ctx.actor(), &model, false).await?;
+        Ok(Complaint { model, view })
     }
 
     /// Officials of the assigned unit, admins: closes an answered complaint.

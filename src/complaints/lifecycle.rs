@@ -41,6 +41,8 @@ pub enum Event {
     Rated,
     Reopened,
     Closed,
+    /// An official decided the legal track (feedback, complaint, denunciation).
+    Classified,
 }
 
 impl Event {
@@ -55,6 +57,7 @@ impl Event {
             Event::Rated => "RATED",
             Event::Reopened => "REOPENED",
             Event::Closed => "CLOSED",
+            Event::Classified => "CLASSIFIED",
         }
     }
 }

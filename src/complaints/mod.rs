@@ -95,27 +95,42 @@ pub struct FileInput {
     pub title: String,
     pub body: String,
     pub contact: Option<ContactInput>,
+    /// The filer, told where complaints and denunciations go, says this is feedback.
+    pub confirm_feedback: bool,
     pub idempotency_key: Option<String>,
 }
 
-/// Khiếu nại and tố cáo follow their own laws, not this channel: say where they go.
-fn refuse_other_legal_track(title: &str) -> AppResult<()> {
-    let t = text::fold(title);
-    let t = t.trim_start_matches(|c: char| !c.is_alphanumeric());
-    if ["khieu nai", "to cao", "don khieu nai", "don to cao"]
-        .iter()
-        .any(|p| t.starts_with(p))
-    {
-        return Err(AppError::bad_input(
-            "kind",
-            "Khiếu nại, tố cáo được giải quyết theo Luật Khiếu nại và Luật Tố cáo, không qua kênh phản ánh, kiến nghị. \
-             Vui lòng gửi đơn đến Ban Tiếp công dân hoặc cơ quan có thẩm quyền giải quyết khiếu nại, tố cáo.",
-            "Complaints and denunciations under the Law on Complaints and the Law on Denunciations are not handled \
-             through feedback and petitions. Please send them to the Citizen Reception Board or the competent authority.",
-        ));
+/// Where a complaint (khiếu nại) or denunciation (tố cáo) goes: told to a filer whose item reads
+/// like one, in the flag of the complaint.
+pub const LEGAL_TRACK_NOTICE_VI: &str = "Khiếu nại, tố cáo được giải quyết theo Luật Khiếu nại và Luật Tố cáo, \
+     không qua kênh phản ánh, kiến nghị: vui lòng gửi đơn đến Ban Tiếp công dân hoặc cơ quan có thẩm quyền giải quyết. \
+     Nếu đây là phản ánh, kiến nghị, phản ánh vẫn được tiếp nhận; nội dung này sẽ không được công khai khi chưa có quyết định của cán bộ xử lý.";
+pub const LEGAL_TRACK_NOTICE_EN: &str = "Complaints and denunciations under the Law on Complaints and the Law on Denunciations \
+     are handled outside feedback and petitions: please send them to the Citizen Reception Board or the competent authority. \
+     If this is feedback, it is received all the same; it will not be published until an official decides.";
+
+/// The legal track the text reads like: a denunciation (tố cáo) when the title or body uses
+/// the word, a complaint (khiếu nại) likewise; `None` for plain feedback. People commonly write
+/// "Khiếu nại về việc trễ hẹn" for feedback, so this is a flag for an official to decide, never
+/// a refusal.
+pub fn detect_legal_track(title: &str, body: &str) -> Option<&'static str> {
+    let words = |s: &str| format!(" {} ", text::fold(s));
+    let (t, b) = (words(title), words(body));
+    let has = |w: &str| t.contains(w) || b.contains(w);
+    if has(" to cao ") {
+        Some(LEGAL_TRACK_DENUNCIATION)
+    } else if has(" khieu nai ") {
+        Some(LEGAL_TRACK_COMPLAINT)
+    } else {
+        None
     }
-    Ok(())
 }
+
+pub const LEGAL_TRACK_COMPLAINT: &str = "COMPLAINT";
+pub const LEGAL_TRACK_DENUNCIATION: &str = "DENUNCIATION";
+/// `legal_track_source`: found in the text, or set by an official.
+pub const LEGAL_TRACK_DETECTED: &str = "DETECTED";
+pub const LEGAL_TRACK_OFFICIAL: &str = "OFFICIAL";
 
 /// Resolves the contact: the one given, else the signed-in account's. A name and a phone or
 /// e-mail are required (Decree 20/2008 has no anonymous filing).
@@ -218,8 +233,9 @@ pub async fn file(
     let key = IdempotencyKey::parse_opt(i.idempotency_key.as_deref())?;
     let title = text::required("title", &i.title, 200)?;
     let body = text::required("body", &i.body, 10_000)?;
-    refuse_other_legal_track(&title)?;
-    let unit = units::require(&state.db, "unit", &i.unit).await?;
+    let legal_track = detect_legal_track(&title, &body);
+    let unit =
+        units::history::require_on(&state.db, "unit", &i.unit, crate::clock::today()).await?;
     let dossier = match i
         .dossier_code
         .as_deref()
@@ -229,7 +245,14 @@ pub async fn file(
         None => None,
         Some(code) => {
             let d = crate::dossiers::from_input(&state.db, code).await?;
-            if d.unit_id != unit.id && unit.parent_id.as_deref() != Some(d.unit_id.as_str()) {
+            // The dossier's unit, its parent, or a unit that took over its work.
+            if d.unit_id != unit.id
+                && unit.parent_id.as_deref() != Some(d.unit_id.as_str())
+                && !units::history::UnitHistory::load(&state.db)
+                    .await?
+                    .all_predecessors(&unit.id)
+                    .contains(&d.unit_id)
+            {
                 return Err(AppError::bad_input(
                     "dossierCode",
                     "Hồ sơ này thuộc đơn vị khác với đơn vị bị phản ánh.",
@@ -271,6 +294,7 @@ pub async fn file(
                 dossier.as_ref().map(|d| d.id.as_str()).unwrap_or(""),
                 &title,
                 &body,
+                if i.confirm_feedback { "1" } else { "0" },
                 &name,
                 phone.as_deref().unwrap_or(""),
                 email.as_deref().unwrap_or(""),
@@ -303,6 +327,9 @@ pub async fn file(
             filer_account_id: actor.principal().and_then(|p| p.account_id.clone()),
             forward_due_at: cal.deadline(now, FORWARD_DAYS),
             answer_due_at: cal.deadline(now, answer_days(state, i.kind)),
+            legal_track: legal_track.map(str::to_string),
+            legal_track_source: legal_track.map(|_| LEGAL_TRACK_DETECTED.to_string()),
+            filer_confirmed_feedback: i.confirm_feedback,
             ..received(id.clone(), code, &unit.id, now)
         };
         let txn = state.db.begin().await?;
@@ -390,6 +417,9 @@ pub fn received(id: String, code: String, unit_id: &str, at: DateTime<Utc>) -> c
         closed_at: None,
         idempotency_key: None,
         updated_at: at,
+        legal_track: None,
+        legal_track_source: None,
+        filer_confirmed_feedback: false,
         search_text: String::new(),
     }
 }
@@ -442,7 +472,8 @@ pub enum Action {
     },
     Answer {
         answer: String,
-        publish: bool,
+        /// `None`: published unless the item is flagged as a complaint or denunciation.
+        publish: Option<bool>,
     },
     Close {
         note: Option<String>,
@@ -588,36 +619,28 @@ pub async fn act(
                 ));
             }
             let today = crate::clock::today();
-            if target.valid_to.is_some_and(|t| t < today) {
+            if !units::history::exists_on(&target, today) {
                 return Err(AppError::bad_input(
                     "unit",
                     format!("Đơn vị {} đã ngừng hoạt động.", target.name),
                     format!("Unit {} no longer exists.", target.name),
                 ));
             }
-            // The competent unit gets the full answer time from when it receives the complaint.
-            let due = state
-                .calendar
-                .get()
-                .deadline(now, answer_days(state, c.kind));
-            Change {
-                units: Some((c.assigned_unit_id.clone(), target.id.clone())),
-                ..Change::new(
-                    vec![
-                        (complaint::Column::AssignedUnitId, Expr::value(target.id)),
-                        (complaint::Column::ForwardedAt, Expr::value(now)),
-                        (complaint::Column::AnswerDueAt, Expr::value(due)),
-                        (
-                            complaint::Column::AcceptedAt,
-                            Expr::value(Option::<DateTime<Utc>>::None),
-                        ),
-                    ],
-                    note(n)?,
-                )
-            }
+            forward(state, &c, &target.id, note(n)?)
         }
         Action::Answer { answer, publish } => {
             let answer = text::required("answer", &answer, 10_000)?;
+            let publish = match (publish, c.legal_track.is_some()) {
+                (None, flagged) => !flagged,
+                (Some(true), true) => {
+                    return Err(AppError::bad_input(
+                        "publish",
+                        "Nội dung được đánh dấu là khiếu nại hoặc tố cáo nên không được công khai; nếu đây là phản ánh, hãy phân loại lại (classifyComplaint) trước khi công khai.",
+                        "This item is flagged as a complaint or denunciation and is not published; if it is feedback, reclassify it (classifyComplaint) before publishing.",
+                    ));
+                }
+                (Some(p), _) => p,
+            };
             let late = now > c.answer_due_at;
             let mut sets = vec![
                 (complaint::Column::Answer, Expr::value(answer)),
@@ -691,6 +714,166 @@ pub async fn act(
         }
     };
     transition(state, actor, &c, step, change).await
+}
+
+/// The change that forwards `c` to `target`: the competent unit gets the full answer time from
+/// when it receives the complaint, and accepts it anew.
+fn forward(state: &AppState, c: &complaint::Model, target: &str, note: Option<String>) -> Change {
+    let now = Utc::now();
+    let due = state
+        .calendar
+        .get()
+        .deadline(now, answer_days(state, c.kind));
+    Change {
+        units: Some((c.assigned_unit_id.clone(), target.to_string())),
+        ..Change::new(
+            vec![
+                (complaint::Column::AssignedUnitId, Expr::value(target)),
+                (complaint::Column::ForwardedAt, Expr::value(now)),
+                (complaint::Column::AnswerDueAt, Expr::value(due)),
+                (
+                    complaint::Column::AcceptedAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                ),
+            ],
+            note,
+        )
+    }
+}
+
+/// Forwards every open complaint assigned to a unit that has ended to the first unit carrying
+/// on its work today (an event in its log, with a new answer deadline). Run after a unit is
+/// retired or imported, at start-up and periodically; returns how many were forwarded.
+pub async fn forward_from_ended_units(state: &AppState, actor: &Actor) -> AppResult<usize> {
+    use entity::unit;
+    let today = crate::clock::today();
+    let ended: Vec<String> = unit::Entity::find()
+        .filter(unit::Column::ValidTo.lt(today))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    if ended.is_empty() {
+        return Ok(0);
+    }
+    let open = complaint::Entity::find()
+        .filter(complaint::Column::AssignedUnitId.is_in(ended))
+        .filter(complaint::Column::Status.is_in([Status::Received, Status::Accepted]))
+        .all(&state.db)
+        .await?;
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let h = units::history::UnitHistory::load(&state.db).await?;
+    let all = crate::db::by_id::<unit::Entity>(unit::Entity::find().all(&state.db).await?);
+    let mut n = 0;
+    let mut stuck = 0;
+    for c in open {
+        let from = all.get(&c.assigned_unit_id);
+        let Some(target) = h
+            .carriers_on(&all, &c.assigned_unit_id, today)
+            .into_iter()
+            .next()
+        else {
+            stuck += 1;
+            continue;
+        };
+        let note = format!(
+            "Đơn vị {} đã ngừng hoạt động; phản ánh được chuyển đến {}.",
+            from.map(|u| u.name.as_str()).unwrap_or("?"),
+            all.get(&target).map(|u| u.name.as_str()).unwrap_or("?")
+        );
+        let change = forward(state, &c, &target, Some(note));
+        match transition(state, actor, &c, Step::Assign, change).await {
+            Ok(_) => n += 1,
+            // Acted on meanwhile (answered, closed): nothing to forward.
+            Err(e) if e.code() == "BAD_USER_INPUT" || e.code() == "CONFLICT" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if stuck > 0 {
+        tracing::warn!(
+            complaints = stuck,
+            "open complaints stay with units that have ended and have no successor today; forward them by hand"
+        );
+    }
+    Ok(n)
+}
+
+/// An official's decision on the legal track of a complaint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Track {
+    /// Plain feedback after all: the flag is cleared and the usual publication applies.
+    Feedback,
+    Complaint,
+    Denunciation,
+}
+
+/// Officials of the assigned unit, admins: reclassify an item as feedback, or as a complaint or
+/// denunciation (never published; the official then forwards it or refers the filer on).
+pub async fn classify(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    track: Track,
+    note_text: Option<String>,
+) -> AppResult<complaint::Model> {
+    let c = require(&state.db, id).await?;
+    access::require_act_on_complaint(&state.db, actor, &c).await?;
+    let n = note(note_text)?;
+    let value = match track {
+        Track::Feedback => None,
+        Track::Complaint => Some(LEGAL_TRACK_COMPLAINT),
+        Track::Denunciation => Some(LEGAL_TRACK_DENUNCIATION),
+    };
+    let label = match track {
+        Track::Feedback => "phản ánh, kiến nghị",
+        Track::Complaint => "khiếu nại",
+        Track::Denunciation => "tố cáo",
+    };
+    let mut ev = event(
+        &c.id,
+        actor,
+        Event::Classified,
+        Some(c.status),
+        c.status,
+        Some(match &n {
+            Some(n) => format!("Phân loại: {label}. {n}"),
+            None => format!("Phân loại: {label}."),
+        }),
+    );
+    ev.to_status = Set(status_name(c.status));
+    let txn = state.db.begin().await?;
+    let mut upd = complaint::Entity::update_many()
+        .col_expr(complaint::Column::LegalTrack, Expr::value(value))
+        .col_expr(
+            complaint::Column::LegalTrackSource,
+            Expr::value(LEGAL_TRACK_OFFICIAL),
+        )
+        .col_expr(complaint::Column::UpdatedAt, Expr::value(Utc::now()));
+    if value.is_some() {
+        // A complaint or denunciation is never published, an answer given before included.
+        upd = upd
+            .col_expr(complaint::Column::Published, Expr::value(false))
+            .col_expr(
+                complaint::Column::PublishedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            );
+    }
+    upd.filter(complaint::Column::Id.eq(c.id.as_str()))
+        .exec(&txn)
+        .await?;
+    ev.insert(&txn).await?;
+    crate::search::outbox::enqueue(
+        &txn,
+        crate::search::IndexKind::Complaints,
+        std::slice::from_ref(&c.id),
+    )
+    .await?;
+    txn.commit().await?;
+    state.indexer_wake.wake();
+    require(&state.db, &c.id).await
 }
 
 /// Whether `contact` is the phone or e-mail the complaint was filed with.
@@ -838,6 +1021,8 @@ pub async fn get_by_code(
 #[derive(Debug, Clone, Default)]
 pub struct ComplaintFilter {
     pub unit: Option<String>,
+    /// Units rolled up into `unit` (its predecessors).
+    pub also_units: Vec<String>,
     pub status: Option<Status>,
     pub kind: Option<Kind>,
     pub category: Option<Category>,
@@ -933,7 +1118,10 @@ async fn list_where(
 ) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
     let now = Utc::now();
     if let Some(u) = &f.unit {
-        cond = cond.add(complaint::Column::AssignedUnitId.eq(u.as_str()));
+        cond = cond.add(
+            complaint::Column::AssignedUnitId
+                .is_in(std::iter::once(u.clone()).chain(f.also_units.clone())),
+        );
     }
     if let Some(s) = f.status {
         cond = cond.add(complaint::Column::Status.eq(s));

@@ -41,6 +41,10 @@ pub enum ComplaintSearchSort {
 pub struct ComplaintSearchFilter {
     /// The assigned unit.
     pub unit: Option<ID>,
+    /// With `unit`: also count the units whose work passed to it (directly or through
+    /// several reorganisations), for trends across a reorganisation.
+    #[graphql(default)]
+    pub roll_up: bool,
     pub status: Option<ComplaintStatus>,
     pub kind: Option<ComplaintKind>,
     pub category: Option<ComplaintCategory>,
@@ -78,16 +82,33 @@ impl ComplaintsSearchQuery {
             }
         }
         let scope = ctx.read_scope().await?.clone();
+        // Rolling up: the unit and its predecessors, within the caller's scope.
+        let rolled =
+            crate::units::graphql::rolled_up(ctx, f.unit.as_ref().map(|i| i.as_str()), f.roll_up)
+                .await?;
+        let (scope_units, unit) = match (&f.unit, rolled.is_empty()) {
+            (Some(u), false) => {
+                let mut all: Vec<String> = std::iter::once(u.0.clone()).chain(rolled).collect();
+                if let Scope::Units(mine) = &scope {
+                    all.retain(|x| mine.contains(x));
+                }
+                (Some(all), None)
+            }
+            _ => (
+                match &scope {
+                    Scope::Units(u) => Some(u.clone()),
+                    _ => None,
+                },
+                f.unit.clone().map(|i| i.0),
+            ),
+        };
         let now = Utc::now();
         let sort = sort.unwrap_or_default();
         let q = ComplaintQuery {
             text: text.clone(),
-            scope_units: match &scope {
-                Scope::Units(u) => Some(u.clone()),
-                _ => None,
-            },
+            scope_units,
             published_only: scope == Scope::None,
-            unit: f.unit.clone().map(|i| i.0),
+            unit,
             status: f.status.map(|s| enum_value(complaint::Status::from(s))),
             kind: f.kind.map(|s| enum_value(complaint::Kind::from(s))),
             category: f.category.map(|s| enum_value(complaint::Category::from(s))),
@@ -136,8 +157,19 @@ impl ComplaintsSearchQuery {
                 for c in &parsed.codes {
                     words.extend(crate::search::text::words(c));
                 }
+                // Rolled up, the query's scope lists the unit and its predecessors.
+                let rolled_up = q.unit.is_none() && f.unit.is_some();
                 let filter = ComplaintFilter {
-                    unit: q.unit.clone(),
+                    unit: if rolled_up {
+                        f.unit.clone().map(|i| i.0)
+                    } else {
+                        q.unit.clone()
+                    },
+                    also_units: if rolled_up {
+                        q.scope_units.clone().unwrap_or_default()
+                    } else {
+                        vec![]
+                    },
                     status: f.status.map(Into::into),
                     kind: f.kind.map(Into::into),
                     category: f.category.map(Into::into),

@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of dossiers.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use entity::dossier;
 
 use super::{ApologyStatus, DossierFilter, NewDossier};
@@ -30,6 +30,17 @@ pub enum ApologyState {
     Issued,
     /// Issued later than that.
     Late,
+    /// Given at hand-over, after completion.
+    AtHandover,
+    /// Late through no fault of the agency: no apology owed.
+    Excused,
+}
+
+/// Why a dossier's delay was not the agency's fault.
+#[derive(SimpleObject)]
+pub struct DelayExcuse {
+    pub at: DateTime<FixedOffset>,
+    pub reason: String,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -43,10 +54,12 @@ pub enum DossierStatus {
 pub struct Apology {
     pub issued_at: DateTime<FixedOffset>,
     pub reason: String,
-    /// The new appointment it set.
+    /// The new appointment it set (for an apology at hand-over, the appointment unchanged).
     pub new_due_at: DateTime<FixedOffset>,
     /// Issued less than one working day before the due time, or after it.
     pub late: bool,
+    /// Given at hand-over, after completion.
+    pub at_handover: bool,
 }
 
 /// A dossier. The public (anyone with its code) sees status and dates; the unit's officials,
@@ -140,6 +153,30 @@ impl Dossier {
             reason: m.apology_reason.clone().unwrap_or_default(),
             new_due_at: local(m.due_at),
             late: m.apology_late.unwrap_or(false),
+            at_handover: m.apology_at_handover,
+        })
+    }
+    /// Submitted online.
+    async fn online(&self) -> bool {
+        self.model.online
+    }
+    /// The appointment was given by the one-stop-shop system rather than computed here.
+    async fn due_given(&self) -> bool {
+        self.model.due_given
+    }
+    /// The working day the processing time counts from (the next one for a same-day
+    /// procedure received after its cut-off, or online outside office hours).
+    async fn counts_from(&self) -> Option<NaiveDate> {
+        self.model.counts_from
+    }
+    /// Why the delay was not the agency's fault. Staff only.
+    async fn delay_excuse(&self) -> Option<DelayExcuse> {
+        if !self.staff {
+            return None;
+        }
+        Some(DelayExcuse {
+            at: local(self.model.delay_excused_at?),
+            reason: self.model.delay_excuse_reason.clone().unwrap_or_default(),
         })
     }
     /// The code printed on the receipt beside the dossier code, which the filer gives to rate
@@ -185,7 +222,11 @@ pub struct DossierStats {
     pub backlog: u64,
     pub apologies_issued: u64,
     pub apologies_late: u64,
+    /// Given at hand-over, after completion.
+    pub apologies_at_handover: u64,
     pub apologies_missing: u64,
+    /// Late through no fault of the agency: no apology owed.
+    pub delays_excused: u64,
 }
 
 impl From<super::DossierStats> for DossierStats {
@@ -199,7 +240,9 @@ impl From<super::DossierStats> for DossierStats {
             backlog: s.backlog,
             apologies_issued: s.apologies_issued,
             apologies_late: s.apologies_late,
+            apologies_at_handover: s.apologies_at_handover,
             apologies_missing: s.apologies_missing,
+            delays_excused: s.delays_excused,
         }
     }
 }
@@ -213,6 +256,10 @@ pub struct DossierConnectionFields {
 #[derive(InputObject, Default)]
 pub struct DossierFilterInput {
     pub unit: Option<ID>,
+    /// With `unit`: also count the units whose work passed to it (directly or through
+    /// several reorganisations), for trends across a reorganisation.
+    #[graphql(default)]
+    pub roll_up: bool,
     pub procedure: Option<ID>,
     pub late: Option<bool>,
     pub backlog: Option<bool>,
@@ -255,8 +302,12 @@ impl DossiersQuery {
         let page = Page::parse(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let (from, to) = crate::clock::check_range(f.from, f.to)?;
+        let also_units =
+            crate::units::graphql::rolled_up(ctx, f.unit.as_ref().map(|i| i.as_str()), f.roll_up)
+                .await?;
         let filter = DossierFilter {
             unit: f.unit.map(|i| i.0),
+            also_units,
             procedure: f.procedure.map(|i| i.0),
             late: f.late,
             backlog: f.backlog,
@@ -295,6 +346,11 @@ pub struct RecordDossierInput {
     /// The rating code printed on the receipt, when the one-stop-shop system prints its own
     /// (6–16 letters and digits); drawn here otherwise, and returned as `ratingCode`.
     pub rating_code: Option<String>,
+    /// Submitted online: outside office hours it counts from the next working day.
+    #[graphql(default)]
+    pub online: bool,
+    /// The appointment the one-stop-shop system gave: it wins over the computed due time.
+    pub due_at: Option<DateTime<FixedOffset>>,
 }
 
 #[derive(Default)]
@@ -324,6 +380,13 @@ impl DossiersMutation {
                     .transpose()?,
                 completed_at: None,
                 rating_code: input.rating_code,
+                online: input.online,
+                due_at: input
+                    .due_at
+                    .map(|t| crate::clock::check_instant("dueAt", t))
+                    .transpose()?,
+                apology: None,
+                delay_excused: None,
             },
         )
         .await?;
@@ -349,22 +412,38 @@ impl DossiersMutation {
         Dossier::for_caller(ctx, d).await
     }
 
-    /// Officials of the unit, admins: the apology of a late dossier, with a new appointment.
+    /// Officials of the unit, admins: the apology of a late dossier. For an open dossier it
+    /// sets the new appointment (`newDueAt`, required; reset once only); for a completed, late
+    /// dossier it records the apology given at hand-over (no `newDueAt`).
     async fn issue_apology(
         &self,
         ctx: &Context<'_>,
         code: String,
         reason: String,
-        new_due_at: DateTime<FixedOffset>,
+        new_due_at: Option<DateTime<FixedOffset>>,
     ) -> async_graphql::Result<Dossier> {
         let d = super::issue_apology(
             ctx.state(),
             ctx.actor(),
             &code,
             &reason,
-            crate::clock::check_instant("newDueAt", new_due_at)?,
+            new_due_at
+                .map(|t| crate::clock::check_instant("newDueAt", t))
+                .transpose()?,
         )
         .await?;
+        Dossier::for_caller(ctx, d).await
+    }
+
+    /// Officials of the unit, admins: marks a dossier's delay as not the agency's fault, with
+    /// the reason; no apology is owed (`apologyStatus: EXCUSED`).
+    async fn excuse_delay(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        reason: String,
+    ) -> async_graphql::Result<Dossier> {
+        let d = super::excuse_delay(ctx.state(), ctx.actor(), &code, &reason).await?;
         Dossier::for_caller(ctx, d).await
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! Columns / keys: `code, procedure_code, unit_code, filer_kind, tax_code, received_at,
 //! completed_at`, and optionally `rating_code` (the code printed on the receipt for rating;
-//! drawn here when absent). Times are RFC 3339 (`2026-04-24T09:00:00+07:00`) or `YYYY-MM-DD HH:MM` in the
+//! drawn here when absent), `channel` (ONLINE or IN_PERSON), `due_at` (the appointment the
+//! one-stop-shop system gave; computed when absent), `apology_issued_at`, `apology_reason`,
+//! `apology_new_due_at` (none for an apology at hand-over) and `delay_excused` (why a delay was
+//! not the agency's fault). Times are RFC 3339 (`2026-04-24T09:00:00+07:00`) or `YYYY-MM-DD HH:MM` in the
 //! city's time zone; `filer_kind` is CITIZEN or BUSINESS (default CITIZEN).
 
 use std::collections::HashMap;
@@ -35,6 +38,28 @@ struct Row {
     /// The rating code printed on the receipt, when the one-stop-shop system prints its own.
     #[serde(default)]
     rating_code: Option<String>,
+    /// ONLINE or IN_PERSON (default).
+    #[serde(default)]
+    channel: Option<String>,
+    /// The appointment the one-stop-shop system gave.
+    #[serde(default)]
+    due_at: Option<String>,
+    #[serde(default)]
+    apology_issued_at: Option<String>,
+    #[serde(default)]
+    apology_reason: Option<String>,
+    #[serde(default)]
+    apology_new_due_at: Option<String>,
+    /// Why the delay was not the agency's fault.
+    #[serde(default)]
+    delay_excused: Option<String>,
+}
+
+fn opt_time(field: &str, v: &Option<String>) -> Result<Option<DateTime<Utc>>, String> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => parse_time(field, s).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Parses an RFC 3339 time, or `YYYY-MM-DD HH:MM[:SS]` in the city's time zone.
@@ -88,14 +113,28 @@ fn to_input(
         Some(other) => return Err(format!("filer_kind {other:?} is not CITIZEN or BUSINESS")),
     };
     let received_at = parse_time("received_at", &row.received_at)?;
-    let completed_at = match row
-        .completed_at
+    let completed_at = opt_time("completed_at", &row.completed_at)?;
+    let online = match row
+        .channel
         .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().to_ascii_uppercase().replace('-', "_"))
+        .as_deref()
     {
-        Some(s) => Some(parse_time("completed_at", s)?),
+        None | Some("") | Some("IN_PERSON") | Some("DIRECT") => false,
+        Some("ONLINE") => true,
+        Some(other) => return Err(format!("channel {other:?} is not ONLINE or IN_PERSON")),
+    };
+    let apology = match opt_time("apology_issued_at", &row.apology_issued_at)? {
         None => None,
+        Some(issued_at) => Some(super::ApologyRecord {
+            issued_at,
+            reason: row
+                .apology_reason
+                .clone()
+                .filter(|r| !r.trim().is_empty())
+                .ok_or("apology_issued_at needs an apology_reason")?,
+            new_due_at: opt_time("apology_new_due_at", &row.apology_new_due_at)?,
+        }),
     };
     Ok(NewDossier {
         code: row.code,
@@ -106,6 +145,10 @@ fn to_input(
         received_at: Some(received_at),
         completed_at,
         rating_code: row.rating_code,
+        online,
+        due_at: opt_time("due_at", &row.due_at)?,
+        apology,
+        delay_excused: row.delay_excused.filter(|r| !r.trim().is_empty()),
     })
 }
 

@@ -1,11 +1,16 @@
 //! Dossiers (hồ sơ): one application for one procedure at one unit, with its statutory due time
 //! in working days, its completion, and the apology a late dossier needs.
 //!
-//! Rules (Decree 61/2018 as amended): the due time is the procedure's processing days after
-//! receipt, at the close of office hours; a dossier is late when completed, or still open, after
-//! that statutory due time; open past it is backlog. A late dossier needs an apology with a
-//! reason and a new appointment, issued no later than one working day before the due time; the
-//! appointment is reset once only. An apology issued later than that is recorded as late.
+//! Rules (Decree 118/2025/NĐ-CP on the one-stop shop, which replaced Decrees 61/2018 and
+//! 107/2021 from 1 July 2025): the due time is the procedure's processing days after the day the
+//! receipt counts from (the next working day for same-day procedures received after their
+//! cut-off, and for online submissions outside office hours), at the close of office hours; an
+//! appointment date given by the one-stop-shop system wins over the computed one. A dossier is
+//! late when completed, or still open, after that statutory due time; open past it is backlog.
+//! A late dossier needs an apology with a reason and a new appointment, issued no later than
+//! one working day before the due time; the appointment is reset once only. An apology issued
+//! later than that is recorded as late; one given at hand-over, after completion, is recorded
+//! as such; a delay that was not the agency's fault is marked excused and owes no apology.
 
 pub mod graphql;
 pub mod import;
@@ -24,7 +29,7 @@ use sea_orm::{
 use crate::access::{self, Scope};
 use crate::auth::Actor;
 use crate::businesses::TaxCode;
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, Receipt};
 use crate::error::{AppError, AppResult, on_unique};
 use crate::pagination::Page;
 use crate::state::AppState;
@@ -42,6 +47,10 @@ pub enum ApologyStatus {
     Issued,
     /// Issued less than one working day before the due time, or after it.
     Late,
+    /// Given at hand-over, after completion (the delay was not foreseen in time).
+    AtHandover,
+    /// Late, but not through the agency's fault: no apology owed.
+    Excused,
 }
 
 /// Whether the dossier is late at `now`: completed after its statutory due time, or open past it.
@@ -59,8 +68,10 @@ pub fn is_backlog(d: &dossier::Model, now: DateTime<Utc>) -> bool {
 
 pub fn apology_status(d: &dossier::Model, now: DateTime<Utc>) -> ApologyStatus {
     match (d.apology_issued_at, d.apology_late) {
+        (Some(_), _) if d.apology_at_handover => ApologyStatus::AtHandover,
         (Some(_), Some(true)) => ApologyStatus::Late,
         (Some(_), _) => ApologyStatus::Issued,
+        (None, _) if is_late(d, now) && d.delay_excused_at.is_some() => ApologyStatus::Excused,
         (None, _) if is_late(d, now) => ApologyStatus::Missing,
         (None, _) => ApologyStatus::NoneNeeded,
     }
@@ -141,6 +152,23 @@ pub struct NewDossier {
     /// The rating code the one-stop-shop system printed on the receipt, if it prints its own;
     /// otherwise one is drawn here (and shown to staff, to print).
     pub rating_code: Option<String>,
+    /// Submitted online (outside office hours it counts from the next working day).
+    pub online: bool,
+    /// The appointment the one-stop-shop system gave; computed on the calendar when absent.
+    pub due_at: Option<DateTime<Utc>>,
+    /// An apology the one-stop-shop system recorded (imports).
+    pub apology: Option<ApologyRecord>,
+    /// The reason a delay was not the agency's fault (imports).
+    pub delay_excused: Option<String>,
+}
+
+/// An apology as the one-stop-shop system exported it.
+#[derive(Debug, Clone)]
+pub struct ApologyRecord {
+    pub issued_at: DateTime<Utc>,
+    pub reason: String,
+    /// The new appointment (none when given at hand-over).
+    pub new_due_at: Option<DateTime<Utc>>,
 }
 
 /// A dossier that passed validation, with its due time computed.
@@ -168,7 +196,17 @@ pub async fn validate(
                 "The dossier's procedure does not exist.",
             )
         })?;
-    let unit = units::require(db, "unit", &i.unit_id).await?;
+    let received_at = i.received_at.unwrap_or(now);
+    // The unit must have existed on the day of receipt.
+    let unit = units::history::require_on(
+        db,
+        "unit",
+        &i.unit_id,
+        received_at
+            .with_timezone(&crate::clock::city_offset())
+            .date_naive(),
+    )
+    .await?;
     // The procedure must be performed by the unit, or by the unit it hangs under (a ward
     // performs its district's ward-level procedures).
     let mut performers = vec![unit.id.clone()];
@@ -205,7 +243,6 @@ pub async fn validate(
         (_, Some(t)) => Some(TaxCode::parse(t)?.as_str().to_string()),
         (FilerKind::Citizen, None) => None,
     };
-    let received_at = i.received_at.unwrap_or(now);
     if received_at > now + Duration::minutes(5) {
         return Err(AppError::bad_input(
             "receivedAt",
@@ -226,7 +263,54 @@ pub async fn validate(
         None => new_rating_code(),
         Some(c) => parse_rating_code(c)?,
     };
-    let due = cal.deadline(received_at, proc.processing_days.clamp(0, 365) as u32);
+    let receipt = Receipt {
+        cutoff: crate::procedures::cutoff_of(&proc),
+        online: i.online,
+    };
+    let counts_from = cal.counts_from(received_at, receipt);
+    let due = match i.due_at {
+        Some(d) if d <= received_at => {
+            return Err(AppError::bad_input(
+                "dueAt",
+                "Ngày hẹn trả kết quả phải sau thời điểm tiếp nhận.",
+                "dueAt must be after receivedAt.",
+            ));
+        }
+        Some(d) => d,
+        None => cal.due(
+            received_at,
+            proc.processing_days.clamp(0, 365) as u32,
+            receipt,
+        ),
+    };
+    let excuse = i
+        .delay_excused
+        .as_deref()
+        .map(|r| text::clean("delayExcused", r, 2000))
+        .transpose()?
+        .filter(|r| !r.is_empty());
+    let apology = match i.apology {
+        None => None,
+        Some(a) => {
+            let reason = text::required("apologyReason", &a.reason, 2000)?;
+            if a.issued_at < received_at || a.issued_at > now + Duration::minutes(5) {
+                return Err(AppError::bad_input(
+                    "apologyIssuedAt",
+                    "Thời điểm xin lỗi phải sau khi tiếp nhận và không ở tương lai.",
+                    "apologyIssuedAt must be after receivedAt and not in the future.",
+                ));
+            }
+            let at_handover = i.completed_at.is_some_and(|c| a.issued_at >= c);
+            if a.new_due_at.is_some_and(|n| n <= due) {
+                return Err(AppError::bad_input(
+                    "apologyNewDueAt",
+                    "Ngày hẹn mới phải sau ngày hẹn ban đầu.",
+                    "apologyNewDueAt must be after the original due time.",
+                ));
+            }
+            Some((a, reason, at_handover))
+        }
+    };
     Ok(ValidDossier {
         model: dossier::Model {
             id: uuid::Uuid::now_v7().to_string(),
@@ -237,14 +321,26 @@ pub async fn validate(
             tax_code,
             received_at,
             original_due_at: due,
-            due_at: due,
+            due_at: apology
+                .as_ref()
+                .and_then(|(a, _, _)| a.new_due_at)
+                .unwrap_or(due),
             completed_at: i.completed_at,
-            apology_issued_at: None,
-            apology_reason: None,
-            apology_late: None,
-            apology_by: None,
+            apology_issued_at: apology.as_ref().map(|(a, _, _)| a.issued_at),
+            apology_reason: apology.as_ref().map(|(_, r, _)| r.clone()),
+            apology_late: apology
+                .as_ref()
+                .map(|(a, _, handover)| *handover || a.issued_at > cal.one_working_day_before(due)),
+            apology_by: apology.as_ref().map(|_| recorded_by.to_string()),
             recorded_by: recorded_by.to_string(),
             rating_code: Some(rating_code),
+            online: i.online,
+            due_given: i.due_at.is_some(),
+            counts_from: Some(counts_from),
+            apology_at_handover: apology.as_ref().is_some_and(|(_, _, h)| *h),
+            delay_excused_at: excuse.as_ref().map(|_| now),
+            delay_excused_by: excuse.as_ref().map(|_| recorded_by.to_string()),
+            delay_excuse_reason: excuse,
             created_at: now,
             updated_at: now,
         },
@@ -284,10 +380,31 @@ pub async fn upsert(db: &DatabaseConnection, v: ValidDossier) -> AppResult<bool>
             true
         }
         Some(e) => {
-            if e.completed_at.is_none() && v.model.completed_at.is_some() {
+            let complete = e.completed_at.is_none() && v.model.completed_at.is_some();
+            let apology = e.apology_issued_at.is_none() && v.model.apology_issued_at.is_some();
+            let excuse = e.delay_excused_at.is_none() && v.model.delay_excused_at.is_some();
+            if complete {
                 enqueue_shares(&txn, &e).await?;
+            }
+            if complete || apology || excuse {
+                let n = v.model;
                 let mut a: dossier::ActiveModel = e.into();
-                a.completed_at = Set(v.model.completed_at);
+                if complete {
+                    a.completed_at = Set(n.completed_at);
+                }
+                if apology {
+                    a.apology_issued_at = Set(n.apology_issued_at);
+                    a.apology_reason = Set(n.apology_reason);
+                    a.apology_late = Set(n.apology_late);
+                    a.apology_by = Set(n.apology_by);
+                    a.apology_at_handover = Set(n.apology_at_handover);
+                    a.due_at = Set(n.due_at);
+                }
+                if excuse {
+                    a.delay_excused_at = Set(n.delay_excused_at);
+                    a.delay_excuse_reason = Set(n.delay_excuse_reason);
+                    a.delay_excused_by = Set(n.delay_excused_by);
+                }
                 a.updated_at = Set(Utc::now());
                 a.update(&txn).await?;
             }
@@ -385,28 +502,20 @@ async fn reload(db: &DatabaseConnection, id: &str) -> AppResult<dossier::Model> 
         .ok_or_else(|| AppError::internal("dossier vanished"))
 }
 
-/// Issues the apology of a dossier with a new appointment (officials of its unit, admins).
-/// The appointment is reset once only; an apology later than one working day before the due
-/// time is recorded as late.
+/// Issues the apology of a dossier (officials of its unit, admins). For an open dossier it
+/// comes with a new appointment, reset once only; an apology later than one working day before
+/// the due time is recorded as late. For a completed, late dossier it is the apology given at
+/// hand-over, with no new appointment.
 pub async fn issue_apology(
     state: &AppState,
     actor: &Actor,
     code: &str,
     reason: &str,
-    new_due_at: DateTime<Utc>,
+    new_due_at: Option<DateTime<Utc>>,
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
     access::require_act(&state.db, actor, &d.unit_id).await?;
     let reason = text::required("reason", reason, 2000)?;
-    if d.completed_at.is_some() {
-        return Err(AppError::conflict(
-            format!("Hồ sơ {} đã hoàn thành; không thể hẹn lại.", d.code),
-            format!(
-                "Dossier {} is completed; its appointment cannot be reset.",
-                d.code
-            ),
-        ));
-    }
     if d.apology_issued_at.is_some() {
         return Err(AppError::conflict(
             format!(
@@ -420,29 +529,113 @@ pub async fn issue_apology(
         ));
     }
     let now = Utc::now();
-    if new_due_at <= d.due_at || new_due_at <= now {
-        return Err(AppError::bad_input(
-            "newDueAt",
-            "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này.",
-            "newDueAt must be after the current due time and after now.",
-        ));
+    let at_handover = d.completed_at.is_some();
+    if at_handover {
+        if new_due_at.is_some() {
+            return Err(AppError::bad_input(
+                "newDueAt",
+                format!(
+                    "Hồ sơ {} đã hoàn thành: xin lỗi khi trả kết quả không hẹn lại ngày.",
+                    d.code
+                ),
+                format!(
+                    "Dossier {} is completed: an apology at hand-over sets no new appointment.",
+                    d.code
+                ),
+            ));
+        }
+        if !is_late(&d, now) {
+            return Err(AppError::bad_input(
+                "code",
+                format!("Hồ sơ {} hoàn thành đúng hạn; không cần xin lỗi.", d.code),
+                format!(
+                    "Dossier {} was completed on time; no apology is owed.",
+                    d.code
+                ),
+            ));
+        }
+    } else {
+        match new_due_at {
+            None => {
+                return Err(AppError::bad_input(
+                    "newDueAt",
+                    "Phiếu xin lỗi của hồ sơ đang giải quyết cần ngày hẹn mới.",
+                    "An apology for an open dossier needs the new appointment (newDueAt).",
+                ));
+            }
+            Some(n) if n <= d.due_at || n <= now => {
+                return Err(AppError::bad_input(
+                    "newDueAt",
+                    "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này.",
+                    "newDueAt must be after the current due time and after now.",
+                ));
+            }
+            Some(_) => {}
+        }
     }
     let deadline = state
         .calendar
         .get()
         .one_working_day_before(d.original_due_at);
-    let late = now > deadline;
+    let late = at_handover || now > deadline;
     let by = actor.signed_in()?.subject.clone();
-    let res = dossier::Entity::update_many()
+    let mut upd = dossier::Entity::update_many()
         .col_expr(dossier::Column::ApologyIssuedAt, Expr::value(now))
         .col_expr(dossier::Column::ApologyReason, Expr::value(reason))
         .col_expr(dossier::Column::ApologyLate, Expr::value(late))
         .col_expr(dossier::Column::ApologyBy, Expr::value(by))
-        .col_expr(dossier::Column::DueAt, Expr::value(new_due_at))
+        .col_expr(dossier::Column::ApologyAtHandover, Expr::value(at_handover))
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
         .filter(dossier::Column::Id.eq(d.id.as_str()))
-        .filter(dossier::Column::ApologyIssuedAt.is_null())
-        .filter(dossier::Column::CompletedAt.is_null())
+        .filter(dossier::Column::ApologyIssuedAt.is_null());
+    upd = match new_due_at {
+        Some(n) => upd
+            .col_expr(dossier::Column::DueAt, Expr::value(n))
+            .filter(dossier::Column::CompletedAt.is_null()),
+        None => upd.filter(dossier::Column::CompletedAt.is_not_null()),
+    };
+    let res = upd.exec(&state.db).await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::conflict(
+            "Hồ sơ vừa được cập nhật bởi một thao tác khác.",
+            "The dossier was just changed by another request.",
+        ));
+    }
+    reload(&state.db, &d.id).await
+}
+
+/// Marks a dossier's delay as not the agency's fault, with the reason (officials of its unit,
+/// admins): no apology is owed. Once per dossier.
+pub async fn excuse_delay(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    reason: &str,
+) -> AppResult<dossier::Model> {
+    let d = require_by_code(&state.db, code).await?;
+    access::require_act(&state.db, actor, &d.unit_id).await?;
+    let reason = text::required("reason", reason, 2000)?;
+    if d.delay_excused_at.is_some() {
+        return Err(AppError::conflict(
+            format!(
+                "Hồ sơ {} đã được xác nhận trễ hạn không do lỗi của cơ quan.",
+                d.code
+            ),
+            format!(
+                "Dossier {}'s delay is already marked as not the agency's fault.",
+                d.code
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let by = actor.signed_in()?.subject.clone();
+    let res = dossier::Entity::update_many()
+        .col_expr(dossier::Column::DelayExcusedAt, Expr::value(now))
+        .col_expr(dossier::Column::DelayExcuseReason, Expr::value(reason))
+        .col_expr(dossier::Column::DelayExcusedBy, Expr::value(by))
+        .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
+        .filter(dossier::Column::Id.eq(d.id.as_str()))
+        .filter(dossier::Column::DelayExcusedAt.is_null())
         .exec(&state.db)
         .await?;
     if res.rows_affected == 0 {
@@ -458,6 +651,8 @@ pub async fn issue_apology(
 #[derive(Debug, Clone, Default)]
 pub struct DossierFilter {
     pub unit: Option<String>,
+    /// Units rolled up into `unit` (its predecessors).
+    pub also_units: Vec<String>,
     pub procedure: Option<String>,
     pub late: Option<bool>,
     pub backlog: Option<bool>,
@@ -476,7 +671,11 @@ pub struct DossierStats {
     pub backlog: u64,
     pub apologies_issued: u64,
     pub apologies_late: u64,
+    /// Given at hand-over, after completion.
+    pub apologies_at_handover: u64,
     pub apologies_missing: u64,
+    /// Late through no fault of the agency: no apology owed.
+    pub delays_excused: u64,
 }
 
 impl DossierStats {
@@ -494,7 +693,9 @@ fn filter_condition(f: &DossierFilter, scope: &Scope, now: DateTime<Utc>) -> App
         Scope::None => return Err(AppError::not_allowed()),
     }
     if let Some(u) = &f.unit {
-        c = c.add(dossier::Column::UnitId.eq(u.as_str()));
+        c = c.add(
+            dossier::Column::UnitId.is_in(std::iter::once(u.clone()).chain(f.also_units.clone())),
+        );
     }
     if let Some(p) = &f.procedure {
         c = c.add(dossier::Column::ProcedureId.eq(p.as_str()));
@@ -515,14 +716,28 @@ fn filter_condition(f: &DossierFilter, scope: &Scope, now: DateTime<Utc>) -> App
     }
     if let Some(a) = f.apology {
         let issued = dossier::Column::ApologyIssuedAt;
+        let handover = dossier::Column::ApologyAtHandover;
+        let excused = dossier::Column::DelayExcusedAt;
         c = c.add(match a {
             ApologyStatus::Issued => Condition::all()
                 .add(issued.is_not_null())
+                .add(handover.eq(false))
                 .add(dossier::Column::ApologyLate.eq(false)),
             ApologyStatus::Late => Condition::all()
                 .add(issued.is_not_null())
+                .add(handover.eq(false))
                 .add(dossier::Column::ApologyLate.eq(true)),
-            ApologyStatus::Missing => Condition::all().add(issued.is_null()).add(late_sql(now)),
+            ApologyStatus::AtHandover => Condition::all()
+                .add(issued.is_not_null())
+                .add(handover.eq(true)),
+            ApologyStatus::Missing => Condition::all()
+                .add(issued.is_null())
+                .add(excused.is_null())
+                .add(late_sql(now)),
+            ApologyStatus::Excused => Condition::all()
+                .add(issued.is_null())
+                .add(excused.is_not_null())
+                .add(late_sql(now)),
             ApologyStatus::NoneNeeded => Condition::all()
                 .add(issued.is_null())
                 .add(late_sql(now).not()),
@@ -546,7 +761,9 @@ struct StatsRow {
     backlog: Option<i64>,
     apologies_issued: Option<i64>,
     apologies_late: Option<i64>,
+    apologies_at_handover: Option<i64>,
     apologies_missing: Option<i64>,
+    delays_excused: Option<i64>,
 }
 
 fn count_if(e: SimpleExpr) -> SimpleExpr {
@@ -584,6 +801,7 @@ pub async fn list(
                 count_if(
                     col(dossier::Column::ApologyIssuedAt)
                         .is_not_null()
+                        .and(col(dossier::Column::ApologyAtHandover).eq(false))
                         .and(col(dossier::Column::ApologyLate).eq(false)),
                 ),
                 "apologies_issued",
@@ -592,6 +810,7 @@ pub async fn list(
                 count_if(
                     col(dossier::Column::ApologyIssuedAt)
                         .is_not_null()
+                        .and(col(dossier::Column::ApologyAtHandover).eq(false))
                         .and(col(dossier::Column::ApologyLate).eq(true)),
                 ),
                 "apologies_late",
@@ -599,10 +818,28 @@ pub async fn list(
             .column_as(
                 count_if(
                     col(dossier::Column::ApologyIssuedAt)
+                        .is_not_null()
+                        .and(col(dossier::Column::ApologyAtHandover).eq(true)),
+                ),
+                "apologies_at_handover",
+            )
+            .column_as(
+                count_if(
+                    col(dossier::Column::ApologyIssuedAt)
                         .is_null()
+                        .and(col(dossier::Column::DelayExcusedAt).is_null())
                         .and(late_sql(now)),
                 ),
                 "apologies_missing",
+            )
+            .column_as(
+                count_if(
+                    col(dossier::Column::ApologyIssuedAt)
+                        .is_null()
+                        .and(col(dossier::Column::DelayExcusedAt).is_not_null())
+                        .and(late_sql(now)),
+                ),
+                "delays_excused",
             )
             .into_model::<StatsRow>()
             .one(&state.db)
@@ -617,7 +854,9 @@ pub async fn list(
             backlog: n(r.backlog),
             apologies_issued: n(r.apologies_issued),
             apologies_late: n(r.apologies_late),
+            apologies_at_handover: n(r.apologies_at_handover),
             apologies_missing: n(r.apologies_missing),
+            delays_excused: n(r.delays_excused),
         },
         None => DossierStats::default(),
     };

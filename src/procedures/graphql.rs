@@ -13,8 +13,12 @@ use crate::units::graphql::Unit;
 #[graphql(remote = "entity::procedure::Level")]
 pub enum ProcedureLevel {
     City,
+    /// Until 30 June 2025.
     District,
+    /// Ward level until 30 June 2025.
     Ward,
+    /// Commune level (wards, communes, the special zone) since 1 July 2025.
+    Commune,
 }
 
 /// How far a procedure can be done online: not at all, partly, or end to end.
@@ -57,6 +61,11 @@ impl Procedure {
     }
     async fn online_level(&self) -> OnlineLevel {
         self.0.online_level.into()
+    }
+    /// Receipts after this local time (`HH:MM`, city time) count from the next working day
+    /// (15:00 for same-day procedures unless set otherwise).
+    async fn receipt_cutoff(&self) -> Option<String> {
+        super::cutoff_of(&self.0).map(|t| t.format("%H:%M").to_string())
     }
     async fn retired(&self) -> bool {
         self.0.retired
@@ -144,6 +153,9 @@ pub struct CreateProcedureInput {
     pub online_level: Option<OnlineLevel>,
     /// Ids of the performing units.
     pub units: Vec<ID>,
+    /// Receipts after this local time (`HH:MM`) count from the next working day; default
+    /// 15:00 for same-day procedures, none otherwise; empty for none.
+    pub receipt_cutoff: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -157,6 +169,8 @@ pub struct UpdateProcedureInput {
     pub units: Option<Vec<ID>>,
     /// Retire (true) hides the procedure from the catalog; false brings it back.
     pub retired: Option<bool>,
+    /// `HH:MM`, or empty for none.
+    pub receipt_cutoff: Option<String>,
 }
 
 #[derive(Default)]
@@ -183,6 +197,11 @@ impl ProceduresMutation {
                 online_level: input.online_level.map(Into::into),
                 units: input.units.into_iter().map(|i| i.0).collect(),
                 retired: false,
+                receipt_cutoff: input
+                    .receipt_cutoff
+                    .as_deref()
+                    .map(super::parse_cutoff)
+                    .transpose()?,
             },
         )
         .await?;
@@ -209,6 +228,11 @@ impl ProceduresMutation {
                 online_level: input.online_level.map(Into::into),
                 units: input.units.map(|v| v.into_iter().map(|i| i.0).collect()),
                 retired: input.retired,
+                receipt_cutoff: input
+                    .receipt_cutoff
+                    .as_deref()
+                    .map(super::parse_cutoff)
+                    .transpose()?,
             },
         )
         .await?;

@@ -2,9 +2,10 @@
 //! procedure code. Each row is validated and written in its own transaction, so a bad row is
 //! reported with its line number and nothing of it is written, while good rows go in.
 //!
-//! Columns / keys: `code, name, field, level, processing_days, one_day, online_level, units`,
+//! Columns / keys: `code, name, field, level, processing_days, one_day, online_level, units` and optionally
+//! `receipt_cutoff` (`HH:MM`, empty for none; absent: 15:00 for same-day procedures),
 //! where `units` lists unit codes separated by `;` (or a JSON array). `level` is
-//! CITY/DISTRICT/WARD (or tỉnh/huyện/xã); `online_level` NONE/PARTIAL/FULL.
+//! CITY/DISTRICT/WARD/COMMUNE (or tỉnh/huyện/phường/xã); `online_level` NONE/PARTIAL/FULL.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -32,13 +33,17 @@ struct Row {
     online_level: Option<String>,
     #[serde(default)]
     units: Option<serde_json::Value>,
+    /// `HH:MM`; absent for the default (15:00 for same-day procedures).
+    #[serde(default)]
+    receipt_cutoff: Option<String>,
 }
 
 fn parse_level(s: &str) -> Option<Level> {
     match crate::text::fold(s).as_str() {
         "city" | "tinh" | "cap tinh" | "thanh pho" => Some(Level::City),
         "district" | "huyen" | "cap huyen" | "quan" => Some(Level::District),
-        "ward" | "xa" | "cap xa" | "phuong" => Some(Level::Ward),
+        "ward" | "phuong" => Some(Level::Ward),
+        "commune" | "xa" | "cap xa" | "phuong xa" => Some(Level::Commune),
         _ => None,
     }
 }
@@ -74,7 +79,10 @@ fn to_input(row: Row, units_by_code: &HashMap<String, String>) -> Result<Procedu
     let level = parse_level(&row.level).ok_or_else(|| {
         bad(
             "level",
-            format!("level {:?} is not CITY, DISTRICT or WARD", row.level),
+            format!(
+                "level {:?} is not CITY, DISTRICT, WARD or COMMUNE",
+                row.level
+            ),
         )
     })?;
     let processing_days = match &row.processing_days {
@@ -144,6 +152,10 @@ fn to_input(row: Row, units_by_code: &HashMap<String, String>) -> Result<Procedu
         online_level: Some(online_level),
         units,
         retired: false,
+        receipt_cutoff: match row.receipt_cutoff.as_deref().map(str::trim) {
+            None => None,
+            Some(c) => Some(super::parse_cutoff(c)?),
+        },
     })
 }
 

@@ -6,6 +6,8 @@ pub mod search;
 
 use std::collections::HashMap;
 
+use chrono::{NaiveTime, Timelike};
+
 use entity::procedure::{self, Level, OnlineLevel};
 use entity::{procedure_unit, unit};
 use sea_orm::sea_query::Query;
@@ -133,6 +135,41 @@ pub struct ProcedureInput {
     /// Unit ids.
     pub units: Vec<String>,
     pub retired: bool,
+    /// The receipt cut-off: `None` for the default (15:00 for same-day procedures, none
+    /// otherwise), `Some(None)` for none.
+    pub receipt_cutoff: Option<Option<NaiveTime>>,
+}
+
+/// The default receipt cut-off of same-day procedures: received after it, they are due the
+/// next working day.
+pub fn same_day_cutoff() -> NaiveTime {
+    NaiveTime::from_hms_opt(15, 0, 0).expect("static time")
+}
+
+/// A cut-off time as typed: `HH:MM`, or empty for none.
+pub fn parse_cutoff(s: &str) -> AppResult<Option<NaiveTime>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    NaiveTime::parse_from_str(s, "%H:%M")
+        .map(Some)
+        .map_err(|_| {
+            AppError::bad_input(
+                "receiptCutoff",
+                format!(
+                    "Giờ tiếp nhận cuối ngày {s:?} phải có dạng HH:MM, ví dụ 15:00 (hoặc để trống)."
+                ),
+                format!("receiptCutoff {s:?} must be HH:MM, e.g. 15:00 (or empty for none)."),
+            )
+        })
+}
+
+/// The cut-off of a stored procedure.
+pub fn cutoff_of(p: &procedure::Model) -> Option<NaiveTime> {
+    p.receipt_cutoff_minutes.and_then(|m| {
+        NaiveTime::from_num_seconds_from_midnight_opt(m.clamp(0, 1439) as u32 * 60, 0)
+    })
 }
 
 /// A procedure that passed validation.
@@ -147,6 +184,7 @@ pub struct ValidProcedure {
     online_level: OnlineLevel,
     units: Vec<String>,
     retired: bool,
+    receipt_cutoff_minutes: Option<i32>,
 }
 
 /// Checks every field; the first problem is reported with its field name.
@@ -208,6 +246,11 @@ pub async fn validate(db: &impl ConnectionTrait, i: ProcedureInput) -> AppResult
         online_level: i.online_level.unwrap_or(OnlineLevel::None),
         units,
         retired: i.retired,
+        receipt_cutoff_minutes: match i.receipt_cutoff {
+            Some(c) => c,
+            None => (i.processing_days == 0).then(same_day_cutoff),
+        }
+        .map(|t| (t.num_seconds_from_midnight() / 60) as i32),
     })
 }
 
@@ -241,6 +284,7 @@ pub async fn upsert(
             m.one_day = Set(v.one_day);
             m.online_level = Set(v.online_level);
             m.retired = Set(v.retired);
+            m.receipt_cutoff_minutes = Set(v.receipt_cutoff_minutes);
             m.updated_at = Set(now);
             (m.update(&txn).await?, Upserted::Updated)
         }
@@ -257,6 +301,7 @@ pub async fn upsert(
                 one_day: Set(v.one_day),
                 online_level: Set(v.online_level),
                 retired: Set(v.retired),
+                receipt_cutoff_minutes: Set(v.receipt_cutoff_minutes),
                 created_at: Set(now),
                 updated_at: Set(now),
             };
@@ -333,6 +378,7 @@ pub struct ProcedurePatch {
     pub online_level: Option<OnlineLevel>,
     pub units: Option<Vec<String>>,
     pub retired: Option<bool>,
+    pub receipt_cutoff: Option<Option<NaiveTime>>,
 }
 
 /// Updates a procedure (admins only). Retiring hides it from the public catalog but keeps it
@@ -363,6 +409,7 @@ pub async fn update(
             .map(|r| r.unit_id)
             .collect(),
     };
+    let cutoff = p.receipt_cutoff.unwrap_or_else(|| cutoff_of(&cur));
     let v = validate(
         db,
         ProcedureInput {
@@ -375,6 +422,7 @@ pub async fn update(
             online_level: Some(p.online_level.unwrap_or(cur.online_level)),
             units,
             retired: p.retired.unwrap_or(cur.retired),
+            receipt_cutoff: Some(cutoff),
         },
     )
     .await?;

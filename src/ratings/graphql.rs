@@ -219,6 +219,10 @@ fn report(s: Satisfaction, min_sample: u32) -> SatisfactionReport {
 #[derive(InputObject, Default)]
 pub struct SatisfactionFilterInput {
     pub unit: Option<ID>,
+    /// With `unit`: also count the units whose work passed to it (directly or through
+    /// several reorganisations), for trends across a reorganisation.
+    #[graphql(default)]
+    pub roll_up: bool,
     pub procedure: Option<ID>,
     pub block: Option<Block>,
     /// First day counted (city time).
@@ -251,8 +255,12 @@ impl RatingsQuery {
             )
             .into());
         }
+        let also_units =
+            crate::units::graphql::rolled_up(ctx, f.unit.as_ref().map(|i| i.as_str()), f.roll_up)
+                .await?;
         let filter = SatisfactionFilter {
             unit: f.unit.map(|i| i.0),
+            also_units,
             procedure: f.procedure.map(|i| i.0),
             block: f.block.map(Into::into),
             from: f

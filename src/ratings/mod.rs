@@ -11,9 +11,9 @@ pub mod stats;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use entity::procedure_unit;
 use entity::rating::{self, Channel};
 use entity::rating_score::{self, Component};
-use entity::{procedure_unit, unit};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
 };
@@ -128,17 +128,9 @@ pub async fn submit(
                     "Give a dossier code, or the unit being rated.",
                 )
             })?;
-            if unit::Entity::find_by_id(unit_id.clone())
-                .one(&state.db)
-                .await?
-                .is_none()
-            {
-                return Err(AppError::bad_input(
-                    "unit",
-                    "Không tìm thấy đơn vị được đánh giá.",
-                    "The rated unit does not exist.",
-                ));
-            }
+            // A unit rated without a dossier is rated as it is today: it must exist.
+            crate::units::history::require_on(&state.db, "unit", &unit_id, crate::clock::today())
+                .await?;
             if let Some(p) = &i.procedure {
                 let performed = procedure_unit::Entity::find()
                     .filter(procedure_unit::Column::ProcedureId.eq(p.as_str()))

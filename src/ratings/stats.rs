@@ -17,6 +17,8 @@ use crate::error::AppResult;
 #[derive(Debug, Clone, Default)]
 pub struct SatisfactionFilter {
     pub unit: Option<String>,
+    /// Units rolled up into `unit` (its predecessors).
+    pub also_units: Vec<String>,
     pub procedure: Option<String>,
     pub block: Option<Block>,
     pub from: Option<DateTime<Utc>>,
@@ -81,7 +83,9 @@ pub struct Satisfaction {
 fn rating_filter(f: &SatisfactionFilter, q: &mut SelectStatement, verified_only: bool) {
     let r = |c: rating::Column| Expr::col((rating::Entity, c));
     if let Some(u) = &f.unit {
-        q.and_where(r(rating::Column::UnitId).eq(u.as_str()));
+        q.and_where(
+            r(rating::Column::UnitId).is_in(std::iter::once(u.clone()).chain(f.also_units.clone())),
+        );
     }
     if let Some(p) = &f.procedure {
         q.and_where(r(rating::Column::ProcedureId).eq(p.as_str()));

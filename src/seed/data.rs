@@ -5,6 +5,7 @@
 
 use entity::procedure::{Level, OnlineLevel};
 use entity::unit::Block;
+use entity::unit_succession::Kind;
 
 /// (code, name, short name, block)
 pub const UNITS: &[(&str, &str, &str, Block)] = &[
@@ -158,7 +159,162 @@ pub const UNITS: &[(&str, &str, &str, Block)] = &[
     ("HNB", "Huyện Nhà Bè", "Nhà Bè", Block::District),
 ];
 
-/// Stands for every unit of the districts block in [`PROCEDURES`].
+/// The 2025 reorganisation, as far as the demo shows it. Names and dates are the ones the press
+/// reported (Thanh Niên, Lao Động, VnExpress, CafeF, 2025); the wards are a sample of the 168
+/// wards, communes and special zone of the city since 1 July 2025 (Resolution 1685/NQ-UBTVQH15),
+/// and the demo links each district only to the sampled wards that took over part of it.
+///
+/// Units created by the reorganisation: (code, name, short name, block, valid from).
+pub const UNITS_2025: &[(&str, &str, &str, Block, &str)] = &[
+    (
+        "SGTCC",
+        "Sở Giao thông Công chánh",
+        "Giao thông Công chánh",
+        Block::Department,
+        "2025-03-01",
+    ),
+    (
+        "P.SAIGON",
+        "Phường Sài Gòn",
+        "Sài Gòn",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.BENTHANH",
+        "Phường Bến Thành",
+        "Bến Thành",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.TANDINH",
+        "Phường Tân Định",
+        "Tân Định",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.CAUONGLANH",
+        "Phường Cầu Ông Lãnh",
+        "Cầu Ông Lãnh",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.CHOLON",
+        "Phường Chợ Lớn",
+        "Chợ Lớn",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.ANDONG",
+        "Phường An Đông",
+        "An Đông",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.CHOQUAN",
+        "Phường Chợ Quán",
+        "Chợ Quán",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.THUDUC",
+        "Phường Thủ Đức",
+        "Thủ Đức",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.BINHTAN",
+        "Phường Bình Tân",
+        "Bình Tân",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.ANLAC",
+        "Phường An Lạc",
+        "An Lạc",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "P.BINHTRIDONG",
+        "Phường Bình Trị Đông",
+        "Bình Trị Đông",
+        Block::Commune,
+        "2025-07-01",
+    ),
+    (
+        "DK.CONDAO",
+        "Đặc khu Côn Đảo",
+        "Côn Đảo",
+        Block::Commune,
+        "2025-07-01",
+    ),
+];
+
+/// Units that ended, with their last day: the departments merged on 1 March 2025, Sở Giao thông
+/// Công chánh merged into Sở Xây dựng on 1 May 2025, and the district level, abolished on
+/// 1 July 2025.
+pub const ENDED_2025: &[(&str, &str)] = &[
+    ("SKHDT", "2025-02-28"),
+    ("SLDTBXH", "2025-02-28"),
+    ("STTTT", "2025-02-28"),
+    ("SQHKT", "2025-02-28"),
+    ("SGTVT", "2025-02-28"),
+    ("SNNPTNT", "2025-02-28"),
+    ("SGTCC", "2025-04-30"),
+    (ALL_DISTRICTS, "2025-06-30"),
+];
+
+/// Who carries on whose work: (predecessor, successor, kind). A predecessor's first successor
+/// receives its open complaints.
+pub const SUCCESSIONS_2025: &[(&str, &str, Kind)] = &[
+    ("SKHDT", "STC", Kind::MergedInto),
+    ("SLDTBXH", "SNV", Kind::MergedInto),
+    ("STTTT", "SKHCN", Kind::MergedInto),
+    ("SQHKT", "SXD", Kind::MergedInto),
+    ("SNNPTNT", "STNMT", Kind::MergedInto),
+    ("SGTVT", "SGTCC", Kind::Renamed),
+    ("SGTCC", "SXD", Kind::MergedInto),
+    ("Q1", "P.SAIGON", Kind::SplitInto),
+    ("Q1", "P.BENTHANH", Kind::SplitInto),
+    ("Q1", "P.TANDINH", Kind::SplitInto),
+    ("Q1", "P.CAUONGLANH", Kind::SplitInto),
+    ("Q5", "P.CHOLON", Kind::SplitInto),
+    ("Q5", "P.ANDONG", Kind::SplitInto),
+    ("Q5", "P.CHOQUAN", Kind::SplitInto),
+    ("TPTD", "P.THUDUC", Kind::SplitInto),
+    ("QBTA", "P.BINHTAN", Kind::SplitInto),
+    ("QBTA", "P.ANLAC", Kind::SplitInto),
+    ("QBTA", "P.BINHTRIDONG", Kind::SplitInto),
+];
+
+/// Later versions of units that carried on: (code, from, name, short name). The departments
+/// that absorbed others (Sở Tư pháp, Sở Tài chính…) keep their names.
+pub const VERSIONS_2025: &[(&str, &str, &str, &str)] = &[
+    (
+        "BDT",
+        "2025-03-01",
+        "Sở Dân tộc và Tôn giáo",
+        "Dân tộc và Tôn giáo",
+    ),
+    (
+        "STNMT",
+        "2025-05-01",
+        "Sở Nông nghiệp và Môi trường",
+        "Nông nghiệp và Môi trường",
+    ),
+];
+
+/// Stands for every unit of the districts block in [`PROCEDURES`] (and, since 1 July 2025,
+/// the communes that took over their work), and for every district in [`ENDED_2025`].
 pub const ALL_DISTRICTS: &str = "*DISTRICTS";
 
 /// (code, name, field, level, processing working days, one-day, online level, unit codes)

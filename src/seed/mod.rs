@@ -7,9 +7,13 @@ pub mod synthetic;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use entity::{account, unit};
+use entity::unit_succession;
+use entity::{account, procedure_unit, unit, unit_version};
 use indicatif::{ProgressBar, ProgressStyle};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 
 use crate::auth::{Role, password};
 use crate::businesses::{self, TaxCode};
@@ -39,12 +43,14 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, &str, Role, Option<&str>)] = &[
         Role::Official,
         Some("STP"),
     ),
+    // Quận 5 ended with the district level on 30 June 2025: its demo official moved to
+    // phường Chợ Lớn, which took over part of its work, and keeps the user name.
     (
         "q5.canbo",
         "gopy-official-demo",
-        "Cán bộ Quận 5 (demo)",
+        "Cán bộ phường Chợ Lớn, trước đây Quận 5 (demo)",
         Role::Official,
-        Some("Q5"),
+        Some("P.CHOLON"),
     ),
     (
         "nguyenvana",
@@ -149,18 +155,68 @@ pub async fn demo(
         bar.inc(1);
     }
     if !new_units.is_empty() {
+        let versions: Vec<unit_version::ActiveModel> = new_units
+            .iter()
+            .map(|u| unit_version::ActiveModel {
+                unit_id: u.id.clone(),
+                valid_from: u.valid_from.clone(),
+                name: u.name.clone(),
+                name_folded: u.name_folded.clone(),
+                short_name: u.short_name.clone(),
+                block: u.block.clone(),
+                parent_id: u.parent_id.clone(),
+                created_at: Set(now),
+            })
+            .collect();
         unit::Entity::insert_many(new_units).exec(db).await?;
+        unit_version::Entity::insert_many(versions).exec(db).await?;
         crate::catalog::changed();
     }
+    bar.set_message("the 2025 reorganisation");
+    report.units_created += reorganise_2025(db, &mut by_code).await?;
+    // District-level procedures passed to the communes on 1 July 2025.
     let districts: Vec<String> = data::UNITS
         .iter()
         .filter(|u| u.3 == unit::Block::District)
         .map(|u| by_code[u.0].id.clone())
+        .chain(
+            data::UNITS_2025
+                .iter()
+                .filter(|u| u.3 == unit::Block::Commune)
+                .map(|u| by_code[u.0].id.clone()),
+        )
         .collect();
 
     for (code, name, field, level, days, one_day, online, units) in data::PROCEDURES {
         bar.set_message("procedures");
-        if procedures::get(db, None, Some(code)).await?.is_none() {
+        let existing = procedures::get(db, None, Some(code)).await?;
+        if let Some(p) = &existing
+            && units.contains(&data::ALL_DISTRICTS)
+        {
+            // A catalog seeded before the communes existed: link them too.
+            let linked: std::collections::HashSet<String> = procedure_unit::Entity::find()
+                .filter(procedure_unit::Column::ProcedureId.eq(p.id.as_str()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|l| l.unit_id)
+                .collect();
+            let missing: Vec<procedure_unit::ActiveModel> = districts
+                .iter()
+                .filter(|u| !linked.contains(*u))
+                .map(|u| procedure_unit::ActiveModel {
+                    procedure_id: Set(p.id.clone()),
+                    unit_id: Set(u.clone()),
+                })
+                .collect();
+            if !missing.is_empty() {
+                procedure_unit::Entity::insert_many(missing)
+                    .exec(db)
+                    .await?;
+                crate::catalog::changed();
+            }
+        }
+        if existing.is_none() {
             let mut ids = Vec::new();
             for u in *units {
                 if *u == data::ALL_DISTRICTS {
@@ -181,6 +237,7 @@ pub async fn demo(
                     online_level: Some(*online),
                     units: ids,
                     retired: false,
+                    receipt_cutoff: None,
                 },
             )
             .await?;
@@ -190,14 +247,24 @@ pub async fn demo(
         bar.inc(1);
     }
 
+    hand_over_procedures(db, &by_code).await?;
+
     for (username, pw, display, role, unit_code) in DEMO_ACCOUNTS {
         bar.set_message("accounts");
-        let exists = account::Entity::find()
+        let existing = account::Entity::find()
             .filter(account::Column::Username.eq(*username))
             .one(db)
-            .await?
-            .is_some();
-        if !exists {
+            .await?;
+        let unit_id = unit_code.map(|c| by_code[c].id.clone());
+        if let Some(a) = existing {
+            // A demo account of a unit that has ended moves to the unit that exists today.
+            if a.unit_id != unit_id {
+                let mut m: account::ActiveModel = a.into();
+                m.unit_id = Set(unit_id);
+                m.display_name = Set(display.to_string());
+                m.update(db).await?;
+            }
+        } else {
             let business_id = if *role == Role::Business {
                 let tax = TaxCode::parse(DEMO_TAX_CODE)?;
                 Some(businesses::find_or_create(db, &tax, display).await?.0.id)
@@ -213,7 +280,7 @@ pub async fn demo(
                 password_hash: Set(password::hash(pw.to_string()).await?),
                 display_name: Set(display.to_string()),
                 role: Set(*role),
-                unit_id: Set(unit_code.map(|c| by_code[c].id.clone())),
+                unit_id: Set(unit_id),
                 business_id: Set(business_id),
                 disabled: Set(false),
                 token_version: Set(0),
@@ -232,4 +299,197 @@ pub async fn demo(
     report.complaints_created = c;
     bar.finish_and_clear();
     Ok(report)
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("static date")
+}
+
+/// Applies the demo's 2025 reorganisation (new units, ends, later versions, succession links),
+/// skipping what is there already, so that a database seeded before it is brought up to date.
+/// Returns how many units it created.
+async fn reorganise_2025(
+    db: &DatabaseConnection,
+    by_code: &mut HashMap<String, unit::Model>,
+) -> anyhow::Result<usize> {
+    let now = chrono::Utc::now();
+    let txn = db.begin().await?;
+    let mut created = 0;
+    for (code, name, short, block, from) in data::UNITS_2025 {
+        if by_code.contains_key(*code) {
+            continue;
+        }
+        let m = unit::Model {
+            id: uuid::Uuid::now_v7().to_string(),
+            code: code.to_string(),
+            name: name.to_string(),
+            name_folded: text::fold(name),
+            short_name: Some(short.to_string()),
+            block: *block,
+            parent_id: None,
+            valid_from: day(from),
+            valid_to: None,
+            successor_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        unit::ActiveModel::from(m.clone()).insert(&txn).await?;
+        unit_version::ActiveModel {
+            unit_id: Set(m.id.clone()),
+            valid_from: Set(m.valid_from),
+            name: Set(m.name.clone()),
+            name_folded: Set(m.name_folded.clone()),
+            short_name: Set(m.short_name.clone()),
+            block: Set(m.block),
+            parent_id: Set(None),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        by_code.insert(code.to_string(), m);
+        created += 1;
+    }
+    for (code, from, name, short) in data::VERSIONS_2025 {
+        let u = by_code[*code].clone();
+        let from = day(from);
+        let has = unit_version::Entity::find_by_id((u.id.clone(), from))
+            .one(&txn)
+            .await?
+            .is_some();
+        if has {
+            continue;
+        }
+        unit_version::ActiveModel {
+            unit_id: Set(u.id.clone()),
+            valid_from: Set(from),
+            name: Set(name.to_string()),
+            name_folded: Set(text::fold(name)),
+            short_name: Set(Some(short.to_string())),
+            block: Set(u.block),
+            parent_id: Set(u.parent_id.clone()),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let mut a: unit::ActiveModel = u.into();
+        a.name = Set(name.to_string());
+        a.name_folded = Set(text::fold(name));
+        a.short_name = Set(Some(short.to_string()));
+        a.updated_at = Set(now);
+        let m = a.update(&txn).await?;
+        by_code.insert(code.to_string(), m);
+    }
+    let ended: Vec<(String, NaiveDate)> = data::ENDED_2025
+        .iter()
+        .flat_map(|(code, last)| {
+            let codes: Vec<String> = if *code == data::ALL_DISTRICTS {
+                data::UNITS
+                    .iter()
+                    .filter(|u| u.3 == unit::Block::District)
+                    .map(|u| u.0.to_string())
+                    .collect()
+            } else {
+                vec![code.to_string()]
+            };
+            codes.into_iter().map(move |c| (c, day(last)))
+        })
+        .collect();
+    for (code, last) in ended {
+        let u = by_code[&code].clone();
+        if u.valid_to.is_some() {
+            continue;
+        }
+        let first_successor = data::SUCCESSIONS_2025
+            .iter()
+            .find(|s| s.0 == code)
+            .map(|s| by_code[s.1].id.clone());
+        let mut a: unit::ActiveModel = u.into();
+        a.valid_to = Set(Some(last));
+        a.successor_id = Set(first_successor);
+        a.updated_at = Set(now);
+        let m = a.update(&txn).await?;
+        by_code.insert(code, m);
+    }
+    let mut position: HashMap<&str, i32> = HashMap::new();
+    for (from, to, kind) in data::SUCCESSIONS_2025 {
+        let p = position.entry(from).or_insert(0);
+        let (a, b) = (&by_code[*from], &by_code[*to]);
+        let has = unit_succession::Entity::find_by_id((a.id.clone(), b.id.clone()))
+            .one(&txn)
+            .await?
+            .is_some();
+        if !has {
+            unit_succession::ActiveModel {
+                predecessor_id: Set(a.id.clone()),
+                successor_id: Set(b.id.clone()),
+                effective_on: Set(a
+                    .valid_to
+                    .map(|t| t + chrono::Duration::days(1))
+                    .unwrap_or(b.valid_from)),
+                kind: Set(*kind),
+                position: Set(*p),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        *p += 1;
+    }
+    txn.commit().await?;
+    crate::catalog::changed();
+    Ok(created)
+}
+
+/// A department that took over another's work performs its procedures too.
+async fn hand_over_procedures(
+    db: &DatabaseConnection,
+    by_code: &HashMap<String, unit::Model>,
+) -> anyhow::Result<()> {
+    let links = procedure_unit::Entity::find().all(db).await?;
+    let has: std::collections::HashSet<(String, String)> = links
+        .iter()
+        .map(|l| (l.procedure_id.clone(), l.unit_id.clone()))
+        .collect();
+    let mut missing = std::collections::BTreeSet::new();
+    for (from, to, _) in data::SUCCESSIONS_2025 {
+        let (a, b) = (&by_code[*from], &by_code[*to]);
+        if a.block != unit::Block::Department {
+            continue;
+        }
+        for l in links.iter().filter(|l| l.unit_id == a.id) {
+            if !has.contains(&(l.procedure_id.clone(), b.id.clone())) {
+                missing.insert((l.procedure_id.clone(), b.id.clone()));
+            }
+        }
+    }
+    // A chain (Giao thông vận tải → Giao thông Công chánh → Xây dựng) hands over twice.
+    for (from, to, _) in data::SUCCESSIONS_2025 {
+        let (a, b) = (&by_code[*from], &by_code[*to]);
+        if a.block != unit::Block::Department {
+            continue;
+        }
+        let inherited: Vec<String> = missing
+            .iter()
+            .filter(|(_, u)| *u == a.id)
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in inherited {
+            if !has.contains(&(p.clone(), b.id.clone())) {
+                missing.insert((p, b.id.clone()));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    procedure_unit::Entity::insert_many(missing.into_iter().map(|(p, u)| {
+        procedure_unit::ActiveModel {
+            procedure_id: Set(p),
+            unit_id: Set(u),
+        }
+    }))
+    .exec(db)
+    .await?;
+    crate::catalog::changed();
+    Ok(())
 }

@@ -33,6 +33,10 @@ const UNITS: &[(&str, f64)] = &[
     ("QBTA", 0.9),
     ("TPTD", 0.76),
     ("HBC", 0.7),
+    // Wards since 1 July 2025.
+    ("P.CHOLON", 0.74),
+    ("P.BENTHANH", 0.87),
+    ("P.BINHTAN", 0.9),
 ];
 
 const COMPLAINTS: &[(Kind, Category, &str, &str)] = &[
@@ -109,6 +113,12 @@ pub async fn seed(
         else {
             continue;
         };
+        // A unit's feedback falls within its lifetime: the half-year before it ended, or
+        // before now.
+        let end = match u.valid_to {
+            Some(t) => crate::calendar::at_close(t).min(now),
+            None => now,
+        };
         let procs: Vec<String> = procedure_unit::Entity::find()
             .filter(procedure_unit::Column::UnitId.eq(u.id.as_str()))
             .all(db)
@@ -129,7 +139,7 @@ pub async fn seed(
         for n in 1..=40 {
             let pid = procs[rng.random_range(0..procs.len())].clone();
             let days_ago = rng.random_range(1..180);
-            let local_day = (now - Duration::days(days_ago))
+            let local_day = (end - Duration::days(days_ago))
                 .with_timezone(&city_offset())
                 .date_naive();
             let received = city_offset()
@@ -178,6 +188,13 @@ pub async fn seed(
                     due
                 },
                 completed_at: completed,
+                online: n % 3 == 0,
+                due_given: false,
+                counts_from: Some(received.with_timezone(&city_offset()).date_naive()),
+                apology_at_handover: false,
+                delay_excused_at: None,
+                delay_excuse_reason: None,
+                delay_excused_by: None,
                 apology_issued_at: apology
                     .then(|| due - Duration::hours(rng.random_range(-48..30))),
                 apology_reason: apology
@@ -232,7 +249,7 @@ pub async fn seed(
         // A few kiosk ratings: unverified, reported apart.
         for _ in 0..5 {
             let rid = uuid::Uuid::now_v7().to_string();
-            let at = now - Duration::days(rng.random_range(1..90));
+            let at = end - Duration::days(rng.random_range(1..90));
             ratings.push(rating::ActiveModel::from(rating::Model {
                 id: rid.clone(),
                 dossier_id: None,
@@ -260,7 +277,7 @@ pub async fn seed(
             } else {
                 COMPLAINTS[k]
             };
-            let received = now - Duration::days(rng.random_range(1..60));
+            let received = end - Duration::days(rng.random_range(1..60));
             let status = [
                 Status::Received,
                 Status::Accepted,
@@ -298,6 +315,9 @@ pub async fn seed(
                 published: answered,
                 published_at: answered_at,
                 rejection_reason: None,
+                legal_track: None,
+                legal_track_source: None,
+                filer_confirmed_feedback: false,
                 duplicate_of_id: None,
                 filer_satisfied: (status == Status::Closed).then_some(true),
                 filer_comment: None,

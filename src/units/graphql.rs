@@ -1,9 +1,12 @@
 //! GraphQL types and resolvers of units. Resolvers parse arguments and call the service.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use std::sync::Arc;
+
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use entity::unit;
 
+use super::history::UnitHistory;
 use super::{NewUnit, UnitFilter, UnitPatch};
 use crate::context::CtxExt;
 use crate::pagination::{Conn, Page};
@@ -16,8 +19,87 @@ pub enum Block {
     Department,
     /// Cơ quan ngành dọc (customs, tax, social insurance…): scored, never ranked.
     VerticalAgency,
-    /// Thủ Đức city, quận, huyện (and wards under them).
+    /// Thủ Đức city, quận, huyện (and wards under them), until 30 June 2025.
     District,
+    /// Phường, xã, đặc khu: directly under the city since 1 July 2025.
+    Commune,
+}
+
+/// How a unit's work passed to another.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::unit_succession::Kind")]
+pub enum SuccessionKind {
+    /// Merged (sáp nhập, hợp nhất) into the successor.
+    MergedInto,
+    /// Split (chia tách) among several successors.
+    SplitInto,
+    /// Reorganised under a new name and code.
+    Renamed,
+}
+
+/// A unit as it was from `validFrom` until `validTo` (the day before the next version, or the
+/// unit's end).
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct UnitVersion {
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub block: Block,
+    #[graphql(skip)]
+    pub parent_id: Option<String>,
+}
+
+#[ComplexObject]
+impl UnitVersion {
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        load(ctx, self.parent_id.as_deref()).await
+    }
+}
+
+/// A succession link seen from one side: the unit on the other side, from when, and how.
+pub struct UnitLink {
+    other: String,
+    on: NaiveDate,
+    kind: entity::unit_succession::Kind,
+}
+
+#[Object]
+impl UnitLink {
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        load(ctx, Some(&self.other)).await
+    }
+    /// The first day the successor carries the work.
+    async fn on(&self) -> NaiveDate {
+        self.on
+    }
+    async fn kind(&self) -> SuccessionKind {
+        self.kind.into()
+    }
+}
+
+/// The units rolled up into `unit` (its predecessors, transitively) when `roll_up` is asked
+/// for; empty otherwise.
+pub async fn rolled_up(
+    ctx: &Context<'_>,
+    unit: Option<&str>,
+    roll_up: bool,
+) -> async_graphql::Result<Vec<String>> {
+    match unit {
+        Some(u) if roll_up => Ok(history(ctx).await?.all_predecessors(u)),
+        _ => Ok(vec![]),
+    }
+}
+
+/// The cached versions and succession links.
+pub async fn history(ctx: &Context<'_>) -> async_graphql::Result<Arc<UnitHistory>> {
+    Ok(ctx
+        .state()
+        .catalog
+        .history
+        .get(|db| async move { UnitHistory::load(&db).await })
+        .await?)
 }
 
 pub struct Unit(pub unit::Model);
@@ -57,10 +139,71 @@ impl Unit {
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         load(ctx, self.0.parent_id.as_deref()).await
     }
-    /// The unit that took over this unit's work when it was retired.
+    /// The first unit that took over this unit's work when it was retired (see `successors`).
     async fn successor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         load(ctx, self.0.successor_id.as_deref()).await
     }
+    /// The units that carry on this unit's work, from when and how.
+    async fn successors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitLink>> {
+        let h = history(ctx).await?;
+        Ok(h.successors(&self.0.id)
+            .iter()
+            .map(|s| UnitLink {
+                other: s.successor_id.clone(),
+                on: s.effective_on,
+                kind: s.kind,
+            })
+            .collect())
+    }
+    /// The units whose work this unit took over, from when and how.
+    async fn predecessors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitLink>> {
+        let h = history(ctx).await?;
+        Ok(h.predecessors(&self.0.id)
+            .iter()
+            .map(|s| UnitLink {
+                other: s.predecessor_id.clone(),
+                on: s.effective_on,
+                kind: s.kind,
+            })
+            .collect())
+    }
+    /// Every version of the unit (name, block, parent), oldest first.
+    async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitVersion>> {
+        Ok(versions_of(&*history(ctx).await?, &self.0))
+    }
+    /// The version in force on `at`: the unit as it was that day (none before it existed or
+    /// after it ended).
+    async fn version(
+        &self,
+        ctx: &Context<'_>,
+        at: NaiveDate,
+    ) -> async_graphql::Result<Option<UnitVersion>> {
+        if !super::history::exists_on(&self.0, at) {
+            return Ok(None);
+        }
+        Ok(versions_of(&*history(ctx).await?, &self.0)
+            .into_iter()
+            .rev()
+            .find(|v| v.valid_from <= at))
+    }
+}
+
+fn versions_of(h: &UnitHistory, u: &unit::Model) -> Vec<UnitVersion> {
+    let vs = h.versions(&u.id);
+    vs.iter()
+        .enumerate()
+        .map(|(i, v)| UnitVersion {
+            valid_from: v.valid_from,
+            valid_to: vs
+                .get(i + 1)
+                .map(|n| n.valid_from - chrono::Duration::days(1))
+                .or(u.valid_to),
+            name: v.name.clone(),
+            short_name: v.short_name.clone(),
+            block: v.block.into(),
+            parent_id: v.parent_id.clone(),
+        })
+        .collect()
 }
 
 async fn load(ctx: &Context<'_>, id: Option<&str>) -> async_graphql::Result<Option<Unit>> {
@@ -75,7 +218,7 @@ pub struct UnitFilterInput {
     pub parent: Option<ID>,
     /// Words of the name, with or without diacritics (`quan 5` finds `Quận 5`).
     pub search: Option<String>,
-    /// Only units that exist on this date.
+    /// Only units that exist on this date, each as it was then (name, block, parent).
     pub active_on: Option<NaiveDate>,
 }
 
@@ -108,20 +251,29 @@ impl UnitsQuery {
         Ok(page.connection(total, items.into_iter().map(Unit).collect()))
     }
 
-    /// One unit by id or by code. Public.
+    /// One unit by id or by code, whether or not it still exists, as it was on `at` (its
+    /// name, block and parent then; default: the latest version). Public.
     async fn unit(
         &self,
         ctx: &Context<'_>,
         id: Option<ID>,
         code: Option<String>,
+        at: Option<NaiveDate>,
     ) -> async_graphql::Result<Option<Unit>> {
+        let at = at.map(|d| crate::clock::check_date("at", d)).transpose()?;
         let u = super::get(
             &ctx.state().db,
             id.as_ref().map(|i| i.as_str()),
             code.as_deref(),
         )
         .await?;
-        Ok(u.map(Unit))
+        Ok(match (u, at) {
+            (Some(u), Some(d)) => {
+                let h = history(ctx).await?;
+                Some(Unit(super::history::unit_at(&h, &u, d)))
+            }
+            (u, _) => u.map(Unit),
+        })
     }
 }
 
@@ -141,6 +293,18 @@ pub struct UpdateUnitInput {
     pub name: Option<String>,
     pub short_name: Option<String>,
     pub parent: Option<ID>,
+    pub block: Option<Block>,
+    /// With a date, the change is a new version in force from that day (a renaming, a move);
+    /// without, the latest version is corrected.
+    pub valid_from: Option<NaiveDate>,
+}
+
+/// A unit that carries on a retired unit's work.
+#[derive(InputObject)]
+pub struct UnitSuccessorInput {
+    pub unit: ID,
+    #[graphql(default_with = "SuccessionKind::MergedInto")]
+    pub kind: SuccessionKind,
 }
 
 #[derive(Default)]
@@ -188,26 +352,55 @@ impl UnitsMutation {
                 name: input.name,
                 short_name: input.short_name,
                 parent: input.parent.map(|i| i.0),
+                block: input.block.map(Into::into),
+                valid_from: input
+                    .valid_from
+                    .map(|d| crate::clock::check_date("validFrom", d))
+                    .transpose()?,
             },
         )
         .await?;
         Ok(Unit(u))
     }
 
-    /// Admins: ends a unit's validity (a reorganisation), naming its successor.
+    /// Admins: ends a unit's validity on `validTo` (a reorganisation), naming the units that
+    /// carry on its work from the next day (`successor` is the one-successor shorthand). Its
+    /// open complaints are forwarded to the first successor.
     async fn retire_unit(
         &self,
         ctx: &Context<'_>,
         id: ID,
         valid_to: NaiveDate,
         successor: Option<ID>,
+        successors: Option<Vec<UnitSuccessorInput>>,
     ) -> async_graphql::Result<Unit> {
+        let field = if successors.is_some() {
+            "successors"
+        } else {
+            "successor"
+        };
+        let mut list: Vec<(String, entity::unit_succession::Kind)> = successor
+            .map(|s| (s.0, entity::unit_succession::Kind::MergedInto))
+            .into_iter()
+            .collect();
+        for s in successors.unwrap_or_default() {
+            list.push((s.unit.0, s.kind.into()));
+        }
+        if list.len() > 200 {
+            return Err(crate::error::AppError::bad_input(
+                "successors",
+                "Tối đa 200 đơn vị kế thừa.",
+                "At most 200 successors.",
+            )
+            .into());
+        }
         let u = super::retire(
-            &ctx.state().db,
+            ctx.state(),
             ctx.actor(),
             &id,
             crate::clock::check_date("validTo", valid_to)?,
-            successor.map(|i| i.0),
+            list,
+            field,
         )
         .await?;
         Ok(Unit(u))

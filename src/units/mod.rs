@@ -2,12 +2,16 @@
 //! successors so that a past year is reproduced with the units of that year.
 
 pub mod graphql;
+pub mod history;
+pub mod import;
 pub mod search;
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::unit::{self, Block};
+use entity::unit_succession::{self, Kind as SuccessionKind};
+use entity::unit_version;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order,
@@ -28,12 +32,16 @@ pub struct UnitFilter {
     pub active_on: Option<NaiveDate>,
 }
 
-/// A page of units in name order, with the total matching the filter.
+/// A page of units in name order, with the total matching the filter. With `active_on`, the
+/// units in existence that day, each as it was then (name, block, parent of that day's version).
 pub async fn list(
     db: &DatabaseConnection,
     filter: &UnitFilter,
     page: Page,
 ) -> AppResult<(u64, Vec<unit::Model>)> {
+    if let Some(d) = filter.active_on {
+        return list_on(db, filter, d, page).await;
+    }
     let mut cond = Condition::all();
     if let Some(b) = filter.block {
         cond = cond.add(unit::Column::Block.eq(b));
@@ -44,13 +52,6 @@ pub async fn list(
     if let Some(q) = &filter.search {
         let q = text::clean("search", q, 200)?;
         cond = cond.add(crate::db::folded_words_match(unit::Column::NameFolded, &q));
-    }
-    if let Some(d) = filter.active_on {
-        cond = cond.add(unit::Column::ValidFrom.lte(d)).add(
-            Condition::any()
-                .add(unit::Column::ValidTo.is_null())
-                .add(unit::Column::ValidTo.gte(d)),
-        );
     }
     let q = unit::Entity::find().filter(cond);
     let total = q.clone().count(db).await?;
@@ -75,7 +76,67 @@ pub async fn list(
     Ok((total, items))
 }
 
-/// One unit by id or by code (exactly one of the two).
+/// `list` on a date: the units of that day as they were, filtered and ordered in memory (a
+/// city has hundreds of units, not millions).
+async fn list_on(
+    db: &DatabaseConnection,
+    filter: &UnitFilter,
+    d: NaiveDate,
+    page: Page,
+) -> AppResult<(u64, Vec<unit::Model>)> {
+    let search = match &filter.search {
+        Some(q) => Some(text::fold(&text::clean("search", q, 200)?)),
+        None => None,
+    };
+    let rows = unit::Entity::find()
+        .filter(unit::Column::ValidFrom.lte(d))
+        .filter(
+            Condition::any()
+                .add(unit::Column::ValidTo.is_null())
+                .add(unit::Column::ValidTo.gte(d)),
+        )
+        .all(db)
+        .await?;
+    let h = history::UnitHistory::load(db).await?;
+    let mut items: Vec<(bool, unit::Model)> = rows
+        .iter()
+        .map(|u| history::unit_at(&h, u, d))
+        .filter(|u| filter.block.is_none_or(|b| u.block == b))
+        .filter(|u| {
+            filter
+                .parent
+                .as_deref()
+                .is_none_or(|p| u.parent_id.as_deref() == Some(p))
+        })
+        .filter_map(|u| match &search {
+            None => Some((true, u)),
+            Some(q) => text::words_match(&u.name_folded, q)
+                .then(|| (u.name_folded.contains(q.as_str()), u)),
+        })
+        .collect();
+    let block_rank = |b: Block| {
+        use sea_orm::ActiveEnum;
+        b.to_value()
+    };
+    items.sort_by(|(pa, a), (pb, b)| {
+        pb.cmp(pa)
+            .then_with(|| block_rank(a.block).cmp(&block_rank(b.block)))
+            .then_with(|| a.name_folded.cmp(&b.name_folded))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let total = items.len() as u64;
+    Ok((
+        total,
+        items
+            .into_iter()
+            .skip(page.offset as usize)
+            .take(page.limit as usize)
+            .map(|(_, u)| u)
+            .collect(),
+    ))
+}
+
+/// One unit by id or by code (exactly one of the two), whether or not it still exists.
 pub async fn get(
     db: &DatabaseConnection,
     id: Option<&str>,
@@ -137,7 +198,34 @@ pub struct NewUnit {
     pub valid_from: Option<NaiveDate>,
 }
 
-/// Creates a unit (admins only).
+fn short_name(s: Option<&str>) -> AppResult<Option<String>> {
+    Ok(s.map(|s| text::clean("shortName", s, 64))
+        .transpose()?
+        .filter(|s| !s.is_empty()))
+}
+
+/// The version row of a unit's current fields from `from`.
+fn version_of(u: &unit::Model, from: NaiveDate) -> unit_version::ActiveModel {
+    unit_version::ActiveModel {
+        unit_id: Set(u.id.clone()),
+        valid_from: Set(from),
+        name: Set(u.name.clone()),
+        name_folded: Set(u.name_folded.clone()),
+        short_name: Set(u.short_name.clone()),
+        block: Set(u.block),
+        parent_id: Set(u.parent_id.clone()),
+        created_at: Set(chrono::Utc::now()),
+    }
+}
+
+fn code_taken(code: &str) -> AppError {
+    AppError::conflict(
+        format!("Đã có đơn vị mang mã {code}."),
+        format!("A unit with code {code} already exists."),
+    )
+}
+
+/// Creates a unit (admins only), with its first version.
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -146,57 +234,51 @@ pub async fn create(
     crate::access::require_admin(actor)?;
     let code = text::code("code", &input.code, 32)?;
     let name = text::required("name", &input.name, 200)?;
-    let short_name = input
-        .short_name
-        .as_deref()
-        .map(|s| text::clean("shortName", s, 64))
-        .transpose()?
-        .filter(|s| !s.is_empty());
+    let short_name = short_name(input.short_name.as_deref())?;
     if let Some(p) = &input.parent {
         require(db, "parent", p).await?;
     }
     let now = chrono::Utc::now();
+    let model = unit::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        code: code.clone(),
+        name_folded: text::fold(&name),
+        name,
+        short_name,
+        block: input.block,
+        parent_id: input.parent,
+        valid_from: input.valid_from.unwrap_or_else(crate::clock::today),
+        valid_to: None,
+        successor_id: None,
+        created_at: now,
+        updated_at: now,
+    };
     let txn = db.begin().await?;
-    let m = unit::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        code: Set(code.clone()),
-        name_folded: Set(text::fold(&name)),
-        name: Set(name),
-        short_name: Set(short_name),
-        block: Set(input.block),
-        parent_id: Set(input.parent),
-        valid_from: Set(input.valid_from.unwrap_or_else(crate::clock::today)),
-        valid_to: Set(None),
-        successor_id: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| {
-        on_unique(
-            e,
-            AppError::conflict(
-                format!("Đã có đơn vị mang mã {code}."),
-                format!("A unit with code {code} already exists."),
-            ),
-        )
-    })?;
+    let m = unit::ActiveModel::from(model)
+        .insert(&txn)
+        .await
+        .map_err(|e| on_unique(e, code_taken(&code)))?;
+    version_of(&m, m.valid_from).insert(&txn).await?;
     enqueue(&txn, &m.id).await?;
     txn.commit().await?;
     crate::catalog::changed();
     Ok(m)
 }
 
-/// Input of `updateUnit`: absent fields stay as they are.
+/// Input of `updateUnit`: absent fields stay as they are. With `valid_from`, the change is a new
+/// version in force from that date (a renaming, a move to another block or parent); without
+/// it, the latest version is corrected in place.
 #[derive(Debug, Clone, Default)]
 pub struct UnitPatch {
     pub name: Option<String>,
     pub short_name: Option<String>,
     pub parent: Option<String>,
+    pub block: Option<Block>,
+    pub valid_from: Option<NaiveDate>,
 }
 
-/// Renames a unit or moves it under another parent (admins only).
+/// Renames a unit, moves it to another block or parent, as a correction or as a new version
+/// (admins only).
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -208,15 +290,22 @@ pub async fn update(
         .one(db)
         .await?
         .ok_or_else(|| not_found(id))?;
-    let mut m: unit::ActiveModel = current.into();
+    let latest = unit_version::Entity::find()
+        .filter(unit_version::Column::UnitId.eq(id))
+        .order_by_desc(unit_version::Column::ValidFrom)
+        .one(db)
+        .await?;
+    let mut next = current.clone();
     if let Some(n) = patch.name {
         let n = text::required("name", &n, 200)?;
-        m.name_folded = Set(text::fold(&n));
-        m.name = Set(n);
+        next.name_folded = text::fold(&n);
+        next.name = n;
     }
     if let Some(s) = patch.short_name {
-        let s = text::clean("shortName", &s, 64)?;
-        m.short_name = Set(Some(s).filter(|s| !s.is_empty()));
+        next.short_name = short_name(Some(&s))?;
+    }
+    if let Some(b) = patch.block {
+        next.block = b;
     }
     if let Some(p) = patch.parent {
         if p == id {
@@ -228,11 +317,50 @@ pub async fn update(
         }
         require(db, "parent", &p).await?;
         refuse_cycle(db, id, &p).await?;
-        m.parent_id = Set(Some(p));
+        next.parent_id = Some(p);
     }
-    m.updated_at = Set(chrono::Utc::now());
+    let latest_from = latest
+        .as_ref()
+        .map(|v| v.valid_from)
+        .unwrap_or(current.valid_from);
+    let from = match patch.valid_from {
+        None => latest_from,
+        Some(d) if d < latest_from => {
+            return Err(AppError::bad_input(
+                "validFrom",
+                format!(
+                    "Phiên bản mới phải bắt đầu từ ngày {latest_from} trở đi (phiên bản gần nhất)."
+                ),
+                format!(
+                    "A new version must start on or after {latest_from}, the latest version's start."
+                ),
+            ));
+        }
+        Some(d) if current.valid_to.is_some_and(|t| d > t) => {
+            return Err(AppError::bad_input(
+                "validFrom",
+                "Đơn vị đã ngừng hoạt động trước ngày này.",
+                "The unit had ended before this date.",
+            ));
+        }
+        Some(d) => d,
+    };
+    next.updated_at = chrono::Utc::now();
     let txn = db.begin().await?;
+    let mut m: unit::ActiveModel = current.into();
+    m.name = Set(next.name.clone());
+    m.name_folded = Set(next.name_folded.clone());
+    m.short_name = Set(next.short_name.clone());
+    m.block = Set(next.block);
+    m.parent_id = Set(next.parent_id.clone());
+    m.updated_at = Set(next.updated_at);
     let m = m.update(&txn).await?;
+    unit_version::Entity::delete_many()
+        .filter(unit_version::Column::UnitId.eq(id))
+        .filter(unit_version::Column::ValidFrom.eq(from))
+        .exec(&txn)
+        .await?;
+    version_of(&m, from).insert(&txn).await?;
     enqueue(&txn, &m.id).await?;
     txn.commit().await?;
     crate::catalog::changed();
@@ -269,16 +397,20 @@ async fn enqueue(db: &impl sea_orm::ConnectionTrait, id: &str) -> AppResult<()> 
     crate::search::outbox::enqueue(db, crate::search::IndexKind::Units, &[id.to_string()]).await
 }
 
-/// Ends a unit's validity on `valid_to`, naming the unit that takes over its work (admins only).
-/// A unit is retired once; its history stays, so past years still resolve to it.
+/// Ends a unit's validity on `valid_to`, naming the units that carry on its work from the next
+/// day (admins only). A unit is retired once; its history stays, so past years still resolve
+/// to it. Its open complaints go to its first successor (see
+/// [`crate::complaints::forward_from_ended_units`]).
 pub async fn retire(
-    db: &DatabaseConnection,
+    state: &crate::state::AppState,
     actor: &Actor,
     id: &str,
     valid_to: NaiveDate,
-    successor: Option<String>,
+    successors: Vec<(String, SuccessionKind)>,
+    field: &str,
 ) -> AppResult<unit::Model> {
     crate::access::require_admin(actor)?;
+    let db = &state.db;
     let current = unit::Entity::find_by_id(id.to_string())
         .one(db)
         .await?
@@ -302,41 +434,83 @@ pub async fn retire(
             ),
         ));
     }
-    if let Some(s) = &successor {
+    let on = valid_to + chrono::Duration::days(1);
+    let mut seen = std::collections::HashSet::new();
+    for (s, _) in &successors {
         if s == id {
             return Err(AppError::bad_input(
-                "successor",
+                field,
                 "Đơn vị kế thừa phải là một đơn vị khác.",
-                "The successor must be another unit.",
+                "A successor must be another unit.",
             ));
         }
-        require(db, "successor", s).await?;
+        if !seen.insert(s.clone()) {
+            return Err(AppError::bad_input(
+                field,
+                "Một đơn vị kế thừa được nêu hai lần.",
+                "A successor is named twice.",
+            ));
+        }
+        history::require_on(db, field, s, on).await?;
     }
     // Guard against a concurrent retirement: only a still-open unit is updated.
+    let now = chrono::Utc::now();
     let txn = db.begin().await?;
     let res = unit::Entity::update_many()
         .col_expr(unit::Column::ValidTo, Expr::value(valid_to))
-        .col_expr(unit::Column::SuccessorId, Expr::value(successor))
-        .col_expr(unit::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .col_expr(
+            unit::Column::SuccessorId,
+            Expr::value(successors.first().map(|s| s.0.clone())),
+        )
+        .col_expr(unit::Column::UpdatedAt, Expr::value(now))
         .filter(unit::Column::Id.eq(id))
         .filter(unit::Column::ValidTo.is_null())
         .exec(&txn)
         .await?;
-    if res.rows_affected > 0 {
-        enqueue(&txn, id).await?;
-    }
-    txn.commit().await?;
-    crate::catalog::changed();
     if res.rows_affected == 0 {
+        drop(txn);
         return Err(AppError::conflict(
             "Đơn vị vừa được cho ngừng hoạt động bởi một thao tác khác.",
             "The unit was just retired by another request.",
         ));
     }
+    link(&txn, id, &successors, on).await?;
+    enqueue(&txn, id).await?;
+    txn.commit().await?;
+    crate::catalog::changed();
+    crate::complaints::forward_from_ended_units(state, actor).await?;
     unit::Entity::find_by_id(id.to_string())
         .one(db)
         .await?
         .ok_or_else(|| not_found(id))
+}
+
+/// Writes the succession links of `id` to `successors`, in their order, from `on`.
+pub async fn link(
+    db: &impl sea_orm::ConnectionTrait,
+    id: &str,
+    successors: &[(String, SuccessionKind)],
+    on: NaiveDate,
+) -> AppResult<()> {
+    let now = chrono::Utc::now();
+    for (i, (s, kind)) in successors.iter().enumerate() {
+        unit_succession::Entity::delete_many()
+            .filter(unit_succession::Column::PredecessorId.eq(id))
+            .filter(unit_succession::Column::SuccessorId.eq(s.as_str()))
+            .exec(db)
+            .await?;
+        unit_succession::ActiveModel {
+            predecessor_id: Set(id.to_string()),
+            successor_id: Set(s.clone()),
+            effective_on: Set(on),
+            kind: Set(*kind),
+            position: Set(i as i32),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
 }
 
 fn not_found(id: &str) -> AppError {

@@ -152,7 +152,7 @@ async fn registration_validates_every_field() {
 #[tokio::test]
 async fn only_admins_create_staff_accounts_bound_to_a_unit() {
     let app = TestApp::spawn().await;
-    let q5 = app.unit_id("Q5").await;
+    let q5 = app.unit_id("P.CHOLON").await;
     let q = "mutation($i: CreateStaffAccountInput!) { createStaffAccount(input: $i) { username role unit { code } email } }";
     let input = json!({ "i": { "username": "q5.moi", "password": "long-enough-1", "displayName": "Cán bộ mới",
                                "email": "q5.moi@hcm.gov.vn", "role": "OFFICIAL", "unit": q5 } });
@@ -180,7 +180,10 @@ async fn only_admins_create_staff_accounts_bound_to_a_unit() {
     assert_eq!(error_field(&b), "unit");
 
     let b = app.gql(Some(&admin), q, input).await;
-    assert_eq!(b["data"]["createStaffAccount"]["unit"]["code"], "Q5", "{b}");
+    assert_eq!(
+        b["data"]["createStaffAccount"]["unit"]["code"], "P.CHOLON",
+        "{b}"
+    );
     assert_eq!(b["data"]["createStaffAccount"]["role"], "OFFICIAL");
     assert_eq!(
         b["data"]["createStaffAccount"]["email"],
@@ -195,6 +198,6 @@ async fn only_admins_create_staff_accounts_bound_to_a_unit() {
             json!({}),
         )
         .await;
-    assert_eq!(me["data"]["me"]["unit"]["name"], "Quận 5");
+    assert_eq!(me["data"]["me"]["unit"]["name"], "Phường Chợ Lớn");
     assert_eq!(me["data"]["me"]["account"]["email"], "q5.moi@hcm.gov.vn");
 }

@@ -20,15 +20,20 @@ async fn demo_units_are_the_reference_year_in_three_blocks() {
     let b = app
         .gql(
             None,
-            "{ d: units(filter: {block: DEPARTMENT}) { totalCount }
-               v: units(filter: {block: VERTICAL_AGENCY}, first: 10) { totalCount edges { node { name ranked } } }
-               k: units(filter: {block: DISTRICT}) { totalCount } }",
+            "{ d: units(filter: {block: DEPARTMENT, activeOn: \"2022-06-30\"}) { totalCount }
+               v: units(filter: {block: VERTICAL_AGENCY, activeOn: \"2022-06-30\"}, first: 10) { totalCount edges { node { name ranked } } }
+               k: units(filter: {block: DISTRICT, activeOn: \"2022-06-30\"}) { totalCount }
+               c: units(filter: {block: COMMUNE, activeOn: \"2026-06-30\"}) { totalCount }
+               k26: units(filter: {block: DISTRICT, activeOn: \"2026-06-30\"}) { totalCount } }",
             json!({}),
         )
         .await;
     assert_eq!(b["data"]["d"]["totalCount"], 26, "{b}");
     assert_eq!(b["data"]["v"]["totalCount"], 7);
     assert_eq!(b["data"]["k"]["totalCount"], 22);
+    // The two-tier city of 2026: no districts, a sample of wards.
+    assert_eq!(b["data"]["k26"]["totalCount"], 0);
+    assert_eq!(b["data"]["c"]["totalCount"], 12);
     for e in b["data"]["v"]["edges"].as_array().unwrap() {
         assert_eq!(
             e["node"]["ranked"], false,
@@ -51,13 +56,15 @@ async fn demo_units_are_the_reference_year_in_three_blocks() {
         let u = app
             .gql(
                 None,
-                "query($c: String) { unit(code: $c) { name block active } }",
+                "query($c: String) { unit(code: $c) { name block active validFrom } }",
                 json!({ "c": code }),
             )
             .await;
         assert_eq!(u["data"]["unit"]["name"], name);
         assert_eq!(u["data"]["unit"]["block"], block);
-        assert_eq!(u["data"]["unit"]["active"], true);
+        // The districts ended with the district level on 30 June 2025.
+        assert_eq!(u["data"]["unit"]["active"], block != "DISTRICT");
+        assert_eq!(u["data"]["unit"]["validFrom"], "2022-01-01");
     }
 }
 
@@ -70,20 +77,21 @@ async fn unit_search_ignores_case_and_diacritics() {
         ("quan 5", vec!["Q5"]),
         ("tu phap", vec!["STP"]),
         ("Sở Tư Pháp", vec!["STP"]),
-        (nfd.as_str(), vec!["TPTD"]),
-        ("THU DUC", vec!["TPTD"]),
+        // Thủ Đức city, and the ward that carries its name since 2025.
+        (nfd.as_str(), vec!["P.THUDUC", "TPTD"]),
+        ("THANH PHO THU DUC", vec!["TPTD"]),
         ("hai quan", vec!["CHQ"]),
     ] {
         let b = app.gql(None, q, json!({ "s": search })).await;
         assert_eq!(codes(&b, "units"), expected, "{search}: {b}");
     }
     // Word order is free, but the name that reads like the query comes first.
-    for (search, first) in [("binh tan", "QBTA"), ("tan binh", "QTB")] {
+    for (search, first) in [("binh tan", "P.BINHTAN"), ("tan binh", "QTB")] {
         let b = app.gql(None, q, json!({ "s": search })).await;
         let mut got = codes(&b, "units");
         assert_eq!(got[0], first, "{search}: {b}");
         got.sort();
-        assert_eq!(got, vec!["QBTA", "QTB"]);
+        assert_eq!(got, vec!["P.BINHTAN", "QBTA", "QTB"]);
     }
     // Whole words except the last: "quan 1" is Quận 1 and the Quận 1x as the user types.
     let b = app.gql(None, q, json!({ "s": "quan 1" })).await;
@@ -99,20 +107,31 @@ async fn unit_search_ignores_case_and_diacritics() {
 async fn admins_create_update_and_retire_units() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let q5 = app.unit_id("Q5").await;
+    // A district of the one-tier-lower past, made for this test.
+    let made = app
+        .gql(
+            Some(&admin),
+            "mutation { createUnit(input: {code: \"QX\", name: \"Quận Thử Nghiệm\", block: DISTRICT, validFrom: \"2022-01-01\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    let q5 = made["data"]["createUnit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let b = app
         .gql(
             Some(&admin),
             "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id code name block parent { code } validFrom } }",
-            json!({ "i": { "code": "q5-p1", "name": "Phường 1, Quận 5", "block": "DISTRICT", "parent": q5, "validFrom": "2022-01-01" } }),
+            json!({ "i": { "code": "qx-p1", "name": "Phường 1, Quận Thử Nghiệm", "block": "DISTRICT", "parent": q5, "validFrom": "2022-01-01" } }),
         )
         .await;
     let ward = b["data"]["createUnit"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{b}"))
         .to_string();
-    assert_eq!(b["data"]["createUnit"]["code"], "Q5-P1");
-    assert_eq!(b["data"]["createUnit"]["parent"]["code"], "Q5");
+    assert_eq!(b["data"]["createUnit"]["code"], "QX-P1");
+    assert_eq!(b["data"]["createUnit"]["parent"]["code"], "QX");
 
     let children = app
         .gql(
@@ -121,13 +140,13 @@ async fn admins_create_update_and_retire_units() {
             json!({ "p": q5 }),
         )
         .await;
-    assert_eq!(codes(&children, "units"), vec!["Q5-P1"]);
+    assert_eq!(codes(&children, "units"), vec!["QX-P1"]);
     // A unit named by another is read from memory: a rename shows at once, as does the
     // retirement below.
     let parent = "query($id: ID!) { unit(id: $id) { parent { name active } } }";
     let before = app.gql(None, parent, json!({ "id": ward })).await;
     assert_eq!(
-        before["data"]["unit"]["parent"]["name"], "Quận 5",
+        before["data"]["unit"]["parent"]["name"], "Quận Thử Nghiệm",
         "{before}"
     );
     assert_eq!(before["data"]["unit"]["parent"]["active"], true);
@@ -138,37 +157,40 @@ async fn admins_create_update_and_retire_units() {
         .gql(
             Some(&admin),
             rename,
-            json!({ "id": ward, "n": "Phường Chợ Quán" }),
+            json!({ "id": ward, "n": "Phường Thử Nghiệm Một" }),
         )
         .await;
-    assert_eq!(b["data"]["updateUnit"]["name"], "Phường Chợ Quán", "{b}");
+    assert_eq!(
+        b["data"]["updateUnit"]["name"], "Phường Thử Nghiệm Một",
+        "{b}"
+    );
     let b = app
         .gql(
             Some(&admin),
             rename,
-            json!({ "id": q5, "n": "Ủy ban nhân dân Quận 5" }),
+            json!({ "id": q5, "n": "Ủy ban nhân dân Quận Thử Nghiệm" }),
         )
         .await;
     assert_eq!(
-        b["data"]["updateUnit"]["name"], "Ủy ban nhân dân Quận 5",
+        b["data"]["updateUnit"]["name"], "Ủy ban nhân dân Quận Thử Nghiệm",
         "{b}"
     );
     let after = app.gql(None, parent, json!({ "id": ward })).await;
     assert_eq!(
-        after["data"]["unit"]["parent"]["name"], "Ủy ban nhân dân Quận 5",
+        after["data"]["unit"]["parent"]["name"], "Ủy ban nhân dân Quận Thử Nghiệm",
         "{after}"
     );
     let found = app
         .gql(
             None,
-            "{ units(filter: {search: \"cho quan\"}) { edges { node { code } } } }",
+            "{ units(filter: {search: \"thu nghiem mot\"}) { edges { node { code } } } }",
             json!({}),
         )
         .await;
-    assert_eq!(codes(&found, "units"), vec!["Q5-P1"]);
+    assert_eq!(codes(&found, "units"), vec!["QX-P1"]);
 
     // Retire Quận 5 into a successor (2025 reorganisation).
-    let successor = app.unit_id("Q1").await;
+    let successor = app.unit_id("P.BENTHANH").await;
     let retire = "mutation($id: ID!, $to: NaiveDate!, $s: ID) { retireUnit(id: $id, validTo: $to, successor: $s) { validTo active successor { code } } }";
     let b = app
         .gql(
@@ -196,7 +218,7 @@ async fn admins_create_update_and_retire_units() {
         .await;
     assert_eq!(b["data"]["retireUnit"]["validTo"], "2025-06-30", "{b}");
     assert_eq!(b["data"]["retireUnit"]["active"], false);
-    assert_eq!(b["data"]["retireUnit"]["successor"]["code"], "Q1");
+    assert_eq!(b["data"]["retireUnit"]["successor"]["code"], "P.BENTHANH");
     let retired = app.gql(None, parent, json!({ "id": ward })).await;
     assert_eq!(
         retired["data"]["unit"]["parent"]["active"], false,
@@ -211,13 +233,13 @@ async fn admins_create_update_and_retire_units() {
         .await;
     assert_eq!(error_code(&b), "CONFLICT");
 
-    // The 2022 view still has 22 districts; today's has one fewer.
+    // The 2022 view has the 22 districts and the two made here; today's only the ward.
     let q =
         "query($d: NaiveDate) { units(filter: {block: DISTRICT, activeOn: $d}) { totalCount } }";
     let then = app.gql(None, q, json!({ "d": "2022-06-01" })).await;
-    assert_eq!(then["data"]["units"]["totalCount"], 23); // 22 + the ward created above
+    assert_eq!(then["data"]["units"]["totalCount"], 24);
     let now = app.gql(None, q, json!({ "d": "2026-01-01" })).await;
-    assert_eq!(now["data"]["units"]["totalCount"], 22);
+    assert_eq!(now["data"]["units"]["totalCount"], 1);
 
     // Officials cannot change the catalog.
     let official = app.login("q5.canbo", "gopy-official-demo").await;
@@ -285,9 +307,10 @@ async fn procedures_filter_by_unit_field_level_and_search() {
         .await;
     assert_eq!(one["data"]["procedure"]["name"], "Đăng ký khai sinh");
     assert_eq!(one["data"]["procedure"]["level"], "WARD");
+    // The 22 districts, and the 12 demo communes that took over their work in 2025.
     assert_eq!(
         one["data"]["procedure"]["units"].as_array().unwrap().len(),
-        22
+        34
     );
 }
 

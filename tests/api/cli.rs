@@ -150,12 +150,12 @@ async fn a_token_from_the_cli_is_accepted_and_one_with_another_secret_is_not() {
 
     let t = mint(
         SECRET,
-        &["--role", "OFFICIAL", "--unit", "q5", "--ttl", "10m"],
+        &["--role", "OFFICIAL", "--unit", "p.cholon", "--ttl", "10m"],
     );
     let b = app
         .gql(Some(&t), "{ me { role unit { name } } }", json!({}))
         .await;
-    assert_eq!(b["data"]["me"]["unit"]["name"], "Quận 5", "{b}");
+    assert_eq!(b["data"]["me"]["unit"]["name"], "Phường Chợ Lớn", "{b}");
 
     let other = mint(
         "a-completely-different-secret-0123456789",
@@ -191,7 +191,7 @@ async fn import_procedures_reports_bad_rows_and_is_idempotent() {
         "code,name,field,level,processing_days,one_day,online_level,units\n\
          1.000001,Cấp giấy phép thử nghiệm,Thử nghiệm,CITY,5,false,FULL,STP\n\
          1.000002,Thủ tục thiếu đơn vị,Thử nghiệm,CITY,5,false,FULL,NO-SUCH-UNIT\n\
-         1.000003,Xác nhận tình trạng hôn nhân,Hộ tịch,xã,1,true,một phần,Q5;Q1\n\
+         1.000003,Xác nhận tình trạng hôn nhân,Hộ tịch,xã,1,true,một phần,P.CHOLON;P.BENTHANH\n\
          1.000004,Thời hạn sai,Thử nghiệm,CITY,abc,false,NONE,STP\n",
     )
     .unwrap();
@@ -223,7 +223,7 @@ async fn import_procedures_reports_bad_rows_and_is_idempotent() {
     let jsonl = dir.path().join("more.jsonl");
     std::fs::write(
         &jsonl,
-        "{\"code\":\"1.000005\",\"name\":\"Thủ tục từ JSON\",\"field\":\"Thử nghiệm\",\"level\":\"DISTRICT\",\"processing_days\":7,\"units\":[\"Q5\"]}\n",
+        "{\"code\":\"1.000005\",\"name\":\"Thủ tục từ JSON\",\"field\":\"Thử nghiệm\",\"level\":\"DISTRICT\",\"processing_days\":7,\"units\":[\"P.CHOLON\"]}\n",
     )
     .unwrap();
     let out = portal()
@@ -260,7 +260,8 @@ async fn import_procedures_reports_bad_rows_and_is_idempotent() {
             json!({}),
         )
         .await;
-    assert_eq!(p["data"]["procedure"]["level"], "WARD");
+    // "xã" is the commune level since 1 July 2025.
+    assert_eq!(p["data"]["procedure"]["level"], "COMMUNE");
     assert_eq!(p["data"]["procedure"]["onlineLevel"], "PARTIAL");
     assert_eq!(p["data"]["procedure"]["units"].as_array().unwrap().len(), 2);
     let none = app
@@ -283,11 +284,11 @@ async fn import_dossiers_computes_due_times_and_reports_bad_rows() {
     std::fs::write(
         &csv,
         "code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at\n\
-         MC-0001,2.002040,SKHDT,BUSINESS,0100109106,2026-04-24T09:00:00+07:00,2026-04-28 15:00\n\
-         MC-0002,2.002040,SKHDT,CITIZEN,,2026-04-24 09:00,\n\
-         MC-0003,2.002040,Q5,CITIZEN,,2026-04-24 09:00,\n\
-         MC-0004,2.002040,SKHDT,BUSINESS,123,2026-04-24 09:00,\n\
-         MC-0005,2.002040,SKHDT,CITIZEN,,yesterday,\n",
+         MC-0001,2.002040,STC,BUSINESS,0100109106,2026-04-24T09:00:00+07:00,2026-04-28 15:00\n\
+         MC-0002,2.002040,STC,CITIZEN,,2026-04-24 09:00,\n\
+         MC-0003,2.002040,P.CHOLON,CITIZEN,,2026-04-24 09:00,\n\
+         MC-0004,2.002040,STC,BUSINESS,123,2026-04-24 09:00,\n\
+         MC-0005,2.002040,STC,CITIZEN,,yesterday,\n",
     )
     .unwrap();
     let run = || {

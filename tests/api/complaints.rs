@@ -44,7 +44,7 @@ const RATE: &str = "mutation($i: RateComplaintAnswerInput!) { rateComplaintAnswe
 #[tokio::test]
 async fn a_complaint_goes_from_filing_to_a_closed_published_answer() {
     let app = TestApp::spawn().await;
-    let c = file(&app, None, "Q5", "Hồ sơ cấp phép xây dựng trễ hẹn").await;
+    let c = file(&app, None, "P.CHOLON", "Hồ sơ cấp phép xây dựng trễ hẹn").await;
     let id = c["id"].as_str().unwrap().to_string();
     let code = c["code"].as_str().unwrap().to_string();
     assert!(code.starts_with("GY-") && code.len() == 12, "{code}");
@@ -192,7 +192,7 @@ async fn a_complaint_goes_from_filing_to_a_closed_published_answer() {
 #[tokio::test]
 async fn illegal_transitions_say_what_is_allowed() {
     let app = TestApp::spawn().await;
-    let c = file(&app, None, "Q5", "Phản ánh thử").await;
+    let c = file(&app, None, "P.CHOLON", "Phản ánh thử").await;
     let q5 = app.login("q5.canbo", "gopy-official-demo").await;
     let b = step(&app, &q5, ANSWER, json!({ "id": c["id"], "a": "Trả lời" })).await;
     assert_eq!(error_code(&b), "CONFLICT");
@@ -226,23 +226,23 @@ async fn illegal_transitions_say_what_is_allowed() {
 #[tokio::test]
 async fn forwarding_hands_the_complaint_and_its_contact_to_the_other_unit() {
     let app = TestApp::spawn().await;
-    let c = file(&app, None, "Q5", "Nhầm đơn vị").await;
+    let c = file(&app, None, "P.CHOLON", "Nhầm đơn vị").await;
     let id = c["id"].as_str().unwrap();
     let q5 = app.login("q5.canbo", "gopy-official-demo").await;
-    let q1 = app.unit_id("Q1").await;
+    let q1 = app.unit_id("P.BENTHANH").await;
     let assign = "mutation($id: ID!, $u: ID!) { assignComplaint(id: $id, unit: $u, note: \"Thuộc thẩm quyền Quận 1\") { status assignedUnit { code } } }";
     let b = step(
         &app,
         &q5,
         assign,
-        json!({ "id": id, "u": app.unit_id("Q5").await }),
+        json!({ "id": id, "u": app.unit_id("P.CHOLON").await }),
     )
     .await;
     assert_eq!(error_field(&b), "unit");
     let b = step(&app, &q5, assign, json!({ "id": id, "u": q1 })).await;
     assert_eq!(
         b["data"]["assignComplaint"],
-        json!({ "status": "RECEIVED", "assignedUnit": { "code": "Q1" } }),
+        json!({ "status": "RECEIVED", "assignedUnit": { "code": "P.BENTHANH" } }),
         "{b}"
     );
 
@@ -252,14 +252,14 @@ async fn forwarding_hands_the_complaint_and_its_contact_to_the_other_unit() {
         "FORBIDDEN"
     );
     assert!(get(&app, Some(&q5), id).await.is_null());
-    let q1_official = app.script_token(Role::Official, Some("Q1")).await;
+    let q1_official = app.script_token(Role::Official, Some("P.BENTHANH")).await;
     let seen = get(&app, Some(&q1_official), id).await;
     assert_eq!(seen["contact"]["phone"], "0903123456");
-    assert_eq!(seen["unit"]["code"], "Q5");
+    assert_eq!(seen["unit"]["code"], "P.CHOLON");
     let fwd = &seen["events"][1];
     assert_eq!(fwd["action"], "FORWARDED");
-    assert_eq!(fwd["fromUnit"]["code"], "Q5");
-    assert_eq!(fwd["toUnit"]["code"], "Q1");
+    assert_eq!(fwd["fromUnit"]["code"], "P.CHOLON");
+    assert_eq!(fwd["toUnit"]["code"], "P.BENTHANH");
     assert_eq!(fwd["note"], "Thuộc thẩm quyền Quận 1");
     assert_eq!(
         step(&app, &q1_official, ACCEPT, json!({ "id": id })).await["data"]["acceptComplaint"]["status"],
@@ -271,7 +271,7 @@ async fn forwarding_hands_the_complaint_and_its_contact_to_the_other_unit() {
 async fn an_unsatisfied_filer_reopens_once() {
     let app = TestApp::spawn().await;
     let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
-    let unit = app.unit_id("Q5").await;
+    let unit = app.unit_id("P.CHOLON").await;
     // Signed in and without a contact: the account's e-mail is used.
     let c = app
         .ok(
@@ -355,14 +355,19 @@ async fn an_unsatisfied_filer_reopens_once() {
 #[tokio::test]
 async fn rejection_other_legal_tracks_and_duplicates() {
     let app = TestApp::spawn().await;
-    let unit = app.unit_id("Q5").await;
-    // A khiếu nại is refused at filing with where it should go.
+    let unit = app.unit_id("P.CHOLON").await;
+    // A khiếu nại is received, flagged, and its filer told where it should go.
     let b = app
-        .gql(None, FILE, input(&unit, "Khiếu nại quyết định xử phạt"))
+        .ok(
+            None,
+            "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { status legalTrack { track notice } } }",
+            input(&unit, "Khiếu nại quyết định xử phạt"),
+        )
         .await;
-    assert_eq!(error_field(&b), "kind");
+    assert_eq!(b["fileComplaint"]["status"], "RECEIVED");
+    assert_eq!(b["fileComplaint"]["legalTrack"]["track"], "COMPLAINT");
     assert!(
-        b["errors"][0]["message"]
+        b["fileComplaint"]["legalTrack"]["notice"]
             .as_str()
             .unwrap()
             .contains("Ban Tiếp công dân"),
@@ -370,7 +375,7 @@ async fn rejection_other_legal_tracks_and_duplicates() {
     );
 
     let q5 = app.login("q5.canbo", "gopy-official-demo").await;
-    let a = file(&app, None, "Q5", "Phản ánh A").await;
+    let a = file(&app, None, "P.CHOLON", "Phản ánh A").await;
     let reject = "mutation($id: ID!, $r: RejectionReason!, $n: String) { rejectComplaint(id: $id, reason: $r, note: $n) { status rejectionReason } }";
     let b = step(&app, &q5, reject, json!({ "id": a["id"], "r": "OTHER" })).await;
     assert_eq!(error_field(&b), "note");
@@ -389,8 +394,8 @@ async fn rejection_other_legal_tracks_and_duplicates() {
             .contains("Luật Khiếu nại")
     );
 
-    let orig = file(&app, None, "Q5", "Phản ánh gốc").await;
-    let dup = file(&app, None, "Q5", "Phản ánh lặp lại").await;
+    let orig = file(&app, None, "P.CHOLON", "Phản ánh gốc").await;
+    let dup = file(&app, None, "P.CHOLON", "Phản ánh lặp lại").await;
     let mark = "mutation($id: ID!, $of: ID!) { markDuplicate(id: $id, of: $of) { status duplicateOf { code } } }";
     assert_eq!(
         error_field(&step(&app, &q5, mark, json!({ "id": dup["id"], "of": dup["id"] })).await),
@@ -413,7 +418,7 @@ async fn rejection_other_legal_tracks_and_duplicates() {
 #[tokio::test]
 async fn filing_validates_normalises_and_is_idempotent() {
     let app = TestApp::spawn().await;
-    let unit = app.unit_id("Q5").await;
+    let unit = app.unit_id("P.CHOLON").await;
     let mut no_contact = input(&unit, "Thiếu liên hệ");
     no_contact["i"]["contact"] = json!({ "name": "Ẩn danh" });
     assert_eq!(
@@ -451,7 +456,7 @@ async fn filing_validates_normalises_and_is_idempotent() {
     let nfd: String = "Trễ hẹn cấp giấy phép".nfd().collect();
     let mut keyed = input(&unit, &nfd);
     keyed["i"]["idempotencyKey"] = json!("mobile-retry-42");
-    keyed["i"]["dossierCode"] = json!("DEMO-Q5-0001");
+    keyed["i"]["dossierCode"] = json!("DEMO-P.CHOLON-0001");
     let first = app.ok(None, FILE, keyed.clone()).await["fileComplaint"].clone();
     assert_eq!(first["title"], "Trễ hẹn cấp giấy phép");
     let again = app.ok(None, FILE, keyed).await["fileComplaint"].clone();
@@ -479,7 +484,7 @@ async fn filing_validates_normalises_and_is_idempotent() {
 #[tokio::test]
 async fn contacts_are_seen_by_the_filer_the_assigned_unit_and_admins_only() {
     let app = TestApp::spawn().await;
-    let c = file(&app, None, "Q5", "Ai được xem liên hệ").await;
+    let c = file(&app, None, "P.CHOLON", "Ai được xem liên hệ").await;
     let id = c["id"].as_str().unwrap();
     let admin = app.admin().await;
     assert_eq!(
@@ -514,13 +519,13 @@ async fn contacts_are_seen_by_the_filer_the_assigned_unit_and_admins_only() {
 async fn a_page_of_50_complaints_costs_a_bounded_number_of_statements() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let unit = app.unit_id("Q5").await;
+    let unit = app.unit_id("P.CHOLON").await;
     let procedure = app.procedure_id("1.009994").await;
     for i in 1..=50 {
         let mut inp = input(&unit, &format!("Phản ánh số {i}"));
         // Every fifth has a procedure only; the others a dossier (with its procedure).
         if i % 5 != 0 {
-            inp["i"]["dossierCode"] = json!(format!("DEMO-Q5-{:04}", (i - 1) % 40 + 1));
+            inp["i"]["dossierCode"] = json!(format!("DEMO-P.CHOLON-{:04}", (i - 1) % 40 + 1));
         } else {
             inp["i"]["procedure"] = json!(procedure);
         }
@@ -577,7 +582,7 @@ async fn a_page_of_50_complaints_costs_a_bounded_number_of_statements() {
 async fn a_district_official_acts_on_its_wards_complaints_and_a_ward_official_on_its_own_only() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let q5 = app.unit_id("Q5").await;
+    let q5 = app.unit_id("P.CHOLON").await;
     let ward = app
         .ok(
             Some(&admin),
@@ -590,7 +595,7 @@ async fn a_district_official_acts_on_its_wards_complaints_and_a_ward_official_on
         .to_string();
     let in_ward =
         app.ok(None, FILE, input(&ward, "Phản ánh ở phường")).await["fileComplaint"].clone();
-    let in_district = file(&app, None, "Q5", "Phản ánh ở quận").await;
+    let in_district = file(&app, None, "P.CHOLON", "Phản ánh ở quận").await;
 
     // The district's official sees and acts on the ward's complaint.
     let district = app.login("q5.canbo", "gopy-official-demo").await;

@@ -19,7 +19,7 @@ async fn the_due_time_follows_the_working_day_calendar() {
         .record_dossier(
             &admin,
             "hs-2026-0001",
-            "SKHDT",
+            "STC",
             "2.002040",
             "2026-04-24T09:00:00+07:00",
         )
@@ -237,7 +237,7 @@ async fn a_late_dossier_without_apology_is_missing_and_the_apology_rule_holds() 
 async fn the_public_sees_status_and_dates_only() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let unit = app.unit_id("SKHDT").await;
+    let unit = app.unit_id("STC").await;
     let procedure = app.procedure_id("2.002040").await;
     app.ok(
         Some(&admin),
@@ -249,13 +249,13 @@ async fn the_public_sees_status_and_dates_only() {
     let public = app.ok(None, q, json!({})).await;
     assert_eq!(public["dossier"]["code"], "DN-1");
     assert_eq!(public["dossier"]["status"], "OPEN");
-    assert_eq!(public["dossier"]["unit"]["code"], "SKHDT");
+    assert_eq!(public["dossier"]["unit"]["code"], "STC");
     assert!(public["dossier"]["taxCode"].is_null());
     assert!(public["dossier"]["filerKind"].is_null());
     let staff = app.ok(Some(&admin), q, json!({})).await;
     assert_eq!(staff["dossier"]["taxCode"], "0100109106");
     assert_eq!(staff["dossier"]["filerKind"], "BUSINESS");
-    let other = app.script_token(Role::Official, Some("Q5")).await;
+    let other = app.script_token(Role::Official, Some("P.CHOLON")).await;
     let seen = app.ok(Some(&other), q, json!({})).await;
     assert!(
         seen["dossier"]["taxCode"].is_null(),
@@ -315,7 +315,7 @@ async fn officials_act_only_on_their_units_dossiers() {
         .gql(Some(&q5), rec, json!({ "i": { "code": "X-1", "unit": snv_unit, "procedure": p, "filerKind": "CITIZEN" } }))
         .await;
     assert_eq!(error_code(&b), "FORBIDDEN");
-    let q5_unit = app.unit_id("Q5").await;
+    let q5_unit = app.unit_id("P.CHOLON").await;
     let b = app
         .gql(Some(&q5), rec, json!({ "i": { "code": "X-2", "unit": q5_unit, "procedure": p, "filerKind": "CITIZEN" } }))
         .await;

@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod catalog;
+mod city2026;
 mod cli;
 mod complaints;
 mod dossiers;

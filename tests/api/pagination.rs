@@ -14,7 +14,7 @@ async fn first_zero_gives_the_count_and_no_edges() {
     let app = TestApp::spawn().await;
     let b = app.gql(None, PAGE, json!({ "f": 0 })).await;
     let u = &b["data"]["units"];
-    assert_eq!(u["totalCount"], 26, "{b}");
+    assert_eq!(u["totalCount"], 27, "{b}");
     assert_eq!(u["edges"].as_array().unwrap().len(), 0);
     assert_eq!(u["pageInfo"]["hasNextPage"], true);
     assert_eq!(u["pageInfo"]["hasPreviousPage"], false);
@@ -44,7 +44,7 @@ async fn walking_the_pages_visits_every_unit_once() {
         after = Some(u["pageInfo"]["endCursor"].as_str().unwrap().to_string());
     }
     assert_eq!(pages, 3);
-    assert_eq!(seen.len(), 26);
+    assert_eq!(seen.len(), 27);
     assert!(seen.contains("STP") && seen.contains("ITPC"));
 
     // Past the end: an empty page, not an error.
@@ -55,7 +55,7 @@ async fn walking_the_pages_visits_every_unit_once() {
         "{b}"
     );
     assert_eq!(b["data"]["units"]["pageInfo"]["hasNextPage"], false);
-    assert_eq!(b["data"]["units"]["totalCount"], 26);
+    assert_eq!(b["data"]["units"]["totalCount"], 27);
 }
 
 #[tokio::test]
@@ -72,5 +72,5 @@ async fn forged_cursors_and_bad_sizes_are_bad_input() {
         assert_eq!(error_field(&b), "first");
     }
     let b = app.gql(None, PAGE, json!({ "f": 100 })).await;
-    assert_eq!(b["data"]["units"]["edges"].as_array().unwrap().len(), 26);
+    assert_eq!(b["data"]["units"]["edges"].as_array().unwrap().len(), 27);
 }

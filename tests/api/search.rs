@@ -429,7 +429,7 @@ async fn results_are_scoped_and_the_public_never_sees_who_filed() {
 async fn a_district_official_finds_its_wards_complaints_and_a_ward_official_its_own_only() {
     for app in engines().await {
         let admin = app.admin().await;
-        let q5 = app.unit_id("Q5").await;
+        let q5 = app.unit_id("P.CHOLON").await;
         app.ok(
             Some(&admin),
             "mutation($p: ID) { createUnit(input: {code: \"Q5-P2\", name: \"Phường 2, Quận 5\", block: DISTRICT, parent: $p}) { id } }",
@@ -446,7 +446,7 @@ async fn a_district_official_finds_its_wards_complaints_and_a_ward_official_its_
         .await;
         file(
             &app,
-            "Q5",
+            "P.CHOLON",
             "OTHER",
             "Vỉa hè quận lấn chiếm",
             "Phản ánh ở quận.",
@@ -467,7 +467,7 @@ async fn a_district_official_finds_its_wards_complaints_and_a_ward_official_its_
             t
         };
         // The district's official: the district's and its ward's (a scope of several units).
-        let district = app.script_token(Role::Official, Some("Q5")).await;
+        let district = app.script_token(Role::Official, Some("P.CHOLON")).await;
         let r = search(&app, Some(&district), "via he lan chiem", json!({})).await;
         assert_eq!(
             sorted(&r),
@@ -488,7 +488,7 @@ async fn a_district_official_finds_its_wards_complaints_and_a_ward_official_its_
 async fn procedures_carry_their_satisfaction_by_component() {
     for app in engines().await {
         app.settle().await;
-        let q5 = app.unit_id("Q5").await;
+        let q5 = app.unit_id("P.CHOLON").await;
         let q = "query($f: ProcedureSearchFilter, $s: ProcedureSearchSort, $q: String) {
             searchProcedures(query: $q, filter: $f, sort: $s, first: 50) { totalCount degraded
               edges { node { procedure { code name } highlight onTimeShare satisfaction { component satisfiedShare answers } } } } }";
@@ -647,7 +647,7 @@ async fn highlights_are_escaped_text_with_em_markers_on_every_engine() {
     for app in engines().await {
         let (id, _) = file(
             &app,
-            "Q5",
+            "P.CHOLON",
             "OTHER",
             "<img src=x onerror=alert(1)> Giấy phép xây dựng trễ hẹn",
             "Nội dung <script>alert('giấy phép')</script> & <b>xây dựng</b> \"trễ\"",

@@ -58,7 +58,7 @@ fn behind_proxy(c: &mut portal::Config) {
 async fn a_duplicate_never_opens_another_units_complaint() {
     let app = TestApp::spawn().await;
     let stp = app.unit_id("STP").await;
-    let q5 = app.unit_id("Q5").await;
+    let q5 = app.unit_id("P.CHOLON").await;
     let q5_official = app.login("q5.canbo", "gopy-official-demo").await;
     let admin = app.admin().await;
     let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
@@ -189,7 +189,7 @@ async fn a_duplicate_never_opens_another_units_complaint() {
 #[tokio::test]
 async fn a_replayed_retry_key_returns_nothing_of_the_first_request() {
     let app = TestApp::spawn_configured(behind_proxy).await;
-    let unit = app.unit_id("Q5").await;
+    let unit = app.unit_id("P.CHOLON").await;
     let mut first_input = complaint_input(&unit, "Trễ hẹn cấp phép", "0912000333");
     first_input["i"]["idempotencyKey"] = json!("retry-777");
     let first = gql_from(&app, "1.1.1.1", None, FILE, first_input.clone()).await;
@@ -237,7 +237,7 @@ async fn a_replayed_retry_key_returns_nothing_of_the_first_request() {
     );
 
     // Script tokens of two units share a subject, not their keys.
-    let q5_script = app.script_token(Role::Official, Some("Q5")).await;
+    let q5_script = app.script_token(Role::Official, Some("P.CHOLON")).await;
     let stp_script = app.script_token(Role::Official, Some("STP")).await;
     let mut scripted = complaint_input(&unit, "Phản ánh qua hệ thống", "0912000555");
     scripted["i"]["idempotencyKey"] = json!("script-k1");
@@ -321,7 +321,7 @@ async fn only_the_filer_rates_a_dossier() {
         .await;
     assert_eq!(public["dossier"]["code"], "TR-PROOF-1");
     assert!(public["dossier"]["ratingCode"].is_null(), "{public}");
-    let other_unit = app.script_token(Role::Official, Some("Q5")).await;
+    let other_unit = app.script_token(Role::Official, Some("P.CHOLON")).await;
     let other = app
         .ok(
             Some(&other_unit),
@@ -435,7 +435,7 @@ async fn wrong_rating_codes_and_contacts_are_limited_per_code() {
     let b = gql_from(&app, "198.51.100.8", None, rate, with(&code)).await;
     assert_eq!(b["data"]["submitRating"]["verified"], true, "{b}");
 
-    let unit = app.unit_id("Q5").await;
+    let unit = app.unit_id("P.CHOLON").await;
     let c = file(&app, None, &unit, "Tra cứu", "0913000555").await;
     let by_code = "query($c: String!, $k: String) { complaintByCode(code: $c, contact: $k) { code contact { phone } } }";
     // The right contact does not use up a guess.
@@ -617,7 +617,7 @@ async fn registrations_and_signed_in_submissions_are_limited() {
         .await;
     assert_eq!(error_code(&b), "UNAUTHENTICATED", "{b}");
 
-    let unit = app.unit_id("Q5").await;
+    let unit = app.unit_id("P.CHOLON").await;
     for i in 0..3 {
         let f = app
             .ok(
@@ -647,7 +647,7 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
         c.anonymous_submissions_per_hour = 2;
     })
     .await;
-    let unit = app.unit_id("Q5").await;
+    let unit = app.unit_id("P.CHOLON").await;
     for n in 0..2 {
         let b = gql_from(&app, "203.0.113.1", None, FILE, q(&unit, n)).await;
         assert!(b["data"]["fileComplaint"]["code"].is_string(), "{b}");
@@ -659,7 +659,7 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
 
     // From a peer that is not a trusted proxy, the header is ignored: one address, one limit.
     let app = TestApp::spawn_configured(|c| c.anonymous_submissions_per_hour = 2).await;
-    let unit = app.unit_id("Q5").await;
+    let unit = app.unit_id("P.CHOLON").await;
     for (n, client) in ["203.0.113.1", "203.0.113.2"].iter().enumerate() {
         let b = gql_from(&app, client, None, FILE, q(&unit, n)).await;
         assert!(b["data"]["fileComplaint"]["code"].is_string(), "{b}");
@@ -676,7 +676,7 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
 #[tokio::test]
 async fn invisible_text_and_unit_cycles_are_bad_input() {
     let app = TestApp::spawn().await;
-    let unit = app.unit_id("Q5").await;
+    let unit = app.unit_id("P.CHOLON").await;
     for invisible in ["\u{FFF9}\u{FFFB}", "\u{13430}\u{13431}", "\u{0600}"] {
         let b = app
             .gql(None, FILE, complaint_input(&unit, invisible, "0917000999"))
