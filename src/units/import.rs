@@ -250,6 +250,7 @@ pub async fn import_file(
 
     // First every new unit, so that parents and successors can refer to one another.
     let now = chrono::Utc::now();
+    let mut created = std::collections::HashSet::new();
     for (code, vs) in &ok {
         if existing.contains_key(code) {
             continue;
@@ -272,6 +273,7 @@ pub async fn import_file(
         .insert(db)
         .await?;
         existing.insert(code.clone(), m);
+        created.insert(code.clone());
         report.created += 1;
     }
     let id_of = |c: &str| existing.get(c).map(|u| u.id.clone());
@@ -327,7 +329,7 @@ pub async fn import_file(
         )
         .await?;
         txn.commit().await?;
-        if u.created_at != now {
+        if !created.contains(code) {
             report.updated += 1;
         }
         bar.inc(vs.len() as u64);

@@ -46,6 +46,7 @@ fn every_command_has_help_with_an_example() {
         vec!["token", "--help"],
         vec!["import", "procedures", "--help"],
         vec!["import", "dossiers", "--help"],
+        vec!["import", "units", "--help"],
     ] {
         let out = portal().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -339,4 +340,141 @@ async fn import_dossiers_computes_due_times_and_reports_bad_rows() {
     assert_eq!(b["data"]["a"]["taxCode"], "0100109106");
     assert_eq!(b["data"]["b"]["status"], "OPEN");
     assert_eq!(b["data"]["b"]["apologyStatus"], "MISSING");
+}
+
+#[tokio::test]
+async fn import_units_loads_a_structure_through_time_and_reports_bad_units_whole() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("units.csv");
+    std::fs::write(
+        &csv,
+        "code,name,short_name,block,parent,valid_from,valid_to,successors\n\
+         QA,Quận A,Quận A,DISTRICT,,2022-01-01,2025-06-30,PA1;PA2\n\
+         PA1,Phường A Một,A Một,COMMUNE,,2025-07-01,,\n\
+         PA2,Phường A Hai,A Hai,COMMUNE,,2025-07-01,,\n\
+         SX,Sở X,X,DEPARTMENT,,2022-01-01,,\n\
+         SX,Sở X và Y,X và Y,DEPARTMENT,,2025-03-01,,\n\
+         SY,Sở Y,Y,sở,,2022-01-01,2025-02-28,SX:MERGED_INTO\n\
+         BAD,Đơn vị sai,,NOWHERE,,2022-01-01,,\n\
+         LOST,Đơn vị mồ côi,,COMMUNE,NO-SUCH,2025-07-01,,\n",
+    )
+    .unwrap();
+    let run = || {
+        portal()
+            .env("DATABASE_URL", &db.url)
+            .args(["import", "units"])
+            .arg(&csv)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("5 created, 0 updated, 2 rejected"), "{text}");
+    assert!(
+        text.contains("line 8: ") && text.contains("block"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 9: ") && text.contains("NO-SUCH"),
+        "{text}"
+    );
+    // Idempotent on the code.
+    let again = String::from_utf8(run().stdout).unwrap();
+    assert!(
+        again.contains("0 created, 5 updated, 2 rejected"),
+        "{again}"
+    );
+
+    let app = TestApp::spawn_with(test_config(&db), db, false).await;
+    let b = app
+        .ok(
+            None,
+            "{ qa: unit(code: \"QA\") { validTo successors { unit { code } on kind } }
+               sx: unit(code: \"SX\") { name versions { validFrom name } predecessors { unit { code } kind } }
+               old: unit(code: \"SX\", at: \"2024-01-01\") { name }
+               bad: unit(code: \"BAD\") { code } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        b["qa"],
+        json!({ "validTo": "2025-06-30", "successors": [
+            { "unit": { "code": "PA1" }, "on": "2025-07-01", "kind": "SPLIT_INTO" },
+            { "unit": { "code": "PA2" }, "on": "2025-07-01", "kind": "SPLIT_INTO" } ] })
+    );
+    assert_eq!(b["sx"]["name"], "Sở X và Y");
+    assert_eq!(
+        b["sx"]["versions"],
+        json!([{ "validFrom": "2022-01-01", "name": "Sở X" }, { "validFrom": "2025-03-01", "name": "Sở X và Y" }])
+    );
+    assert_eq!(
+        b["sx"]["predecessors"],
+        json!([{ "unit": { "code": "SY" }, "kind": "MERGED_INTO" }])
+    );
+    assert_eq!(b["old"]["name"], "Sở X");
+    assert!(b["bad"].is_null());
+}
+
+#[tokio::test]
+async fn import_dossiers_takes_channel_appointment_and_apology_columns() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let seed = portal()
+        .env("DATABASE_URL", &db.url)
+        .args(["seed", "--demo"])
+        .output()
+        .unwrap();
+    assert!(seed.status.success(), "{seed:?}");
+    let csv = dir.path().join("one-stop.csv");
+    std::fs::write(
+        &csv,
+        "code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at,channel,due_at,apology_issued_at,apology_reason,apology_new_due_at,delay_excused\n\
+         AP-1,1.001193,P.CHOLON,CITIZEN,,2026-10-01 09:00,2026-10-09 10:00,ONLINE,,2026-10-09 10:00,Lỗi liên thông,,\n\
+         AP-2,1.001193,P.CHOLON,CITIZEN,,2026-10-01 09:00,,IN_PERSON,,2026-10-01 15:00,Chờ xác minh,2026-10-08 17:00,\n\
+         AP-3,1.001193,P.CHOLON,CITIZEN,,2026-10-01 09:00,2026-10-09 10:00,,2026-10-10 17:00,,,,\n\
+         AP-4,1.001193,P.CHOLON,CITIZEN,,2026-10-01 09:00,2026-10-09 10:00,,,,,,Chờ cơ quan khác trả lời\n\
+         AP-5,1.001193,P.CHOLON,CITIZEN,,2026-10-01 09:00,,BY_PIGEON,,,,,\n\
+         AP-6,1.001193,P.CHOLON,CITIZEN,,2026-10-01 09:00,,,,2026-10-02 09:00,,,\n",
+    )
+    .unwrap();
+    let out = portal()
+        .env("DATABASE_URL", &db.url)
+        .args(["import", "dossiers"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("4 created, 0 updated, 2 rejected"), "{text}");
+    assert!(
+        text.contains("line 6: ") && text.contains("channel"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 7: ") && text.contains("apology_reason"),
+        "{text}"
+    );
+
+    let app = TestApp::spawn_with(test_config(&db), db, false).await;
+    let admin = app.script_token(portal::auth::Role::Admin, None).await;
+    let q = "{ a: dossier(code: \"AP-1\") { online apologyStatus apology { atHandover late } }
+               b: dossier(code: \"AP-2\") { dueAt apologyStatus apology { reason late } }
+               c: dossier(code: \"AP-3\") { dueGiven originalDueAt late apologyStatus }
+               d: dossier(code: \"AP-4\") { apologyStatus delayExcuse { reason } } }";
+    let b = app.ok(Some(&admin), q, json!({})).await;
+    assert_eq!(
+        b["a"],
+        json!({ "online": true, "apologyStatus": "AT_HANDOVER", "apology": { "atHandover": true, "late": true } })
+    );
+    assert_eq!(
+        b["b"],
+        json!({ "dueAt": "2026-10-08T17:00:00+07:00", "apologyStatus": "ISSUED", "apology": { "reason": "Chờ xác minh", "late": false } })
+    );
+    assert_eq!(
+        b["c"],
+        json!({ "dueGiven": true, "originalDueAt": "2026-10-10T17:00:00+07:00", "late": false, "apologyStatus": "NONE_NEEDED" })
+    );
+    assert_eq!(b["d"]["apologyStatus"], "EXCUSED");
+    assert_eq!(b["d"]["delayExcuse"]["reason"], "Chờ cơ quan khác trả lời");
 }
