@@ -557,16 +557,27 @@ async fn transition(
         let now = require(&state.db, &c.id).await?;
         return Err(illegal(t.mutation, now.status));
     }
+    finish(state, txn, ev, &c.id).await
+}
+
+/// Ends a change of a complaint: its event, its search document queued, committed, and the
+/// complaint as it is now.
+async fn finish(
+    state: &AppState,
+    txn: sea_orm::DatabaseTransaction,
+    ev: complaint_event::ActiveModel,
+    id: &str,
+) -> AppResult<complaint::Model> {
     ev.insert(&txn).await?;
     crate::search::outbox::enqueue(
         &txn,
         crate::search::IndexKind::Complaints,
-        std::slice::from_ref(&c.id),
+        &[id.to_string()],
     )
     .await?;
     txn.commit().await?;
     state.indexer_wake.wake();
-    require(&state.db, &c.id).await
+    require(&state.db, id).await
 }
 
 /// Applies an official's action (officials of the assigned unit, admins).
@@ -864,16 +875,7 @@ pub async fn classify(
     upd.filter(complaint::Column::Id.eq(c.id.as_str()))
         .exec(&txn)
         .await?;
-    ev.insert(&txn).await?;
-    crate::search::outbox::enqueue(
-        &txn,
-        crate::search::IndexKind::Complaints,
-        std::slice::from_ref(&c.id),
-    )
-    .await?;
-    txn.commit().await?;
-    state.indexer_wake.wake();
-    require(&state.db, &c.id).await
+    finish(state, txn, ev, &c.id).await
 }
 
 /// Whether `contact` is the phone or e-mail the complaint was filed with.

@@ -129,26 +129,12 @@ pub async fn demo(
         .into_iter()
         .map(|u| (u.code.clone(), u))
         .collect();
-    let now = chrono::Utc::now();
     let mut new_units = Vec::new();
     for (code, name, short, block) in data::UNITS {
         bar.set_message("units");
         if !by_code.contains_key(*code) {
-            let m = unit::Model {
-                id: uuid::Uuid::now_v7().to_string(),
-                code: code.to_string(),
-                name: name.to_string(),
-                name_folded: text::fold(name),
-                short_name: Some(short.to_string()),
-                block: *block,
-                parent_id: None,
-                valid_from: reference_start(),
-                valid_to: None,
-                successor_id: None,
-                created_at: now,
-                updated_at: now,
-            };
-            new_units.push(unit::ActiveModel::from(m.clone()));
+            let m = demo_unit(code, name, short, *block, reference_start());
+            new_units.push(m.clone());
             by_code.insert(code.to_string(), m);
             report.units_created += 1;
         }
@@ -157,18 +143,11 @@ pub async fn demo(
     if !new_units.is_empty() {
         let versions: Vec<unit_version::ActiveModel> = new_units
             .iter()
-            .map(|u| unit_version::ActiveModel {
-                unit_id: u.id.clone(),
-                valid_from: u.valid_from.clone(),
-                name: u.name.clone(),
-                name_folded: u.name_folded.clone(),
-                short_name: u.short_name.clone(),
-                block: u.block.clone(),
-                parent_id: u.parent_id.clone(),
-                created_at: Set(now),
-            })
+            .map(|u| crate::units::version_of(u, u.valid_from))
             .collect();
-        unit::Entity::insert_many(new_units).exec(db).await?;
+        unit::Entity::insert_many(new_units.into_iter().map(unit::ActiveModel::from))
+            .exec(db)
+            .await?;
         unit_version::Entity::insert_many(versions).exec(db).await?;
         crate::catalog::changed();
     }
@@ -301,6 +280,31 @@ pub async fn demo(
     Ok(report)
 }
 
+/// A demo unit valid from `from`, with no end, parent or successor.
+fn demo_unit(
+    code: &str,
+    name: &str,
+    short: &str,
+    block: unit::Block,
+    from: NaiveDate,
+) -> unit::Model {
+    let now = chrono::Utc::now();
+    unit::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        code: code.to_string(),
+        name: name.to_string(),
+        name_folded: text::fold(name),
+        short_name: Some(short.to_string()),
+        block,
+        parent_id: None,
+        valid_from: from,
+        valid_to: None,
+        successor_id: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("static date")
 }
@@ -319,33 +323,11 @@ async fn reorganise_2025(
         if by_code.contains_key(*code) {
             continue;
         }
-        let m = unit::Model {
-            id: uuid::Uuid::now_v7().to_string(),
-            code: code.to_string(),
-            name: name.to_string(),
-            name_folded: text::fold(name),
-            short_name: Some(short.to_string()),
-            block: *block,
-            parent_id: None,
-            valid_from: day(from),
-            valid_to: None,
-            successor_id: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let m = demo_unit(code, name, short, *block, day(from));
         unit::ActiveModel::from(m.clone()).insert(&txn).await?;
-        unit_version::ActiveModel {
-            unit_id: Set(m.id.clone()),
-            valid_from: Set(m.valid_from),
-            name: Set(m.name.clone()),
-            name_folded: Set(m.name_folded.clone()),
-            short_name: Set(m.short_name.clone()),
-            block: Set(m.block),
-            parent_id: Set(None),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        crate::units::version_of(&m, m.valid_from)
+            .insert(&txn)
+            .await?;
         by_code.insert(code.to_string(), m);
         created += 1;
     }

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
-use entity::unit_succession::{self, Kind};
+use entity::unit_succession;
 use entity::{unit, unit_version};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
@@ -146,9 +146,10 @@ pub fn as_of(u: &unit::Model, v: &unit_version::Model) -> unit::Model {
     }
 }
 
-/// The unit as it was on `d` (itself when no version starts by then).
+/// The unit as it was on `d`: the version in force then, its first version for a day before
+/// it existed, itself when it has no versions.
 pub fn unit_at(h: &UnitHistory, u: &unit::Model, d: NaiveDate) -> unit::Model {
-    match h.version_at(&u.id, d) {
+    match h.version_at(&u.id, d).or_else(|| h.versions(&u.id).first()) {
         Some(v) => as_of(u, v),
         None => u.clone(),
     }
@@ -217,13 +218,4 @@ pub async fn require_on(
             end + Duration::days(1)
         ),
     ))
-}
-
-/// What GraphQL calls a succession kind.
-pub fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::MergedInto => "MERGED_INTO",
-        Kind::SplitInto => "SPLIT_INTO",
-        Kind::Renamed => "RENAMED",
-    }
 }

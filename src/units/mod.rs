@@ -205,7 +205,7 @@ fn short_name(s: Option<&str>) -> AppResult<Option<String>> {
 }
 
 /// The version row of a unit's current fields from `from`.
-fn version_of(u: &unit::Model, from: NaiveDate) -> unit_version::ActiveModel {
+pub fn version_of(u: &unit::Model, from: NaiveDate) -> unit_version::ActiveModel {
     unit_version::ActiveModel {
         unit_id: Set(u.id.clone()),
         valid_from: Set(from),
