@@ -46,8 +46,9 @@ pub struct Application {
     state: AppState,
 }
 
-/// Forwards the open complaints of units that have ended (a reorganisation that took effect,
-/// an import) to their successors: at start-up, then every ten minutes.
+/// Applies a reorganisation as it takes effect: unit versions dated in advance come into force,
+/// and the open complaints of units that have ended go to their successors. At start-up, then
+/// every ten minutes.
 async fn forward_from_ended_units(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
@@ -57,6 +58,17 @@ async fn forward_from_ended_units(state: AppState) {
 }
 
 async fn forward_once(state: &AppState) {
+    match crate::units::apply_due_versions(&state.db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            units = n,
+            "unit versions dated today or earlier took effect"
+        ),
+        Err(e) => tracing::warn!(
+            error = %e.message(crate::error::Lang::En),
+            "applying unit versions failed"
+        ),
+    }
     {
         match crate::complaints::forward_from_ended_units(state, &crate::auth::Actor::Anonymous)
             .await

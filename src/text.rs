@@ -40,6 +40,30 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// The words of a text for spotting phrases whatever the typing: compatibility forms folded
+/// (full-width letters), invisible format characters dropped (zero-width spaces inside a word),
+/// marks removed, and every run of what is not a letter or digit (punctuation, markup, hyphens)
+/// made one space; padded with a space on each side, so that `" to cao "` matches whole words.
+pub fn phrase_words(s: &str) -> String {
+    let compat: String = s
+        .nfkc()
+        .filter(|c| !matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}'))
+        .collect();
+    let folded = fold(&compat);
+    let mut out = String::from(" ");
+    for c in folded.chars() {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out
+}
+
 /// A text input checked and normalised: trimmed, NFC, without control characters, within
 /// `max_chars` characters. `field` names the GraphQL input field in the error.
 pub fn clean(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {

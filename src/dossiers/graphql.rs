@@ -53,7 +53,8 @@ pub enum DossierStatus {
 #[derive(SimpleObject)]
 pub struct Apology {
     pub issued_at: DateTime<FixedOffset>,
-    pub reason: String,
+    /// Staff only: the reason may name the filer's circumstances.
+    pub reason: Option<String>,
     /// The new appointment it set (for an apology at hand-over, the appointment unchanged).
     pub new_due_at: DateTime<FixedOffset>,
     /// Issued less than one working day before the due time, or after it.
@@ -150,7 +151,7 @@ impl Dossier {
         let m = &self.model;
         Some(Apology {
             issued_at: local(m.apology_issued_at?),
-            reason: m.apology_reason.clone().unwrap_or_default(),
+            reason: m.apology_reason.clone().filter(|_| self.staff),
             new_due_at: local(m.due_at),
             late: m.apology_late.unwrap_or(false),
             at_handover: m.apology_at_handover,

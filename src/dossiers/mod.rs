@@ -269,11 +269,11 @@ pub async fn validate(
     };
     let counts_from = cal.counts_from(received_at, receipt);
     let due = match i.due_at {
-        Some(d) if d <= received_at => {
+        Some(d) if d <= received_at || d > received_at + Duration::days(366) => {
             return Err(AppError::bad_input(
                 "dueAt",
-                "Ngày hẹn trả kết quả phải sau thời điểm tiếp nhận.",
-                "dueAt must be after receivedAt.",
+                "Ngày hẹn trả kết quả phải sau thời điểm tiếp nhận và trong vòng một năm.",
+                "dueAt must be after receivedAt and within a year of it.",
             ));
         }
         Some(d) => d,
@@ -563,11 +563,11 @@ pub async fn issue_apology(
                     "An apology for an open dossier needs the new appointment (newDueAt).",
                 ));
             }
-            Some(n) if n <= d.due_at || n <= now => {
+            Some(n) if n <= d.due_at || n <= now || n > d.due_at + Duration::days(366) => {
                 return Err(AppError::bad_input(
                     "newDueAt",
-                    "Ngày hẹn mới phải sau ngày hẹn hiện tại và sau thời điểm này.",
-                    "newDueAt must be after the current due time and after now.",
+                    "Ngày hẹn mới phải sau ngày hẹn hiện tại, sau thời điểm này và trong vòng một năm.",
+                    "newDueAt must be after the current due time, after now, and within a year.",
                 ));
             }
             Some(_) => {}
@@ -615,6 +615,28 @@ pub async fn excuse_delay(
     let d = require_by_code(&state.db, code).await?;
     access::require_act(&state.db, actor, &d.unit_id).await?;
     let reason = text::required("reason", reason, 2000)?;
+    if !is_late(&d, Utc::now()) {
+        return Err(AppError::bad_input(
+            "code",
+            format!("Hồ sơ {} không trễ hạn; không có gì để xác nhận.", d.code),
+            format!(
+                "Dossier {} is not late; there is no delay to excuse.",
+                d.code
+            ),
+        ));
+    }
+    if d.apology_issued_at.is_some() {
+        return Err(AppError::conflict(
+            format!(
+                "Hồ sơ {} đã có phiếu xin lỗi: cơ quan đã nhận trách nhiệm về việc trễ hạn.",
+                d.code
+            ),
+            format!(
+                "Dossier {} already has an apology: the agency took responsibility for the delay.",
+                d.code
+            ),
+        ));
+    }
     if d.delay_excused_at.is_some() {
         return Err(AppError::conflict(
             format!(

@@ -104,6 +104,11 @@ pub async fn history(ctx: &Context<'_>) -> async_graphql::Result<Arc<UnitHistory
 
 pub struct Unit(pub unit::Model);
 
+/// What a unit's list of links or versions counts for in a query's complexity: a unit has a
+/// handful (a merged ward a few, a city's reorganisation a few hundred at most), and lists
+/// nested in lists multiply, so a query cannot walk a reorganisation back and forth.
+const LINKS_COST: usize = 10;
+
 #[Object]
 impl Unit {
     async fn id(&self) -> ID {
@@ -144,6 +149,7 @@ impl Unit {
         load(ctx, self.0.successor_id.as_deref()).await
     }
     /// The units that carry on this unit's work, from when and how.
+    #[graphql(complexity = "LINKS_COST * child_complexity")]
     async fn successors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitLink>> {
         let h = history(ctx).await?;
         Ok(h.successors(&self.0.id)
@@ -156,6 +162,7 @@ impl Unit {
             .collect())
     }
     /// The units whose work this unit took over, from when and how.
+    #[graphql(complexity = "LINKS_COST * child_complexity")]
     async fn predecessors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitLink>> {
         let h = history(ctx).await?;
         Ok(h.predecessors(&self.0.id)
@@ -168,6 +175,7 @@ impl Unit {
             .collect())
     }
     /// Every version of the unit (name, block, parent), oldest first.
+    #[graphql(complexity = "LINKS_COST * child_complexity")]
     async fn versions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<UnitVersion>> {
         Ok(versions_of(&*history(ctx).await?, &self.0))
     }

@@ -305,16 +305,13 @@ pub async fn import_file(
             .filter_map(|(c, k)| id_of(c).map(|id| (id, *k)))
             .collect();
         let mut a: unit::ActiveModel = u.clone().into();
-        a.name = Set(last.name.clone());
-        a.name_folded = Set(text::fold(&last.name));
-        a.short_name = Set(last.short_name.clone());
-        a.block = Set(last.block);
-        a.parent_id = Set(last.parent.as_deref().and_then(id_of));
         a.valid_from = Set(vs[0].valid_from);
         a.valid_to = Set(last.valid_to);
         a.successor_id = Set(successors.first().map(|s| s.0.clone()));
         a.updated_at = Set(now);
         a.update(&txn).await?;
+        // The row holds the version in force today.
+        super::sync_row(&txn, &u.id, crate::clock::today()).await?;
         unit_succession::Entity::delete_many()
             .filter(unit_succession::Column::PredecessorId.eq(u.id.as_str()))
             .exec(&txn)

@@ -345,26 +345,100 @@ pub async fn update(
         }
         Some(d) => d,
     };
-    next.updated_at = chrono::Utc::now();
     let txn = db.begin().await?;
-    let mut m: unit::ActiveModel = current.into();
-    m.name = Set(next.name.clone());
-    m.name_folded = Set(next.name_folded.clone());
-    m.short_name = Set(next.short_name.clone());
-    m.block = Set(next.block);
-    m.parent_id = Set(next.parent_id.clone());
-    m.updated_at = Set(next.updated_at);
-    let m = m.update(&txn).await?;
     unit_version::Entity::delete_many()
         .filter(unit_version::Column::UnitId.eq(id))
         .filter(unit_version::Column::ValidFrom.eq(from))
         .exec(&txn)
         .await?;
-    version_of(&m, from).insert(&txn).await?;
-    enqueue(&txn, &m.id).await?;
+    version_of(&next, from).insert(&txn).await?;
+    // The unit's row holds the version in force today: a version dated later (a renaming or a
+    // move announced in advance) takes effect on its day, not before.
+    sync_row(&txn, id, crate::clock::today()).await?;
+    enqueue(&txn, id).await?;
     txn.commit().await?;
     crate::catalog::changed();
-    Ok(m)
+    unit::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Sets a unit's row to its version in force on `today` (its first version before it exists);
+/// returns whether anything changed.
+pub async fn sync_row(
+    db: &impl sea_orm::ConnectionTrait,
+    id: &str,
+    today: NaiveDate,
+) -> AppResult<bool> {
+    let versions = unit_version::Entity::find()
+        .filter(unit_version::Column::UnitId.eq(id))
+        .order_by_asc(unit_version::Column::ValidFrom)
+        .all(db)
+        .await?;
+    let Some(v) = versions
+        .iter()
+        .rev()
+        .find(|v| v.valid_from <= today)
+        .or(versions.first())
+    else {
+        return Ok(false);
+    };
+    let res = unit::Entity::update_many()
+        .col_expr(unit::Column::Name, Expr::value(v.name.clone()))
+        .col_expr(unit::Column::NameFolded, Expr::value(v.name_folded.clone()))
+        .col_expr(unit::Column::ShortName, Expr::value(v.short_name.clone()))
+        .col_expr(unit::Column::Block, Expr::value(v.block))
+        .col_expr(unit::Column::ParentId, Expr::value(v.parent_id.clone()))
+        .col_expr(unit::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(unit::Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(unit::Column::Name.ne(v.name.clone()))
+                .add(unit::Column::Block.ne(v.block))
+                .add(match &v.short_name {
+                    Some(s) => Condition::any()
+                        .add(unit::Column::ShortName.is_null())
+                        .add(unit::Column::ShortName.ne(s.clone())),
+                    None => Condition::all().add(unit::Column::ShortName.is_not_null()),
+                })
+                .add(match &v.parent_id {
+                    Some(p) => Condition::any()
+                        .add(unit::Column::ParentId.is_null())
+                        .add(unit::Column::ParentId.ne(p.clone())),
+                    None => Condition::all().add(unit::Column::ParentId.is_not_null()),
+                }),
+        )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// Brings every unit's row to the version in force today (versions dated in advance take
+/// effect on their day); run at start-up and periodically. Returns how many changed.
+pub async fn apply_due_versions(db: &DatabaseConnection) -> AppResult<usize> {
+    let today = crate::clock::today();
+    // Only units with more than one version can have a later one come into force.
+    let mut by_unit: HashMap<String, usize> = HashMap::new();
+    for v in unit_version::Entity::find().all(db).await? {
+        *by_unit.entry(v.unit_id).or_default() += 1;
+    }
+    let mut changed = 0;
+    for (id, n) in by_unit {
+        if n < 2 {
+            continue;
+        }
+        let txn = db.begin().await?;
+        if sync_row(&txn, &id, today).await? {
+            enqueue(&txn, &id).await?;
+            changed += 1;
+        }
+        txn.commit().await?;
+    }
+    if changed > 0 {
+        crate::catalog::changed();
+    }
+    Ok(changed)
 }
 
 /// `BAD_USER_INPUT` when putting `id` under `parent` would make a unit its own ancestor
@@ -435,6 +509,25 @@ pub async fn retire(
         ));
     }
     let on = valid_to + chrono::Duration::days(1);
+    // A unit named to take over another's work from a date cannot end before that date.
+    if let Some(l) = unit_succession::Entity::find()
+        .filter(unit_succession::Column::SuccessorId.eq(id))
+        .filter(unit_succession::Column::EffectiveOn.gt(valid_to))
+        .one(db)
+        .await?
+    {
+        return Err(AppError::bad_input(
+            "validTo",
+            format!(
+                "Đơn vị {} tiếp nhận công việc của đơn vị khác từ ngày {}; không thể ngừng hoạt động trước ngày đó.",
+                current.name, l.effective_on
+            ),
+            format!(
+                "{} takes over another unit's work from {}; it cannot end before then.",
+                current.name, l.effective_on
+            ),
+        ));
+    }
     let mut seen = std::collections::HashSet::new();
     for (s, _) in &successors {
         if s == id {

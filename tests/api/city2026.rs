@@ -99,6 +99,15 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
             json!({ "id": old, "s": [{ "unit": new, "kind": "MERGED_INTO" }] }),
         )
         .await;
+    // The successor cannot end before it takes over.
+    let early_end = app
+        .gql(
+            Some(&admin),
+            "mutation($id: ID!) { retireUnit(id: $id, validTo: \"2024-12-31\") { code } }",
+            json!({ "id": new }),
+        )
+        .await;
+    assert_eq!(error_field(&early_end), "validTo", "{early_end}");
     assert_eq!(
         retired["retireUnit"],
         json!({ "code": "SO-CU", "validTo": "2025-06-30", "active": false, "successor": { "code": "SO-MOI" },
@@ -268,6 +277,69 @@ async fn a_unit_has_versions_and_is_shown_as_it_was_on_a_date() {
         )
         .await;
     assert_eq!(at["unit"]["name"], "Sở Tư pháp");
+
+    // A change dated in advance takes effect on its day: today the unit is as it is, and its
+    // officials' scope does not move before then.
+    let sub = app
+        .ok(
+            Some(&admin),
+            "mutation { createUnit(input: {code: \"SUBX\", name: \"Đơn vị X\", block: COMMUNE, validFrom: \"2025-07-01\"}) { id } }",
+            json!({}),
+        )
+        .await["createUnit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let filed = app
+        .ok(
+            None,
+            FILE,
+            complaint(&sub, "Phản ánh ở đơn vị X", "Nội dung."),
+        )
+        .await["fileComplaint"]["id"]
+        .clone();
+    let future = app
+        .ok(
+            Some(&admin),
+            "mutation($id: ID!, $p: ID!) { updateUnit(id: $id, input: {name: \"Đơn vị X mới\", parent: $p, validFrom: \"2030-01-01\"}) { name parent { code } versions { validFrom name } } }",
+            json!({ "id": sub, "p": app.unit_id("P.CHOLON").await }),
+        )
+        .await;
+    assert_eq!(future["updateUnit"]["name"], "Đơn vị X");
+    assert!(future["updateUnit"]["parent"].is_null());
+    assert_eq!(future["updateUnit"]["versions"][1]["name"], "Đơn vị X mới");
+    let later = app
+        .ok(
+            None,
+            "{ unit(code: \"SUBX\", at: \"2030-06-01\") { name parent { code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(later["unit"]["name"], "Đơn vị X mới");
+    assert_eq!(later["unit"]["parent"]["code"], "P.CHOLON");
+    let ward = app.login("q5.canbo", "gopy-official-demo").await;
+    let seen = app
+        .gql(
+            Some(&ward),
+            "query($id: ID!) { complaint(id: $id) { contact { phone } } }",
+            json!({ "id": filed }),
+        )
+        .await;
+    assert!(seen["data"]["complaint"].is_null(), "{seen}");
+
+    // Walking a reorganisation back and forth in one query costs too much.
+    let walk = app
+        .gql(
+            None,
+            "{ unit(code: \"Q5\") { successors { unit { predecessors { unit { successors { unit { predecessors { unit { code } } } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        walk["data"].is_null() || walk["data"]["unit"].is_null(),
+        "{walk}"
+    );
+    assert!(!walk["errors"].as_array().unwrap().is_empty());
 
     // The demo's two-tier city: Quận 5 ended on 30 June 2025 and three wards carry on.
     let q5 = app
@@ -551,6 +623,20 @@ async fn receipts_after_the_cutoff_or_online_after_hours_count_from_the_next_wor
         )
         .await;
     assert_eq!(error_field(&bad), "dueAt");
+    let far = app
+        .gql(
+            Some(&official),
+            RECORD,
+            rec(
+                "GIVEN-3",
+                &one_day,
+                "2026-11-26T09:00:00+07:00",
+                false,
+                Some("2199-12-31T17:00:00+07:00"),
+            ),
+        )
+        .await;
+    assert_eq!(error_field(&far), "dueAt");
     // A cut-off can be changed or removed.
     let upd = app
         .ok(
@@ -720,6 +806,17 @@ async fn what_reads_like_a_complaint_or_denunciation_is_flagged_and_never_publis
         )
         .await;
     assert_eq!(search["searchComplaints"]["totalCount"], 0);
+    let dodged = app
+        .ok(
+            None,
+            FILE,
+            complaint(&ward, "(Tố\u{200b}cáo) cán bộ nhận tiền", "Nội dung."),
+        )
+        .await;
+    assert_eq!(
+        dodged["fileComplaint"]["legalTrack"]["track"],
+        "DENUNCIATION"
+    );
     // Plain feedback carries no flag.
     let plain = app
         .ok(
@@ -767,6 +864,50 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
         )
         .await;
     assert_eq!(error_field(&with_date), "newDueAt");
+    // An apology already given is the agency's acceptance of the fault.
+    let after_apology = app
+        .gql(
+            Some(&official),
+            "mutation { excuseDelay(code: \"LATE-1\", reason: \"Không do lỗi.\") { apologyStatus } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&after_apology), "CONFLICT");
+    // Only a late dossier's delay can be excused.
+    app.record_dossier(
+        &official,
+        "ONTIME-1",
+        "P.CHOLON",
+        "1.001193",
+        "2026-10-05T07:20:00+07:00",
+    )
+    .await;
+    app.ok(
+        Some(&official),
+        "mutation { completeDossier(code: \"ONTIME-1\", completedAt: \"2026-10-05T10:00:00+07:00\") { code } }",
+        json!({}),
+    )
+    .await;
+    let on_time = app
+        .gql(
+            Some(&official),
+            "mutation { excuseDelay(code: \"ONTIME-1\", reason: \"Trước.\") { apologyStatus } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&on_time), "BAD_USER_INPUT");
+    // The public sees that an apology was given, not its reason.
+    let public_apology = app
+        .ok(
+            None,
+            "{ dossier(code: \"LATE-1\") { apologyStatus apology { reason atHandover } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        public_apology["dossier"]["apology"],
+        json!({ "reason": null, "atHandover": true })
+    );
     let ex = app
         .ok(
             Some(&official),
