@@ -387,7 +387,16 @@ async fn put(
     Ok(if exists {
         m.update(db).await?
     } else {
-        m.insert(db).await?
+        // Two admins changing one day at once: the second learns so.
+        m.insert(db).await.map_err(|e| {
+            crate::error::on_unique(
+                e,
+                AppError::conflict(
+                    format!("Ngày {date} vừa được thay đổi bởi một thao tác khác."),
+                    format!("{date} was just changed by another request."),
+                ),
+            )
+        })?
     })
 }
 
@@ -508,7 +517,15 @@ pub async fn set_year(
     {
         m.update(db).await?;
     } else {
-        m.insert(db).await?;
+        m.insert(db).await.map_err(|e| {
+            crate::error::on_unique(
+                e,
+                AppError::conflict(
+                    format!("Năm {year} vừa được thay đổi bởi một thao tác khác."),
+                    format!("{year} was just changed by another request."),
+                ),
+            )
+        })?;
     }
     cal.reload(db).await?;
     Ok(cal.get().year(year))

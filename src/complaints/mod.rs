@@ -508,6 +508,9 @@ struct Change {
     note: Option<String>,
     /// A forwarding's (from, to) units, for the event.
     units: Option<(String, String)>,
+    /// What must still hold when the row is written, beside the step's from-states (so that
+    /// a concurrent change is not overwritten).
+    guard: Option<Condition>,
 }
 
 impl Change {
@@ -516,6 +519,7 @@ impl Change {
             sets,
             note,
             units: None,
+            guard: None,
         }
     }
 }
@@ -546,14 +550,22 @@ async fn transition(
     for (col, v) in change.sets {
         upd = upd.col_expr(col, v);
     }
-    let res = upd
+    let mut upd = upd
         .filter(complaint::Column::Id.eq(c.id.as_str()))
-        .filter(complaint::Column::Status.is_in(t.from.iter().copied()))
-        .exec(&txn)
-        .await?;
+        .filter(complaint::Column::Status.is_in(t.from.iter().copied()));
+    if let Some(g) = change.guard {
+        upd = upd.filter(g);
+    }
+    let res = upd.exec(&txn).await?;
     if res.rows_affected == 0 {
         drop(txn);
         let now = require(&state.db, &c.id).await?;
+        if t.from.contains(&now.status) {
+            return Err(AppError::conflict(
+                "Phản ánh vừa được thay đổi bởi một thao tác khác; vui lòng xem lại.",
+                "The complaint was just changed by another request; look at it again.",
+            ));
+        }
         return Err(illegal(t.mutation, now.status));
     }
     finish(state, txn, ev, &c.id).await
@@ -661,10 +673,15 @@ pub async fn act(
             if publish {
                 sets.push((complaint::Column::PublishedAt, Expr::value(now)));
             }
-            Change::new(
-                sets,
-                (!publish).then(|| "Trả lời không công khai.".to_string()),
-            )
+            Change {
+                // Published only if nobody flagged it meanwhile.
+                guard: publish
+                    .then(|| Condition::all().add(complaint::Column::LegalTrack.is_null())),
+                ..Change::new(
+                    sets,
+                    (!publish).then(|| "Trả lời không công khai.".to_string()),
+                )
+            }
         }
         Action::Close { note: n } => Change::new(
             vec![(complaint::Column::ClosedAt, Expr::value(now))],
@@ -736,6 +753,11 @@ fn forward(state: &AppState, c: &complaint::Model, target: &str, note: Option<St
         .deadline(now, answer_days(state, c.kind));
     Change {
         units: Some((c.assigned_unit_id.clone(), target.to_string())),
+        // Still where it was read: a concurrent forwarding (an official's, or another
+        // server's sweep) is not overwritten.
+        guard: Some(
+            Condition::all().add(complaint::Column::AssignedUnitId.eq(c.assigned_unit_id.as_str())),
+        ),
         ..Change::new(
             vec![
                 (complaint::Column::AssignedUnitId, Expr::value(target)),

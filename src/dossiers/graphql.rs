@@ -193,9 +193,13 @@ impl Dossier {
         self.staff.then(|| self.model.filer_kind.into())
     }
     /// The filing business's tax code. Staff only.
+    /// Staff only. A 12-digit personal identification number (a household business's tax
+    /// code) is personal data: officials of the dossier's unit and admins only.
     async fn tax_code(&self) -> Option<&str> {
-        if self.staff {
-            self.model.tax_code.as_deref()
+        let t = self.model.tax_code.as_deref()?;
+        let personal = t.len() == 12;
+        if (self.staff && !personal) || self.rating_code {
+            Some(t)
         } else {
             None
         }

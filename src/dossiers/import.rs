@@ -179,7 +179,9 @@ pub async fn import_file(
             Err(e) => Err(e),
             Ok(input) => match super::validate(db, cal, "import", input).await {
                 Err(e) => Err(e.message(Lang::En)),
-                Ok(v) => super::upsert(db, v).await.map_err(|e| e.message(Lang::En)),
+                Ok(v) => super::upsert(db, cal, v)
+                    .await
+                    .map_err(|e| e.message(Lang::En)),
             },
         };
         match outcome {

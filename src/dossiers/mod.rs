@@ -209,8 +209,18 @@ pub async fn validate(
     .await?;
     // The procedure must be performed by the unit, or by the unit it hangs under (a ward
     // performs its district's ward-level procedures).
+    let received_day = received_at
+        .with_timezone(&crate::clock::city_offset())
+        .date_naive();
+    let parent_then = entity::unit_version::Entity::find()
+        .filter(entity::unit_version::Column::UnitId.eq(unit.id.as_str()))
+        .filter(entity::unit_version::Column::ValidFrom.lte(received_day))
+        .order_by_desc(entity::unit_version::Column::ValidFrom)
+        .one(db)
+        .await?
+        .map_or(unit.parent_id.clone(), |v| v.parent_id);
     let mut performers = vec![unit.id.clone()];
-    performers.extend(unit.parent_id.clone());
+    performers.extend(parent_then);
     let performed = procedure_unit::Entity::find()
         .filter(procedure_unit::Column::ProcedureId.eq(proc.id.as_str()))
         .filter(procedure_unit::Column::UnitId.is_in(performers))
@@ -301,11 +311,30 @@ pub async fn validate(
                 ));
             }
             let at_handover = i.completed_at.is_some_and(|c| a.issued_at >= c);
-            if a.new_due_at.is_some_and(|n| n <= due) {
+            if a.new_due_at
+                .is_some_and(|n| n <= due || n > due + Duration::days(366))
+            {
                 return Err(AppError::bad_input(
                     "apologyNewDueAt",
-                    "Ngày hẹn mới phải sau ngày hẹn ban đầu.",
-                    "apologyNewDueAt must be after the original due time.",
+                    "Ngày hẹn mới phải sau ngày hẹn ban đầu và trong vòng một năm.",
+                    "apologyNewDueAt must be after the original due time and within a year of it.",
+                ));
+            }
+            if at_handover && i.completed_at.is_some_and(|c| c <= due) {
+                return Err(AppError::bad_input(
+                    "apologyIssuedAt",
+                    "Hồ sơ hoàn thành đúng hạn; không cần xin lỗi.",
+                    "The dossier was completed on time; no apology is owed.",
+                ));
+            }
+            if i.delay_excused
+                .as_deref()
+                .is_some_and(|r| !r.trim().is_empty())
+            {
+                return Err(AppError::bad_input(
+                    "delayExcused",
+                    "Hồ sơ có phiếu xin lỗi thì việc trễ hạn là do cơ quan; không thể đồng thời xác nhận không do lỗi.",
+                    "A dossier with an apology cannot also have its delay excused.",
                 ));
             }
             Some((a, reason, at_handover))
@@ -367,8 +396,9 @@ pub async fn record(state: &AppState, actor: &Actor, i: NewDossier) -> AppResult
         })
 }
 
-/// Inserts a validated dossier or, when its code exists, updates its completion (imports).
-pub async fn upsert(db: &DatabaseConnection, v: ValidDossier) -> AppResult<bool> {
+/// Inserts a validated dossier or, when its code exists, adds what the export adds: its
+/// completion, an apology or an excused delay (imports). Times already fixed stay as they are.
+pub async fn upsert(db: &DatabaseConnection, cal: &Calendar, v: ValidDossier) -> AppResult<bool> {
     let existing = find_by_code(db, &v.model.code).await?;
     let txn = db.begin().await?;
     let created = match existing {
@@ -381,24 +411,37 @@ pub async fn upsert(db: &DatabaseConnection, v: ValidDossier) -> AppResult<bool>
         }
         Some(e) => {
             let complete = e.completed_at.is_none() && v.model.completed_at.is_some();
-            let apology = e.apology_issued_at.is_none() && v.model.apology_issued_at.is_some();
-            let excuse = e.delay_excused_at.is_none() && v.model.delay_excused_at.is_some();
+            // An apology and an excused delay exclude each other.
+            let apology = e.apology_issued_at.is_none()
+                && e.delay_excused_at.is_none()
+                && v.model.apology_issued_at.is_some();
+            let excuse = e.delay_excused_at.is_none()
+                && e.apology_issued_at.is_none()
+                && v.model.delay_excused_at.is_some();
             if complete {
                 enqueue_shares(&txn, &e).await?;
             }
             if complete || apology || excuse {
                 let n = v.model;
+                let completed_at = e.completed_at.or(n.completed_at);
+                let (original_due, due) = (e.original_due_at, e.due_at);
                 let mut a: dossier::ActiveModel = e.into();
                 if complete {
                     a.completed_at = Set(n.completed_at);
                 }
-                if apology {
-                    a.apology_issued_at = Set(n.apology_issued_at);
+                if apology && let Some(issued) = n.apology_issued_at {
+                    let at_handover = completed_at.is_some_and(|c| issued >= c);
+                    // A new appointment only when the export gives one; measured against the
+                    // statutory due time already fixed.
+                    let new_due = (n.due_at != n.original_due_at).then_some(n.due_at);
+                    a.apology_issued_at = Set(Some(issued));
                     a.apology_reason = Set(n.apology_reason);
-                    a.apology_late = Set(n.apology_late);
+                    a.apology_late = Set(Some(
+                        at_handover || issued > cal.one_working_day_before(original_due),
+                    ));
                     a.apology_by = Set(n.apology_by);
-                    a.apology_at_handover = Set(n.apology_at_handover);
-                    a.due_at = Set(n.due_at);
+                    a.apology_at_handover = Set(at_handover);
+                    a.due_at = Set(new_due.filter(|d| *d > due).unwrap_or(due));
                 }
                 if excuse {
                     a.delay_excused_at = Set(n.delay_excused_at);
@@ -528,6 +571,18 @@ pub async fn issue_apology(
             ),
         ));
     }
+    if d.delay_excused_at.is_some() {
+        return Err(AppError::conflict(
+            format!(
+                "Hồ sơ {} đã được xác nhận trễ hạn không do lỗi của cơ quan.",
+                d.code
+            ),
+            format!(
+                "Dossier {}'s delay is marked as not the agency's fault.",
+                d.code
+            ),
+        ));
+    }
     let now = Utc::now();
     let at_handover = d.completed_at.is_some();
     if at_handover {
@@ -587,7 +642,8 @@ pub async fn issue_apology(
         .col_expr(dossier::Column::ApologyAtHandover, Expr::value(at_handover))
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
         .filter(dossier::Column::Id.eq(d.id.as_str()))
-        .filter(dossier::Column::ApologyIssuedAt.is_null());
+        .filter(dossier::Column::ApologyIssuedAt.is_null())
+        .filter(dossier::Column::DelayExcusedAt.is_null());
     upd = match new_due_at {
         Some(n) => upd
             .col_expr(dossier::Column::DueAt, Expr::value(n))
@@ -658,6 +714,7 @@ pub async fn excuse_delay(
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
         .filter(dossier::Column::Id.eq(d.id.as_str()))
         .filter(dossier::Column::DelayExcusedAt.is_null())
+        .filter(dossier::Column::ApologyIssuedAt.is_null())
         .exec(&state.db)
         .await?;
     if res.rows_affected == 0 {

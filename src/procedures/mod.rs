@@ -409,7 +409,13 @@ pub async fn update(
             .map(|r| r.unit_id)
             .collect(),
     };
-    let cutoff = p.receipt_cutoff.unwrap_or_else(|| cutoff_of(&cur));
+    // A change of processing days without a cut-off brings the default of the new time.
+    let days_changed = p.processing_days.is_some_and(|d| d != cur.processing_days);
+    let cutoff = match p.receipt_cutoff {
+        Some(c) => Some(c),
+        None if days_changed => None,
+        None => Some(cutoff_of(&cur)),
+    };
     let v = validate(
         db,
         ProcedureInput {
@@ -422,7 +428,7 @@ pub async fn update(
             online_level: Some(p.online_level.unwrap_or(cur.online_level)),
             units,
             retired: p.retired.unwrap_or(cur.retired),
-            receipt_cutoff: Some(cutoff),
+            receipt_cutoff: cutoff,
         },
     )
     .await?;

@@ -12,8 +12,9 @@
 //!   MERGED_INTO (the default for one successor), SPLIT_INTO (the default for several) or
 //!   RENAMED; the links take effect the day after `valid_to`.
 //!
-//! A unit whose rows are all valid is written in one transaction; a unit with a bad row is
-//! reported with the line numbers and nothing of it is written.
+//! The units whose rows are all valid are written in one transaction; a unit with a bad row
+//! (or naming an unknown code, or that would be its own parent) is reported with its line
+//! numbers and nothing of it is written.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -222,33 +223,57 @@ pub async fn import_file(
             }
         }
     }
-    // Drop units naming codes that are neither recorded nor importable, until none is left.
-    loop {
-        let missing: Vec<(String, String)> = ok
-            .iter()
-            .filter_map(|(code, vs)| {
-                vs.iter()
-                    .flat_map(|v| v.parent.iter().chain(v.successors.iter().map(|(c, _)| c)))
-                    .find(|c| !ok.contains_key(*c) && !existing.contains_key(*c))
-                    .map(|c| (code.clone(), c.clone()))
-            })
-            .collect();
-        if missing.is_empty() {
-            break;
+    drop_missing(&mut ok, &existing, &mut report);
+
+    // No unit may be its own parent, directly or through others, in the structure as it will
+    // be (the file's latest versions over what is recorded).
+    let code_of: HashMap<String, String> = existing
+        .values()
+        .map(|u| (u.id.clone(), u.code.clone()))
+        .collect();
+    let parent_of = |ok: &BTreeMap<String, Vec<Version>>, c: &str| -> Option<String> {
+        match ok.get(c) {
+            Some(vs) => vs.last().and_then(|v| v.parent.clone()),
+            None => existing
+                .get(c)
+                .and_then(|u| u.parent_id.as_ref())
+                .and_then(|p| code_of.get(p).cloned()),
         }
-        for (code, c) in missing {
-            if let Some(vs) = ok.remove(&code) {
-                for v in vs {
-                    report.rejected.push((
-                        v.line,
-                        format!("{code}: unit code {c} is neither recorded nor in the file"),
-                    ));
+    };
+    let cyclic: Vec<String> = ok
+        .keys()
+        .filter(|code| {
+            let mut at = parent_of(&ok, code);
+            for _ in 0..=ok.len() + existing.len() {
+                match at {
+                    None => return false,
+                    Some(p) if &p == *code => return true,
+                    Some(p) => at = parent_of(&ok, &p),
                 }
+            }
+            true
+        })
+        .cloned()
+        .collect();
+    for code in cyclic {
+        if let Some(vs) = ok.remove(&code) {
+            for v in vs {
+                report.rejected.push((
+                    v.line,
+                    format!(
+                        "{code}: the unit would be its own parent (directly or through others)"
+                    ),
+                ));
             }
         }
     }
 
-    // First every new unit, so that parents and successors can refer to one another.
+    // Units that named a unit refused just now go too.
+    drop_missing(&mut ok, &existing, &mut report);
+
+    // All of it in one transaction: first every new unit, so that parents and successors can
+    // refer to one another, then each unit's versions and links.
+    let txn = db.begin().await?;
     let now = chrono::Utc::now();
     let mut created = std::collections::HashSet::new();
     for (code, vs) in &ok {
@@ -270,7 +295,7 @@ pub async fn import_file(
             created_at: Set(now),
             updated_at: Set(now),
         }
-        .insert(db)
+        .insert(&txn)
         .await?;
         existing.insert(code.clone(), m);
         created.insert(code.clone());
@@ -280,7 +305,6 @@ pub async fn import_file(
     for (code, vs) in &ok {
         let u = &existing[code];
         let last = vs.last().expect("a group has a row");
-        let txn = db.begin().await?;
         unit_version::Entity::delete_many()
             .filter(unit_version::Column::UnitId.eq(u.id.as_str()))
             .exec(&txn)
@@ -325,14 +349,46 @@ pub async fn import_file(
             std::slice::from_ref(&u.id),
         )
         .await?;
-        txn.commit().await?;
         if !created.contains(code) {
             report.updated += 1;
         }
         bar.inc(vs.len() as u64);
     }
+    txn.commit().await?;
     bar.finish_and_clear();
     crate::catalog::changed();
     report.rejected.sort();
     Ok(report)
+}
+
+/// Drops the units naming codes that are neither recorded nor importable, until none is left.
+fn drop_missing(
+    ok: &mut BTreeMap<String, Vec<Version>>,
+    existing: &HashMap<String, unit::Model>,
+    report: &mut ImportReport,
+) {
+    loop {
+        let missing: Vec<(String, String)> = ok
+            .iter()
+            .filter_map(|(code, vs)| {
+                vs.iter()
+                    .flat_map(|v| v.parent.iter().chain(v.successors.iter().map(|(c, _)| c)))
+                    .find(|c| !ok.contains_key(*c) && !existing.contains_key(*c))
+                    .map(|c| (code.clone(), c.clone()))
+            })
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        for (code, c) in missing {
+            if let Some(vs) = ok.remove(&code) {
+                for v in vs {
+                    report.rejected.push((
+                        v.line,
+                        format!("{code}: unit code {c} is neither recorded nor in the file"),
+                    ));
+                }
+            }
+        }
+    }
 }

@@ -295,7 +295,11 @@ pub async fn update(
         .order_by_desc(unit_version::Column::ValidFrom)
         .one(db)
         .await?;
-    let mut next = current.clone();
+    // A change starts from the version it amends or follows: the latest one.
+    let mut next = match &latest {
+        Some(v) => history::as_of(&current, v),
+        None => current.clone(),
+    };
     if let Some(n) = patch.name {
         let n = text::required("name", &n, 200)?;
         next.name_folded = text::fold(&n);
@@ -571,7 +575,13 @@ pub async fn retire(
     enqueue(&txn, id).await?;
     txn.commit().await?;
     crate::catalog::changed();
-    crate::complaints::forward_from_ended_units(state, actor).await?;
+    // The retirement is done; forwarding its complaints is retried by the periodic sweep.
+    if let Err(e) = crate::complaints::forward_from_ended_units(state, actor).await {
+        tracing::warn!(
+            error = %e.message(crate::error::Lang::En),
+            "forwarding complaints of the retired unit failed; the periodic sweep retries"
+        );
+    }
     unit::Entity::find_by_id(id.to_string())
         .one(db)
         .await?

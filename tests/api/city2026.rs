@@ -316,6 +316,19 @@ async fn a_unit_has_versions_and_is_shown_as_it_was_on_a_date() {
         )
         .await;
     assert_eq!(later["unit"]["name"], "Đơn vị X mới");
+    // A correction amends the latest version, the one announced, not today's.
+    let corrected = app
+        .ok(
+            Some(&admin),
+            "mutation($id: ID!) { updateUnit(id: $id, input: {shortName: \"X mới\"}) { name versions { validFrom name shortName } } }",
+            json!({ "id": sub }),
+        )
+        .await;
+    assert_eq!(corrected["updateUnit"]["name"], "Đơn vị X");
+    assert_eq!(
+        corrected["updateUnit"]["versions"][1],
+        json!({ "validFrom": "2030-01-01", "name": "Đơn vị X mới", "shortName": "X mới" })
+    );
     assert_eq!(later["unit"]["parent"]["code"], "P.CHOLON");
     let ward = app.login("q5.canbo", "gopy-official-demo").await;
     let seen = app
@@ -701,6 +714,17 @@ async fn a_household_business_registers_and_files_with_its_personal_number() {
         )
         .await;
     assert_eq!(staff["dossier"]["taxCode"], "079185001234");
+    // A personal number is personal data: not for evaluators of other units.
+    let evaluator = app.script_token(Role::Evaluator, Some("SNV")).await;
+    let seen = app
+        .ok(
+            Some(&evaluator),
+            "{ dossier(code: \"HKD-1\") { code taxCode } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(seen["dossier"]["code"], "HKD-1");
+    assert!(seen["dossier"]["taxCode"].is_null());
 }
 
 #[tokio::test]
@@ -916,6 +940,14 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
         )
         .await;
     assert_eq!(ex["excuseDelay"]["apologyStatus"], "EXCUSED");
+    let apologise_excused = app
+        .gql(
+            Some(&official),
+            apology,
+            json!({ "c": "LATE-2", "n": null }),
+        )
+        .await;
+    assert_eq!(error_code(&apologise_excused), "CONFLICT");
     assert!(
         ex["excuseDelay"]["delayExcuse"]["reason"]
             .as_str()

@@ -357,7 +357,9 @@ async fn import_units_loads_a_structure_through_time_and_reports_bad_units_whole
          SX,Sở X và Y,X và Y,DEPARTMENT,,2025-03-01,,\n\
          SY,Sở Y,Y,sở,,2022-01-01,2025-02-28,SX:MERGED_INTO\n\
          BAD,Đơn vị sai,,NOWHERE,,2022-01-01,,\n\
-         LOST,Đơn vị mồ côi,,COMMUNE,NO-SUCH,2025-07-01,,\n",
+         LOST,Đơn vị mồ côi,,COMMUNE,NO-SUCH,2025-07-01,,\n\
+         CA,Vòng A,,COMMUNE,CB,2025-07-01,,\n\
+         CB,Vòng B,,COMMUNE,CA,2025-07-01,,\n",
     )
     .unwrap();
     let run = || {
@@ -371,7 +373,11 @@ async fn import_units_loads_a_structure_through_time_and_reports_bad_units_whole
     let out = run();
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("5 created, 0 updated, 2 rejected"), "{text}");
+    assert!(text.contains("5 created, 0 updated, 4 rejected"), "{text}");
+    assert!(
+        text.contains("line 10: ") && text.contains("its own parent"),
+        "{text}"
+    );
     assert!(
         text.contains("line 8: ") && text.contains("block"),
         "{text}"
@@ -383,7 +389,7 @@ async fn import_units_loads_a_structure_through_time_and_reports_bad_units_whole
     // Idempotent on the code.
     let again = String::from_utf8(run().stdout).unwrap();
     assert!(
-        again.contains("0 created, 5 updated, 2 rejected"),
+        again.contains("0 created, 5 updated, 4 rejected"),
         "{again}"
     );
 
