@@ -28,11 +28,6 @@ use crate::error::{AppError, AppResult};
 /// The holiday list built into the binary.
 pub const BUILT_IN: &str = include_str!("../../config/holidays.csv");
 
-/// When the working day starts: a submission before it is outside office hours.
-pub fn office_open() -> NaiveTime {
-    NaiveTime::from_hms_opt(7, 30, 0).expect("static time")
-}
-
 /// When the working day ends: a deadline falls at this local time of its last working day.
 pub fn office_close() -> NaiveTime {
     NaiveTime::from_hms_opt(17, 0, 0).expect("static time")
@@ -258,8 +253,8 @@ impl Calendar {
     }
 
     /// The working day a receipt at `at` counts from: its own day, or the next working day
-    /// when it came on a day off, after the procedure's cut-off, or online outside office
-    /// hours.
+    /// when it came on a day off, after the procedure's cut-off, or online after office hours
+    /// (before they open, the same day's morning takes it).
     pub fn counts_from(&self, at: DateTime<Utc>, r: Receipt) -> NaiveDate {
         let local = at.with_timezone(&city_offset());
         let (day, time) = (
@@ -273,7 +268,9 @@ impl Calendar {
         if r.cutoff.is_some_and(|c| time >= c) {
             return next();
         }
-        if r.online && (time < office_open() || time >= office_close()) {
+        // Online after office hours: the next working day. Before they open on a working day,
+        // the receipt is taken that morning, so that day counts.
+        if r.online && time >= office_close() {
             return next();
         }
         day
@@ -626,7 +623,8 @@ mod tests {
         };
         assert_eq!(c.counts_from(at(10, 0), online), d("2026-04-23"));
         assert_eq!(c.counts_from(at(18, 30), online), d("2026-04-24"));
-        assert_eq!(c.counts_from(at(6, 0), online), d("2026-04-24"));
+        // At 06:00 the office opens later that day: that day counts.
+        assert_eq!(c.counts_from(at(6, 0), online), d("2026-04-23"));
         // Online on Friday evening: counts from Tuesday 28 April (Monday is Giỗ Tổ).
         let fri = city_offset()
             .with_ymd_and_hms(2026, 4, 24, 20, 0, 0)
