@@ -84,6 +84,22 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
         )
         .await["fileComplaint"]
         .clone();
+    // And one answered and closed before it: it stays with the old unit.
+    let done = app
+        .ok(
+            None,
+            FILE,
+            complaint(&old, "Thiếu hướng dẫn nộp lệ phí", "Không rõ mức phí."),
+        )
+        .await["fileComplaint"]["id"]
+        .clone();
+    for m in [
+        "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
+        "mutation($id: ID!) { answerComplaint(id: $id, answer: \"Đã hướng dẫn.\") { status } }",
+        "mutation($id: ID!) { closeComplaint(id: $id) { status } }",
+    ] {
+        app.ok(Some(&admin), m, json!({ "id": done })).await;
+    }
     let before = satisfaction(&app, &admin, &old, false).await;
     assert_eq!(before["ratings"], 1);
     let stats_q = "query($f: DossierFilterInput) { dossiers(filter: $f) { stats { total completed completedOnTime } } }";
@@ -208,6 +224,18 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
     );
     assert_eq!(satisfaction(&app, &admin, &new, false).await["ratings"], 0);
     assert_eq!(satisfaction(&app, &admin, &new, true).await, before);
+    // Search rolls the old unit's complaints up into its successor when asked.
+    app.settle().await;
+    let search = |roll: bool| json!({ "f": { "unit": new, "rollUp": roll } });
+    let sq = "query($f: ComplaintSearchFilter) { searchComplaints(query: \"hướng dẫn lệ phí\", filter: $f) { totalCount } }";
+    assert_eq!(
+        app.ok(Some(&admin), sq, search(false)).await["searchComplaints"]["totalCount"],
+        0
+    );
+    assert_eq!(
+        app.ok(Some(&admin), sq, search(true)).await["searchComplaints"]["totalCount"],
+        1
+    );
     // Units of a date: the old unit in 2022, not in 2026.
     let on = |d: &str| json!({ "f": { "activeOn": d, "search": "thu nghiem" } });
     let q = "query($f: UnitFilterInput) { units(filter: $f, first: 10) { totalCount edges { node { code } } } }";
