@@ -130,6 +130,18 @@ impl CalendarQuery {
 #[derive(Default)]
 pub struct CalendarMutation;
 
+async fn add(
+    ctx: &Context<'_>,
+    date: NaiveDate,
+    kind: Kind,
+    name: &str,
+) -> async_graphql::Result<Holiday> {
+    let s = ctx.state();
+    let date = crate::clock::check_date("date", date)?;
+    let d = super::add_day(&s.db, &s.calendar, ctx.actor(), date, kind, name).await?;
+    Ok(answer(ctx, date, d))
+}
+
 fn answer(ctx: &Context<'_>, date: NaiveDate, d: Day) -> Holiday {
     let status = ctx.state().calendar.get().year(date.year()).status;
     holiday(date, &d, status)
@@ -144,10 +156,7 @@ impl CalendarMutation {
         date: NaiveDate,
         name: String,
     ) -> async_graphql::Result<Holiday> {
-        let s = ctx.state();
-        let date = crate::clock::check_date("date", date)?;
-        let d = super::add_holiday(&s.db, &s.calendar, ctx.actor(), date, &name).await?;
-        Ok(answer(ctx, date, d))
+        add(ctx, date, Kind::Holiday, &name).await
     }
 
     /// Admins: makes a Saturday or Sunday a working day, swapped for a day off (deadlines
@@ -158,10 +167,7 @@ impl CalendarMutation {
         date: NaiveDate,
         name: String,
     ) -> async_graphql::Result<Holiday> {
-        let s = ctx.state();
-        let date = crate::clock::check_date("date", date)?;
-        let d = super::add_working_day(&s.db, &s.calendar, ctx.actor(), date, &name).await?;
-        Ok(answer(ctx, date, d))
+        add(ctx, date, Kind::WorkingDay, &name).await
     }
 
     /// Admins: removes a listed day off or swapped working day; the date follows the weekday

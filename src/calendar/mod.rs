@@ -397,63 +397,50 @@ async fn put(
     })
 }
 
-/// Adds a day off (admins only). A day already off is `CONFLICT`.
-pub async fn add_holiday(
+/// Lists a day (admins only): a day off, or a swapped working day on a Saturday or Sunday. A
+/// day that already is what is asked is `CONFLICT`.
+pub async fn add_day(
     db: &DatabaseConnection,
     cal: &SharedCalendar,
     actor: &Actor,
     date: NaiveDate,
+    kind: DayKind,
     name: &str,
 ) -> AppResult<Day> {
     crate::access::require_admin(actor)?;
     let name = crate::text::required("name", name, 200)?;
-    if cal.get().days().get(&date).map(|d| d.kind) == Some(DayKind::Holiday) {
-        return Err(AppError::conflict(
-            format!("Ngày {date} đã là ngày nghỉ lễ."),
-            format!("{date} is already a holiday."),
-        ));
+    match kind {
+        DayKind::Holiday => {
+            if cal.get().days().get(&date).map(|d| d.kind) == Some(DayKind::Holiday) {
+                return Err(AppError::conflict(
+                    format!("Ngày {date} đã là ngày nghỉ lễ."),
+                    format!("{date} is already a holiday."),
+                ));
+            }
+        }
+        DayKind::WorkingDay => {
+            if !is_weekend(date) {
+                return Err(AppError::bad_input(
+                    "date",
+                    format!(
+                        "Ngày {date} không phải thứ Bảy hay Chủ nhật; chỉ ngày nghỉ hằng tuần mới được hoán đổi thành ngày làm việc."
+                    ),
+                    format!(
+                        "{date} is not a Saturday or Sunday; only a weekly day off can be swapped into a working day."
+                    ),
+                ));
+            }
+            if cal.get().is_working_day(date) {
+                return Err(AppError::conflict(
+                    format!("Ngày {date} đã là ngày làm việc."),
+                    format!("{date} is already a working day."),
+                ));
+            }
+        }
     }
-    put(db, date, DayKind::Holiday.as_str(), name.clone()).await?;
+    put(db, date, kind.as_str(), name.clone()).await?;
     cal.reload(db).await?;
-    Ok(Day {
-        kind: DayKind::Holiday,
-        name,
-    })
-}
-
-/// Adds a swapped working day on a Saturday or Sunday (admins only).
-pub async fn add_working_day(
-    db: &DatabaseConnection,
-    cal: &SharedCalendar,
-    actor: &Actor,
-    date: NaiveDate,
-    name: &str,
-) -> AppResult<Day> {
-    crate::access::require_admin(actor)?;
-    let name = crate::text::required("name", name, 200)?;
-    if !is_weekend(date) {
-        return Err(AppError::bad_input(
-            "date",
-            format!(
-                "Ngày {date} không phải thứ Bảy hay Chủ nhật; chỉ ngày nghỉ hằng tuần mới được hoán đổi thành ngày làm việc."
-            ),
-            format!(
-                "{date} is not a Saturday or Sunday; only a weekly day off can be swapped into a working day."
-            ),
-        ));
-    }
-    if cal.get().is_working_day(date) {
-        return Err(AppError::conflict(
-            format!("Ngày {date} đã là ngày làm việc."),
-            format!("{date} is already a working day."),
-        ));
-    }
-    put(db, date, DayKind::WorkingDay.as_str(), name.clone()).await?;
-    cal.reload(db).await?;
-    Ok(Day {
-        kind: DayKind::WorkingDay,
-        name,
-    })
+    Ok(Day { kind, name })
 }
 
 /// Removes a listed day, a day off or a swapped working day (admins only): the date follows

@@ -247,7 +247,7 @@ pub async fn file(
             // The dossier's unit, its parent, or a unit that took over its work.
             if d.unit_id != unit.id
                 && unit.parent_id.as_deref() != Some(d.unit_id.as_str())
-                && !units::history::UnitHistory::load(&state.db)
+                && !units::history::UnitHistory::cached(state)
                     .await?
                     .all_predecessors(&unit.id)
                     .contains(&d.unit_id)

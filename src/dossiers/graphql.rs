@@ -197,7 +197,7 @@ impl Dossier {
     /// code) is personal data: officials of the dossier's unit and admins only.
     async fn tax_code(&self) -> Option<&str> {
         let t = self.model.tax_code.as_deref()?;
-        let personal = t.len() == 12;
+        let personal = crate::businesses::TaxCode::parse(t).is_ok_and(|c| c.is_personal());
         if (self.staff && !personal) || self.rating_code {
             Some(t)
         } else {

@@ -572,16 +572,7 @@ pub async fn issue_apology(
         ));
     }
     if d.delay_excused_at.is_some() {
-        return Err(AppError::conflict(
-            format!(
-                "Hồ sơ {} đã được xác nhận trễ hạn không do lỗi của cơ quan.",
-                d.code
-            ),
-            format!(
-                "Dossier {}'s delay is marked as not the agency's fault.",
-                d.code
-            ),
-        ));
+        return Err(excused(&d.code));
     }
     let now = Utc::now();
     let at_handover = d.completed_at.is_some();
@@ -652,12 +643,23 @@ pub async fn issue_apology(
     };
     let res = upd.exec(&state.db).await?;
     if res.rows_affected == 0 {
-        return Err(AppError::conflict(
-            "Hồ sơ vừa được cập nhật bởi một thao tác khác.",
-            "The dossier was just changed by another request.",
-        ));
+        return Err(changed_meanwhile());
     }
     reload(&state.db, &d.id).await
+}
+
+fn excused(code: &str) -> AppError {
+    AppError::conflict(
+        format!("Hồ sơ {code} đã được xác nhận trễ hạn không do lỗi của cơ quan."),
+        format!("Dossier {code}'s delay is already marked as not the agency's fault."),
+    )
+}
+
+fn changed_meanwhile() -> AppError {
+    AppError::conflict(
+        "Hồ sơ vừa được cập nhật bởi một thao tác khác.",
+        "The dossier was just changed by another request.",
+    )
 }
 
 /// Marks a dossier's delay as not the agency's fault, with the reason (officials of its unit,
@@ -694,16 +696,7 @@ pub async fn excuse_delay(
         ));
     }
     if d.delay_excused_at.is_some() {
-        return Err(AppError::conflict(
-            format!(
-                "Hồ sơ {} đã được xác nhận trễ hạn không do lỗi của cơ quan.",
-                d.code
-            ),
-            format!(
-                "Dossier {}'s delay is already marked as not the agency's fault.",
-                d.code
-            ),
-        ));
+        return Err(excused(&d.code));
     }
     let now = Utc::now();
     let by = actor.signed_in()?.subject.clone();
@@ -718,10 +711,7 @@ pub async fn excuse_delay(
         .exec(&state.db)
         .await?;
     if res.rows_affected == 0 {
-        return Err(AppError::conflict(
-            "Hồ sơ vừa được cập nhật bởi một thao tác khác.",
-            "The dossier was just changed by another request.",
-        ));
+        return Err(changed_meanwhile());
     }
     reload(&state.db, &d.id).await
 }

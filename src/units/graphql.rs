@@ -94,12 +94,7 @@ pub async fn rolled_up(
 
 /// The cached versions and succession links.
 pub async fn history(ctx: &Context<'_>) -> async_graphql::Result<Arc<UnitHistory>> {
-    Ok(ctx
-        .state()
-        .catalog
-        .history
-        .get(|db| async move { UnitHistory::load(&db).await })
-        .await?)
+    Ok(UnitHistory::cached(ctx.state()).await?)
 }
 
 pub struct Unit(pub unit::Model);
@@ -255,7 +250,7 @@ impl UnitsQuery {
                 .map(|d| crate::clock::check_date("activeOn", d))
                 .transpose()?,
         };
-        let (total, items) = super::list(&ctx.state().db, &filter, page).await?;
+        let (total, items) = super::list(ctx.state(), &filter, page).await?;
         Ok(page.connection(total, items.into_iter().map(Unit).collect()))
     }
 

@@ -52,6 +52,15 @@ impl UnitHistory {
         Ok(h)
     }
 
+    /// The history from the catalog's snapshot (see `crate::catalog`).
+    pub async fn cached(state: &crate::state::AppState) -> AppResult<std::sync::Arc<UnitHistory>> {
+        state
+            .catalog
+            .history
+            .get(|db| async move { UnitHistory::load(&db).await })
+            .await
+    }
+
     pub fn versions(&self, id: &str) -> &[unit_version::Model] {
         self.versions.get(id).map(Vec::as_slice).unwrap_or_default()
     }

@@ -35,13 +35,14 @@ pub struct UnitFilter {
 /// A page of units in name order, with the total matching the filter. With `active_on`, the
 /// units in existence that day, each as it was then (name, block, parent of that day's version).
 pub async fn list(
-    db: &DatabaseConnection,
+    state: &crate::state::AppState,
     filter: &UnitFilter,
     page: Page,
 ) -> AppResult<(u64, Vec<unit::Model>)> {
     if let Some(d) = filter.active_on {
-        return list_on(db, filter, d, page).await;
+        return list_on(state, filter, d, page).await;
     }
+    let db = &state.db;
     let mut cond = Condition::all();
     if let Some(b) = filter.block {
         cond = cond.add(unit::Column::Block.eq(b));
@@ -79,7 +80,7 @@ pub async fn list(
 /// `list` on a date: the units of that day as they were, filtered and ordered in memory (a
 /// city has hundreds of units, not millions).
 async fn list_on(
-    db: &DatabaseConnection,
+    state: &crate::state::AppState,
     filter: &UnitFilter,
     d: NaiveDate,
     page: Page,
@@ -95,9 +96,9 @@ async fn list_on(
                 .add(unit::Column::ValidTo.is_null())
                 .add(unit::Column::ValidTo.gte(d)),
         )
-        .all(db)
+        .all(&state.db)
         .await?;
-    let h = history::UnitHistory::load(db).await?;
+    let h = history::UnitHistory::cached(state).await?;
     let mut items: Vec<(bool, unit::Model)> = rows
         .iter()
         .map(|u| history::unit_at(&h, u, d))

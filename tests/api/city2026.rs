@@ -191,13 +191,17 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
         old_stats["dossiers"]["stats"]["total"].as_u64().unwrap() + 1
     );
     // The successor takes a complaint about the old unit's dossier.
-    app.ok(
+    let about_old = app.ok(
         None,
-        "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { id } }",
+        "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { unit { code } assignedUnit { code } } }",
         json!({ "i": { "kind": "FEEDBACK", "category": "LATE_PROCESSING", "unit": new, "dossierCode": "CU-2022",
                        "title": "Hồ sơ cũ", "body": "Hồ sơ nộp tại đơn vị cũ.", "contact": { "name": "A", "phone": "0912345678" } } }),
     )
     .await;
+    assert_eq!(
+        about_old["fileComplaint"],
+        json!({ "unit": { "code": "SO-MOI" }, "assignedUnit": { "code": "SO-MOI" } })
+    );
 
     // The open complaint went to the successor, with an event saying so.
     let c = app
@@ -515,6 +519,22 @@ async fn swapped_working_days_and_removed_holidays_move_deadlines() {
         .gql(Some(&t), add, json!({ "d": "2027-03-13", "n": "x" }))
         .await;
     assert_eq!(error_code(&denied), "FORBIDDEN");
+    for m in [
+        "mutation { removeHoliday(date: \"2027-04-30\") { date } }",
+        "mutation { setCalendarYear(year: 2027, status: CONFIRMED) { year } }",
+        "mutation { addHoliday(date: \"2027-03-12\", name: \"x\") { date } }",
+    ] {
+        assert_eq!(
+            error_code(&app.gql(Some(&t), m, json!({})).await),
+            "FORBIDDEN",
+            "{m}"
+        );
+        assert_eq!(
+            error_code(&app.gql(None, m, json!({})).await),
+            "UNAUTHENTICATED",
+            "{m}"
+        );
+    }
 
     // A removed holiday of the file is counted again; removing it twice finds nothing.
     assert_eq!(
@@ -807,6 +827,26 @@ async fn what_reads_like_a_complaint_or_denunciation_is_flagged_and_never_publis
 
     // An official decides it is feedback: the flag clears and publication is normal again.
     let classify = "mutation($id: ID!, $t: ComplaintTrack!) { classifyComplaint(id: $id, track: $t, note: \"Phản ánh về thời hạn.\") { legalTrack { track decidedByOfficial } events { action note } } }";
+    // Only the assigned unit's officials decide: another unit's official and an anonymous
+    // replay of the same request are refused, and the flag stays.
+    let other = app.script_token(Role::Official, Some("STP")).await;
+    let vars = json!({ "id": id, "t": "FEEDBACK" });
+    assert_eq!(
+        error_code(&app.gql(Some(&other), classify, vars.clone()).await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(&app.gql(None, classify, vars.clone()).await),
+        "UNAUTHENTICATED"
+    );
+    let still = app
+        .ok(
+            Some(&official),
+            "query($id: ID!) { complaint(id: $id) { legalTrack { track } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(still["complaint"]["legalTrack"]["track"], "COMPLAINT");
     let c = app
         .ok(
             Some(&official),
