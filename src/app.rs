@@ -198,7 +198,8 @@ pub fn router(state: AppState) -> Router {
     let mut r = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .route("/open-data/par-index/{file}", get(par_open_data));
     if config.introspection {
         r = r.route("/schema.graphql", get(|| async { crate::graphql::sdl() }));
     }
@@ -331,6 +332,66 @@ fn too_large(spec: bool, limit: usize, lang: Lang) -> Response {
         ),
         lang,
     )
+}
+
+/// `GET /open-data/par-index/{year}.csv` or `.json`: a published year of the PAR index.
+async fn par_open_data(
+    State(http): State<Http>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    let (year, ext) = match file.rsplit_once('.') {
+        Some((y, e)) if matches!(e, "csv" | "json") => (y.parse::<i32>().ok(), e),
+        _ => (None, ""),
+    };
+    let Some(year) = year else {
+        return request_error(
+            StatusCode::NOT_FOUND,
+            false,
+            AppError::not_found(
+                "Đường dẫn có dạng /open-data/par-index/2022.csv hoặc .json.",
+                "Use /open-data/par-index/2022.csv or .json.",
+            ),
+            lang,
+        );
+    };
+    let t = match crate::par::open_data::table(&http.state.db, year).await {
+        Ok(t) => t,
+        Err(e) => {
+            let status = if e.code() == "NOT_FOUND" {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            return request_error(status, false, e, lang);
+        }
+    };
+    let disposition = format!("inline; filename=\"chi-so-cchc-{year}.{ext}\"");
+    if ext == "csv" {
+        match crate::par::open_data::csv(&t) {
+            Ok(body) => (
+                StatusCode::OK,
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "text/csv; charset=utf-8".to_string(),
+                    ),
+                    (axum::http::header::CONTENT_DISPOSITION, disposition),
+                ],
+                body,
+            )
+                .into_response(),
+            Err(e) => request_error(StatusCode::INTERNAL_SERVER_ERROR, false, e, lang),
+        }
+    } else {
+        (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_DISPOSITION, disposition)],
+            axum::Json(t),
+        )
+            .into_response()
+    }
 }
 
 async fn readyz(State(http): State<Http>) -> Response {

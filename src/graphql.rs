@@ -13,6 +13,7 @@ use crate::complaints::graphql::{ComplaintsMutation, ComplaintsQuery};
 use crate::complaints::search::ComplaintsSearchQuery;
 use crate::config::Config;
 use crate::dossiers::graphql::{DossiersMutation, DossiersQuery};
+use crate::par::graphql::{ParMutation, ParQuery};
 use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
 use crate::procedures::search::ProceduresSearchQuery;
 use crate::ratings::graphql::{RatingsMutation, RatingsQuery};
@@ -31,6 +32,7 @@ pub struct Query(
     ComplaintsSearchQuery,
     ProceduresSearchQuery,
     UnitsSearchQuery,
+    ParQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -42,6 +44,7 @@ pub struct Mutation(
     DossiersMutation,
     RatingsMutation,
     ComplaintsMutation,
+    ParMutation,
 );
 
 pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -17,6 +17,14 @@ pub fn read_rows<T: DeserializeOwned>(
         path.extension().and_then(|e| e.to_str()),
         Some("jsonl" | "ndjson" | "json")
     ) || text.trim_start().starts_with('{');
+    rows_of(&text, is_json)
+}
+
+/// Rows of a text in CSV (with a header) or, with `is_json`, JSON lines.
+pub fn rows_of<T: DeserializeOwned>(
+    text: &str,
+    is_json: bool,
+) -> anyhow::Result<Vec<(usize, Result<T, String>)>> {
     let mut rows = Vec::new();
     if is_json {
         for (i, line) in text.lines().enumerate() {

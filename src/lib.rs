@@ -26,6 +26,7 @@ pub mod graphql;
 pub mod idempotency;
 pub mod import;
 pub mod pagination;
+pub mod par;
 pub mod procedures;
 pub mod query_limits;
 pub mod ratings;

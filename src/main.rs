@@ -39,12 +39,39 @@ enum Command {
     /// Print the GraphQL schema (SDL, sorted) to standard output.
     #[command(after_help = "Example:\n  portal schema > schema.graphql")]
     Schema,
-    /// Load data into the database.
-    #[command(after_help = "Example:\n  portal seed --demo")]
+    /// Load data into the database: the demo catalog, or synthetic data in bulk.
+    #[command(
+        after_help = "Examples:\n  portal seed --demo\n  portal seed --synthetic --ratings 1000000 --dossiers 200000 --complaints 50000 --year 2026\n\nSynthetic data is marked as such (dossier codes SYN-…, complaints filed by \"Dữ liệu tổng hợp\")."
+    )]
     Seed {
-        /// The demo units, procedures and accounts.
-        #[arg(long, required = true)]
+        /// The demo units, procedures, accounts and synthetic feedback.
+        #[arg(long, required_unless_present = "synthetic")]
         demo: bool,
+        /// Bulk synthetic dossiers, ratings and complaints over the units of --year (the demo
+        /// catalog is loaded first when the database has no units).
+        #[arg(long)]
+        synthetic: bool,
+        #[arg(long, default_value_t = 0, requires = "synthetic")]
+        ratings: u64,
+        #[arg(long, default_value_t = 0, requires = "synthetic")]
+        dossiers: u64,
+        #[arg(long, default_value_t = 0, requires = "synthetic")]
+        complaints: u64,
+        /// The year the synthetic records fall in (up to today).
+        #[arg(long, requires = "synthetic")]
+        year: Option<i32>,
+    },
+    /// Measure computing a year of the PAR index over what the database holds: opens the year
+    /// with the default template if it is not open, computes it, and prints the time.
+    #[command(
+        after_help = "Example:\n  DATABASE_URL=postgres://postgres@127.0.0.1/gopy portal seed --synthetic --ratings 10000000 --dossiers 2000000 --year 2026\n  DATABASE_URL=postgres://postgres@127.0.0.1/gopy portal bench-par --year 2026 --runs 3"
+    )]
+    BenchPar {
+        #[arg(long)]
+        year: i32,
+        /// How many times to compute (the first run warms the caches).
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
     },
     /// Import records from a file.
     #[command(subcommand)]
@@ -110,6 +137,18 @@ enum ImportCommand {
         after_help = "Columns: code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at\nand optionally rating_code, channel (ONLINE or IN_PERSON), due_at (the appointment the\none-stop-shop system gave), apology_issued_at, apology_reason, apology_new_due_at, delay_excused\n(times: 2026-04-24T09:00:00+07:00, or 2026-04-24 09:00 in the city's time).\n\nExample:\n  portal import dossiers one-stop-export.csv"
     )]
     Dossiers { file: PathBuf },
+    /// A year of the PAR index published outside the portal, as a read-only period.
+    #[command(
+        after_help = "Columns: unit_code,block,total,band,rank,block_size (rank empty in an unranked block).\n\nExample:\n  portal import par-results par-2022.csv --year 2022 --source \"Quyết định công bố Chỉ số CCHC 2022\"\n\n  unit_code,block,total,band,rank,block_size\n  STP,DEPARTMENT,97.57,Tốt,1,26\n  CHQ,VERTICAL_AGENCY,95.17,Tốt,,7"
+    )]
+    ParResults {
+        file: PathBuf,
+        #[arg(long)]
+        year: i32,
+        /// Where the figures were published (shown with the year).
+        #[arg(long)]
+        source: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -205,12 +244,56 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         Command::Schema => {
             print!("{}", portal::graphql::sdl());
         }
-        Command::Seed { demo: _ } => {
+        Command::Seed {
+            demo,
+            synthetic,
+            ratings,
+            dossiers,
+            complaints,
+            year,
+        } => {
             let db = portal::db::connect(&config.database_url).await?;
             portal::db::migrate(&db).await?;
-            let cal = portal::calendar::Calendar::new(config.holidays()?);
-            let r = portal::seed::demo(&db, &cal, true).await?;
-            println!("demo data: {r}");
+            let shared = portal::calendar::SharedCalendar::new(config.holidays()?);
+            shared.reload(&db).await?;
+            let cal = shared.get();
+            let empty = {
+                use sea_orm::{EntityTrait, PaginatorTrait};
+                entity::unit::Entity::find().count(&db).await? == 0
+            };
+            if demo || empty {
+                let r = portal::seed::demo(&db, &cal, true).await?;
+                println!("demo data: {r}");
+            }
+            if synthetic {
+                let year = year.unwrap_or_else(|| {
+                    use chrono::Datelike;
+                    portal::clock::today().year()
+                });
+                let r =
+                    portal::seed::bulk::seed(&db, &cal, year, dossiers, ratings, complaints, true)
+                        .await?;
+                println!("synthetic data for {year}: {r}");
+                if complaints > 0 {
+                    println!(
+                        "complaints are queued for search: the server indexes them, or run `portal reindex complaints`"
+                    );
+                }
+            }
+        }
+        Command::BenchPar { year, runs } => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            portal::par::bench(&db, year, runs).await?;
+        }
+        Command::Import(ImportCommand::ParResults { file, year, source }) => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            let r = portal::par::import::import_file(&db, &file, year, source).await?;
+            print!("PAR results {year}: {r}");
+            if !r.rejected.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Import(ImportCommand::Units { file }) => {
             let db = portal::db::connect(&config.database_url).await?;

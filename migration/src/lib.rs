@@ -8,6 +8,7 @@ mod m20261128_000002_intake;
 mod m20261128_000003_search;
 mod m20261201_000001_trust;
 mod m20261202_000001_city2026;
+mod m20261203_000001_par;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_search::Migration),
             Box::new(m20261201_000001_trust::Migration),
             Box::new(m20261202_000001_city2026::Migration),
+            Box::new(m20261203_000001_par::Migration),
         ]
     }
 }

@@ -20,6 +20,11 @@
 //!   admins only.
 //! - **Accounts.** Contact details are seen by the holder and admins only.
 //! - **Catalog and calendar.** Admins change units, procedures and holidays.
+//! - **PAR index.** Evaluators (and admins) open periods, appraise, deduct, compute and
+//!   publish. A unit's officials enter its self-assessment while the period is a draft, and
+//!   read its breakdown and the rows behind it at any time; evaluators and admins read every
+//!   unit's. Everyone reads a published year's table and breakdowns, but the rows behind a
+//!   breakdown (dossier and complaint codes) stay with the unit's staff, evaluators and admins.
 //! - **Retry keys.** An `idempotencyKey` belongs to its caller (the account, or an anonymous
 //!   client's address): another caller's replay finds nothing of the first.
 
@@ -290,6 +295,58 @@ pub fn submissions_limited(actor: &Actor) -> bool {
         None => true,
         Some(p) => p.account_id.is_some() && matches!(p.role, Role::Citizen | Role::Business),
     }
+}
+
+fn par_forbidden() -> AppError {
+    AppError::forbidden(
+        "Chỉ Sở Nội vụ (người thẩm định Chỉ số CCHC) được thẩm định, trừ điểm, tính điểm và công bố.",
+        "Only the evaluators of the Department of Home Affairs may appraise, deduct, compute and publish the PAR index.",
+    )
+}
+
+/// Evaluators and admins run the PAR index.
+pub fn is_par_evaluator(actor: &Actor) -> bool {
+    matches!(actor.role(), Some(Role::Evaluator | Role::Admin))
+}
+
+/// `FORBIDDEN` unless the caller is an evaluator or an admin (`UNAUTHENTICATED` if anonymous).
+pub fn require_par_evaluator(actor: &Actor) -> AppResult<&Principal> {
+    let p = actor.signed_in()?;
+    if is_par_evaluator(actor) {
+        Ok(p)
+    } else {
+        Err(par_forbidden())
+    }
+}
+
+/// A unit's self-assessment is entered by its own officials (or an admin).
+pub async fn require_par_self_assessment(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    unit_id: &str,
+) -> AppResult<()> {
+    let p = actor.signed_in()?;
+    match p.role {
+        Role::Admin => Ok(()),
+        Role::Official if act_scope(db, actor).await?.covers(unit_id) => Ok(()),
+        _ => Err(AppError::forbidden(
+            "Chỉ cán bộ của đơn vị được nhập điểm tự đánh giá của đơn vị mình.",
+            "Only the unit's own officials enter its self-assessment.",
+        )),
+    }
+}
+
+/// Whether the caller reads a unit's unpublished PAR figures and the rows behind them: its
+/// officials, evaluators and admins.
+pub async fn sees_par_unit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    unit_id: &str,
+) -> AppResult<bool> {
+    if is_par_evaluator(actor) {
+        return Ok(true);
+    }
+    Ok(actor.role() == Some(Role::Official) && read_scope(db, actor).await?.covers(unit_id))
 }
 
 #[cfg(test)]

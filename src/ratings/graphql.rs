@@ -173,6 +173,26 @@ pub struct MonthSatisfaction {
     pub components: Vec<ComponentSatisfaction>,
 }
 
+/// What `satisfaction(groupBy: …)` groups by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum SatisfactionGroupBy {
+    Unit,
+    Procedure,
+    Month,
+}
+
+/// Satisfaction of one unit, procedure or month.
+#[derive(SimpleObject)]
+pub struct SatisfactionGroup {
+    /// The unit or procedure id, or the month (`YYYY-MM`); null for ratings without a procedure.
+    pub key: Option<String>,
+    pub unit: Option<Unit>,
+    pub procedure: Option<Procedure>,
+    pub month: Option<String>,
+    pub overall: ComponentSatisfaction,
+    pub components: Vec<ComponentSatisfaction>,
+}
+
 #[derive(SimpleObject)]
 pub struct SatisfactionReport {
     /// Ratings counted (verified only, unless `verifiedOnly: false`).
@@ -184,6 +204,9 @@ pub struct SatisfactionReport {
     pub overall: ComponentSatisfaction,
     pub components: Vec<ComponentSatisfaction>,
     pub monthly: Vec<MonthSatisfaction>,
+    /// With `groupBy`: one entry per unit, procedure or month, in one query (units and
+    /// procedures with the most answers first, months in order).
+    pub groups: Vec<SatisfactionGroup>,
 }
 
 fn report(s: Satisfaction, min_sample: u32) -> SatisfactionReport {
@@ -213,6 +236,7 @@ fn report(s: Satisfaction, min_sample: u32) -> SatisfactionReport {
                 }
             })
             .collect(),
+        groups: vec![],
     }
 }
 
@@ -243,6 +267,7 @@ impl RatingsQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<SatisfactionFilterInput>,
+        group_by: Option<SatisfactionGroupBy>,
     ) -> async_graphql::Result<SatisfactionReport> {
         let f = filter.unwrap_or_default();
         if let (Some(a), Some(b)) = (f.from, f.to)
@@ -277,7 +302,53 @@ impl RatingsQuery {
             verified_only: f.verified_only.unwrap_or(true),
         };
         let s = super::stats::satisfaction(&ctx.state().db, &filter).await?;
-        Ok(report(s, ctx.state().config.min_sample))
+        let min = ctx.state().config.min_sample;
+        let mut r = report(s, min);
+        if let Some(by) = group_by {
+            let by = match by {
+                SatisfactionGroupBy::Unit => super::stats::GroupBy::Unit,
+                SatisfactionGroupBy::Procedure => super::stats::GroupBy::Procedure,
+                SatisfactionGroupBy::Month => super::stats::GroupBy::Month,
+            };
+            let mut groups = super::stats::grouped(&ctx.state().db, &filter, by).await?;
+            if by != super::stats::GroupBy::Month {
+                groups.sort_by_key(|(k, comps)| {
+                    let answers: u64 = comps.values().map(|t| t.answers).sum();
+                    (std::cmp::Reverse(answers), k.clone())
+                });
+            }
+            let ids: Vec<String> = groups.iter().filter_map(|g| g.0.clone()).collect();
+            let units = if by == super::stats::GroupBy::Unit {
+                ctx.loaders().units.load_many(ids.clone()).await?
+            } else {
+                HashMap::new()
+            };
+            let procs = if by == super::stats::GroupBy::Procedure {
+                ctx.loaders().procedures.load_many(ids).await?
+            } else {
+                HashMap::new()
+            };
+            r.groups = groups
+                .into_iter()
+                .map(|(key, comps)| {
+                    let mut overall = Tally::default();
+                    comps.values().for_each(|t| overall.add(t));
+                    SatisfactionGroup {
+                        unit: key.as_ref().and_then(|k| units.get(k)).cloned().map(Unit),
+                        procedure: key
+                            .as_ref()
+                            .and_then(|k| procs.get(k))
+                            .cloned()
+                            .map(Procedure),
+                        month: key.clone().filter(|_| by == super::stats::GroupBy::Month),
+                        overall: stat(None, &overall, min),
+                        components: comps.iter().map(|(c, t)| stat(Some(*c), t, min)).collect(),
+                        key,
+                    }
+                })
+                .collect();
+        }
+        Ok(r)
     }
 }
 

@@ -212,6 +212,44 @@ pub async fn satisfaction(
     Ok(out)
 }
 
+/// What `satisfaction(groupBy: …)` groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Unit,
+    Procedure,
+    Month,
+}
+
+/// Satisfaction per component for each unit, procedure or month matching the filter, in one
+/// grouped query: keys are unit or procedure ids (none for ratings without a procedure) or
+/// `YYYY-MM`.
+pub async fn grouped(
+    db: &DatabaseConnection,
+    f: &SatisfactionFilter,
+    by: GroupBy,
+) -> AppResult<Vec<(Option<String>, BTreeMap<Component, Tally>)>> {
+    let col = match by {
+        GroupBy::Unit => rating::Column::UnitId,
+        GroupBy::Procedure => rating::Column::ProcedureId,
+        GroupBy::Month => rating::Column::Month,
+    };
+    let mut q = tally_select(col, "group_key");
+    rating_filter(f, &mut q, f.verified_only);
+    let mut out: BTreeMap<Option<String>, BTreeMap<Component, Tally>> = BTreeMap::new();
+    for row in db.query_all(&q).await? {
+        let Some((component, t)) = tally_of(&row)? else {
+            continue;
+        };
+        let key: Option<String> = row.try_get("", "group_key")?;
+        out.entry(key)
+            .or_insert_with(|| Component::iter().map(|c| (c, Tally::default())).collect())
+            .entry(component)
+            .or_default()
+            .add(&t);
+    }
+    Ok(out.into_iter().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

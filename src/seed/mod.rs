@@ -1,6 +1,7 @@
 //! Demo data: the reference year's units, a sample catalog of procedures, one account per role.
 //! Seeding is idempotent: what exists already (by code or user name) is left as it is.
 
+pub mod bulk;
 pub mod data;
 pub mod synthetic;
 
@@ -276,6 +277,21 @@ pub async fn demo(
     report.dossiers_created = d;
     report.ratings_created = r;
     report.complaints_created = c;
+    // The city's published 2022 index, as far as the reference article gives it: six units.
+    if entity::par_period::Entity::find_by_id(2022)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        bar.set_message("PAR index 2022");
+        crate::par::import::import_text(
+            db,
+            crate::par::import::REFERENCE_2022,
+            2022,
+            crate::par::import::REFERENCE_2022_SOURCE,
+        )
+        .await?;
+    }
     bar.finish_and_clear();
     Ok(report)
 }

@@ -11,6 +11,7 @@ mod dossiers;
 mod errors;
 mod http;
 mod pagination;
+mod par;
 mod ratings;
 mod search;
 mod tokens;
