@@ -20,6 +20,7 @@ pub mod procedure;
 pub mod procedure_unit;
 pub mod rating;
 pub mod rating_score;
+pub mod rating_tally;
 pub mod search_outbox;
 pub mod unit;
 pub mod unit_succession;

@@ -105,11 +105,15 @@ enum ParCriterionResults {
 }
 
 #[derive(DeriveIden)]
-enum Ratings {
+enum RatingTallies {
     Table,
-    Month,
     UnitId,
+    Month,
+    Component,
     Verified,
+    Answers,
+    ScoreSum,
+    Satisfied,
 }
 
 #[derive(DeriveIden)]
@@ -281,18 +285,40 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // The aggregates of a period: a year's verified ratings by unit, dossiers by unit and
-        // outcome, complaints by assigned unit and deadline.
-        m.create_index(
-            Index::create()
-                .name("idx_ratings_month_unit")
-                .table(Ratings::Table)
-                .col(Ratings::Month)
-                .col(Ratings::UnitId)
-                .col(Ratings::Verified)
+        // Answers per unit, month and component, kept in the transaction of each rating: a
+        // year's satisfaction for every unit is a sum over a few thousand rows, not a join of
+        // tens of millions. Filled from the ratings already there.
+        m.create_table(
+            Table::create()
+                .table(RatingTallies::Table)
+                .col(string_len(RatingTallies::UnitId, 36))
+                .col(string_len(RatingTallies::Month, 7))
+                .col(string_len(RatingTallies::Component, 24))
+                .col(boolean(RatingTallies::Verified))
+                .col(big_integer(RatingTallies::Answers))
+                .col(big_integer(RatingTallies::ScoreSum))
+                .col(big_integer(RatingTallies::Satisfied))
+                .primary_key(
+                    Index::create()
+                        .col(RatingTallies::Month)
+                        .col(RatingTallies::UnitId)
+                        .col(RatingTallies::Component)
+                        .col(RatingTallies::Verified),
+                )
                 .to_owned(),
         )
         .await?;
+        m.get_connection()
+            .execute_unprepared(
+                "INSERT INTO rating_tallies (unit_id, month, component, verified, answers, score_sum, satisfied) \
+                 SELECT r.unit_id, r.month, s.component, r.verified, COUNT(*), SUM(s.score), \
+                        SUM(CASE WHEN s.score >= 4 THEN 1 ELSE 0 END) \
+                 FROM rating_scores s JOIN ratings r ON r.id = s.rating_id \
+                 GROUP BY r.unit_id, r.month, s.component, r.verified",
+            )
+            .await?;
+        // The aggregates of a period: dossiers by unit and outcome, complaints by assigned unit
+        // and deadline.
         m.create_index(
             Index::create()
                 .name("idx_dossiers_unit_completed")
@@ -317,6 +343,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
+            RatingTallies::Table.into_iden(),
             ParCriterionResults::Table.into_iden(),
             ParResults::Table.into_iden(),
             ParAudit::Table.into_iden(),
@@ -328,7 +355,6 @@ impl MigrationTrait for Migration {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         for (name, table) in [
-            ("idx_ratings_month_unit", Ratings::Table.into_iden()),
             ("idx_dossiers_unit_completed", Dossiers::Table.into_iden()),
             (
                 "idx_complaints_assigned_answer_due",

@@ -4,7 +4,8 @@
 //!
 //! For a year `[y0, y1)` (city time), computed at `cutoff` (`asof` = the earlier of the year's
 //! end and the cutoff):
-//! - **satisfaction**: the verified ratings given during the year;
+//! - **satisfaction**: the verified ratings given during the year (summed from the running
+//!   tallies of `rating_tallies`; the rows listed are the ratings themselves);
 //! - **timeliness**: dossiers completed during the year, and dossiers due during the year still
 //!   open at `asof` (late). On time = completed by the statutory due time. A delay excused as
 //!   not the agency's fault is left out;
@@ -19,12 +20,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::complaint::{self, Status};
 use entity::rating_score::Component;
-use entity::{dossier, rating, rating_score};
+use entity::{dossier, rating, rating_score, rating_tally};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::error::AppResult;
-use crate::ratings::stats::{Tally, tally_of, tally_select};
+use crate::ratings::stats::{Tally, tally_of};
 
 /// The time frame of a computation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,8 +202,41 @@ fn n(row: &sea_orm::QueryResult, k: &str) -> AppResult<u64> {
 pub async fn counts(db: &DatabaseConnection, f: &Frame) -> AppResult<Counts> {
     let mut out = Counts::default();
 
-    let mut q = tally_select(rating::Column::UnitId, "unit_id");
-    q.and_where(rating_in_year(f));
+    // Satisfaction from the running tallies (kept with every rating): a sum over a few
+    // thousand rows whatever the number of ratings.
+    let (m0, m1) = f.months();
+    let t = |c: rating_tally::Column| Expr::col((rating_tally::Entity, c));
+    let q = Query::select()
+        .expr_as(t(rating_tally::Column::UnitId), Alias::new("unit_id"))
+        .expr_as(t(rating_tally::Column::Component), Alias::new("component"))
+        .expr_as(
+            Func::cast_as(
+                Func::sum(t(rating_tally::Column::Answers)),
+                Alias::new("BIGINT"),
+            ),
+            Alias::new("answers"),
+        )
+        .expr_as(
+            Func::cast_as(
+                Func::sum(t(rating_tally::Column::ScoreSum)),
+                Alias::new("BIGINT"),
+            ),
+            Alias::new("score_sum"),
+        )
+        .expr_as(
+            Func::cast_as(
+                Func::sum(t(rating_tally::Column::Satisfied)),
+                Alias::new("BIGINT"),
+            ),
+            Alias::new("satisfied"),
+        )
+        .from(rating_tally::Entity)
+        .and_where(t(rating_tally::Column::Verified).eq(true))
+        .and_where(t(rating_tally::Column::Month).gte(m0))
+        .and_where(t(rating_tally::Column::Month).lte(m1))
+        .group_by_col((rating_tally::Entity, rating_tally::Column::UnitId))
+        .group_by_col((rating_tally::Entity, rating_tally::Column::Component))
+        .to_owned();
     for row in db.query_all(&q).await? {
         let Some((component, t)) = tally_of(&row)? else {
             continue;

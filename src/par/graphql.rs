@@ -920,7 +920,8 @@ pub struct ParComputation {
     /// False when the period was already published: its frozen results were left as they are.
     pub recomputed: bool,
     pub units: u64,
-    /// Verified ratings, dossiers and complaints counted over all units.
+    /// Counted over all units: verified ratings (the answers of each unit's most answered
+    /// component), dossiers and complaints.
     pub ratings: u64,
     pub dossiers: u64,
     pub complaints: u64,

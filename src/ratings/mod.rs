@@ -7,6 +7,7 @@
 
 pub mod graphql;
 pub mod stats;
+pub mod tally;
 
 use std::net::IpAddr;
 
@@ -262,6 +263,17 @@ pub async fn submit(
     rating_score::Entity::insert_many(scores.iter().cloned().map(rating_score::ActiveModel::from))
         .exec(&txn)
         .await?;
+    let answers: Vec<tally::Answer> = scores
+        .iter()
+        .map(|s| tally::Answer {
+            unit_id: &model.unit_id,
+            month: &model.month,
+            verified: model.verified,
+            component: s.component,
+            score: s.score,
+        })
+        .collect();
+    tally::add(&txn, &answers).await?;
     // The procedure's and unit's satisfaction changed: their documents are refreshed (once per
     // indexer batch, however many ratings arrived meanwhile).
     use crate::search::{IndexKind, outbox};

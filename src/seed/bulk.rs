@@ -300,12 +300,12 @@ pub async fn seed(
     }
 
     // Ratings with their component answers.
-    let comps: Vec<String> = Component::iter().map(|c| c.to_value()).collect();
     let mut n = 0u64;
     while n < ratings {
         let k = batch.min(ratings - n);
         let mut rows = Vec::with_capacity(k as usize);
         let mut scores = Vec::with_capacity(k as usize * 5);
+        let mut counted: Vec<(String, String, Component, i32)> = Vec::with_capacity(k as usize * 5);
         for i in 0..k {
             let idx = (n + i) as usize;
             let (dossier, unit_id, proc_id, at, q) = match tied.get(idx) {
@@ -329,14 +329,20 @@ pub async fn seed(
             };
             let at = at.min(end - Duration::seconds(1));
             let id = uuid::Uuid::now_v7().to_string();
-            for c in &comps {
+            let month = crate::clock::local(at).format("%Y-%m").to_string();
+            for c in Component::iter() {
                 if rng.random_bool(0.93) {
-                    let s = if rng.random_bool(q) {
+                    let s: i32 = if rng.random_bool(q) {
                         rng.random_range(4..=5)
                     } else {
                         rng.random_range(1..=3)
                     };
-                    scores.push(vec![Cell::S(id.clone()), Cell::S(c.clone()), Cell::I(s)]);
+                    scores.push(vec![
+                        Cell::S(id.clone()),
+                        Cell::S(c.to_value()),
+                        Cell::I(s as i64),
+                    ]);
+                    counted.push((unit_id.clone(), month.clone(), c, s));
                 }
             }
             rows.push(vec![
@@ -346,7 +352,7 @@ pub async fn seed(
                 proc_id.map_or(Cell::Null, Cell::S),
                 Cell::B(true),
                 Cell::S("OTHER".into()),
-                Cell::S(crate::clock::local(at).format("%Y-%m").to_string()),
+                Cell::S(month),
                 Cell::T(at),
             ]);
         }

@@ -373,6 +373,29 @@ pub async fn seed(
             .exec(db)
             .await?;
     }
+    let meta: std::collections::HashMap<&String, (&String, &String, bool)> = ratings
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_ref(),
+                (r.unit_id.as_ref(), r.month.as_ref(), *r.verified.as_ref()),
+            )
+        })
+        .collect();
+    let answers: Vec<crate::ratings::tally::Answer> = scores
+        .iter()
+        .filter_map(|s| {
+            let (unit_id, month, verified) = meta.get(s.rating_id.as_ref())?;
+            Some(crate::ratings::tally::Answer {
+                unit_id,
+                month,
+                verified: *verified,
+                component: *s.component.as_ref(),
+                score: *s.score.as_ref(),
+            })
+        })
+        .collect();
+    crate::ratings::tally::add(db, &answers).await?;
     for chunk in complaints.chunks(100) {
         complaint::Entity::insert_many(chunk.to_vec())
             .exec(db)

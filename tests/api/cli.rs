@@ -47,6 +47,8 @@ fn every_command_has_help_with_an_example() {
         vec!["import", "procedures", "--help"],
         vec!["import", "dossiers", "--help"],
         vec!["import", "units", "--help"],
+        vec!["import", "par-results", "--help"],
+        vec!["bench-par", "--help"],
     ] {
         let out = portal().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -483,4 +485,79 @@ async fn import_dossiers_takes_channel_appointment_and_apology_columns() {
     );
     assert_eq!(b["d"]["apologyStatus"], "EXCUSED");
     assert_eq!(b["d"]["delayExcuse"]["reason"], "Chờ cơ quan khác trả lời");
+}
+
+#[tokio::test]
+async fn import_par_results_loads_a_published_year_or_nothing() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let units = dir.path().join("units.csv");
+    std::fs::write(
+        &units,
+        "code,name,short_name,block,parent,valid_from,valid_to,successors\n\
+         SX,Sở X,X,DEPARTMENT,,2022-01-01,,\n\
+         QA,Quận A,Quận A,DISTRICT,,2022-01-01,2025-06-30,\n\
+         QB,Quận B,Quận B,DISTRICT,,2022-01-01,2025-06-30,\n",
+    )
+    .unwrap();
+    let out = portal()
+        .env("DATABASE_URL", &db.url)
+        .args(["import", "units"])
+        .arg(&units)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let results = dir.path().join("par-2024.csv");
+    let write = |text: &str| std::fs::write(&results, text).unwrap();
+    let run = || {
+        portal()
+            .env("DATABASE_URL", &db.url)
+            .args(["import", "par-results"])
+            .arg(&results)
+            .args(["--year", "2024", "--source", "Quyết định công bố năm 2024"])
+            .output()
+            .unwrap()
+    };
+    write(
+        "unit_code,block,total,band,rank,block_size\n\
+         SX,DEPARTMENT,91.5,Tốt,1,20\n\
+         QA,DISTRICT,88,Tốt,3,2\n\
+         NOPE,DISTRICT,80,Tốt,2,2\n",
+    );
+    let out = run();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("0 created, 0 updated, 2 rejected"), "{text}");
+    assert!(text.contains("line 3: rank 3 is outside 1..2"), "{text}");
+    assert!(text.contains("line 4: no unit has code NOPE"), "{text}");
+    write(
+        "unit_code,block,total,band,rank,block_size\n\
+         SX,DEPARTMENT,91.5,Tốt,1,20\n\
+         QA,DISTRICT,88,Tốt,2,2\n\
+         QB,DISTRICT,90.25,Tốt,1,2\n",
+    );
+    let out = run();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("3 created"), "{text}");
+
+    let app = TestApp::spawn_with(test_config(&db), db, false).await;
+    let b = app
+        .ok(
+            None,
+            "{ parIndex(year: 2024, block: DISTRICT) { status blockSize entries { unit { code name } total band rank } }
+               parPeriod(year: 2024) { imported source } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        b["parIndex"],
+        json!({ "status": "PUBLISHED", "blockSize": 2, "entries": [
+            { "unit": { "code": "QB", "name": "Quận B" }, "total": 90.25, "band": "Tốt", "rank": 1 },
+            { "unit": { "code": "QA", "name": "Quận A" }, "total": 88.0, "band": "Tốt", "rank": 2 } ] })
+    );
+    assert_eq!(
+        b["parPeriod"],
+        json!({ "imported": true, "source": "Quyết định công bố năm 2024" })
+    );
 }

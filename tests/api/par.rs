@@ -42,7 +42,8 @@ async fn unit(app: &TestApp, admin: &str, code: &str, block: &str) -> String {
     app.ok(
         Some(admin),
         "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
-        json!({ "i": { "code": code, "name": format!("Đơn vị {code}"), "block": block, "validFrom": "2026-01-01" } }),
+        json!({ "i": { "code": code, "name": format!("Đơn vị {code}"), "block": block,
+                       "validFrom": if code == "D1" { "2025-01-01" } else { "2026-01-01" } } }),
     )
     .await["createUnit"]["id"]
         .as_str()
@@ -166,6 +167,16 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     ] {
         ids.insert(code, unit(&app, &admin, code, block).await);
     }
+    // D1 existed last year too, when its published total was 80.5.
+    let r = portal::par::import::import_text(
+        &app.state.db,
+        "unit_code,block,total,band,rank,block_size\nD1,DEPARTMENT,80.5,Khá,1,1\n",
+        2025,
+        "kết quả công bố năm 2025",
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.created, r.rejected.len()), (1, 0));
     // A unit that ended before the year is not part of it.
     app.ok(
         Some(&admin),
@@ -354,12 +365,20 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
         )
         .await;
     assert_eq!(error_field(&b), "points", "{b}");
-    app.ok(
-        Some(&evaluator),
-        DEDUCT,
-        deduct("D3", "A1", 5.0, "Chậm gửi báo cáo CCHC quý III"),
-    )
-    .await;
+    // A retry with the same key returns the first deduction, not a second one.
+    let mut keyed = deduct("D3", "A1", 5.0, "Chậm gửi báo cáo CCHC quý III");
+    keyed["i"]["idempotencyKey"] = json!("snv-d3-a1");
+    let first = app.ok(Some(&evaluator), DEDUCT, keyed.clone()).await;
+    let retry = app.ok(Some(&evaluator), DEDUCT, keyed.clone()).await;
+    assert_eq!(
+        first["addParDeduction"]["id"],
+        retry["addParDeduction"]["id"]
+    );
+    keyed["i"]["points"] = json!(4.0);
+    assert_eq!(
+        error_code(&app.gql(Some(&evaluator), DEDUCT, keyed).await),
+        "CONFLICT"
+    );
     let wrong = app
         .ok(
             Some(&evaluator),
@@ -431,6 +450,8 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
         ])
     );
     assert_eq!(entry(&dept, "D3")["areas"][0]["points"], 35.0);
+    assert_eq!(entry(&dept, "D1")["previousTotal"], 80.5);
+    assert_eq!(entry(&dept, "D2")["previousTotal"], Value::Null);
     let vert = app.ok(Some(&evaluator), TABLE, tv("VERTICAL_AGENCY")).await["parIndex"].clone();
     assert_eq!(vert["ranked"], false);
     assert_eq!(vert["blockSize"], 1);
@@ -654,6 +675,7 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     );
     let d3 = app.ok(Some(&evaluator), BREAKDOWN, bv("D3")).await["parBreakdown"].clone();
     assert_eq!(d3["deducted"], 5.0);
+    assert_eq!(d3["deductions"].as_array().unwrap().len(), 1);
     assert_eq!(
         d3["deductions"][0]["reason"],
         "Chậm gửi báo cáo CCHC quý III"
@@ -771,7 +793,7 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     assert_eq!(lines.len(), 8, "{text}");
     assert_eq!(
         lines[1],
-        "2026,DEPARTMENT,D1,Đơn vị D1,83.00,Khá,1,4,,38.00,25.00,10.00,10.00"
+        "2026,DEPARTMENT,D1,Đơn vị D1,83.00,Khá,1,4,80.50,38.00,25.00,10.00,10.00"
     );
     assert!(
         lines.contains(
@@ -793,7 +815,7 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     assert_eq!(j["rows"][0]["total"], 83.0);
     let missing = app
         .client
-        .get(app.url("/open-data/par-index/2025.csv"))
+        .get(app.url("/open-data/par-index/2024.csv"))
         .send()
         .await
         .unwrap();
@@ -1013,4 +1035,71 @@ async fn a_year_opens_with_the_default_template_and_refuses_bad_ones() {
         )
         .await;
     assert_eq!(error_code(&b), "FORBIDDEN");
+}
+
+/// The running tallies the index sums agree with the ratings themselves, after the demo seed
+/// and after ratings submitted through the API.
+#[tokio::test]
+async fn the_tallies_agree_with_the_ratings() {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::ExprTrait;
+    let app = TestApp::spawn().await;
+    async fn compare(app: &TestApp) -> usize {
+        let db = &app.state.db;
+        let mut raw =
+            portal::ratings::stats::tally_select(entity::rating::Column::UnitId, "unit_id");
+        raw.and_where(
+            sea_orm::sea_query::Expr::col((
+                entity::rating::Entity,
+                entity::rating::Column::Verified,
+            ))
+            .eq(true),
+        );
+        let mut expected = std::collections::BTreeMap::new();
+        for row in db.query_all(&raw).await.unwrap() {
+            let (c, t) = portal::ratings::stats::tally_of(&row).unwrap().unwrap();
+            let u: String = row.try_get("", "unit_id").unwrap();
+            expected.insert(
+                (u, format!("{c:?}")),
+                (t.answers as i64, t.score_sum as i64, t.satisfied as i64),
+            );
+        }
+        let mut got: std::collections::BTreeMap<(String, String), (i64, i64, i64)> =
+            std::collections::BTreeMap::new();
+        for t in entity::rating_tally::Entity::find()
+            .filter(entity::rating_tally::Column::Verified.eq(true))
+            .all(db)
+            .await
+            .unwrap()
+        {
+            let e = got
+                .entry((t.unit_id, format!("{:?}", t.component)))
+                .or_default();
+            e.0 += t.answers;
+            e.1 += t.score_sum;
+            e.2 += t.satisfied;
+        }
+        assert_eq!(got, expected);
+        expected.len()
+    }
+    assert!(compare(&app).await > 10);
+    let official = app.login("stp.canbo", "gopy-official-demo").await;
+    app.record_dossier(
+        &official,
+        "STP-TALLY-1",
+        "STP",
+        "2.000488",
+        "2026-11-30T09:00:00+07:00",
+    )
+    .await;
+    app.complete_dossier(&official, "STP-TALLY-1").await;
+    let code = app.rating_code("STP-TALLY-1").await;
+    app.ok(
+        None,
+        "mutation($i: SubmitRatingInput!) { submitRating(input: $i) { verified } }",
+        json!({ "i": { "dossierCode": "STP-TALLY-1", "ratingCode": code,
+                       "scores": [ { "component": "ACCESS", "score": 2 }, { "component": "RESULT", "score": 5 } ] } }),
+    )
+    .await;
+    compare(&app).await;
 }
