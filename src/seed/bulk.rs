@@ -379,6 +379,19 @@ pub async fn seed(
             &scores,
         )
         .await?;
+        let answers: Vec<crate::ratings::tally::Answer> = counted
+            .iter()
+            .map(
+                |(unit_id, month, component, score)| crate::ratings::tally::Answer {
+                    unit_id,
+                    month,
+                    verified: true,
+                    component: *component,
+                    score: *score,
+                },
+            )
+            .collect();
+        crate::ratings::tally::add(db, &answers).await?;
         n += k;
         report.ratings += k;
         report.scores += scores.len() as u64;

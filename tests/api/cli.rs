@@ -561,3 +561,49 @@ async fn import_par_results_loads_a_published_year_or_nothing() {
         json!({ "imported": true, "source": "Quyết định công bố năm 2024" })
     );
 }
+
+#[tokio::test]
+async fn synthetic_data_in_bulk_is_marked_and_keeps_the_tallies() {
+    let db = TestDb::new().await;
+    let out = portal()
+        .env("DATABASE_URL", &db.url)
+        .args([
+            "seed",
+            "--synthetic",
+            "--ratings",
+            "300",
+            "--dossiers",
+            "120",
+            "--complaints",
+            "30",
+            "--year",
+            "2026",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("synthetic data for 2026: 120 dossiers, 300 ratings"),
+        "{text}"
+    );
+    let app = TestApp::spawn_with(test_config(&db), db, false).await;
+    assert!(crate::par::assert_tallies_agree(&app).await > 5);
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let syn = entity::dossier::Entity::find()
+        .filter(entity::dossier::Column::Code.starts_with("SYN-"))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(syn, 120);
+    let filed = entity::complaint::Entity::find()
+        .filter(entity::complaint::Column::ContactName.eq(portal::seed::bulk::SYNTHETIC_CONTACT))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(filed, 30);
+}

@@ -1041,48 +1041,8 @@ async fn a_year_opens_with_the_default_template_and_refuses_bad_ones() {
 /// and after ratings submitted through the API.
 #[tokio::test]
 async fn the_tallies_agree_with_the_ratings() {
-    use sea_orm::ConnectionTrait;
-    use sea_orm::sea_query::ExprTrait;
     let app = TestApp::spawn().await;
-    async fn compare(app: &TestApp) -> usize {
-        let db = &app.state.db;
-        let mut raw =
-            portal::ratings::stats::tally_select(entity::rating::Column::UnitId, "unit_id");
-        raw.and_where(
-            sea_orm::sea_query::Expr::col((
-                entity::rating::Entity,
-                entity::rating::Column::Verified,
-            ))
-            .eq(true),
-        );
-        let mut expected = std::collections::BTreeMap::new();
-        for row in db.query_all(&raw).await.unwrap() {
-            let (c, t) = portal::ratings::stats::tally_of(&row).unwrap().unwrap();
-            let u: String = row.try_get("", "unit_id").unwrap();
-            expected.insert(
-                (u, format!("{c:?}")),
-                (t.answers as i64, t.score_sum as i64, t.satisfied as i64),
-            );
-        }
-        let mut got: std::collections::BTreeMap<(String, String), (i64, i64, i64)> =
-            std::collections::BTreeMap::new();
-        for t in entity::rating_tally::Entity::find()
-            .filter(entity::rating_tally::Column::Verified.eq(true))
-            .all(db)
-            .await
-            .unwrap()
-        {
-            let e = got
-                .entry((t.unit_id, format!("{:?}", t.component)))
-                .or_default();
-            e.0 += t.answers;
-            e.1 += t.score_sum;
-            e.2 += t.satisfied;
-        }
-        assert_eq!(got, expected);
-        expected.len()
-    }
-    assert!(compare(&app).await > 10);
+    assert!(assert_tallies_agree(&app).await > 10);
     let official = app.login("stp.canbo", "gopy-official-demo").await;
     app.record_dossier(
         &official,
@@ -1101,5 +1061,43 @@ async fn the_tallies_agree_with_the_ratings() {
                        "scores": [ { "component": "ACCESS", "score": 2 }, { "component": "RESULT", "score": 5 } ] } }),
     )
     .await;
-    compare(&app).await;
+    assert_tallies_agree(&app).await;
+}
+
+/// Compares the running tallies with the ratings themselves; returns the (unit, component) pairs.
+pub async fn assert_tallies_agree(app: &TestApp) -> usize {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::ExprTrait;
+    let db = &app.state.db;
+    let mut raw = portal::ratings::stats::tally_select(entity::rating::Column::UnitId, "unit_id");
+    raw.and_where(
+        sea_orm::sea_query::Expr::col((entity::rating::Entity, entity::rating::Column::Verified))
+            .eq(true),
+    );
+    let mut expected = std::collections::BTreeMap::new();
+    for row in db.query_all(&raw).await.unwrap() {
+        let (c, t) = portal::ratings::stats::tally_of(&row).unwrap().unwrap();
+        let u: String = row.try_get("", "unit_id").unwrap();
+        expected.insert(
+            (u, format!("{c:?}")),
+            (t.answers as i64, t.score_sum as i64, t.satisfied as i64),
+        );
+    }
+    let mut got: std::collections::BTreeMap<(String, String), (i64, i64, i64)> =
+        std::collections::BTreeMap::new();
+    for t in entity::rating_tally::Entity::find()
+        .filter(entity::rating_tally::Column::Verified.eq(true))
+        .all(db)
+        .await
+        .unwrap()
+    {
+        let e = got
+            .entry((t.unit_id, format!("{:?}", t.component)))
+            .or_default();
+        e.0 += t.answers;
+        e.1 += t.score_sum;
+        e.2 += t.satisfied;
+    }
+    assert_eq!(got, expected);
+    expected.len()
 }
