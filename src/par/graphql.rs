@@ -282,7 +282,7 @@ pub struct ParRow {
 }
 
 /// A criterion of a unit's breakdown.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct ParCriterionResult {
     pub code: String,
@@ -773,32 +773,7 @@ impl ParQuery {
         let mut plan: Vec<ParCriterionResult> = criteria
             .iter()
             .filter(|c| c.source.is_some() && c.lost.is_some_and(|l| l > 0.0))
-            .map(|c| ParCriterionResult {
-                code: c.code.clone(),
-                name: c.name.clone(),
-                area: c.area.clone(),
-                depth: c.depth,
-                source: c.source,
-                component: c.component,
-                max: c.max,
-                points: c.points,
-                lost: c.lost,
-                self_score: c.self_score,
-                self_note: c.self_note.clone(),
-                appraised_score: c.appraised_score,
-                appraisal_note: c.appraisal_note.clone(),
-                counted: c.counted,
-                good: c.good,
-                share: c.share,
-                lower_bound: c.lower_bound,
-                mean: c.mean,
-                sufficient: c.sufficient,
-                excluded: c.excluded,
-                explanation: c.explanation.clone(),
-                year: c.year,
-                unit_id: c.unit_id.clone(),
-                rows_of: c.rows_of,
-            })
+            .cloned()
             .collect();
         plan.sort_by(|a, b| {
             b.lost

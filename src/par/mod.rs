@@ -634,19 +634,15 @@ pub async fn set_score(
         if note.is_some() {
             m.self_note = Set(note.clone());
         }
+        let was = existing.as_ref().and_then(|e| e.self_score);
+        let detail = change(was, s, note.as_deref());
         audit(
             &tx,
             p.year(),
             Some(&u.unit_id),
             "SELF_SCORE",
             Some(&c.code),
-            format!(
-                "{} → {s}{}",
-                fmt_opt(existing.as_ref().and_then(|e| e.self_score)),
-                note.as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            ),
+            detail,
             &who,
         )
         .await?;
@@ -656,19 +652,15 @@ pub async fn set_score(
         if note.is_some() {
             m.appraisal_note = Set(note.clone());
         }
+        let was = existing.as_ref().and_then(|e| e.appraised_score);
+        let detail = change(was, a, note.as_deref());
         audit(
             &tx,
             p.year(),
             Some(&u.unit_id),
             "APPRAISAL",
             Some(&c.code),
-            format!(
-                "{} → {a}{}",
-                fmt_opt(existing.as_ref().and_then(|e| e.appraised_score)),
-                note.as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            ),
+            detail,
             &who,
         )
         .await?;
@@ -684,8 +676,11 @@ pub async fn set_score(
     Ok(saved)
 }
 
-fn fmt_opt(v: Option<f64>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_else(|| "—".into())
+/// An audit line for a score: "old → new (note)".
+fn change(was: Option<f64>, now: f64, note: Option<&str>) -> String {
+    let was = was.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
+    let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+    format!("{was} → {now}{note}")
 }
 
 /// What `addParDeduction` is given.
