@@ -342,7 +342,13 @@ async fn par_open_data(
 ) -> Response {
     let lang = lang_of(&headers);
     let (year, ext) = match file.rsplit_once('.') {
-        Some((y, e)) if matches!(e, "csv" | "json") => (y.parse::<i32>().ok(), e),
+        Some((y, e))
+            if matches!(e, "csv" | "json")
+                && y.len() == 4
+                && y.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (y.parse::<i32>().ok(), e)
+        }
         _ => (None, ""),
     };
     let Some(year) = year else {

@@ -265,8 +265,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut written = 0usize;
     while written < to_write {
-        // 34 columns a row: 900 rows stay under SQLite's 32,766 bound parameters.
-        let n = 900.min(to_write - written);
+        // 37 columns a row: 800 rows stay under SQLite's 32,766 bound parameters.
+        let n = 800.min(to_write - written);
         let now = Utc::now();
         let mut rows = Vec::with_capacity(n);
         for _ in 0..n {

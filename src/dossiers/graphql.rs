@@ -321,6 +321,7 @@ impl DossiersQuery {
 
     /// The counts of `dossiers` per unit, in one query: an evaluator's dashboard (officials get
     /// their own units). Units in code order.
+    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
     async fn dossier_stats_by_unit(
         &self,
         ctx: &Context<'_>,

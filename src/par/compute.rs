@@ -76,9 +76,12 @@ fn cm(c: complaint::Column) -> Expr {
     Expr::col((complaint::Entity, c))
 }
 
+/// Within the year and by `asof`; never NULL (a missing time is simply not within), so that
+/// `NOT` of an expression built on it means what it says.
 fn within(e: Expr, f: &Frame) -> SimpleExpr {
     e.clone()
-        .gte(f.y0)
+        .is_not_null()
+        .and(e.clone().gte(f.y0))
         .and(e.clone().lt(f.y1))
         .and(e.lte(f.asof))
 }
@@ -189,6 +192,37 @@ pub struct Counts {
     pub satisfaction: HashMap<String, HashMap<Component, Tally>>,
     pub dossiers: HashMap<String, DossierCounts>,
     pub complaints: HashMap<String, ComplaintCounts>,
+}
+
+impl Counts {
+    /// The counts carried by the units of a period: each member's (a unit, or a ward under a
+    /// district that year) added to the period unit it belongs to; units outside the period
+    /// are dropped.
+    pub fn fold(self, members: &HashMap<String, String>) -> Counts {
+        let mut out = Counts::default();
+        for (u, comps) in self.satisfaction {
+            let Some(to) = members.get(&u) else { continue };
+            let e = out.satisfaction.entry(to.clone()).or_default();
+            for (c, t) in comps {
+                e.entry(c).or_default().add(&t);
+            }
+        }
+        for (u, d) in self.dossiers {
+            let Some(to) = members.get(&u) else { continue };
+            let e = out.dossiers.entry(to.clone()).or_default();
+            e.counted += d.counted;
+            e.on_time += d.on_time;
+            e.excused += d.excused;
+            e.apologised += d.apologised;
+        }
+        for (u, c) in self.complaints {
+            let Some(to) = members.get(&u) else { continue };
+            let e = out.complaints.entry(to.clone()).or_default();
+            e.counted += c.counted;
+            e.on_time += c.on_time;
+        }
+        out
+    }
 }
 
 fn n(row: &sea_orm::QueryResult, k: &str) -> AppResult<u64> {
@@ -324,11 +358,12 @@ pub enum RowSet {
     ComplaintHandling,
 }
 
-/// A page of the rows behind a criterion of `unit`, bad ones first, with their total.
+/// A page of the rows behind a criterion of a unit (with the wards it carried that year,
+/// `units`), bad ones first, with their total.
 pub async fn rows(
     db: &DatabaseConnection,
     f: &Frame,
-    unit: &str,
+    units: &[String],
     set: RowSet,
     offset: u64,
     limit: u64,
@@ -352,7 +387,7 @@ pub async fn rows(
                         .equals((rating_score::Entity, rating_score::Column::RatingId)),
                 )
                 .and_where(rating_in_year(f))
-                .and_where(r(rating::Column::UnitId).eq(unit))
+                .and_where(r(rating::Column::UnitId).is_in(units.iter().cloned()))
                 .and_where(rs(rating_score::Column::Component).eq(c.to_value()));
             (q, rs(rating_score::Column::Score).gte(4))
         }
@@ -366,7 +401,7 @@ pub async fn rows(
                 .expr_as(d(C::OriginalDueAt), Alias::new("due_at"))
                 .expr_as(d(C::CompletedAt), Alias::new("done_at"))
                 .from(dossier::Entity)
-                .and_where(d(C::UnitId).eq(unit));
+                .and_where(d(C::UnitId).is_in(units.iter().cloned()));
             if set == RowSet::Timeliness {
                 q.and_where(dossier_counted(f));
                 (q, dossier_on_time(f))
@@ -385,7 +420,7 @@ pub async fn rows(
                 .expr_as(cm(C::AnswerDueAt), Alias::new("due_at"))
                 .expr_as(cm(C::AnsweredAt), Alias::new("done_at"))
                 .from(complaint::Entity)
-                .and_where(cm(C::AssignedUnitId).eq(unit))
+                .and_where(cm(C::AssignedUnitId).is_in(units.iter().cloned()))
                 .and_where(complaint_counted(f));
             (q, complaint_on_time(f))
         }

@@ -328,7 +328,10 @@ pub struct ParCriterionResult {
 impl ParCriterionResult {
     /// The very rows behind the points, those that cost points first (the unit's staff,
     /// evaluators and admins).
-    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    /// Each list reads the tables behind the criterion, so it weighs like a search.
+    #[graphql(
+        complexity = "crate::pagination::SEARCH_COST + crate::pagination::list_cost(first, child_complexity)"
+    )]
     async fn rows(
         &self,
         ctx: &Context<'_>,
@@ -350,15 +353,9 @@ impl ParCriterionResult {
         };
         let p = super::period(&state.db, self.year).await?;
         let frame = p.frame()?;
-        let (total, rows) = super::compute::rows(
-            &state.db,
-            &frame,
-            &self.unit_id,
-            set,
-            page.offset,
-            page.limit,
-        )
-        .await?;
+        let members = super::members_of(&state.db, self.year, &self.unit_id).await?;
+        let (total, rows) =
+            super::compute::rows(&state.db, &frame, &members, set, page.offset, page.limit).await?;
         let kind = match set {
             super::compute::RowSet::Satisfaction(_) => ParRowKind::Rating,
             super::compute::RowSet::ComplaintHandling => ParRowKind::Complaint,
@@ -634,6 +631,7 @@ impl ParQuery {
 
     /// The table of a block in rank order: published years for everyone, a draft or computed
     /// year for evaluators and admins.
+    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
     async fn par_index(
         &self,
         ctx: &Context<'_>,
@@ -681,6 +679,7 @@ impl ParQuery {
     /// source; for computed ones the counts behind them and the rows themselves; deductions
     /// with reasons; the changes made. Public once published; before, the unit's officials,
     /// evaluators and admins.
+    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
     async fn par_breakdown(
         &self,
         ctx: &Context<'_>,
@@ -989,9 +988,9 @@ impl ParMutation {
                 k,
                 &[
                     &input.year.to_string(),
-                    input.unit.as_str(),
+                    input.unit.as_str().trim(),
                     input.criterion.trim(),
-                    &input.points.to_string(),
+                    &format!("{:.2}", input.points),
                     input.reason.trim(),
                 ],
             )),

@@ -257,6 +257,67 @@ pub async fn units_of_year(db: &DatabaseConnection, year: i32) -> AppResult<Vec<
     Ok(out)
 }
 
+/// Which period unit carries each unit's figures in `year`: a unit of the period itself, and a
+/// unit that was then under one (a ward under its district) the unit above it.
+pub async fn members_of_year(
+    db: &DatabaseConnection,
+    year: i32,
+) -> AppResult<HashMap<String, String>> {
+    let in_period: std::collections::HashSet<String> = period_units(db, year)
+        .await?
+        .into_iter()
+        .map(|u| u.unit_id)
+        .collect();
+    let h = crate::units::history::UnitHistory::load(db).await?;
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| AppError::internal("year"))?;
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| AppError::internal("year"))?;
+    let all: HashMap<String, unit::Model> = unit::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.clone(), u))
+        .collect();
+    let parent_then = |id: &str| -> Option<String> {
+        let u = all.get(id)?;
+        if u.valid_from > last || u.valid_to.is_some_and(|t| t < first) {
+            return None;
+        }
+        let day = u.valid_to.map_or(last, |t| t.min(last));
+        crate::units::history::unit_at(&h, u, day).parent_id
+    };
+    let mut out = HashMap::new();
+    for id in all.keys() {
+        let mut cur = id.clone();
+        for _ in 0..4 {
+            if in_period.contains(&cur) {
+                out.insert(id.clone(), cur.clone());
+                break;
+            }
+            match parent_then(&cur) {
+                Some(p) => cur = p,
+                None => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The units whose rows a period unit's breakdown lists: itself and its wards of that year.
+pub async fn members_of(
+    db: &DatabaseConnection,
+    year: i32,
+    unit_id: &str,
+) -> AppResult<Vec<String>> {
+    let mut v: Vec<String> = members_of_year(db, year)
+        .await?
+        .into_iter()
+        .filter(|(_, to)| to == unit_id)
+        .map(|(m, _)| m)
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
 /// What `openParPeriod` is given.
 #[derive(Debug, Clone, Default)]
 pub struct OpenInput {
@@ -354,6 +415,17 @@ pub async fn open(
 ) -> AppResult<Period> {
     access::require_par_evaluator(actor)?;
     let year = check_year("year", i.year)?;
+    let this_year = {
+        use chrono::Datelike;
+        crate::clock::today().year()
+    };
+    if year > this_year {
+        return Err(AppError::bad_input(
+            "year",
+            format!("Năm {year} chưa bắt đầu; chỉ mở kỳ đánh giá cho năm nay hoặc các năm trước."),
+            format!("{year} has not begun; open a period for this year or an earlier one."),
+        ));
+    }
     let template = match i.template.as_deref().map(str::trim) {
         None | Some("") => Template::default_template(),
         Some(j) => {
@@ -553,7 +625,11 @@ pub async fn set_score(
     actor: &Actor,
     i: ScoreInput,
 ) -> AppResult<par_score::Model> {
-    actor.signed_in()?;
+    actor.require_role(&[
+        crate::auth::Role::Official,
+        crate::auth::Role::Evaluator,
+        crate::auth::Role::Admin,
+    ])?;
     if i.self_score.is_none() && i.appraised_score.is_none() {
         return Err(AppError::bad_input(
             "selfScore",
@@ -734,6 +810,29 @@ pub async fn add_deduction(
         ));
     }
     let reason = crate::text::required("reason", &i.reason, 2000)?;
+    let already: f64 = active_deductions(db, p.year(), Some(&u.unit_id))
+        .await?
+        .iter()
+        .filter(|d| d.criterion == c.code)
+        .map(|d| d.points)
+        .sum();
+    if already + i.points > c.max + 1e-9 {
+        return Err(AppError::bad_input(
+            "points",
+            format!(
+                "Tiêu chí {} đã bị trừ {} điểm; tổng điểm trừ không được vượt quá điểm tối đa {} của tiêu chí.",
+                c.code,
+                round2(already),
+                c.max
+            ),
+            format!(
+                "Criterion {} already has {} points deducted; deductions may not exceed its maximum of {}.",
+                c.code,
+                round2(already),
+                c.max
+            ),
+        ));
+    }
     if let Some(cl) = &claim
         && let Some(id) = cl.prior(db).await?
         && let Some(d) = par_deduction::Entity::find_by_id(id).one(db).await?
@@ -984,7 +1083,8 @@ pub async fn compute(
     let started = std::time::Instant::now();
     let now = Utc::now();
     let frame = Frame::new(p.year(), now)?;
-    let counts = compute::counts(db, &frame).await?;
+    let members = members_of_year(db, p.year()).await?;
+    let counts = compute::counts(db, &frame).await?.fold(&members);
     let aggregate_ms = started.elapsed().as_secs_f64() * 1000.0;
     let units = period_units(db, p.year()).await?;
     let scores: HashMap<(String, String), par_score::Model> = par_score::Entity::find()

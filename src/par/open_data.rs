@@ -73,6 +73,16 @@ pub async fn table(db: &DatabaseConnection, year: i32) -> AppResult<OpenTable> {
     })
 }
 
+/// A text cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a carriage
+/// return first) is prefixed with an apostrophe.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 /// The CSV: fixed columns, then one column per area of the template (`area_<code>`), points.
 pub fn csv(t: &OpenTable) -> AppResult<Vec<u8>> {
     let mut area_codes: Vec<String> = Vec::new();
@@ -105,10 +115,10 @@ pub fn csv(t: &OpenTable) -> AppResult<Vec<u8>> {
         let mut rec = vec![
             r.year.to_string(),
             r.block.clone(),
-            r.unit_code.clone(),
-            r.unit_name.clone(),
+            cell(&r.unit_code),
+            cell(&r.unit_name),
             num(r.total),
-            r.band.clone(),
+            cell(&r.band),
             r.rank.map(|x| x.to_string()).unwrap_or_default(),
             r.block_size.map(|x| x.to_string()).unwrap_or_default(),
             r.previous_total.map(num).unwrap_or_default(),

@@ -197,13 +197,8 @@ impl Template {
                 ),
             ));
         }
-        if let Some(n) = &def.name
-            && n.chars().count() > 300
-        {
-            return Err(bad(
-                "Tên bộ tiêu chí quá dài.",
-                "The template's name is too long.",
-            ));
+        if let Some(n) = &def.name {
+            def.name = Some(crate::text::clean("template", n, 300)?).filter(|n| !n.is_empty());
         }
         let json = serde_json::to_string(&def).map_err(AppError::internal)?;
         Ok(Template {
@@ -240,7 +235,7 @@ fn walk(
     seen: &mut HashSet<String>,
 ) -> AppResult<f64> {
     c.code = c.code.trim().to_string();
-    c.name = crate::text::nfc(c.name.trim());
+    c.name = crate::text::clean("template", &c.name, 300)?;
     let code_ok = (1..=32).contains(&c.code.len())
         && c.code
             .bytes()
@@ -263,7 +258,7 @@ fn walk(
             format!("Criterion code {} appears twice.", c.code),
         ));
     }
-    if c.name.is_empty() || c.name.chars().count() > 300 {
+    if c.name.chars().all(crate::text::is_invisible) {
         return Err(bad(
             format!("Tiêu chí {} cần có tên (tối đa 300 ký tự).", c.code),
             format!(

@@ -262,7 +262,9 @@ pub struct RatingsQuery;
 
 #[Object]
 impl RatingsQuery {
-    /// Satisfaction per component, overall and month by month. Public: aggregates only.
+    /// Satisfaction per component, overall and month by month. Public: aggregates only. It
+    /// reads every matching rating, so it weighs like a search in a request's complexity.
+    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
     async fn satisfaction(
         &self,
         ctx: &Context<'_>,

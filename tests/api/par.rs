@@ -1101,3 +1101,219 @@ pub async fn assert_tallies_agree(app: &TestApp) -> usize {
     assert_eq!(got, expected);
     expected.len()
 }
+
+/// A district carries its wards' figures; an open, overdue dossier with a timely apology counts
+/// as apologised and an excused open one as left out; deductions never exceed a criterion;
+/// no future year opens; the CSV never hands a spreadsheet a formula; breakdowns weigh like
+/// searches.
+#[tokio::test]
+async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right() {
+    let app = bare_app().await;
+    let admin = app.script_token(Role::Admin, None).await;
+    let evaluator = app.script_token(Role::Evaluator, None).await;
+    let qt = unit(&app, &admin, "QT", "DISTRICT").await;
+    let pt = app
+        .ok(
+            Some(&admin),
+            "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
+            json!({ "i": { "code": "PT", "name": "Phường Thử", "block": "COMMUNE", "parent": qt, "validFrom": "2026-01-01" } }),
+        )
+        .await["createUnit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.ok(
+        Some(&admin),
+        "mutation($i: CreateProcedureInput!) { createProcedure(input: $i) { id } }",
+        json!({ "i": { "code": "9.000001", "name": "Thủ tục thử nghiệm", "field": "Thử nghiệm", "level": "COMMUNE",
+                       "processingDays": 5, "units": [qt, pt] } }),
+    )
+    .await;
+    let official = app.script_token(Role::Official, Some("PT")).await;
+    // PT-01: received recently, apologised in time, and (time passes) now overdue and open.
+    app.record_dossier(
+        &official,
+        "PT-01",
+        "PT",
+        "9.000001",
+        "2026-11-30T09:00:00+07:00",
+    )
+    .await;
+    app.ok(
+        Some(&official),
+        "mutation { issueApology(code: \"PT-01\", reason: \"Chờ xác minh\", newDueAt: \"2026-12-28T17:00:00+07:00\") { apologyStatus } }",
+        json!({}),
+    )
+    .await;
+    let past = chrono::Utc::now() - chrono::Duration::days(1);
+    entity::dossier::Entity::update_many()
+        .col_expr(
+            entity::dossier::Column::OriginalDueAt,
+            sea_orm::sea_query::Expr::value(past),
+        )
+        .filter(entity::dossier::Column::Code.eq("PT-01"))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    // PT-02: completed late without an apology. PT-03: open, overdue, excused.
+    dossier(&app, &official, "PT-02", "PT", true).await;
+    app.record_dossier(
+        &official,
+        "PT-03",
+        "PT",
+        "9.000001",
+        "2026-03-02T09:00:00+07:00",
+    )
+    .await;
+    app.ok(
+        Some(&official),
+        "mutation { excuseDelay(code: \"PT-03\", reason: \"Chờ người nộp bổ sung\") { apologyStatus } }",
+        json!({}),
+    )
+    .await;
+
+    let template = r#"{"criteria": [
+      {"code": "T1", "name": "Đúng hạn", "max": 50, "source": "TIMELINESS"},
+      {"code": "T2", "name": "Xin lỗi", "max": 50, "source": "APOLOGY"}]}"#;
+    let b = app
+        .gql(
+            Some(&evaluator),
+            OPEN,
+            json!({ "i": { "year": 2027, "template": template } }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "year", "{b}");
+    let p = app
+        .ok(
+            Some(&evaluator),
+            OPEN,
+            json!({ "i": { "year": 2026, "template": template } }),
+        )
+        .await;
+    let codes: Vec<&str> = p["openParPeriod"]["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["QT"], "the ward is scored through its district");
+
+    // Deductions on one criterion add up to its maximum at most.
+    let deduct = |pts: f64| json!({ "i": { "year": 2026, "unit": qt, "criterion": "T1", "points": pts, "reason": "Chậm báo cáo" } });
+    app.ok(Some(&evaluator), DEDUCT, deduct(30.0)).await;
+    let b = app.gql(Some(&evaluator), DEDUCT, deduct(25.0)).await;
+    assert_eq!(error_field(&b), "points", "{b}");
+    assert!(
+        b["errors"][0]["message"].as_str().unwrap().contains("30"),
+        "{b}"
+    );
+
+    app.ok(Some(&evaluator), COMPUTE, json!({ "y": 2026 }))
+        .await;
+    let b = app
+        .ok(
+            Some(&evaluator),
+            "query($u: ID!) { parBreakdown(year: 2026, unit: $u) { total criteria { code counted good excluded points rows { edges { node { code good } } } } } }",
+            json!({ "u": qt }),
+        )
+        .await["parBreakdown"]
+        .clone();
+    // T1: PT-01 (open, overdue) and PT-02 (late) counted, none on time, PT-03 left out: 0.
+    // T2: of those two late ones PT-01 was apologised in time: 50 × 1/2 = 25. Less 30: 0.
+    let t1 = criterion(&b, "T1");
+    assert_eq!(
+        (
+            t1["counted"].clone(),
+            t1["good"].clone(),
+            t1["excluded"].clone(),
+            t1["points"].clone()
+        ),
+        (json!(2), json!(0), json!(1), json!(0.0))
+    );
+    let t2 = criterion(&b, "T2");
+    assert_eq!(
+        (
+            t2["counted"].clone(),
+            t2["good"].clone(),
+            t2["points"].clone()
+        ),
+        (json!(2), json!(1), json!(25.0))
+    );
+    assert_eq!(
+        t2["rows"]["edges"],
+        json!([ { "node": { "code": "PT-02", "good": false } }, { "node": { "code": "PT-01", "good": true } } ])
+    );
+    assert_eq!(b["total"], 0.0);
+
+    // Fifty breakdowns in one request weigh too much.
+    let many: String = (0..50)
+        .map(|i| format!("b{i}: parBreakdown(year: 2026, unit: \"{qt}\") {{ total }} "))
+        .collect();
+    let b = app
+        .gql(Some(&evaluator), &format!("{{ {many} }}"), json!({}))
+        .await;
+    assert!(
+        b["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too complex"),
+        "{b}"
+    );
+
+    // A unit name that a spreadsheet would run as a formula is written as text.
+    app.ok(
+        Some(&admin),
+        "mutation($id: ID!) { updateUnit(id: $id, input: {name: \"=HYPERLINK(\\\"http://x\\\")\"}) { name } }",
+        json!({ "id": qt }),
+    )
+    .await;
+    app.ok(
+        Some(&evaluator),
+        "mutation { publishParIndex(year: 2026) { status } }",
+        json!({}),
+    )
+    .await;
+    // The period kept the name of the year; the rename happened before publication but after
+    // opening, so the CSV shows the name of that year.
+    let text = app
+        .client
+        .get(app.url("/open-data/par-index/2026.csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(",QT,Đơn vị QT,"), "{text}");
+    let alias = app
+        .client
+        .get(app.url("/open-data/par-index/02026.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alias.status(), 404);
+    let csv = portal::par::open_data::csv(&portal::par::open_data::OpenTable {
+        year: 2026,
+        imported: false,
+        source: None,
+        published_at: None,
+        rows: vec![portal::par::open_data::OpenRow {
+            year: 2026,
+            block: "COMMUNE".into(),
+            unit_code: "X".into(),
+            unit_name: "=HYPERLINK(\"http://x\")".into(),
+            total: 1.0,
+            band: "@Tốt".into(),
+            rank: None,
+            block_size: None,
+            previous_total: None,
+            areas: vec![],
+        }],
+    })
+    .unwrap();
+    let csv = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(
+        csv.contains(",\"'=HYPERLINK(\"\"http://x\"\")\",1.00,'@Tốt,"),
+        "{csv}"
+    );
+}
