@@ -322,6 +322,9 @@ pub struct ParCriterionResult {
     unit_id: String,
     #[graphql(skip)]
     rows_of: Option<super::compute::RowSet>,
+    /// The unit and the wards it carried that year, read once per breakdown.
+    #[graphql(skip)]
+    members: std::sync::Arc<Vec<String>>,
 }
 
 #[ComplexObject]
@@ -353,9 +356,15 @@ impl ParCriterionResult {
         };
         let p = super::period(&state.db, self.year).await?;
         let frame = p.frame()?;
-        let members = super::members_of(&state.db, self.year, &self.unit_id).await?;
-        let (total, rows) =
-            super::compute::rows(&state.db, &frame, &members, set, page.offset, page.limit).await?;
+        let (total, rows) = super::compute::rows(
+            &state.db,
+            &frame,
+            &self.members,
+            set,
+            page.offset,
+            page.limit,
+        )
+        .await?;
         let kind = match set {
             super::compute::RowSet::Satisfaction(_) => ParRowKind::Rating,
             super::compute::RowSet::ComplaintHandling => ParRowKind::Complaint,
@@ -715,6 +724,11 @@ impl ParQuery {
             }
             sum
         };
+        let members = std::sync::Arc::new(if staff {
+            super::members_of(db, year, &b.unit.unit_id).await?
+        } else {
+            vec![]
+        });
         let mut criteria = Vec::new();
         for (c, r, s) in &b.criteria {
             let detail: Option<Detail> = r
@@ -767,6 +781,7 @@ impl ParQuery {
                 year,
                 unit_id: b.unit.unit_id.clone(),
                 rows_of,
+                members: members.clone(),
             });
         }
         let mut plan: Vec<ParCriterionResult> = criteria

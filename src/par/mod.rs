@@ -796,7 +796,8 @@ pub async fn add_deduction(
         None => return Err(imported(p.year())),
     };
     let u = period_unit(db, p.year(), i.unit.trim()).await?;
-    if !(i.points.is_finite() && i.points > 0.0 && i.points <= c.max + 1e-9) {
+    let points = round2(i.points);
+    if !(points.is_finite() && points > 0.0 && points <= c.max + 1e-9) {
         return Err(AppError::bad_input(
             "points",
             format!(
@@ -810,13 +811,25 @@ pub async fn add_deduction(
         ));
     }
     let reason = crate::text::required("reason", &i.reason, 2000)?;
-    let already: f64 = active_deductions(db, p.year(), Some(&u.unit_id))
+    if let Some(cl) = &claim
+        && let Some(id) = cl.prior(db).await?
+        && let Some(d) = par_deduction::Entity::find_by_id(id).one(db).await?
+    {
+        return Ok(d);
+    }
+    let who = actor_name(actor);
+    let id = uuid::Uuid::now_v7().to_string();
+    let tx = db.begin().await?;
+    // The period's row is updated first: on PostgreSQL it stays locked until the commit, so
+    // concurrent deductions are checked against the cap one after the other.
+    touch(&tx, &p).await?;
+    let already: f64 = active_deductions(&tx, p.year(), Some(&u.unit_id))
         .await?
         .iter()
         .filter(|d| d.criterion == c.code)
         .map(|d| d.points)
         .sum();
-    if already + i.points > c.max + 1e-9 {
+    if already + points > c.max + 1e-9 {
         return Err(AppError::bad_input(
             "points",
             format!(
@@ -833,22 +846,12 @@ pub async fn add_deduction(
             ),
         ));
     }
-    if let Some(cl) = &claim
-        && let Some(id) = cl.prior(db).await?
-        && let Some(d) = par_deduction::Entity::find_by_id(id).one(db).await?
-    {
-        return Ok(d);
-    }
-    let who = actor_name(actor);
-    let id = uuid::Uuid::now_v7().to_string();
-    let tx = db.begin().await?;
-    touch(&tx, &p).await?;
     let m = par_deduction::ActiveModel {
         id: Set(id.clone()),
         year: Set(p.year()),
         unit_id: Set(u.unit_id.clone()),
         criterion: Set(c.code.clone()),
-        points: Set(round2(i.points)),
+        points: Set(points),
         reason: Set(reason.clone()),
         created_by: Set(who.clone()),
         created_at: Set(Utc::now()),
@@ -864,7 +867,7 @@ pub async fn add_deduction(
         Some(&u.unit_id),
         "DEDUCTION_ADDED",
         Some(&c.code),
-        format!("−{}: {reason}", round2(i.points)),
+        format!("−{points}: {reason}"),
         &who,
     )
     .await?;

@@ -198,7 +198,7 @@ impl Template {
             ));
         }
         if let Some(n) = &def.name {
-            def.name = Some(crate::text::clean("template", n, 300)?).filter(|n| !n.is_empty());
+            def.name = Some(one_line(n)?).filter(|n| !n.chars().all(crate::text::is_invisible));
         }
         let json = serde_json::to_string(&def).map_err(AppError::internal)?;
         Ok(Template {
@@ -221,6 +221,27 @@ fn bad(
     AppError::bad_input("template", vi, en)
 }
 
+/// A name on one line: NFC, no control characters, no line breaks or tabs, and no
+/// bidirectional overrides or isolates (which reorder what a reader sees).
+fn one_line(name: &str) -> AppResult<String> {
+    let n = crate::text::clean("template", name, 300)?;
+    if n.chars().any(
+        |c| matches!(c, '\n' | '\r' | '\t' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
+    ) {
+        return Err(bad(
+            format!(
+                "Tên \"{}\" phải nằm trên một dòng, không có ký tự đảo chiều văn bản.",
+                n.escape_debug()
+            ),
+            format!(
+                "The name \"{}\" must be one line, without text-direction controls.",
+                n.escape_debug()
+            ),
+        ));
+    }
+    Ok(n)
+}
+
 pub fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
@@ -235,7 +256,7 @@ fn walk(
     seen: &mut HashSet<String>,
 ) -> AppResult<f64> {
     c.code = c.code.trim().to_string();
-    c.name = crate::text::clean("template", &c.name, 300)?;
+    c.name = one_line(&c.name)?;
     let code_ok = (1..=32).contains(&c.code.len())
         && c.code
             .bytes()

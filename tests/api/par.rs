@@ -1183,6 +1183,21 @@ async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right
         )
         .await;
     assert_eq!(error_field(&b), "year", "{b}");
+    let b = app
+        .gql(
+            Some(&evaluator),
+            OPEN,
+            json!({ "i": { "year": 2026, "template": template.replace("Đúng hạn", "Đúng\\nhạn") } }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "template", "{b}");
+    assert!(
+        b["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("một dòng"),
+        "{b}"
+    );
     let p = app
         .ok(
             Some(&evaluator),
@@ -1199,14 +1214,36 @@ async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right
     assert_eq!(codes, ["QT"], "the ward is scored through its district");
 
     // Deductions on one criterion add up to its maximum at most.
-    let deduct = |pts: f64| json!({ "i": { "year": 2026, "unit": qt, "criterion": "T1", "points": pts, "reason": "Chậm báo cáo" } });
-    app.ok(Some(&evaluator), DEDUCT, deduct(30.0)).await;
-    let b = app.gql(Some(&evaluator), DEDUCT, deduct(25.0)).await;
+    let deduct = |c: &str, pts: f64| json!({ "i": { "year": 2026, "unit": qt, "criterion": c, "points": pts, "reason": "Chậm báo cáo" } });
+    let mut keyed = deduct("T1", 30.0);
+    keyed["i"]["idempotencyKey"] = json!("qt-t1");
+    let first = app.ok(Some(&evaluator), DEDUCT, keyed.clone()).await;
+    let b = app.gql(Some(&evaluator), DEDUCT, deduct("T1", 25.0)).await;
     assert_eq!(error_field(&b), "points", "{b}");
     assert!(
         b["errors"][0]["message"].as_str().unwrap().contains("30"),
         "{b}"
     );
+    // A retry of the first is still its first answer, cap or not.
+    let again = app.ok(Some(&evaluator), DEDUCT, keyed).await;
+    assert_eq!(
+        again["addParDeduction"]["id"],
+        first["addParDeduction"]["id"]
+    );
+    let b = app.gql(Some(&evaluator), DEDUCT, deduct("T2", 0.004)).await;
+    assert_eq!(error_field(&b), "points", "{b}");
+    // Two deductions at once cannot pass the cap together.
+    let (x, y) = tokio::join!(
+        app.gql(Some(&evaluator), DEDUCT, deduct("T2", 30.0)),
+        app.gql(Some(&evaluator), DEDUCT, deduct("T2", 30.0))
+    );
+    let accepted = [&x, &y]
+        .iter()
+        .filter(|b| b.get("errors").is_none())
+        .count();
+    assert_eq!(accepted, 1, "{x}\n{y}");
+    let refused = if x.get("errors").is_some() { &x } else { &y };
+    assert_eq!(error_field(refused), "points", "{refused}");
 
     app.ok(Some(&evaluator), COMPUTE, json!({ "y": 2026 }))
         .await;
