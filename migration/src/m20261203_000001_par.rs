@@ -122,6 +122,11 @@ enum Dossiers {
     UnitId,
     CompletedAt,
     OriginalDueAt,
+    CreatedAt,
+    DelayExcusedAt,
+    ApologyIssuedAt,
+    ApologyLate,
+    ApologyAtHandover,
 }
 
 #[derive(DeriveIden)]
@@ -319,13 +324,21 @@ impl MigrationTrait for Migration {
             .await?;
         // The aggregates of a period: dossiers by unit and outcome, complaints by assigned unit
         // and deadline.
+        // Covers every column the year's dossier aggregate reads: grouped by unit, it is read
+        // from the index alone (without it SQLite walks the unit index and looks up every row,
+        // six times slower).
         m.create_index(
             Index::create()
-                .name("idx_dossiers_unit_completed")
+                .name("idx_dossiers_par")
                 .table(Dossiers::Table)
                 .col(Dossiers::UnitId)
                 .col(Dossiers::CompletedAt)
                 .col(Dossiers::OriginalDueAt)
+                .col(Dossiers::CreatedAt)
+                .col(Dossiers::DelayExcusedAt)
+                .col(Dossiers::ApologyIssuedAt)
+                .col(Dossiers::ApologyLate)
+                .col(Dossiers::ApologyAtHandover)
                 .to_owned(),
         )
         .await?;
@@ -355,7 +368,7 @@ impl MigrationTrait for Migration {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         for (name, table) in [
-            ("idx_dossiers_unit_completed", Dossiers::Table.into_iden()),
+            ("idx_dossiers_par", Dossiers::Table.into_iden()),
             (
                 "idx_complaints_assigned_answer_due",
                 Complaints::Table.into_iden(),
