@@ -317,14 +317,16 @@ pub struct ParCriterionResult {
     /// How the points were reached, in words.
     pub explanation: Option<String>,
     #[graphql(skip)]
-    year: i32,
-    #[graphql(skip)]
-    unit_id: String,
-    #[graphql(skip)]
     rows_of: Option<super::compute::RowSet>,
     /// The unit and the wards it carried that year, read once per breakdown.
     #[graphql(skip)]
     members: std::sync::Arc<Vec<String>>,
+    /// Whether the caller reads the rows (the unit's staff, evaluators, admins).
+    #[graphql(skip)]
+    staff: bool,
+    /// The frame the period was computed in.
+    #[graphql(skip)]
+    frame: super::compute::Frame,
 }
 
 #[ComplexObject]
@@ -343,7 +345,8 @@ impl ParCriterionResult {
     ) -> async_graphql::Result<Conn<ParRow>> {
         let page = Page::parse(first, after.as_deref())?;
         let state = ctx.state();
-        if !crate::access::sees_par_unit(&state.db, ctx.actor(), &self.unit_id).await? {
+        // Decided once per breakdown, with `crate::access::sees_par_unit`.
+        if !self.staff {
             ctx.actor().signed_in()?;
             return Err(AppError::forbidden(
                 "Chỉ cán bộ của đơn vị, Sở Nội vụ và quản trị viên xem được các hồ sơ, phản ánh, đánh giá cụ thể.",
@@ -354,11 +357,9 @@ impl ParCriterionResult {
         let Some(set) = self.rows_of else {
             return Ok(page.connection(0, vec![]));
         };
-        let p = super::period(&state.db, self.year).await?;
-        let frame = p.frame()?;
         let (total, rows) = super::compute::rows(
             &state.db,
-            &frame,
+            &self.frame,
             &self.members,
             set,
             page.offset,
@@ -724,6 +725,7 @@ impl ParQuery {
             }
             sum
         };
+        let frame = p.frame()?;
         let members = std::sync::Arc::new(if staff {
             super::members_of(db, year, &b.unit.unit_id).await?
         } else {
@@ -778,10 +780,10 @@ impl ParQuery {
                     (Some(src), Some(d), Some(pts)) => Some(explanation(src, d, c.max, pts)),
                     _ => None,
                 },
-                year,
-                unit_id: b.unit.unit_id.clone(),
                 rows_of,
                 members: members.clone(),
+                staff,
+                frame,
             });
         }
         let mut plan: Vec<ParCriterionResult> = criteria

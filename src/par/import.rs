@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use entity::unit::{self, Block};
 use entity::{par_period, par_period_unit, par_result};
 use sea_orm::{
@@ -70,8 +70,6 @@ pub async fn import_text(
         .map(|u| (u.code.clone(), u))
         .collect();
     let h = crate::units::history::UnitHistory::load(db).await?;
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).expect("checked year");
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("checked year");
     let mut good: Vec<(unit::Model, Block, Row)> = Vec::new();
     let mut sizes: HashMap<Block, u32> = HashMap::new();
     for (line, r) in rows {
@@ -90,12 +88,12 @@ pub async fn import_text(
                 .push((line, format!("no unit has code {code}")));
             continue;
         };
-        if u.valid_from > last || u.valid_to.is_some_and(|t| t < first) {
+        let Some(then) = super::in_year(&h, u, year) else {
             report
                 .rejected
                 .push((line, format!("unit {code} did not exist in {year}")));
             continue;
-        }
+        };
         let Some(block) = Block::iter().find(|b| b.to_value() == r.block.trim().to_uppercase())
         else {
             report.rejected.push((
@@ -143,7 +141,6 @@ pub async fn import_text(
                 .push((line, format!("unit {code} appears twice")));
             continue;
         }
-        let then = crate::units::history::unit_at(&h, u, u.valid_to.map_or(last, |t| t.min(last)));
         good.push((then, block, r));
     }
     bar.finish_and_clear();

@@ -237,24 +237,35 @@ pub async fn periods(db: &DatabaseConnection) -> AppResult<Vec<Period>> {
 /// block of its last day in the year.
 pub async fn units_of_year(db: &DatabaseConnection, year: i32) -> AppResult<Vec<unit::Model>> {
     let h = crate::units::history::UnitHistory::load(db).await?;
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| AppError::internal("year"))?;
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| AppError::internal("year"))?;
     let mut out = Vec::new();
     for u in unit::Entity::find()
         .order_by_asc(unit::Column::Code)
         .all(db)
         .await?
     {
-        if u.valid_from > last || u.valid_to.is_some_and(|t| t < first) {
-            continue;
-        }
-        let day = u.valid_to.map_or(last, |t| t.min(last));
-        let then = crate::units::history::unit_at(&h, &u, day);
-        if then.parent_id.is_none() {
+        if let Some(then) = in_year(&h, &u, year)
+            && then.parent_id.is_none()
+        {
             out.push(then);
         }
     }
     Ok(out)
+}
+
+/// The unit as it was on its last day in `year` (name, block, parent of that version), or
+/// `None` if it did not exist that year.
+pub fn in_year(
+    h: &crate::units::history::UnitHistory,
+    u: &unit::Model,
+    year: i32,
+) -> Option<unit::Model> {
+    let first = NaiveDate::from_ymd_opt(year, 1, 1)?;
+    let last = NaiveDate::from_ymd_opt(year, 12, 31)?;
+    if u.valid_from > last || u.valid_to.is_some_and(|t| t < first) {
+        return None;
+    }
+    let day = u.valid_to.map_or(last, |t| t.min(last));
+    Some(crate::units::history::unit_at(h, u, day))
 }
 
 /// Which period unit carries each unit's figures in `year`: a unit of the period itself, and a
@@ -269,22 +280,13 @@ pub async fn members_of_year(
         .map(|u| u.unit_id)
         .collect();
     let h = crate::units::history::UnitHistory::load(db).await?;
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| AppError::internal("year"))?;
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| AppError::internal("year"))?;
     let all: HashMap<String, unit::Model> = unit::Entity::find()
         .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id.clone(), u))
         .collect();
-    let parent_then = |id: &str| -> Option<String> {
-        let u = all.get(id)?;
-        if u.valid_from > last || u.valid_to.is_some_and(|t| t < first) {
-            return None;
-        }
-        let day = u.valid_to.map_or(last, |t| t.min(last));
-        crate::units::history::unit_at(&h, u, day).parent_id
-    };
+    let parent_then = |id: &str| in_year(&h, all.get(id)?, year)?.parent_id;
     let mut out = HashMap::new();
     for id in all.keys() {
         let mut cur = id.clone();
