@@ -47,6 +47,10 @@ pub struct Loaders {
     pub rated: DataLoader<crate::dossiers::RatedLoader>,
     pub complaints: DataLoader<ByIdLoader<entity::complaint::Entity>>,
     pub complaint_events: DataLoader<crate::complaints::EventsLoader>,
+    pub dialogues: DataLoader<crate::dialogues::graphql::DialogueLoader>,
+    pub dialogue_issues: DataLoader<crate::dialogues::graphql::IssuesLoader>,
+    pub commitments: DataLoader<crate::dialogues::graphql::CommitmentsLoader>,
+    pub complaint_dialogues: DataLoader<crate::dialogues::graphql::ComplaintDialoguesLoader>,
 }
 
 impl Loaders {
@@ -67,6 +71,22 @@ impl Loaders {
             rated: DataLoader::new(crate::dossiers::RatedLoader(db()), tokio::spawn),
             complaints: DataLoader::new(ByIdLoader::new(db()), tokio::spawn),
             complaint_events: DataLoader::new(crate::complaints::EventsLoader(db()), tokio::spawn),
+            dialogues: DataLoader::new(
+                crate::dialogues::graphql::DialogueLoader(db()),
+                tokio::spawn,
+            ),
+            dialogue_issues: DataLoader::new(
+                crate::dialogues::graphql::IssuesLoader(db()),
+                tokio::spawn,
+            ),
+            commitments: DataLoader::new(
+                crate::dialogues::graphql::CommitmentsLoader(db()),
+                tokio::spawn,
+            ),
+            complaint_dialogues: DataLoader::new(
+                crate::dialogues::graphql::ComplaintDialoguesLoader(db()),
+                tokio::spawn,
+            ),
         }
     }
 }

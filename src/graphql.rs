@@ -12,6 +12,7 @@ use crate::calendar::graphql::{CalendarMutation, CalendarQuery};
 use crate::complaints::graphql::{ComplaintsMutation, ComplaintsQuery};
 use crate::complaints::search::ComplaintsSearchQuery;
 use crate::config::Config;
+use crate::dialogues::graphql::{DialoguesMutation, DialoguesQuery};
 use crate::dossiers::graphql::{DossiersMutation, DossiersQuery};
 use crate::par::graphql::{ParMutation, ParQuery};
 use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
@@ -33,6 +34,7 @@ pub struct Query(
     ProceduresSearchQuery,
     UnitsSearchQuery,
     ParQuery,
+    DialoguesQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -45,6 +47,7 @@ pub struct Mutation(
     RatingsMutation,
     ComplaintsMutation,
     ParMutation,
+    DialoguesMutation,
 );
 
 pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -19,6 +19,7 @@ pub mod config;
 pub mod contact;
 pub mod context;
 pub mod db;
+pub mod dialogues;
 pub mod dossiers;
 pub mod error;
 pub mod graphiql;

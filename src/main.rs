@@ -157,6 +157,7 @@ enum ReindexArg {
     Complaints,
     Procedures,
     Units,
+    Dialogues,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -331,6 +332,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
                 ReindexArg::Complaints => vec![IndexKind::Complaints],
                 ReindexArg::Procedures => vec![IndexKind::Procedures],
                 ReindexArg::Units => vec![IndexKind::Units],
+                ReindexArg::Dialogues => vec![IndexKind::Dialogues],
             };
             let db = portal::db::connect(&config.database_url).await?;
             portal::db::migrate(&db).await?;

@@ -110,6 +110,11 @@ pub struct Model {
     pub filer_confirmed_feedback: bool,
     /// Folded title, body and codes: what a database search falls back on.
     pub search_text: String,
+    /// Where it came from: `PORTAL` (the web and mobile portals) or `DIALOGUE` (raised at a
+    /// dialogue with businesses).
+    pub source: String,
+    /// The business that filed or raised it.
+    pub business_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,8 +4,13 @@
 pub mod account;
 pub mod business;
 pub mod calendar_year;
+pub mod commitment;
 pub mod complaint;
 pub mod complaint_event;
+pub mod dialogue;
+pub mod dialogue_business;
+pub mod dialogue_issue;
+pub mod dialogue_unit;
 pub mod dossier;
 pub mod holiday;
 pub mod idempotency_key;

@@ -9,6 +9,7 @@ mod m20261128_000003_search;
 mod m20261201_000001_trust;
 mod m20261202_000001_city2026;
 mod m20261203_000001_par;
+mod m20261204_000001_dialogues;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_trust::Migration),
             Box::new(m20261202_000001_city2026::Migration),
             Box::new(m20261203_000001_par::Migration),
+            Box::new(m20261204_000001_dialogues::Migration),
         ]
     }
 }

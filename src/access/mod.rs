@@ -25,12 +25,25 @@
 //!   read its breakdown and the rows behind it at any time; evaluators and admins read every
 //!   unit's. Everyone reads a published year's table and breakdowns, but the rows behind a
 //!   breakdown (dossier and complaint codes) stay with the unit's staff, evaluators and admins.
+//! - **Dialogues.** The host unit's officials and admins schedule, hold, close and cancel a
+//!   dialogue, invite to it, record issues on behalf of businesses and see every business's
+//!   contact ([`DialogueView::Host`]); evaluators see everything but contacts. Officials of an
+//!   invited unit and the businesses taking part see the meeting whole, minutes and commitments
+//!   included, and their own contact only ([`DialogueView::Participant`]). Everyone sees a public
+//!   dialogue; its minutes and commitments once it is closed, unless marked internal
+//!   ([`DialogueView::Public`]). An issue's complaint is shown in the caller's own view of it.
+//!   A business taking part raises issues as itself and links its own earlier complaints.
+//! - **Commitments.** Recorded by the host's officials (for any unit involved) or by officials
+//!   of the committing unit when it is involved in the matter (the complaint's units, the hosts
+//!   and invited units of its dialogues); completed by the committing unit's officials; admins
+//!   do both. Their statistics are for staff: officials of their units, evaluators and admins
+//!   of all.
 //! - **Retry keys.** An `idempotencyKey` belongs to its caller (the account, or an anonymous
 //!   client's address): another caller's replay finds nothing of the first.
 
 use std::net::IpAddr;
 
-use entity::{complaint, dossier, unit};
+use entity::{commitment, complaint, dialogue, dossier, unit};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::auth::{Actor, Principal, Role};
@@ -148,12 +161,23 @@ impl View {
     }
 }
 
-/// Whether the signed-in caller is the account that filed the complaint.
+/// Whether the signed-in caller is the account that filed the complaint, or an account of the
+/// business that filed or raised it (a business speaks through several accounts, and an issue
+/// recorded for it at a dialogue has no filing account).
 pub fn is_filer(actor: &Actor, c: &complaint::Model) -> bool {
-    actor
+    let by_account = actor
         .principal()
         .and_then(|p| p.account_id.as_deref())
-        .is_some_and(|a| c.filer_account_id.as_deref() == Some(a))
+        .is_some_and(|a| c.filer_account_id.as_deref() == Some(a));
+    by_account || (c.business_id.is_some() && caller_business(actor) == c.business_id.as_deref())
+}
+
+/// The business a signed-in business account speaks for.
+pub fn caller_business(actor: &Actor) -> Option<&str> {
+    actor
+        .principal()
+        .filter(|p| p.role == Role::Business)
+        .and_then(|p| p.business_id.as_deref())
 }
 
 /// Whether the caller may see a complaint, and how much. `read` is the caller's
@@ -295,6 +319,196 @@ pub fn submissions_limited(actor: &Actor) -> bool {
         None => true,
         Some(p) => p.account_id.is_some() && matches!(p.role, Role::Citizen | Role::Business),
     }
+}
+
+/// What a caller may see of a dialogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogueView {
+    /// The host unit's officials and admins: everything, every business's contact included.
+    Host,
+    /// Evaluators: everything but the businesses' contacts.
+    Staff,
+    /// Officials of an invited unit, businesses taking part: the whole meeting, their own
+    /// contact only.
+    Participant,
+    /// A public dialogue for everyone else: minutes and commitments once closed, unless
+    /// internal.
+    Public,
+}
+
+impl DialogueView {
+    /// Sees the minutes and the commitments made.
+    pub fn sees_record(self, d: &dialogue::Model) -> bool {
+        match self {
+            DialogueView::Public => d.status == dialogue::Status::Closed && !d.minutes_internal,
+            _ => true,
+        }
+    }
+
+    /// Sees every business's contact and agenda.
+    pub fn sees_contacts(self) -> bool {
+        self == DialogueView::Host
+    }
+}
+
+/// Whether and how the caller sees a dialogue with the invited `units` and taking-part
+/// `businesses`. `read` is the caller's [`read_scope`].
+pub fn dialogue_view(
+    actor: &Actor,
+    read: &Scope,
+    d: &dialogue::Model,
+    units: &[String],
+    businesses: &[String],
+) -> Option<DialogueView> {
+    match actor.role() {
+        Some(Role::Admin) => Some(DialogueView::Host),
+        Some(Role::Official) if read.covers(&d.host_unit_id) => Some(DialogueView::Host),
+        Some(Role::Evaluator) => Some(DialogueView::Staff),
+        Some(Role::Official) if units.iter().any(|u| read.covers(u)) => {
+            Some(DialogueView::Participant)
+        }
+        _ if caller_business(actor).is_some_and(|b| businesses.iter().any(|x| x == b)) => {
+            Some(DialogueView::Participant)
+        }
+        _ if d.public => Some(DialogueView::Public),
+        _ => None,
+    }
+}
+
+/// The dialogues a caller may list, as a condition on `dialogues`: all for admins and
+/// evaluators; for officials their units' (hosted or invited to) and the public ones; for a
+/// business those it takes part in and the public ones; the public ones for everyone else.
+pub fn dialogue_list_condition(actor: &Actor, read: &Scope) -> sea_orm::Condition {
+    use entity::{dialogue_business, dialogue_unit};
+    use sea_orm::Condition;
+    use sea_orm::sea_query::Query;
+    let mut any = Condition::any().add(dialogue::Column::Public.eq(true));
+    match read {
+        Scope::All => return Condition::all(),
+        Scope::Units(u) => {
+            any = any
+                .add(dialogue::Column::HostUnitId.is_in(u.iter().cloned()))
+                .add(
+                    dialogue::Column::Id.in_subquery(
+                        Query::select()
+                            .column(dialogue_unit::Column::DialogueId)
+                            .from(dialogue_unit::Entity)
+                            .and_where(dialogue_unit::Column::UnitId.is_in(u.iter().cloned()))
+                            .to_owned(),
+                    ),
+                );
+        }
+        Scope::None => {}
+    }
+    if let Some(b) = caller_business(actor) {
+        any = any.add(
+            dialogue::Column::Id.in_subquery(
+                Query::select()
+                    .column(dialogue_business::Column::DialogueId)
+                    .from(dialogue_business::Entity)
+                    .and_where(dialogue_business::Column::BusinessId.eq(b))
+                    .to_owned(),
+            ),
+        );
+    }
+    any
+}
+
+/// `FORBIDDEN` unless the caller acts for the host unit `host` (its officials, admins):
+/// scheduling, holding, closing, cancelling, recording issues for businesses.
+pub async fn require_dialogue_host(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    host: &str,
+) -> AppResult<()> {
+    actor.signed_in()?;
+    if act_scope(db, actor).await?.covers(host) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Chỉ cán bộ của đơn vị chủ trì được tổ chức, điều hành và ghi nhận đối thoại.",
+            "Only officials of the host unit may organise, run and record the dialogue.",
+        ))
+    }
+}
+
+fn commitment_forbidden() -> AppError {
+    AppError::forbidden(
+        "Chỉ đơn vị liên quan đến vấn đề (đơn vị chủ trì đối thoại, đơn vị được mời, đơn vị xử lý) được ghi nhận cam kết, và chỉ cho đơn vị mình.",
+        "Only a unit involved in the matter (the dialogue's host, an invited unit, the handling unit) may record a commitment, and only its own.",
+    )
+}
+
+/// `FORBIDDEN` unless the caller may record a commitment of `unit` on a matter whose involved
+/// units are `involved` and whose dialogues are hosted by `hosts`: admins; the hosts' officials
+/// (for any involved unit); officials of `unit` when it is involved. `unit` being involved is
+/// checked by the caller of this (a host naming an uninvolved unit is a bad input).
+pub async fn require_commitment_recorder(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    unit: &str,
+    involved: &[String],
+    hosts: &[String],
+) -> AppResult<()> {
+    let p = actor.signed_in()?;
+    if p.role == Role::Admin {
+        return Ok(());
+    }
+    if p.role != Role::Official {
+        return Err(commitment_forbidden());
+    }
+    let scope = act_scope(db, actor).await?;
+    if hosts.iter().any(|h| scope.covers(h))
+        || (scope.covers(unit) && involved.iter().any(|u| u == unit))
+    {
+        Ok(())
+    } else {
+        Err(commitment_forbidden())
+    }
+}
+
+/// Staff only, before anything about commitments is looked up.
+pub fn require_staff(actor: &Actor) -> AppResult<&Principal> {
+    let p = actor.signed_in()?;
+    if matches!(p.role, Role::Official | Role::Admin | Role::Evaluator) {
+        Ok(p)
+    } else {
+        Err(commitment_forbidden())
+    }
+}
+
+/// `FORBIDDEN` unless the caller acts for the unit that made the commitment (or is an admin).
+pub async fn require_commitment_completer(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    c: &commitment::Model,
+) -> AppResult<()> {
+    actor.signed_in()?;
+    if act_scope(db, actor).await?.covers(&c.unit_id) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "Chỉ đơn vị đã cam kết được báo cáo hoàn thành cam kết.",
+            "Only the unit that made the commitment may report it done.",
+        ))
+    }
+}
+
+/// Whether the caller sees the commitments on a complaint: those who see its inside, and,
+/// for a matter that is not a complaint or denunciation under their own laws, those who see the
+/// record of a dialogue it was raised in (`record_of_a_dialogue`).
+pub fn sees_commitments(
+    complaint_view: Option<View>,
+    record_of_a_dialogue: bool,
+    c: &complaint::Model,
+) -> bool {
+    complaint_view.is_some_and(View::is_inner) || (record_of_a_dialogue && c.legal_track.is_none())
+}
+
+/// The units whose commitment statistics a caller reads: staff only.
+pub fn commitment_stats_scope(actor: &Actor, read: &Scope) -> AppResult<Scope> {
+    require_staff(actor)?;
+    Ok(read.clone())
 }
 
 fn par_forbidden() -> AppError {

@@ -346,6 +346,52 @@ impl Complaint {
     async fn allowed_actions(&self) -> Vec<&'static str> {
         super::lifecycle::allowed_actions(self.model.status)
     }
+    /// `PORTAL` (filed through the portals) or `DIALOGUE` (raised at a dialogue with
+    /// businesses).
+    async fn source(&self) -> ComplaintSource {
+        if self.model.source == super::SOURCE_DIALOGUE {
+            ComplaintSource::Dialogue
+        } else {
+            ComplaintSource::Portal
+        }
+    }
+    /// The dialogues it was raised at or linked to, those the caller may see.
+    async fn dialogues(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::dialogues::graphql::Dialogue>> {
+        crate::dialogues::graphql::dialogues_of_complaint(ctx, &self.model.id).await
+    }
+    /// Units' commitments on it: to those who see its inside, or the record of a dialogue it
+    /// was raised at.
+    async fn commitments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::dialogues::graphql::Commitment>> {
+        if !crate::dialogues::graphql::sees_commitments_of(ctx, &self.model, Some(self.view))
+            .await?
+        {
+            return Ok(vec![]);
+        }
+        Ok(ctx
+            .loaders()
+            .commitments
+            .load_one(self.model.id.clone())
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::dialogues::graphql::Commitment)
+            .collect())
+    }
+}
+
+/// Where a complaint came from.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ComplaintSource {
+    /// The web and mobile portals.
+    Portal,
+    /// Raised at a dialogue with businesses.
+    Dialogue,
 }
 
 #[derive(InputObject, Default)]
@@ -430,6 +476,8 @@ pub struct ComplaintFilterInput {
     pub overdue: Option<bool>,
     pub from: Option<DateTime<FixedOffset>>,
     pub to: Option<DateTime<FixedOffset>>,
+    /// Issues raised at (or linked to) this dialogue.
+    pub dialogue: Option<ID>,
 }
 
 fn wrap(items: Vec<(complaint::Model, View)>) -> Vec<Complaint> {
@@ -500,6 +548,7 @@ impl ComplaintsQuery {
             overdue: f.overdue,
             from,
             to,
+            dialogue: f.dialogue.map(|i| i.0),
         };
         let order = match order_by.unwrap_or_default() {
             ComplaintOrder::ReceivedDesc => Order::ReceivedDesc,

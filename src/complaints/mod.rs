@@ -39,6 +39,11 @@ use crate::state::AppState;
 use crate::text;
 use crate::units;
 
+/// `source` of a complaint filed through the portals.
+pub const SOURCE_PORTAL: &str = "PORTAL";
+/// `source` of a complaint raised at a dialogue with businesses.
+pub const SOURCE_DIALOGUE: &str = "DIALOGUE";
+
 /// Working days a unit has to forward a complaint to the competent unit.
 pub const FORWARD_DAYS: u32 = 5;
 
@@ -229,6 +234,30 @@ pub async fn file(
     client: IpAddr,
     i: FileInput,
 ) -> AppResult<complaint::Model> {
+    file_from(state, actor, client, i, None).await
+}
+
+/// A complaint raised at a dialogue: by which business, in which dialogue, how.
+#[derive(Debug, Clone)]
+pub struct Raised {
+    pub dialogue_id: String,
+    pub business_id: String,
+    /// `SUBMITTED` before the meeting, `RAISED` at it.
+    pub origin: &'static str,
+    /// The caller is the business itself: its account fills a contact left out. When the host
+    /// records the issue, the contact given (or the business's registration) is all there is.
+    pub by_business: bool,
+}
+
+/// Files a complaint through the portals (`raised: None`) or as an issue raised at a dialogue,
+/// linked to it in the same transaction.
+pub async fn file_from(
+    state: &AppState,
+    actor: &Actor,
+    client: IpAddr,
+    i: FileInput,
+    raised: Option<Raised>,
+) -> AppResult<complaint::Model> {
     let key = IdempotencyKey::parse_opt(i.idempotency_key.as_deref())?;
     let title = text::required("title", &i.title, 200)?;
     let body = text::required("body", &i.body, 10_000)?;
@@ -278,14 +307,35 @@ pub async fn file(
         (None, Some(d)) => Some(d.procedure_id.clone()),
         (None, None) => None,
     };
-    let (name, phone, email) = resolve_contact(state, actor, i.contact).await?;
+    let account_fallback = raised.as_ref().is_none_or(|r| r.by_business);
+    let (name, phone, email) = if account_fallback {
+        resolve_contact(state, actor, i.contact).await?
+    } else {
+        resolve_contact(state, &Actor::Anonymous, i.contact).await?
+    };
+    let business_id = match &raised {
+        Some(r) => Some(r.business_id.clone()),
+        None => access::caller_business(actor).map(str::to_string),
+    };
     let claim = key.map(|k| {
         use sea_orm::ActiveEnum;
         Claim::new(
             access::idempotency_owner(actor, client),
-            "fileComplaint",
+            if raised.is_some() {
+                "raiseDialogueIssue"
+            } else {
+                "fileComplaint"
+            },
             k,
             &[
+                raised
+                    .as_ref()
+                    .map(|r| r.dialogue_id.as_str())
+                    .unwrap_or(""),
+                raised
+                    .as_ref()
+                    .map(|r| r.business_id.as_str())
+                    .unwrap_or(""),
                 &i.kind.to_value(),
                 &i.category.to_value(),
                 &unit.id,
@@ -329,6 +379,13 @@ pub async fn file(
             legal_track: legal_track.map(str::to_string),
             legal_track_source: legal_track.map(|_| LEGAL_TRACK_DETECTED.to_string()),
             filer_confirmed_feedback: i.confirm_feedback,
+            source: if raised.is_some() {
+                SOURCE_DIALOGUE
+            } else {
+                SOURCE_PORTAL
+            }
+            .to_string(),
+            business_id: business_id.clone(),
             ..received(id.clone(), code, &unit.id, now)
         };
         let txn = state.db.begin().await?;
@@ -351,9 +408,23 @@ pub async fn file(
             .await
         {
             Ok(_) => {
-                event(&id, actor, Event::Filed, None, Status::Received, None)
+                let note = raised
+                    .as_ref()
+                    .map(|_| "Nêu tại đối thoại doanh nghiệp.".to_string());
+                event(&id, actor, Event::Filed, None, Status::Received, note)
                     .insert(&txn)
                     .await?;
+                if let Some(r) = &raised {
+                    crate::dialogues::link_in(
+                        &txn,
+                        &r.dialogue_id,
+                        &id,
+                        r.origin,
+                        Some(&r.business_id),
+                        actor,
+                    )
+                    .await?;
+                }
                 crate::search::outbox::enqueue(
                     &txn,
                     crate::search::IndexKind::Complaints,
@@ -420,6 +491,8 @@ pub fn received(id: String, code: String, unit_id: &str, at: DateTime<Utc>) -> c
         legal_track_source: None,
         filer_confirmed_feedback: false,
         search_text: String::new(),
+        source: SOURCE_PORTAL.to_string(),
+        business_id: None,
     }
 }
 
@@ -511,6 +584,8 @@ struct Change {
     /// What must still hold when the row is written, beside the step's from-states (so that
     /// a concurrent change is not overwritten).
     guard: Option<Condition>,
+    /// A duplicate's original: it takes over the duplicate's dialogue issues.
+    merge_into: Option<String>,
 }
 
 impl Change {
@@ -520,6 +595,7 @@ impl Change {
             note,
             units: None,
             guard: None,
+            merge_into: None,
         }
     }
 }
@@ -567,6 +643,9 @@ async fn transition(
             ));
         }
         return Err(illegal(t.mutation, now.status));
+    }
+    if let Some(original) = &change.merge_into {
+        crate::dialogues::carry_issues(&txn, &c.id, original, actor).await?;
     }
     finish(state, txn, ev, &c.id).await
 }
@@ -731,13 +810,16 @@ pub async fn act(
                 ));
             }
             let n = note(n)?.or_else(|| Some(format!("Trùng với {}", original.code)));
-            Change::new(
-                vec![
-                    (complaint::Column::DuplicateOfId, Expr::value(original.id)),
-                    (complaint::Column::ClosedAt, Expr::value(now)),
-                ],
-                n,
-            )
+            Change {
+                merge_into: Some(original.id.clone()),
+                ..Change::new(
+                    vec![
+                        (complaint::Column::DuplicateOfId, Expr::value(original.id)),
+                        (complaint::Column::ClosedAt, Expr::value(now)),
+                    ],
+                    n,
+                )
+            }
         }
     };
     transition(state, actor, &c, step, change).await
@@ -1052,6 +1134,8 @@ pub struct ComplaintFilter {
     pub overdue: Option<bool>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Issues of this dialogue only.
+    pub dialogue: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -1130,6 +1214,42 @@ pub async fn mine(
     .await
 }
 
+/// A business account's issues, whether filed through the portals or raised at a dialogue,
+/// by any of its accounts or recorded for it by a host; for anyone else signed in, their own
+/// complaints.
+pub async fn my_issues(
+    state: &AppState,
+    actor: &Actor,
+    status: Option<Status>,
+    page: Page,
+) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+    let p = actor.signed_in()?;
+    let mut cond = Condition::any();
+    if let Some(a) = &p.account_id {
+        cond = cond.add(complaint::Column::FilerAccountId.eq(a.as_str()));
+    }
+    if let Some(b) = access::caller_business(actor) {
+        cond = cond.add(complaint::Column::BusinessId.eq(b));
+    }
+    if p.account_id.is_none() && access::caller_business(actor).is_none() {
+        return Ok((0, vec![]));
+    }
+    let f = ComplaintFilter {
+        status,
+        ..Default::default()
+    };
+    list_where(
+        state,
+        actor,
+        &Scope::None,
+        Condition::all().add(cond),
+        &f,
+        Order::default(),
+        page,
+    )
+    .await
+}
+
 async fn list_where(
     state: &AppState,
     actor: &Actor,
@@ -1167,6 +1287,9 @@ async fn list_where(
     }
     if let Some(to) = f.to {
         cond = cond.add(complaint::Column::ReceivedAt.lt(to));
+    }
+    if let Some(d) = &f.dialogue {
+        cond = cond.add(crate::dialogues::issue_of(d));
     }
     let q = complaint::Entity::find().filter(cond);
     let total = q.clone().count(&state.db).await?;

@@ -49,6 +49,8 @@ pub struct ComplaintSearchFilter {
     pub kind: Option<ComplaintKind>,
     pub category: Option<ComplaintCategory>,
     pub procedure: Option<ID>,
+    /// Issues raised at (or linked to) this dialogue.
+    pub dialogue: Option<ID>,
     pub overdue: Option<bool>,
     pub from: Option<DateTime<FixedOffset>>,
     pub to: Option<DateTime<FixedOffset>>,
@@ -113,6 +115,7 @@ impl ComplaintsSearchQuery {
             kind: f.kind.map(|s| enum_value(complaint::Kind::from(s))),
             category: f.category.map(|s| enum_value(complaint::Category::from(s))),
             procedure: f.procedure.clone().map(|i| i.0),
+            dialogue: f.dialogue.clone().map(|i| i.0),
             overdue: f.overdue,
             now: now.timestamp_millis(),
             from: f.from.map(|t| t.timestamp_millis()),
@@ -176,6 +179,7 @@ impl ComplaintsSearchQuery {
                     overdue: f.overdue,
                     from: f.from.map(|t| t.with_timezone(&Utc)),
                     to: f.to.map(|t| t.with_timezone(&Utc)),
+                    dialogue: q.dialogue.clone(),
                 };
                 let mut extra = crate::db::words_match(complaint::Column::SearchText, &words);
                 if let Some(p) = &q.procedure {

@@ -33,6 +33,8 @@ pub struct ComplaintDoc {
     /// Received or accepted: may become overdue.
     pub open: bool,
     pub published: bool,
+    /// The dialogues it is an issue of.
+    pub dialogue_ids: Vec<String>,
 }
 
 impl ComplaintDoc {
@@ -123,6 +125,8 @@ pub async fn to_complaint_docs(
             .map(|p| (p.id, p.code))
             .collect()
     };
+    let cids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+    let mut dialogues = crate::dialogues::dialogues_of(db, &cids).await?;
     let dcodes: HashMap<String, String> = if dids.is_empty() {
         HashMap::new()
     } else {
@@ -149,6 +153,7 @@ pub async fn to_complaint_docs(
                 complaint::Status::Received | complaint::Status::Accepted
             ),
             published: c.published,
+            dialogue_ids: dialogues.remove(&c.id).unwrap_or_default(),
             id: c.id,
             code: c.code,
             title: c.title,
@@ -156,6 +161,51 @@ pub async fn to_complaint_docs(
             unit_id: c.unit_id,
             assigned_unit_id: c.assigned_unit_id,
             procedure_id: c.procedure_id,
+        })
+        .collect())
+}
+
+/// A dialogue with who may see it: its host and invited units, the businesses taking part,
+/// and whether it is public.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DialogueDoc {
+    pub id: String,
+    pub title: String,
+    pub topic: String,
+    pub kind: String,
+    pub status: String,
+    pub host_unit_id: String,
+    /// The host and the invited units.
+    pub unit_ids: Vec<String>,
+    pub business_ids: Vec<String>,
+    pub public: bool,
+    /// Milliseconds since the epoch.
+    pub starts_at: i64,
+}
+
+impl DialogueDoc {
+    pub fn text(&self) -> String {
+        format!("{}\n{}", self.title, self.topic)
+    }
+}
+
+/// Dialogue documents for `ids`.
+pub async fn dialogues(db: &DatabaseConnection, ids: &[String]) -> AppResult<Vec<DialogueDoc>> {
+    let mut full = crate::dialogues::load_full(db, ids).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| full.remove(id))
+        .map(|f| DialogueDoc {
+            unit_ids: f.all_units(),
+            business_ids: f.business_ids(),
+            kind: f.model.kind.to_value(),
+            status: f.model.status.to_value(),
+            public: f.model.public,
+            starts_at: f.model.starts_at.timestamp_millis(),
+            host_unit_id: f.model.host_unit_id,
+            id: f.model.id,
+            title: f.model.title,
+            topic: f.model.topic,
         })
         .collect())
 }

@@ -37,8 +37,8 @@ use super::bitsets::{BitsetCache, Clause, Plan, Tally};
 use super::docs::component_key;
 use super::text::{ParsedQuery, folded_for_index, typo_distance};
 use super::{
-    Batches, ComplaintQuery, ComplaintSort, Doc, Hits, IndexKind, ProcedureQuery, ProcedureSort,
-    SearchError, SearchIndex, SearchResult, UnitQuery,
+    Batches, ComplaintQuery, ComplaintSort, DialogueQuery, Doc, Hits, IndexKind, ProcedureQuery,
+    ProcedureSort, SearchError, SearchIndex, SearchResult, UnitQuery,
 };
 
 fn engine_err(e: impl std::fmt::Display) -> SearchError {
@@ -96,6 +96,7 @@ pub struct EmbeddedIndex {
     complaints: Arc<One>,
     procedures: Arc<One>,
     units: Arc<One>,
+    dialogues: Arc<One>,
 }
 
 fn text_fields(b: &mut tantivy::schema::SchemaBuilder) {
@@ -116,6 +117,7 @@ fn complaints_schema() -> Schema {
         "category",
         "status",
         "published",
+        "dialogue",
     ] {
         b.add_text_field(f, STRING | FAST);
     }
@@ -149,6 +151,17 @@ fn procedures_schema() -> Schema {
     b.build()
 }
 
+fn dialogues_schema() -> Schema {
+    let mut b = Schema::builder();
+    text_fields(&mut b);
+    for f in ["kind", "status", "host", "unit", "business", "public"] {
+        b.add_text_field(f, STRING | FAST);
+    }
+    b.add_i64_field("starts_at", INDEXED | FAST);
+    b.add_f64_field("starts_order", FAST);
+    b.build()
+}
+
 fn units_schema() -> Schema {
     let mut b = Schema::builder();
     text_fields(&mut b);
@@ -176,6 +189,11 @@ impl EmbeddedIndex {
                 units_schema(),
                 super::UNIT_FACETS,
             )?),
+            dialogues: Arc::new(One::open(
+                &dir.join("dialogues"),
+                dialogues_schema(),
+                super::DIALOGUE_FACETS,
+            )?),
         })
     }
 
@@ -188,6 +206,7 @@ impl EmbeddedIndex {
             IndexKind::Complaints => self.complaints.clone(),
             IndexKind::Procedures => self.procedures.clone(),
             IndexKind::Units => self.units.clone(),
+            IndexKind::Dialogues => self.dialogues.clone(),
         }
     }
 }
@@ -234,6 +253,9 @@ fn to_tantivy(one: &One, doc: &Doc) -> (String, TantivyDocument) {
             d.add_i64(one.f("answer_due_at"), c.answer_due_at);
             d.add_u64(one.f("open"), c.open as u64);
             d.add_text(one.f("published"), if c.published { "1" } else { "0" });
+            for x in &c.dialogue_ids {
+                d.add_text(one.f("dialogue"), x);
+            }
             (c.id.clone(), d)
         }
         Doc::Procedure(p) => {
@@ -260,6 +282,23 @@ fn to_tantivy(one: &One, doc: &Doc) -> (String, TantivyDocument) {
             d.add_text(one.f("block"), &u.block);
             add_satisfaction(one, &mut d, &u.satisfaction, u.on_time_share);
             (u.id.clone(), d)
+        }
+        Doc::Dialogue(x) => {
+            d.add_text(one.f("id"), &x.id);
+            add_text(one, &mut d, &x.text(), &[]);
+            d.add_text(one.f("kind"), &x.kind);
+            d.add_text(one.f("status"), &x.status);
+            d.add_text(one.f("host"), &x.host_unit_id);
+            for u in &x.unit_ids {
+                d.add_text(one.f("unit"), u);
+            }
+            for b in &x.business_ids {
+                d.add_text(one.f("business"), b);
+            }
+            d.add_text(one.f("public"), if x.public { "1" } else { "0" });
+            d.add_i64(one.f("starts_at"), x.starts_at);
+            d.add_f64(one.f("starts_order"), x.starts_at as f64);
+            (x.id.clone(), d)
         }
     }
 }
@@ -670,6 +709,7 @@ impl SearchIndex for EmbeddedIndex {
                 ("kind", &q.kind),
                 ("category", &q.category),
                 ("procedure", &q.procedure),
+                ("dialogue", &q.dialogue),
             ] {
                 if let Some(v) = v {
                     required.push(tag(field, v));
@@ -805,6 +845,58 @@ impl SearchIndex for EmbeddedIndex {
                 SortBy::Score
             };
             run(&one, &tiers, sort, q.offset, q.limit, true)
+        })
+        .await
+    }
+
+    async fn search_dialogues(&self, q: &DialogueQuery) -> SearchResult<Hits> {
+        let one = self.dialogues.clone();
+        let q = q.clone();
+        blocking(move || {
+            let parsed = ParsedQuery::parse(&q.text);
+            let mut filters: Vec<Box<dyn Query>> = Vec::new();
+            if let Some(v) = &q.visible {
+                let mut any: Vec<(Occur, Box<dyn Query>)> =
+                    vec![(Occur::Should, term(&one, "public", "1"))];
+                if !v.units.is_empty() {
+                    let f = one.f("unit");
+                    any.push((
+                        Occur::Should,
+                        Box::new(TermSetQuery::new(
+                            v.units.iter().map(|u| Term::from_field_text(f, u)),
+                        )),
+                    ));
+                }
+                if let Some(b) = &v.business {
+                    any.push((Occur::Should, term(&one, "business", b)));
+                }
+                filters.push(Box::new(BooleanQuery::new(any)));
+            }
+            for (field, v) in [
+                ("host", &q.host),
+                ("kind", &q.kind),
+                ("status", &q.status),
+                ("business", &q.business),
+            ] {
+                if let Some(v) = v {
+                    filters.push(term(&one, field, v));
+                }
+            }
+            if q.from.is_some() || q.to.is_some() {
+                filters.push(i64_range(
+                    &one,
+                    "starts_at",
+                    q.from.map_or(Bound::Unbounded, Bound::Included),
+                    q.to.map_or(Bound::Unbounded, Bound::Excluded),
+                ));
+            }
+            let tiers = Tiers::new(&one, &parsed, filters);
+            let sort = if parsed.is_empty() {
+                SortBy::F64("starts_order".into(), Order::Desc)
+            } else {
+                SortBy::Score
+            };
+            run(&one, &tiers, sort, q.offset, q.limit, false)
         })
         .await
     }

@@ -24,8 +24,8 @@ use serde_json::{Value, json};
 use super::docs::component_key;
 use super::text::{ParsedQuery, folded_for_index};
 use super::{
-    Batches, ComplaintQuery, ComplaintSort, Doc, Hits, IndexKind, ProcedureQuery, ProcedureSort,
-    SearchError, SearchIndex, SearchResult, UnitQuery,
+    Batches, ComplaintQuery, ComplaintSort, DialogueQuery, Doc, Hits, IndexKind, ProcedureQuery,
+    ProcedureSort, SearchError, SearchIndex, SearchResult, UnitQuery,
 };
 
 pub struct MeiliIndex {
@@ -66,6 +66,12 @@ pub fn to_json(doc: &Doc) -> Value {
             "unit": c.assigned_unit_id, "procedure": c.procedure_id, "kind": c.kind,
             "category": c.category, "status": c.status, "received_at": c.received_at,
             "answer_due_at": c.answer_due_at, "open": c.open, "published": c.published,
+            "dialogue": c.dialogue_ids,
+        }),
+        Doc::Dialogue(d) => json!({
+            "id": d.id, "orig": d.text(), "fold": folded_for_index(&d.text()), "codes": [],
+            "kind": d.kind, "status": d.status, "host": d.host_unit_id, "unit": d.unit_ids,
+            "business": d.business_ids, "public": d.public, "starts_at": d.starts_at,
         }),
         Doc::Procedure(p) => {
             let text = format!("{}\n{}", p.name, p.field);
@@ -113,6 +119,7 @@ fn settings(kind: IndexKind) -> Settings {
                 "answer_due_at",
                 "open",
                 "published",
+                "dialogue",
             ]
             .map(String::from)
             .to_vec(),
@@ -132,6 +139,20 @@ fn settings(kind: IndexKind) -> Settings {
                 .chain(sat.clone())
                 .collect(),
             sat,
+        ),
+        IndexKind::Dialogues => (
+            [
+                "kind",
+                "status",
+                "host",
+                "unit",
+                "business",
+                "public",
+                "starts_at",
+            ]
+            .map(String::from)
+            .to_vec(),
+            vec!["starts_at".to_string()],
         ),
     };
     // Complaints rank as the embedded engine ranks them: every word, fewest typos, the title
@@ -372,6 +393,7 @@ impl SearchIndex for MeiliIndex {
             ("kind", &q.kind),
             ("category", &q.category),
             ("procedure", &q.procedure),
+            ("dialogue", &q.dialogue),
         ] {
             if let Some(v) = v {
                 f.push(format!("{field} = {}", quote(v)));
@@ -480,6 +502,48 @@ impl SearchIndex for MeiliIndex {
             q.offset,
             q.limit,
             &["block"],
+        )
+        .await
+    }
+
+    async fn search_dialogues(&self, q: &DialogueQuery) -> SearchResult<Hits> {
+        let mut f = Vec::new();
+        if let Some(v) = &q.visible {
+            let mut any = vec!["public = true".to_string()];
+            if !v.units.is_empty() {
+                let list: Vec<String> = v.units.iter().map(|u| quote(u)).collect();
+                any.push(format!("unit IN [{}]", list.join(", ")));
+            }
+            if let Some(b) = &v.business {
+                any.push(format!("business = {}", quote(b)));
+            }
+            f.push(format!("({})", any.join(" OR ")));
+        }
+        for (field, v) in [
+            ("host", &q.host),
+            ("kind", &q.kind),
+            ("status", &q.status),
+            ("business", &q.business),
+        ] {
+            if let Some(v) = v {
+                f.push(format!("{field} = {}", quote(v)));
+            }
+        }
+        if let Some(from) = q.from {
+            f.push(format!("starts_at >= {from}"));
+        }
+        if let Some(to) = q.to {
+            f.push(format!("starts_at < {to}"));
+        }
+        let sort = q.text.trim().is_empty().then_some("starts_at:desc");
+        self.search(
+            IndexKind::Dialogues,
+            &q.text,
+            &and(f),
+            sort,
+            q.offset,
+            q.limit,
+            &[],
         )
         .await
     }

@@ -21,21 +21,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 
-pub use docs::{ComplaintDoc, ProcedureDoc, SatisfactionFields, UnitDoc};
+pub use docs::{ComplaintDoc, DialogueDoc, ProcedureDoc, SatisfactionFields, UnitDoc};
 
-/// The three indexes.
+/// The four indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IndexKind {
     Complaints,
     Procedures,
     Units,
+    Dialogues,
 }
 
 impl IndexKind {
-    pub const ALL: [IndexKind; 3] = [
+    pub const ALL: [IndexKind; 4] = [
         IndexKind::Complaints,
         IndexKind::Procedures,
         IndexKind::Units,
+        IndexKind::Dialogues,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +45,7 @@ impl IndexKind {
             IndexKind::Complaints => "complaints",
             IndexKind::Procedures => "procedures",
             IndexKind::Units => "units",
+            IndexKind::Dialogues => "dialogues",
         }
     }
 
@@ -52,9 +55,17 @@ impl IndexKind {
 }
 
 /// The facets each search counts (when asked): one list for both engines.
-pub const COMPLAINT_FACETS: &[&str] = &["status", "category", "unit", "procedure", "kind"];
+pub const COMPLAINT_FACETS: &[&str] = &[
+    "status",
+    "category",
+    "unit",
+    "procedure",
+    "kind",
+    "dialogue",
+];
 pub const PROCEDURE_FACETS: &[&str] = &["field", "level", "unit"];
 pub const UNIT_FACETS: &[&str] = &["block"];
+pub const DIALOGUE_FACETS: &[&str] = &["kind", "status", "host"];
 
 /// A document of any index.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +73,7 @@ pub enum Doc {
     Complaint(ComplaintDoc),
     Procedure(ProcedureDoc),
     Unit(UnitDoc),
+    Dialogue(DialogueDoc),
 }
 
 impl Doc {
@@ -70,6 +82,16 @@ impl Doc {
             Doc::Complaint(_) => IndexKind::Complaints,
             Doc::Procedure(_) => IndexKind::Procedures,
             Doc::Unit(_) => IndexKind::Units,
+            Doc::Dialogue(_) => IndexKind::Dialogues,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Doc::Complaint(c) => &c.id,
+            Doc::Procedure(p) => &p.id,
+            Doc::Unit(u) => &u.id,
+            Doc::Dialogue(d) => &d.id,
         }
     }
 }
@@ -118,6 +140,8 @@ pub struct ComplaintQuery {
     pub kind: Option<String>,
     pub category: Option<String>,
     pub procedure: Option<String>,
+    /// Issues of this dialogue only.
+    pub dialogue: Option<String>,
     /// `Some(true)`: open past the answer deadline at `now`.
     pub overdue: Option<bool>,
     /// Milliseconds since the epoch, as are `from` and `to`.
@@ -168,6 +192,31 @@ pub struct UnitQuery {
     pub limit: usize,
 }
 
+/// Who may see which dialogues, as the engine filters them: the public ones, and those of
+/// these units (host or invited) or of this business.
+#[derive(Debug, Clone, Default)]
+pub struct DialogueVisibility {
+    pub units: Vec<String>,
+    pub business: Option<String>,
+}
+
+/// A dialogue search, already scoped to what the caller may see.
+#[derive(Debug, Clone, Default)]
+pub struct DialogueQuery {
+    pub text: String,
+    /// `None`: every dialogue (staff).
+    pub visible: Option<DialogueVisibility>,
+    pub host: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub business: Option<String>,
+    /// Milliseconds since the epoch: starting in `[from, to)`.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
 /// What an engine answers: ids in order, the total, facet counts and its own time.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hits {
@@ -197,6 +246,7 @@ pub trait SearchIndex: Send + Sync {
     async fn search_complaints(&self, q: &ComplaintQuery) -> SearchResult<Hits>;
     async fn search_procedures(&self, q: &ProcedureQuery) -> SearchResult<Hits>;
     async fn search_units(&self, q: &UnitQuery) -> SearchResult<Hits>;
+    async fn search_dialogues(&self, q: &DialogueQuery) -> SearchResult<Hits>;
 }
 
 /// The engine in use, with a switch operators and tests use to take it out of service: while

@@ -123,15 +123,13 @@ pub async fn build(
             .into_iter()
             .map(Doc::Unit)
             .collect(),
+        IndexKind::Dialogues => docs::dialogues(db, ids)
+            .await?
+            .into_iter()
+            .map(Doc::Dialogue)
+            .collect(),
     };
-    let found: HashSet<&str> = docs
-        .iter()
-        .map(|d| match d {
-            Doc::Complaint(c) => c.id.as_str(),
-            Doc::Procedure(p) => p.id.as_str(),
-            Doc::Unit(u) => u.id.as_str(),
-        })
-        .collect();
+    let found: HashSet<&str> = docs.iter().map(Doc::id).collect();
     let gone = ids
         .iter()
         .filter(|i| !found.contains(i.as_str()))
@@ -269,6 +267,9 @@ async fn ids_page(db: &DatabaseConnection, kind: IndexKind, after: &str) -> AppR
             ids_after::<procedure::Entity, _>(db, procedure::Column::Id, after).await
         }
         IndexKind::Units => ids_after::<unit::Entity, _>(db, unit::Column::Id, after).await,
+        IndexKind::Dialogues => {
+            ids_after::<entity::dialogue::Entity, _>(db, entity::dialogue::Column::Id, after).await
+        }
     }
 }
 
@@ -365,6 +366,13 @@ pub async fn needs_fill(
             })
             .await
             .map(|h| h.total),
+        IndexKind::Dialogues => engine
+            .search_dialogues(&super::DialogueQuery {
+                limit: 0,
+                ..Default::default()
+            })
+            .await
+            .map(|h| h.total),
     };
     let Ok(indexed) = indexed else {
         return Ok(false);
@@ -381,6 +389,7 @@ pub async fn needs_fill(
                 .await?
         }
         IndexKind::Units => unit::Entity::find().count(db).await?,
+        IndexKind::Dialogues => entity::dialogue::Entity::find().count(db).await?,
     };
     Ok(rows > 0)
 }

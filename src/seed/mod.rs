@@ -85,19 +85,21 @@ pub struct SeedReport {
     pub dossiers_created: usize,
     pub ratings_created: usize,
     pub complaints_created: usize,
+    pub dialogues_created: usize,
 }
 
 impl std::fmt::Display for SeedReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} units, {} procedures, {} accounts, {} synthetic dossiers, {} synthetic ratings, {} synthetic complaints created",
+            "{} units, {} procedures, {} accounts, {} synthetic dossiers, {} synthetic ratings, {} synthetic complaints, {} dialogues created",
             self.units_created,
             self.procedures_created,
             self.accounts_created,
             self.dossiers_created,
             self.ratings_created,
-            self.complaints_created
+            self.complaints_created,
+            self.dialogues_created
         )
     }
 }
@@ -277,6 +279,8 @@ pub async fn demo(
     report.dossiers_created = d;
     report.ratings_created = r;
     report.complaints_created = c;
+    bar.set_message("dialogues");
+    report.dialogues_created = crate::dialogues::demo::seed(db, cal).await?;
     // The city's published 2022 index, as far as the reference article gives it: six units.
     if entity::par_period::Entity::find_by_id(2022)
         .one(db)

@@ -326,6 +326,8 @@ pub async fn seed(
                 idempotency_key: None,
                 updated_at: received,
                 search_text: crate::search::text::fallback_text(&format!("[Dữ liệu mẫu] {title}"), body, &[]),
+                source: crate::complaints::SOURCE_PORTAL.into(),
+                business_id: None,
             }));
             let _ = (kind, category);
             let steps: &[(&str, Option<Status>, Status)] = &[

@@ -1,0 +1,360 @@
+//! Commitments (cam kết): a unit promises a step on a matter by a date, and reports it done
+//! with evidence. A commitment is due at the close of office hours of its day; when that day
+//! is not a working day, at the close of the next working day (Civil Code 2015, art. 148: a
+//! period whose last day is a day off ends at the end of the next working day). It is overdue
+//! once that passes while it is open, kept on time when done by then, kept late after.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use entity::commitment::{self, Status};
+use entity::{complaint, dialogue, dialogue_issue, dialogue_unit};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+
+use crate::access::{self, Scope};
+use crate::auth::Actor;
+use crate::error::{AppError, AppResult};
+use crate::idempotency::{Claim, IdempotencyKey};
+use crate::state::AppState;
+use crate::text;
+
+fn not_found() -> AppError {
+    AppError::not_found("Không tìm thấy cam kết.", "The commitment was not found.")
+}
+
+/// When a commitment promised for `day` falls due.
+pub fn due_at(cal: &crate::calendar::Calendar, day: NaiveDate) -> DateTime<Utc> {
+    crate::calendar::at_close(cal.add_days(day, 0))
+}
+
+/// Open past its due time.
+pub fn is_overdue(c: &commitment::Model, now: DateTime<Utc>) -> bool {
+    c.status == Status::Open && now > c.due_at
+}
+
+/// Working days between the due day and today for an overdue commitment (0 otherwise).
+pub fn working_days_overdue(
+    cal: &crate::calendar::Calendar,
+    c: &commitment::Model,
+    now: DateTime<Utc>,
+) -> u32 {
+    if !is_overdue(c, now) {
+        return 0;
+    }
+    let due_day = crate::clock::local(c.due_at).date_naive();
+    let today = crate::clock::local(now).date_naive();
+    let mut n = 0;
+    let mut d = due_day;
+    while d < today && n < 10_000 {
+        d += Duration::days(1);
+        if cal.is_working_day(d) {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The units involved in a matter, and the hosts of its dialogues: the complaint's unit and
+/// assigned unit, the hosts and invited units of every dialogue it is an issue of.
+pub async fn involved(
+    db: &impl ConnectionTrait,
+    c: &complaint::Model,
+) -> AppResult<(Vec<String>, Vec<String>)> {
+    let dialogue_ids: Vec<String> = dialogue_issue::Entity::find()
+        .filter(dialogue_issue::Column::ComplaintId.eq(c.id.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.dialogue_id)
+        .collect();
+    let mut units = vec![c.unit_id.clone(), c.assigned_unit_id.clone()];
+    let mut hosts = Vec::new();
+    if !dialogue_ids.is_empty() {
+        for d in dialogue::Entity::find()
+            .filter(dialogue::Column::Id.is_in(dialogue_ids.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            hosts.push(d.host_unit_id);
+        }
+        for u in dialogue_unit::Entity::find()
+            .filter(dialogue_unit::Column::DialogueId.is_in(dialogue_ids))
+            .all(db)
+            .await?
+        {
+            units.push(u.unit_id);
+        }
+    }
+    units.extend(hosts.iter().cloned());
+    units.sort();
+    units.dedup();
+    Ok((units, hosts))
+}
+
+/// Input of `recordCommitment`.
+#[derive(Debug, Clone)]
+pub struct RecordInput {
+    pub unit: String,
+    pub text: String,
+    pub due_on: NaiveDate,
+    pub idempotency_key: Option<String>,
+}
+
+/// Records a unit's commitment on a complaint (see `crate::access::require_commitment_recorder`
+/// for who may). The due day is today or later, within three years.
+pub async fn record(
+    state: &AppState,
+    actor: &Actor,
+    client: IpAddr,
+    complaint_id: &str,
+    i: RecordInput,
+) -> AppResult<commitment::Model> {
+    let p = access::require_staff(actor)?.clone();
+    let key = IdempotencyKey::parse_opt(i.idempotency_key.as_deref())?;
+    let c = complaint::Entity::find_by_id(complaint_id.to_string())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found("Không tìm thấy phản ánh.", "The complaint was not found.")
+        })?;
+    let (involved, hosts) = involved(&state.db, &c).await?;
+    access::require_commitment_recorder(&state.db, actor, &i.unit, &involved, &hosts).await?;
+    if !involved.contains(&i.unit) {
+        return Err(AppError::bad_input(
+            "input.unit",
+            "Đơn vị này không liên quan đến vấn đề (không phải đơn vị xử lý, đơn vị chủ trì hay đơn vị được mời đối thoại).",
+            "This unit is not involved in the matter (neither handling it, nor hosting or invited to its dialogue).",
+        ));
+    }
+    if c.status == complaint::Status::Duplicate {
+        return Err(AppError::bad_input(
+            "complaint",
+            "Phản ánh này là bản trùng: hãy ghi cam kết trên phản ánh gốc.",
+            "This complaint is a duplicate: record the commitment on the original.",
+        ));
+    }
+    let body = text::required("input.text", &i.text, 2000)?;
+    let due_on = crate::clock::check_date("input.dueAt", i.due_on)?;
+    let today = crate::clock::today();
+    if due_on < today || due_on > today + Duration::days(3 * 366) {
+        return Err(AppError::bad_input(
+            "input.dueAt",
+            format!("Hạn cam kết phải từ hôm nay ({today}) đến trong vòng ba năm."),
+            format!("A commitment is due from today ({today}) to within three years."),
+        ));
+    }
+    let claim = key.map(|k| {
+        Claim::new(
+            access::idempotency_owner(actor, client),
+            "recordCommitment",
+            k,
+            &[&c.id, &i.unit, &body, &due_on.to_string()],
+        )
+    });
+    if let Some(cl) = &claim
+        && let Some(id) = cl.prior(&state.db).await?
+    {
+        return require(&state.db, &id).await;
+    }
+    let now = Utc::now();
+    let model = commitment::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        complaint_id: c.id.clone(),
+        unit_id: i.unit.clone(),
+        text: body,
+        due_on,
+        due_at: due_at(&state.calendar.get(), due_on),
+        status: Status::Open,
+        done_at: None,
+        evidence: None,
+        recorded_by: p.subject.clone(),
+        recorded_at: now,
+        completed_by: None,
+    };
+    let txn = state.db.begin().await?;
+    if let Some(cl) = &claim
+        && let Err(e) = cl.record(&txn, &model.id).await
+    {
+        drop(txn);
+        if matches!(
+            e.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        ) && let Some(first) = cl.prior(&state.db).await?
+        {
+            return require(&state.db, &first).await;
+        }
+        return Err(AppError::internal(e));
+    }
+    commitment::ActiveModel::from(model.clone())
+        .insert(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn require(db: &DatabaseConnection, id: &str) -> AppResult<commitment::Model> {
+    commitment::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// The committing unit reports a commitment done, with what shows it (`OPEN → DONE`, once).
+pub async fn complete(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    evidence: &str,
+) -> AppResult<commitment::Model> {
+    let p = access::require_staff(actor)?.clone();
+    let c = require(&state.db, id).await?;
+    access::require_commitment_completer(&state.db, actor, &c).await?;
+    let evidence = text::required("evidence", evidence, 4000)?;
+    let already = || {
+        AppError::conflict(
+            "Cam kết đã được báo cáo hoàn thành.",
+            "The commitment was already reported done.",
+        )
+    };
+    if c.status == Status::Done {
+        return Err(already());
+    }
+    let res = commitment::Entity::update_many()
+        .col_expr(commitment::Column::Status, Expr::value(Status::Done))
+        .col_expr(commitment::Column::DoneAt, Expr::value(Utc::now()))
+        .col_expr(commitment::Column::Evidence, Expr::value(evidence))
+        .col_expr(commitment::Column::CompletedBy, Expr::value(p.subject))
+        .filter(commitment::Column::Id.eq(c.id.as_str()))
+        .filter(commitment::Column::Status.eq(Status::Open))
+        .exec(&state.db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(already());
+    }
+    require(&state.db, id).await
+}
+
+/// Commitments of each complaint, oldest first.
+pub async fn of_complaints(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> AppResult<HashMap<String, Vec<commitment::Model>>> {
+    let mut out: HashMap<String, Vec<commitment::Model>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for c in commitment::Entity::find()
+            .filter(commitment::Column::ComplaintId.is_in(chunk.iter().cloned()))
+            .order_by_asc(commitment::Column::RecordedAt)
+            .order_by_asc(commitment::Column::Id)
+            .all(db)
+            .await?
+        {
+            out.entry(c.complaint_id.clone()).or_default().push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// One unit's record of keeping its commitments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitStats {
+    pub unit_id: String,
+    pub total: u64,
+    pub kept_on_time: u64,
+    pub kept_late: u64,
+    /// Open past due.
+    pub overdue: u64,
+    /// Open, not yet due.
+    pub open: u64,
+}
+
+/// Filter of `commitmentStats`: commitments falling due in `[from, to)`.
+#[derive(Debug, Clone, Default)]
+pub struct StatsFilter {
+    pub unit: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Per unit: kept on time, kept late, overdue and open, in one grouped query over the units the
+/// caller may read (staff only).
+pub async fn stats(state: &AppState, actor: &Actor, f: &StatsFilter) -> AppResult<Vec<UnitStats>> {
+    let read = access::read_scope(&state.db, actor).await?;
+    let scope = access::commitment_stats_scope(actor, &read)?;
+    if let Some(u) = &f.unit
+        && !scope.covers(u)
+    {
+        return Err(AppError::forbidden(
+            "Bạn chỉ xem được thống kê cam kết của đơn vị mình.",
+            "You may only read the commitment statistics of your own units.",
+        ));
+    }
+    let now = Utc::now();
+    let col = |c: commitment::Column| Expr::col((commitment::Entity, c));
+    let done = || col(commitment::Column::Status).eq(Status::Done);
+    let open = || col(commitment::Column::Status).eq(Status::Open);
+    let count_if = |cond: sea_orm::sea_query::SimpleExpr| Func::sum(Expr::case(cond, 1).finally(0));
+    let mut q = Query::select();
+    q.expr_as(col(commitment::Column::UnitId), Alias::new("unit_id"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("total"))
+        .expr_as(
+            count_if(
+                done().and(col(commitment::Column::DoneAt).lte(col(commitment::Column::DueAt))),
+            ),
+            Alias::new("on_time"),
+        )
+        .expr_as(
+            count_if(
+                done().and(col(commitment::Column::DoneAt).gt(col(commitment::Column::DueAt))),
+            ),
+            Alias::new("late"),
+        )
+        .expr_as(
+            count_if(open().and(col(commitment::Column::DueAt).lt(now))),
+            Alias::new("overdue"),
+        )
+        .expr_as(
+            count_if(open().and(col(commitment::Column::DueAt).gte(now))),
+            Alias::new("open"),
+        )
+        .from(commitment::Entity)
+        .group_by_col((commitment::Entity, commitment::Column::UnitId));
+    match (&f.unit, &scope) {
+        (Some(u), _) => {
+            q.and_where(col(commitment::Column::UnitId).eq(u.as_str()));
+        }
+        (None, Scope::Units(u)) => {
+            q.and_where(col(commitment::Column::UnitId).is_in(u.iter().cloned()));
+        }
+        (None, _) => {}
+    }
+    if let Some(from) = f.from {
+        q.and_where(col(commitment::Column::DueAt).gte(from));
+    }
+    if let Some(to) = f.to {
+        q.and_where(col(commitment::Column::DueAt).lt(to));
+    }
+    let mut out = Vec::new();
+    for row in state.db.query_all(&q).await? {
+        let n = |c: &str| -> AppResult<u64> {
+            Ok(row
+                .try_get::<Option<i64>>("", c)?
+                .unwrap_or(0)
+                .clamp(0, i64::MAX) as u64)
+        };
+        out.push(UnitStats {
+            unit_id: row.try_get("", "unit_id")?,
+            total: n("total")?,
+            kept_on_time: n("on_time")?,
+            kept_late: n("late")?,
+            overdue: n("overdue")?,
+            open: n("open")?,
+        });
+    }
+    out.sort_by(|a, b| a.unit_id.cmp(&b.unit_id));
+    Ok(out)
+}

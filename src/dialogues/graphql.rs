@@ -1,0 +1,1032 @@
+//! GraphQL types and resolvers of dialogues and commitments.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use entity::{commitment, complaint, dialogue, dialogue_business, dialogue_issue};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use super::commitments::{self as cm, RecordInput, StatsFilter};
+use super::{
+    BusinessInvite, DialogueFilter, Full, JoinInput, RaiseInput, ScheduleInput, StepInput,
+};
+use crate::access::{self, DialogueView};
+use crate::clock::local;
+use crate::complaints::graphql::{
+    Complaint, ComplaintCategory, ComplaintKind, ComplaintStatus, ContactInputGql,
+};
+use crate::complaints::{ContactInput, FileInput};
+use crate::context::CtxExt;
+use crate::error::AppError;
+use crate::pagination::{Conn, Page};
+use crate::units::graphql::Unit;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::dialogue::Kind")]
+pub enum DialogueKind {
+    /// Định kỳ: the unit's regular meeting with businesses.
+    Periodic,
+    /// Theo chuyên đề: on one subject.
+    Thematic,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::dialogue::Status")]
+pub enum DialogueStatus {
+    Planned,
+    Held,
+    Closed,
+    Cancelled,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::commitment::Status")]
+pub enum CommitmentStatus {
+    Open,
+    Done,
+}
+
+/// How the caller takes part in a dialogue.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::access::DialogueView")]
+pub enum DialogueRole {
+    /// The host unit's officials, admins.
+    Host,
+    /// Evaluators.
+    Staff,
+    /// An invited unit's officials, a business taking part.
+    Participant,
+    /// Anyone, for a public dialogue.
+    Public,
+}
+
+/// Loads dialogues with their participants, per request.
+pub struct DialogueLoader(pub DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for DialogueLoader {
+    type Value = Arc<Full>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Arc<Full>>, AppError> {
+        Ok(super::load_full(&self.0, keys)
+            .await?
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect())
+    }
+}
+
+/// Loads each dialogue's issue links, oldest first.
+pub struct IssuesLoader(pub DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for IssuesLoader {
+    type Value = Vec<dialogue_issue::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[String],
+    ) -> Result<HashMap<String, Vec<dialogue_issue::Model>>, AppError> {
+        let mut out: HashMap<String, Vec<dialogue_issue::Model>> = HashMap::new();
+        for l in dialogue_issue::Entity::find()
+            .filter(dialogue_issue::Column::DialogueId.is_in(keys.iter().cloned()))
+            .order_by_asc(dialogue_issue::Column::CreatedAt)
+            .order_by_asc(dialogue_issue::Column::ComplaintId)
+            .all(&self.0)
+            .await?
+        {
+            out.entry(l.dialogue_id.clone()).or_default().push(l);
+        }
+        Ok(out)
+    }
+}
+
+/// Loads each complaint's commitments.
+pub struct CommitmentsLoader(pub DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for CommitmentsLoader {
+    type Value = Vec<commitment::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[String],
+    ) -> Result<HashMap<String, Vec<commitment::Model>>, AppError> {
+        cm::of_complaints(&self.0, keys).await
+    }
+}
+
+/// Loads the dialogues each complaint is an issue of.
+pub struct ComplaintDialoguesLoader(pub DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for ComplaintDialoguesLoader {
+    type Value = Vec<String>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Vec<String>>, AppError> {
+        super::dialogues_of(&self.0, keys).await
+    }
+}
+
+/// Whether the caller sees the commitments on `c`: its inside, or the record of one of its
+/// dialogues (`crate::access::sees_commitments`).
+pub async fn sees_commitments_of(
+    ctx: &Context<'_>,
+    c: &complaint::Model,
+    view: Option<crate::access::View>,
+) -> async_graphql::Result<bool> {
+    if view.is_some_and(crate::access::View::is_inner) {
+        return Ok(true);
+    }
+    if c.legal_track.is_some() {
+        return Ok(false);
+    }
+    let ids = ctx
+        .loaders()
+        .complaint_dialogues
+        .load_one(c.id.clone())
+        .await?
+        .unwrap_or_default();
+    let fulls = ctx.loaders().dialogues.load_many(ids).await?;
+    let read = ctx.read_scope().await?;
+    let record = fulls.values().any(|f| {
+        f.view(ctx.actor(), read)
+            .is_some_and(|v| v.sees_record(&f.model))
+    });
+    Ok(access::sees_commitments(view, record, c))
+}
+
+/// The dialogues of a complaint the caller may see, as they would see them.
+pub async fn dialogues_of_complaint(
+    ctx: &Context<'_>,
+    complaint_id: &str,
+) -> async_graphql::Result<Vec<Dialogue>> {
+    let ids = ctx
+        .loaders()
+        .complaint_dialogues
+        .load_one(complaint_id.to_string())
+        .await?
+        .unwrap_or_default();
+    let fulls = ctx.loaders().dialogues.load_many(ids.clone()).await?;
+    let read = ctx.read_scope().await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| fulls.get(id))
+        .filter_map(|f| {
+            f.view(ctx.actor(), read).map(|view| Dialogue {
+                full: f.clone(),
+                view,
+            })
+        })
+        .collect())
+}
+
+/// A dialogue as the caller may see it (`crate::access::DialogueView`).
+pub struct Dialogue {
+    pub full: Arc<Full>,
+    pub view: DialogueView,
+}
+
+impl Dialogue {
+    fn m(&self) -> &dialogue::Model {
+        &self.full.model
+    }
+}
+
+/// The counts of a dialogue's issues and commitments, over what the caller sees.
+#[derive(SimpleObject, Default)]
+pub struct DialogueCounts {
+    pub issues: u64,
+    /// Issues whose complaint is received or accepted.
+    pub open_issues: u64,
+    /// Answered or closed.
+    pub resolved_issues: u64,
+    pub duplicates: u64,
+    pub commitments: u64,
+    /// Commitments open and not yet due.
+    pub open: u64,
+    /// Commitments open past due.
+    pub overdue: u64,
+    /// Commitments done (on time or late).
+    pub done: u64,
+    /// Of which done after their due time.
+    pub done_late: u64,
+}
+
+/// An issue of a dialogue: a complaint, in the caller's own view of it.
+pub struct DialogueIssue {
+    link: dialogue_issue::Model,
+    complaint: Option<complaint::Model>,
+    view: Option<crate::access::View>,
+    /// The caller acts for the host (sees who raised what).
+    host: bool,
+    commitments: Vec<commitment::Model>,
+}
+
+#[Object]
+impl DialogueIssue {
+    /// The complaint, as the caller would see it by asking for it directly; null when they may
+    /// not (another business's unpublished issue).
+    async fn complaint(&self) -> Option<Complaint> {
+        let (c, v) = (self.complaint.as_ref()?, self.view?);
+        Some(Complaint {
+            model: c.clone(),
+            view: v,
+        })
+    }
+    /// `SUBMITTED` before the meeting, `RAISED` at it, `LINKED` (an earlier complaint) or
+    /// `MERGED` (the original of an issue marked as its duplicate).
+    async fn origin(&self) -> &str {
+        &self.link.origin
+    }
+    /// The business that raised it: to the host, and to whoever sees the complaint's filer.
+    async fn raised_by(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::businesses::Business>> {
+        let visible = self.host || self.view.is_some_and(|v| v.sees_contact());
+        let Some(b) = self.link.business_id.as_ref().filter(|_| visible) else {
+            return Ok(None);
+        };
+        Ok(ctx
+            .loaders()
+            .businesses
+            .load_one(b.clone())
+            .await?
+            .map(crate::businesses::Business))
+    }
+    async fn linked_at(&self) -> DateTime<FixedOffset> {
+        local(self.link.created_at)
+    }
+    /// The commitments made on it, to those who see its inside or the dialogue's record.
+    async fn commitments(&self) -> Vec<Commitment> {
+        self.commitments.iter().cloned().map(Commitment).collect()
+    }
+}
+
+/// A business taking part in a dialogue.
+pub struct DialogueBusiness {
+    model: dialogue_business::Model,
+    /// The caller sees this business's contact and agenda: the host, or the business itself.
+    own: bool,
+}
+
+#[Object]
+impl DialogueBusiness {
+    async fn name(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(ctx
+            .loaders()
+            .businesses
+            .load_one(self.model.business_id.clone())
+            .await?
+            .map(|b| b.name)
+            .unwrap_or_default())
+    }
+    /// The tax code. A household business's is its owner's personal identification number:
+    /// shown to the host and the business itself only.
+    async fn tax_code(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let Some(b) = ctx
+            .loaders()
+            .businesses
+            .load_one(self.model.business_id.clone())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let personal = crate::businesses::TaxCode::parse(&b.tax_code)
+            .map(|t| t.is_personal())
+            .unwrap_or(true);
+        Ok((!personal || self.own).then_some(b.tax_code))
+    }
+    /// `INVITED` or `REGISTERED`.
+    async fn origin(&self) -> &str {
+        &self.model.origin
+    }
+    /// The contact person: the host and the business itself only.
+    async fn contact(&self) -> Option<crate::complaints::graphql::ComplaintContact> {
+        if !self.own {
+            return None;
+        }
+        Some(crate::complaints::graphql::ComplaintContact {
+            name: self.model.contact_name.clone().unwrap_or_default(),
+            phone: self.model.contact_phone.clone(),
+            email: self.model.contact_email.clone(),
+        })
+    }
+    /// What it means to raise: the host and the business itself only.
+    async fn agenda(&self) -> Option<&str> {
+        self.model.agenda.as_deref().filter(|_| self.own)
+    }
+}
+
+#[Object]
+impl Dialogue {
+    async fn id(&self) -> ID {
+        ID(self.m().id.clone())
+    }
+    async fn kind(&self) -> DialogueKind {
+        self.m().kind.into()
+    }
+    async fn title(&self) -> &str {
+        &self.m().title
+    }
+    async fn topic(&self) -> &str {
+        &self.m().topic
+    }
+    async fn host_unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        Ok(ctx
+            .loaders()
+            .units
+            .load_one(self.m().host_unit_id.clone())
+            .await?
+            .map(Unit))
+    }
+    async fn starts_at(&self) -> DateTime<FixedOffset> {
+        local(self.m().starts_at)
+    }
+    async fn location(&self) -> Option<&str> {
+        self.m().location.as_deref()
+    }
+    async fn online(&self) -> bool {
+        self.m().online
+    }
+    /// Open to every business, listed to everyone.
+    async fn public(&self) -> bool {
+        self.m().public
+    }
+    async fn status(&self) -> DialogueStatus {
+        self.m().status.into()
+    }
+    async fn held_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.m().held_at.map(local)
+    }
+    async fn closed_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.m().closed_at.map(local)
+    }
+    async fn cancelled_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.m().cancelled_at.map(local)
+    }
+    async fn cancel_reason(&self) -> Option<&str> {
+        self.m().cancel_reason.as_deref()
+    }
+    /// The minutes: to the participants; to everyone once closed, unless internal.
+    async fn minutes(&self) -> Option<&str> {
+        self.m()
+            .minutes
+            .as_deref()
+            .filter(|_| self.view.sees_record(self.m()))
+    }
+    /// Minutes and commitments stay with the participants.
+    async fn minutes_internal(&self) -> bool {
+        self.m().minutes_internal
+    }
+    /// How the caller takes part.
+    async fn my_role(&self) -> DialogueRole {
+        self.view.into()
+    }
+    /// The units invited (the host apart).
+    async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
+        let got = ctx
+            .loaders()
+            .units
+            .load_many(self.full.units.clone())
+            .await?;
+        Ok(self
+            .full
+            .units
+            .iter()
+            .filter_map(|u| got.get(u).cloned().map(Unit))
+            .collect())
+    }
+    /// The businesses taking part, invited or registered.
+    async fn businesses(&self, ctx: &Context<'_>) -> Vec<DialogueBusiness> {
+        let mine = access::caller_business(ctx.actor());
+        self.full
+            .businesses
+            .iter()
+            .map(|b| DialogueBusiness {
+                own: self.view.sees_contacts() || mine == Some(b.business_id.as_str()),
+                model: b.clone(),
+            })
+            .collect()
+    }
+    /// Every issue raised or linked, oldest first; each complaint in the caller's own view.
+    async fn issues(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<DialogueIssue>> {
+        issues(ctx, self).await
+    }
+    /// Issues and commitments counted over what the caller sees.
+    async fn counts(&self, ctx: &Context<'_>) -> async_graphql::Result<DialogueCounts> {
+        let now = Utc::now();
+        let mut c = DialogueCounts::default();
+        for i in issues(ctx, self).await? {
+            c.issues += 1;
+            if let Some(m) = &i.complaint {
+                match m.status {
+                    complaint::Status::Received | complaint::Status::Accepted => c.open_issues += 1,
+                    complaint::Status::Answered | complaint::Status::Closed => {
+                        c.resolved_issues += 1
+                    }
+                    complaint::Status::Duplicate => c.duplicates += 1,
+                    complaint::Status::Rejected => {}
+                }
+            }
+            for k in &i.commitments {
+                c.commitments += 1;
+                match k.status {
+                    commitment::Status::Done => {
+                        c.done += 1;
+                        if k.done_at.is_some_and(|d| d > k.due_at) {
+                            c.done_late += 1;
+                        }
+                    }
+                    commitment::Status::Open if cm::is_overdue(k, now) => c.overdue += 1,
+                    commitment::Status::Open => c.open += 1,
+                }
+            }
+        }
+        Ok(c)
+    }
+    /// The mutations its status allows.
+    async fn allowed_actions(&self) -> Vec<&'static str> {
+        super::allowed_actions(self.m().status)
+    }
+}
+
+async fn issues(ctx: &Context<'_>, d: &Dialogue) -> async_graphql::Result<Vec<DialogueIssue>> {
+    let links = ctx
+        .loaders()
+        .dialogue_issues
+        .load_one(d.m().id.clone())
+        .await?
+        .unwrap_or_default();
+    let ids: Vec<String> = links.iter().map(|l| l.complaint_id.clone()).collect();
+    let complaints = ctx.loaders().complaints.load_many(ids.clone()).await?;
+    let mut commitments = ctx.loaders().commitments.load_many(ids).await?;
+    let read = ctx.read_scope().await?;
+    let record = d.view.sees_record(d.m());
+    let mut out = Vec::with_capacity(links.len());
+    for l in links {
+        let c = complaints.get(&l.complaint_id).cloned();
+        let view = c
+            .as_ref()
+            .and_then(|c| access::complaint_view(ctx.actor(), read, c));
+        let shown = c
+            .as_ref()
+            .is_some_and(|c| access::sees_commitments(view, record, c));
+        let ks = if shown {
+            commitments.remove(&l.complaint_id).unwrap_or_default()
+        } else {
+            vec![]
+        };
+        out.push(DialogueIssue {
+            complaint: c.filter(|_| view.is_some()),
+            view,
+            host: d.view == DialogueView::Host,
+            commitments: ks,
+            link: l,
+        });
+    }
+    Ok(out)
+}
+
+/// A unit's commitment on a matter.
+#[derive(Clone)]
+pub struct Commitment(pub commitment::Model);
+
+#[Object]
+impl Commitment {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    /// The unit that committed.
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        Ok(ctx
+            .loaders()
+            .units
+            .load_one(self.0.unit_id.clone())
+            .await?
+            .map(Unit))
+    }
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    /// The day promised.
+    async fn due_on(&self) -> NaiveDate {
+        self.0.due_on
+    }
+    /// When it falls due: the close of office hours of that day, or of the next working day
+    /// when that day is off.
+    async fn due_at(&self) -> DateTime<FixedOffset> {
+        local(self.0.due_at)
+    }
+    async fn status(&self) -> CommitmentStatus {
+        self.0.status.into()
+    }
+    /// Open past its due time.
+    async fn overdue(&self) -> bool {
+        cm::is_overdue(&self.0, Utc::now())
+    }
+    /// Working days past the due day, while overdue.
+    async fn working_days_overdue(&self, ctx: &Context<'_>) -> u32 {
+        cm::working_days_overdue(&ctx.state().calendar.get(), &self.0, Utc::now())
+    }
+    /// Done by its due time (null while open).
+    async fn kept_on_time(&self) -> Option<bool> {
+        self.0.done_at.map(|d| d <= self.0.due_at)
+    }
+    async fn done_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.0.done_at.map(local)
+    }
+    /// What shows it done.
+    async fn evidence(&self) -> Option<&str> {
+        self.0.evidence.as_deref()
+    }
+    async fn recorded_at(&self) -> DateTime<FixedOffset> {
+        local(self.0.recorded_at)
+    }
+    /// The matter, in the caller's own view of it.
+    async fn complaint(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Complaint>> {
+        let Some(c) = ctx
+            .loaders()
+            .complaints
+            .load_one(self.0.complaint_id.clone())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let read = ctx.read_scope().await?;
+        Ok(access::complaint_view(ctx.actor(), read, &c).map(|view| Complaint { model: c, view }))
+    }
+}
+
+/// One unit's record of keeping its commitments.
+#[derive(SimpleObject)]
+pub struct UnitCommitmentStats {
+    pub unit: Option<Unit>,
+    pub total: u64,
+    pub kept_on_time: u64,
+    pub kept_late: u64,
+    /// Open past due.
+    pub overdue: u64,
+    /// Open, not yet due.
+    pub open: u64,
+    /// Percent of the commitments due so far (kept, or overdue) kept on time; null when none
+    /// was due.
+    pub kept_on_time_share: Option<f64>,
+}
+
+#[derive(InputObject)]
+pub struct BusinessInviteInput {
+    /// Mã số thuế: 10 digits, 10 + "-" + 3, or a household business's 12-digit personal
+    /// number.
+    pub tax_code: String,
+    /// Needed only for a business the portal does not know yet.
+    pub name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ScheduleDialogueInput {
+    pub kind: DialogueKind,
+    /// At most 200 characters.
+    pub title: String,
+    /// The subject: at most 2,000 characters.
+    pub topic: String,
+    pub host_unit: ID,
+    pub starts_at: DateTime<FixedOffset>,
+    /// Required unless online.
+    pub location: Option<String>,
+    #[graphql(default)]
+    pub online: bool,
+    /// Units invited beside the host.
+    #[graphql(default)]
+    pub units: Vec<ID>,
+    #[graphql(default)]
+    pub businesses: Vec<BusinessInviteInput>,
+    /// Open to every business (which may register itself) and listed to everyone.
+    #[graphql(default)]
+    pub public: bool,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct JoinDialogueInput {
+    /// The contact person; the account's name, phone and e-mail when left out.
+    pub contact: Option<ContactInputGql>,
+    /// What the business means to raise.
+    pub agenda: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RaiseDialogueIssueInput {
+    /// The raising business's tax code: required when the host records the issue.
+    pub business: Option<String>,
+    /// The unit it concerns (it is routed there); the host when left out.
+    pub unit: Option<ID>,
+    pub procedure: Option<ID>,
+    pub dossier_code: Option<String>,
+    #[graphql(default_with = "ComplaintKind::Feedback")]
+    pub kind: ComplaintKind,
+    #[graphql(default_with = "ComplaintCategory::Other")]
+    pub category: ComplaintCategory,
+    pub title: String,
+    pub body: String,
+    /// The business's contact person: its registration's (or its account's) when left out.
+    pub contact: Option<ContactInputGql>,
+    #[graphql(default)]
+    pub confirm_feedback: bool,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RecordCommitmentInput {
+    /// The unit committing.
+    pub unit: ID,
+    /// What it commits to: at most 2,000 characters.
+    pub text: String,
+    /// The day it is due (today or later).
+    pub due_at: NaiveDate,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct DialogueFilterInput {
+    pub host_unit: Option<ID>,
+    pub kind: Option<DialogueKind>,
+    pub status: Option<DialogueStatus>,
+    /// Dialogues this business (tax code) takes part in.
+    pub business: Option<String>,
+    /// Starting from.
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Starting before.
+    pub to: Option<DateTime<FixedOffset>>,
+    /// Words of the title or topic, with or without marks.
+    pub query: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct CommitmentStatsFilter {
+    pub unit: Option<ID>,
+    /// Commitments due from.
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Commitments due before.
+    pub to: Option<DateTime<FixedOffset>>,
+}
+
+fn wrap(items: Vec<(Full, DialogueView)>) -> Vec<Dialogue> {
+    items
+        .into_iter()
+        .map(|(f, view)| Dialogue {
+            full: Arc::new(f),
+            view,
+        })
+        .collect()
+}
+
+async fn as_seen(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Dialogue> {
+    let (f, view) = super::require_visible(ctx.state(), ctx.actor(), id).await?;
+    Ok(Dialogue {
+        full: Arc::new(f),
+        view,
+    })
+}
+
+#[derive(Default)]
+pub struct DialoguesQuery;
+
+#[Object]
+impl DialoguesQuery {
+    /// Dialogues the caller may see, newest first: the public ones, and those of their units or
+    /// business; all for staff of the Department of Home Affairs and admins. With
+    /// `filter.query`, the best matches of the title and topic first.
+    #[graphql(complexity = "crate::pagination::search_cost(first, child_complexity)")]
+    async fn dialogues(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DialogueFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<Dialogue>> {
+        let page = Page::parse(first, after.as_deref())?;
+        let f = filter.unwrap_or_default();
+        let (from, to) = crate::clock::check_range(f.from, f.to)?;
+        let business = match f
+            .business
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(t) => {
+                let tax = super::parse_tax("filter.business", t)?;
+                match crate::businesses::find_by_tax_code(&ctx.state().db, &tax).await? {
+                    Some(b) => Some(b.id),
+                    None => return Ok(page.connection(0, vec![])),
+                }
+            }
+            None => None,
+        };
+        let filter = DialogueFilter {
+            host_unit: f.host_unit.map(|i| i.0),
+            kind: f.kind.map(Into::into),
+            status: f.status.map(Into::into),
+            business,
+            from,
+            to,
+        };
+        let text = crate::search::results::check_query(&f.query)?;
+        let (total, items) = if text.trim().is_empty() {
+            super::list(ctx.state(), ctx.actor(), &filter, None, page).await?
+        } else {
+            super::search::search(ctx.state(), ctx.actor(), &text, &filter, page).await?
+        };
+        Ok(page.connection(total, wrap(items)))
+    }
+
+    /// A dialogue, as the caller may see it (null when they may not).
+    async fn dialogue(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Dialogue>> {
+        match super::require_visible(ctx.state(), ctx.actor(), &id).await {
+            Ok((f, view)) => Ok(Some(Dialogue {
+                full: Arc::new(f),
+                view,
+            })),
+            Err(e) if e.code() == "NOT_FOUND" => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The caller's own dialogues: a business's (invited or registered), an official's units'
+    /// (hosted or invited to).
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn my_dialogues(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<Dialogue>> {
+        let page = Page::parse(first, after.as_deref())?;
+        let (total, items) = super::mine(ctx.state(), ctx.actor(), page).await?;
+        Ok(page.connection(total, wrap(items)))
+    }
+
+    /// A business's issues in one place, newest first: its complaints and what it raised at
+    /// dialogues, by any of its accounts or recorded for it by a host (each complaint's
+    /// `dialogues` says where it was raised). For other accounts, their own complaints.
+    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    async fn my_issues(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<ComplaintStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<Complaint>> {
+        let page = Page::parse(first, after.as_deref())?;
+        let (total, items) =
+            crate::complaints::my_issues(ctx.state(), ctx.actor(), status.map(Into::into), page)
+                .await?;
+        Ok(page.connection(
+            total,
+            items
+                .into_iter()
+                .map(|(model, view)| Complaint { model, view })
+                .collect(),
+        ))
+    }
+
+    /// Per unit: commitments kept on time, kept late, overdue and open, for those falling due
+    /// in the window. Staff only: officials of their units, evaluators and admins of all.
+    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
+    async fn commitment_stats(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CommitmentStatsFilter>,
+    ) -> async_graphql::Result<Vec<UnitCommitmentStats>> {
+        let f = filter.unwrap_or_default();
+        let (from, to) = crate::clock::check_range(f.from, f.to)?;
+        let rows = cm::stats(
+            ctx.state(),
+            ctx.actor(),
+            &StatsFilter {
+                unit: f.unit.map(|i| i.0),
+                from,
+                to,
+            },
+        )
+        .await?;
+        let units = ctx
+            .loaders()
+            .units
+            .load_many(rows.iter().map(|r| r.unit_id.clone()))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let due = r.kept_on_time + r.kept_late + r.overdue;
+                UnitCommitmentStats {
+                    unit: units.get(&r.unit_id).cloned().map(Unit),
+                    kept_on_time_share: (due > 0)
+                        .then(|| (10_000.0 * r.kept_on_time as f64 / due as f64).round() / 100.0),
+                    total: r.total,
+                    kept_on_time: r.kept_on_time,
+                    kept_late: r.kept_late,
+                    overdue: r.overdue,
+                    open: r.open,
+                }
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct DialoguesMutation;
+
+fn contact(c: Option<ContactInputGql>) -> Option<ContactInput> {
+    c.map(|c| ContactInput {
+        name: c.name,
+        phone: c.phone,
+        email: c.email,
+    })
+}
+
+#[Object]
+impl DialoguesMutation {
+    /// Officials of the host unit, admins: schedules a dialogue and invites units and
+    /// businesses (by tax code; a business the portal does not know is created with its name).
+    async fn schedule_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        input: ScheduleDialogueInput,
+    ) -> async_graphql::Result<Dialogue> {
+        let starts_at = crate::clock::check_instant("input.startsAt", input.starts_at)?;
+        let d = super::schedule(
+            ctx.state(),
+            ctx.actor(),
+            ctx.req().client_ip,
+            ScheduleInput {
+                kind: input.kind.into(),
+                title: input.title,
+                topic: input.topic,
+                host_unit: input.host_unit.0,
+                starts_at,
+                location: input.location,
+                online: input.online,
+                units: input.units.into_iter().map(|i| i.0).collect(),
+                businesses: input
+                    .businesses
+                    .into_iter()
+                    .map(|b| BusinessInvite {
+                        tax_code: b.tax_code,
+                        name: b.name,
+                    })
+                    .collect(),
+                public: input.public,
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        as_seen(ctx, &d.id).await
+    }
+
+    /// Officials of the host unit, admins: the meeting took place (on or after its day).
+    async fn hold_dialogue(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Dialogue> {
+        super::step(ctx.state(), ctx.actor(), &id, StepInput::Hold).await?;
+        as_seen(ctx, &id).await
+    }
+
+    /// Officials of the host unit, admins: closes a held dialogue with its minutes (public
+    /// with its commitments unless `internal`). Commitments still open are followed up after.
+    async fn close_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        minutes: String,
+        #[graphql(default)] internal: bool,
+    ) -> async_graphql::Result<Dialogue> {
+        super::step(
+            ctx.state(),
+            ctx.actor(),
+            &id,
+            StepInput::Close { minutes, internal },
+        )
+        .await?;
+        as_seen(ctx, &id).await
+    }
+
+    /// Officials of the host unit, admins: cancels a planned dialogue, saying why. Issues
+    /// submitted before go on as complaints.
+    async fn cancel_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> async_graphql::Result<Dialogue> {
+        super::step(ctx.state(), ctx.actor(), &id, StepInput::Cancel { reason }).await?;
+        as_seen(ctx, &id).await
+    }
+
+    /// A business account registers for a public dialogue or confirms an invitation, with its
+    /// contact person and what it means to raise.
+    async fn join_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: Option<JoinDialogueInput>,
+    ) -> async_graphql::Result<Dialogue> {
+        let i = input.unwrap_or_default();
+        super::join(
+            ctx.state(),
+            ctx.actor(),
+            &id,
+            JoinInput {
+                contact: contact(i.contact),
+                agenda: i.agenda,
+            },
+        )
+        .await?;
+        as_seen(ctx, &id).await
+    }
+
+    /// Raises an issue at a dialogue: a complaint (source DIALOGUE) filed by the business that
+    /// raised it, routed to the unit it concerns, linked to the dialogue. A business taking part
+    /// raises its own before or at the meeting; the host records issues for businesses present.
+    async fn raise_dialogue_issue(
+        &self,
+        ctx: &Context<'_>,
+        dialogue: ID,
+        input: RaiseDialogueIssueInput,
+    ) -> async_graphql::Result<Complaint> {
+        let model = super::raise(
+            ctx.state(),
+            ctx.actor(),
+            ctx.req().client_ip,
+            &dialogue,
+            RaiseInput {
+                business: input.business,
+                complaint: FileInput {
+                    kind: input.kind.into(),
+                    category: input.category.into(),
+                    unit: input.unit.map(|i| i.0).unwrap_or_default(),
+                    procedure: input.procedure.map(|i| i.0),
+                    dossier_code: input.dossier_code,
+                    title: input.title,
+                    body: input.body,
+                    contact: contact(input.contact),
+                    confirm_feedback: input.confirm_feedback,
+                    idempotency_key: input.idempotency_key,
+                },
+            },
+        )
+        .await?;
+        let view = crate::complaints::view_after(ctx.state(), ctx.actor(), &model, false).await?;
+        Ok(Complaint { model, view })
+    }
+
+    /// Links an earlier complaint to a dialogue instead of raising it again: the host's
+    /// officials, or the business that filed it.
+    async fn link_complaint_to_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        dialogue: ID,
+        complaint: ID,
+    ) -> async_graphql::Result<Complaint> {
+        let model = super::link(ctx.state(), ctx.actor(), &dialogue, &complaint).await?;
+        let view = crate::complaints::view_after(ctx.state(), ctx.actor(), &model, false).await?;
+        Ok(Complaint { model, view })
+    }
+
+    /// Records a unit's commitment on a complaint: the host's officials (for any unit
+    /// involved), or officials of the committing unit when it is involved in the matter.
+    async fn record_commitment(
+        &self,
+        ctx: &Context<'_>,
+        complaint: ID,
+        input: RecordCommitmentInput,
+    ) -> async_graphql::Result<Commitment> {
+        let c = cm::record(
+            ctx.state(),
+            ctx.actor(),
+            ctx.req().client_ip,
+            &complaint,
+            RecordInput {
+                unit: input.unit.0,
+                text: input.text,
+                due_on: input.due_at,
+                idempotency_key: input.idempotency_key,
+            },
+        )
+        .await?;
+        Ok(Commitment(c))
+    }
+
+    /// The committing unit's officials: reports a commitment done, with what shows it.
+    async fn complete_commitment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        evidence: String,
+    ) -> async_graphql::Result<Commitment> {
+        Ok(Commitment(
+            cm::complete(ctx.state(), ctx.actor(), &id, &evidence).await?,
+        ))
+    }
+}

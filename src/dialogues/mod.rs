@@ -1,0 +1,1072 @@
+//! Dialogues with businesses (đối thoại doanh nghiệp): a unit's periodic meeting with
+//! businesses, or a thematic one, with the units and businesses it invites (and, for a public
+//! one, the businesses that register themselves). What is raised there is a complaint like any
+//! other (source `DIALOGUE`, filed by the business that raised it, routed to the unit it
+//! concerns), linked to the dialogue; an earlier complaint is linked instead of filed twice, and
+//! a duplicate's original takes over its links. Units commit to steps on an issue
+//! (`commitments`), followed up after the meeting until each is done.
+//!
+//! The lifecycle is one table ([`TRANSITIONS`]): `PLANNED → HELD → CLOSED`, or
+//! `PLANNED → CANCELLED`. Who sees and does what is decided by `crate::access`.
+
+pub mod commitments;
+pub mod demo;
+pub mod graphql;
+pub mod search;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::dialogue::{self, Kind, Status};
+use entity::{complaint, dialogue_business, dialogue_issue, dialogue_unit};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use crate::access::{self, DialogueView, Scope};
+use crate::auth::Actor;
+use crate::businesses::TaxCode;
+use crate::complaints::ContactInput;
+use crate::contact::{Email, Phone};
+use crate::error::{AppError, AppResult};
+use crate::idempotency::{Claim, IdempotencyKey};
+use crate::pagination::Page;
+use crate::search::IndexKind;
+use crate::state::AppState;
+use crate::text;
+
+/// `dialogue_businesses.origin`.
+pub const INVITED: &str = "INVITED";
+pub const REGISTERED: &str = "REGISTERED";
+/// `dialogue_issues.origin`.
+pub const SUBMITTED: &str = "SUBMITTED";
+pub const RAISED: &str = "RAISED";
+pub const LINKED: &str = "LINKED";
+pub const MERGED: &str = "MERGED";
+
+/// At most this many units and businesses invited at once.
+pub const MAX_UNITS: usize = 100;
+pub const MAX_BUSINESSES: usize = 500;
+
+/// A step of the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Hold,
+    Close,
+    Cancel,
+}
+
+/// One row of the lifecycle table.
+pub struct Transition {
+    pub step: Step,
+    pub mutation: &'static str,
+    pub from: &'static [Status],
+    pub to: Status,
+}
+
+/// The lifecycle: every allowed step, from which states, to which.
+pub const TRANSITIONS: &[Transition] = &[
+    Transition {
+        step: Step::Hold,
+        mutation: "holdDialogue",
+        from: &[Status::Planned],
+        to: Status::Held,
+    },
+    Transition {
+        step: Step::Close,
+        mutation: "closeDialogue",
+        from: &[Status::Held],
+        to: Status::Closed,
+    },
+    Transition {
+        step: Step::Cancel,
+        mutation: "cancelDialogue",
+        from: &[Status::Planned],
+        to: Status::Cancelled,
+    },
+];
+
+fn transition(step: Step) -> &'static Transition {
+    TRANSITIONS
+        .iter()
+        .find(|t| t.step == step)
+        .expect("every step is in the table")
+}
+
+/// The mutations a dialogue in status `s` allows (lifecycle steps, and what is open while it
+/// is planned or held).
+pub fn allowed_actions(s: Status) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = TRANSITIONS
+        .iter()
+        .filter(|t| t.from.contains(&s))
+        .map(|t| t.mutation)
+        .collect();
+    if takes_issues(s) {
+        out.extend([
+            "joinDialogue",
+            "raiseDialogueIssue",
+            "linkComplaintToDialogue",
+        ]);
+    }
+    out
+}
+
+/// Issues are submitted before the meeting and raised at it; afterwards the follow-up goes on
+/// through the complaints and their commitments.
+pub fn takes_issues(s: Status) -> bool {
+    matches!(s, Status::Planned | Status::Held)
+}
+
+fn status_name(s: Status) -> String {
+    use sea_orm::ActiveEnum;
+    s.to_value()
+}
+
+fn not_found() -> AppError {
+    AppError::not_found(
+        "Không tìm thấy cuộc đối thoại.",
+        "The dialogue was not found.",
+    )
+}
+
+fn illegal(action: &str, s: Status) -> AppError {
+    let allowed = allowed_actions(s);
+    let list = if allowed.is_empty() {
+        "none".to_string()
+    } else {
+        allowed.join(", ")
+    };
+    AppError::conflict(
+        format!(
+            "Không thể {action} khi cuộc đối thoại đang ở trạng thái {}. Thao tác được phép: {list}.",
+            status_name(s)
+        ),
+        format!(
+            "Cannot {action} a dialogue in status {}. Allowed: {list}.",
+            status_name(s)
+        ),
+    )
+}
+
+/// A dialogue with who takes part, as loaded for a caller.
+#[derive(Debug, Clone)]
+pub struct Full {
+    pub model: dialogue::Model,
+    /// Invited units (the host is not among them).
+    pub units: Vec<String>,
+    pub businesses: Vec<dialogue_business::Model>,
+}
+
+impl Full {
+    pub fn business_ids(&self) -> Vec<String> {
+        self.businesses
+            .iter()
+            .map(|b| b.business_id.clone())
+            .collect()
+    }
+
+    /// The host and the invited units.
+    pub fn all_units(&self) -> Vec<String> {
+        std::iter::once(self.model.host_unit_id.clone())
+            .chain(self.units.iter().cloned())
+            .collect()
+    }
+
+    pub fn view(&self, actor: &Actor, read: &Scope) -> Option<DialogueView> {
+        access::dialogue_view(actor, read, &self.model, &self.units, &self.business_ids())
+    }
+}
+
+/// Dialogues by id with their participants, in three queries.
+pub async fn load_full(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> AppResult<HashMap<String, Full>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let models = dialogue::Entity::find()
+        .filter(dialogue::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?;
+    let units = dialogue_unit::Entity::find()
+        .filter(dialogue_unit::Column::DialogueId.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?;
+    let businesses = dialogue_business::Entity::find()
+        .filter(dialogue_business::Column::DialogueId.is_in(ids.iter().cloned()))
+        .order_by_asc(dialogue_business::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut out: HashMap<String, Full> = models
+        .into_iter()
+        .map(|m| {
+            (
+                m.id.clone(),
+                Full {
+                    model: m,
+                    units: vec![],
+                    businesses: vec![],
+                },
+            )
+        })
+        .collect();
+    for u in units {
+        if let Some(f) = out.get_mut(&u.dialogue_id) {
+            f.units.push(u.unit_id);
+        }
+    }
+    for b in businesses {
+        if let Some(f) = out.get_mut(&b.dialogue_id) {
+            f.businesses.push(b);
+        }
+    }
+    Ok(out)
+}
+
+/// One dialogue with its participants, or `NOT_FOUND`.
+async fn require_full(db: &impl ConnectionTrait, id: &str) -> AppResult<Full> {
+    load_full(db, &[id.to_string()])
+        .await?
+        .remove(id)
+        .ok_or_else(not_found)
+}
+
+/// A dialogue the caller may see, with their view; `NOT_FOUND` when they may not (a private
+/// dialogue is not confirmed to exist).
+pub async fn require_visible(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(Full, DialogueView)> {
+    let f = require_full(&state.db, id).await?;
+    let read = access::read_scope(&state.db, actor).await?;
+    let view = f.view(actor, &read).ok_or_else(not_found)?;
+    Ok((f, view))
+}
+
+/// A business invited by tax code; the name is needed only for a business not yet known.
+#[derive(Debug, Clone)]
+pub struct BusinessInvite {
+    pub tax_code: String,
+    pub name: Option<String>,
+}
+
+/// Input of `scheduleDialogue`.
+#[derive(Debug, Clone)]
+pub struct ScheduleInput {
+    pub kind: Kind,
+    pub title: String,
+    pub topic: String,
+    pub host_unit: String,
+    pub starts_at: DateTime<Utc>,
+    pub location: Option<String>,
+    pub online: bool,
+    pub units: Vec<String>,
+    pub businesses: Vec<BusinessInvite>,
+    pub public: bool,
+    pub idempotency_key: Option<String>,
+}
+
+fn search_text(title: &str, topic: &str) -> String {
+    crate::search::text::fallback_text(title, topic, &[])
+}
+
+/// Schedules a dialogue (officials of the host unit, admins). Every invited unit must exist
+/// today; a business unknown to the portal is created from its tax code and name.
+pub async fn schedule(
+    state: &AppState,
+    actor: &Actor,
+    client: IpAddr,
+    i: ScheduleInput,
+) -> AppResult<dialogue::Model> {
+    let p = actor.signed_in()?;
+    let key = IdempotencyKey::parse_opt(i.idempotency_key.as_deref())?;
+    let today = crate::clock::today();
+    let host =
+        crate::units::history::require_on(&state.db, "hostUnit", &i.host_unit, today).await?;
+    access::require_dialogue_host(&state.db, actor, &host.id).await?;
+    let title = text::required("title", &i.title, 200)?;
+    let topic = text::required("topic", &i.topic, 2000)?;
+    let location = i
+        .location
+        .as_deref()
+        .map(|l| text::clean("location", l, 500))
+        .transpose()?
+        .filter(|l| !l.is_empty());
+    if location.is_none() && !i.online {
+        return Err(AppError::bad_input(
+            "location",
+            "Cần địa điểm tổ chức, hoặc đánh dấu đối thoại trực tuyến.",
+            "Give the place of the meeting, or mark the dialogue as online.",
+        ));
+    }
+    let now = Utc::now();
+    if i.starts_at < now - Duration::days(1) || i.starts_at > now + Duration::days(2 * 366) {
+        return Err(AppError::bad_input(
+            "startsAt",
+            "Thời gian đối thoại phải từ hôm qua đến trong vòng hai năm tới.",
+            "The dialogue must start between yesterday and two years from now.",
+        ));
+    }
+    if i.units.len() > MAX_UNITS || i.businesses.len() > MAX_BUSINESSES {
+        return Err(AppError::bad_input(
+            "units",
+            format!("Mời tối đa {MAX_UNITS} đơn vị và {MAX_BUSINESSES} doanh nghiệp mỗi lần."),
+            format!("Invite at most {MAX_UNITS} units and {MAX_BUSINESSES} businesses at once."),
+        ));
+    }
+    let mut units: Vec<String> = Vec::new();
+    for (n, u) in i.units.iter().enumerate() {
+        let field = format!("units[{n}]");
+        let unit = crate::units::history::require_on(&state.db, &field, u, today).await?;
+        if unit.id != host.id && !units.contains(&unit.id) {
+            units.push(unit.id);
+        }
+    }
+    let mut invites: Vec<(TaxCode, Option<String>)> = Vec::new();
+    for (n, b) in i.businesses.iter().enumerate() {
+        let tax = TaxCode::parse(&b.tax_code).map_err(|e| {
+            AppError::bad_input(
+                &format!("businesses[{n}].taxCode"),
+                e.message(crate::error::Lang::Vi),
+                e.message(crate::error::Lang::En),
+            )
+        })?;
+        let name = b
+            .name
+            .as_deref()
+            .map(|x| text::clean(&format!("businesses[{n}].name"), x, 200))
+            .transpose()?
+            .filter(|x| !x.is_empty());
+        if crate::businesses::find_by_tax_code(&state.db, &tax)
+            .await?
+            .is_none()
+            && name.is_none()
+        {
+            return Err(AppError::bad_input(
+                &format!("businesses[{n}].name"),
+                format!("Doanh nghiệp mã số thuế {tax} chưa có trên cổng: cần tên doanh nghiệp."),
+                format!("No business with tax code {tax} is known yet: give its name."),
+            ));
+        }
+        if !invites.iter().any(|(t, _)| t == &tax) {
+            invites.push((tax, name));
+        }
+    }
+    let claim = key.map(|k| {
+        use sea_orm::ActiveEnum;
+        let tax: Vec<&str> = invites.iter().map(|(t, _)| t.as_str()).collect();
+        Claim::new(
+            access::idempotency_owner(actor, client),
+            "scheduleDialogue",
+            k,
+            &[
+                &i.kind.to_value(),
+                &title,
+                &topic,
+                &host.id,
+                &i.starts_at.to_rfc3339(),
+                location.as_deref().unwrap_or(""),
+                if i.online { "1" } else { "0" },
+                if i.public { "1" } else { "0" },
+                &units.join(","),
+                &tax.join(","),
+            ],
+        )
+    });
+    if let Some(c) = &claim
+        && let Some(id) = c.prior(&state.db).await?
+    {
+        return require_full(&state.db, &id).await.map(|f| f.model);
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let model = dialogue::Model {
+        id: id.clone(),
+        kind: i.kind,
+        search_text: search_text(&title, &topic),
+        title,
+        topic,
+        host_unit_id: host.id.clone(),
+        starts_at: i.starts_at,
+        location,
+        online: i.online,
+        public: i.public,
+        status: Status::Planned,
+        held_at: None,
+        closed_at: None,
+        minutes: None,
+        minutes_internal: false,
+        cancelled_at: None,
+        cancel_reason: None,
+        created_by: p.subject.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = state.db.begin().await?;
+    if let Some(c) = &claim
+        && let Err(e) = c.record(&txn, &id).await
+    {
+        drop(txn);
+        if matches!(
+            e.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        ) && let Some(first) = c.prior(&state.db).await?
+        {
+            return require_full(&state.db, &first).await.map(|f| f.model);
+        }
+        return Err(AppError::internal(e));
+    }
+    dialogue::ActiveModel::from(model.clone())
+        .insert(&txn)
+        .await?;
+    for u in &units {
+        dialogue_unit::ActiveModel {
+            dialogue_id: Set(id.clone()),
+            unit_id: Set(u.clone()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    for (tax, name) in &invites {
+        let (b, _) =
+            crate::businesses::find_or_create(&txn, tax, name.as_deref().unwrap_or("")).await?;
+        dialogue_business::ActiveModel {
+            dialogue_id: Set(id.clone()),
+            business_id: Set(b.id),
+            origin: Set(INVITED.to_string()),
+            contact_name: Set(None),
+            contact_phone: Set(None),
+            contact_email: Set(None),
+            agenda: Set(None),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    crate::search::outbox::enqueue(&txn, IndexKind::Dialogues, std::slice::from_ref(&id)).await?;
+    txn.commit().await?;
+    state.indexer_wake.wake();
+    Ok(model)
+}
+
+/// What a step writes beside the status.
+pub enum StepInput {
+    Hold,
+    Close { minutes: String, internal: bool },
+    Cancel { reason: String },
+}
+
+/// Holds, closes or cancels a dialogue (officials of the host unit, admins): applied only if
+/// the dialogue is still in one of the step's from-states.
+pub async fn step(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    input: StepInput,
+) -> AppResult<dialogue::Model> {
+    actor.signed_in()?;
+    let (f, _) = require_visible(state, actor, id).await?;
+    access::require_dialogue_host(&state.db, actor, &f.model.host_unit_id).await?;
+    let d = f.model;
+    let now = Utc::now();
+    let (t, mut upd) = match input {
+        StepInput::Hold => {
+            let t = transition(Step::Hold);
+            if t.from.contains(&d.status) && d.starts_at > now + Duration::days(1) {
+                return Err(AppError::conflict(
+                    format!(
+                        "Cuộc đối thoại được lên lịch vào {}; chỉ ghi nhận đã tổ chức từ ngày đó.",
+                        crate::clock::local(d.starts_at).format("%d/%m/%Y %H:%M")
+                    ),
+                    format!(
+                        "The dialogue is scheduled for {}; mark it held on the day.",
+                        crate::clock::local(d.starts_at).to_rfc3339()
+                    ),
+                ));
+            }
+            (
+                t,
+                dialogue::Entity::update_many()
+                    .col_expr(dialogue::Column::HeldAt, Expr::value(now)),
+            )
+        }
+        StepInput::Close { minutes, internal } => {
+            let minutes = text::required("minutes", &minutes, 50_000)?;
+            (
+                transition(Step::Close),
+                dialogue::Entity::update_many()
+                    .col_expr(dialogue::Column::ClosedAt, Expr::value(now))
+                    .col_expr(dialogue::Column::Minutes, Expr::value(minutes))
+                    .col_expr(dialogue::Column::MinutesInternal, Expr::value(internal)),
+            )
+        }
+        StepInput::Cancel { reason } => {
+            let reason = text::required("reason", &reason, 2000)?;
+            (
+                transition(Step::Cancel),
+                dialogue::Entity::update_many()
+                    .col_expr(dialogue::Column::CancelledAt, Expr::value(now))
+                    .col_expr(dialogue::Column::CancelReason, Expr::value(reason)),
+            )
+        }
+    };
+    if !t.from.contains(&d.status) {
+        return Err(illegal(t.mutation, d.status));
+    }
+    upd = upd
+        .col_expr(dialogue::Column::Status, Expr::value(t.to))
+        .col_expr(dialogue::Column::UpdatedAt, Expr::value(now));
+    let txn = state.db.begin().await?;
+    let res = upd
+        .filter(dialogue::Column::Id.eq(d.id.as_str()))
+        .filter(dialogue::Column::Status.is_in(t.from.iter().copied()))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected == 0 {
+        drop(txn);
+        let now_status = require_full(&state.db, &d.id).await?.model.status;
+        return Err(illegal(t.mutation, now_status));
+    }
+    crate::search::outbox::enqueue(&txn, IndexKind::Dialogues, std::slice::from_ref(&d.id)).await?;
+    txn.commit().await?;
+    state.indexer_wake.wake();
+    Ok(require_full(&state.db, &d.id).await?.model)
+}
+
+/// Input of `joinDialogue`: the business's contact person (its account's by default) and what
+/// it means to raise.
+#[derive(Debug, Clone, Default)]
+pub struct JoinInput {
+    pub contact: Option<ContactInput>,
+    pub agenda: Option<String>,
+}
+
+/// A business account registers for a public dialogue, or confirms an invitation, with its
+/// contact person and agenda. Registering again updates them.
+pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> AppResult<Full> {
+    let p = actor.signed_in()?;
+    let Some(business) = access::caller_business(actor).map(str::to_string) else {
+        return Err(AppError::forbidden(
+            "Chỉ tài khoản doanh nghiệp được đăng ký tham dự đối thoại doanh nghiệp.",
+            "Only business accounts register for a dialogue with businesses.",
+        ));
+    };
+    let (f, _) = require_visible(state, actor, id).await?;
+    if !takes_issues(f.model.status) {
+        return Err(illegal("joinDialogue", f.model.status));
+    }
+    let account = match &p.account_id {
+        Some(a) => crate::accounts::find(&state.db, a).await?,
+        None => None,
+    };
+    let c = i.contact.unwrap_or_default();
+    let name = match c.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(n) => Some(text::required("contact.name", n, 200)?),
+        None => account.as_ref().map(|a| a.display_name.clone()),
+    };
+    let phone = match c.phone.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(x) => Some(
+            Phone::parse(x)
+                .map_err(|_| {
+                    AppError::bad_input(
+                        "contact.phone",
+                        format!("Số điện thoại {x:?} không hợp lệ (10 chữ số, bắt đầu bằng 0)."),
+                        format!("{x:?} is not a valid phone number (10 digits starting with 0)."),
+                    )
+                })?
+                .into_string(),
+        ),
+        None => account.as_ref().and_then(|a| a.phone.clone()),
+    };
+    let email = match c.email.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(x) => Some(
+            Email::parse(x)
+                .map_err(|_| {
+                    AppError::bad_input(
+                        "contact.email",
+                        format!("Địa chỉ e-mail {x:?} không hợp lệ."),
+                        format!("{x:?} is not a valid e-mail address."),
+                    )
+                })?
+                .into_string(),
+        ),
+        None => account.as_ref().and_then(|a| a.email.clone()),
+    };
+    let agenda = i
+        .agenda
+        .as_deref()
+        .map(|a| text::clean("agenda", a, 4000))
+        .transpose()?
+        .filter(|a| !a.is_empty());
+    let existing = f.businesses.iter().find(|b| b.business_id == business);
+    let txn = state.db.begin().await?;
+    match existing {
+        Some(b) => {
+            let mut m: dialogue_business::ActiveModel = b.clone().into();
+            m.contact_name = Set(name);
+            m.contact_phone = Set(phone);
+            m.contact_email = Set(email);
+            if agenda.is_some() {
+                m.agenda = Set(agenda);
+            }
+            m.update(&txn).await?;
+        }
+        None => {
+            let ins = dialogue_business::ActiveModel {
+                dialogue_id: Set(f.model.id.clone()),
+                business_id: Set(business.clone()),
+                origin: Set(REGISTERED.to_string()),
+                contact_name: Set(name),
+                contact_phone: Set(phone),
+                contact_email: Set(email),
+                agenda: Set(agenda),
+                created_at: Set(Utc::now()),
+            }
+            .insert(&txn)
+            .await;
+            match ins {
+                Ok(_) => {}
+                // Registered by a concurrent request of the same business: that one stands.
+                Err(e)
+                    if matches!(
+                        e.sql_err(),
+                        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                    ) => {}
+                Err(e) => return Err(AppError::internal(e)),
+            }
+        }
+    }
+    crate::search::outbox::enqueue(
+        &txn,
+        IndexKind::Dialogues,
+        std::slice::from_ref(&f.model.id),
+    )
+    .await?;
+    txn.commit().await?;
+    state.indexer_wake.wake();
+    require_full(&state.db, &f.model.id).await
+}
+
+/// Input of `raiseDialogueIssue`: a complaint's input, and for a host recording it, the
+/// business that raised it.
+#[derive(Debug, Clone)]
+pub struct RaiseInput {
+    /// The raising business's tax code: required when the host records the issue; a business
+    /// account raises as itself.
+    pub business: Option<String>,
+    pub complaint: crate::complaints::FileInput,
+}
+
+/// Raises an issue at a dialogue: a complaint filed by the business that raised it, routed to
+/// the unit it concerns (the host when none is named), linked to the dialogue. Before the
+/// meeting a business submits what it will raise; at it, the host records issues for the
+/// businesses present.
+pub async fn raise(
+    state: &AppState,
+    actor: &Actor,
+    client: IpAddr,
+    dialogue_id: &str,
+    mut i: RaiseInput,
+) -> AppResult<complaint::Model> {
+    actor.signed_in()?;
+    let (f, view) = require_visible(state, actor, dialogue_id).await?;
+    if !takes_issues(f.model.status) {
+        return Err(illegal("raiseDialogueIssue", f.model.status));
+    }
+    let origin = if f.model.status == Status::Planned {
+        SUBMITTED
+    } else {
+        RAISED
+    };
+    let mine = access::caller_business(actor).map(str::to_string);
+    let (business, by_business) = match (&mine, view) {
+        (Some(b), DialogueView::Participant) if f.business_ids().contains(b) => {
+            if let Some(t) = &i.business {
+                let tax = parse_tax("business", t)?;
+                let same = crate::businesses::find_by_tax_code(&state.db, &tax)
+                    .await?
+                    .is_some_and(|x| &x.id == b);
+                if !same {
+                    return Err(AppError::forbidden(
+                        "Doanh nghiệp chỉ nêu vấn đề của chính mình.",
+                        "A business raises its own issues only.",
+                    ));
+                }
+            }
+            (b.clone(), true)
+        }
+        (_, DialogueView::Host) => {
+            let Some(t) = &i.business else {
+                return Err(AppError::bad_input(
+                    "business",
+                    "Cần mã số thuế của doanh nghiệp nêu vấn đề.",
+                    "Give the tax code of the business raising the issue.",
+                ));
+            };
+            let tax = parse_tax("business", t)?;
+            let b = crate::businesses::find_by_tax_code(&state.db, &tax)
+                .await?
+                .filter(|b| f.business_ids().contains(&b.id))
+                .ok_or_else(|| {
+                    AppError::bad_input(
+                        "business",
+                        format!("Doanh nghiệp mã số thuế {tax} không tham dự cuộc đối thoại này; hãy mời doanh nghiệp trước."),
+                        format!("The business with tax code {tax} does not take part in this dialogue; invite it first."),
+                    )
+                })?;
+            // The contact the business gave when it registered, unless another is given.
+            let reg = f.businesses.iter().find(|x| x.business_id == b.id);
+            let given = i.complaint.contact.take().unwrap_or_default();
+            i.complaint.contact = Some(ContactInput {
+                name: given
+                    .name
+                    .or_else(|| reg.and_then(|r| r.contact_name.clone()))
+                    .or(Some(b.name.clone())),
+                phone: given
+                    .phone
+                    .or_else(|| reg.and_then(|r| r.contact_phone.clone())),
+                email: given
+                    .email
+                    .or_else(|| reg.and_then(|r| r.contact_email.clone())),
+            });
+            (b.id, false)
+        }
+        _ => {
+            return Err(AppError::forbidden(
+                "Chỉ doanh nghiệp tham dự (hoặc cán bộ đơn vị chủ trì ghi nhận thay) được nêu vấn đề tại đối thoại.",
+                "Only a business taking part (or the host's officials on its behalf) may raise an issue at the dialogue.",
+            ));
+        }
+    };
+    if i.complaint.unit.trim().is_empty() {
+        i.complaint.unit = f.model.host_unit_id.clone();
+    }
+    crate::complaints::file_from(
+        state,
+        actor,
+        client,
+        i.complaint,
+        Some(crate::complaints::Raised {
+            dialogue_id: f.model.id.clone(),
+            business_id: business,
+            origin,
+            by_business,
+        }),
+    )
+    .await
+}
+
+fn parse_tax(field: &str, t: &str) -> AppResult<TaxCode> {
+    TaxCode::parse(t).map_err(|e| {
+        AppError::bad_input(
+            field,
+            e.message(crate::error::Lang::Vi),
+            e.message(crate::error::Lang::En),
+        )
+    })
+}
+
+/// Links an earlier complaint to a dialogue, so that one matter is tracked once: the host's
+/// officials (for a complaint they may see) or the business that filed it. A duplicate is
+/// refused in favour of its original; a complaint already linked is returned as it is.
+pub async fn link(
+    state: &AppState,
+    actor: &Actor,
+    dialogue_id: &str,
+    complaint_id: &str,
+) -> AppResult<complaint::Model> {
+    actor.signed_in()?;
+    let (f, view) = require_visible(state, actor, dialogue_id).await?;
+    if !takes_issues(f.model.status) {
+        return Err(illegal("linkComplaintToDialogue", f.model.status));
+    }
+    let missing = || {
+        AppError::bad_input(
+            "complaint",
+            "Không tìm thấy phản ánh.",
+            "The complaint does not exist.",
+        )
+    };
+    let c = complaint::Entity::find_by_id(complaint_id.to_string())
+        .one(&state.db)
+        .await?
+        .ok_or_else(missing)?;
+    let read = access::read_scope(&state.db, actor).await?;
+    let sees = access::complaint_view(actor, &read, &c);
+    let own = access::is_filer(actor, &c) && view == DialogueView::Participant;
+    if sees.is_none() {
+        // Not confirmed to exist to a caller who may not see it.
+        return Err(missing());
+    }
+    if !(view == DialogueView::Host || own) {
+        return Err(AppError::forbidden(
+            "Chỉ đơn vị chủ trì, hoặc doanh nghiệp đã gửi phản ánh, được gắn phản ánh vào cuộc đối thoại.",
+            "Only the host unit, or the business that filed the complaint, may link it to the dialogue.",
+        ));
+    }
+    if c.status == complaint::Status::Duplicate {
+        let original = match &c.duplicate_of_id {
+            Some(o) => complaint::Entity::find_by_id(o.clone())
+                .one(&state.db)
+                .await?
+                .map(|o| o.code)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        return Err(AppError::bad_input(
+            "complaint",
+            format!(
+                "Phản ánh {} là bản trùng của {original}: hãy gắn phản ánh gốc.",
+                c.code
+            ),
+            format!(
+                "Complaint {} duplicates {original}: link the original.",
+                c.code
+            ),
+        ));
+    }
+    let txn = state.db.begin().await?;
+    let added = link_in(
+        &txn,
+        &f.model.id,
+        &c.id,
+        LINKED,
+        c.business_id.as_deref(),
+        actor,
+    )
+    .await?;
+    if added {
+        crate::search::outbox::enqueue(&txn, IndexKind::Complaints, std::slice::from_ref(&c.id))
+            .await?;
+    }
+    txn.commit().await?;
+    state.indexer_wake.wake();
+    Ok(c)
+}
+
+/// Links a complaint to a dialogue in the caller's transaction; `false` when it was linked
+/// already.
+pub async fn link_in(
+    txn: &impl ConnectionTrait,
+    dialogue_id: &str,
+    complaint_id: &str,
+    origin: &str,
+    business_id: Option<&str>,
+    actor: &Actor,
+) -> AppResult<bool> {
+    let exists =
+        dialogue_issue::Entity::find_by_id((dialogue_id.to_string(), complaint_id.to_string()))
+            .one(txn)
+            .await?
+            .is_some();
+    if exists {
+        return Ok(false);
+    }
+    dialogue_issue::ActiveModel {
+        dialogue_id: Set(dialogue_id.to_string()),
+        complaint_id: Set(complaint_id.to_string()),
+        origin: Set(origin.to_string()),
+        business_id: Set(business_id.map(str::to_string)),
+        created_by: Set(actor
+            .principal()
+            .map(|p| p.subject.clone())
+            .unwrap_or_else(|| "system".into())),
+        created_at: Set(Utc::now()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(true)
+}
+
+/// The original of a duplicate takes over the duplicate's dialogues, in the transaction that
+/// marks it: the matter is followed once, wherever it was raised.
+pub async fn carry_issues(
+    txn: &impl ConnectionTrait,
+    duplicate: &str,
+    original: &str,
+    actor: &Actor,
+) -> AppResult<()> {
+    let links = dialogue_issue::Entity::find()
+        .filter(dialogue_issue::Column::ComplaintId.eq(duplicate))
+        .all(txn)
+        .await?;
+    let mut added = false;
+    for l in links {
+        added |= link_in(
+            txn,
+            &l.dialogue_id,
+            original,
+            MERGED,
+            l.business_id.as_deref(),
+            actor,
+        )
+        .await?;
+    }
+    if added {
+        crate::search::outbox::enqueue(txn, IndexKind::Complaints, &[original.to_string()]).await?;
+    }
+    Ok(())
+}
+
+/// The condition "is an issue of dialogue `d`" on complaints.
+pub fn issue_of(d: &str) -> Condition {
+    Condition::all().add(
+        complaint::Column::Id.in_subquery(
+            Query::select()
+                .column(dialogue_issue::Column::ComplaintId)
+                .from(dialogue_issue::Entity)
+                .and_where(dialogue_issue::Column::DialogueId.eq(d))
+                .to_owned(),
+        ),
+    )
+}
+
+/// The dialogue ids each complaint is an issue of.
+pub async fn dialogues_of(
+    db: &impl ConnectionTrait,
+    complaints: &[String],
+) -> AppResult<HashMap<String, Vec<String>>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    if complaints.is_empty() {
+        return Ok(out);
+    }
+    for chunk in complaints.chunks(500) {
+        for l in dialogue_issue::Entity::find()
+            .filter(dialogue_issue::Column::ComplaintId.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            out.entry(l.complaint_id).or_default().push(l.dialogue_id);
+        }
+    }
+    Ok(out)
+}
+
+/// Filter of `dialogues`.
+#[derive(Debug, Clone, Default)]
+pub struct DialogueFilter {
+    pub host_unit: Option<String>,
+    pub kind: Option<Kind>,
+    pub status: Option<Status>,
+    /// Dialogues this business (by id) takes part in.
+    pub business: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The SQL condition of a filter.
+fn filter_condition(f: &DialogueFilter) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(h) = &f.host_unit {
+        cond = cond.add(dialogue::Column::HostUnitId.eq(h.as_str()));
+    }
+    if let Some(k) = f.kind {
+        cond = cond.add(dialogue::Column::Kind.eq(k));
+    }
+    if let Some(s) = f.status {
+        cond = cond.add(dialogue::Column::Status.eq(s));
+    }
+    if let Some(b) = &f.business {
+        cond = cond.add(
+            dialogue::Column::Id.in_subquery(
+                Query::select()
+                    .column(dialogue_business::Column::DialogueId)
+                    .from(dialogue_business::Entity)
+                    .and_where(dialogue_business::Column::BusinessId.eq(b.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(from) = f.from {
+        cond = cond.add(dialogue::Column::StartsAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        cond = cond.add(dialogue::Column::StartsAt.lt(to));
+    }
+    cond
+}
+
+/// A page of the dialogues the caller may see, newest first; `only` narrows them further (a
+/// caller's own, a text match when the search engine is down).
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    f: &DialogueFilter,
+    only: Option<Condition>,
+    page: Page,
+) -> AppResult<(u64, Vec<(Full, DialogueView)>)> {
+    let read = access::read_scope(&state.db, actor).await?;
+    let mut cond = Condition::all()
+        .add(access::dialogue_list_condition(actor, &read))
+        .add(filter_condition(f));
+    if let Some(o) = only {
+        cond = cond.add(o);
+    }
+    let q = dialogue::Entity::find().filter(cond);
+    let total = q.clone().count(&state.db).await?;
+    if page.limit == 0 {
+        return Ok((total, vec![]));
+    }
+    let ids: Vec<String> = q
+        .select_only()
+        .column(dialogue::Column::Id)
+        .order_by_desc(dialogue::Column::StartsAt)
+        .order_by_asc(dialogue::Column::Id)
+        .offset(page.offset)
+        .limit(page.limit)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    Ok((total, visible_in_order(state, actor, &read, &ids).await?))
+}
+
+/// Dialogues by id in the order given, each with the caller's view, leaving out those they may
+/// not see.
+pub async fn visible_in_order(
+    state: &AppState,
+    actor: &Actor,
+    read: &Scope,
+    ids: &[String],
+) -> AppResult<Vec<(Full, DialogueView)>> {
+    let mut full = load_full(&state.db, ids).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| full.remove(id))
+        .filter_map(|f| f.view(actor, read).map(|v| (f, v)))
+        .collect())
+}
+
+/// The caller's own dialogues: a business's (invited or registered), an official's units'
+/// (hosted or invited to); all for admins and evaluators.
+pub async fn mine(
+    state: &AppState,
+    actor: &Actor,
+    page: Page,
+) -> AppResult<(u64, Vec<(Full, DialogueView)>)> {
+    actor.signed_in()?;
+    let read = access::read_scope(&state.db, actor).await?;
+    let only = match (&read, access::caller_business(actor)) {
+        (Scope::All, _) => Condition::all(),
+        (Scope::Units(u), _) => Condition::any()
+            .add(dialogue::Column::HostUnitId.is_in(u.iter().cloned()))
+            .add(
+                dialogue::Column::Id.in_subquery(
+                    Query::select()
+                        .column(dialogue_unit::Column::DialogueId)
+                        .from(dialogue_unit::Entity)
+                        .and_where(dialogue_unit::Column::UnitId.is_in(u.iter().cloned()))
+                        .to_owned(),
+                ),
+            ),
+        (Scope::None, Some(b)) => filter_condition(&DialogueFilter {
+            business: Some(b.to_string()),
+            ..Default::default()
+        }),
+        (Scope::None, None) => return Ok((0, vec![])),
+    };
+    list(state, actor, &DialogueFilter::default(), Some(only), page).await
+}
