@@ -894,19 +894,23 @@ impl DialoguesMutation {
     }
 
     /// Officials of the host unit, admins: closes a held dialogue with its minutes (public
-    /// with its commitments unless `internal`). Commitments still open are followed up after.
+    /// with its commitments unless `internal: true`). Commitments still open are followed up
+    /// after.
     async fn close_dialogue(
         &self,
         ctx: &Context<'_>,
         id: ID,
         minutes: String,
-        #[graphql(default)] internal: bool,
+        internal: Option<bool>,
     ) -> async_graphql::Result<Dialogue> {
         super::step(
             ctx.state(),
             ctx.actor(),
             &id,
-            StepInput::Close { minutes, internal },
+            StepInput::Close {
+                minutes,
+                internal: internal.unwrap_or(false),
+            },
         )
         .await?;
         as_seen(ctx, &id).await

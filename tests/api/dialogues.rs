@@ -1,0 +1,984 @@
+//! Dialogues with businesses: a thematic dialogue scheduled, held and closed with an issue
+//! raised at the meeting, one linked from an earlier complaint and one merged as a duplicate;
+//! commitments done, overdue and open; what each business, another unit's official and the
+//! public see; commitment statistics against a hand-built set; the demo dialogues.
+
+use chrono::{Duration, Utc};
+use portal::auth::Role;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, error_code, error_field};
+
+const SCHEDULE: &str = "mutation($i: ScheduleDialogueInput!) { scheduleDialogue(input: $i) { id status myRole allowedActions public kind hostUnit { code } units { code } businesses { name taxCode origin contact { name phone } } } }";
+const HOLD: &str = "mutation($id: ID!) { holdDialogue(id: $id) { status heldAt } }";
+const CLOSE: &str = "mutation($id: ID!, $m: String!, $int: Boolean) { closeDialogue(id: $id, minutes: $m, internal: $int) { status minutes } }";
+const JOIN: &str = "mutation($id: ID!, $i: JoinDialogueInput) { joinDialogue(id: $id, input: $i) { id myRole businesses { name origin agenda contact { name phone email } } } }";
+const RAISE: &str = "mutation($d: ID!, $i: RaiseDialogueIssueInput!) { raiseDialogueIssue(dialogue: $d, input: $i) { id code status source unit { code } assignedUnit { code } contact { name phone } dialogues { id } } }";
+const LINK: &str = "mutation($d: ID!, $c: ID!) { linkComplaintToDialogue(dialogue: $d, complaint: $c) { id dialogues { id } } }";
+const COMMIT: &str = "mutation($c: ID!, $i: RecordCommitmentInput!) { recordCommitment(complaint: $c, input: $i) { id status overdue dueOn dueAt unit { code } } }";
+const COMPLETE: &str = "mutation($id: ID!, $e: String!) { completeCommitment(id: $id, evidence: $e) { id status keptOnTime evidence doneAt } }";
+const DIALOGUE: &str = "query($id: ID!) { dialogue(id: $id) {
+    id status minutes myRole
+    businesses { name taxCode origin agenda contact { name phone } }
+    issues { origin raisedBy { taxCode } complaint { id code status source contact { name } }
+             commitments { id status overdue keptOnTime unit { code } } }
+    counts { issues openIssues resolvedIssues duplicates commitments open overdue done doneLate } } }";
+
+const DEMO_TAX: &str = "0100109106";
+const OTHER_TAX: &str = "0310987650";
+const HOUSEHOLD_TAX: &str = "079185099999";
+
+fn today_plus(days: i64) -> String {
+    (portal::clock::today() + Duration::days(days)).to_string()
+}
+
+fn soon() -> String {
+    (Utc::now() + Duration::hours(1)).to_rfc3339()
+}
+
+/// Registers a second business account; returns its token.
+async fn other_business(app: &TestApp) -> String {
+    app.ok(
+        None,
+        "mutation($i: RegisterInput!) { register(input: $i) { token } }",
+        json!({ "i": { "username": "xaydung.cholon", "password": "mat-khau-dai-du-12",
+                       "displayName": "Công ty Xây dựng Chợ Lớn", "email": "lienhe@xaydungcholon.vn",
+                       "phone": "0912345678",
+                       "business": { "taxCode": OTHER_TAX, "name": "Công ty CP Xây dựng Chợ Lớn" } } }),
+    )
+    .await["register"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Moves a commitment's due time `days` into the past, as if the days had gone by.
+async fn backdate(app: &TestApp, id: &str, days: i64) {
+    let due_at = Utc::now() - Duration::days(days);
+    let day = portal::clock::local(due_at).date_naive();
+    entity::commitment::ActiveModel {
+        id: Set(id.to_string()),
+        due_on: Set(day),
+        due_at: Set(due_at),
+        ..Default::default()
+    }
+    .update(&app.state.db)
+    .await
+    .unwrap();
+}
+
+fn id(v: &Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
+}
+
+/// What the thematic dialogue left behind.
+struct Scenario {
+    app: TestApp,
+    stp: String,
+    q5: String,
+    demo_biz: String,
+    other_biz: String,
+    dialogue: String,
+    /// Raised at the meeting by the host for the other business, routed to phường Chợ Lớn.
+    raised: String,
+    /// The demo business's earlier complaint, linked.
+    linked: String,
+    /// Submitted before the meeting by the demo business, then merged into `linked`.
+    merged: String,
+    /// Commitments: done, overdue, open.
+    done: String,
+    overdue: String,
+    open: String,
+}
+
+async fn scenario() -> Scenario {
+    let app = TestApp::spawn().await;
+    let stp = app.login("stp.canbo", "gopy-official-demo").await;
+    let q5 = app.login("q5.canbo", "gopy-official-demo").await;
+    let demo_biz = app.login("congty.demo", "gopy-business-demo").await;
+    let other_biz = other_business(&app).await;
+    let stp_id = app.unit_id("STP").await;
+    let cholon = app.unit_id("P.CHOLON").await;
+
+    // The demo business's complaint of last month, before any dialogue.
+    let earlier = app
+        .ok(
+            Some(&demo_biz),
+            "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { id source } }",
+            json!({ "i": { "kind": "FEEDBACK", "category": "LATE_PROCESSING", "unit": stp_id,
+                           "title": "Phiếu lý lịch tư pháp cho người lao động cấp chậm",
+                           "body": "Đã quá 10 ngày mà chưa nhận được phiếu lý lịch tư pháp số 1." } }),
+        )
+        .await["fileComplaint"]
+        .clone();
+    assert_eq!(earlier["source"], "PORTAL");
+    let linked = id(&earlier);
+
+    let d = app
+        .ok(
+            Some(&stp),
+            SCHEDULE,
+            json!({ "i": { "kind": "THEMATIC", "title": "Đối thoại chuyên đề lý lịch tư pháp và chứng thực",
+                           "topic": "Thời gian cấp phiếu lý lịch tư pháp; giấy tờ khi chứng thực hợp đồng",
+                           "hostUnit": stp_id, "startsAt": soon(), "location": "141 Pasteur",
+                           "units": [cholon], "public": true,
+                           "businesses": [ { "taxCode": DEMO_TAX },
+                                           { "taxCode": HOUSEHOLD_TAX, "name": "Hộ kinh doanh Nguyễn Văn Bảy" } ] } }),
+        )
+        .await["scheduleDialogue"]
+        .clone();
+    assert_eq!(d["status"], "PLANNED");
+    assert_eq!(d["myRole"], "HOST");
+    assert_eq!(d["kind"], "THEMATIC");
+    assert_eq!(d["units"], json!([{ "code": "P.CHOLON" }]));
+    assert_eq!(
+        d["allowedActions"],
+        json!([
+            "holdDialogue",
+            "cancelDialogue",
+            "joinDialogue",
+            "raiseDialogueIssue",
+            "linkComplaintToDialogue"
+        ])
+    );
+    let household = d["businesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "Hộ kinh doanh Nguyễn Văn Bảy")
+        .cloned()
+        .unwrap();
+    assert_eq!(household["taxCode"], HOUSEHOLD_TAX, "the host sees it");
+    let dialogue = id(&d);
+
+    // The other business registers itself for the public dialogue, with what it will raise.
+    let j = app
+        .ok(
+            Some(&other_biz),
+            JOIN,
+            json!({ "id": dialogue, "i": { "agenda": "Cấp sổ đỏ cho nhà xưởng trễ hẹn" } }),
+        )
+        .await["joinDialogue"]
+        .clone();
+    assert_eq!(j["myRole"], "PARTICIPANT");
+    let regs = j["businesses"].as_array().unwrap();
+    assert_eq!(regs.len(), 3);
+    let mine = regs.iter().find(|b| b["origin"] == "REGISTERED").unwrap();
+    assert_eq!(
+        mine["contact"]["phone"], "0912345678",
+        "its account's phone"
+    );
+    assert_eq!(mine["agenda"], "Cấp sổ đỏ cho nhà xưởng trễ hẹn");
+    assert!(
+        regs.iter()
+            .filter(|b| b["origin"] == "INVITED")
+            .all(|b| b["contact"].is_null() && b["agenda"].is_null()),
+        "no other business's contact or agenda: {regs:?}"
+    );
+
+    // Before the meeting the demo business submits what it will raise.
+    let sub = app
+        .ok(
+            Some(&demo_biz),
+            RAISE,
+            json!({ "d": dialogue, "i": { "category": "LATE_PROCESSING",
+                    "title": "Cấp phiếu lý lịch tư pháp chậm",
+                    "body": "Phiếu lý lịch tư pháp cho người lao động vẫn cấp chậm." } }),
+        )
+        .await["raiseDialogueIssue"]
+        .clone();
+    assert_eq!(sub["source"], "DIALOGUE");
+    assert_eq!(sub["status"], "RECEIVED");
+    assert_eq!(
+        sub["assignedUnit"]["code"], "STP",
+        "routed to the host when no unit is named"
+    );
+    assert_eq!(sub["dialogues"], json!([{ "id": dialogue }]));
+    let merged = id(&sub);
+
+    let h = app.ok(Some(&stp), HOLD, json!({ "id": dialogue })).await;
+    assert_eq!(h["holdDialogue"]["status"], "HELD");
+
+    // At the meeting the host records the other business's issue, about the ward.
+    let r = app
+        .ok(
+            Some(&stp),
+            RAISE,
+            json!({ "d": dialogue, "i": { "business": OTHER_TAX, "unit": cholon, "category": "LATE_PROCESSING",
+                    "title": "Cấp giấy chứng nhận quyền sử dụng đất cho nhà xưởng trễ hẹn",
+                    "body": "Hồ sơ nộp tại phường Chợ Lớn quá hẹn hai tuần." } }),
+        )
+        .await["raiseDialogueIssue"]
+        .clone();
+    assert_eq!(r["unit"]["code"], "P.CHOLON");
+    assert_eq!(
+        r["assignedUnit"]["code"], "P.CHOLON",
+        "routed to the unit concerned"
+    );
+    let raised = id(&r);
+
+    // The demo business links its earlier complaint; linking twice changes nothing.
+    for _ in 0..2 {
+        let l = app
+            .ok(Some(&demo_biz), LINK, json!({ "d": dialogue, "c": linked }))
+            .await["linkComplaintToDialogue"]
+            .clone();
+        assert_eq!(l["dialogues"], json!([{ "id": dialogue }]));
+    }
+    // The submitted issue is the same matter: the host merges it into the earlier complaint.
+    let m = app
+        .ok(
+            Some(&stp),
+            "mutation($id: ID!, $of: ID!) { markDuplicate(id: $id, of: $of) { status duplicateOf { id } } }",
+            json!({ "id": merged, "of": linked }),
+        )
+        .await["markDuplicate"]
+        .clone();
+    assert_eq!(m["status"], "DUPLICATE");
+    // A duplicate cannot be linked anew; its original is.
+    let b = app
+        .gql(Some(&stp), LINK, json!({ "d": dialogue, "c": merged }))
+        .await;
+    assert_eq!(error_code(&b), "BAD_USER_INPUT");
+
+    // Commitments: the ward on its issue (recorded by its own official, an invited unit),
+    // the host on the linked one twice.
+    let done = app
+        .ok(
+            Some(&q5),
+            COMMIT,
+            json!({ "c": raised, "i": { "unit": cholon, "text": "Trả giấy chứng nhận cho doanh nghiệp", "dueAt": today_plus(10) } }),
+        )
+        .await["recordCommitment"]
+        .clone();
+    assert_eq!(done["status"], "OPEN");
+    assert_eq!(done["overdue"], false);
+    assert_eq!(done["unit"]["code"], "P.CHOLON");
+    let overdue = app
+        .ok(
+            Some(&stp),
+            COMMIT,
+            json!({ "c": linked, "i": { "unit": stp_id, "text": "Bổ sung hai cán bộ cấp phiếu lý lịch tư pháp", "dueAt": today_plus(3) } }),
+        )
+        .await["recordCommitment"]
+        .clone();
+    let open = app
+        .ok(
+            Some(&stp),
+            COMMIT,
+            json!({ "c": linked, "i": { "unit": stp_id, "text": "Rút thời gian cấp phiếu còn 7 ngày làm việc", "dueAt": today_plus(30),
+                    "idempotencyKey": "cam-ket-7-ngay" } }),
+        )
+        .await["recordCommitment"]
+        .clone();
+    // A retry of the same commitment is the same commitment.
+    let again = app
+        .ok(
+            Some(&stp),
+            COMMIT,
+            json!({ "c": linked, "i": { "unit": stp_id, "text": "Rút thời gian cấp phiếu còn 7 ngày làm việc", "dueAt": today_plus(30),
+                    "idempotencyKey": "cam-ket-7-ngay" } }),
+        )
+        .await["recordCommitment"]
+        .clone();
+    assert_eq!(again["id"], open["id"]);
+
+    let c = app
+        .ok(
+            Some(&q5),
+            COMPLETE,
+            json!({ "id": done["id"], "e": "Đã trả giấy chứng nhận ngày hôm nay, biên nhận số 12/BN" }),
+        )
+        .await["completeCommitment"]
+        .clone();
+    assert_eq!(c["status"], "DONE");
+    assert_eq!(c["keptOnTime"], true);
+    let b = app
+        .gql(
+            Some(&q5),
+            COMPLETE,
+            json!({ "id": done["id"], "e": "Lần nữa" }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "CONFLICT", "done once only");
+    backdate(&app, overdue["id"].as_str().unwrap(), 2).await;
+
+    let closed = app
+        .ok(
+            Some(&stp),
+            CLOSE,
+            json!({ "id": dialogue, "m": "Biên bản: Sở Tư pháp tiếp nhận 3 kiến nghị và cam kết xử lý." }),
+        )
+        .await["closeDialogue"]
+        .clone();
+    assert_eq!(closed["status"], "CLOSED");
+
+    Scenario {
+        done: id(&done),
+        overdue: id(&overdue),
+        open: id(&open),
+        app,
+        stp,
+        q5,
+        demo_biz,
+        other_biz,
+        dialogue,
+        raised,
+        linked,
+        merged,
+    }
+}
+
+#[tokio::test]
+async fn a_thematic_dialogue_is_held_and_closed_with_three_issues_and_commitments_in_every_state() {
+    let s = scenario().await;
+    let app = &s.app;
+    let d = app
+        .ok(Some(&s.stp), DIALOGUE, json!({ "id": s.dialogue }))
+        .await["dialogue"]
+        .clone();
+    assert_eq!(d["status"], "CLOSED");
+    let issues = d["issues"].as_array().unwrap();
+    let by = |cid: &str| -> Value {
+        issues
+            .iter()
+            .find(|i| i["complaint"]["id"] == cid)
+            .cloned()
+            .unwrap_or_else(|| panic!("no issue {cid} in {issues:?}"))
+    };
+    assert_eq!(issues.len(), 3, "{issues:?}");
+    assert_eq!(by(&s.merged)["origin"], "SUBMITTED");
+    assert_eq!(by(&s.merged)["complaint"]["status"], "DUPLICATE");
+    assert_eq!(by(&s.raised)["origin"], "RAISED");
+    assert_eq!(by(&s.raised)["raisedBy"]["taxCode"], OTHER_TAX);
+    assert_eq!(by(&s.raised)["complaint"]["source"], "DIALOGUE");
+    assert_eq!(by(&s.linked)["origin"], "LINKED");
+    assert_eq!(by(&s.linked)["complaint"]["source"], "PORTAL");
+    let ks = by(&s.linked)["commitments"].clone();
+    let k = |cid: &str| -> Value {
+        ks.as_array()
+            .unwrap()
+            .iter()
+            .chain(by(&s.raised)["commitments"].as_array().unwrap())
+            .find(|k| k["id"] == cid)
+            .cloned()
+            .unwrap_or_else(|| panic!("no commitment {cid}"))
+    };
+    assert_eq!(k(&s.done)["status"], "DONE");
+    assert_eq!(k(&s.done)["keptOnTime"], true);
+    assert_eq!(k(&s.overdue)["status"], "OPEN");
+    assert_eq!(k(&s.overdue)["overdue"], true);
+    assert_eq!(k(&s.open)["overdue"], false);
+    assert_eq!(
+        d["counts"],
+        json!({ "issues": 3, "openIssues": 2, "resolvedIssues": 0, "duplicates": 1,
+                "commitments": 3, "open": 1, "overdue": 1, "done": 1, "doneLate": 0 })
+    );
+
+    // Closed and not internal: the public reads the minutes and the commitments, never who
+    // raised what nor an unpublished complaint.
+    let public = app.ok(None, DIALOGUE, json!({ "id": s.dialogue })).await["dialogue"].clone();
+    assert_eq!(public["myRole"], "PUBLIC");
+    assert!(public["minutes"].as_str().unwrap().starts_with("Biên bản"));
+    assert!(
+        public["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["complaint"].is_null() && i["raisedBy"].is_null()),
+        "{public}"
+    );
+    assert_eq!(public["counts"]["commitments"], 3);
+    assert_eq!(public["counts"]["overdue"], 1);
+    let hh = public["businesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "Hộ kinh doanh Nguyễn Văn Bảy")
+        .cloned()
+        .unwrap();
+    assert!(
+        hh["taxCode"].is_null(),
+        "a household's tax code is a personal number"
+    );
+    assert!(
+        public["businesses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["contact"].is_null())
+    );
+
+    // Closed: nothing more is raised there; follow-up goes on through the commitments.
+    let b = app
+        .gql(
+            Some(&s.demo_biz),
+            RAISE,
+            json!({ "d": s.dialogue, "i": { "title": "Muộn", "body": "Sau khi đóng." } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "CONFLICT");
+    let late = app
+        .ok(
+            Some(&s.stp),
+            COMPLETE,
+            json!({ "id": s.overdue, "e": "Quyết định điều động cán bộ số 45/QĐ-STP" }),
+        )
+        .await["completeCommitment"]
+        .clone();
+    assert_eq!(late["keptOnTime"], false, "done after its due day");
+
+    // Issues are searchable by their dialogue, with a facet.
+    app.settle().await;
+    let h = app
+        .ok(
+            Some(&s.stp),
+            "query($f: ComplaintSearchFilter) { searchComplaints(filter: $f) { totalCount facets { name values { value count } } edges { node { complaint { id } } } } }",
+            json!({ "f": { "dialogue": s.dialogue } }),
+        )
+        .await["searchComplaints"]
+        .clone();
+    // Sở Tư pháp's scope: the linked and the merged issue (the ward's is not its own).
+    assert_eq!(h["totalCount"], 2, "{h}");
+    let facet = h["facets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "dialogue")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        facet["values"],
+        json!([{ "value": s.dialogue, "count": 2 }])
+    );
+    let listed = app
+        .ok(
+            Some(&s.q5),
+            "query($f: ComplaintFilterInput) { complaints(filter: $f) { totalCount edges { node { id } } } }",
+            json!({ "f": { "dialogue": s.dialogue } }),
+        )
+        .await["complaints"]
+        .clone();
+    assert_eq!(listed["totalCount"], 1);
+    assert_eq!(listed["edges"][0]["node"]["id"], s.raised.as_str());
+
+    // Dialogues are found by the words of their title and topic, with or without marks.
+    for q in [
+        "chứng thực hợp đồng",
+        "chung thuc hop dong",
+        "ly lich tu phap",
+    ] {
+        let found = app
+            .ok(
+                None,
+                "query($f: DialogueFilterInput) { dialogues(filter: $f) { totalCount edges { node { id } } } }",
+                json!({ "f": { "query": q } }),
+            )
+            .await["dialogues"]
+            .clone();
+        assert!(
+            found["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["node"]["id"] == s.dialogue.as_str()),
+            "{q}: {found}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_business_sees_its_own_issues_and_not_another_businesss() {
+    let s = scenario().await;
+    let app = &s.app;
+    const MINE: &str = "{ myIssues(first: 50) { totalCount edges { node { id source dialogues { id } contact { name } commitments { status } } } } }";
+    let ids = |v: &Value| -> Vec<String> {
+        v["myIssues"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let demo = app.ok(Some(&s.demo_biz), MINE, json!({})).await;
+    let got = ids(&demo);
+    assert!(got.contains(&s.linked) && got.contains(&s.merged), "{demo}");
+    assert!(!got.contains(&s.raised), "another business's issue: {demo}");
+    // Its two here, and the one it raised at the demo's periodic dialogue.
+    assert_eq!(demo["myIssues"]["totalCount"], 3);
+    let linked = demo["myIssues"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["id"] == s.linked.as_str())
+        .unwrap()["node"]
+        .clone();
+    assert_eq!(linked["dialogues"], json!([{ "id": s.dialogue }]));
+    assert_eq!(
+        linked["commitments"].as_array().unwrap().len(),
+        2,
+        "its commitments"
+    );
+
+    // The issue the host recorded for the other business is that business's, though no
+    // account of it filed it.
+    let other = app.ok(Some(&s.other_biz), MINE, json!({})).await;
+    assert_eq!(ids(&other), vec![s.raised.clone()]);
+    assert_eq!(
+        other["myIssues"]["edges"][0]["node"]["contact"]["name"],
+        "Công ty Xây dựng Chợ Lớn"
+    );
+
+    // Through the dialogue, the other business sees its own issue whole and the demo
+    // business's not at all (they are unpublished).
+    let d = app
+        .ok(Some(&s.other_biz), DIALOGUE, json!({ "id": s.dialogue }))
+        .await["dialogue"]
+        .clone();
+    assert_eq!(d["myRole"], "PARTICIPANT");
+    for i in d["issues"].as_array().unwrap() {
+        let cid = i["complaint"]["id"].as_str();
+        if cid == Some(s.raised.as_str()) {
+            assert_eq!(i["raisedBy"]["taxCode"], OTHER_TAX);
+            assert_eq!(
+                i["complaint"]["contact"]["name"],
+                "Công ty Xây dựng Chợ Lớn"
+            );
+        } else {
+            assert!(
+                i["complaint"].is_null() && i["raisedBy"].is_null(),
+                "another business's issue: {i}"
+            );
+        }
+    }
+    for (who, cid) in [(&s.other_biz, &s.linked), (&s.demo_biz, &s.raised)] {
+        let c = app
+            .ok(
+                Some(who),
+                "query($id: ID!) { complaint(id: $id) { id } }",
+                json!({ "id": cid }),
+            )
+            .await;
+        assert!(c["complaint"].is_null(), "{c}");
+    }
+
+    // A dialogue by invitation only is invisible to a business not invited: not listed, not
+    // readable, not joinable.
+    let stp_id = app.unit_id("STP").await;
+    let private = app
+        .ok(
+            Some(&s.stp),
+            SCHEDULE,
+            json!({ "i": { "kind": "PERIODIC", "title": "Đối thoại định kỳ quý IV", "topic": "Các vướng mắc về chứng thực",
+                           "hostUnit": stp_id, "startsAt": soon(), "online": true,
+                           "businesses": [ { "taxCode": DEMO_TAX } ] } }),
+        )
+        .await["scheduleDialogue"]
+        .clone();
+    let pid = id(&private);
+    let seen = app
+        .ok(
+            Some(&s.other_biz),
+            "query($id: ID!) { dialogue(id: $id) { id } dialogues(first: 100) { edges { node { id } } } myDialogues { totalCount edges { node { id } } } }",
+            json!({ "id": pid }),
+        )
+        .await;
+    assert!(seen["dialogue"].is_null());
+    assert!(
+        !seen["dialogues"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["node"]["id"] == pid.as_str())
+    );
+    assert_eq!(
+        seen["myDialogues"]["totalCount"], 1,
+        "only the one it joined"
+    );
+    let b = app
+        .gql(Some(&s.other_biz), JOIN, json!({ "id": pid }))
+        .await;
+    assert_eq!(error_code(&b), "NOT_FOUND");
+    let mine = app
+        .ok(
+            Some(&s.demo_biz),
+            "{ myDialogues { totalCount edges { node { id myRole } } } }",
+            json!({}),
+        )
+        .await;
+    // This one, the private one, and the demo's two.
+    assert_eq!(mine["myDialogues"]["totalCount"], 4, "{mine}");
+    // Nor may a business raise an issue as another.
+    let b = app
+        .gql(
+            Some(&s.demo_biz),
+            RAISE,
+            json!({ "d": pid, "i": { "business": OTHER_TAX, "title": "Giả danh", "body": "Nêu thay doanh nghiệp khác." } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn an_official_of_a_unit_not_involved_cannot_record_a_commitment() {
+    let s = scenario().await;
+    let app = &s.app;
+    let snv = app.unit_id("SNV").await;
+    let stp_id = app.unit_id("STP").await;
+    let outsider = app.script_token(Role::Official, Some("SNV")).await;
+    let count = || async {
+        entity::commitment::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = count().await;
+    let input = |unit: &str| json!({ "c": s.raised, "i": { "unit": unit, "text": "Cam kết thay", "dueAt": today_plus(5) } });
+    // For itself (not involved) or for a unit involved: refused either way.
+    for unit in [&snv, &stp_id] {
+        let b = app.gql(Some(&outsider), COMMIT, input(unit)).await;
+        assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
+    }
+    // An invited unit commits for itself only, not for the host.
+    let b = app.gql(Some(&s.q5), COMMIT, input(&stp_id)).await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    // Businesses and citizens never record commitments; the anonymous are asked to sign in.
+    let b = app.gql(Some(&s.demo_biz), COMMIT, input(&stp_id)).await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    let b = app.gql(None, COMMIT, input(&stp_id)).await;
+    assert_eq!(error_code(&b), "UNAUTHENTICATED");
+    // The host names a unit not involved: a bad input, not a commitment.
+    let b = app.gql(Some(&s.stp), COMMIT, input(&snv)).await;
+    assert_eq!(error_code(&b), "BAD_USER_INPUT");
+    assert_eq!(error_field(&b), "input.unit");
+    // A due day in the past, or an empty promise.
+    let b = app
+        .gql(
+            Some(&s.stp),
+            COMMIT,
+            json!({ "c": s.raised, "i": { "unit": stp_id, "text": "Xong", "dueAt": today_plus(-1) } }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "input.dueAt");
+    let b = app
+        .gql(
+            Some(&s.stp),
+            COMMIT,
+            json!({ "c": s.raised, "i": { "unit": stp_id, "text": "  ", "dueAt": today_plus(1) } }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "input.text");
+    // On a duplicate: commit on the original.
+    let b = app
+        .gql(
+            Some(&s.stp),
+            COMMIT,
+            json!({ "c": s.merged, "i": { "unit": stp_id, "text": "Xử lý", "dueAt": today_plus(1) } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "BAD_USER_INPUT");
+    assert_eq!(count().await, before, "nothing written");
+
+    // Only the committing unit reports its commitment done.
+    let b = app
+        .gql(
+            Some(&s.stp),
+            COMPLETE,
+            json!({ "id": s.overdue, "e": "  " }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "evidence");
+    let b = app
+        .gql(
+            Some(&s.q5),
+            COMPLETE,
+            json!({ "id": s.open, "e": "Đã xong" }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    let b = app
+        .gql(
+            Some(&outsider),
+            COMPLETE,
+            json!({ "id": s.open, "e": "Đã xong" }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+
+    // Another unit's official neither runs the host's dialogue nor records issues there.
+    let b = app
+        .gql(Some(&s.q5), HOLD, json!({ "id": s.dialogue }))
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    let b = app
+        .gql(
+            Some(&outsider),
+            SCHEDULE,
+            json!({ "i": { "kind": "PERIODIC", "title": "T", "topic": "T", "hostUnit": stp_id,
+                           "startsAt": soon(), "online": true } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
+    let app = TestApp::spawn().await;
+    let stp = app.login("stp.canbo", "gopy-official-demo").await;
+    let stp_id = app.unit_id("STP").await;
+    let base = json!({ "kind": "PERIODIC", "title": "Đối thoại định kỳ", "topic": "Chứng thực",
+                       "hostUnit": stp_id, "startsAt": soon(), "location": "141 Pasteur" });
+    let with = |k: &str, v: Value| {
+        let mut i = base.clone();
+        i[k] = v;
+        json!({ "i": i })
+    };
+    let count = || async {
+        entity::dialogue::Entity::find()
+            .all(&app.state.db)
+            .await
+            .unwrap()
+            .len()
+    };
+    let before = count().await;
+    for (field, vars) in [
+        (
+            "businesses[0].taxCode",
+            with("businesses", json!([{ "taxCode": "0100109107" }])),
+        ),
+        (
+            "businesses[0].name",
+            with("businesses", json!([{ "taxCode": "0306543211" }])),
+        ),
+        ("location", with("location", Value::Null)),
+        (
+            "startsAt",
+            with(
+                "startsAt",
+                json!((Utc::now() - Duration::days(10)).to_rfc3339()),
+            ),
+        ),
+        ("title", with("title", json!("\u{200b} "))),
+        ("units[0]", with("units", json!(["khong-co"]))),
+    ] {
+        let b = app.gql(Some(&stp), SCHEDULE, vars).await;
+        assert_eq!(error_code(&b), "BAD_USER_INPUT", "{field}: {b}");
+        assert_eq!(error_field(&b), field, "{b}");
+    }
+    assert_eq!(count().await, before, "nothing half-written");
+
+    let keyed = with("idempotencyKey", json!("doi-thoai-q4"));
+    let a = app.ok(Some(&stp), SCHEDULE, keyed.clone()).await;
+    let b = app.ok(Some(&stp), SCHEDULE, keyed).await;
+    assert_eq!(a["scheduleDialogue"]["id"], b["scheduleDialogue"]["id"]);
+    assert_eq!(count().await, before + 1);
+    // Holding a dialogue of next month today is refused; cancelling says why.
+    let later = app
+        .ok(
+            Some(&stp),
+            SCHEDULE,
+            with(
+                "startsAt",
+                json!((Utc::now() + Duration::days(30)).to_rfc3339()),
+            ),
+        )
+        .await;
+    let lid = id(&later["scheduleDialogue"]);
+    let b = app.gql(Some(&stp), HOLD, json!({ "id": lid })).await;
+    assert_eq!(error_code(&b), "CONFLICT");
+    let b = app
+        .gql(
+            Some(&stp),
+            "mutation($id: ID!) { cancelDialogue(id: $id, reason: \"\") { status } }",
+            json!({ "id": lid }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "reason");
+    let c = app
+        .ok(
+            Some(&stp),
+            "mutation($id: ID!) { cancelDialogue(id: $id, reason: \"Trùng lịch họp của UBND thành phố\") { status cancelReason allowedActions } }",
+            json!({ "id": lid }),
+        )
+        .await;
+    assert_eq!(c["cancelDialogue"]["status"], "CANCELLED");
+    assert_eq!(c["cancelDialogue"]["allowedActions"], json!([]));
+    let b = app.gql(Some(&stp), HOLD, json!({ "id": lid })).await;
+    assert_eq!(error_code(&b), "CONFLICT");
+}
+
+#[tokio::test]
+async fn commitment_stats_match_counts_made_by_hand() {
+    let app = TestApp::spawn().await;
+    let snv_official = app.script_token(Role::Official, Some("SNV")).await;
+    let ward_official = app.script_token(Role::Official, Some("P.ANDONG")).await;
+    let snv = app.unit_id("SNV").await;
+    let ward = app.unit_id("P.ANDONG").await;
+    let d = app
+        .ok(
+            Some(&snv_official),
+            SCHEDULE,
+            json!({ "i": { "kind": "THEMATIC", "title": "Đối thoại về tuyển dụng công chức", "topic": "Thủ tục thi tuyển",
+                           "hostUnit": snv, "startsAt": soon(), "online": true, "units": [ward],
+                           "businesses": [ { "taxCode": DEMO_TAX } ] } }),
+        )
+        .await["scheduleDialogue"]
+        .clone();
+    let did = id(&d);
+    app.ok(Some(&snv_official), HOLD, json!({ "id": did }))
+        .await;
+    let issue = app
+        .ok(
+            Some(&snv_official),
+            RAISE,
+            json!({ "d": did, "i": { "business": DEMO_TAX, "title": "Thông báo tuyển dụng muộn", "body": "Cần đăng sớm hơn.",
+                    "contact": { "name": "Trần Văn Tư", "phone": "0987654321" } } }),
+        )
+        .await["raiseDialogueIssue"]
+        .clone();
+    let cid = id(&issue);
+    let record = async |token: &str, unit: &str, days: i64| -> String {
+        id(&app
+            .ok(
+                Some(token),
+                COMMIT,
+                json!({ "c": cid, "i": { "unit": unit, "text": "Bước xử lý", "dueAt": today_plus(days) } }),
+            )
+            .await["recordCommitment"])
+    };
+    // Sở Nội vụ: two kept on time, one kept late, one overdue, two open.
+    let on1 = record(&snv_official, &snv, 5).await;
+    let on2 = record(&snv_official, &snv, 6).await;
+    let late = record(&snv_official, &snv, 7).await;
+    let over = record(&snv_official, &snv, 8).await;
+    record(&snv_official, &snv, 9).await;
+    record(&snv_official, &snv, 10).await;
+    // Phường An Đông (invited): one overdue, one open.
+    let ward_over = record(&ward_official, &ward, 5).await;
+    record(&ward_official, &ward, 6).await;
+    for k in [&on1, &on2] {
+        app.ok(
+            Some(&snv_official),
+            COMPLETE,
+            json!({ "id": k, "e": "Văn bản kết quả" }),
+        )
+        .await;
+    }
+    backdate(&app, &late, 3).await;
+    app.ok(
+        Some(&snv_official),
+        COMPLETE,
+        json!({ "id": late, "e": "Văn bản kết quả" }),
+    )
+    .await;
+    backdate(&app, &over, 1).await;
+    backdate(&app, &ward_over, 4).await;
+
+    const STATS: &str = "query($f: CommitmentStatsFilter) { commitmentStats(filter: $f) { unit { code } total keptOnTime keptLate overdue open keptOnTimeShare } }";
+    let admin = app.admin().await;
+    let rows = app
+        .ok(Some(&admin), STATS, json!({ "f": { "unit": snv } }))
+        .await["commitmentStats"]
+        .clone();
+    assert_eq!(
+        rows,
+        json!([{ "unit": { "code": "SNV" }, "total": 6, "keptOnTime": 2, "keptLate": 1, "overdue": 1, "open": 2,
+                 "keptOnTimeShare": 50.0 }])
+    );
+    // The ward's official reads its own unit only.
+    let mine = app.ok(Some(&ward_official), STATS, json!({})).await["commitmentStats"].clone();
+    assert_eq!(
+        mine,
+        json!([{ "unit": { "code": "P.ANDONG" }, "total": 2, "keptOnTime": 0, "keptLate": 0, "overdue": 1, "open": 1,
+                 "keptOnTimeShare": 0.0 }])
+    );
+    // A window of due times: the ward's overdue one only.
+    let from = (Utc::now() - Duration::days(5)).to_rfc3339();
+    let to = Utc::now().to_rfc3339();
+    let window = app
+        .ok(
+            Some(&ward_official),
+            STATS,
+            json!({ "f": { "from": from, "to": to } }),
+        )
+        .await["commitmentStats"]
+        .clone();
+    assert_eq!(window[0]["total"], 1);
+    assert_eq!(window[0]["overdue"], 1);
+    let b = app
+        .gql(Some(&ward_official), STATS, json!({ "f": { "unit": snv } }))
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
+    let b = app.gql(Some(&citizen), STATS, json!({})).await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    // Evaluators read every unit.
+    let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
+    let all = app.ok(Some(&evaluator), STATS, json!({})).await["commitmentStats"].clone();
+    let codes: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["unit"]["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"SNV") && codes.contains(&"P.ANDONG") && codes.contains(&"STP"),
+        "{all}"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_has_a_periodic_and_a_thematic_dialogue_with_commitments_in_every_state() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let d = app
+        .ok(
+            Some(&admin),
+            "{ dialogues { totalCount edges { node { kind status hostUnit { code } businesses { taxCode }
+               counts { issues commitments open overdue done doneLate } } } } }",
+            json!({}),
+        )
+        .await["dialogues"]
+        .clone();
+    assert_eq!(d["totalCount"], 2);
+    let nodes: Vec<Value> = d["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    let periodic = nodes.iter().find(|n| n["kind"] == "PERIODIC").unwrap();
+    let thematic = nodes.iter().find(|n| n["kind"] == "THEMATIC").unwrap();
+    assert_eq!(periodic["status"], "CLOSED");
+    assert_eq!(periodic["hostUnit"]["code"], "STP");
+    assert_eq!(thematic["status"], "HELD");
+    assert_eq!(thematic["hostUnit"]["code"], "P.CHOLON");
+    assert_eq!(periodic["counts"]["done"], 2);
+    assert_eq!(periodic["counts"]["doneLate"], 1);
+    assert_eq!(thematic["counts"]["issues"], 3, "two raised, one linked");
+    assert_eq!(
+        thematic["counts"]["open"].as_u64().unwrap()
+            + thematic["counts"]["overdue"].as_u64().unwrap(),
+        3
+    );
+    assert!(thematic["counts"]["overdue"].as_u64().unwrap() >= 1);
+    assert!(
+        thematic["businesses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["taxCode"] == "079185012345"),
+        "a household business by its personal number"
+    );
+    // The demo business finds both in its own list.
+    let biz = app.login("congty.demo", "gopy-business-demo").await;
+    let mine = app
+        .ok(Some(&biz), "{ myDialogues { totalCount } }", json!({}))
+        .await;
+    assert_eq!(mine["myDialogues"]["totalCount"], 2);
+}
