@@ -37,6 +37,10 @@ async fn unit_by_code(db: &DatabaseConnection, code: &str) -> anyhow::Result<Opt
         .await?)
 }
 
+/// A demo commitment: the issue it is on (by position), the unit, what, the day due, and when
+/// it was done.
+type DemoCommitment<'a> = (usize, &'a str, &'a str, NaiveDate, Option<DateTime<Utc>>);
+
 struct Issue<'a> {
     business: usize,
     unit: &'a str,
@@ -213,7 +217,7 @@ pub async fn seed(
     }
     // Commitments in every state.
     let day = |d: i64| today + Duration::days(d);
-    let commitments: [(usize, &str, &str, NaiveDate, Option<DateTime<Utc>>); 5] = [
+    let commitments: [DemoCommitment; 5] = [
         (
             0,
             &stp.id,

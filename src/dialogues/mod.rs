@@ -331,7 +331,7 @@ pub async fn schedule(
     for (n, b) in i.businesses.iter().enumerate() {
         let tax = TaxCode::parse(&b.tax_code).map_err(|e| {
             AppError::bad_input(
-                &format!("businesses[{n}].taxCode"),
+                format!("businesses[{n}].taxCode"),
                 e.message(crate::error::Lang::Vi),
                 e.message(crate::error::Lang::En),
             )
@@ -348,7 +348,7 @@ pub async fn schedule(
             && name.is_none()
         {
             return Err(AppError::bad_input(
-                &format!("businesses[{n}].name"),
+                format!("businesses[{n}].name"),
                 format!("Doanh nghiệp mã số thuế {tax} chưa có trên cổng: cần tên doanh nghiệp."),
                 format!("No business with tax code {tax} is known yet: give its name."),
             ));

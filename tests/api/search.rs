@@ -689,3 +689,155 @@ async fn highlights_are_escaped_text_with_em_markers_on_every_engine() {
         );
     }
 }
+
+const DIALOGUES: &str = "query($f: DialogueFilterInput) { dialogues(filter: $f, first: 50) { totalCount edges { node { id title } } } }";
+
+async fn dialogue_ids(app: &TestApp, token: Option<&str>, filter: Value) -> Vec<String> {
+    app.ok(token, DIALOGUES, json!({ "f": filter })).await["dialogues"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn dialogue_issues_have_a_filter_and_facet_and_dialogues_are_found_by_title_and_topic() {
+    for app in engines().await {
+        let sdl = corpus(&app).await;
+        let admin = app.script_token(Role::Admin, None).await;
+        let biz = app.login("congty.demo", "gopy-business-demo").await;
+        let schedule = async |public: bool, kind: &str, title: &str, topic: &str| -> String {
+            app.ok(
+                Some(&admin),
+                "mutation($i: ScheduleDialogueInput!) { scheduleDialogue(input: $i) { id } }",
+                json!({ "i": { "kind": kind, "title": title, "topic": topic, "hostUnit": sdl, "public": public,
+                               "startsAt": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+                               "online": true, "businesses": [ { "taxCode": "0100109106" } ] } }),
+            )
+            .await["scheduleDialogue"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let public = schedule(
+            true,
+            "THEMATIC",
+            "Đối thoại chuyên đề lữ hành quốc tế",
+            "Giấy phép kinh doanh dịch vụ lữ hành, thẻ hướng dẫn viên",
+        )
+        .await;
+        let private = schedule(
+            false,
+            "PERIODIC",
+            "Đối thoại định kỳ quý IV",
+            "Đăng ký cơ sở lưu trú du lịch",
+        )
+        .await;
+        for title in [
+            "Cấp giấy phép lữ hành quốc tế chậm",
+            "Thẻ hướng dẫn viên cấp lại",
+        ] {
+            app.ok(
+                Some(&admin),
+                "mutation($d: ID!, $i: RaiseDialogueIssueInput!) { raiseDialogueIssue(dialogue: $d, input: $i) { id } }",
+                json!({ "d": public, "i": { "business": "0100109106", "unit": sdl, "title": title,
+                        "body": "Doanh nghiệp nêu tại buổi đối thoại.",
+                        "contact": { "name": "Phạm Thị Năm", "phone": "0903000111" } } }),
+            )
+            .await;
+        }
+        let earlier = search(
+            &app,
+            Some(&admin),
+            "the huong dan vien",
+            json!({ "unit": sdl }),
+        )
+        .await;
+        let earlier_id = earlier["edges"][0]["node"]["complaint"]["id"].clone();
+        assert_eq!(
+            earlier["edges"][0]["node"]["complaint"]["title"],
+            "Yêu cầu thêm giấy tờ khi cấp thẻ hướng dẫn viên"
+        );
+        app.ok(
+            Some(&admin),
+            "mutation($d: ID!, $c: ID!) { linkComplaintToDialogue(dialogue: $d, complaint: $c) { id } }",
+            json!({ "d": private, "c": earlier_id }),
+        )
+        .await;
+        app.settle().await;
+
+        let r = search(&app, Some(&admin), "", json!({ "dialogue": public })).await;
+        assert_eq!(r["totalCount"], 2, "{r}");
+        let r = search(&app, Some(&admin), "lu hanh", json!({ "dialogue": public })).await;
+        assert_eq!(titles(&r), vec!["Cấp giấy phép lữ hành quốc tế chậm"]);
+        let r = search(&app, Some(&admin), "", json!({ "dialogue": private })).await;
+        assert_eq!(
+            titles(&r),
+            vec!["Yêu cầu thêm giấy tờ khi cấp thẻ hướng dẫn viên"]
+        );
+        let all = search(&app, Some(&admin), "", json!({ "unit": sdl })).await;
+        let facet = all["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "dialogue")
+            .cloned()
+            .unwrap_or_else(|| panic!("no dialogue facet: {all}"));
+        let mut values: Vec<(String, u64)> = facet["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["value"].as_str().unwrap().to_string(),
+                    v["count"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        values.sort();
+        let mut expected = vec![(public.clone(), 2), (private.clone(), 1)];
+        expected.sort();
+        assert_eq!(values, expected);
+
+        // Dialogues by their words, with or without marks, among those the caller may see.
+        for q in ["lữ hành quốc tế", "lu hanh quoc te", "huong dan vien"] {
+            assert_eq!(
+                dialogue_ids(&app, None, json!({ "query": q })).await,
+                vec![public.clone()],
+                "{q}"
+            );
+        }
+        assert!(
+            dialogue_ids(&app, None, json!({ "query": "luu tru" }))
+                .await
+                .is_empty(),
+            "a private dialogue is not found by the public"
+        );
+        assert_eq!(
+            dialogue_ids(&app, Some(&biz), json!({ "query": "luu tru" })).await,
+            vec![private.clone()],
+            "its participants find it"
+        );
+        assert_eq!(
+            dialogue_ids(
+                &app,
+                Some(&admin),
+                json!({ "query": "doi thoai", "kind": "PERIODIC", "hostUnit": sdl })
+            )
+            .await,
+            vec![private.clone()]
+        );
+
+        // With the engine out of service, the database answers the same.
+        app.state.search.set_out_of_service(true);
+        assert_eq!(
+            dialogue_ids(&app, None, json!({ "query": "lu hanh quoc te" })).await,
+            vec![public.clone()]
+        );
+        let r = search(&app, Some(&admin), "", json!({ "dialogue": public })).await;
+        assert_eq!(r["degraded"], true);
+        assert_eq!(r["totalCount"], 2);
+        app.state.search.set_out_of_service(false);
+    }
+}
