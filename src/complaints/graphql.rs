@@ -90,7 +90,8 @@ impl ComplaintEvent {
     async fn at(&self) -> DateTime<FixedOffset> {
         local(self.model.at)
     }
-    /// FILED, ACCEPTED, REJECTED, FORWARDED, ANSWERED, RATED, REOPENED, CLOSED, DUPLICATE.
+    /// FILED, ACCEPTED, REJECTED, FORWARDED, ANSWERED, RATED, REOPENED, CLOSED, DUPLICATE,
+    /// CLASSIFIED, DIALOGUE_LINKED, COMMITTED, COMMITMENT_DONE.
     async fn action(&self) -> &str {
         &self.model.action
     }

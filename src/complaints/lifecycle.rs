@@ -43,6 +43,12 @@ pub enum Event {
     Closed,
     /// An official decided the legal track (feedback, complaint, denunciation).
     Classified,
+    /// Linked to a dialogue with businesses (an earlier complaint, or a duplicate's original).
+    DialogueLinked,
+    /// A unit committed to a step on it.
+    Committed,
+    /// A unit reported its commitment done.
+    CommitmentDone,
 }
 
 impl Event {
@@ -58,6 +64,9 @@ impl Event {
             Event::Reopened => "REOPENED",
             Event::Closed => "CLOSED",
             Event::Classified => "CLASSIFIED",
+            Event::DialogueLinked => "DIALOGUE_LINKED",
+            Event::Committed => "COMMITTED",
+            Event::CommitmentDone => "COMMITMENT_DONE",
         }
     }
 }

@@ -225,6 +225,17 @@ fn event(
     }
 }
 
+/// An event that records something beside the lifecycle (a dialogue link, a commitment): the
+/// status stays as it is.
+pub fn side_event(
+    c: &complaint::Model,
+    actor: &Actor,
+    action: Event,
+    note: String,
+) -> complaint_event::ActiveModel {
+    event(&c.id, actor, action, Some(c.status), c.status, Some(note))
+}
+
 /// Files a complaint and returns it with its tracking code. The input is validated first; a
 /// retry by the same caller with the same `idempotencyKey` and input returns the first result,
 /// with another input it is `CONFLICT` (see `crate::idempotency`).

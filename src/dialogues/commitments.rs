@@ -193,6 +193,18 @@ pub async fn record(
     commitment::ActiveModel::from(model.clone())
         .insert(&txn)
         .await?;
+    crate::complaints::side_event(
+        &c,
+        actor,
+        crate::complaints::lifecycle::Event::Committed,
+        format!(
+            "Cam kết (hạn {}): {}",
+            due_on.format("%d/%m/%Y"),
+            model.text
+        ),
+    )
+    .insert(&txn)
+    .await?;
     txn.commit().await?;
     Ok(model)
 }
@@ -224,18 +236,33 @@ pub async fn complete(
     if c.status == Status::Done {
         return Err(already());
     }
+    let txn = state.db.begin().await?;
     let res = commitment::Entity::update_many()
         .col_expr(commitment::Column::Status, Expr::value(Status::Done))
         .col_expr(commitment::Column::DoneAt, Expr::value(Utc::now()))
-        .col_expr(commitment::Column::Evidence, Expr::value(evidence))
+        .col_expr(commitment::Column::Evidence, Expr::value(evidence.clone()))
         .col_expr(commitment::Column::CompletedBy, Expr::value(p.subject))
         .filter(commitment::Column::Id.eq(c.id.as_str()))
         .filter(commitment::Column::Status.eq(Status::Open))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
         return Err(already());
     }
+    if let Some(m) = complaint::Entity::find_by_id(c.complaint_id.clone())
+        .one(&txn)
+        .await?
+    {
+        crate::complaints::side_event(
+            &m,
+            actor,
+            crate::complaints::lifecycle::Event::CommitmentDone,
+            format!("Hoàn thành cam kết \u{201c}{}\u{201d}: {evidence}", c.text),
+        )
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
     require(&state.db, id).await
 }
 

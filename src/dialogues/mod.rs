@@ -840,6 +840,14 @@ pub async fn link(
     )
     .await?;
     if added {
+        crate::complaints::side_event(
+            &c,
+            actor,
+            crate::complaints::lifecycle::Event::DialogueLinked,
+            format!("Gắn vào đối thoại: {}", f.model.title),
+        )
+        .insert(&txn)
+        .await?;
         crate::search::outbox::enqueue(&txn, IndexKind::Complaints, std::slice::from_ref(&c.id))
             .await?;
     }
@@ -906,7 +914,19 @@ pub async fn carry_issues(
         )
         .await?;
     }
-    if added {
+    if added
+        && let Some(o) = complaint::Entity::find_by_id(original.to_string())
+            .one(txn)
+            .await?
+    {
+        crate::complaints::side_event(
+            &o,
+            actor,
+            crate::complaints::lifecycle::Event::DialogueLinked,
+            "Nhận vấn đề trùng nêu tại đối thoại doanh nghiệp.".to_string(),
+        )
+        .insert(txn)
+        .await?;
         crate::search::outbox::enqueue(txn, IndexKind::Complaints, &[original.to_string()]).await?;
     }
     Ok(())

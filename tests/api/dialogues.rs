@@ -431,6 +431,33 @@ async fn a_thematic_dialogue_is_held_and_closed_with_three_issues_and_commitment
         .await["completeCommitment"]
         .clone();
     assert_eq!(late["keptOnTime"], false, "done after its due day");
+    // The complaint's log tells the dialogue's part in it.
+    let events = app
+        .ok(
+            Some(&s.stp),
+            "query($id: ID!) { complaint(id: $id) { events { action note } } }",
+            json!({ "id": s.linked }),
+        )
+        .await["complaint"]["events"]
+        .clone();
+    let actions: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "FILED",
+            "DIALOGUE_LINKED",
+            "COMMITTED",
+            "COMMITTED",
+            "COMMITMENT_DONE"
+        ],
+        "{events}"
+    );
+    assert!(events[4]["note"].as_str().unwrap().contains("45/QĐ-STP"));
 
     // Issues are searchable by their dialogue, with a facet.
     app.settle().await;
