@@ -561,6 +561,39 @@ impl Commitment {
     }
 }
 
+/// A matter raised at several dialogues.
+pub struct RecurringIssue {
+    complaint: Complaint,
+    times: u64,
+}
+
+#[Object]
+impl RecurringIssue {
+    async fn complaint(&self) -> &Complaint {
+        &self.complaint
+    }
+    /// At how many dialogues it was raised or linked (its duplicates' included).
+    async fn times_raised(&self) -> u64 {
+        self.times
+    }
+    /// Those dialogues, as the caller may see them.
+    async fn dialogues(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Dialogue>> {
+        dialogues_of_complaint(ctx, &self.complaint.model.id).await
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct RecurringIssueFilter {
+    /// The assigned unit.
+    pub unit: Option<ID>,
+    /// Raised or linked from.
+    pub from: Option<DateTime<FixedOffset>>,
+    /// Raised or linked before.
+    pub to: Option<DateTime<FixedOffset>>,
+    /// At least this many dialogues (default and least 2).
+    pub min_dialogues: Option<u32>,
+}
+
 /// One unit's record of keeping its commitments.
 #[derive(SimpleObject)]
 pub struct UnitCommitmentStats {
@@ -793,6 +826,44 @@ impl DialoguesQuery {
         ))
     }
 
+    /// Matters that keep coming back: complaints raised at (or linked to) two or more
+    /// dialogues, a duplicate's original counting its duplicates' dialogues; most often raised
+    /// first. Staff only: officials of their units, evaluators and admins of all.
+    #[graphql(complexity = "crate::pagination::search_cost(first, child_complexity)")]
+    async fn recurring_issues(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RecurringIssueFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<RecurringIssue>> {
+        let page = Page::parse(first, after.as_deref())?;
+        let f = filter.unwrap_or_default();
+        let (from, to) = crate::clock::check_range(f.from, f.to)?;
+        let (total, items) = super::recurring(
+            ctx.state(),
+            ctx.actor(),
+            &super::RecurringFilter {
+                unit: f.unit.map(|i| i.0),
+                from,
+                to,
+                min_dialogues: f.min_dialogues.unwrap_or(2) as u64,
+            },
+            page,
+        )
+        .await?;
+        Ok(page.connection(
+            total,
+            items
+                .into_iter()
+                .map(|(model, view, times)| RecurringIssue {
+                    complaint: Complaint { model, view },
+                    times,
+                })
+                .collect(),
+        ))
+    }
+
     /// Per unit: commitments kept on time, kept late, overdue and open, for those falling due
     /// in the window. Staff only: officials of their units, evaluators and admins of all.
     #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
@@ -885,6 +956,28 @@ impl DialoguesMutation {
         )
         .await?;
         as_seen(ctx, &d.id).await
+    }
+
+    /// Officials of the host unit, admins: invites more units and businesses to a planned or
+    /// held dialogue (those already taking part are left as they are).
+    async fn invite_to_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        units: Option<Vec<ID>>,
+        businesses: Option<Vec<BusinessInviteInput>>,
+    ) -> async_graphql::Result<Dialogue> {
+        let units: Vec<String> = units.unwrap_or_default().into_iter().map(|i| i.0).collect();
+        let businesses: Vec<BusinessInvite> = businesses
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| BusinessInvite {
+                tax_code: b.tax_code,
+                name: b.name,
+            })
+            .collect();
+        super::invite(ctx.state(), ctx.actor(), &id, &units, &businesses).await?;
+        as_seen(ctx, &id).await
     }
 
     /// Officials of the host unit, admins: the meeting took place (on or after its day).

@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 use entity::dialogue::{self, Kind, Status};
 use entity::{complaint, dialogue_business, dialogue_issue, dialogue_unit};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -312,51 +312,7 @@ pub async fn schedule(
             "The dialogue must start between yesterday and two years from now.",
         ));
     }
-    if i.units.len() > MAX_UNITS || i.businesses.len() > MAX_BUSINESSES {
-        return Err(AppError::bad_input(
-            "units",
-            format!("Mời tối đa {MAX_UNITS} đơn vị và {MAX_BUSINESSES} doanh nghiệp mỗi lần."),
-            format!("Invite at most {MAX_UNITS} units and {MAX_BUSINESSES} businesses at once."),
-        ));
-    }
-    let mut units: Vec<String> = Vec::new();
-    for (n, u) in i.units.iter().enumerate() {
-        let field = format!("units[{n}]");
-        let unit = crate::units::history::require_on(&state.db, &field, u, today).await?;
-        if unit.id != host.id && !units.contains(&unit.id) {
-            units.push(unit.id);
-        }
-    }
-    let mut invites: Vec<(TaxCode, Option<String>)> = Vec::new();
-    for (n, b) in i.businesses.iter().enumerate() {
-        let tax = TaxCode::parse(&b.tax_code).map_err(|e| {
-            AppError::bad_input(
-                format!("businesses[{n}].taxCode"),
-                e.message(crate::error::Lang::Vi),
-                e.message(crate::error::Lang::En),
-            )
-        })?;
-        let name = b
-            .name
-            .as_deref()
-            .map(|x| text::clean(&format!("businesses[{n}].name"), x, 200))
-            .transpose()?
-            .filter(|x| !x.is_empty());
-        if crate::businesses::find_by_tax_code(&state.db, &tax)
-            .await?
-            .is_none()
-            && name.is_none()
-        {
-            return Err(AppError::bad_input(
-                format!("businesses[{n}].name"),
-                format!("Doanh nghiệp mã số thuế {tax} chưa có trên cổng: cần tên doanh nghiệp."),
-                format!("No business with tax code {tax} is known yet: give its name."),
-            ));
-        }
-        if !invites.iter().any(|(t, _)| t == &tax) {
-            invites.push((tax, name));
-        }
-    }
+    let (units, invites) = check_invites(state, &host.id, &i.units, &i.businesses).await?;
     let claim = key.map(|k| {
         use sea_orm::ActiveEnum;
         let tax: Vec<&str> = invites.iter().map(|(t, _)| t.as_str()).collect();
@@ -423,19 +379,98 @@ pub async fn schedule(
     dialogue::ActiveModel::from(model.clone())
         .insert(&txn)
         .await?;
-    for u in &units {
+    add_invites(&txn, &id, &units, &invites, &[], &[]).await?;
+    crate::search::outbox::enqueue(&txn, IndexKind::Dialogues, std::slice::from_ref(&id)).await?;
+    txn.commit().await?;
+    state.indexer_wake.wake();
+    Ok(model)
+}
+
+/// The units and businesses of an invitation, checked: every unit exists today (the host and
+/// repeats left out), every tax code is valid, and a business the portal does not know has a
+/// name.
+async fn check_invites(
+    state: &AppState,
+    host: &str,
+    unit_ids: &[String],
+    businesses: &[BusinessInvite],
+) -> AppResult<(Vec<String>, Vec<(TaxCode, Option<String>)>)> {
+    if unit_ids.len() > MAX_UNITS || businesses.len() > MAX_BUSINESSES {
+        return Err(AppError::bad_input(
+            "units",
+            format!("Mời tối đa {MAX_UNITS} đơn vị và {MAX_BUSINESSES} doanh nghiệp mỗi lần."),
+            format!("Invite at most {MAX_UNITS} units and {MAX_BUSINESSES} businesses at once."),
+        ));
+    }
+    let today = crate::clock::today();
+    let mut units: Vec<String> = Vec::new();
+    for (n, u) in unit_ids.iter().enumerate() {
+        let field = format!("units[{n}]");
+        let unit = crate::units::history::require_on(&state.db, &field, u, today).await?;
+        if unit.id != host && !units.contains(&unit.id) {
+            units.push(unit.id);
+        }
+    }
+    let mut invites: Vec<(TaxCode, Option<String>)> = Vec::new();
+    for (n, b) in businesses.iter().enumerate() {
+        let tax = TaxCode::parse(&b.tax_code).map_err(|e| {
+            AppError::bad_input(
+                format!("businesses[{n}].taxCode"),
+                e.message(crate::error::Lang::Vi),
+                e.message(crate::error::Lang::En),
+            )
+        })?;
+        let name = b
+            .name
+            .as_deref()
+            .map(|x| text::clean(&format!("businesses[{n}].name"), x, 200))
+            .transpose()?
+            .filter(|x| !x.is_empty());
+        if crate::businesses::find_by_tax_code(&state.db, &tax)
+            .await?
+            .is_none()
+            && name.is_none()
+        {
+            return Err(AppError::bad_input(
+                format!("businesses[{n}].name"),
+                format!("Doanh nghiệp mã số thuế {tax} chưa có trên cổng: cần tên doanh nghiệp."),
+                format!("No business with tax code {tax} is known yet: give its name."),
+            ));
+        }
+        if !invites.iter().any(|(t, _)| t == &tax) {
+            invites.push((tax, name));
+        }
+    }
+    Ok((units, invites))
+}
+
+/// Writes an invitation in the caller's transaction, leaving out the units and businesses
+/// already taking part (`had_units`, `had_businesses`: business ids).
+async fn add_invites(
+    txn: &impl ConnectionTrait,
+    dialogue_id: &str,
+    units: &[String],
+    invites: &[(TaxCode, Option<String>)],
+    had_units: &[String],
+    had_businesses: &[String],
+) -> AppResult<()> {
+    let now = Utc::now();
+    for u in units.iter().filter(|u| !had_units.contains(u)) {
         dialogue_unit::ActiveModel {
-            dialogue_id: Set(id.clone()),
+            dialogue_id: Set(dialogue_id.to_string()),
             unit_id: Set(u.clone()),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
     }
-    for (tax, name) in &invites {
+    for (tax, name) in invites {
         let (b, _) =
-            crate::businesses::find_or_create(&txn, tax, name.as_deref().unwrap_or("")).await?;
+            crate::businesses::find_or_create(txn, tax, name.as_deref().unwrap_or("")).await?;
+        if had_businesses.contains(&b.id) {
+            continue;
+        }
         dialogue_business::ActiveModel {
-            dialogue_id: Set(id.clone()),
+            dialogue_id: Set(dialogue_id.to_string()),
             business_id: Set(b.id),
             origin: Set(INVITED.to_string()),
             contact_name: Set(None),
@@ -444,13 +479,47 @@ pub async fn schedule(
             agenda: Set(None),
             created_at: Set(now),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
     }
-    crate::search::outbox::enqueue(&txn, IndexKind::Dialogues, std::slice::from_ref(&id)).await?;
+    Ok(())
+}
+
+/// Invites more units and businesses to a planned or held dialogue (officials of the host
+/// unit, admins). Those already taking part are left as they are.
+pub async fn invite(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    units: &[String],
+    businesses: &[BusinessInvite],
+) -> AppResult<Full> {
+    actor.signed_in()?;
+    let (f, _) = require_visible(state, actor, id).await?;
+    access::require_dialogue_host(&state.db, actor, &f.model.host_unit_id).await?;
+    if !takes_issues(f.model.status) {
+        return Err(illegal("inviteToDialogue", f.model.status));
+    }
+    let (units, invites) = check_invites(state, &f.model.host_unit_id, units, businesses).await?;
+    let txn = state.db.begin().await?;
+    add_invites(
+        &txn,
+        &f.model.id,
+        &units,
+        &invites,
+        &f.units,
+        &f.business_ids(),
+    )
+    .await?;
+    crate::search::outbox::enqueue(
+        &txn,
+        IndexKind::Dialogues,
+        std::slice::from_ref(&f.model.id),
+    )
+    .await?;
     txn.commit().await?;
     state.indexer_wake.wake();
-    Ok(model)
+    require_full(&state.db, &f.model.id).await
 }
 
 /// What a step writes beside the status.
@@ -1089,4 +1158,87 @@ pub async fn mine(
         (Scope::None, None) => return Ok((0, vec![])),
     };
     list(state, actor, &DialogueFilter::default(), Some(only), page).await
+}
+
+/// Filter of `recurringIssues`.
+#[derive(Debug, Clone)]
+pub struct RecurringFilter {
+    /// The assigned unit.
+    pub unit: Option<String>,
+    /// Raised (or linked) in this window.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// At least this many dialogues (2 or more).
+    pub min_dialogues: u64,
+}
+
+/// Matters that keep coming back: complaints raised at (or linked to) several dialogues, a
+/// duplicate's original counting the dialogues of its duplicates, most often raised first.
+/// Staff only, each in their scope.
+pub async fn recurring(
+    state: &AppState,
+    actor: &Actor,
+    f: &RecurringFilter,
+    page: Page,
+) -> AppResult<(u64, Vec<(complaint::Model, crate::access::View, u64)>)> {
+    access::require_staff(actor)?;
+    let read = access::read_scope(&state.db, actor).await?;
+    if let Some(u) = &f.unit
+        && !read.covers(u)
+    {
+        return Err(AppError::forbidden(
+            "Bạn chỉ xem được vấn đề của đơn vị mình.",
+            "You may only read your own units' issues.",
+        ));
+    }
+    let mut links = dialogue_issue::Entity::find();
+    if let Some(from) = f.from {
+        links = links.filter(dialogue_issue::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = f.to {
+        links = links.filter(dialogue_issue::Column::CreatedAt.lt(to));
+    }
+    let counts: Vec<(String, i64)> = links
+        .select_only()
+        .column(dialogue_issue::Column::ComplaintId)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(dialogue_issue::Column::ComplaintId)
+        .having(Expr::cust("COUNT(*)").gte(Ord::max(f.min_dialogues, 2) as i64))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let n: HashMap<String, u64> = counts
+        .into_iter()
+        .map(|(c, k)| (c, Ord::max(k, 0) as u64))
+        .collect();
+    let mut found: Vec<complaint::Model> = Vec::new();
+    let ids: Vec<String> = n.keys().cloned().collect();
+    for chunk in ids.chunks(500) {
+        let mut q =
+            complaint::Entity::find().filter(complaint::Column::Id.is_in(chunk.iter().cloned()));
+        if let Scope::Units(u) = &read {
+            q = q.filter(complaint::Column::AssignedUnitId.is_in(u.iter().cloned()));
+        }
+        if let Some(u) = &f.unit {
+            q = q.filter(complaint::Column::AssignedUnitId.eq(u.as_str()));
+        }
+        found.extend(q.all(&state.db).await?);
+    }
+    found.sort_by(|a, b| {
+        n[&b.id]
+            .cmp(&n[&a.id])
+            .then(b.received_at.cmp(&a.received_at))
+            .then(a.id.cmp(&b.id))
+    });
+    let total = found.len() as u64;
+    let items = found
+        .into_iter()
+        .skip(page.offset as usize)
+        .take(page.limit as usize)
+        .filter_map(|c| {
+            let times = n[&c.id];
+            access::complaint_view(actor, &read, &c).map(|v| (c, v, times))
+        })
+        .collect();
+    Ok((total, items))
 }

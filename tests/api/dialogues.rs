@@ -1009,3 +1009,93 @@ async fn the_demo_has_a_periodic_and_a_thematic_dialogue_with_commitments_in_eve
         .await;
     assert_eq!(mine["myDialogues"]["totalCount"], 2);
 }
+
+#[tokio::test]
+async fn a_matter_raised_at_two_dialogues_comes_back_as_recurring() {
+    let s = scenario().await;
+    let app = &s.app;
+    let stp_id = app.unit_id("STP").await;
+    let cholon = app.unit_id("P.CHOLON").await;
+    // Next quarter's dialogue, scheduled bare, then the invitations.
+    let next = app
+        .ok(
+            Some(&s.stp),
+            SCHEDULE,
+            json!({ "i": { "kind": "PERIODIC", "title": "Đối thoại định kỳ quý I/2027", "topic": "Lý lịch tư pháp",
+                           "hostUnit": stp_id, "startsAt": soon(), "location": "141 Pasteur" } }),
+        )
+        .await["scheduleDialogue"]
+        .clone();
+    let next_id = id(&next);
+    const INVITE: &str = "mutation($id: ID!, $u: [ID!], $b: [BusinessInviteInput!]) { inviteToDialogue(id: $id, units: $u, businesses: $b) { units { code } businesses { taxCode origin } } }";
+    for _ in 0..2 {
+        let inv = app
+            .ok(
+                Some(&s.stp),
+                INVITE,
+                json!({ "id": next_id, "u": [cholon, stp_id], "b": [ { "taxCode": DEMO_TAX } ] }),
+            )
+            .await["inviteToDialogue"]
+            .clone();
+        assert_eq!(
+            inv["units"],
+            json!([{ "code": "P.CHOLON" }]),
+            "the host is not its own guest"
+        );
+        assert_eq!(
+            inv["businesses"],
+            json!([{ "taxCode": DEMO_TAX, "origin": "INVITED" }]),
+            "invited once"
+        );
+    }
+    let b = app
+        .gql(
+            Some(&s.q5),
+            INVITE,
+            json!({ "id": next_id, "b": [ { "taxCode": OTHER_TAX } ] }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&b),
+        "FORBIDDEN",
+        "an invited unit does not invite"
+    );
+
+    // The same matter again: raised, then merged into the first complaint.
+    let again = app
+        .ok(
+            Some(&s.demo_biz),
+            RAISE,
+            json!({ "d": next_id, "i": { "title": "Lại chậm cấp phiếu lý lịch tư pháp", "body": "Vẫn chậm như quý trước." } }),
+        )
+        .await["raiseDialogueIssue"]
+        .clone();
+    app.ok(
+        Some(&s.stp),
+        "mutation($id: ID!, $of: ID!) { markDuplicate(id: $id, of: $of) { status } }",
+        json!({ "id": id(&again), "of": s.linked }),
+    )
+    .await;
+
+    const RECURRING: &str = "{ recurringIssues { totalCount edges { node { timesRaised complaint { id } dialogues { id } } } } }";
+    let r = app.ok(Some(&s.stp), RECURRING, json!({})).await["recurringIssues"].clone();
+    assert_eq!(r["totalCount"], 1, "{r}");
+    let node = &r["edges"][0]["node"];
+    assert_eq!(node["complaint"]["id"], s.linked.as_str());
+    assert_eq!(node["timesRaised"], 2);
+    let mut ds: Vec<&str> = node["dialogues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    ds.sort();
+    let mut expected = vec![s.dialogue.as_str(), next_id.as_str()];
+    expected.sort();
+    assert_eq!(ds, expected);
+    // Not the ward's matter; not for businesses.
+    let r = app.ok(Some(&s.q5), RECURRING, json!({})).await["recurringIssues"].clone();
+    assert_eq!(r["totalCount"], 0);
+    let b = app.gql(Some(&s.demo_biz), RECURRING, json!({})).await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+}
