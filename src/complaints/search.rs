@@ -207,7 +207,16 @@ impl ComplaintsSearchQuery {
                 (h, items, true, "database")
             }
         };
-        let meta = fields(&hits, degraded, engine);
+        let mut meta = fields(&hits, degraded, engine);
+        // A dialogue the caller may not see is not named, even by its id.
+        if let Some(f) = meta.facets.iter_mut().find(|f| f.name == "dialogue") {
+            let ids: Vec<String> = f.values.iter().map(|v| v.value.clone()).collect();
+            let full = crate::dialogues::load_full(&state.db, &ids).await?;
+            f.values.retain(|v| {
+                full.get(&v.value)
+                    .is_some_and(|d| d.view(actor, &scope).is_some())
+            });
+        }
         let parsed = Arc::new(parsed);
         let nodes: Vec<ComplaintHit> = items
             .into_iter()

@@ -829,6 +829,43 @@ async fn dialogue_issues_have_a_filter_and_facet_and_dialogues_are_found_by_titl
             vec![private.clone()]
         );
 
+        // Once published, the linked complaint is found by everyone, but a private dialogue is
+        // not named in the public's facet.
+        for m in [
+            "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
+            "mutation($id: ID!) { answerComplaint(id: $id, answer: \"Đã rà soát và hướng dẫn.\") { status } }",
+        ] {
+            app.ok(Some(&admin), m, json!({ "id": earlier_id })).await;
+        }
+        app.settle().await;
+        let facet_of = |r: &Value| -> Vec<String> {
+            r["facets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == "dialogue")
+                .map(|f| {
+                    f["values"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v["value"].as_str().unwrap().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let anon = search(&app, None, "the huong dan vien", json!({ "unit": sdl })).await;
+        assert_eq!(anon["totalCount"], 1, "{anon}");
+        assert!(facet_of(&anon).is_empty(), "{anon}");
+        let staff = search(
+            &app,
+            Some(&admin),
+            "the huong dan vien",
+            json!({ "unit": sdl }),
+        )
+        .await;
+        assert!(facet_of(&staff).contains(&private), "{staff}");
+
         // With the engine out of service, the database answers the same.
         app.state.search.set_out_of_service(true);
         assert_eq!(
