@@ -379,39 +379,49 @@ pub fn dialogue_view(
 /// evaluators; for officials their units' (hosted or invited to) and the public ones; for a
 /// business those it takes part in and the public ones; the public ones for everyone else.
 pub fn dialogue_list_condition(actor: &Actor, read: &Scope) -> sea_orm::Condition {
-    use entity::{dialogue_business, dialogue_unit};
     use sea_orm::Condition;
-    use sea_orm::sea_query::Query;
     let mut any = Condition::any().add(dialogue::Column::Public.eq(true));
     match read {
         Scope::All => return Condition::all(),
-        Scope::Units(u) => {
-            any = any
-                .add(dialogue::Column::HostUnitId.is_in(u.iter().cloned()))
-                .add(
-                    dialogue::Column::Id.in_subquery(
-                        Query::select()
-                            .column(dialogue_unit::Column::DialogueId)
-                            .from(dialogue_unit::Entity)
-                            .and_where(dialogue_unit::Column::UnitId.is_in(u.iter().cloned()))
-                            .to_owned(),
-                    ),
-                );
-        }
+        Scope::Units(u) => any = any.add(dialogues_of_units(u)),
         Scope::None => {}
     }
     if let Some(b) = caller_business(actor) {
-        any = any.add(
-            dialogue::Column::Id.in_subquery(
-                Query::select()
-                    .column(dialogue_business::Column::DialogueId)
-                    .from(dialogue_business::Entity)
-                    .and_where(dialogue_business::Column::BusinessId.eq(b))
-                    .to_owned(),
-            ),
-        );
+        any = any.add(dialogues_with_business(b));
     }
     any
+}
+
+/// The dialogues these units host or are invited to, as a condition on `dialogues`.
+pub fn dialogues_of_units(units: &[String]) -> sea_orm::Condition {
+    use entity::dialogue_unit;
+    use sea_orm::sea_query::Query;
+    sea_orm::Condition::any()
+        .add(dialogue::Column::HostUnitId.is_in(units.iter().cloned()))
+        .add(
+            dialogue::Column::Id.in_subquery(
+                Query::select()
+                    .column(dialogue_unit::Column::DialogueId)
+                    .from(dialogue_unit::Entity)
+                    .and_where(dialogue_unit::Column::UnitId.is_in(units.iter().cloned()))
+                    .to_owned(),
+            ),
+        )
+}
+
+/// The dialogues a business (by id) takes part in, as a condition on `dialogues`.
+pub fn dialogues_with_business(business: &str) -> sea_orm::Condition {
+    use entity::dialogue_business;
+    use sea_orm::sea_query::Query;
+    sea_orm::Condition::all().add(
+        dialogue::Column::Id.in_subquery(
+            Query::select()
+                .column(dialogue_business::Column::DialogueId)
+                .from(dialogue_business::Entity)
+                .and_where(dialogue_business::Column::BusinessId.eq(business))
+                .to_owned(),
+        ),
+    )
 }
 
 /// `FORBIDDEN` unless the caller acts for the host unit `host` (its officials, admins):

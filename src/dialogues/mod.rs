@@ -511,15 +511,16 @@ pub async fn invite(
         &f.business_ids(),
     )
     .await?;
-    crate::search::outbox::enqueue(
-        &txn,
-        IndexKind::Dialogues,
-        std::slice::from_ref(&f.model.id),
-    )
-    .await?;
+    finish(state, txn, &f.model.id).await
+}
+
+/// Ends a change of a dialogue: its search document queued, committed, and the dialogue as it
+/// is now.
+async fn finish(state: &AppState, txn: sea_orm::DatabaseTransaction, id: &str) -> AppResult<Full> {
+    crate::search::outbox::enqueue(&txn, IndexKind::Dialogues, &[id.to_string()]).await?;
     txn.commit().await?;
     state.indexer_wake.wake();
-    require_full(&state.db, &f.model.id).await
+    require_full(&state.db, id).await
 }
 
 /// What a step writes beside the status.
@@ -600,10 +601,7 @@ pub async fn step(
         let now_status = require_full(&state.db, &d.id).await?.model.status;
         return Err(illegal(t.mutation, now_status));
     }
-    crate::search::outbox::enqueue(&txn, IndexKind::Dialogues, std::slice::from_ref(&d.id)).await?;
-    txn.commit().await?;
-    state.indexer_wake.wake();
-    Ok(require_full(&state.db, &d.id).await?.model)
+    Ok(finish(state, txn, &d.id).await?.model)
 }
 
 /// Input of `joinDialogue`: the business's contact person (its account's by default) and what
@@ -709,15 +707,7 @@ pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> Ap
             }
         }
     }
-    crate::search::outbox::enqueue(
-        &txn,
-        IndexKind::Dialogues,
-        std::slice::from_ref(&f.model.id),
-    )
-    .await?;
-    txn.commit().await?;
-    state.indexer_wake.wake();
-    require_full(&state.db, &f.model.id).await
+    finish(state, txn, &f.model.id).await
 }
 
 /// Input of `raiseDialogueIssue`: a complaint's input, and for a host recording it, the
@@ -1060,15 +1050,7 @@ fn filter_condition(f: &DialogueFilter) -> Condition {
         cond = cond.add(dialogue::Column::Status.eq(s));
     }
     if let Some(b) = &f.business {
-        cond = cond.add(
-            dialogue::Column::Id.in_subquery(
-                Query::select()
-                    .column(dialogue_business::Column::DialogueId)
-                    .from(dialogue_business::Entity)
-                    .and_where(dialogue_business::Column::BusinessId.eq(b.as_str()))
-                    .to_owned(),
-            ),
-        );
+        cond = cond.add(access::dialogues_with_business(b));
     }
     if let Some(from) = f.from {
         cond = cond.add(dialogue::Column::StartsAt.gte(from));
@@ -1140,21 +1122,8 @@ pub async fn mine(
     let read = access::read_scope(&state.db, actor).await?;
     let only = match (&read, access::caller_business(actor)) {
         (Scope::All, _) => Condition::all(),
-        (Scope::Units(u), _) => Condition::any()
-            .add(dialogue::Column::HostUnitId.is_in(u.iter().cloned()))
-            .add(
-                dialogue::Column::Id.in_subquery(
-                    Query::select()
-                        .column(dialogue_unit::Column::DialogueId)
-                        .from(dialogue_unit::Entity)
-                        .and_where(dialogue_unit::Column::UnitId.is_in(u.iter().cloned()))
-                        .to_owned(),
-                ),
-            ),
-        (Scope::None, Some(b)) => filter_condition(&DialogueFilter {
-            business: Some(b.to_string()),
-            ..Default::default()
-        }),
+        (Scope::Units(u), _) => access::dialogues_of_units(u),
+        (Scope::None, Some(b)) => access::dialogues_with_business(b),
         (Scope::None, None) => return Ok((0, vec![])),
     };
     list(state, actor, &DialogueFilter::default(), Some(only), page).await
