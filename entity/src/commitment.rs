@@ -23,8 +23,8 @@ pub struct Model {
     pub text: String,
     /// The day promised.
     pub due_on: Date,
-    /// When it falls due: the close of that day, or of the next working day when that day is
-    /// off (Civil Code 2015, art. 148).
+    /// When it falls due: the end of that day, or of the next working day when that day is off
+    /// (Civil Code 2015, art. 148).
     pub due_at: DateTimeUtc,
     pub status: Status,
     pub done_at: Option<DateTimeUtc>,

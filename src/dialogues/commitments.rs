@@ -1,8 +1,9 @@
 //! Commitments (cam kết): a unit promises a step on a matter by a date, and reports it done
-//! with evidence. A commitment is due at the close of office hours of its day; when that day
-//! is not a working day, at the close of the next working day (Civil Code 2015, art. 148: a
-//! period whose last day is a day off ends at the end of the next working day). It is overdue
-//! once that passes while it is open, kept on time when done by then, kept late after.
+//! with evidence. A commitment is due at the end of its day; when that day is not a working
+//! day, at the end of the next working day (Civil Code 2015, art. 148(5) and (6): a period
+//! ends at 24:00 of its last day, and one whose last day is a weekend day or a holiday ends at
+//! the end of the next working day). It is overdue once that passes while it is open, kept on
+//! time when done by then, kept late after.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -27,9 +28,17 @@ fn not_found() -> AppError {
     AppError::not_found("Không tìm thấy cam kết.", "The commitment was not found.")
 }
 
-/// When a commitment promised for `day` falls due.
+/// When a commitment promised for `day` falls due: the end of that day (Civil Code 2015, art.
+/// 148(6): a period ends at 24:00 of its last day), or of the next working day when that day is
+/// off (art. 148(5)). The last second of the day stands for 24:00.
 pub fn due_at(cal: &crate::calendar::Calendar, day: NaiveDate) -> DateTime<Utc> {
-    crate::calendar::at_close(cal.add_days(day, 0))
+    use chrono::TimeZone;
+    let last = cal.add_days(day, 0);
+    crate::clock::city_offset()
+        .from_local_datetime(&last.and_hms_opt(23, 59, 59).expect("static time"))
+        .single()
+        .expect("a fixed offset has no gaps")
+        .with_timezone(&Utc)
 }
 
 /// Open past its due time.
@@ -384,4 +393,69 @@ pub async fn stats(state: &AppState, actor: &Actor, f: &StatsFilter) -> AppResul
     }
     out.sort_by(|a, b| a.unit_id.cmp(&b.unit_id));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::{BUILT_IN, Calendar, parse_holidays};
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_commitment_due_on_a_day_off_falls_due_at_the_end_of_the_next_working_day() {
+        let cal = Calendar::new(parse_holidays(BUILT_IN).unwrap());
+        // A working Tuesday: its own close of office hours.
+        assert_eq!(
+            due_at(&cal, day("2026-10-13")),
+            at("2026-10-13T23:59:59+07:00")
+        );
+        // A Saturday: the Monday after.
+        assert_eq!(
+            due_at(&cal, day("2026-10-10")),
+            at("2026-10-12T23:59:59+07:00")
+        );
+        // 30 April and 1 May (Thursday, Friday), then the weekend: Monday 4 May.
+        assert_eq!(
+            due_at(&cal, day("2026-04-30")),
+            at("2026-05-04T23:59:59+07:00")
+        );
+    }
+
+    #[test]
+    fn overdue_counts_working_days_after_the_due_day() {
+        let cal = Calendar::new(parse_holidays(BUILT_IN).unwrap());
+        let c = commitment::Model {
+            id: "k".into(),
+            complaint_id: "c".into(),
+            unit_id: "u".into(),
+            text: "t".into(),
+            due_on: day("2026-04-29"),
+            due_at: due_at(&cal, day("2026-04-29")),
+            status: Status::Open,
+            done_at: None,
+            evidence: None,
+            recorded_by: "x".into(),
+            recorded_at: at("2026-04-01T09:00:00+07:00"),
+            completed_by: None,
+        };
+        // Due by the end of Wednesday 29 April; on Monday 4 May it is one working day late (the
+        // holidays and the weekend between do not count).
+        let monday = at("2026-05-04T09:00:00+07:00");
+        assert!(is_overdue(&c, monday));
+        assert_eq!(working_days_overdue(&cal, &c, monday), 1);
+        assert!(!is_overdue(&c, at("2026-04-29T20:00:00+07:00")));
+        let done = commitment::Model {
+            status: Status::Done,
+            done_at: Some(monday),
+            ..c
+        };
+        assert!(!is_overdue(&done, monday));
+    }
 }

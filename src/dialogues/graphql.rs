@@ -516,8 +516,8 @@ impl Commitment {
     async fn due_on(&self) -> NaiveDate {
         self.0.due_on
     }
-    /// When it falls due: the close of office hours of that day, or of the next working day
-    /// when that day is off.
+    /// When it falls due: the end of that day, or of the next working day when that day is off
+    /// (Civil Code 2015, art. 148).
     async fn due_at(&self) -> DateTime<FixedOffset> {
         local(self.0.due_at)
     }
