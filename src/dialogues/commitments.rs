@@ -225,7 +225,8 @@ pub async fn require(db: &DatabaseConnection, id: &str) -> AppResult<commitment:
         .ok_or_else(not_found)
 }
 
-/// The committing unit reports a commitment done, with what shows it (`OPEN → DONE`, once).
+/// The committing unit reports a commitment done, with what shows it (`OPEN → DONE`, once; the
+/// same report again returns it as it is, another is `CONFLICT`).
 pub async fn complete(
     state: &AppState,
     actor: &Actor,
@@ -243,6 +244,10 @@ pub async fn complete(
         )
     };
     if c.status == Status::Done {
+        // A retry of the very report (a phone that lost the answer) gets it again.
+        if c.evidence.as_deref() == Some(evidence.as_str()) {
+            return Ok(c);
+        }
         return Err(already());
     }
     let txn = state.db.begin().await?;

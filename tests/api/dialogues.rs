@@ -305,6 +305,18 @@ async fn scenario() -> Scenario {
         )
         .await;
     assert_eq!(error_code(&b), "CONFLICT", "done once only");
+    let retry = app
+        .ok(
+            Some(&q5),
+            COMPLETE,
+            json!({ "id": done["id"], "e": "Đã trả giấy chứng nhận ngày hôm nay, biên nhận số 12/BN" }),
+        )
+        .await["completeCommitment"]
+        .clone();
+    assert_eq!(
+        retry["doneAt"], c["doneAt"],
+        "the same report again is the first"
+    );
     backdate(&app, overdue["id"].as_str().unwrap(), 2).await;
 
     let closed = app
