@@ -119,6 +119,22 @@ pub fn required(field: &str, value: &str, max_chars: usize) -> Result<String, Ap
     Ok(v)
 }
 
+/// Like [`required`], on one line: no line breaks or tabs, and no bidirectional overrides or
+/// isolates (which reorder what a reader sees). For titles and names.
+pub fn one_line(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
+    let v = required(field, value, max_chars)?;
+    if v.chars().any(
+        |c| matches!(c, '\n' | '\r' | '\t' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
+    ) {
+        return Err(AppError::bad_input(
+            field,
+            format!("Trường {field} phải nằm trên một dòng, không có ký tự đảo chiều văn bản."),
+            format!("{field} must be one line, without text-direction controls."),
+        ));
+    }
+    Ok(v)
+}
+
 /// Codes (procedure, unit, dossier codes) are opaque: trimmed, upper-cased, no inner spaces.
 pub fn code(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
     let v = required(field, value, max_chars)?.to_uppercase();

@@ -39,6 +39,10 @@ pub struct Model {
     /// Carried in every token of the account; bumping it (on disable) revokes them all.
     pub token_version: i32,
     pub created_at: DateTimeUtc,
+    /// When an admin confirmed that the account speaks for `business_id`. Until then it acts as
+    /// itself only: its own filings, never the business's dialogues, issues or dossiers.
+    pub business_confirmed_at: Option<DateTimeUtc>,
+    pub business_confirmed_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -88,6 +88,13 @@ enum Complaints {
     BusinessId,
 }
 
+#[derive(DeriveIden)]
+enum Accounts {
+    Table,
+    BusinessConfirmedAt,
+    BusinessConfirmedBy,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -284,10 +291,42 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // A business account speaks for its business (its dialogues, the issues recorded for
+        // it, its dossiers' ratings) once an admin confirms it. Accounts from before are taken
+        // as confirmed, as they were used so far.
+        m.alter_table(
+            Table::alter()
+                .table(Accounts::Table)
+                .add_column(timestamp_with_time_zone_null(Accounts::BusinessConfirmedAt))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(Accounts::Table)
+                .add_column(string_len_null(Accounts::BusinessConfirmedBy, 80))
+                .to_owned(),
+        )
+        .await?;
+        m.get_connection()
+            .execute_unprepared(
+                "UPDATE accounts SET business_confirmed_at = created_at, \
+                 business_confirmed_by = 'migration' WHERE business_id IS NOT NULL",
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for c in [Accounts::BusinessConfirmedBy, Accounts::BusinessConfirmedAt] {
+            m.alter_table(
+                Table::alter()
+                    .table(Accounts::Table)
+                    .drop_column(c)
+                    .to_owned(),
+            )
+            .await?;
+        }
         m.drop_index(
             Index::drop()
                 .name("idx_complaints_business")

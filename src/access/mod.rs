@@ -33,11 +33,14 @@
 //!   dialogue; its minutes and commitments once it is closed, unless marked internal
 //!   ([`DialogueView::Public`]). An issue's complaint is shown in the caller's own view of it.
 //!   A business taking part raises issues as itself and links its own earlier complaints.
-//! - **Commitments.** Recorded by the host's officials (for any unit involved) or by officials
-//!   of the committing unit when it is involved in the matter (the complaint's units, the hosts
-//!   and invited units of its dialogues); completed by the committing unit's officials; admins
-//!   do both. Their statistics are for staff: officials of their units, evaluators and admins
-//!   of all.
+//! - **Commitments.** A unit's commitment is recorded and completed by its own officials (or an
+//!   admin), and only when the unit is involved in the matter (the complaint's units, the hosts
+//!   and invited units of its dialogues): nobody promises in another unit's name. Statistics
+//!   and recurring matters are for staff: officials of their units, evaluators and admins of
+//!   all.
+//! - **Business accounts** speak for their business (its dialogues, the issues recorded for it,
+//!   its dossiers' ratings) once an admin has confirmed them: a tax code typed at registration
+//!   proves nothing.
 //! - **Retry keys.** An `idempotencyKey` belongs to its caller (the account, or an anonymous
 //!   client's address): another caller's replay finds nothing of the first.
 
@@ -172,7 +175,23 @@ pub fn is_filer(actor: &Actor, c: &complaint::Model) -> bool {
     by_account || (c.business_id.is_some() && caller_business(actor) == c.business_id.as_deref())
 }
 
-/// The business a signed-in business account speaks for.
+/// `FORBIDDEN` for a caller who does not speak for a business: an account whose business an
+/// admin has not confirmed yet is told so.
+pub fn not_speaking_for_a_business(actor: &Actor) -> AppError {
+    if actor.role() == Some(Role::Business) {
+        AppError::forbidden(
+            "Tài khoản chưa được xác nhận là đại diện của doanh nghiệp; hãy đề nghị quản trị viên xác nhận.",
+            "The account is not yet confirmed as speaking for its business; ask an admin to confirm it.",
+        )
+    } else {
+        AppError::forbidden(
+            "Chỉ tài khoản doanh nghiệp được đăng ký tham dự đối thoại doanh nghiệp.",
+            "Only business accounts register for a dialogue with businesses.",
+        )
+    }
+}
+
+/// The business a signed-in business account speaks for (confirmed by an admin).
 pub fn caller_business(actor: &Actor) -> Option<&str> {
     actor
         .principal()
@@ -450,26 +469,21 @@ fn commitment_forbidden() -> AppError {
 }
 
 /// `FORBIDDEN` unless the caller may record a commitment of `unit` on a matter whose involved
-/// units are `involved` and whose dialogues are hosted by `hosts`: admins; the hosts' officials
-/// (for any involved unit); officials of `unit` when it is involved. `unit` being involved is
-/// checked by the caller of this (a host naming an uninvolved unit is a bad input).
+/// units are `involved`: admins; officials of `unit` when it is involved. An admin naming a
+/// unit not involved is a bad input, checked by the caller of this.
 pub async fn require_commitment_recorder(
     db: &DatabaseConnection,
     actor: &Actor,
     unit: &str,
     involved: &[String],
-    hosts: &[String],
 ) -> AppResult<()> {
     let p = actor.signed_in()?;
     if p.role == Role::Admin {
         return Ok(());
     }
-    if p.role != Role::Official {
-        return Err(commitment_forbidden());
-    }
-    let scope = act_scope(db, actor).await?;
-    if hosts.iter().any(|h| scope.covers(h))
-        || (scope.covers(unit) && involved.iter().any(|u| u == unit))
+    if p.role == Role::Official
+        && act_scope(db, actor).await?.covers(unit)
+        && involved.iter().any(|u| u == unit)
     {
         Ok(())
     } else {
@@ -477,13 +491,16 @@ pub async fn require_commitment_recorder(
     }
 }
 
-/// Staff only, before anything about commitments is looked up.
+/// Staff only (officials, evaluators, admins), before anything is looked up.
 pub fn require_staff(actor: &Actor) -> AppResult<&Principal> {
     let p = actor.signed_in()?;
     if matches!(p.role, Role::Official | Role::Admin | Role::Evaluator) {
         Ok(p)
     } else {
-        Err(commitment_forbidden())
+        Err(AppError::forbidden(
+            "Chỉ cán bộ (đơn vị, Sở Nội vụ, quản trị) được thực hiện thao tác này.",
+            "Only staff (officials, evaluators, admins) may do this.",
+        ))
     }
 }
 
@@ -515,10 +532,22 @@ pub fn sees_commitments(
     complaint_view.is_some_and(View::is_inner) || (record_of_a_dialogue && c.legal_track.is_none())
 }
 
-/// The units whose commitment statistics a caller reads: staff only.
+/// The units whose commitment statistics and recurring matters a caller reads: staff only,
+/// each in their read scope (an official bound to no unit reads none).
 pub fn commitment_stats_scope(actor: &Actor, read: &Scope) -> AppResult<Scope> {
     require_staff(actor)?;
     Ok(read.clone())
+}
+
+/// Whether the caller may filter by a business's tax code: anyone for a company's, but a
+/// household business's is its owner's personal number, so staff and the household only.
+pub fn may_look_up_business(actor: &Actor, personal: bool, business_id: &str) -> bool {
+    !personal
+        || matches!(
+            actor.role(),
+            Some(Role::Official | Role::Evaluator | Role::Admin)
+        )
+        || caller_business(actor) == Some(business_id)
 }
 
 fn par_forbidden() -> AppError {

@@ -75,6 +75,11 @@ impl Account {
             .then_some(self.model.phone.as_deref())
             .flatten()
     }
+    /// An admin confirmed that the account speaks for its business: until then it acts as
+    /// itself only (its own filings), not for the business's dialogues, issues or dossiers.
+    async fn business_confirmed(&self) -> bool {
+        self.model.business_confirmed_at.is_some()
+    }
     async fn disabled(&self) -> bool {
         self.model.disabled
     }
@@ -283,6 +288,20 @@ impl AccountsMutation {
     async fn disable_account(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Account> {
         Ok(Account::new(
             super::set_disabled(&ctx.state().db, ctx.actor(), &id, true).await?,
+        ))
+    }
+
+    /// Admins: confirms that a business account speaks for its business (or withdraws it with
+    /// `confirmed: false`). A tax code typed at registration proves nothing by itself.
+    async fn confirm_business_account(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        confirmed: Option<bool>,
+    ) -> async_graphql::Result<Account> {
+        Ok(Account::new(
+            super::confirm_business(&ctx.state().db, ctx.actor(), &id, confirmed.unwrap_or(true))
+                .await?,
         ))
     }
 

@@ -123,6 +123,8 @@ async fn insert(
         disabled: Set(false),
         token_version: Set(0),
         created_at: Set(now),
+        business_confirmed_at: Set(None),
+        business_confirmed_by: Set(None),
     }
     .insert(db)
     .await
@@ -299,6 +301,45 @@ pub async fn set_disabled(
     }
     account::Entity::find_by_id(id.to_string())
         .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("account vanished after update"))
+}
+
+/// Confirms (or withdraws) that a business account speaks for its business (admins only): a
+/// tax code typed at registration proves nothing, so the business's dialogues, the issues
+/// recorded for it and its dossiers' ratings wait for this.
+pub async fn confirm_business(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+    confirmed: bool,
+) -> AppResult<account::Model> {
+    let me = crate::access::require_admin(actor)?;
+    let acc = find(db, id).await?.ok_or_else(|| {
+        AppError::not_found(
+            format!("Không tìm thấy tài khoản {id}."),
+            format!("Account {id} was not found."),
+        )
+    })?;
+    if acc.business_id.is_none() {
+        return Err(AppError::bad_input(
+            "account",
+            "Tài khoản này không gắn với doanh nghiệp nào.",
+            "This account is not bound to a business.",
+        ));
+    }
+    let (at, by) = if confirmed {
+        (Some(Utc::now()), Some(me.subject.clone()))
+    } else {
+        (None, None)
+    };
+    account::Entity::update_many()
+        .col_expr(account::Column::BusinessConfirmedAt, Expr::value(at))
+        .col_expr(account::Column::BusinessConfirmedBy, Expr::value(by))
+        .filter(account::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    find(db, id)
         .await?
         .ok_or_else(|| AppError::internal("account vanished after update"))
 }

@@ -102,7 +102,10 @@ impl Actor {
             account_id: Some(acc.id),
             role: acc.role,
             unit_id: acc.unit_id,
-            business_id: acc.business_id,
+            // A business account speaks for its business once an admin confirmed it.
+            business_id: acc
+                .business_id
+                .filter(|_| acc.business_confirmed_at.is_some()),
         }))
     }
 }

@@ -38,6 +38,10 @@ pub async fn find_or_create(
     Ok((m, true))
 }
 
+pub async fn find_by_id(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<business::Model>> {
+    Ok(business::Entity::find_by_id(id.to_string()).one(db).await?)
+}
+
 pub async fn find_by_tax_code(
     db: &impl ConnectionTrait,
     tax_code: &TaxCode,

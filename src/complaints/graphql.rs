@@ -357,6 +357,7 @@ impl Complaint {
         }
     }
     /// The dialogues it was raised at or linked to, those the caller may see.
+    #[graphql(complexity = "crate::dialogues::graphql::LIST_COST * child_complexity")]
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
@@ -365,6 +366,7 @@ impl Complaint {
     }
     /// Units' commitments on it: to those who see its inside, or the record of a dialogue it
     /// was raised at.
+    #[graphql(complexity = "crate::dialogues::graphql::LIST_COST * child_complexity")]
     async fn commitments(
         &self,
         ctx: &Context<'_>,
@@ -551,6 +553,12 @@ impl ComplaintsQuery {
             to,
             dialogue: f.dialogue.map(|i| i.0),
         };
+        // A dialogue the caller may not see is not confirmed to exist by its issues' count.
+        if let Some(d) = &filter.dialogue
+            && !crate::dialogues::visible(ctx.state(), ctx.actor(), d).await?
+        {
+            return Ok(page.connection(0, vec![]));
+        }
         let order = match order_by.unwrap_or_default() {
             ComplaintOrder::ReceivedDesc => Order::ReceivedDesc,
             ComplaintOrder::ReceivedAsc => Order::ReceivedAsc,

@@ -384,7 +384,11 @@ pub async fn file_from(
             contact_name: name.clone(),
             contact_phone: phone.clone(),
             contact_email: email.clone(),
-            filer_account_id: actor.principal().and_then(|p| p.account_id.clone()),
+            // An issue the host records for a business is the business's, not the official's.
+            filer_account_id: actor
+                .principal()
+                .and_then(|p| p.account_id.clone())
+                .filter(|_| account_fallback),
             forward_due_at: cal.deadline(now, FORWARD_DAYS),
             answer_due_at: cal.deadline(now, answer_days(state, i.kind)),
             legal_track: legal_track.map(str::to_string),

@@ -104,6 +104,17 @@ impl ComplaintsSearchQuery {
                 f.unit.clone().map(|i| i.0),
             ),
         };
+        // A dialogue the caller may not see is not confirmed to exist by its issues' count.
+        if let Some(d) = &f.dialogue
+            && !crate::dialogues::visible(state, actor, d).await?
+        {
+            let none = Hits::default();
+            return Ok(page.connection_with(
+                0,
+                vec![],
+                fields(&none, false, state.search.engine_name()),
+            ));
+        }
         let now = Utc::now();
         let sort = sort.unwrap_or_default();
         let q = ComplaintQuery {

@@ -68,12 +68,9 @@ pub fn working_days_overdue(
     n
 }
 
-/// The units involved in a matter, and the hosts of its dialogues: the complaint's unit and
-/// assigned unit, the hosts and invited units of every dialogue it is an issue of.
-pub async fn involved(
-    db: &impl ConnectionTrait,
-    c: &complaint::Model,
-) -> AppResult<(Vec<String>, Vec<String>)> {
+/// The units involved in a matter: the complaint's unit and assigned unit, the hosts and
+/// invited units of every dialogue it is an issue of.
+pub async fn involved(db: &impl ConnectionTrait, c: &complaint::Model) -> AppResult<Vec<String>> {
     let dialogue_ids: Vec<String> = dialogue_issue::Entity::find()
         .filter(dialogue_issue::Column::ComplaintId.eq(c.id.as_str()))
         .all(db)
@@ -99,10 +96,10 @@ pub async fn involved(
             units.push(u.unit_id);
         }
     }
-    units.extend(hosts.iter().cloned());
+    units.extend(hosts);
     units.sort();
     units.dedup();
-    Ok((units, hosts))
+    Ok(units)
 }
 
 /// Input of `recordCommitment`.
@@ -131,8 +128,8 @@ pub async fn record(
         .ok_or_else(|| {
             AppError::not_found("Không tìm thấy phản ánh.", "The complaint was not found.")
         })?;
-    let (involved, hosts) = involved(&state.db, &c).await?;
-    access::require_commitment_recorder(&state.db, actor, &i.unit, &involved, &hosts).await?;
+    let involved = involved(&state.db, &c).await?;
+    access::require_commitment_recorder(&state.db, actor, &i.unit, &involved).await?;
     if !involved.contains(&i.unit) {
         return Err(AppError::bad_input(
             "input.unit",
@@ -333,6 +330,9 @@ pub async fn stats(state: &AppState, actor: &Actor, f: &StatsFilter) -> AppResul
             "Bạn chỉ xem được thống kê cam kết của đơn vị mình.",
             "You may only read the commitment statistics of your own units.",
         ));
+    }
+    if scope == Scope::None {
+        return Ok(vec![]);
     }
     let now = Utc::now();
     let col = |c: commitment::Column| Expr::col((commitment::Entity, c));

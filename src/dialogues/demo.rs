@@ -131,8 +131,8 @@ pub async fn seed(
             dialogue_id: d.id.clone(),
             business_id: biz[b].id.clone(),
             origin: origin.to_string(),
-            contact_name: Some(format!("Đại diện {} (dữ liệu mẫu)", biz[b].name)),
-            contact_phone: Some(format!("090{:07}", 1000 + b)),
+            contact_name: Some(representative(&biz[b])),
+            contact_phone: Some(demo_phone(&biz[b])),
             contact_email: None,
             agenda: Some("Thời gian giải quyết thủ tục và giấy tờ phải nộp (dữ liệu mẫu).".into()),
             created_at: d.created_at,
@@ -291,6 +291,17 @@ pub async fn seed(
     Ok(2)
 }
 
+/// The demo contact person of a business.
+fn representative(b: &entity::business::Model) -> String {
+    format!("Người đại diện {}", b.name)
+}
+
+/// A demo phone number of a business: 090 and the last seven digits of its tax code.
+fn demo_phone(b: &entity::business::Model) -> String {
+    let digits: String = b.tax_code.chars().filter(char::is_ascii_digit).collect();
+    format!("090{}", &digits[digits.len().saturating_sub(7)..])
+}
+
 #[allow(clippy::too_many_arguments)]
 fn new_dialogue(
     kind: Kind,
@@ -348,8 +359,8 @@ async fn insert_issue(
         title: format!("[Dữ liệu mẫu] {}", i.title),
         body: i.body.to_string(),
         search_text: crate::search::text::fallback_text(i.title, i.body, &[code.as_str()]),
-        contact_name: format!("Đại diện {} (dữ liệu mẫu)", business.name),
-        contact_phone: Some("0900001001".into()),
+        contact_name: representative(business),
+        contact_phone: Some(demo_phone(business)),
         status: i.status,
         forward_due_at: cal.deadline(at, crate::complaints::FORWARD_DAYS),
         answer_due_at: answer_due,

@@ -62,6 +62,12 @@ pub enum DialogueRole {
     Public,
 }
 
+/// What a list inside a dialogue (its issues, businesses, units, an issue's commitments, a
+/// complaint's dialogues) weighs in a request's complexity: as many items as a page, since
+/// nothing bounds it by `first`. Without it, a few nested levels of these lists passed the limit
+/// while their answer grew with the data (dialogues → issues → complaint → dialogues → …).
+pub const LIST_COST: usize = 20;
+
 /// Loads dialogues with their participants, per request.
 pub struct DialogueLoader(pub DatabaseConnection);
 
@@ -204,6 +210,10 @@ pub struct DialogueCounts {
     /// Answered or closed.
     pub resolved_issues: u64,
     pub duplicates: u64,
+    /// Refused (or gone).
+    pub rejected_issues: u64,
+    /// Commitments on the issues (a matter raised at several dialogues shows its commitments in
+    /// each).
     pub commitments: u64,
     /// Commitments open and not yet due.
     pub open: u64,
@@ -218,9 +228,11 @@ pub struct DialogueCounts {
 /// An issue of a dialogue: a complaint, in the caller's own view of it.
 pub struct DialogueIssue {
     link: dialogue_issue::Model,
+    /// The complaint's status, counted whether or not the caller sees the complaint.
+    status: Option<complaint::Status>,
     complaint: Option<complaint::Model>,
     view: Option<crate::access::View>,
-    /// The caller acts for the host (sees who raised what).
+    /// The caller acts for the host (saw who raised what at the meeting).
     host: bool,
     commitments: Vec<commitment::Model>,
 }
@@ -236,31 +248,33 @@ impl DialogueIssue {
             view: v,
         })
     }
+    /// Where the matter stands (received, accepted, answered, closed, rejected, duplicate),
+    /// also when the complaint itself is not the caller's to see.
+    async fn status(&self) -> Option<ComplaintStatus> {
+        self.status.map(Into::into)
+    }
     /// `SUBMITTED` before the meeting, `RAISED` at it, `LINKED` (an earlier complaint) or
     /// `MERGED` (the original of an issue marked as its duplicate).
     async fn origin(&self) -> &str {
         &self.link.origin
     }
-    /// The business that raised it: to the host, and to whoever sees the complaint's filer.
-    async fn raised_by(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<crate::businesses::Business>> {
-        let visible = self.host || self.view.is_some_and(|v| v.sees_contact());
+    /// The business that raised it: to whoever sees the complaint's filer, and to the host for
+    /// what was submitted to or raised at its meeting. A household's personal number shows to
+    /// the host and the household only.
+    async fn raised_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<BusinessRef>> {
+        let at_meeting =
+            self.host && matches!(self.link.origin.as_str(), super::SUBMITTED | super::RAISED);
+        let visible = at_meeting || self.view.is_some_and(|v| v.sees_contact());
         let Some(b) = self.link.business_id.as_ref().filter(|_| visible) else {
             return Ok(None);
         };
-        Ok(ctx
-            .loaders()
-            .businesses
-            .load_one(b.clone())
-            .await?
-            .map(crate::businesses::Business))
+        BusinessRef::load(ctx, b, self.host).await
     }
     async fn linked_at(&self) -> DateTime<FixedOffset> {
         local(self.link.created_at)
     }
     /// The commitments made on it, to those who see its inside or the dialogue's record.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn commitments(&self) -> Vec<Commitment> {
         self.commitments.iter().cloned().map(Commitment).collect()
     }
@@ -273,13 +287,38 @@ pub struct DialogueBusiness {
     own: bool,
 }
 
+/// A business as a dialogue shows it: its name, and its tax code unless that is a household's
+/// personal number and the caller is neither the host nor the household.
+#[derive(SimpleObject)]
+pub struct BusinessRef {
+    pub name: String,
+    pub tax_code: Option<String>,
+}
+
+impl BusinessRef {
+    async fn load(
+        ctx: &Context<'_>,
+        id: &str,
+        host: bool,
+    ) -> async_graphql::Result<Option<BusinessRef>> {
+        let Some(b) = ctx.loaders().businesses.load_one(id.to_string()).await? else {
+            return Ok(None);
+        };
+        let personal = crate::businesses::TaxCode::parse(&b.tax_code)
+            .map(|t| t.is_personal())
+            .unwrap_or(true);
+        let own = access::caller_business(ctx.actor()) == Some(id);
+        Ok(Some(BusinessRef {
+            tax_code: (!personal || host || own).then_some(b.tax_code),
+            name: b.name,
+        }))
+    }
+}
+
 #[Object]
 impl DialogueBusiness {
     async fn name(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        Ok(ctx
-            .loaders()
-            .businesses
-            .load_one(self.model.business_id.clone())
+        Ok(BusinessRef::load(ctx, &self.model.business_id, self.own)
             .await?
             .map(|b| b.name)
             .unwrap_or_default())
@@ -287,18 +326,9 @@ impl DialogueBusiness {
     /// The tax code. A household business's is its owner's personal identification number:
     /// shown to the host and the business itself only.
     async fn tax_code(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        let Some(b) = ctx
-            .loaders()
-            .businesses
-            .load_one(self.model.business_id.clone())
+        Ok(BusinessRef::load(ctx, &self.model.business_id, self.own)
             .await?
-        else {
-            return Ok(None);
-        };
-        let personal = crate::businesses::TaxCode::parse(&b.tax_code)
-            .map(|t| t.is_personal())
-            .unwrap_or(true);
-        Ok((!personal || self.own).then_some(b.tax_code))
+            .and_then(|b| b.tax_code))
     }
     /// `INVITED` or `REGISTERED`.
     async fn origin(&self) -> &str {
@@ -387,6 +417,7 @@ impl Dialogue {
         self.view.into()
     }
     /// The units invited (the host apart).
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
         let got = ctx
             .loaders()
@@ -401,6 +432,7 @@ impl Dialogue {
             .collect())
     }
     /// The businesses taking part, invited or registered.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn businesses(&self, ctx: &Context<'_>) -> Vec<DialogueBusiness> {
         let mine = access::caller_business(ctx.actor());
         self.full
@@ -413,24 +445,26 @@ impl Dialogue {
             .collect()
     }
     /// Every issue raised or linked, oldest first; each complaint in the caller's own view.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn issues(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<DialogueIssue>> {
         issues(ctx, self).await
     }
     /// Issues and commitments counted over what the caller sees.
+    #[graphql(complexity = "LIST_COST")]
     async fn counts(&self, ctx: &Context<'_>) -> async_graphql::Result<DialogueCounts> {
         let now = Utc::now();
         let mut c = DialogueCounts::default();
         for i in issues(ctx, self).await? {
             c.issues += 1;
-            if let Some(m) = &i.complaint {
-                match m.status {
-                    complaint::Status::Received | complaint::Status::Accepted => c.open_issues += 1,
-                    complaint::Status::Answered | complaint::Status::Closed => {
-                        c.resolved_issues += 1
-                    }
-                    complaint::Status::Duplicate => c.duplicates += 1,
-                    complaint::Status::Rejected => {}
+            match i.status {
+                Some(complaint::Status::Received | complaint::Status::Accepted) => {
+                    c.open_issues += 1
                 }
+                Some(complaint::Status::Answered | complaint::Status::Closed) => {
+                    c.resolved_issues += 1
+                }
+                Some(complaint::Status::Duplicate) => c.duplicates += 1,
+                Some(complaint::Status::Rejected) | None => c.rejected_issues += 1,
             }
             for k in &i.commitments {
                 c.commitments += 1;
@@ -481,6 +515,7 @@ async fn issues(ctx: &Context<'_>, d: &Dialogue) -> async_graphql::Result<Vec<Di
             vec![]
         };
         out.push(DialogueIssue {
+            status: c.as_ref().map(|c| c.status),
             complaint: c.filter(|_| view.is_some()),
             view,
             host: d.view == DialogueView::Host,
@@ -577,6 +612,7 @@ impl RecurringIssue {
         self.times
     }
     /// Those dialogues, as the caller may see them.
+    #[graphql(complexity = "LIST_COST * child_complexity")]
     async fn dialogues(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Dialogue>> {
         dialogues_of_complaint(ctx, &self.complaint.model.id).await
     }
@@ -752,7 +788,21 @@ impl DialoguesQuery {
         {
             Some(t) => {
                 let tax = super::parse_tax("filter.business", t)?;
-                match crate::businesses::find_by_tax_code(&ctx.state().db, &tax).await? {
+                let found = crate::businesses::find_by_tax_code(&ctx.state().db, &tax).await?;
+                // A household's number is its owner's personal ID: not a key for strangers to
+                // try, whether or not it is known.
+                if !access::may_look_up_business(
+                    ctx.actor(),
+                    tax.is_personal(),
+                    found.as_ref().map(|b| b.id.as_str()).unwrap_or(""),
+                ) {
+                    return Err(AppError::forbidden(
+                        "Mã số thuế của hộ kinh doanh là số định danh cá nhân: chỉ cán bộ và chính hộ kinh doanh được lọc theo số này.",
+                        "A household business's tax code is a personal ID number: only staff and the household itself may filter by it.",
+                    )
+                    .into());
+                }
+                match found {
                     Some(b) => Some(b.id),
                     None => return Ok(page.connection(0, vec![])),
                 }

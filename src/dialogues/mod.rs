@@ -248,6 +248,15 @@ pub async fn require_visible(
     Ok((f, view))
 }
 
+/// Whether the caller may see the dialogue `id` (false for one that does not exist).
+pub async fn visible(state: &AppState, actor: &Actor, id: &str) -> AppResult<bool> {
+    match require_visible(state, actor, id).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == "NOT_FOUND" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// A business invited by tax code; the name is needed only for a business not yet known.
 #[derive(Debug, Clone)]
 pub struct BusinessInvite {
@@ -289,14 +298,17 @@ pub async fn schedule(
     let host =
         crate::units::history::require_on(&state.db, "hostUnit", &i.host_unit, today).await?;
     access::require_dialogue_host(&state.db, actor, &host.id).await?;
-    let title = text::required("title", &i.title, 200)?;
+    let title = text::one_line("title", &i.title, 200)?;
     let topic = text::required("topic", &i.topic, 2000)?;
-    let location = i
+    let location = match i
         .location
         .as_deref()
-        .map(|l| text::clean("location", l, 500))
-        .transpose()?
-        .filter(|l| !l.is_empty());
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        Some(l) => Some(text::one_line("location", l, 500)?),
+        None => None,
+    };
     if location.is_none() && !i.online {
         return Err(AppError::bad_input(
             "location",
@@ -420,12 +432,10 @@ async fn check_invites(
                 e.message(crate::error::Lang::En),
             )
         })?;
-        let name = b
-            .name
-            .as_deref()
-            .map(|x| text::clean(&format!("businesses[{n}].name"), x, 200))
-            .transpose()?
-            .filter(|x| !x.is_empty());
+        let name = match b.name.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
+            Some(x) => Some(text::one_line(&format!("businesses[{n}].name"), x, 200)?),
+            None => None,
+        };
         if crate::businesses::find_by_tax_code(&state.db, &tax)
             .await?
             .is_none()
@@ -502,6 +512,7 @@ pub async fn invite(
     }
     let (units, invites) = check_invites(state, &f.model.host_unit_id, units, businesses).await?;
     let txn = state.db.begin().await?;
+    touch(&txn, &f.model.id).await?;
     add_invites(
         &txn,
         &f.model.id,
@@ -512,6 +523,18 @@ pub async fn invite(
     )
     .await?;
     finish(state, txn, &f.model.id).await
+}
+
+/// Marks a dialogue changed, as a transaction's first statement: it then writes before it
+/// reads (on SQLite a transaction that reads and then writes can be refused outright when
+/// another writer came in between).
+async fn touch(txn: &impl ConnectionTrait, id: &str) -> AppResult<()> {
+    dialogue::Entity::update_many()
+        .col_expr(dialogue::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(dialogue::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Ends a change of a dialogue: its search document queued, committed, and the dialogue as it
@@ -546,7 +569,9 @@ pub async fn step(
     let (t, mut upd) = match input {
         StepInput::Hold => {
             let t = transition(Step::Hold);
-            if t.from.contains(&d.status) && d.starts_at > now + Duration::days(1) {
+            // Held on its day or later, counted in the city's days.
+            let day = |t: DateTime<Utc>| crate::clock::local(t).date_naive();
+            if t.from.contains(&d.status) && day(d.starts_at) > day(now) {
                 return Err(AppError::conflict(
                     format!(
                         "Cuộc đối thoại được lên lịch vào {}; chỉ ghi nhận đã tổ chức từ ngày đó.",
@@ -617,10 +642,7 @@ pub struct JoinInput {
 pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> AppResult<Full> {
     let p = actor.signed_in()?;
     let Some(business) = access::caller_business(actor).map(str::to_string) else {
-        return Err(AppError::forbidden(
-            "Chỉ tài khoản doanh nghiệp được đăng ký tham dự đối thoại doanh nghiệp.",
-            "Only business accounts register for a dialogue with businesses.",
-        ));
+        return Err(access::not_speaking_for_a_business(actor));
     };
     let (f, _) = require_visible(state, actor, id).await?;
     if !takes_issues(f.model.status) {
@@ -777,21 +799,6 @@ pub async fn raise(
                         format!("The business with tax code {tax} does not take part in this dialogue; invite it first."),
                     )
                 })?;
-            // The contact the business gave when it registered, unless another is given.
-            let reg = f.businesses.iter().find(|x| x.business_id == b.id);
-            let given = i.complaint.contact.take().unwrap_or_default();
-            i.complaint.contact = Some(ContactInput {
-                name: given
-                    .name
-                    .or_else(|| reg.and_then(|r| r.contact_name.clone()))
-                    .or(Some(b.name.clone())),
-                phone: given
-                    .phone
-                    .or_else(|| reg.and_then(|r| r.contact_phone.clone())),
-                email: given
-                    .email
-                    .or_else(|| reg.and_then(|r| r.contact_email.clone())),
-            });
             (b.id, false)
         }
         _ => {
@@ -801,6 +808,34 @@ pub async fn raise(
             ));
         }
     };
+    // The contact given, else the one the business registered for the dialogue; a business
+    // raising its own issue falls back on its account's, a host recording one on the
+    // business's name.
+    let reg = f.businesses.iter().find(|x| x.business_id == business);
+    let given = i.complaint.contact.take().unwrap_or_default();
+    let pick = |g: Option<String>, r: Option<&String>| {
+        g.filter(|x| !x.trim().is_empty()).or_else(|| r.cloned())
+    };
+    let mut contact = ContactInput {
+        name: pick(given.name, reg.and_then(|r| r.contact_name.as_ref())),
+        phone: pick(given.phone, reg.and_then(|r| r.contact_phone.as_ref())),
+        email: pick(given.email, reg.and_then(|r| r.contact_email.as_ref())),
+    };
+    if !by_business {
+        if contact.phone.is_none() && contact.email.is_none() {
+            return Err(AppError::bad_input(
+                "contact",
+                "Doanh nghiệp chưa đăng ký người liên hệ cho cuộc đối thoại: nhập số điện thoại hoặc e-mail của người đại diện.",
+                "The business registered no contact for this dialogue: give its representative's phone or e-mail.",
+            ));
+        }
+        if contact.name.is_none() {
+            contact.name = crate::businesses::find_by_id(&state.db, &business)
+                .await?
+                .map(|b| b.name);
+        }
+    }
+    i.complaint.contact = Some(contact);
     if i.complaint.unit.trim().is_empty() {
         i.complaint.unit = f.model.host_unit_id.clone();
     }
@@ -861,10 +896,13 @@ pub async fn link(
         // Not confirmed to exist to a caller who may not see it.
         return Err(missing());
     }
-    if !(view == DialogueView::Host || own) {
+    // The host links what it handles (a complaint of another unit is that unit's, or the
+    // filer's, to bring); a business links its own.
+    let handles = view == DialogueView::Host && sees == Some(crate::access::View::Full);
+    if !(handles || own) {
         return Err(AppError::forbidden(
-            "Chỉ đơn vị chủ trì, hoặc doanh nghiệp đã gửi phản ánh, được gắn phản ánh vào cuộc đối thoại.",
-            "Only the host unit, or the business that filed the complaint, may link it to the dialogue.",
+            "Chỉ đơn vị chủ trì (với phản ánh do đơn vị xử lý), hoặc doanh nghiệp đã gửi phản ánh, được gắn phản ánh vào cuộc đối thoại.",
+            "Only the host unit (for a complaint it handles), or the business that filed the complaint, may link it to the dialogue.",
         ));
     }
     if c.status == complaint::Status::Duplicate {
@@ -925,15 +963,9 @@ pub async fn link_in(
     business_id: Option<&str>,
     actor: &Actor,
 ) -> AppResult<bool> {
-    let exists =
-        dialogue_issue::Entity::find_by_id((dialogue_id.to_string(), complaint_id.to_string()))
-            .one(txn)
-            .await?
-            .is_some();
-    if exists {
-        return Ok(false);
-    }
-    dialogue_issue::ActiveModel {
+    // Written first, with nothing read before: on SQLite a transaction that reads and then
+    // writes can be refused outright when another writer came in between.
+    let am = dialogue_issue::ActiveModel {
         dialogue_id: Set(dialogue_id.to_string()),
         complaint_id: Set(complaint_id.to_string()),
         origin: Set(origin.to_string()),
@@ -943,20 +975,38 @@ pub async fn link_in(
             .map(|p| p.subject.clone())
             .unwrap_or_else(|| "system".into())),
         created_at: Set(Utc::now()),
-    }
-    .insert(txn)
-    .await?;
-    Ok(true)
+    };
+    let inserted = dialogue_issue::Entity::insert(am)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                dialogue_issue::Column::DialogueId,
+                dialogue_issue::Column::ComplaintId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(inserted > 0)
 }
 
-/// The original of a duplicate takes over the duplicate's dialogues, in the transaction that
-/// marks it: the matter is followed once, wherever it was raised.
+/// The original of a duplicate takes over the duplicate's dialogues and commitments, in the
+/// transaction that marks it: the matter is followed once, wherever it was raised.
 pub async fn carry_issues(
     txn: &impl ConnectionTrait,
     duplicate: &str,
     original: &str,
     actor: &Actor,
 ) -> AppResult<()> {
+    // The duplicate's commitments are the matter's: they follow it to the original.
+    entity::commitment::Entity::update_many()
+        .col_expr(
+            entity::commitment::Column::ComplaintId,
+            Expr::value(original),
+        )
+        .filter(entity::commitment::Column::ComplaintId.eq(duplicate))
+        .exec(txn)
+        .await?;
     let links = dialogue_issue::Entity::find()
         .filter(dialogue_issue::Column::ComplaintId.eq(duplicate))
         .all(txn)
@@ -1152,6 +1202,9 @@ pub async fn recurring(
 ) -> AppResult<(u64, Vec<(complaint::Model, crate::access::View, u64)>)> {
     access::require_staff(actor)?;
     let read = access::read_scope(&state.db, actor).await?;
+    if read == Scope::None {
+        return Ok((0, vec![]));
+    }
     if let Some(u) = &f.unit
         && !read.covers(u)
     {

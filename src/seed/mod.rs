@@ -254,6 +254,7 @@ pub async fn demo(
                 None
             };
             let now = chrono::Utc::now();
+            let confirmed = business_id.as_ref().map(|_| now);
             account::ActiveModel {
                 id: Set(uuid::Uuid::now_v7().to_string()),
                 username: Set(username.to_string()),
@@ -267,6 +268,8 @@ pub async fn demo(
                 disabled: Set(false),
                 token_version: Set(0),
                 created_at: Set(now),
+                business_confirmed_at: Set(confirmed),
+                business_confirmed_by: Set(confirmed.map(|_| "demo".to_string())),
             }
             .insert(db)
             .await?;

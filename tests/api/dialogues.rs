@@ -23,7 +23,7 @@ const DIALOGUE: &str = "query($id: ID!) { dialogue(id: $id) {
     businesses { name taxCode origin agenda contact { name phone } }
     issues { origin raisedBy { taxCode } complaint { id code status source contact { name } }
              commitments { id status overdue keptOnTime unit { code } } }
-    counts { issues openIssues resolvedIssues duplicates commitments open overdue done doneLate } } }";
+    counts { issues openIssues resolvedIssues duplicates rejectedIssues commitments open overdue done doneLate } } }";
 
 const DEMO_TAX: &str = "0100109106";
 const OTHER_TAX: &str = "0310987650";
@@ -37,20 +37,35 @@ fn soon() -> String {
     (Utc::now() + Duration::hours(1)).to_rfc3339()
 }
 
-/// Registers a second business account; returns its token.
+/// Registers a business account and has an admin confirm that it speaks for its business;
+/// returns its token.
 async fn other_business(app: &TestApp) -> String {
-    app.ok(
-        None,
-        "mutation($i: RegisterInput!) { register(input: $i) { token } }",
+    let r = app
+        .ok(
+            None,
+            "mutation($i: RegisterInput!) { register(input: $i) { token account { id businessConfirmed } } }",
         json!({ "i": { "username": "xaydung.cholon", "password": "mat-khau-dai-du-12",
                        "displayName": "Công ty Xây dựng Chợ Lớn", "email": "lienhe@xaydungcholon.vn",
                        "phone": "0912345678",
                        "business": { "taxCode": OTHER_TAX, "name": "Công ty CP Xây dựng Chợ Lớn" } } }),
-    )
-    .await["register"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
+        )
+        .await["register"]
+        .clone();
+    assert_eq!(r["account"]["businessConfirmed"], false);
+    confirm(app, r["account"]["id"].as_str().unwrap()).await;
+    r["token"].as_str().unwrap().to_string()
+}
+
+async fn confirm(app: &TestApp, account: &str) {
+    let admin = app.admin().await;
+    let c = app
+        .ok(
+            Some(&admin),
+            "mutation($id: ID!) { confirmBusinessAccount(id: $id) { businessConfirmed } }",
+            json!({ "id": account }),
+        )
+        .await;
+    assert_eq!(c["confirmBusinessAccount"]["businessConfirmed"], true);
 }
 
 /// Moves a commitment's due time `days` into the past, as if the days had gone by.
@@ -363,11 +378,33 @@ async fn a_thematic_dialogue_is_held_and_closed_with_three_issues_and_commitment
             .unwrap_or_else(|| panic!("no issue {cid} in {issues:?}"))
     };
     assert_eq!(issues.len(), 3, "{issues:?}");
+    // The host recorded the other business's issue; the ward handles it, so the host sees who
+    // raised it at its meeting but not the complaint itself.
+    let raised = issues
+        .iter()
+        .find(|i| i["origin"] == "RAISED")
+        .cloned()
+        .unwrap();
+    assert!(raised["complaint"].is_null(), "{raised}");
+    assert_eq!(raised["raisedBy"]["taxCode"], OTHER_TAX);
     assert_eq!(by(&s.merged)["origin"], "SUBMITTED");
     assert_eq!(by(&s.merged)["complaint"]["status"], "DUPLICATE");
-    assert_eq!(by(&s.raised)["origin"], "RAISED");
-    assert_eq!(by(&s.raised)["raisedBy"]["taxCode"], OTHER_TAX);
-    assert_eq!(by(&s.raised)["complaint"]["source"], "DIALOGUE");
+    let ward = app
+        .ok(Some(&s.q5), DIALOGUE, json!({ "id": s.dialogue }))
+        .await["dialogue"]["issues"]
+        .clone();
+    let at_ward = ward
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["complaint"]["id"] == s.raised.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{ward}"));
+    assert_eq!(at_ward["complaint"]["source"], "DIALOGUE");
+    assert_eq!(
+        at_ward["raisedBy"]["taxCode"], OTHER_TAX,
+        "the handling unit sees its filer"
+    );
     assert_eq!(by(&s.linked)["origin"], "LINKED");
     assert_eq!(by(&s.linked)["complaint"]["source"], "PORTAL");
     let ks = by(&s.linked)["commitments"].clone();
@@ -375,7 +412,7 @@ async fn a_thematic_dialogue_is_held_and_closed_with_three_issues_and_commitment
         ks.as_array()
             .unwrap()
             .iter()
-            .chain(by(&s.raised)["commitments"].as_array().unwrap())
+            .chain(raised["commitments"].as_array().unwrap())
             .find(|k| k["id"] == cid)
             .cloned()
             .unwrap_or_else(|| panic!("no commitment {cid}"))
@@ -387,7 +424,7 @@ async fn a_thematic_dialogue_is_held_and_closed_with_three_issues_and_commitment
     assert_eq!(k(&s.open)["overdue"], false);
     assert_eq!(
         d["counts"],
-        json!({ "issues": 3, "openIssues": 2, "resolvedIssues": 0, "duplicates": 1,
+        json!({ "issues": 3, "openIssues": 2, "resolvedIssues": 0, "duplicates": 1, "rejectedIssues": 0,
                 "commitments": 3, "open": 1, "overdue": 1, "done": 1, "doneLate": 0 })
     );
 
@@ -691,8 +728,13 @@ async fn an_official_of_a_unit_not_involved_cannot_record_a_commitment() {
     assert_eq!(error_code(&b), "FORBIDDEN");
     let b = app.gql(None, COMMIT, input(&stp_id)).await;
     assert_eq!(error_code(&b), "UNAUTHENTICATED");
-    // The host names a unit not involved: a bad input, not a commitment.
-    let b = app.gql(Some(&s.stp), COMMIT, input(&snv)).await;
+    // Nor does the host promise in another unit's name, though that unit is involved.
+    let cholon = app.unit_id("P.CHOLON").await;
+    let b = app.gql(Some(&s.stp), COMMIT, input(&cholon)).await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    // An admin naming a unit not involved: a bad input, not a commitment.
+    let admin = app.admin().await;
+    let b = app.gql(Some(&admin), COMMIT, input(&snv)).await;
     assert_eq!(error_code(&b), "BAD_USER_INPUT");
     assert_eq!(error_field(&b), "input.unit");
     // A due day in the past, or an empty promise.
@@ -1110,4 +1152,243 @@ async fn a_matter_raised_at_two_dialogues_comes_back_as_recurring() {
     assert_eq!(r["totalCount"], 0);
     let b = app.gql(Some(&s.demo_biz), RECURRING, json!({})).await;
     assert_eq!(error_code(&b), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn a_claimed_tax_code_a_recorded_issue_and_another_units_complaint_open_nothing() {
+    let s = scenario().await;
+    let app = &s.app;
+    let admin = app.admin().await;
+    let stp_id = app.unit_id("STP").await;
+    let cholon = app.unit_id("P.CHOLON").await;
+
+    // A private dialogue with the household invited (known to the portal, with no account).
+    let private = id(&app
+        .ok(
+            Some(&s.stp),
+            SCHEDULE,
+            json!({ "i": { "kind": "THEMATIC", "title": "Đối thoại riêng về hộ kinh doanh", "topic": "Đăng ký hộ kinh doanh",
+                           "hostUnit": stp_id, "startsAt": soon(), "online": true, "units": [cholon],
+                           "businesses": [ { "taxCode": HOUSEHOLD_TAX }, { "taxCode": DEMO_TAX } ] } }),
+        )
+        .await["scheduleDialogue"]);
+
+    // Someone registers with the household's number: the account acts as itself only until an
+    // admin confirms it speaks for the household.
+    let claimant = app
+        .ok(
+            None,
+            "mutation($i: RegisterInput!) { register(input: $i) { token account { businessConfirmed } } }",
+            json!({ "i": { "username": "gia.danh", "password": "mat-khau-dai-du-12", "displayName": "Kẻ giả danh",
+                           "email": "giadanh@example.vn", "business": { "taxCode": HOUSEHOLD_TAX, "name": "Bất kỳ" } } }),
+        )
+        .await["register"]
+        .clone();
+    assert_eq!(claimant["account"]["businessConfirmed"], false);
+    let claimant = claimant["token"].as_str().unwrap().to_string();
+    let seen = app
+        .ok(
+            Some(&claimant),
+            "query($id: ID!) { dialogue(id: $id) { id } myIssues { totalCount } myDialogues { totalCount } }",
+            json!({ "id": private }),
+        )
+        .await;
+    assert!(seen["dialogue"].is_null(), "{seen}");
+    assert_eq!(seen["myIssues"]["totalCount"], 0);
+    assert_eq!(seen["myDialogues"]["totalCount"], 0);
+    let b = app
+        .gql(Some(&claimant), JOIN, json!({ "id": s.dialogue }))
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    assert!(
+        b["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("xác nhận"),
+        "{b}"
+    );
+    // Nor does it rate the household's dossiers without their rating code, until confirmed.
+    let procedure = app.procedure_id("2.000488").await;
+    app.ok(
+        Some(&s.stp),
+        "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code } }",
+        json!({ "i": { "code": "HKD-DT-1", "unit": stp_id, "procedure": procedure, "filerKind": "BUSINESS",
+                       "taxCode": HOUSEHOLD_TAX, "receivedAt": "2026-11-02T09:00:00+07:00" } }),
+    )
+    .await;
+    app.complete_dossier(&s.stp, "HKD-DT-1").await;
+    const RATE: &str = "mutation($i: SubmitRatingInput!) { submitRating(input: $i) { verified } }";
+    let rating = json!({ "i": { "dossierCode": "HKD-DT-1", "scores": [{ "component": "ACCESS", "score": 2 }] } });
+    let b = app.gql(Some(&claimant), RATE, rating.clone()).await;
+    assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
+    // A household's number is no key for strangers to try against the dialogues.
+    let b = app
+        .gql(
+            None,
+            "query($t: String) { dialogues(filter: { business: $t }) { totalCount } }",
+            json!({ "t": HOUSEHOLD_TAX }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    let staff = app
+        .ok(
+            Some(&s.stp),
+            "query($t: String) { dialogues(filter: { business: $t }) { totalCount } }",
+            json!({ "t": HOUSEHOLD_TAX }),
+        )
+        .await;
+    assert_eq!(staff["dialogues"]["totalCount"], 2);
+
+    // The host records the household's issue, routed to the ward: it is the household's, not
+    // the official's, and its number shows to the host only.
+    let issue = id(&app
+        .ok(
+            Some(&s.stp),
+            RAISE,
+            json!({ "d": private, "i": { "business": HOUSEHOLD_TAX, "unit": cholon, "title": "Hướng dẫn đăng ký thay đổi",
+                    "body": "Cần hướng dẫn thủ tục thay đổi địa điểm kinh doanh.",
+                    "contact": { "name": "Nguyễn Văn Bảy", "phone": "0977123456" } } }),
+        )
+        .await["raiseDialogueIssue"]);
+    let mine = app
+        .ok(
+            Some(&s.stp),
+            "{ myIssues { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        !mine.to_string().contains(&issue),
+        "not the recording official's: {mine}"
+    );
+    let b = app
+        .gql(
+            Some(&s.stp),
+            "mutation($i: RateComplaintAnswerInput!) { rateComplaintAnswer(input: $i) { status } }",
+            json!({ "i": { "id": issue, "satisfied": true } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+    let raised_by = |token: String| {
+        let private = private.clone();
+        let issue = issue.clone();
+        async move {
+            let d = app
+                .ok(
+                    Some(&token),
+                    "query($id: ID!) { dialogue(id: $id) { issues { complaint { id } raisedBy { name taxCode } } } }",
+                    json!({ "id": private }),
+                )
+                .await;
+            d["dialogue"]["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["complaint"]["id"] == issue.as_str() || i["complaint"].is_null())
+                .cloned()
+                .unwrap_or_else(|| panic!("{d}"))["raisedBy"]
+                .clone()
+        }
+    };
+    assert_eq!(raised_by(s.stp.clone()).await["taxCode"], HOUSEHOLD_TAX);
+    let ward = raised_by(s.q5.clone()).await;
+    assert_eq!(ward["name"], "Hộ kinh doanh Nguyễn Văn Bảy");
+    assert!(ward["taxCode"].is_null(), "{ward}");
+
+    // A dialogue the caller may not see is not confirmed to exist by its issues.
+    for token in [None, Some(claimant.as_str())] {
+        let r = app
+            .ok(
+                token,
+                "query($d: ID) { searchComplaints(filter: { dialogue: $d }) { totalCount } complaints(filter: { dialogue: $d }) { totalCount } }",
+                json!({ "d": private }),
+            )
+            .await;
+        assert_eq!(r["searchComplaints"]["totalCount"], 0);
+        assert_eq!(r["complaints"]["totalCount"], 0);
+    }
+
+    // Another unit's complaint, published, cannot be pulled into one's own dialogue.
+    for m in [
+        "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
+        "mutation($id: ID!) { answerComplaint(id: $id, answer: \"Sở đã bổ sung cán bộ.\") { published } }",
+    ] {
+        app.ok(Some(&s.stp), m, json!({ "id": s.linked })).await;
+    }
+    let ward_dialogue = id(&app
+        .ok(
+            Some(&s.q5),
+            SCHEDULE,
+            json!({ "i": { "kind": "PERIODIC", "title": "Đối thoại của phường", "topic": "Chung",
+                           "hostUnit": cholon, "startsAt": soon(), "online": true } }),
+        )
+        .await["scheduleDialogue"]);
+    let b = app
+        .gql(
+            Some(&s.q5),
+            LINK,
+            json!({ "d": ward_dialogue, "c": s.linked }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN");
+
+    // A merged duplicate's commitments follow the matter to its original.
+    let dup = id(&app
+        .ok(
+            Some(&s.demo_biz),
+            RAISE,
+            json!({ "d": private, "i": { "title": "Vẫn chậm phiếu lý lịch tư pháp", "body": "Như đã nêu." } }),
+        )
+        .await["raiseDialogueIssue"]);
+    let k = id(&app
+        .ok(
+            Some(&s.stp),
+            COMMIT,
+            json!({ "c": dup, "i": { "unit": stp_id, "text": "Trả lời doanh nghiệp", "dueAt": today_plus(7) } }),
+        )
+        .await["recordCommitment"]);
+    app.ok(
+        Some(&s.stp),
+        "mutation($id: ID!, $of: ID!) { markDuplicate(id: $id, of: $of) { status } }",
+        json!({ "id": dup, "of": s.linked }),
+    )
+    .await;
+    let ks = app
+        .ok(
+            Some(&admin),
+            "query($a: ID!, $b: ID!) { a: complaint(id: $a) { commitments { id } } b: complaint(id: $b) { commitments { id } } }",
+            json!({ "a": s.linked, "b": dup }),
+        )
+        .await;
+    assert!(ks["a"]["commitments"].to_string().contains(&k), "{ks}");
+    assert_eq!(ks["b"]["commitments"], json!([]));
+
+    // A participant's counts add up, hidden issues included.
+    let c = app
+        .ok(Some(&s.q5), DIALOGUE, json!({ "id": s.dialogue }))
+        .await["dialogue"]["counts"]
+        .clone();
+    let n = |k: &str| c[k].as_u64().unwrap();
+    assert_eq!(
+        n("issues"),
+        n("openIssues") + n("resolvedIssues") + n("duplicates") + n("rejectedIssues"),
+        "{c}"
+    );
+
+    // Lists inside lists weigh what they may hold: a query nesting them is refused up front.
+    let b = app
+        .gql(
+            Some(&admin),
+            "{ dialogues(first: 30) { edges { node { issues { complaint { dialogues { issues { complaint { code } } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        b["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("complex"),
+        "{b}"
+    );
 }
