@@ -139,9 +139,16 @@ impl Viewer {
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         unit_of(ctx, self.0.unit_id.as_deref()).await
     }
-    /// The business a business account speaks for.
+    /// The business of a business account: the one it registered for, whether or not an admin
+    /// has confirmed yet that it speaks for it (`account.businessConfirmed`).
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
-        business_of(ctx, self.0.business_id.as_deref()).await
+        let claimed = match &self.0.account_id {
+            Some(id) => super::find(&ctx.state().db, id)
+                .await?
+                .and_then(|a| a.business_id),
+            None => self.0.business_id.clone(),
+        };
+        business_of(ctx, claimed.as_deref()).await
     }
 }
 

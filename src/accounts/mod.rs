@@ -151,31 +151,42 @@ pub async fn register(
     // Counted before anything is written: a limited address gets its answer and no account.
     limits::registration(&state.limits, &state.config, client)?;
     let hash = password::hash(v.password.clone()).await?;
+    // Looked up before the transaction, which then writes before it reads: on SQLite a
+    // transaction that reads and then writes is refused outright when another writer (the
+    // search indexer, say) came in between.
+    let known = match &biz {
+        Some((tax, _)) => businesses::find_by_tax_code(&state.db, tax).await?,
+        None => None,
+    };
     let txn = state.db.begin().await?;
-    let (role, business_id) = match biz {
-        None => (Role::Citizen, None),
-        Some((tax, name)) => {
-            let (b, created) = businesses::find_or_create(&txn, &tax, &name).await?;
-            if !created {
-                let bound = account::Entity::find()
-                    .filter(account::Column::BusinessId.eq(b.id.as_str()))
-                    .one(&txn)
-                    .await?;
-                if bound.is_some() {
-                    return Err(AppError::conflict(
-                        format!(
-                            "Doanh nghiệp có mã số thuế {tax} đã có tài khoản; hãy liên hệ người quản lý tài khoản đó."
-                        ),
-                        format!(
-                            "The business with tax code {tax} already has an account; ask whoever manages it."
-                        ),
-                    ));
-                }
-            }
+    let (role, business_id) = match (&biz, known) {
+        (None, _) => (Role::Citizen, None),
+        (Some(_), Some(b)) => (Role::Business, Some(b.id)),
+        (Some((tax, name)), None) => {
+            let b = businesses::create(&txn, tax, name).await?;
             (Role::Business, Some(b.id))
         }
     };
-    let acc = insert(&txn, v, hash, role, None, business_id).await?;
+    let acc = insert(&txn, v, hash, role, None, business_id.clone()).await?;
+    if let (Some((tax, _)), Some(b)) = (&biz, &business_id) {
+        // One account per business at registration: another is added by whoever manages it.
+        let others = account::Entity::find()
+            .filter(account::Column::BusinessId.eq(b.as_str()))
+            .filter(account::Column::Id.ne(acc.id.as_str()))
+            .one(&txn)
+            .await?;
+        if others.is_some() {
+            drop(txn);
+            return Err(AppError::conflict(
+                format!(
+                    "Doanh nghiệp có mã số thuế {tax} đã có tài khoản; hãy liên hệ người quản lý tài khoản đó."
+                ),
+                format!(
+                    "The business with tax code {tax} already has an account; ask whoever manages it."
+                ),
+            ));
+        }
+    }
     txn.commit().await?;
     Ok(acc)
 }

@@ -18,6 +18,16 @@ pub async fn find_or_create(
     if let Some(b) = find_by_tax_code(db, tax_code).await? {
         return Ok((b, false));
     }
+    Ok((create(db, tax_code, name).await?, true))
+}
+
+/// Creates the business with this tax code (`CONFLICT` if it was just created by another
+/// request).
+pub async fn create(
+    db: &impl ConnectionTrait,
+    tax_code: &TaxCode,
+    name: &str,
+) -> AppResult<business::Model> {
     let m = business::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         tax_code: Set(tax_code.as_str().to_string()),
@@ -35,7 +45,7 @@ pub async fn find_or_create(
             ),
         )
     })?;
-    Ok((m, true))
+    Ok(m)
 }
 
 pub async fn find_by_id(db: &impl ConnectionTrait, id: &str) -> AppResult<Option<business::Model>> {
