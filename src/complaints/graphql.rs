@@ -326,6 +326,7 @@ impl Complaint {
         })
     }
     /// Every step, oldest first. Not public.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ComplaintEvent>> {
         if !self.inner() {
             return Ok(vec![]);

@@ -270,7 +270,7 @@ pub async fn file_from(
     raised: Option<Raised>,
 ) -> AppResult<complaint::Model> {
     let key = IdempotencyKey::parse_opt(i.idempotency_key.as_deref())?;
-    let title = text::required("title", &i.title, 200)?;
+    let title = text::one_line("title", &i.title, 200)?;
     let body = text::required("body", &i.body, 10_000)?;
     let legal_track = detect_legal_track(&title, &body);
     let unit =

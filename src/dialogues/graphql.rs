@@ -1165,7 +1165,8 @@ impl DialoguesMutation {
         Ok(Commitment(c))
     }
 
-    /// The committing unit's officials: reports a commitment done, with what shows it.
+    /// The committing unit's officials (or an admin): reports a commitment done, with what shows
+    /// it.
     async fn complete_commitment(
         &self,
         ctx: &Context<'_>,

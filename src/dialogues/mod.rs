@@ -465,12 +465,21 @@ async fn add_invites(
     had_businesses: &[String],
 ) -> AppResult<()> {
     let now = Utc::now();
+    // Invited by a concurrent request meanwhile: that invitation stands.
     for u in units.iter().filter(|u| !had_units.contains(u)) {
-        dialogue_unit::ActiveModel {
+        dialogue_unit::Entity::insert(dialogue_unit::ActiveModel {
             dialogue_id: Set(dialogue_id.to_string()),
             unit_id: Set(u.clone()),
-        }
-        .insert(txn)
+        })
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                dialogue_unit::Column::DialogueId,
+                dialogue_unit::Column::UnitId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
         .await?;
     }
     for (tax, name) in invites {
@@ -479,7 +488,7 @@ async fn add_invites(
         if had_businesses.contains(&b.id) {
             continue;
         }
-        dialogue_business::ActiveModel {
+        dialogue_business::Entity::insert(dialogue_business::ActiveModel {
             dialogue_id: Set(dialogue_id.to_string()),
             business_id: Set(b.id),
             origin: Set(INVITED.to_string()),
@@ -488,8 +497,16 @@ async fn add_invites(
             contact_email: Set(None),
             agenda: Set(None),
             created_at: Set(now),
-        }
-        .insert(txn)
+        })
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                dialogue_business::Column::DialogueId,
+                dialogue_business::Column::BusinessId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(txn)
         .await?;
     }
     Ok(())

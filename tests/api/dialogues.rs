@@ -845,6 +845,8 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
             ),
         ),
         ("title", with("title", json!("\u{200b} "))),
+        ("title", with("title", json!("Dòng 1\u{2028}Dòng 2"))),
+        ("location", with("location", json!("Hội trường \u{202e}A"))),
         ("units[0]", with("units", json!(["khong-co"]))),
     ] {
         let b = app.gql(Some(&stp), SCHEDULE, vars).await;
@@ -858,6 +860,38 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
     let b = app.ok(Some(&stp), SCHEDULE, keyed).await;
     assert_eq!(a["scheduleDialogue"]["id"], b["scheduleDialogue"]["id"]);
     assert_eq!(count().await, before + 1);
+
+    // Eight officials invite the same ward and business at once: one invitation each, no error.
+    let did = id(&a["scheduleDialogue"]);
+    let ward = app.unit_id("P.CHOLON").await;
+    let invites = (0..8).map(|_| {
+        app.gql(
+            Some(&stp),
+            "mutation($id: ID!, $u: [ID!], $b: [BusinessInviteInput!]) { inviteToDialogue(id: $id, units: $u, businesses: $b) { units { code } businesses { taxCode } } }",
+            json!({ "id": did, "u": [ward], "b": [ { "taxCode": DEMO_TAX } ] }),
+        )
+    });
+    for r in futures_util::future::join_all(invites).await {
+        assert!(r.get("errors").is_none(), "{r}");
+        assert_eq!(
+            r["data"]["inviteToDialogue"]["units"],
+            json!([{ "code": "P.CHOLON" }])
+        );
+        assert_eq!(
+            r["data"]["inviteToDialogue"]["businesses"],
+            json!([{ "taxCode": DEMO_TAX }])
+        );
+    }
+    // An issue's title is one line too.
+    let b = app
+        .gql(
+            Some(&stp),
+            RAISE,
+            json!({ "d": did, "i": { "business": DEMO_TAX, "title": "Tiêu đề\nthứ hai", "body": "Nội dung.",
+                    "contact": { "name": "A", "phone": "0903123456" } } }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "title", "{b}");
     // Holding a dialogue of next month today is refused; cancelling says why.
     let later = app
         .ok(
