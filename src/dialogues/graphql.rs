@@ -680,6 +680,16 @@ pub struct ScheduleDialogueInput {
 }
 
 #[derive(InputObject, Default)]
+pub struct UpdateDialogueInput {
+    pub title: Option<String>,
+    pub topic: Option<String>,
+    pub starts_at: Option<DateTime<FixedOffset>>,
+    /// An empty string clears it (for an online dialogue).
+    pub location: Option<String>,
+    pub online: Option<bool>,
+}
+
+#[derive(InputObject, Default)]
 pub struct JoinDialogueInput {
     /// The contact person; the account's name, phone and e-mail when left out.
     pub contact: Option<ContactInputGql>,
@@ -1006,6 +1016,34 @@ impl DialoguesMutation {
         )
         .await?;
         as_seen(ctx, &d.id).await
+    }
+
+    /// Officials of the host unit, admins: reschedules, moves or renames a planned dialogue
+    /// (the fields given replace those recorded; an empty location clears it).
+    async fn update_dialogue(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateDialogueInput,
+    ) -> async_graphql::Result<Dialogue> {
+        let starts_at = input
+            .starts_at
+            .map(|t| crate::clock::check_instant("input.startsAt", t))
+            .transpose()?;
+        super::update(
+            ctx.state(),
+            ctx.actor(),
+            &id,
+            super::UpdateInput {
+                title: input.title,
+                topic: input.topic,
+                starts_at,
+                location: input.location,
+                online: input.online,
+            },
+        )
+        .await?;
+        as_seen(ctx, &id).await
     }
 
     /// Officials of the host unit, admins: invites more units and businesses to a planned or

@@ -104,8 +104,12 @@ pub fn allowed_actions(s: Status) -> Vec<&'static str> {
         .filter(|t| t.from.contains(&s))
         .map(|t| t.mutation)
         .collect();
+    if s == Status::Planned {
+        out.push("updateDialogue");
+    }
     if takes_issues(s) {
         out.extend([
+            "inviteToDialogue",
             "joinDialogue",
             "raiseDialogueIssue",
             "linkComplaintToDialogue",
@@ -510,6 +514,82 @@ async fn add_invites(
         .await?;
     }
     Ok(())
+}
+
+/// What `updateDialogue` changes: each field given replaces the one recorded.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateInput {
+    pub title: Option<String>,
+    pub topic: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub location: Option<String>,
+    pub online: Option<bool>,
+}
+
+/// Changes a planned dialogue (officials of the host unit, admins): reschedules it, moves it,
+/// renames it. The same rules as scheduling apply; who takes part is changed by invitations.
+pub async fn update(state: &AppState, actor: &Actor, id: &str, i: UpdateInput) -> AppResult<Full> {
+    actor.signed_in()?;
+    let (f, _) = require_visible(state, actor, id).await?;
+    access::require_dialogue_host(&state.db, actor, &f.model.host_unit_id).await?;
+    if f.model.status != Status::Planned {
+        return Err(illegal("updateDialogue", f.model.status));
+    }
+    let d = &f.model;
+    let title = match &i.title {
+        Some(t) => text::one_line("title", t, 200)?,
+        None => d.title.clone(),
+    };
+    let topic = match &i.topic {
+        Some(t) => text::required("topic", t, 2000)?,
+        None => d.topic.clone(),
+    };
+    let location = match i.location.as_deref().map(str::trim) {
+        Some("") => None,
+        Some(l) => Some(text::one_line("location", l, 500)?),
+        None => d.location.clone(),
+    };
+    let online = i.online.unwrap_or(d.online);
+    if location.is_none() && !online {
+        return Err(AppError::bad_input(
+            "location",
+            "Cần địa điểm tổ chức, hoặc đánh dấu đối thoại trực tuyến.",
+            "Give the place of the meeting, or mark the dialogue as online.",
+        ));
+    }
+    let now = Utc::now();
+    let starts_at = i.starts_at.unwrap_or(d.starts_at);
+    if i.starts_at.is_some()
+        && (starts_at < now - Duration::days(1) || starts_at > now + Duration::days(2 * 366))
+    {
+        return Err(AppError::bad_input(
+            "startsAt",
+            "Thời gian đối thoại phải từ hôm qua đến trong vòng hai năm tới.",
+            "The dialogue must start between yesterday and two years from now.",
+        ));
+    }
+    let txn = state.db.begin().await?;
+    let res = dialogue::Entity::update_many()
+        .col_expr(dialogue::Column::Title, Expr::value(title.clone()))
+        .col_expr(dialogue::Column::Topic, Expr::value(topic.clone()))
+        .col_expr(
+            dialogue::Column::SearchText,
+            Expr::value(search_text(&title, &topic)),
+        )
+        .col_expr(dialogue::Column::StartsAt, Expr::value(starts_at))
+        .col_expr(dialogue::Column::Location, Expr::value(location))
+        .col_expr(dialogue::Column::Online, Expr::value(online))
+        .col_expr(dialogue::Column::UpdatedAt, Expr::value(now))
+        .filter(dialogue::Column::Id.eq(d.id.as_str()))
+        .filter(dialogue::Column::Status.eq(Status::Planned))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected == 0 {
+        drop(txn);
+        let now_status = require_full(&state.db, &d.id).await?.model.status;
+        return Err(illegal("updateDialogue", now_status));
+    }
+    finish(state, txn, &d.id).await
 }
 
 /// Invites more units and businesses to a planned or held dialogue (officials of the host

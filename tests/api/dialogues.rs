@@ -155,6 +155,8 @@ async fn scenario() -> Scenario {
         json!([
             "holdDialogue",
             "cancelDialogue",
+            "updateDialogue",
+            "inviteToDialogue",
             "joinDialogue",
             "raiseDialogueIssue",
             "linkComplaintToDialogue"
@@ -906,6 +908,40 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
     let lid = id(&later["scheduleDialogue"]);
     let b = app.gql(Some(&stp), HOLD, json!({ "id": lid })).await;
     assert_eq!(error_code(&b), "CONFLICT");
+    // Rescheduled and moved while planned; by the host only, with the same checks.
+    const UPDATE: &str = "mutation($id: ID!, $i: UpdateDialogueInput!) { updateDialogue(id: $id, input: $i) { title startsAt location online } }";
+    let when = (Utc::now() + Duration::days(40)).to_rfc3339();
+    let u = app
+        .ok(
+            Some(&stp),
+            UPDATE,
+            json!({ "id": lid, "i": { "title": "Đối thoại định kỳ (dời lịch)", "startsAt": when, "location": "", "online": true } }),
+        )
+        .await["updateDialogue"]
+        .clone();
+    assert_eq!(u["title"], "Đối thoại định kỳ (dời lịch)");
+    assert!(u["location"].is_null() && u["online"] == true, "{u}");
+    let b = app
+        .gql(
+            Some(&stp),
+            UPDATE,
+            json!({ "id": lid, "i": { "online": false } }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "location", "neither a place nor online");
+    let q5 = app.login("q5.canbo", "gopy-official-demo").await;
+    let b = app
+        .gql(
+            Some(&q5),
+            UPDATE,
+            json!({ "id": lid, "i": { "title": "Của tôi" } }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&b),
+        "NOT_FOUND",
+        "a private dialogue of another unit"
+    );
     let b = app
         .gql(
             Some(&stp),
@@ -924,6 +960,14 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
     assert_eq!(c["cancelDialogue"]["status"], "CANCELLED");
     assert_eq!(c["cancelDialogue"]["allowedActions"], json!([]));
     let b = app.gql(Some(&stp), HOLD, json!({ "id": lid })).await;
+    assert_eq!(error_code(&b), "CONFLICT");
+    let b = app
+        .gql(
+            Some(&stp),
+            UPDATE,
+            json!({ "id": lid, "i": { "title": "Muộn" } }),
+        )
+        .await;
     assert_eq!(error_code(&b), "CONFLICT");
 }
 
