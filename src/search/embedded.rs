@@ -57,19 +57,41 @@ struct One {
 impl One {
     fn open(dir: &Path, schema: Schema, facets: &'static [&'static str]) -> anyhow::Result<One> {
         std::fs::create_dir_all(dir)?;
-        let index = match Index::open_in_dir(dir) {
-            Ok(i) if i.schema() == schema => i,
-            Ok(_) => {
-                // The schema changed with a new version: start afresh; `portal reindex` (or
-                // the start-up check) refills it from the database.
-                tracing::warn!(dir = %dir.display(), "search index schema changed; recreating it");
-                std::fs::remove_dir_all(dir)?;
-                std::fs::create_dir_all(dir)?;
-                Index::create_in_dir(dir, schema.clone())?
-            }
-            Err(_) => Index::create_in_dir(dir, schema.clone())?,
+        let writer_of = |i: &Index| -> anyhow::Result<IndexWriter> {
+            i.writer(WRITER_MEMORY).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(
+                    tantivy::directory::error::LockError::LockBusy,
+                    _,
+                ) => anyhow::Error::new(IndexBusy(dir.to_path_buf())),
+                e => e.into(),
+            })
         };
-        let writer = index.writer(48_000_000)?;
+        let (index, writer) = match Index::open_in_dir(dir) {
+            // Its writer first, before anything is changed: a folder another server holds is
+            // left as it is.
+            Ok(i) => {
+                let w = writer_of(&i)?;
+                if i.schema() == schema {
+                    (i, w)
+                } else {
+                    // The schema changed with a new version: start afresh; `portal reindex` (or
+                    // the start-up check) refills it from the database.
+                    tracing::warn!(dir = %dir.display(), "search index schema changed; recreating it");
+                    drop(w);
+                    drop(i);
+                    std::fs::remove_dir_all(dir)?;
+                    std::fs::create_dir_all(dir)?;
+                    let i = Index::create_in_dir(dir, schema.clone())?;
+                    let w = writer_of(&i)?;
+                    (i, w)
+                }
+            }
+            Err(_) => {
+                let i = Index::create_in_dir(dir, schema.clone())?;
+                let w = writer_of(&i)?;
+                (i, w)
+            }
+        };
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -89,6 +111,28 @@ impl One {
             .expect("field defined in the schema")
     }
 }
+
+/// Memory of an index writer.
+const WRITER_MEMORY: usize = 48_000_000;
+
+/// A second server on one data folder: the embedded engine has one writer per index.
+#[derive(Debug)]
+pub struct IndexBusy(pub PathBuf);
+
+impl std::fmt::Display for IndexBusy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the search index in {} is in use by another portal server: the embedded search \
+             engine has one writer per data folder. Give each server its own PORTAL_DATA_DIR, or \
+             run several servers on PostgreSQL with Meilisearch (set MEILI_URL; see the README, \
+             \"PostgreSQL and Meilisearch\")",
+            self.0.display()
+        )
+    }
+}
+
+impl std::error::Error for IndexBusy {}
 
 /// The embedded search engine.
 pub struct EmbeddedIndex {

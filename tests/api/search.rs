@@ -878,3 +878,29 @@ async fn dialogue_issues_have_a_filter_and_facet_and_dialogues_are_found_by_titl
         app.state.search.set_out_of_service(false);
     }
 }
+
+#[tokio::test]
+async fn a_second_server_on_one_embedded_index_is_refused_with_a_message_naming_the_folder() {
+    let app = TestApp::spawn().await;
+    let err = portal::app::Application::build(crate::helpers::test_config(&app.db), false)
+        .await
+        .err()
+        .expect("a second server on the same data folder must not start");
+    let msg = format!("{err:#}");
+    let folder = app.db.data_dir().join("search");
+    assert!(
+        msg.contains(&folder.display().to_string()) && msg.contains("MEILI_URL"),
+        "{msg}"
+    );
+    assert!(
+        err.chain()
+            .any(|e| e.downcast_ref::<portal::search::embedded::IndexBusy>().is_some()),
+        "{msg}"
+    );
+    // The first server goes on, its index untouched.
+    app.settle().await;
+    let r = app
+        .ok(None, "{ searchUnits(query: \"tu phap\") { totalCount } }", json!({}))
+        .await;
+    assert!(r["searchUnits"]["totalCount"].as_u64().unwrap() >= 1, "{r}");
+}
