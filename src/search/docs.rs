@@ -35,11 +35,20 @@ pub struct ComplaintDoc {
     pub published: bool,
     /// The dialogues it is an issue of.
     pub dialogue_ids: Vec<String>,
+    /// The names and short names of the unit concerned and the assigned unit: a query naming a
+    /// unit (`Quận 5 trễ hạn`) finds its complaints whose text does not repeat the name.
+    pub unit_names: Vec<String>,
 }
 
 impl ComplaintDoc {
+    /// The text as typed: title and body (what ranks a query's marked words first).
     pub fn text(&self) -> String {
         format!("{}\n{}", self.title, self.body)
+    }
+
+    /// What every query word must match, folded: the text and the units' names.
+    pub fn match_text(&self) -> String {
+        format!("{}\n{}", self.text(), self.unit_names.join("\n"))
     }
     pub fn codes(&self) -> Vec<String> {
         let mut c = vec![self.code.clone()];
@@ -127,6 +136,26 @@ pub async fn to_complaint_docs(
     };
     let cids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
     let mut dialogues = crate::dialogues::dialogues_of(db, &cids).await?;
+    let mut uids: Vec<String> = rows
+        .iter()
+        .flat_map(|c| [c.unit_id.clone(), c.assigned_unit_id.clone()])
+        .collect();
+    uids.sort();
+    uids.dedup();
+    let units = crate::units::by_ids(db, &uids).await?;
+    let names_of = |ids: [&String; 2]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for id in ids {
+            if let Some(u) = units.get(id) {
+                for n in std::iter::once(&u.name).chain(u.short_name.as_ref()) {
+                    if !out.contains(n) {
+                        out.push(n.clone());
+                    }
+                }
+            }
+        }
+        out
+    };
     let dcodes: HashMap<String, String> = if dids.is_empty() {
         HashMap::new()
     } else {
@@ -154,6 +183,7 @@ pub async fn to_complaint_docs(
             ),
             published: c.published,
             dialogue_ids: dialogues.remove(&c.id).unwrap_or_default(),
+            unit_names: names_of([&c.unit_id, &c.assigned_unit_id]),
             id: c.id,
             code: c.code,
             title: c.title,

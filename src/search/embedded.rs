@@ -285,6 +285,8 @@ fn to_tantivy(one: &One, doc: &Doc) -> (String, TantivyDocument) {
         Doc::Complaint(c) => {
             d.add_text(one.f("id"), &c.id);
             add_text(one, &mut d, &c.text(), &c.codes());
+            // The units' names match words but never rank as typed marks.
+            d.add_text(one.f("fold"), folded_for_index(&c.unit_names.join("\n")));
             d.add_text(one.f("title_fold"), folded_for_index(&c.title));
             d.add_text(one.f("unit"), &c.assigned_unit_id);
             if let Some(p) = &c.procedure_id {

@@ -60,7 +60,7 @@ fn satisfaction_json(
 pub fn to_json(doc: &Doc) -> Value {
     match doc {
         Doc::Complaint(c) => json!({
-            "id": c.id, "orig": c.text(), "fold": folded_for_index(&c.text()),
+            "id": c.id, "orig": c.text(), "fold": folded_for_index(&c.match_text()),
             "title_fold": folded_for_index(&c.title),
             "codes": c.codes().iter().map(|x| x.to_uppercase()).collect::<Vec<_>>(),
             "unit": c.assigned_unit_id, "procedure": c.procedure_id, "kind": c.kind,

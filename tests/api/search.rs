@@ -893,14 +893,59 @@ async fn a_second_server_on_one_embedded_index_is_refused_with_a_message_naming_
         "{msg}"
     );
     assert!(
-        err.chain()
-            .any(|e| e.downcast_ref::<portal::search::embedded::IndexBusy>().is_some()),
+        err.chain().any(|e| e
+            .downcast_ref::<portal::search::embedded::IndexBusy>()
+            .is_some()),
         "{msg}"
     );
     // The first server goes on, its index untouched.
     app.settle().await;
     let r = app
-        .ok(None, "{ searchUnits(query: \"tu phap\") { totalCount } }", json!({}))
+        .ok(
+            None,
+            "{ searchUnits(query: \"tu phap\") { totalCount } }",
+            json!({}),
+        )
         .await;
     assert!(r["searchUnits"]["totalCount"].as_u64().unwrap() >= 1, "{r}");
+}
+
+#[tokio::test]
+async fn a_query_naming_a_unit_finds_its_complaints_on_every_engine() {
+    for app in engines().await {
+        corpus(&app).await;
+        let admin = app.script_token(Role::Admin, None).await;
+        // No complaint of Sở Du lịch repeats its name: the unit's name is in the document.
+        // (Meilisearch also forgives a typo in a known word, so "tre" may find "trả": every hit
+        // is still the unit's.)
+        let sdl_titles = [
+            "Trễ hạn đăng ký kinh doanh lữ hành",
+            "Yêu cầu thêm giấy tờ khi cấp thẻ hướng dẫn viên",
+            "Sở Tư pháp chậm trả kết quả",
+            "Hồ sơ tư pháp bị trả lại",
+            "Kiến nghị về thủ tục tại UBND quận",
+            "Thu phí cấp giấy chứng nhận quyền sử dụng đất",
+        ];
+        for q in [
+            "Sở Du lịch trễ hạn",
+            "so du lich tre han",
+            "du lich tre han",
+        ] {
+            let r = search(&app, Some(&admin), q, json!({})).await;
+            let got = titles(&r);
+            assert!(
+                got.contains(&"Trễ hạn đăng ký kinh doanh lữ hành".to_string())
+                    && got.iter().all(|t| sdl_titles.contains(&t.as_str())),
+                "{q} on {}: {got:?}",
+                r["engine"]
+            );
+        }
+        // The name never outranks the text: typed marks still rank the text's own words.
+        let sdl = app.unit_id("SDL").await;
+        let r = search(&app, Some(&admin), "Sở Tư pháp", json!({ "unit": sdl })).await;
+        assert_eq!(
+            titles(&r).first().map(String::as_str),
+            Some("Sở Tư pháp chậm trả kết quả")
+        );
+    }
 }
