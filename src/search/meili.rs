@@ -223,6 +223,20 @@ impl MeiliIndex {
         format!("{}{}", self.prefix, kind.name())
     }
 
+    /// Deletes the indexes of this prefix, a rebuild's temporary ones included (what a test run
+    /// made). Indexes that do not exist are skipped.
+    pub async fn delete_indexes(&self) -> SearchResult<()> {
+        for kind in IndexKind::ALL {
+            let main = self.uid(kind);
+            for uid in [format!("{main}_reindex"), main] {
+                if let Ok(t) = self.client.index(&uid).delete().await {
+                    let _ = self.wait(t).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn wait(&self, task: meilisearch_sdk::task_info::TaskInfo) -> SearchResult<()> {
         let t = task
             .wait_for_completion(

@@ -70,6 +70,35 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: portal::state::AppState,
     pub db: TestDb,
+    /// Meilisearch indexes this test made, deleted when it ends.
+    pub meili: Option<MeiliCleanup>,
+}
+
+/// Deletes a test's Meilisearch indexes (its prefix) when dropped.
+pub struct MeiliCleanup {
+    pub url: String,
+    pub key: Option<String>,
+    pub prefix: String,
+}
+
+impl Drop for MeiliCleanup {
+    fn drop(&mut self) {
+        let (url, key, prefix) = (self.url.clone(), self.key.clone(), self.prefix.clone());
+        // Drop cannot wait on the test's runtime: a thread with its own does the deleting.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(async {
+                if let Ok(m) = portal::search::meili::MeiliIndex::new(&url, key.as_deref(), &prefix)
+                {
+                    let _ = m.delete_indexes().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 pub fn test_config(db: &TestDb) -> Config {
@@ -115,6 +144,7 @@ impl TestApp {
                 .unwrap(),
             state,
             db,
+            meili: None,
         }
     }
 

@@ -19,14 +19,16 @@ async fn engines() -> Vec<TestApp> {
         && !url.is_empty()
     {
         let prefix = format!("t{}_", uuid::Uuid::new_v4().simple());
-        apps.push(
-            TestApp::spawn_configured(|c| {
-                c.meili_url = Some(url);
-                c.meili_key = std::env::var("MEILI_KEY").ok();
-                c.meili_prefix = prefix;
-            })
-            .await,
-        );
+        let key = std::env::var("MEILI_KEY").ok();
+        let mut app = TestApp::spawn_configured(|c| {
+            c.meili_url = Some(url.clone());
+            c.meili_key = key.clone();
+            c.meili_prefix = prefix.clone();
+        })
+        .await;
+        // The suite removes the indexes it made.
+        app.meili = Some(crate::helpers::MeiliCleanup { url, key, prefix });
+        apps.push(app);
     }
     apps
 }
