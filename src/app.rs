@@ -119,6 +119,8 @@ impl Application {
             state.search.clone(),
             state.indexer_wake.clone(),
         ));
+        // Calendar and catalog changes made by any server, applied at once.
+        tokio::spawn(crate::announce::listen(state.clone()));
         // Once before serving (so that start-up writes do not race the first requests), then
         // periodically.
         forward_once(&state).await;

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod announce;
 pub mod app;
 pub mod auth;
 pub mod bench;

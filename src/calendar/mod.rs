@@ -440,6 +440,7 @@ pub async fn add_day(
     }
     put(db, date, kind.as_str(), name.clone()).await?;
     cal.reload(db).await?;
+    crate::announce::announce(db, crate::announce::Topic::Calendar).await;
     Ok(Day { kind, name })
 }
 
@@ -464,6 +465,7 @@ pub async fn remove_day(
         holiday::Entity::delete_by_id(date).exec(db).await?;
     }
     cal.reload(db).await?;
+    crate::announce::announce(db, crate::announce::Topic::Calendar).await;
     Ok(day)
 }
 
@@ -512,6 +514,7 @@ pub async fn set_year(
         })?;
     }
     cal.reload(db).await?;
+    crate::announce::announce(db, crate::announce::Topic::Calendar).await;
     Ok(cal.get().year(year))
 }
 

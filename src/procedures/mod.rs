@@ -326,6 +326,7 @@ pub async fn upsert(
     .await?;
     txn.commit().await?;
     crate::catalog::changed();
+    crate::announce::announce(db, crate::announce::Topic::Catalog).await;
     Ok((model, how))
 }
 

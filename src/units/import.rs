@@ -357,6 +357,7 @@ pub async fn import_file(
     txn.commit().await?;
     bar.finish_and_clear();
     crate::catalog::changed();
+    crate::announce::announce(db, crate::announce::Topic::Catalog).await;
     report.rejected.sort();
     Ok(report)
 }

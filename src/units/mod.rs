@@ -263,6 +263,7 @@ pub async fn create(
     enqueue(&txn, &m.id).await?;
     txn.commit().await?;
     crate::catalog::changed();
+    crate::announce::announce(db, crate::announce::Topic::Catalog).await;
     Ok(m)
 }
 
@@ -363,6 +364,7 @@ pub async fn update(
     enqueue(&txn, id).await?;
     txn.commit().await?;
     crate::catalog::changed();
+    crate::announce::announce(db, crate::announce::Topic::Catalog).await;
     unit::Entity::find_by_id(id.to_string())
         .one(db)
         .await?
@@ -442,6 +444,7 @@ pub async fn apply_due_versions(db: &DatabaseConnection) -> AppResult<usize> {
     }
     if changed > 0 {
         crate::catalog::changed();
+        crate::announce::announce(db, crate::announce::Topic::Catalog).await;
     }
     Ok(changed)
 }
@@ -576,6 +579,7 @@ pub async fn retire(
     enqueue(&txn, id).await?;
     txn.commit().await?;
     crate::catalog::changed();
+    crate::announce::announce(db, crate::announce::Topic::Catalog).await;
     // The retirement is done; forwarding its complaints is retried by the periodic sweep.
     if let Err(e) = crate::complaints::forward_from_ended_units(state, actor).await {
         tracing::warn!(

@@ -1054,3 +1054,36 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
         json!({ "late": 3, "apologiesAtHandover": 1, "delaysExcused": 1, "apologiesMissing": 1 })
     );
 }
+
+#[tokio::test]
+async fn a_holiday_added_on_one_server_moves_deadlines_on_another_at_once() {
+    let a = TestApp::spawn().await;
+    if a.db.url.starts_with("sqlite:") {
+        // One server per SQLite database: there is no other server to tell.
+        return;
+    }
+    let beside = a.db.beside();
+    let b = TestApp::spawn_with(crate::helpers::test_config(&beside), beside, false).await;
+    const DUE: &str = "{ workingDayDeadline(from: \"2027-03-10T09:00:00+07:00\", days: 1) }";
+    let due_on_b = || async { b.ok(None, DUE, json!({})).await["workingDayDeadline"].clone() };
+    assert_eq!(due_on_b().await, "2027-03-11T17:00:00+07:00");
+    let admin = a.admin().await;
+    a.ok(
+        Some(&admin),
+        "mutation { addHoliday(date: \"2027-03-11\", name: \"Ngày nghỉ đột xuất\") { date } }",
+        json!({}),
+    )
+    .await;
+    // Announced to the other server as the change commits (its periodic reload is a minute).
+    let started = std::time::Instant::now();
+    loop {
+        if due_on_b().await == "2027-03-12T17:00:00+07:00" {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the other server still counts 11 March as a working day"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

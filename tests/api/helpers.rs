@@ -46,6 +46,14 @@ impl TestDb {
     pub fn data_dir(&self) -> std::path::PathBuf {
         self._dir.path().to_path_buf()
     }
+
+    /// The same database for a second server, with a data folder of its own.
+    pub fn beside(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
 }
 
 fn replace_db_name(url: &str, name: &str) -> String {
