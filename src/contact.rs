@@ -81,6 +81,48 @@ impl Email {
     }
 }
 
+/// A name, a phone and an e-mail, each possibly missing.
+pub type ContactFields = (Option<String>, Option<String>, Option<String>);
+
+/// A contact as given (name, phone, e-mail, each optional), each field checked, and each left
+/// out taken from the signed-in `account`. Field names are `contact.name`, `contact.phone` and
+/// `contact.email`.
+pub fn given_or_account(
+    name: Option<&str>,
+    phone: Option<&str>,
+    email: Option<&str>,
+    account: Option<&entity::account::Model>,
+) -> Result<ContactFields, AppError> {
+    fn given(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|s| !s.is_empty())
+    }
+    let name = match given(name) {
+        Some(n) => Some(crate::text::required("contact.name", n, 200)?),
+        None => account.map(|a| a.display_name.clone()),
+    };
+    let phone = match given(phone) {
+        Some(p) => Some(Phone::parse(p).map(Phone::into_string).map_err(|_| {
+            AppError::bad_input(
+                "contact.phone",
+                format!("Số điện thoại {p:?} không hợp lệ (10 chữ số, bắt đầu bằng 0)."),
+                format!("{p:?} is not a valid phone number (10 digits starting with 0)."),
+            )
+        })?),
+        None => account.and_then(|a| a.phone.clone()),
+    };
+    let email = match given(email) {
+        Some(e) => Some(Email::parse(e).map(Email::into_string).map_err(|_| {
+            AppError::bad_input(
+                "contact.email",
+                format!("Địa chỉ e-mail {e:?} không hợp lệ."),
+                format!("{e:?} is not a valid e-mail address."),
+            )
+        })?),
+        None => account.and_then(|a| a.email.clone()),
+    };
+    Ok((name, phone, email))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

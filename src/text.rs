@@ -119,15 +119,19 @@ pub fn required(field: &str, value: &str, max_chars: usize) -> Result<String, Ap
     Ok(v)
 }
 
+/// Whether a character breaks a line (line and paragraph breaks, tabs) or changes the direction
+/// of text (bidirectional marks, overrides, isolates): what a title or name must not hold.
+pub fn breaks_a_line(c: char) -> bool {
+    matches!(c,
+        '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+        | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Like [`required`], on one line: no line or paragraph breaks or tabs, and no bidirectional
 /// marks, overrides or isolates (which reorder what a reader sees). For titles and names.
 pub fn one_line(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
     let v = required(field, value, max_chars)?;
-    if v.chars().any(|c| {
-        matches!(c,
-            '\n' | '\r' | '\t' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-            | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    }) {
+    if v.chars().any(breaks_a_line) {
         return Err(AppError::bad_input(
             field,
             format!("Trường {field} phải nằm trên một dòng, không có ký tự đảo chiều văn bản."),

@@ -406,6 +406,16 @@ pub struct ContactInputGql {
     pub email: Option<String>,
 }
 
+impl From<ContactInputGql> for ContactInput {
+    fn from(c: ContactInputGql) -> ContactInput {
+        ContactInput {
+            name: c.name,
+            phone: c.phone,
+            email: c.email,
+        }
+    }
+}
+
 #[derive(InputObject)]
 pub struct FileComplaintInput {
     pub kind: ComplaintKind,
@@ -484,7 +494,8 @@ pub struct ComplaintFilterInput {
     pub dialogue: Option<ID>,
 }
 
-fn wrap(items: Vec<(complaint::Model, View)>) -> Vec<Complaint> {
+/// Complaints with the caller's view of each, as the API shows them.
+pub fn wrap(items: Vec<(complaint::Model, View)>) -> Vec<Complaint> {
     items
         .into_iter()
         .map(|(model, view)| Complaint { model, view })
@@ -613,11 +624,7 @@ impl ComplaintsMutation {
                 dossier_code: input.dossier_code,
                 title: input.title,
                 body: input.body,
-                contact: input.contact.map(|c| ContactInput {
-                    name: c.name,
-                    phone: c.phone,
-                    email: c.email,
-                }),
+                contact: input.contact.map(Into::into),
                 confirm_feedback: input.confirm_feedback,
                 idempotency_key: input.idempotency_key,
             },

@@ -31,7 +31,7 @@ use sea_orm::{
 use crate::access::{self, Scope};
 use crate::auth::Actor;
 use crate::auth::limits::CodeGuess;
-use crate::contact::{Email, Phone};
+use crate::contact::Phone;
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Claim, IdempotencyKey};
 use crate::pagination::Page;
@@ -148,39 +148,19 @@ async fn resolve_contact(
         None => None,
     };
     let c = c.unwrap_or_default();
-    let name = match c.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(n) => text::required("contact.name", n, 200)?,
-        None => account
-            .as_ref()
-            .map(|a| a.display_name.clone())
-            .ok_or_else(|| {
-                AppError::bad_input(
-                    "contact.name",
-                    "Cần họ tên người gửi phản ánh.",
-                    "The filer's name is required.",
-                )
-            })?,
-    };
-    let phone = match c.phone.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(p) => Some(Phone::parse(p).map(Phone::into_string).map_err(|_| {
-            AppError::bad_input(
-                "contact.phone",
-                format!("Số điện thoại {p:?} không hợp lệ (10 chữ số, bắt đầu bằng 0)."),
-                format!("{p:?} is not a valid phone number (10 digits starting with 0)."),
-            )
-        })?),
-        None => account.as_ref().and_then(|a| a.phone.clone()),
-    };
-    let email = match c.email.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(e) => Some(Email::parse(e).map(Email::into_string).map_err(|_| {
-            AppError::bad_input(
-                "contact.email",
-                format!("Địa chỉ e-mail {e:?} không hợp lệ."),
-                format!("{e:?} is not a valid e-mail address."),
-            )
-        })?),
-        None => account.as_ref().and_then(|a| a.email.clone()),
-    };
+    let (name, phone, email) = crate::contact::given_or_account(
+        c.name.as_deref(),
+        c.phone.as_deref(),
+        c.email.as_deref(),
+        account.as_ref(),
+    )?;
+    let name = name.ok_or_else(|| {
+        AppError::bad_input(
+            "contact.name",
+            "Cần họ tên người gửi phản ánh.",
+            "The filer's name is required.",
+        )
+    })?;
     if phone.is_none() && email.is_none() {
         return Err(AppError::bad_input(
             "contact",

@@ -14,10 +14,10 @@ use super::{
 };
 use crate::access::{self, DialogueView};
 use crate::clock::local;
+use crate::complaints::FileInput;
 use crate::complaints::graphql::{
     Complaint, ComplaintCategory, ComplaintKind, ComplaintStatus, ContactInputGql,
 };
-use crate::complaints::{ContactInput, FileInput};
 use crate::context::CtxExt;
 use crate::error::AppError;
 use crate::pagination::{Conn, Page};
@@ -877,13 +877,7 @@ impl DialoguesQuery {
         let (total, items) =
             crate::complaints::my_issues(ctx.state(), ctx.actor(), status.map(Into::into), page)
                 .await?;
-        Ok(page.connection(
-            total,
-            items
-                .into_iter()
-                .map(|(model, view)| Complaint { model, view })
-                .collect(),
-        ))
+        Ok(page.connection(total, crate::complaints::graphql::wrap(items)))
     }
 
     /// Matters that keep coming back: complaints raised at (or linked to) two or more
@@ -970,14 +964,6 @@ impl DialoguesQuery {
 
 #[derive(Default)]
 pub struct DialoguesMutation;
-
-fn contact(c: Option<ContactInputGql>) -> Option<ContactInput> {
-    c.map(|c| ContactInput {
-        name: c.name,
-        phone: c.phone,
-        email: c.email,
-    })
-}
 
 #[Object]
 impl DialoguesMutation {
@@ -1123,7 +1109,7 @@ impl DialoguesMutation {
             ctx.actor(),
             &id,
             JoinInput {
-                contact: contact(i.contact),
+                contact: i.contact.map(Into::into),
                 agenda: i.agenda,
             },
         )
@@ -1155,7 +1141,7 @@ impl DialoguesMutation {
                     dossier_code: input.dossier_code,
                     title: input.title,
                     body: input.body,
-                    contact: contact(input.contact),
+                    contact: input.contact.map(Into::into),
                     confirm_feedback: input.confirm_feedback,
                     idempotency_key: input.idempotency_key,
                 },

@@ -30,7 +30,6 @@ use crate::access::{self, DialogueView, Scope};
 use crate::auth::Actor;
 use crate::businesses::TaxCode;
 use crate::complaints::ContactInput;
-use crate::contact::{Email, Phone};
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Claim, IdempotencyKey};
 use crate::pagination::Page;
@@ -750,38 +749,12 @@ pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> Ap
         None => None,
     };
     let c = i.contact.unwrap_or_default();
-    let name = match c.name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(n) => Some(text::required("contact.name", n, 200)?),
-        None => account.as_ref().map(|a| a.display_name.clone()),
-    };
-    let phone = match c.phone.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(x) => Some(
-            Phone::parse(x)
-                .map_err(|_| {
-                    AppError::bad_input(
-                        "contact.phone",
-                        format!("Số điện thoại {x:?} không hợp lệ (10 chữ số, bắt đầu bằng 0)."),
-                        format!("{x:?} is not a valid phone number (10 digits starting with 0)."),
-                    )
-                })?
-                .into_string(),
-        ),
-        None => account.as_ref().and_then(|a| a.phone.clone()),
-    };
-    let email = match c.email.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(x) => Some(
-            Email::parse(x)
-                .map_err(|_| {
-                    AppError::bad_input(
-                        "contact.email",
-                        format!("Địa chỉ e-mail {x:?} không hợp lệ."),
-                        format!("{x:?} is not a valid e-mail address."),
-                    )
-                })?
-                .into_string(),
-        ),
-        None => account.as_ref().and_then(|a| a.email.clone()),
-    };
+    let (name, phone, email) = crate::contact::given_or_account(
+        c.name.as_deref(),
+        c.phone.as_deref(),
+        c.email.as_deref(),
+        account.as_ref(),
+    )?;
     let agenda = i
         .agenda
         .as_deref()

@@ -225,9 +225,7 @@ fn bad(
 /// bidirectional overrides or isolates (which reorder what a reader sees).
 fn one_line(name: &str) -> AppResult<String> {
     let n = crate::text::clean("template", name, 300)?;
-    if n.chars().any(
-        |c| matches!(c, '\n' | '\r' | '\t' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'),
-    ) {
+    if n.chars().any(crate::text::breaks_a_line) {
         return Err(bad(
             format!(
                 "Tên \"{}\" phải nằm trên một dòng, không có ký tự đảo chiều văn bản.",

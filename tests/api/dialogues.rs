@@ -1256,13 +1256,14 @@ async fn a_claimed_tax_code_a_recorded_issue_and_another_units_complaint_open_no
     let claimant = app
         .ok(
             None,
-            "mutation($i: RegisterInput!) { register(input: $i) { token account { businessConfirmed } } }",
+            "mutation($i: RegisterInput!) { register(input: $i) { token account { id businessConfirmed } } }",
             json!({ "i": { "username": "gia.danh", "password": "mat-khau-dai-du-12", "displayName": "Kẻ giả danh",
                            "email": "giadanh@example.vn", "business": { "taxCode": HOUSEHOLD_TAX, "name": "Bất kỳ" } } }),
         )
         .await["register"]
         .clone();
     assert_eq!(claimant["account"]["businessConfirmed"], false);
+    let claimant_id = claimant["account"]["id"].as_str().unwrap().to_string();
     let claimant = claimant["token"].as_str().unwrap().to_string();
     let seen = app
         .ok(
@@ -1285,6 +1286,33 @@ async fn a_claimed_tax_code_a_recorded_issue_and_another_units_complaint_open_no
             .contains("xác nhận"),
         "{b}"
     );
+    // Only an admin confirms an account for its business, and may withdraw it: the same token
+    // then sees the household's dialogue, then no longer.
+    const CONFIRM: &str = "mutation($id: ID!, $c: Boolean) { confirmBusinessAccount(id: $id, confirmed: $c) { businessConfirmed } }";
+    for token in [&claimant, &s.stp, &s.demo_biz] {
+        let b = app
+            .gql(Some(token), CONFIRM, json!({ "id": claimant_id }))
+            .await;
+        assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
+    }
+    const ROLE: &str = "query($id: ID!) { dialogue(id: $id) { myRole } }";
+    app.ok(Some(&admin), CONFIRM, json!({ "id": claimant_id }))
+        .await;
+    let r = app
+        .ok(Some(&claimant), ROLE, json!({ "id": private }))
+        .await;
+    assert_eq!(r["dialogue"]["myRole"], "PARTICIPANT");
+    app.ok(
+        Some(&admin),
+        CONFIRM,
+        json!({ "id": claimant_id, "c": false }),
+    )
+    .await;
+    let r = app
+        .ok(Some(&claimant), ROLE, json!({ "id": private }))
+        .await;
+    assert!(r["dialogue"].is_null(), "withdrawn at once: {r}");
+
     // Nor does it rate the household's dossiers without their rating code, until confirmed.
     let procedure = app.procedure_id("2.000488").await;
     app.ok(
@@ -1409,6 +1437,19 @@ async fn a_claimed_tax_code_a_recorded_issue_and_another_units_complaint_open_no
         )
         .await;
     assert_eq!(error_code(&b), "FORBIDDEN");
+
+    // An anonymous replay of a business's keyed request gets nothing of it.
+    let keyed = json!({ "d": private, "i": { "title": "Phí chứng thực", "body": "Mức phí chưa rõ.",
+                        "idempotencyKey": "nen-mot-lan" } });
+    let first = app.ok(Some(&s.demo_biz), RAISE, keyed.clone()).await;
+    let replay = app.gql(None, RAISE, keyed).await;
+    assert_eq!(error_code(&replay), "UNAUTHENTICATED");
+    assert!(replay["data"].is_null(), "{replay}");
+    assert!(
+        !replay
+            .to_string()
+            .contains(first["raiseDialogueIssue"]["code"].as_str().unwrap())
+    );
 
     // A merged duplicate's commitments follow the matter to its original.
     let dup = id(&app
