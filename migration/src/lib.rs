@@ -10,6 +10,7 @@ mod m20261201_000001_trust;
 mod m20261202_000001_city2026;
 mod m20261203_000001_par;
 mod m20261204_000001_dialogues;
+mod m20261205_000001_speed;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_city2026::Migration),
             Box::new(m20261203_000001_par::Migration),
             Box::new(m20261204_000001_dialogues::Migration),
+            Box::new(m20261205_000001_speed::Migration),
         ]
     }
 }

@@ -496,10 +496,11 @@ pub struct ComplaintFilterInput {
 
 /// Complaints with the caller's view of each, as the API shows them.
 pub fn wrap(items: Vec<(complaint::Model, View)>) -> Vec<Complaint> {
-    items
-        .into_iter()
-        .map(|(model, view)| Complaint { model, view })
-        .collect()
+    items.into_iter().map(wrap_one).collect()
+}
+
+pub fn wrap_one((model, view): (complaint::Model, View)) -> Complaint {
+    Complaint { model, view }
 }
 
 #[derive(Default)]
@@ -548,7 +549,17 @@ impl ComplaintsQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<Complaint>> {
-        let page = Page::parse(first, after.as_deref())?;
+        let order = match order_by.unwrap_or_default() {
+            ComplaintOrder::ReceivedDesc => Order::ReceivedDesc,
+            ComplaintOrder::ReceivedAsc => Order::ReceivedAsc,
+            ComplaintOrder::AnswerDueAsc => Order::AnswerDueAsc,
+        };
+        let page = Page::keyed(
+            order.sort(),
+            first,
+            after.as_deref(),
+            crate::pagination::selects_total(ctx),
+        )?;
         let f = filter.unwrap_or_default();
         let (from, to) = crate::clock::check_range(f.from, f.to)?;
         let also_units =
@@ -571,13 +582,8 @@ impl ComplaintsQuery {
         {
             return Ok(page.connection(0, vec![]));
         }
-        let order = match order_by.unwrap_or_default() {
-            ComplaintOrder::ReceivedDesc => Order::ReceivedDesc,
-            ComplaintOrder::ReceivedAsc => Order::ReceivedAsc,
-            ComplaintOrder::AnswerDueAsc => Order::AnswerDueAsc,
-        };
-        let (total, items) = super::list(ctx.state(), ctx.actor(), &filter, order, page).await?;
-        Ok(page.connection(total, wrap(items)))
+        let found = super::list(ctx.state(), ctx.actor(), &filter, order, page.clone()).await?;
+        Ok(page.keyed_connection(found.map(wrap_one)))
     }
 
     /// The signed-in caller's own complaints, newest first.
@@ -588,9 +594,14 @@ impl ComplaintsQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<Complaint>> {
-        let page = Page::parse(first, after.as_deref())?;
-        let (total, items) = super::mine(ctx.state(), ctx.actor(), page).await?;
-        Ok(page.connection(total, wrap(items)))
+        let page = Page::keyed(
+            Order::ReceivedDesc.sort(),
+            first,
+            after.as_deref(),
+            crate::pagination::selects_total(ctx),
+        )?;
+        let found = super::mine(ctx.state(), ctx.actor(), page.clone()).await?;
+        Ok(page.keyed_connection(found.map(wrap_one)))
     }
 }
 

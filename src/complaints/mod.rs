@@ -25,7 +25,7 @@ use entity::complaint_event;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use crate::access::{self, Scope};
@@ -34,7 +34,7 @@ use crate::auth::limits::CodeGuess;
 use crate::contact::Phone;
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Claim, IdempotencyKey};
-use crate::pagination::Page;
+use crate::pagination::{Page, Slice};
 use crate::state::AppState;
 use crate::text;
 use crate::units;
@@ -383,7 +383,7 @@ pub async fn file_from(
             business_id: business_id.clone(),
             ..received(id.clone(), code, &unit.id, now)
         };
-        let txn = state.db.begin().await?;
+        let txn = crate::db::begin(&state.db).await?;
         // The key first: of two concurrent retries, one writes it and the other learns so.
         if let Some(c) = &claim
             && let Err(e) = c.record(&txn, &id).await
@@ -614,7 +614,7 @@ async fn transition(
         ev.from_unit_id = Set(Some(from));
         ev.to_unit_id = Set(Some(to));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let mut upd = complaint::Entity::update_many()
         .col_expr(complaint::Column::Status, Expr::value(t.to))
         .col_expr(complaint::Column::UpdatedAt, Expr::value(Utc::now()));
@@ -649,7 +649,7 @@ async fn transition(
 /// complaint as it is now.
 async fn finish(
     state: &AppState,
-    txn: sea_orm::DatabaseTransaction,
+    txn: crate::db::WriteTxn,
     ev: complaint_event::ActiveModel,
     id: &str,
 ) -> AppResult<complaint::Model> {
@@ -953,7 +953,7 @@ pub async fn classify(
         }),
     );
     ev.to_status = Set(status_name(c.status));
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let mut upd = complaint::Entity::update_many()
         .col_expr(complaint::Column::LegalTrack, Expr::value(value))
         .col_expr(
@@ -1141,6 +1141,33 @@ pub enum Order {
     AnswerDueAsc,
 }
 
+impl Order {
+    /// The name its cursors carry.
+    pub fn sort(self) -> &'static str {
+        match self {
+            Order::ReceivedDesc => "c.rd",
+            Order::ReceivedAsc => "c.ra",
+            Order::AnswerDueAsc => "c.da",
+        }
+    }
+
+    /// The column sorted on and whether newest first.
+    fn key(self) -> (complaint::Column, bool) {
+        match self {
+            Order::ReceivedDesc => (complaint::Column::ReceivedAt, true),
+            Order::ReceivedAsc => (complaint::Column::ReceivedAt, false),
+            Order::AnswerDueAsc => (complaint::Column::AnswerDueAt, false),
+        }
+    }
+
+    fn value(self, c: &complaint::Model) -> DateTime<Utc> {
+        match self {
+            Order::ReceivedDesc | Order::ReceivedAsc => c.received_at,
+            Order::AnswerDueAsc => c.answer_due_at,
+        }
+    }
+}
+
 /// Open (received or accepted) past its answer deadline.
 pub fn is_overdue(c: &complaint::Model, now: DateTime<Utc>) -> bool {
     lifecycle::is_open(c.status) && now > c.answer_due_at
@@ -1160,7 +1187,7 @@ pub async fn list(
     f: &ComplaintFilter,
     order: Order,
     page: Page,
-) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+) -> AppResult<Slice<(complaint::Model, View)>> {
     list_matching(state, actor, f, order, page, None).await
 }
 
@@ -1173,7 +1200,7 @@ pub async fn list_matching(
     order: Order,
     page: Page,
     extra: Option<Condition>,
-) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+) -> AppResult<Slice<(complaint::Model, View)>> {
     let scope = access::read_scope(&state.db, actor).await?;
     let mut cond = extra.unwrap_or_else(Condition::all);
     match &scope {
@@ -1191,10 +1218,10 @@ pub async fn mine(
     state: &AppState,
     actor: &Actor,
     page: Page,
-) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+) -> AppResult<Slice<(complaint::Model, View)>> {
     let p = actor.signed_in()?;
     let Some(account) = &p.account_id else {
-        return Ok((0, vec![]));
+        return Ok(Slice::empty());
     };
     let cond = Condition::all().add(complaint::Column::FilerAccountId.eq(account.as_str()));
     list_where(
@@ -1217,7 +1244,7 @@ pub async fn my_issues(
     actor: &Actor,
     status: Option<Status>,
     page: Page,
-) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+) -> AppResult<Slice<(complaint::Model, View)>> {
     let p = actor.signed_in()?;
     let mut cond = Condition::any();
     if let Some(a) = &p.account_id {
@@ -1227,7 +1254,7 @@ pub async fn my_issues(
         cond = cond.add(complaint::Column::BusinessId.eq(b));
     }
     if p.account_id.is_none() && access::caller_business(actor).is_none() {
-        return Ok((0, vec![]));
+        return Ok(Slice::empty());
     }
     let f = ComplaintFilter {
         status,
@@ -1253,7 +1280,7 @@ async fn list_where(
     f: &ComplaintFilter,
     order: Order,
     page: Page,
-) -> AppResult<(u64, Vec<(complaint::Model, View)>)> {
+) -> AppResult<Slice<(complaint::Model, View)>> {
     let now = Utc::now();
     if let Some(u) = &f.unit {
         cond = cond.add(
@@ -1287,26 +1314,30 @@ async fn list_where(
         cond = cond.add(crate::dialogues::issue_of(d));
     }
     let q = complaint::Entity::find().filter(cond);
-    let total = q.clone().count(&state.db).await?;
-    if page.limit == 0 {
-        return Ok((total, vec![]));
-    }
-    let q = match order {
-        Order::ReceivedDesc => q.order_by_desc(complaint::Column::ReceivedAt),
-        Order::ReceivedAsc => q.order_by_asc(complaint::Column::ReceivedAt),
-        Order::AnswerDueAsc => q.order_by_asc(complaint::Column::AnswerDueAt),
+    let total = if page.count {
+        Some(q.clone().count(&state.db).await?)
+    } else {
+        None
     };
-    let items = q
-        .order_by_asc(complaint::Column::Id)
-        .offset(page.offset)
-        .limit(page.limit)
+    if page.limit == 0 {
+        return Ok(page.slice(total, vec![], |_: &(complaint::Model, View)| (now, "")));
+    }
+    let (col, desc) = order.key();
+    let rows = page
+        .seek(q, col, desc, complaint::Column::Id)
         .all(&state.db)
         .await?;
-    let items = items
+    let rows = page.slice(total, rows, |c| (order.value(c), c.id.as_str()));
+    let items = rows
+        .items
         .into_iter()
-        .filter_map(|c| access::complaint_view(actor, scope, &c).map(|v| (c, v)))
+        .filter_map(|(cur, c)| access::complaint_view(actor, scope, &c).map(|v| (cur, (c, v))))
         .collect();
-    Ok((total, items))
+    Ok(Slice {
+        total: rows.total,
+        has_next: rows.has_next,
+        items,
+    })
 }
 
 /// Loads each complaint's events, oldest first, in one query per batch.

@@ -201,15 +201,17 @@ impl ComplaintsSearchQuery {
                     ComplaintSearchSort::AnswerDueAsc => ListOrder::AnswerDueAsc,
                     _ => ListOrder::ReceivedDesc,
                 };
-                let (total, items) = crate::complaints::list_matching(
+                let found = crate::complaints::list_matching(
                     state,
                     actor,
                     &filter,
                     order,
-                    page,
+                    page.clone(),
                     Some(extra),
                 )
                 .await?;
+                let total = found.total.unwrap_or(0);
+                let items: Vec<_> = found.items.into_iter().map(|(_, c)| c).collect();
                 let h = Hits {
                     total,
                     took_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -14,7 +14,7 @@ use entity::{complaint, dialogue, dialogue_issue, dialogue_unit};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 
 use crate::access::{self, Scope};
@@ -182,7 +182,7 @@ pub async fn record(
         recorded_at: now,
         completed_by: None,
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     if let Some(cl) = &claim
         && let Err(e) = cl.record(&txn, &model.id).await
     {
@@ -247,7 +247,7 @@ pub async fn complete(
         }
         return Err(already());
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let res = commitment::Entity::update_many()
         .col_expr(commitment::Column::Status, Expr::value(Status::Done))
         .col_expr(commitment::Column::DoneAt, Expr::value(Utc::now()))

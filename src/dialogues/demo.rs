@@ -11,7 +11,7 @@ use entity::dialogue::{self, Kind, Status};
 use entity::{complaint_event, dialogue_business, dialogue_issue, dialogue_unit, unit};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 
 use crate::businesses::{self, TaxCode};
@@ -69,7 +69,7 @@ pub async fn seed(
     let snv = unit_by_code(db, "SNV").await?;
     let now = Utc::now();
     let today = crate::clock::today();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(&db).await?;
     let mut biz = Vec::new();
     for (tax, name) in BUSINESSES {
         let t = TaxCode::parse(tax)?;

@@ -754,13 +754,14 @@ pub struct CommitmentStatsFilter {
 }
 
 fn wrap(items: Vec<(Full, DialogueView)>) -> Vec<Dialogue> {
-    items
-        .into_iter()
-        .map(|(f, view)| Dialogue {
-            full: Arc::new(f),
-            view,
-        })
-        .collect()
+    items.into_iter().map(wrap_one).collect()
+}
+
+fn wrap_one((f, view): (Full, DialogueView)) -> Dialogue {
+    Dialogue {
+        full: Arc::new(f),
+        view,
+    }
 }
 
 async fn as_seen(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Dialogue> {
@@ -787,8 +788,19 @@ impl DialoguesQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<Dialogue>> {
-        let page = Page::parse(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
+        let text = crate::search::results::check_query(&f.query)?;
+        // The newest first pages by key; the best matches of a query by position.
+        let page = if text.trim().is_empty() {
+            Page::keyed(
+                super::SORT,
+                first,
+                after.as_deref(),
+                crate::pagination::selects_total(ctx),
+            )?
+        } else {
+            Page::parse(first, after.as_deref())?
+        };
         let (from, to) = crate::clock::check_range(f.from, f.to)?;
         let business = match f
             .business
@@ -827,12 +839,12 @@ impl DialoguesQuery {
             from,
             to,
         };
-        let text = crate::search::results::check_query(&f.query)?;
-        let (total, items) = if text.trim().is_empty() {
-            super::list(ctx.state(), ctx.actor(), &filter, None, page).await?
-        } else {
-            super::search::search(ctx.state(), ctx.actor(), &text, &filter, page).await?
-        };
+        if text.trim().is_empty() {
+            let found = super::list(ctx.state(), ctx.actor(), &filter, None, page.clone()).await?;
+            return Ok(page.keyed_connection(found.map(wrap_one)));
+        }
+        let (total, items) =
+            super::search::search(ctx.state(), ctx.actor(), &text, &filter, page.clone()).await?;
         Ok(page.connection(total, wrap(items)))
     }
 
@@ -857,9 +869,14 @@ impl DialoguesQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<Dialogue>> {
-        let page = Page::parse(first, after.as_deref())?;
-        let (total, items) = super::mine(ctx.state(), ctx.actor(), page).await?;
-        Ok(page.connection(total, wrap(items)))
+        let page = Page::keyed(
+            super::SORT,
+            first,
+            after.as_deref(),
+            crate::pagination::selects_total(ctx),
+        )?;
+        let found = super::mine(ctx.state(), ctx.actor(), page.clone()).await?;
+        Ok(page.keyed_connection(found.map(wrap_one)))
     }
 
     /// A business's issues in one place, newest first: its complaints and what it raised at
@@ -873,11 +890,20 @@ impl DialoguesQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<Complaint>> {
-        let page = Page::parse(first, after.as_deref())?;
-        let (total, items) =
-            crate::complaints::my_issues(ctx.state(), ctx.actor(), status.map(Into::into), page)
-                .await?;
-        Ok(page.connection(total, crate::complaints::graphql::wrap(items)))
+        let page = Page::keyed(
+            crate::complaints::Order::ReceivedDesc.sort(),
+            first,
+            after.as_deref(),
+            crate::pagination::selects_total(ctx),
+        )?;
+        let found = crate::complaints::my_issues(
+            ctx.state(),
+            ctx.actor(),
+            status.map(Into::into),
+            page.clone(),
+        )
+        .await?;
+        Ok(page.keyed_connection(found.map(crate::complaints::graphql::wrap_one)))
     }
 
     /// Matters that keep coming back: complaints raised at (or linked to) two or more
@@ -903,7 +929,7 @@ impl DialoguesQuery {
                 to,
                 min_dialogues: f.min_dialogues.unwrap_or(2) as u64,
             },
-            page,
+            page.clone(),
         )
         .await?;
         Ok(page.connection(

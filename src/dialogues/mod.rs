@@ -23,7 +23,7 @@ use entity::{complaint, dialogue_business, dialogue_issue, dialogue_unit};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::access::{self, DialogueView, Scope};
@@ -32,7 +32,7 @@ use crate::businesses::TaxCode;
 use crate::complaints::ContactInput;
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Claim, IdempotencyKey};
-use crate::pagination::Page;
+use crate::pagination::{Page, Slice};
 use crate::search::IndexKind;
 use crate::state::AppState;
 use crate::text;
@@ -377,7 +377,7 @@ pub async fn schedule(
         created_at: now,
         updated_at: now,
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     if let Some(c) = &claim
         && let Err(e) = c.record(&txn, &id).await
     {
@@ -567,7 +567,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, i: UpdateInput) -
             "The dialogue must start between yesterday and two years from now.",
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let res = dialogue::Entity::update_many()
         .col_expr(dialogue::Column::Title, Expr::value(title.clone()))
         .col_expr(dialogue::Column::Topic, Expr::value(topic.clone()))
@@ -607,7 +607,7 @@ pub async fn invite(
         return Err(illegal("inviteToDialogue", f.model.status));
     }
     let (units, invites) = check_invites(state, &f.model.host_unit_id, units, businesses).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     touch(&txn, &f.model.id).await?;
     add_invites(
         &txn,
@@ -635,7 +635,7 @@ async fn touch(txn: &impl ConnectionTrait, id: &str) -> AppResult<()> {
 
 /// Ends a change of a dialogue: its search document queued, committed, and the dialogue as it
 /// is now.
-async fn finish(state: &AppState, txn: sea_orm::DatabaseTransaction, id: &str) -> AppResult<Full> {
+async fn finish(state: &AppState, txn: crate::db::WriteTxn, id: &str) -> AppResult<Full> {
     crate::search::outbox::enqueue(&txn, IndexKind::Dialogues, &[id.to_string()]).await?;
     txn.commit().await?;
     state.indexer_wake.wake();
@@ -711,7 +711,7 @@ pub async fn step(
     upd = upd
         .col_expr(dialogue::Column::Status, Expr::value(t.to))
         .col_expr(dialogue::Column::UpdatedAt, Expr::value(now));
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let res = upd
         .filter(dialogue::Column::Id.eq(d.id.as_str()))
         .filter(dialogue::Column::Status.is_in(t.from.iter().copied()))
@@ -762,7 +762,7 @@ pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> Ap
         .transpose()?
         .filter(|a| !a.is_empty());
     let existing = f.businesses.iter().find(|b| b.business_id == business);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     match existing {
         Some(b) => {
             let mut m: dialogue_business::ActiveModel = b.clone().into();
@@ -996,7 +996,7 @@ pub async fn link(
             ),
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let added = link_in(
         &txn,
         &f.model.id,
@@ -1189,7 +1189,7 @@ pub async fn list(
     f: &DialogueFilter,
     only: Option<Condition>,
     page: Page,
-) -> AppResult<(u64, Vec<(Full, DialogueView)>)> {
+) -> AppResult<Slice<(Full, DialogueView)>> {
     let read = access::read_scope(&state.db, actor).await?;
     let mut cond = Condition::all()
         .add(access::dialogue_list_condition(actor, &read))
@@ -1198,22 +1198,47 @@ pub async fn list(
         cond = cond.add(o);
     }
     let q = dialogue::Entity::find().filter(cond);
-    let total = q.clone().count(&state.db).await?;
+    let total = if page.count {
+        Some(q.clone().count(&state.db).await?)
+    } else {
+        None
+    };
     if page.limit == 0 {
-        return Ok((total, vec![]));
+        return Ok(Slice {
+            total,
+            has_next: false,
+            items: vec![],
+        });
     }
-    let ids: Vec<String> = q
+    let keys: Vec<(String, DateTime<Utc>)> = page
+        .seek(q, dialogue::Column::StartsAt, true, dialogue::Column::Id)
         .select_only()
         .column(dialogue::Column::Id)
-        .order_by_desc(dialogue::Column::StartsAt)
-        .order_by_asc(dialogue::Column::Id)
-        .offset(page.offset)
-        .limit(page.limit)
+        .column(dialogue::Column::StartsAt)
         .into_tuple()
         .all(&state.db)
         .await?;
-    Ok((total, visible_in_order(state, actor, &read, &ids).await?))
+    let keys = page.slice(total, keys, |(id, at)| (*at, id.as_str()));
+    let ids: Vec<String> = keys.items.iter().map(|(_, (id, _))| id.clone()).collect();
+    let mut cursors: HashMap<String, String> = keys
+        .items
+        .into_iter()
+        .map(|(cur, (id, _))| (id, cur))
+        .collect();
+    let items = visible_in_order(state, actor, &read, &ids)
+        .await?
+        .into_iter()
+        .map(|(f, v)| (cursors.remove(&f.model.id).unwrap_or_default(), (f, v)))
+        .collect();
+    Ok(Slice {
+        total: keys.total,
+        has_next: keys.has_next,
+        items,
+    })
 }
+
+/// The sort of dialogue lists' cursors: latest start first.
+pub const SORT: &str = "g.sd";
 
 /// Dialogues by id in the order given, each with the caller's view, leaving out those they may
 /// not see.
@@ -1237,14 +1262,14 @@ pub async fn mine(
     state: &AppState,
     actor: &Actor,
     page: Page,
-) -> AppResult<(u64, Vec<(Full, DialogueView)>)> {
+) -> AppResult<Slice<(Full, DialogueView)>> {
     actor.signed_in()?;
     let read = access::read_scope(&state.db, actor).await?;
     let only = match (&read, access::caller_business(actor)) {
         (Scope::All, _) => Condition::all(),
         (Scope::Units(u), _) => access::dialogues_of_units(u),
         (Scope::None, Some(b)) => access::dialogues_with_business(b),
-        (Scope::None, None) => return Ok((0, vec![])),
+        (Scope::None, None) => return Ok(Slice::empty()),
     };
     list(state, actor, &DialogueFilter::default(), Some(only), page).await
 }

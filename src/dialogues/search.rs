@@ -64,7 +64,11 @@ pub async fn search(
                 words.extend(crate::search::text::words(c));
             }
             let only: Condition = crate::db::words_match(dialogue::Column::SearchText, &words);
-            super::list(state, actor, f, Some(only), page).await
+            let found = super::list(state, actor, f, Some(only), page).await?;
+            Ok((
+                found.total.unwrap_or(0),
+                found.items.into_iter().map(|(_, d)| d).collect(),
+            ))
         }
     }
 }

@@ -357,19 +357,18 @@ impl DossiersQuery {
     ) -> async_graphql::Result<
         async_graphql::connection::Connection<String, Dossier, DossierConnectionFields>,
     > {
-        let page = Page::parse(first, after.as_deref())?;
+        // The counts over the whole filter are computed only when asked for.
+        let look = ctx.look_ahead();
+        let counted = look.field("totalCount").exists() || look.field("stats").exists();
+        let page = Page::keyed(super::SORT, first, after.as_deref(), counted)?;
         let filter = filter_of(ctx, filter.unwrap_or_default()).await?;
-        let (total, items, stats) = super::list(ctx.state(), ctx.actor(), &filter, page).await?;
+        let (found, stats) = super::list(ctx.state(), ctx.actor(), &filter, page.clone()).await?;
         let scope = ctx.read_scope().await?;
-        let items = items
-            .into_iter()
-            .map(|model| Dossier::in_scope(ctx, scope, model))
-            .collect();
-        Ok(page.connection_with(
-            total,
-            items,
+        let found = found.map(|model| Dossier::in_scope(ctx, scope, model));
+        Ok(page.keyed_connection_with(
+            found,
             DossierConnectionFields {
-                total_count: total,
+                total_count: stats.total,
                 stats: stats.into(),
             },
         ))

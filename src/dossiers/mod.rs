@@ -23,7 +23,7 @@ use entity::{procedure, procedure_unit, rating};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::access::{self, Scope};
@@ -31,7 +31,7 @@ use crate::auth::Actor;
 use crate::businesses::TaxCode;
 use crate::calendar::{Calendar, Receipt};
 use crate::error::{AppError, AppResult, on_unique};
-use crate::pagination::Page;
+use crate::pagination::{Page, Slice};
 use crate::state::AppState;
 use crate::text;
 use crate::units;
@@ -400,7 +400,7 @@ pub async fn record(state: &AppState, actor: &Actor, i: NewDossier) -> AppResult
 /// completion, an apology or an excused delay (imports). Times already fixed stay as they are.
 pub async fn upsert(db: &DatabaseConnection, cal: &Calendar, v: ValidDossier) -> AppResult<bool> {
     let existing = find_by_code(db, &v.model.code).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(&db).await?;
     let created = match existing {
         None => {
             if v.model.completed_at.is_some() {
@@ -504,7 +504,7 @@ pub async fn complete(
             "completedAt must be after the receipt and not in the future.",
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let res = dossier::Entity::update_many()
         .col_expr(dossier::Column::CompletedAt, Expr::value(at))
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
@@ -958,31 +958,40 @@ pub async fn list(
     actor: &Actor,
     f: &DossierFilter,
     page: Page,
-) -> AppResult<(u64, Vec<dossier::Model>, DossierStats)> {
+) -> AppResult<(Slice<dossier::Model>, DossierStats)> {
     actor.signed_in()?;
     let scope = access::read_scope(&state.db, actor).await?;
     let now = Utc::now();
     let cond = filter_condition(f, &scope, now)?;
-    let stats = stats_select(cond.clone(), now)
-        .into_model::<StatsRow>()
-        .one(&state.db)
-        .await?
-        .map(StatsRow::stats)
-        .unwrap_or_default();
+    let stats = if page.count {
+        stats_select(cond.clone(), now)
+            .into_model::<StatsRow>()
+            .one(&state.db)
+            .await?
+            .map(StatsRow::stats)
+            .unwrap_or_default()
+    } else {
+        DossierStats::default()
+    };
     let items = if page.limit == 0 {
         vec![]
     } else {
-        dossier::Entity::find()
-            .filter(cond)
-            .order_by_desc(dossier::Column::ReceivedAt)
-            .order_by_asc(dossier::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(&state.db)
-            .await?
+        page.seek(
+            dossier::Entity::find().filter(cond),
+            dossier::Column::ReceivedAt,
+            true,
+            dossier::Column::Id,
+        )
+        .all(&state.db)
+        .await?
     };
-    Ok((stats.total, items, stats))
+    let total = page.count.then_some(stats.total);
+    let found = page.slice(total, items, |d| (d.received_at, d.id.as_str()));
+    Ok((found, stats))
 }
+
+/// The sort of dossier lists' cursors: latest receipt first.
+pub const SORT: &str = "d.rd";
 
 /// Whether each dossier has a rating, in one query per batch.
 pub struct RatedLoader(pub DatabaseConnection);

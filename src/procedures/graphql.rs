@@ -120,7 +120,7 @@ impl ProceduresQuery {
             include_retired: f.include_retired.unwrap_or(false)
                 && crate::access::sees_retired_procedures(ctx.actor()),
         };
-        let (total, items) = super::list(&ctx.state().db, &filter, page).await?;
+        let (total, items) = super::list(&ctx.state().db, &filter, page.clone()).await?;
         Ok(page.connection(total, items.into_iter().map(Procedure).collect()))
     }
 

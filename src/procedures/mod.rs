@@ -13,7 +13,7 @@ use entity::{procedure_unit, unit};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::auth::Actor;
@@ -266,7 +266,7 @@ pub async fn upsert(
     db: &DatabaseConnection,
     v: ValidProcedure,
 ) -> AppResult<(procedure::Model, Upserted)> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(&db).await?;
     let existing = procedure::Entity::find()
         .filter(procedure::Column::Code.eq(v.code.as_str()))
         .one(&txn)

@@ -161,7 +161,8 @@ impl ProceduresSearchQuery {
                     search: Some(text.clone()).filter(|t| !t.trim().is_empty()),
                     include_retired: false,
                 };
-                let (total, rows) = crate::procedures::list(&state.db, &filter, page).await?;
+                let (total, rows) =
+                    crate::procedures::list(&state.db, &filter, page.clone()).await?;
                 let h = Hits {
                     total,
                     took_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -250,7 +250,7 @@ impl UnitsQuery {
                 .map(|d| crate::clock::check_date("activeOn", d))
                 .transpose()?,
         };
-        let (total, items) = super::list(ctx.state(), &filter, page).await?;
+        let (total, items) = super::list(ctx.state(), &filter, page.clone()).await?;
         Ok(page.connection(total, items.into_iter().map(Unit).collect()))
     }
 

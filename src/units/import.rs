@@ -23,10 +23,7 @@ use chrono::{Duration, NaiveDate};
 use entity::unit::{self, Block};
 use entity::unit_succession::{self, Kind};
 use entity::unit_version;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 
 pub use crate::import::ImportReport;
@@ -273,7 +270,7 @@ pub async fn import_file(
 
     // All of it in one transaction: first every new unit, so that parents and successors can
     // refer to one another, then each unit's versions and links.
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(&db).await?;
     let now = chrono::Utc::now();
     let mut created = std::collections::HashSet::new();
     for (code, vs) in &ok {
