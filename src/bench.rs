@@ -318,12 +318,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             });
         }
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        use sea_orm::TransactionTrait;
         // Tracking codes are random (2⁴⁰ of them): among a million, two may meet. The portal
         // draws again on a collision, and so does the generator, for the whole batch.
         let mut attempts = 0;
         loop {
-            let txn = db.begin().await?;
+            let txn = crate::db::begin(&db).await?;
             let inserted = complaint::Entity::insert_many(
                 rows.iter().cloned().map(complaint::ActiveModel::from),
             )

@@ -60,6 +60,102 @@ pub async fn connect_counted(url: &str) -> anyhow::Result<(DatabaseConnection, A
     Ok((db, counter))
 }
 
+/// A write transaction. On SQLite the writes of one database file are taken one at a time in
+/// this process, in the order they asked (a fair queue), and each begins `IMMEDIATE`, holding
+/// the file's write lock from its first statement: a transaction that reads before it writes
+/// can then never find its snapshot overtaken ("database is locked"), and writers wait in the
+/// queue rather than in SQLite's busy loop. Another process (a `portal reindex`, say) is waited
+/// for by the busy timeout. On PostgreSQL it is a plain transaction.
+pub struct WriteTxn {
+    txn: sea_orm::DatabaseTransaction,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), sea_orm::DbErr> {
+        self.txn.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sea_orm::DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTxn {
+    type Target = sea_orm::DatabaseTransaction;
+    fn deref(&self) -> &sea_orm::DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[async_trait::async_trait]
+impl sea_orm::ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> sea_orm::DbBackend {
+        self.txn.get_database_backend()
+    }
+    async fn execute_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+    async fn query_one_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> Result<Option<sea_orm::QueryResult>, sea_orm::DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+    async fn query_all_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+}
+
+/// The queue of writers of each SQLite file of this process.
+fn write_queue(db: &DatabaseConnection) -> Arc<tokio::sync::Mutex<()>> {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static QUEUES: LazyLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    let mut q = QUEUES.lock().unwrap_or_else(|e| e.into_inner());
+    q.entry(file).or_default().clone()
+}
+
+/// Begins a write transaction (see [`WriteTxn`]).
+pub async fn begin(db: &DatabaseConnection) -> Result<WriteTxn, sea_orm::DbErr> {
+    use sea_orm::TransactionTrait;
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return Ok(WriteTxn {
+            txn: db.begin().await?,
+            _turn: None,
+        });
+    }
+    let turn = write_queue(db).lock_owned().await;
+    let txn = db
+        .begin_with_options(sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    Ok(WriteTxn {
+        txn,
+        _turn: Some(turn),
+    })
+}
+
 /// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None).await.context("applying migrations")

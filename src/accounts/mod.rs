@@ -10,7 +10,6 @@ use entity::account::{self, Role};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 
 use crate::auth::limits::{self, LoginAttempt};
@@ -158,7 +157,7 @@ pub async fn register(
         Some((tax, _)) => businesses::find_by_tax_code(&state.db, tax).await?,
         None => None,
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let (role, business_id) = match (&biz, known) {
         (None, _) => (Role::Citizen, None),
         (Some(_), Some(b)) => (Role::Business, Some(b.id)),

@@ -13,7 +13,6 @@ use entity::unit::{self, Block};
 use entity::{par_period, par_period_unit, par_result};
 use sea_orm::{
     ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, Iterable, QueryFilter, Set,
-    TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -176,7 +175,7 @@ pub async fn import_text(
         .one(db)
         .await?
         .is_some();
-    let tx = db.begin().await?;
+    let tx = crate::db::begin(&db).await?;
     if existed {
         par_result::Entity::delete_many()
             .filter(par_result::Column::Year.eq(year))

@@ -15,9 +15,7 @@ use chrono::{DateTime, Utc};
 use entity::procedure_unit;
 use entity::rating::{self, Channel};
 use entity::rating_score::{self, Component};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::access;
 use crate::auth::Actor;
@@ -227,7 +225,7 @@ pub async fn submit(
         .collect();
     // Write first inside the transaction: the unique keys on dossier and idempotency key decide
     // between concurrent submissions, and SQLite takes its write lock at the first write.
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin(&state.db).await?;
     let written = match &claim {
         Some(c) => c.record(&txn, &model.id).await,
         None => Ok(()),

@@ -11,10 +11,7 @@ use chrono::NaiveDate;
 use entity::unit_succession;
 use entity::{account, procedure_unit, unit, unit_version};
 use indicatif::{ProgressBar, ProgressStyle};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::auth::{Role, password};
 use crate::businesses::{self, TaxCode};
@@ -340,7 +337,7 @@ async fn reorganise_2025(
     by_code: &mut HashMap<String, unit::Model>,
 ) -> anyhow::Result<usize> {
     let now = chrono::Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(&db).await?;
     let mut created = 0;
     for (code, name, short, block, from) in data::UNITS_2025 {
         if by_code.contains_key(*code) {
