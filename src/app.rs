@@ -9,6 +9,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use axum::Router;
@@ -37,6 +38,7 @@ const JSON: &str = "application/json";
 struct Http {
     state: AppState,
     schema: PortalSchema,
+    documents: Arc<crate::documents::Documents>,
 }
 
 /// A built server, bound to its address but not yet serving.
@@ -195,6 +197,7 @@ pub fn router(state: AppState) -> Router {
     let http = Http {
         schema: build_schema(config),
         state: state.clone(),
+        documents: Default::default(),
     };
     let cors = cors(config);
     let mut r = Router::new()
@@ -214,6 +217,12 @@ pub fn router(state: AppState) -> Router {
         // The GraphQL handler reads the body itself, against PORTAL_BODY_LIMIT.
         .layer(DefaultBodyLimit::disable())
         .layer(CatchPanicLayer::custom(panic_response))
+        // gzip when the client accepts it and the answer is worth it (a list, a schema).
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .gzip(true)
+                .compress_when(tower_http::compression::predicate::SizeAbove::new(1024)),
+        )
         .layer(cors)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
@@ -597,24 +606,49 @@ async fn execute(
             return request_error(status, spec, e, lang);
         }
     };
+    let mut req = req;
+    // Automatic persisted queries: a hash alone stands for a text sent before.
+    let ext = req.extensions.remove("persistedQuery");
+    match http.documents.persisted(&req.query, ext.as_ref()) {
+        Ok(crate::documents::Persisted::None) => {}
+        Ok(crate::documents::Persisted::Found(text)) => req.query = text,
+        Ok(crate::documents::Persisted::NotFound) => {
+            let body = serde_json::json!({ "errors": [{
+                "message": "PersistedQueryNotFound",
+                "extensions": { "code": "PERSISTED_QUERY_NOT_FOUND" } }] });
+            return json_response(StatusCode::OK, spec, &body);
+        }
+        Err(e) => return request_error(StatusCode::BAD_REQUEST, spec, e, lang),
+    }
     // The document's shape is checked before the schema sees it: the nesting of its text before
     // parsing (the parser recurses), the rest on the parsed document, which the schema reuses.
-    let mut req = req;
-    let config = &http.state.config;
-    let shape = crate::query_limits::check_nesting(&req.query).and_then(|()| {
-        // An unparsable document is left to the schema, which says why.
-        match req.parsed_query() {
-            Ok(doc) => crate::query_limits::check(doc, config.max_fields, config.max_aliases),
-            Err(_) => Ok(()),
+    // A document met before was parsed and checked then.
+    if let Some(doc) = http.documents.get(&req.query) {
+        req.set_parsed_query((*doc).clone());
+    } else {
+        let config = &http.state.config;
+        let shape = crate::query_limits::check_nesting(&req.query).and_then(|()| {
+            // An unparsable document is left to the schema, which says why.
+            match req.parsed_query() {
+                Ok(doc) => {
+                    crate::query_limits::check(doc, config.max_fields, config.max_aliases)?;
+                    Ok(Some(doc.clone()))
+                }
+                Err(_) => Ok(None),
+            }
+        });
+        match shape {
+            Ok(Some(doc)) => http.documents.put(&req.query, doc),
+            Ok(None) => {}
+            Err(e) => {
+                let status = if spec {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::OK
+                };
+                return request_error(status, spec, e, lang);
+            }
         }
-    });
-    if let Err(e) = shape {
-        let status = if spec {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        return request_error(status, spec, e, lang);
     }
     let client =
         crate::client_addr::client_ip(peer.ip(), headers, &http.state.config.trusted_proxies);

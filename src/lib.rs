@@ -21,6 +21,7 @@ pub mod contact;
 pub mod context;
 pub mod db;
 pub mod dialogues;
+pub mod documents;
 pub mod dossiers;
 pub mod error;
 pub mod graphiql;
