@@ -609,8 +609,10 @@ async fn execute(
     let mut req = req;
     // Automatic persisted queries: a hash alone stands for a text sent before.
     let ext = req.extensions.remove("persistedQuery");
+    let mut new_hash = None;
     match http.documents.persisted(&req.query, ext.as_ref()) {
         Ok(crate::documents::Persisted::None) => {}
+        Ok(crate::documents::Persisted::New(hash)) => new_hash = Some(hash),
         Ok(crate::documents::Persisted::Found(text)) => req.query = text,
         Ok(crate::documents::Persisted::NotFound) => {
             let body = serde_json::json!({ "errors": [{
@@ -625,6 +627,9 @@ async fn execute(
     // A document met before was parsed and checked then.
     if let Some(doc) = http.documents.get(&req.query) {
         req.set_parsed_query((*doc).clone());
+        if let Some(h) = new_hash {
+            http.documents.remember(h, &req.query);
+        }
     } else {
         let config = &http.state.config;
         let shape = crate::query_limits::check_nesting(&req.query).and_then(|()| {
@@ -638,7 +643,12 @@ async fn execute(
             }
         });
         match shape {
-            Ok(Some(doc)) => http.documents.put(&req.query, doc),
+            Ok(Some(doc)) => {
+                http.documents.put(&req.query, doc);
+                if let Some(h) = new_hash {
+                    http.documents.remember(h, &req.query);
+                }
+            }
             Ok(None) => {}
             Err(e) => {
                 let status = if spec {

@@ -283,6 +283,90 @@ pub fn phrase_first<C: sea_orm::ColumnTrait>(
 
 #[cfg(test)]
 mod tests {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+
+    /// T1 reads, T2 writes and commits meanwhile, then T1 writes.
+    async fn read_then_write(db: &sea_orm::DatabaseConnection, queued: bool) -> Result<(), String> {
+        let count = "SELECT count(*) FROM t";
+        let t1 = if queued {
+            super::begin(db).await.map_err(|e| e.to_string())?
+        } else {
+            super::WriteTxn {
+                txn: db.begin().await.map_err(|e| e.to_string())?,
+                _turn: None,
+            }
+        };
+        t1.execute_unprepared(count)
+            .await
+            .map_err(|e| e.to_string())?;
+        let db2 = db.clone();
+        let other = tokio::spawn(async move {
+            let t2 = if queued {
+                super::begin(&db2).await.unwrap()
+            } else {
+                super::WriteTxn {
+                    txn: db2.begin().await.unwrap(),
+                    _turn: None,
+                }
+            };
+            t2.execute_unprepared(count).await.unwrap();
+            t2.execute_unprepared("INSERT INTO t VALUES (2)")
+                .await
+                .unwrap();
+            t2.commit().await.unwrap();
+        });
+        if !queued {
+            // Without the queue T2 goes first.
+            tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                while !other.is_finished() {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            })
+            .await
+            .map_err(|_| "T2 did not finish".to_string())?;
+        }
+        let r = t1.execute_unprepared("INSERT INTO t VALUES (1)").await;
+        match r {
+            Ok(_) => t1.commit().await.map_err(|e| e.to_string())?,
+            Err(e) => {
+                let _ = t1.rollback().await;
+                other.await.map_err(|e| e.to_string())?;
+                return Err(e.to_string());
+            }
+        }
+        other.await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_write_transaction_that_reads_first_is_never_refused_as_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
+        let db = super::connect(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        // What plain (deferred) transactions do: T1's snapshot is overtaken, its write refused.
+        let plain = read_then_write(&db, false).await;
+        assert!(
+            plain.as_ref().is_err_and(|e| e.contains("locked")),
+            "{plain:?}"
+        );
+        // Through the queue T2 waits for T1, and both land.
+        read_then_write(&db, true).await.unwrap();
+        let n = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT count(*) AS n FROM t",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        assert_eq!(n, 3, "one write of the first round and both of the second");
+    }
+
     #[test]
     fn redacts_password() {
         assert_eq!(

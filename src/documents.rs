@@ -54,6 +54,8 @@ pub enum Persisted {
     Found(String),
     /// A hash alone that this server does not hold: the client sends the text with it.
     NotFound,
+    /// A text with its hash, checked: remembered once the document passes its checks.
+    New(String),
 }
 
 impl Documents {
@@ -104,11 +106,22 @@ impl Documents {
                 "sha256Hash does not match the query text.",
             ));
         }
-        if query.len() <= MAX_KEPT_LEN && !inner.persisted.contains_key(&hash) {
-            trim(&mut inner.persisted);
-            inner.persisted.insert(hash, (Arc::from(query), tick));
+        Ok(Persisted::New(hash))
+    }
+
+    /// Lets `hash` stand for `query` from now on (a document that parsed and passed its
+    /// checks).
+    pub fn remember(&self, hash: String, query: &str) {
+        if query.len() > MAX_KEPT_LEN {
+            return;
         }
-        Ok(Persisted::None)
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.tick += 1;
+        let tick = inner.tick;
+        if !inner.persisted.contains_key(&hash) {
+            trim(&mut inner.persisted);
+        }
+        inner.persisted.insert(hash, (Arc::from(query), tick));
     }
 
     /// The document of `query` if it was parsed and checked before.
@@ -163,7 +176,10 @@ mod tests {
                 serde_json::json!({ "version": 1, "sha256Hash": hash }),
             )
             .unwrap();
-            assert!(matches!(d.persisted(&q, Some(&ext)), Ok(Persisted::None)));
+            match d.persisted(&q, Some(&ext)) {
+                Ok(Persisted::New(h)) => d.remember(h, &q),
+                _ => panic!("a text with its hash"),
+            }
         }
         let (parsed, persisted) = d.len();
         assert!(

@@ -195,3 +195,144 @@ async fn request_body_and_query_depth_are_limited() {
     assert!(msg.contains("nested too deep"), "{msg}");
     assert_eq!(b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 }
+
+#[tokio::test]
+async fn answers_are_gzipped_only_when_the_client_asks_and_they_are_large() {
+    let app = TestApp::spawn().await;
+    let q = json!({ "query": "{ units(first: 100) { edges { node { code name } } } }" });
+    let plain = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&q)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain: Value = plain.json().await.unwrap();
+    let n = plain["data"]["units"]["edges"].as_array().unwrap().len();
+    assert!(n > 20, "{plain}");
+
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept-encoding", "gzip")
+        .json(&q)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
+    let mut text = String::new();
+    use std::io::Read;
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let unzipped: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(unzipped, plain);
+
+    // A small answer is not worth compressing.
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept-encoding", "gzip")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["data"]["__typename"],
+        "Query"
+    );
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_send_a_hash_for_a_text_sent_before() {
+    let app = TestApp::spawn().await;
+    let query =
+        "query($c: String) { units(filter: {search: $c}, first: 3) { edges { node { code } } } }";
+    let hash = sha256_hex(query);
+    let post = |body: Value| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/graphql"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+
+    // The hash alone, before the server has the text: the client is told to send both.
+    let (status, b) = post(json!({ "extensions": ext, "variables": { "c": "tư pháp" } })).await;
+    assert_eq!(status, 200);
+    assert_eq!(b["errors"][0]["message"], "PersistedQueryNotFound", "{b}");
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+
+    // Both: answered and remembered.
+    let (_, full) =
+        post(json!({ "query": query, "extensions": ext, "variables": { "c": "tư pháp" } })).await;
+    assert_eq!(
+        full["data"]["units"]["edges"][0]["node"]["code"], "STP",
+        "{full}"
+    );
+
+    // The hash alone now stands for the text, with other variables too.
+    let (_, b) = post(json!({ "extensions": ext, "variables": { "c": "tư pháp" } })).await;
+    assert_eq!(b, full);
+    let (_, b) = post(json!({ "extensions": ext, "variables": { "c": "xây dựng" } })).await;
+    assert_eq!(b["data"]["units"]["edges"][0]["node"]["code"], "SXD", "{b}");
+
+    // A hash that is not the text's, or a malformed extension, is refused and remembers nothing.
+    let wrong =
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex("{ __typename }") } });
+    let (status, b) = post(json!({ "query": query, "extensions": wrong })).await;
+    assert_eq!(status, 400, "{b}");
+    assert_eq!(b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let (_, b) = post(json!({ "extensions": wrong })).await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+        "{b}"
+    );
+    let (status, b) = post(json!({ "query": query, "extensions": { "persistedQuery": { "version": 2, "sha256Hash": hash } } })).await;
+    assert_eq!(status, 400, "{b}");
+
+    // A persisted document is held to the same shape limits as any other: a document over
+    // the limits is refused when first sent, so its hash never stands for anything.
+    let wide = format!(
+        "{{ {} }}",
+        (0..3000)
+            .map(|i| format!("a{i}: __typename"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let wide_ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(&wide) } });
+    let (_, b) = post(json!({ "query": wide, "extensions": wide_ext })).await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{b}"
+    );
+    assert!(b.get("data").is_none_or(|d| d.is_null()), "{b}");
+    let (_, b) = post(json!({ "extensions": wide_ext })).await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+        "{b}"
+    );
+}

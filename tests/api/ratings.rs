@@ -290,3 +290,123 @@ async fn anonymous_submissions_are_rate_limited_per_address() {
     let theirs = app.ok(Some(&admin), RATE, input).await;
     assert!(theirs["submitRating"]["raterAccountId"].is_string());
 }
+
+/// Many writes at once on one database, each reading before it writes (a rating reads its
+/// dossier and the running tally; a complaint its unit and deadline): on SQLite they wait
+/// their turn, none fails with "database is locked", and each lands once.
+#[tokio::test]
+async fn concurrent_writes_all_land_without_a_locked_database() {
+    let app = TestApp::spawn_configured(|c| c.anonymous_submissions_per_hour = 10_000).await;
+    let sdl = app.script_token(Role::Official, Some("SDL")).await;
+    let unit = app.unit_id("SDL").await;
+    const N: usize = 24;
+    for i in 0..N {
+        done_dossier(&app, &sdl, &format!("CW-{i}")).await;
+    }
+    let mut codes = vec![];
+    for i in 0..N {
+        codes.push(app.rating_code(&format!("CW-{i}")).await);
+    }
+    let tasks = (0..N).map(|i| {
+        let app = &app;
+        let rc = codes[i].clone();
+        let unit = unit.clone();
+        async move {
+            let rate = app
+                .gql(
+                    None,
+                    RATE,
+                    json!({ "i": { "dossierCode": format!("CW-{i}"), "ratingCode": rc,
+                                   "scores": scores(&[("ACCESS", 5), ("RESULT", 4)]) } }),
+                )
+                .await;
+            let file = app
+                .gql(
+                    None,
+                    "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { code } }",
+                    json!({ "i": { "kind": "FEEDBACK", "category": "LATE_PROCESSING", "unit": unit,
+                                   "title": format!("Chậm trả kết quả {i}"), "body": "Quá hạn.",
+                                   "contact": { "name": "Lê Thị C", "phone": "0903 123 456" },
+                                   "idempotencyKey": format!("cw-{i}") } }),
+                )
+                .await;
+            (rate, file)
+        }
+    });
+    let results = futures_util::future::join_all(tasks).await;
+    for (rate, file) in &results {
+        assert!(rate.get("errors").is_none(), "{rate}");
+        assert_eq!(rate["data"]["submitRating"]["verified"], true, "{rate}");
+        assert!(file.get("errors").is_none(), "{file}");
+    }
+    // Each landed once: the unit's ratings and the running tally agree.
+    let admin = app.admin().await;
+    let d = app
+        .ok(
+            Some(&admin),
+            "query($u: ID) { complaints(filter: {unit: $u}, first: 100) { totalCount } }",
+            json!({ "u": unit }),
+        )
+        .await;
+    assert_eq!(d["complaints"]["totalCount"], N, "{d}");
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let ratings = entity::rating::Entity::find()
+        .filter(entity::rating::Column::UnitId.eq(unit.as_str()))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(ratings, N as u64);
+    let tallied: i64 = entity::rating_tally::Entity::find()
+        .filter(entity::rating_tally::Column::UnitId.eq(unit.as_str()))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|t| t.component == entity::rating_score::Component::Access)
+        .map(|t| t.answers)
+        .sum();
+    assert_eq!(tallied, N as i64);
+
+    // Steps of the complaints' lifecycle at once: each reads the complaint, then writes it and
+    // its log.
+    let filed: Vec<String> = results
+        .iter()
+        .map(|(_, f)| {
+            f["data"]["fileComplaint"]["code"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let ids = app
+        .ok(
+            Some(&admin),
+            "query($u: ID) { complaints(filter: {unit: $u}, first: 100) { edges { node { id code } } } }",
+            json!({ "u": unit }),
+        )
+        .await;
+    let ids: Vec<String> = ids["complaints"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| filed.contains(&e["node"]["code"].as_str().unwrap().to_string()))
+        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), N);
+    let steps = ids.iter().map(|id| {
+        let app = &app;
+        let sdl = &sdl;
+        async move {
+            app.gql(
+                Some(sdl),
+                "mutation($id: ID!) { acceptComplaint(id: $id) { status events { action } } }",
+                json!({ "id": id }),
+            )
+            .await
+        }
+    });
+    for b in futures_util::future::join_all(steps).await {
+        assert!(b.get("errors").is_none(), "{b}");
+        assert_eq!(b["data"]["acceptComplaint"]["status"], "ACCEPTED", "{b}");
+    }
+}
