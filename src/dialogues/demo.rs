@@ -69,7 +69,7 @@ pub async fn seed(
     let snv = unit_by_code(db, "SNV").await?;
     let now = Utc::now();
     let today = crate::clock::today();
-    let txn = crate::db::begin(&db).await?;
+    let txn = crate::db::begin(db).await?;
     let mut biz = Vec::new();
     for (tax, name) in BUSINESSES {
         let t = TaxCode::parse(tax)?;

@@ -400,7 +400,7 @@ pub async fn record(state: &AppState, actor: &Actor, i: NewDossier) -> AppResult
 /// completion, an apology or an excused delay (imports). Times already fixed stay as they are.
 pub async fn upsert(db: &DatabaseConnection, cal: &Calendar, v: ValidDossier) -> AppResult<bool> {
     let existing = find_by_code(db, &v.model.code).await?;
-    let txn = crate::db::begin(&db).await?;
+    let txn = crate::db::begin(db).await?;
     let created = match existing {
         None => {
             if v.model.completed_at.is_some() {

@@ -175,7 +175,7 @@ pub async fn import_text(
         .one(db)
         .await?
         .is_some();
-    let tx = crate::db::begin(&db).await?;
+    let tx = crate::db::begin(db).await?;
     if existed {
         par_result::Entity::delete_many()
             .filter(par_result::Column::Year.eq(year))

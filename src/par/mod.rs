@@ -467,7 +467,7 @@ pub async fn open(
     let units = units_of_year(db, year).await?;
     let now = Utc::now();
     let who = actor_name(actor);
-    let tx = crate::db::begin(&db).await?;
+    let tx = crate::db::begin(db).await?;
     let inserted = par_period::ActiveModel {
         year: Set(year),
         status: Set(Status::Draft.as_str().into()),
@@ -689,7 +689,7 @@ pub async fn set_score(
         None => None,
     };
     let who = actor_name(actor);
-    let tx = crate::db::begin(&db).await?;
+    let tx = crate::db::begin(db).await?;
     touch(&tx, &p).await?;
     let key = (p.year(), u.unit_id.clone(), c.code.clone());
     let existing = par_score::Entity::find_by_id(key.clone()).one(&tx).await?;
@@ -821,7 +821,7 @@ pub async fn add_deduction(
     }
     let who = actor_name(actor);
     let id = uuid::Uuid::now_v7().to_string();
-    let tx = crate::db::begin(&db).await?;
+    let tx = crate::db::begin(db).await?;
     // The period's row is updated first: on PostgreSQL it stays locked until the commit, so
     // concurrent deductions are checked against the cap one after the other.
     touch(&tx, &p).await?;
@@ -917,7 +917,7 @@ pub async fn remove_deduction(
         None => None,
     };
     let who = actor_name(actor);
-    let tx = crate::db::begin(&db).await?;
+    let tx = crate::db::begin(db).await?;
     touch(&tx, &p).await?;
     let r = par_deduction::Entity::update_many()
         .col_expr(par_deduction::Column::RemovedAt, Expr::value(Utc::now()))
@@ -1102,7 +1102,7 @@ pub async fn compute(
     let deductions = active_deductions(db, p.year(), None).await?;
     let (results, summary) = score_units(&p, &t, &units, &counts, &scores, &deductions);
 
-    let tx = crate::db::begin(&db).await?;
+    let tx = crate::db::begin(db).await?;
     par_criterion_result::Entity::delete_many()
         .filter(par_criterion_result::Column::Year.eq(p.year()))
         .exec(&tx)
@@ -1349,7 +1349,7 @@ pub async fn publish(db: &DatabaseConnection, actor: &Actor, year: i32) -> AppRe
     }
     let now = Utc::now();
     let who = actor_name(actor);
-    let tx = crate::db::begin(&db).await?;
+    let tx = crate::db::begin(db).await?;
     let r = par_period::Entity::update_many()
         .col_expr(
             par_period::Column::Status,

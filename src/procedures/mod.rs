@@ -266,7 +266,7 @@ pub async fn upsert(
     db: &DatabaseConnection,
     v: ValidProcedure,
 ) -> AppResult<(procedure::Model, Upserted)> {
-    let txn = crate::db::begin(&db).await?;
+    let txn = crate::db::begin(db).await?;
     let existing = procedure::Entity::find()
         .filter(procedure::Column::Code.eq(v.code.as_str()))
         .one(&txn)

@@ -95,7 +95,7 @@ async fn write(
         }
         _ => {
             let per = (30_000 / columns.len()).max(1);
-            let tx = crate::db::begin(&db).await?;
+            let tx = crate::db::begin(db).await?;
             for chunk in rows.chunks(per) {
                 let mut q = Query::insert();
                 q.into_table(Alias::new(table))
@@ -446,7 +446,7 @@ pub async fn seed(
             });
         }
         let ids: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
-        let tx = crate::db::begin(&db).await?;
+        let tx = crate::db::begin(db).await?;
         complaint::Entity::insert_many(models.into_iter().map(complaint::ActiveModel::from))
             .exec(&tx)
             .await?;

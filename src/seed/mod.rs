@@ -337,7 +337,7 @@ async fn reorganise_2025(
     by_code: &mut HashMap<String, unit::Model>,
 ) -> anyhow::Result<usize> {
     let now = chrono::Utc::now();
-    let txn = crate::db::begin(&db).await?;
+    let txn = crate::db::begin(db).await?;
     let mut created = 0;
     for (code, name, short, block, from) in data::UNITS_2025 {
         if by_code.contains_key(*code) {

@@ -254,7 +254,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let txn = crate::db::begin(&db).await?;
+    let txn = crate::db::begin(db).await?;
     let m = unit::ActiveModel::from(model)
         .insert(&txn)
         .await
@@ -351,7 +351,7 @@ pub async fn update(
         }
         Some(d) => d,
     };
-    let txn = crate::db::begin(&db).await?;
+    let txn = crate::db::begin(db).await?;
     unit_version::Entity::delete_many()
         .filter(unit_version::Column::UnitId.eq(id))
         .filter(unit_version::Column::ValidFrom.eq(from))
@@ -435,7 +435,7 @@ pub async fn apply_due_versions(db: &DatabaseConnection) -> AppResult<usize> {
         if n < 2 {
             continue;
         }
-        let txn = crate::db::begin(&db).await?;
+        let txn = crate::db::begin(db).await?;
         if sync_row(&txn, &id, today).await? {
             enqueue(&txn, &id).await?;
             changed += 1;
@@ -556,7 +556,7 @@ pub async fn retire(
     }
     // Guard against a concurrent retirement: only a still-open unit is updated.
     let now = chrono::Utc::now();
-    let txn = crate::db::begin(&db).await?;
+    let txn = crate::db::begin(db).await?;
     let res = unit::Entity::update_many()
         .col_expr(unit::Column::ValidTo, Expr::value(valid_to))
         .col_expr(

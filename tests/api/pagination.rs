@@ -160,10 +160,8 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
     let arrived = std::sync::Mutex::new(vec![]);
     let seen = walk(&app, &admin, &unit, "RECEIVED_DESC", || async {
         for _ in 0..3 {
-            arrived
-                .lock()
-                .unwrap()
-                .push(insert_at(&app, &unit, chrono::Utc::now()).await);
+            let code = insert_at(&app, &unit, chrono::Utc::now()).await;
+            arrived.lock().unwrap().push(code);
         }
         insert_at(&app, &unit, t0).await;
     })
@@ -193,10 +191,8 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
     let arrived = std::sync::Mutex::new(vec![]);
     let seen = walk(&app, &admin, &unit, "RECEIVED_ASC", || async {
         for _ in 0..2 {
-            arrived
-                .lock()
-                .unwrap()
-                .push(insert_at(&app, &unit, chrono::Utc::now()).await);
+            let code = insert_at(&app, &unit, chrono::Utc::now()).await;
+            arrived.lock().unwrap().push(code);
         }
     })
     .await;
