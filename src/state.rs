@@ -56,7 +56,7 @@ impl AppState {
             &config.jwt_audience,
             config.token_ttl,
         );
-        let limits = Limits::new(&config);
+        let limits = Limits::new(&config, &db);
         let catalog = crate::catalog::Catalog::new(&db);
         AppState(Arc::new(Inner {
             catalog,

@@ -11,6 +11,7 @@ mod m20261202_000001_city2026;
 mod m20261203_000001_par;
 mod m20261204_000001_dialogues;
 mod m20261205_000001_speed;
+mod m20261205_000002_rate_counts;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_par::Migration),
             Box::new(m20261204_000001_dialogues::Migration),
             Box::new(m20261205_000001_speed::Migration),
+            Box::new(m20261205_000002_rate_counts::Migration),
         ]
     }
 }

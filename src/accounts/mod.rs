@@ -148,7 +148,7 @@ pub async fn register(
         )),
     };
     // Counted before anything is written: a limited address gets its answer and no account.
-    limits::registration(&state.limits, &state.config, client)?;
+    limits::registration(&state.limits, &state.config, client).await?;
     let hash = password::hash(v.password.clone()).await?;
     // Looked up before the transaction, which then writes before it reads: on SQLite a
     // transaction that reads and then writes is refused outright when another writer (the
@@ -214,7 +214,7 @@ pub async fn login(
         Some(a) => format!("acct:{}", a.id),
         None => format!("login:{}", phone.as_deref().unwrap_or(&login)),
     };
-    let attempt = LoginAttempt::take(&state.limits, &state.config, client, target)?;
+    let attempt = LoginAttempt::take(&state.limits, &state.config, client, target).await?;
     let ok = password::verify(
         pw.to_string(),
         acc.as_ref().map(|a| a.password_hash.clone()),
@@ -223,7 +223,7 @@ pub async fn login(
     let acc = match acc {
         Some(a) if ok && !a.disabled => a,
         Some(a) if ok && a.disabled => {
-            attempt.succeeded();
+            attempt.succeeded().await?;
             return Err(AppError::forbidden(
                 "Tài khoản này đã bị khóa. Vui lòng liên hệ quản trị viên.",
                 "This account is disabled. Contact an administrator.",
@@ -236,7 +236,7 @@ pub async fn login(
             ));
         }
     };
-    attempt.succeeded();
+    attempt.succeeded().await?;
     let (token, exp) = issue_token(state, &acc)?;
     Ok((token, exp, acc))
 }

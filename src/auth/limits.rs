@@ -26,12 +26,13 @@ pub struct Limits {
 const HOUR: Duration = Duration::from_secs(3600);
 
 impl Limits {
-    pub fn new(config: &Config) -> Limits {
+    /// The limits, counted in `db` (shared by every server on it).
+    pub fn new(config: &Config, db: &sea_orm::DatabaseConnection) -> Limits {
         Limits {
-            login_failures: RateLimiter::new(config.login_window),
-            submissions: RateLimiter::new(HOUR),
-            registrations: RateLimiter::new(HOUR),
-            code_guesses: RateLimiter::new(HOUR),
+            login_failures: RateLimiter::new("login", config.login_window, db.clone()),
+            submissions: RateLimiter::new("submit", HOUR, db.clone()),
+            registrations: RateLimiter::new("register", HOUR, db.clone()),
+            code_guesses: RateLimiter::new("guess", HOUR, db.clone()),
         }
     }
 }
@@ -45,7 +46,7 @@ fn limited(secs: u64, vi: String, en: String) -> AppError {
 
 /// Counts a rating or complaint: anonymous callers per address, citizens and businesses per
 /// account; staff and scripts are not limited.
-pub fn submission(
+pub async fn submission(
     limits: &Limits,
     config: &Config,
     actor: &Actor,
@@ -66,7 +67,10 @@ pub fn submission(
             true,
         ),
     };
-    limits.submissions.take(&key, limit).map_err(|secs| {
+    let Some(secs) = limits.submissions.take(&key, limit).await? else {
+        return Ok(());
+    };
+    Err({
         if anonymous {
             limited(
                 secs,
@@ -92,13 +96,14 @@ pub fn submission(
 }
 
 /// Counts a registration from a client address.
-pub fn registration(limits: &Limits, config: &Config, client: IpAddr) -> AppResult<()> {
+pub async fn registration(limits: &Limits, config: &Config, client: IpAddr) -> AppResult<()> {
     let limit = config.registrations_per_hour;
-    limits
+    let taken = limits
         .registrations
         .take(&format!("addr:{client}"), limit)
-        .map_err(|secs| {
-            limited(
+        .await?;
+    taken.map_or(Ok(()), |secs| {
+        Err(limited(
                 secs,
                 format!(
                     "Địa chỉ này đã đăng ký quá {limit} tài khoản trong một giờ. Vui lòng thử lại sau {secs} giây."
@@ -106,19 +111,16 @@ pub fn registration(limits: &Limits, config: &Config, client: IpAddr) -> AppResu
                 format!(
                     "More than {limit} accounts registered from this address in an hour. Try again in {secs} seconds."
                 ),
-            )
+            ))
         })
 }
 
-/// A guess of the secret that goes with a public code, counted before it is checked; give it
-/// back with [`CodeGuess::right`] when it was right. Guesses count per code and client address
-/// (`PORTAL_CODE_GUESSES_PER_HOUR`), and per code from all addresses at ten times that: one
-/// stranger cannot lock the real filer out, and many addresses together still cannot search the
-/// codes.
-pub struct CodeGuess<'a> {
-    limits: &'a Limits,
-    keys: [String; 2],
-}
+/// Guesses of the secret that goes with a public code. Wrong guesses count per code and
+/// client address (`PORTAL_CODE_GUESSES_PER_HOUR`), and per code from all addresses at ten
+/// times that: one stranger cannot lock the real filer out, and many addresses together still
+/// cannot search the codes. Once a key is at its limit every guess is refused, right or wrong,
+/// so the answers past the limit tell nothing.
+pub struct CodeGuess;
 
 fn too_many_guesses(secs: u64, limit: u32) -> AppError {
     limited(
@@ -132,31 +134,39 @@ fn too_many_guesses(secs: u64, limit: u32) -> AppError {
     )
 }
 
-impl<'a> CodeGuess<'a> {
-    /// Counts a guess against `key` (`complaint:<id>`, `dossier:<id>`) from `client`.
-    pub fn take(
-        limits: &'a Limits,
+impl CodeGuess {
+    /// Answers a guess against `key` (`complaint:<id>`, `dossier:<id>`) from `client` that was
+    /// `right` or not: `Ok(right)` within the limits, `RATE_LIMITED` past them. A wrong guess
+    /// is counted in the same step as its check; a right one is not counted.
+    pub async fn check(
+        limits: &Limits,
         config: &Config,
         key: String,
         client: IpAddr,
-    ) -> AppResult<CodeGuess<'a>> {
+        right: bool,
+    ) -> AppResult<bool> {
         let limit = config.code_guesses_per_hour;
         let everyone = limit.saturating_mul(10);
         let mine = format!("{key}@{client}");
-        limits
-            .code_guesses
-            .take_all(&[(&mine, limit), (&key, everyone)])
-            .map_err(|(i, secs)| too_many_guesses(secs, if i == 0 { limit } else { everyone }))?;
-        Ok(CodeGuess {
-            limits,
-            keys: [mine, key],
-        })
-    }
-
-    /// The guess was right: it does not count.
-    pub fn right(self) {
-        for k in &self.keys {
-            self.limits.code_guesses.give_back(k);
+        let keys = [(mine.as_str(), limit), (key.as_str(), everyone)];
+        let over = if right {
+            let mut over = None;
+            for (i, (k, l)) in keys.iter().enumerate() {
+                if let Some(secs) = limits.code_guesses.peek(k, *l).await? {
+                    over = Some((i, secs));
+                    break;
+                }
+            }
+            over
+        } else {
+            limits.code_guesses.take_all(&keys).await?
+        };
+        match over {
+            Some((i, secs)) => Err(too_many_guesses(
+                secs,
+                if i == 0 { limit } else { everyone },
+            )),
+            None => Ok(right),
         }
     }
 }
@@ -181,7 +191,7 @@ fn too_many_logins(secs: u64) -> AppError {
 impl<'a> LoginAttempt<'a> {
     /// Counts an attempt from `client` for `target` (`acct:<account id>` once the login
     /// resolves to an account, else `login:<the login, normalised>`).
-    pub fn take(
+    pub async fn take(
         limits: &'a Limits,
         config: &Config,
         client: IpAddr,
@@ -193,23 +203,26 @@ impl<'a> LoginAttempt<'a> {
             format!("{target}@{client}"),
             target,
         ];
-        limits
+        if let Some((_, secs)) = limits
             .login_failures
             .take_all(&[
                 (&keys[0], config.login_failures_per_address),
                 (&keys[1], per_account),
                 (&keys[2], per_account.saturating_mul(10)),
             ])
-            .map_err(|(_, secs)| too_many_logins(secs))?;
+            .await?
+        {
+            return Err(too_many_logins(secs));
+        }
         Ok(LoginAttempt { limits, keys })
     }
 
     /// The password was right: the attempt does not count, and the account starts afresh
     /// from this address.
-    pub fn succeeded(self) {
+    pub async fn succeeded(self) -> AppResult<()> {
         let [addr, mine, account] = &self.keys;
-        self.limits.login_failures.give_back(addr);
-        self.limits.login_failures.clear(mine);
-        self.limits.login_failures.give_back(account);
+        self.limits.login_failures.give_back(addr).await?;
+        self.limits.login_failures.clear(mine).await?;
+        self.limits.login_failures.give_back(account).await
     }
 }

@@ -346,7 +346,7 @@ pub async fn file_from(
     {
         return require(&state.db, &id).await;
     }
-    crate::auth::limits::submission(&state.limits, &state.config, actor, client)?;
+    crate::auth::limits::submission(&state.limits, &state.config, actor, client).await?;
 
     let cal = state.calendar.get();
     let now = Utc::now();
@@ -994,7 +994,7 @@ pub fn contact_matches(c: &complaint::Model, contact: &str) -> bool {
 
 /// Whether the caller proves to be the filer with `contact`. Guesses are limited per
 /// complaint (`RATE_LIMITED` past the limit), counted before they are checked.
-fn proves_filer(
+async fn proves_filer(
     state: &AppState,
     client: IpAddr,
     c: &complaint::Model,
@@ -1003,18 +1003,14 @@ fn proves_filer(
     let Some(k) = contact.filter(|k| !k.trim().is_empty()) else {
         return Ok(false);
     };
-    let guess = CodeGuess::take(
+    CodeGuess::check(
         &state.limits,
         &state.config,
         format!("complaint:{}", c.id),
         client,
-    )?;
-    if contact_matches(c, k) {
-        guess.right();
-        Ok(true)
-    } else {
-        Ok(false)
-    }
+        contact_matches(c, k),
+    )
+    .await
 }
 
 /// The filer rates the answer: satisfied closes the complaint; unsatisfied reopens it once.
@@ -1028,7 +1024,7 @@ pub async fn rate_answer(
     comment: Option<String>,
 ) -> AppResult<complaint::Model> {
     let c = require(&state.db, id).await?;
-    if !access::is_filer(actor, &c) && !proves_filer(state, client, &c, contact)? {
+    if !access::is_filer(actor, &c) && !proves_filer(state, client, &c, contact).await? {
         return Err(AppError::forbidden(
             "Chỉ người gửi phản ánh được đánh giá câu trả lời (đăng nhập, hoặc nhập đúng số điện thoại hay e-mail đã dùng khi gửi).",
             "Only the filer may rate the answer (sign in, or give the phone or e-mail used when filing).",
@@ -1113,7 +1109,7 @@ pub async fn get_by_code(
     else {
         return Ok(None);
     };
-    let proved = proves_filer(state, client, &c, contact)?;
+    let proved = proves_filer(state, client, &c, contact).await?;
     let scope = access::read_scope(&state.db, actor).await?;
     Ok(access::complaint_view_as_filer(actor, &scope, &c, proved).map(|v| (c, v)))
 }

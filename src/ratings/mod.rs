@@ -196,7 +196,7 @@ pub async fn submit(
             ));
         }
     }
-    limits::submission(&state.limits, &state.config, actor, client)?;
+    limits::submission(&state.limits, &state.config, actor, client).await?;
     let verified = dossier.is_some();
     let dossier_id = dossier.map(|d| d.id);
 
@@ -315,15 +315,16 @@ async fn prove_filer(
     if access::require_rating_proof(d, business_tax.as_deref(), None).is_ok() {
         return Ok(());
     }
-    let guess = CodeGuess::take(
+    let proof = access::require_rating_proof(d, None, rating_code);
+    CodeGuess::check(
         &state.limits,
         &state.config,
         format!("dossier:{}", d.id),
         client,
-    )?;
-    access::require_rating_proof(d, None, rating_code)?;
-    guess.right();
-    Ok(())
+        proof.is_ok(),
+    )
+    .await?;
+    proof
 }
 
 /// `YYYY-MM` of an instant in the city's time zone.
