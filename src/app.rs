@@ -92,7 +92,7 @@ impl Application {
     /// Connects to the database, applies migrations, seeds demo data when asked, and binds.
     /// The JWT secret must already be resolved in `config`.
     pub async fn build(config: Config, demo: bool) -> anyhow::Result<Application> {
-        let (db, sql_statements) = crate::db::connect_counted(&config.database_url).await?;
+        let (db, sql_statements) = crate::db::connect_counted(&config.database_url, config.db_pool).await?;
         crate::db::migrate(&db).await?;
         let calendar = crate::calendar::SharedCalendar::new(config.holidays()?);
         calendar.reload(&db).await?;

@@ -41,6 +41,8 @@ pub struct Config {
     pub trusted_proxies: Vec<crate::client_addr::Cidr>,
     /// Longest time one request may run.
     pub request_timeout: Duration,
+    /// Connections to PostgreSQL per server (SQLite keeps its own small pool).
+    pub db_pool: u32,
     /// Aliased fields in one request (`a: search… b: search…`).
     pub max_aliases: usize,
     /// Fields in one request, counted through fragments.
@@ -89,6 +91,7 @@ impl Default for Config {
             introspection: true,
             trusted_proxies: Vec::new(),
             request_timeout: Duration::from_secs(30),
+            db_pool: default_pool(),
             max_aliases: 50,
             max_fields: 1000,
             log_json: false,
@@ -129,6 +132,7 @@ struct FileConfig {
     portal_introspection: Option<String>,
     portal_trusted_proxies: Option<String>,
     portal_request_timeout: Option<String>,
+    portal_db_pool: Option<String>,
     portal_max_aliases: Option<String>,
     portal_max_fields: Option<String>,
     portal_account_submissions_per_hour: Option<String>,
@@ -321,6 +325,9 @@ impl Config {
             c.anonymous_submissions_per_hour =
                 number("PORTAL_ANONYMOUS_SUBMISSIONS_PER_HOUR", v, 1, 1_000_000)?;
         }
+        if let Some(v) = lookup(&fc.portal_db_pool, "PORTAL_DB_POOL") {
+            c.db_pool = number("PORTAL_DB_POOL", v, 1, 1_000)?;
+        }
         if let Some(v) = lookup(&fc.portal_max_aliases, "PORTAL_MAX_ALIASES") {
             c.max_aliases = number("PORTAL_MAX_ALIASES", v, 1, 10_000)? as usize;
         }
@@ -500,4 +507,12 @@ mod tests {
         );
         assert!(normalise_database_url("mysql://x").is_err());
     }
+}
+
+/// Four PostgreSQL connections per core (at least 8, at most 64): enough to keep the database
+/// busy while others wait on the network, few enough that its backends do not fight over
+/// the cores (each one is a process).
+pub fn default_pool() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    (cores * 4).clamp(8, 64)
 }

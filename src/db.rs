@@ -10,11 +10,16 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 /// Connects (creating the SQLite file and its folder if needed).
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
-    Ok(connect_counted(url).await?.0)
+    Ok(connect_counted(url, crate::config::default_pool()).await?.0)
 }
 
-/// Connects and counts every SQL statement run on the connection; slow statements are logged.
-pub async fn connect_counted(url: &str) -> anyhow::Result<(DatabaseConnection, Arc<AtomicU64>)> {
+/// Connects with up to `pool` PostgreSQL connections and counts every SQL statement run on
+/// the connection; slow statements are logged. Statements are prepared once per connection
+/// and kept (sqlx's statement cache).
+pub async fn connect_counted(
+    url: &str,
+    pool: u32,
+) -> anyhow::Result<(DatabaseConnection, Arc<AtomicU64>)> {
     if let Some(rest) = url.strip_prefix("sqlite://") {
         let path = rest.split('?').next().unwrap_or("");
         if let Some(parent) = std::path::Path::new(path).parent()
@@ -40,7 +45,7 @@ pub async fn connect_counted(url: &str) -> anyhow::Result<(DatabaseConnection, A
                 .foreign_keys(true)
         });
     } else {
-        opts.max_connections(16).min_connections(1);
+        opts.max_connections(pool).min_connections(1);
     }
     let mut db = Database::connect(opts)
         .await

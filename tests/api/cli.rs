@@ -113,6 +113,7 @@ fn bad_configuration_names_the_variable() {
         ("PORTAL_TRUSTED_PROXIES", "10.0.0.0/33"),
         ("PORTAL_GRAPHIQL", "true"),
         ("PORTAL_REQUEST_TIMEOUT", "soon"),
+        ("PORTAL_DB_POOL", "0"),
     ] {
         let out = portal()
             .current_dir(dir.path())
