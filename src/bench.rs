@@ -99,7 +99,7 @@ const QUERIES: &[&str] = &[
     "ket hon",
 ];
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

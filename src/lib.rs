@@ -10,6 +10,7 @@ pub mod announce;
 pub mod app;
 pub mod auth;
 pub mod bench;
+pub mod bench_api;
 pub mod businesses;
 pub mod calendar;
 pub mod catalog;

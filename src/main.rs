@@ -73,6 +73,15 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Measure the GraphQL API under load: prepares the data (the demo catalog, complaints
+    /// topped up in bulk), starts the server as a child process, and loads typical reads and
+    /// writes one scenario at a time with closed-loop clients. Prints throughput, latency
+    /// percentiles, errors, CPU time per request of the server and the database, and the
+    /// server's peak memory, then a Markdown table.
+    #[command(
+        after_help = "Examples:\n  portal bench-api --complaints 200000 --seconds 10\n  portal bench-api --complaints 20000 --seconds 3 --scenarios complaint_by_id,unit_complaints\n  DATABASE_URL=postgres://postgres@127.0.0.1:5432/gopy_bench portal bench-api\n  portal bench-api --scenarios mixed --sigterm-after 3\n  portal bench-api --url http://127.0.0.1:8080 --server-pid 4242 --data-dir ./data\n\nScenarios: complaint_by_id, unit_complaints (the two reads of shared/bench/vs_postgraphile.sh),\nprocedures_of_unit, dossier_stats, submit_rating, file_complaint, mixed (80% reads, 20% writes).\n--sigterm-after checks that no acknowledged write is lost when the server stops under load.\nThe started server's log is kept beside the data (bench-api-server.log)."
+    )]
+    BenchApi(portal::bench_api::BenchApiArgs),
     /// Import records from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -372,6 +381,9 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(args) => {
             portal::bench::run(args).await?;
+        }
+        Command::BenchApi(args) => {
+            portal::bench_api::run(args).await?;
         }
         Command::Token {
             role,
