@@ -92,7 +92,8 @@ impl Application {
     /// Connects to the database, applies migrations, seeds demo data when asked, and binds.
     /// The JWT secret must already be resolved in `config`.
     pub async fn build(config: Config, demo: bool) -> anyhow::Result<Application> {
-        let (db, sql_statements) = crate::db::connect_counted(&config.database_url, config.db_pool).await?;
+        let (db, sql_statements) =
+            crate::db::connect_counted(&config.database_url, config.db_pool).await?;
         crate::db::migrate(&db).await?;
         let calendar = crate::calendar::SharedCalendar::new(config.holidays()?);
         calendar.reload(&db).await?;
@@ -221,6 +222,8 @@ pub fn router(state: AppState) -> Router {
         .layer(
             tower_http::compression::CompressionLayer::new()
                 .gzip(true)
+                // The fastest level: most of the saving for a fraction of the CPU.
+                .quality(tower_http::CompressionLevel::Fastest)
                 .compress_when(tower_http::compression::predicate::SizeAbove::new(1024)),
         )
         .layer(cors)
@@ -506,7 +509,7 @@ async fn graphql_post(
             );
         }
     };
-    execute(&http, &headers, peer, req, spec, lang).await
+    execute(&http, &headers, peer, req, spec, lang, Verb::Post).await
 }
 
 async fn graphql_get(
@@ -553,33 +556,31 @@ async fn graphql_get(
             );
         }
     };
-    // GET must never change anything: refuse mutations before execution.
-    if let Ok(doc) = async_graphql::parser::parse_query(&req.query) {
-        let op_type = match &doc.operations {
-            DocumentOperations::Single(op) => Some(op.node.ty),
-            DocumentOperations::Multiple(ops) => match &req.operation_name {
-                Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
-                None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-                None => None,
-            },
-        };
-        if op_type == Some(OperationType::Mutation) {
-            let mut r = request_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                spec,
-                AppError::bad_input(
-                    "query",
-                    "Mutation chỉ được gửi bằng POST.",
-                    "Mutations must be sent with POST.",
-                ),
-                lang,
-            );
-            r.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return r;
-        }
-    }
-    execute(&http, &headers, peer, req, spec, lang).await
+    execute(&http, &headers, peer, req, spec, lang, Verb::Get).await
+}
+
+/// How a GraphQL request came: GET runs no mutation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Get,
+    Post,
+}
+
+/// Whether the operation a request would run is a mutation.
+fn runs_a_mutation(req: &mut async_graphql::Request) -> bool {
+    let name = req.operation_name.clone();
+    let Ok(doc) = req.parsed_query() else {
+        return false;
+    };
+    let op_type = match &doc.operations {
+        DocumentOperations::Single(op) => Some(op.node.ty),
+        DocumentOperations::Multiple(ops) => match &name {
+            Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
+            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+            None => None,
+        },
+    };
+    op_type == Some(OperationType::Mutation)
 }
 
 async fn execute(
@@ -589,6 +590,7 @@ async fn execute(
     req: async_graphql::Request,
     spec: bool,
     lang: Lang,
+    verb: Verb,
 ) -> Response {
     let auth = headers
         .get(header::AUTHORIZATION)
@@ -622,9 +624,30 @@ async fn execute(
         }
         Err(e) => return request_error(StatusCode::BAD_REQUEST, spec, e, lang),
     }
+    // GET must never change anything: mutations are refused before execution, on the text
+    // that would run (a persisted query's too).
+    if verb == Verb::Get
+        && crate::query_limits::check_nesting(&req.query).is_ok()
+        && runs_a_mutation(&mut req)
+    {
+        let mut r = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            spec,
+            AppError::bad_input(
+                "query",
+                "Mutation chỉ được gửi bằng POST.",
+                "Mutations must be sent with POST.",
+            ),
+            lang,
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
     // The document's shape is checked before the schema sees it: the nesting of its text before
     // parsing (the parser recurses), the rest on the parsed document, which the schema reuses.
     // A document met before was parsed and checked then.
+    let mut to_keep = None;
     if let Some(doc) = http.documents.get(&req.query) {
         req.set_parsed_query((*doc).clone());
         if let Some(h) = new_hash {
@@ -643,12 +666,8 @@ async fn execute(
             }
         });
         match shape {
-            Ok(Some(doc)) => {
-                http.documents.put(&req.query, doc);
-                if let Some(h) = new_hash {
-                    http.documents.remember(h, &req.query);
-                }
-            }
+            // Kept once the schema has validated it too (below).
+            Ok(Some(doc)) => to_keep = Some((req.query.clone(), doc, new_hash.take())),
             Ok(None) => {}
             Err(e) => {
                 let status = if spec {
@@ -690,6 +709,16 @@ async fn execute(
     let request_failed = resp.data == async_graphql::Value::Null
         && !resp.errors.is_empty()
         && resp.errors.iter().all(|e| e.path.is_empty());
+    // A document the schema accepted is kept, and its persisted hash (if any) remembered;
+    // one it refused is not, so it is checked again each time it comes.
+    if let Some((text, doc, hash)) = to_keep
+        && !request_failed
+    {
+        http.documents.put(&text, doc);
+        if let Some(h) = hash {
+            http.documents.remember(h, &text);
+        }
+    }
     if resp.errors.is_empty() {
         // The common case: no errors to annotate, so serialise once.
         let ct = if spec { GRAPHQL_RESPONSE } else { JSON };

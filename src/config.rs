@@ -491,6 +491,14 @@ fn write_owner_only(path: &Path, content: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Four PostgreSQL connections per core (at least 8, at most 64): enough to keep the database
+/// busy while others wait on the network, few enough that its backends do not fight over
+/// the cores (each one is a process).
+pub fn default_pool() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+    (cores * 4).clamp(8, 64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,12 +515,4 @@ mod tests {
         );
         assert!(normalise_database_url("mysql://x").is_err());
     }
-}
-
-/// Four PostgreSQL connections per core (at least 8, at most 64): enough to keep the database
-/// busy while others wait on the network, few enough that its backends do not fight over
-/// the cores (each one is a process).
-pub fn default_pool() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-    (cores * 4).clamp(8, 64)
 }

@@ -4,8 +4,10 @@
 //! SHA-256 of a document it sent once before instead of its text, and gets
 //! `PERSISTED_QUERY_NOT_FOUND` when this server does not hold it, upon which it sends both.
 //!
-//! Both caches are bounded: past [`CAPACITY`] documents the older half of the entries is
-//! dropped (a new document costs a parse again, nothing else). Validation against the schema
+//! Only documents the schema accepted are kept. Both caches are bounded: past [`CAPACITY`]
+//! documents, or [`TEXT_BUDGET`] bytes of their text (a parsed document takes some 70 times
+//! its text), the older half of the entries is dropped (a new document costs a parse again,
+//! nothing else). Validation against the schema
 //! and the complexity check still run on every request: complexity depends on the variables
 //! (`first: $n`).
 
@@ -21,6 +23,8 @@ use crate::error::AppError;
 pub const CAPACITY: usize = 512;
 /// Longer documents are not kept (they are rare and would crowd the cache).
 const MAX_KEPT_LEN: usize = 16 * 1024;
+/// Text of the documents kept, in all.
+pub const TEXT_BUDGET: usize = 512 * 1024;
 
 #[derive(Default)]
 pub struct Documents {
@@ -36,8 +40,12 @@ struct Inner {
     tick: u64,
 }
 
-fn trim<K: Clone + std::hash::Hash + Eq, V>(map: &mut HashMap<K, (V, u64)>) {
-    if map.len() < CAPACITY {
+fn trim<K: Clone + std::hash::Hash + Eq + AsRef<str>, V>(
+    map: &mut HashMap<K, (V, u64)>,
+    adding: usize,
+) {
+    let text: usize = map.keys().map(|k| k.as_ref().len()).sum();
+    if map.len() < CAPACITY && text + adding <= TEXT_BUDGET {
         return;
     }
     let mut ages: Vec<u64> = map.values().map(|(_, t)| *t).collect();
@@ -119,7 +127,7 @@ impl Documents {
         inner.tick += 1;
         let tick = inner.tick;
         if !inner.persisted.contains_key(&hash) {
-            trim(&mut inner.persisted);
+            trim(&mut inner.persisted, 0);
         }
         inner.persisted.insert(hash, (Arc::from(query), tick));
     }
@@ -142,7 +150,7 @@ impl Documents {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.tick += 1;
         let tick = inner.tick;
-        trim(&mut inner.parsed);
+        trim(&mut inner.parsed, query.len());
         inner.parsed.insert(Arc::from(query), (Arc::new(doc), tick));
     }
 

@@ -7,8 +7,9 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// (name, table, columns, the index it replaces)
-const INDEXES: &[(&str, &str, &[&str], Option<&str>)] = &[
+/// (name, table, columns, the index it replaces with that index's columns)
+type Replaced = Option<(&'static str, &'static [&'static str])>;
+const INDEXES: &[(&str, &str, &[&str], Replaced)] = &[
     (
         "idx_complaints_assigned_received",
         "complaints",
@@ -19,13 +20,13 @@ const INDEXES: &[(&str, &str, &[&str], Option<&str>)] = &[
         "idx_complaints_received_id",
         "complaints",
         &["received_at", "id"],
-        Some("idx_complaints_received"),
+        Some(("idx_complaints_received", &["received_at"])),
     ),
     (
         "idx_complaints_filer_received",
         "complaints",
         &["filer_account_id", "received_at", "id"],
-        Some("idx_complaints_filer"),
+        Some(("idx_complaints_filer", &["filer_account_id"])),
     ),
     (
         "idx_complaints_published_received",
@@ -37,13 +38,16 @@ const INDEXES: &[(&str, &str, &[&str], Option<&str>)] = &[
         "idx_complaints_assigned_answer_due_id",
         "complaints",
         &["assigned_unit_id", "answer_due_at", "id"],
-        Some("idx_complaints_assigned_answer_due"),
+        Some((
+            "idx_complaints_assigned_answer_due",
+            &["assigned_unit_id", "answer_due_at"],
+        )),
     ),
     (
         "idx_dossiers_unit_received_id",
         "dossiers",
         &["unit_id", "received_at", "id"],
-        Some("idx_dossiers_unit_received"),
+        Some(("idx_dossiers_unit_received", &["unit_id", "received_at"])),
     ),
     (
         "idx_dossiers_received_id",
@@ -67,7 +71,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for (name, table, cols, replaces) in INDEXES {
             m.create_index(create(name, table, cols)).await?;
-            if let Some(old) = replaces {
+            if let Some((old, _)) = replaces {
                 m.drop_index(
                     Index::drop()
                         .name(*old)
@@ -81,10 +85,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table, cols, replaces) in INDEXES.iter().rev() {
-            if let Some(old) = replaces {
-                m.create_index(create(old, table, &cols[..cols.len() - 1]))
-                    .await?;
+        for (name, table, _, replaces) in INDEXES.iter().rev() {
+            if let Some((old, cols)) = replaces {
+                m.create_index(create(old, table, cols)).await?;
             }
             m.drop_index(
                 Index::drop()

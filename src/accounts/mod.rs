@@ -193,8 +193,8 @@ pub async fn register(
 /// Signs in with a user name, e-mail or phone number. Failed attempts are limited per client
 /// address, and per account once the login resolves to one (so that spellings of one phone
 /// number share a count); an unknown login is counted by its normalised form. Each attempt is
-/// counted before the password is checked, so concurrent guesses cannot pass together; a right
-/// password gives the attempt back. An unknown login costs as much time as a wrong password.
+/// checked before the password is, and a wrong password counted (see
+/// [`crate::auth::limits::LoginAttempt`]). An unknown login costs as much time as a wrong password.
 pub async fn login(
     state: &AppState,
     client: IpAddr,
@@ -214,7 +214,7 @@ pub async fn login(
         Some(a) => format!("acct:{}", a.id),
         None => format!("login:{}", phone.as_deref().unwrap_or(&login)),
     };
-    let attempt = LoginAttempt::take(&state.limits, &state.config, client, target).await?;
+    let attempt = LoginAttempt::check(&state.limits, &state.config, client, target).await?;
     let ok = password::verify(
         pw.to_string(),
         acc.as_ref().map(|a| a.password_hash.clone()),
@@ -230,6 +230,7 @@ pub async fn login(
             ));
         }
         _ => {
+            attempt.failed().await?;
             return Err(AppError::unauthenticated(
                 "Sai tên đăng nhập hoặc mật khẩu.",
                 "Wrong username or password.",

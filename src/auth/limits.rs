@@ -28,11 +28,15 @@ const HOUR: Duration = Duration::from_secs(3600);
 impl Limits {
     /// The limits, counted in `db` (shared by every server on it).
     pub fn new(config: &Config, db: &sea_orm::DatabaseConnection) -> Limits {
+        // Keys are hashed with the token secret, which every server of one portal shares.
+        let secret: std::sync::Arc<[u8]> =
+            std::sync::Arc::from(config.jwt_secret.as_deref().unwrap_or_default().as_bytes());
+        let limiter = |name, window| RateLimiter::new(name, window, db.clone(), secret.clone());
         Limits {
-            login_failures: RateLimiter::new("login", config.login_window, db.clone()),
-            submissions: RateLimiter::new("submit", HOUR, db.clone()),
-            registrations: RateLimiter::new("register", HOUR, db.clone()),
-            code_guesses: RateLimiter::new("guess", HOUR, db.clone()),
+            login_failures: limiter("login", config.login_window),
+            submissions: limiter("submit", HOUR),
+            registrations: limiter("register", HOUR),
+            code_guesses: limiter("guess", HOUR),
         }
     }
 }
@@ -171,13 +175,16 @@ impl CodeGuess {
     }
 }
 
-/// The sign-in limits: taken before the password is checked, given back when it was right.
-/// Failures count per address, per account and address (`login_failures_per_account`), and per
-/// account from all addresses at ten times that: guessing one password stays slow, yet a
-/// stranger's five wrong tries do not lock its holder out.
+/// The sign-in limits. Failures count per address, per account and address
+/// (`login_failures_per_account`), and per account from all addresses at ten times that:
+/// guessing one password stays slow, yet a stranger's five wrong tries do not lock its holder
+/// out. An attempt is checked against the limits before the password is (past them it is
+/// refused without being checked), and counted only when the password was wrong: concurrent
+/// right sign-ins do not lock each other out. Guesses in flight at once are counted as they
+/// fail, so a burst gets at most its own size beyond the limit.
 pub struct LoginAttempt<'a> {
     limits: &'a Limits,
-    keys: [String; 3],
+    keys: [(String, u32); 3],
 }
 
 fn too_many_logins(secs: u64) -> AppError {
@@ -189,9 +196,9 @@ fn too_many_logins(secs: u64) -> AppError {
 }
 
 impl<'a> LoginAttempt<'a> {
-    /// Counts an attempt from `client` for `target` (`acct:<account id>` once the login
-    /// resolves to an account, else `login:<the login, normalised>`).
-    pub async fn take(
+    /// Checks an attempt from `client` for `target` (`acct:<account id>` once the login
+    /// resolves to an account, else `login:<the login, normalised>`) against the limits.
+    pub async fn check(
         limits: &'a Limits,
         config: &Config,
         client: IpAddr,
@@ -199,30 +206,29 @@ impl<'a> LoginAttempt<'a> {
     ) -> AppResult<LoginAttempt<'a>> {
         let per_account = config.login_failures_per_account;
         let keys = [
-            format!("addr:{client}"),
-            format!("{target}@{client}"),
-            target,
+            (format!("addr:{client}"), config.login_failures_per_address),
+            (format!("{target}@{client}"), per_account),
+            (target, per_account.saturating_mul(10)),
         ];
-        if let Some((_, secs)) = limits
-            .login_failures
-            .take_all(&[
-                (&keys[0], config.login_failures_per_address),
-                (&keys[1], per_account),
-                (&keys[2], per_account.saturating_mul(10)),
-            ])
-            .await?
-        {
-            return Err(too_many_logins(secs));
+        for (k, limit) in &keys {
+            if let Some(secs) = limits.login_failures.peek(k, *limit).await? {
+                return Err(too_many_logins(secs));
+            }
         }
         Ok(LoginAttempt { limits, keys })
     }
 
-    /// The password was right: the attempt does not count, and the account starts afresh
-    /// from this address.
+    /// The password was wrong: the failure counts (`RATE_LIMITED` when it was one too many).
+    pub async fn failed(self) -> AppResult<()> {
+        let keys: Vec<(&str, u32)> = self.keys.iter().map(|(k, l)| (k.as_str(), *l)).collect();
+        match self.limits.login_failures.take_all(&keys).await? {
+            Some((_, secs)) => Err(too_many_logins(secs)),
+            None => Ok(()),
+        }
+    }
+
+    /// The password was right: the account starts afresh from this address.
     pub async fn succeeded(self) -> AppResult<()> {
-        let [addr, mine, account] = &self.keys;
-        self.limits.login_failures.give_back(addr).await?;
-        self.limits.login_failures.clear(mine).await?;
-        self.limits.login_failures.give_back(account).await
+        self.limits.login_failures.clear(&self.keys[1].0).await
     }
 }

@@ -10,8 +10,9 @@
 //! Windows are aligned on the clock (hour N, hour N + 1, …), and the window slides: the
 //! previous window's count weighs by how much of it still overlaps the last `window` (the
 //! approximation Cloudflare and nginx use), so a burst at a window's edge does not get twice
-//! the limit. Keys are stored as hashes (no address or login in the table). Rows older than
-//! two windows are swept now and then.
+//! the limit. Keys are stored as keyed hashes (SHA-256 of the server secret and the key, so
+//! the table's rows cannot be turned back into addresses or logins without the secret, which
+//! every server of one portal shares). Rows older than two windows are swept now and then.
 
 use std::time::Duration;
 
@@ -25,6 +26,8 @@ pub struct RateLimiter {
     name: &'static str,
     window: Duration,
     db: DatabaseConnection,
+    /// Mixed into the hash of every key.
+    secret: std::sync::Arc<[u8]>,
 }
 
 /// The counts of a key after a hit: this window's (the hit included) and the previous one's.
@@ -48,8 +51,18 @@ const SWEEP: &str = "DELETE FROM rate_counts WHERE name = $1 AND win < $2";
 const SWEEP_ONE_IN: u32 = 256;
 
 impl RateLimiter {
-    pub fn new(name: &'static str, window: Duration, db: DatabaseConnection) -> RateLimiter {
-        RateLimiter { name, window, db }
+    pub fn new(
+        name: &'static str,
+        window: Duration,
+        db: DatabaseConnection,
+        secret: std::sync::Arc<[u8]>,
+    ) -> RateLimiter {
+        RateLimiter {
+            name,
+            window,
+            db,
+            secret,
+        }
     }
 
     /// The window now, and how far into it (0 to 1).
@@ -64,7 +77,11 @@ impl RateLimiter {
     }
 
     fn key(&self, key: &str) -> String {
-        sha2::Sha256::digest(key.as_bytes())
+        let mut h = sha2::Sha256::new();
+        h.update(&self.secret);
+        h.update([0]);
+        h.update(key.as_bytes());
+        h.finalize()
             .iter()
             .take(16)
             .map(|b| format!("{b:02x}"))
@@ -218,6 +235,25 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    fn secret() -> Arc<[u8]> {
+        Arc::from(&b"a-test-secret"[..])
+    }
+
+    #[test]
+    fn keys_are_hashed_with_the_secret() {
+        let db = sea_orm::DatabaseConnection::default();
+        let a = RateLimiter::new("t", Duration::from_secs(1), db.clone(), secret());
+        let b = RateLimiter::new("t", Duration::from_secs(1), db, Arc::from(&b"other"[..]));
+        assert_eq!(a.key("addr:127.0.0.1").len(), 32);
+        assert_ne!(a.key("addr:127.0.0.1"), b.key("addr:127.0.0.1"));
+        let plain: String = sha2::Sha256::digest(b"addr:127.0.0.1")
+            .iter()
+            .take(16)
+            .map(|x| format!("{x:02x}"))
+            .collect();
+        assert_ne!(a.key("addr:127.0.0.1"), plain);
+    }
+
     async fn db() -> (tempfile::TempDir, DatabaseConnection) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("l.db").display());
@@ -229,7 +265,7 @@ mod tests {
     #[tokio::test]
     async fn blocks_after_limit_gives_back_and_clears() {
         let (_d, db) = db().await;
-        let r = RateLimiter::new("t", Duration::from_secs(3600), db);
+        let r = RateLimiter::new("t", Duration::from_secs(3600), db, secret());
         for _ in 0..3 {
             assert_eq!(r.take("a", 3).await.unwrap(), None);
         }
@@ -251,7 +287,7 @@ mod tests {
     #[tokio::test]
     async fn several_keys_are_taken_all_or_none() {
         let (_d, db) = db().await;
-        let r = RateLimiter::new("t", Duration::from_secs(3600), db);
+        let r = RateLimiter::new("t", Duration::from_secs(3600), db, secret());
         assert_eq!(r.take("b", 1).await.unwrap(), None);
         assert_eq!(
             r.take_all(&[("a", 5), ("b", 1)]).await.unwrap().unwrap().0,
@@ -268,8 +304,18 @@ mod tests {
     async fn concurrent_takes_of_two_limiters_on_one_database_never_pass_the_limit() {
         let (_d, db) = db().await;
         // Two servers' limiters of the same name share the counts.
-        let one = Arc::new(RateLimiter::new("t", Duration::from_secs(3600), db.clone()));
-        let two = Arc::new(RateLimiter::new("t", Duration::from_secs(3600), db));
+        let one = Arc::new(RateLimiter::new(
+            "t",
+            Duration::from_secs(3600),
+            db.clone(),
+            secret(),
+        ));
+        let two = Arc::new(RateLimiter::new(
+            "t",
+            Duration::from_secs(3600),
+            db,
+            secret(),
+        ));
         let tasks = (0..40).map(|i| {
             let r = if i % 2 == 0 { one.clone() } else { two.clone() };
             tokio::spawn(async move { r.take("k", 5).await.unwrap().is_none() })
@@ -284,7 +330,7 @@ mod tests {
     #[tokio::test]
     async fn the_previous_window_still_counts_as_it_slides_out() {
         let (_d, db) = db().await;
-        let r = RateLimiter::new("t", Duration::from_secs(2), db);
+        let r = RateLimiter::new("t", Duration::from_secs(2), db, secret());
         // Start just after a window's edge.
         let (win, _) = r.now();
         while r.now().0 == win {

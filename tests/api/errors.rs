@@ -133,6 +133,41 @@ async fn rate_limited_after_repeated_failed_logins() {
 }
 
 #[tokio::test]
+async fn concurrent_right_sign_ins_do_not_lock_each_other_out() {
+    let app = TestApp::spawn().await;
+    let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let wrong = json!({ "i": { "login": "congty.demo", "password": "wrong-password" } });
+    for _ in 0..3 {
+        assert_eq!(
+            error_code(&app.gql(None, q, wrong.clone()).await),
+            "UNAUTHENTICATED"
+        );
+    }
+    // More right sign-ins at once than the limit of failures: none is a failure.
+    let right = json!({ "i": { "login": "congty.demo", "password": "gopy-business-demo" } });
+    let all = futures_util::future::join_all((0..8).map(|_| app.gql(None, q, right.clone()))).await;
+    for b in &all {
+        assert!(
+            b["data"]["login"]["token"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty()),
+            "{b}"
+        );
+    }
+    // A right sign-in starts the account afresh from this address: five failures, then none.
+    for _ in 0..5 {
+        assert_eq!(
+            error_code(&app.gql(None, q, wrong.clone()).await),
+            "UNAUTHENTICATED"
+        );
+    }
+    assert_eq!(
+        error_code(&app.gql(None, q, wrong.clone()).await),
+        "RATE_LIMITED"
+    );
+}
+
+#[tokio::test]
 async fn rate_limited_per_client_address() {
     let app = TestApp::spawn().await;
     let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";

@@ -335,4 +335,53 @@ async fn automatic_persisted_queries_send_a_hash_for_a_text_sent_before() {
         b["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
         "{b}"
     );
+
+    // A document the schema refuses is not remembered either (nor kept parsed).
+    let invalid = "query { noSuchField }";
+    let invalid_ext =
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(invalid) } });
+    let (_, b) = post(json!({ "query": invalid, "extensions": invalid_ext })).await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{b}"
+    );
+    let (_, b) = post(json!({ "extensions": invalid_ext })).await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+        "{b}"
+    );
+
+    // GET runs no mutation, whether its text comes in the URL or stands behind a hash: a
+    // document holding a query and a mutation, persisted through its query by POST, is refused
+    // over GET when the mutation is named.
+    let unit = app.unit_id("SDL").await;
+    let both = format!(
+        "query Q {{ __typename }} mutation M {{ fileComplaint(input: {{unit: \"{unit}\", kind: FEEDBACK, category: GUIDANCE, title: \"Gửi bằng GET\", body: \"Thử.\", contact: {{name: \"Lê Thị C\", phone: \"0903123456\"}}}}) {{ code }} }}"
+    );
+    let both_ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(&both) } });
+    let (_, b) = post(json!({ "query": both, "operationName": "Q", "extensions": both_ext })).await;
+    assert_eq!(b["data"]["__typename"], "Query", "{b}");
+    let r = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[
+            ("query", ""),
+            // The GET parameters' spelling of async-graphql.
+            ("operation_name", "M"),
+            ("extensions", &both_ext.to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
+    let admin = app.admin().await;
+    let n = app
+        .ok(
+            Some(&admin),
+            "query($u: ID) { complaints(filter: {unit: $u}, first: 0) { totalCount } }",
+            json!({ "u": unit }),
+        )
+        .await;
+    assert_eq!(n["complaints"]["totalCount"], 0, "nothing was filed: {n}");
 }
