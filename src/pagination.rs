@@ -141,6 +141,17 @@ impl Page {
         })
     }
 
+    /// [`Page::keyed`] for the field being resolved, counting the whole list only when the
+    /// request selects `totalCount`.
+    pub fn keyed_for(
+        ctx: &async_graphql::Context<'_>,
+        sort: &'static str,
+        first: Option<i32>,
+        after: Option<&str>,
+    ) -> Result<Page, AppError> {
+        Page::keyed(sort, first, after, selects_total(ctx))
+    }
+
     /// Orders `q` by `col` (then id, the same way) and starts it after the cursor's row;
     /// fetches one row more than the page, which tells whether another page follows.
     pub fn seek<E: sea_orm::EntityTrait>(

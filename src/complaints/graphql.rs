@@ -554,12 +554,7 @@ impl ComplaintsQuery {
             ComplaintOrder::ReceivedAsc => Order::ReceivedAsc,
             ComplaintOrder::AnswerDueAsc => Order::AnswerDueAsc,
         };
-        let page = Page::keyed(
-            order.sort(),
-            first,
-            after.as_deref(),
-            crate::pagination::selects_total(ctx),
-        )?;
+        let page = Page::keyed_for(ctx, order.sort(), first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let (from, to) = crate::clock::check_range(f.from, f.to)?;
         let also_units =
@@ -594,12 +589,7 @@ impl ComplaintsQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<Complaint>> {
-        let page = Page::keyed(
-            Order::ReceivedDesc.sort(),
-            first,
-            after.as_deref(),
-            crate::pagination::selects_total(ctx),
-        )?;
+        let page = Page::keyed_for(ctx, Order::ReceivedDesc.sort(), first, after.as_deref())?;
         let found = super::mine(ctx.state(), ctx.actor(), page.clone()).await?;
         Ok(page.keyed_connection(found.map(wrap_one)))
     }

@@ -792,12 +792,7 @@ impl DialoguesQuery {
         let text = crate::search::results::check_query(&f.query)?;
         // The newest first pages by key; the best matches of a query by position.
         let page = if text.trim().is_empty() {
-            Page::keyed(
-                super::SORT,
-                first,
-                after.as_deref(),
-                crate::pagination::selects_total(ctx),
-            )?
+            Page::keyed_for(ctx, super::SORT, first, after.as_deref())?
         } else {
             Page::parse(first, after.as_deref())?
         };
@@ -869,12 +864,7 @@ impl DialoguesQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<Dialogue>> {
-        let page = Page::keyed(
-            super::SORT,
-            first,
-            after.as_deref(),
-            crate::pagination::selects_total(ctx),
-        )?;
+        let page = Page::keyed_for(ctx, super::SORT, first, after.as_deref())?;
         let found = super::mine(ctx.state(), ctx.actor(), page.clone()).await?;
         Ok(page.keyed_connection(found.map(wrap_one)))
     }
@@ -890,11 +880,11 @@ impl DialoguesQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<Complaint>> {
-        let page = Page::keyed(
+        let page = Page::keyed_for(
+            ctx,
             crate::complaints::Order::ReceivedDesc.sort(),
             first,
             after.as_deref(),
-            crate::pagination::selects_total(ctx),
         )?;
         let found = crate::complaints::my_issues(
             ctx.state(),
