@@ -87,7 +87,10 @@ async fn claim(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<Claimed>> {
             [until.into(), now.into(), now.into(), (limit as i64).into()],
         ),
     };
-    let rows = db.query_all_raw(stmt).await?;
+    // Through SQLite's write queue, like every write (see `db::WriteTxn`).
+    let txn = crate::db::begin(db).await?;
+    let rows = txn.query_all_raw(stmt).await?;
+    txn.commit().await?;
     rows.into_iter()
         .map(|r| {
             Ok(Claimed {
@@ -176,11 +179,15 @@ pub async fn drain_once(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     match result {
         Ok(()) => {
-            search_outbox::Entity::delete_many()
-                .filter(search_outbox::Column::Id.is_in(ids))
-                .exec(db)
-                .await
-                .map_err(|e| SearchError::Engine(e.to_string()))?;
+            let done = async {
+                let txn = crate::db::begin(db).await?;
+                search_outbox::Entity::delete_many()
+                    .filter(search_outbox::Column::Id.is_in(ids))
+                    .exec(&txn)
+                    .await?;
+                txn.commit().await
+            };
+            done.await.map_err(|e| SearchError::Engine(e.to_string()))?;
             Ok(rows.len())
         }
         Err(e) => {
@@ -189,6 +196,9 @@ pub async fn drain_once(
             let delay_ms = (500u64 << attempts.clamp(0, 7) as u32).min(60_000);
             let next = Utc::now() + chrono::Duration::milliseconds(delay_ms as i64);
             let msg = e.to_string();
+            let Ok(txn) = crate::db::begin(db).await else {
+                return Err(e);
+            };
             let _ = search_outbox::Entity::update_many()
                 .col_expr(
                     search_outbox::Column::Attempts,
@@ -207,8 +217,9 @@ pub async fn drain_once(
                     sea_orm::sea_query::Expr::value(msg),
                 )
                 .filter(search_outbox::Column::Id.is_in(ids))
-                .exec(db)
+                .exec(&txn)
                 .await;
+            let _ = txn.commit().await;
             Err(e)
         }
     }
