@@ -1368,49 +1368,46 @@ fn exited(pid: u32) -> bool {
 
 /// The acknowledged writes that are not in the database.
 async fn missing_writes(db: &DatabaseConnection, acks: &[Ack]) -> anyhow::Result<Vec<String>> {
-    let complaints: Vec<&str> = acks
-        .iter()
-        .filter_map(|a| match a {
-            Ack::Complaint(c) => Some(c.as_str()),
-            Ack::Rating(_) => None,
-        })
-        .collect();
-    let ratings: Vec<&str> = acks
-        .iter()
-        .filter_map(|a| match a {
-            Ack::Rating(r) => Some(r.as_str()),
-            Ack::Complaint(_) => None,
-        })
-        .collect();
+    let (complaints, ratings): (Vec<&Ack>, Vec<&Ack>) =
+        acks.iter().partition(|a| matches!(a, Ack::Complaint(_)));
+    let key = |a: &&Ack| match a {
+        Ack::Complaint(c) | Ack::Rating(c) => c.clone(),
+    };
+    let complaints: Vec<String> = complaints.iter().map(key).collect();
+    let ratings: Vec<String> = ratings.iter().map(key).collect();
+    let mut missing = absent(db, complaint::Column::Code, &complaints, "complaint").await?;
+    missing.extend(absent(db, rating::Column::Id, &ratings, "rating").await?);
+    Ok(missing)
+}
+
+/// Which of `values` no row of `col`'s table holds in `col`, each named `what value`.
+async fn absent<C>(
+    db: &DatabaseConnection,
+    col: C,
+    values: &[String],
+    what: &str,
+) -> anyhow::Result<Vec<String>>
+where
+    C: sea_orm::ColumnTrait,
+{
+    use sea_orm::sea_query::Query;
     let mut missing = Vec::new();
-    for chunk in complaints.chunks(500) {
-        let found: std::collections::HashSet<String> = complaint::Entity::find()
-            .filter(complaint::Column::Code.is_in(chunk.iter().copied()))
-            .all(db)
+    for chunk in values.chunks(500) {
+        let mut q = Query::select();
+        q.column(col)
+            .from(col.entity_name())
+            .and_where(col.is_in(chunk.iter().cloned()));
+        let found: std::collections::HashSet<String> = db
+            .query_all(&q)
             .await?
-            .into_iter()
-            .map(|c| c.code)
+            .iter()
+            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
             .collect();
         missing.extend(
             chunk
                 .iter()
-                .filter(|c| !found.contains(**c))
-                .map(|c| format!("complaint {c}")),
-        );
-    }
-    for chunk in ratings.chunks(500) {
-        let found: std::collections::HashSet<String> = rating::Entity::find()
-            .filter(rating::Column::Id.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
-        missing.extend(
-            chunk
-                .iter()
-                .filter(|r| !found.contains(**r))
-                .map(|r| format!("rating {r}")),
+                .filter(|v| !found.contains(*v))
+                .map(|v| format!("{what} {v}")),
         );
     }
     Ok(missing)

@@ -84,6 +84,25 @@ impl Email {
 /// A name, a phone and an e-mail, each possibly missing.
 pub type ContactFields = (Option<String>, Option<String>, Option<String>);
 
+/// [`given_or_account`] for the caller, whose account (when signed in with one) is read from
+/// `db`.
+pub async fn given_or_callers(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::Actor,
+    c: &crate::complaints::ContactInput,
+) -> Result<ContactFields, AppError> {
+    let account = match actor.principal().and_then(|p| p.account_id.as_deref()) {
+        Some(id) => crate::accounts::find(db, id).await?,
+        None => None,
+    };
+    given_or_account(
+        c.name.as_deref(),
+        c.phone.as_deref(),
+        c.email.as_deref(),
+        account.as_ref(),
+    )
+}
+
 /// A contact as given (name, phone, e-mail, each optional), each field checked, and each left
 /// out taken from the signed-in `account`. Field names are `contact.name`, `contact.phone` and
 /// `contact.email`.

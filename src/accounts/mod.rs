@@ -150,14 +150,13 @@ pub async fn register(
     // Counted before anything is written: a limited address gets its answer and no account.
     limits::registration(&state.limits, &state.config, client).await?;
     let hash = password::hash(v.password.clone()).await?;
-    // Looked up before the transaction, which then writes before it reads: on SQLite a
-    // transaction that reads and then writes is refused outright when another writer (the
-    // search indexer, say) came in between.
+    // Looked up in the transaction that may create the business (writes are serialised on
+    // SQLite, see `db::WriteTxn`).
+    let txn = crate::db::begin(&state.db).await?;
     let known = match &biz {
-        Some((tax, _)) => businesses::find_by_tax_code(&state.db, tax).await?,
+        Some((tax, _)) => businesses::find_by_tax_code(&txn, tax).await?,
         None => None,
     };
-    let txn = crate::db::begin(&state.db).await?;
     let (role, business_id) = match (&biz, known) {
         (None, _) => (Role::Citizen, None),
         (Some(_), Some(b)) => (Role::Business, Some(b.id)),

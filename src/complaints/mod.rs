@@ -143,17 +143,8 @@ async fn resolve_contact(
     actor: &Actor,
     c: Option<ContactInput>,
 ) -> AppResult<(String, Option<String>, Option<String>)> {
-    let account = match actor.principal().and_then(|p| p.account_id.clone()) {
-        Some(id) => crate::accounts::find(&state.db, &id).await?,
-        None => None,
-    };
-    let c = c.unwrap_or_default();
-    let (name, phone, email) = crate::contact::given_or_account(
-        c.name.as_deref(),
-        c.phone.as_deref(),
-        c.email.as_deref(),
-        account.as_ref(),
-    )?;
+    let (name, phone, email) =
+        crate::contact::given_or_callers(&state.db, actor, &c.unwrap_or_default()).await?;
     let name = name.ok_or_else(|| {
         AppError::bad_input(
             "contact.name",

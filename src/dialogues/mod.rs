@@ -621,9 +621,7 @@ pub async fn invite(
     finish(state, txn, &f.model.id).await
 }
 
-/// Marks a dialogue changed, as a transaction's first statement: it then writes before it
-/// reads (on SQLite a transaction that reads and then writes can be refused outright when
-/// another writer came in between).
+/// Marks a dialogue changed (its `updated_at`).
 async fn touch(txn: &impl ConnectionTrait, id: &str) -> AppResult<()> {
     dialogue::Entity::update_many()
         .col_expr(dialogue::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -736,7 +734,7 @@ pub struct JoinInput {
 /// A business account registers for a public dialogue, or confirms an invitation, with its
 /// contact person and agenda. Registering again updates them.
 pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> AppResult<Full> {
-    let p = actor.signed_in()?;
+    actor.signed_in()?;
     let Some(business) = access::caller_business(actor).map(str::to_string) else {
         return Err(access::not_speaking_for_a_business(actor));
     };
@@ -744,17 +742,8 @@ pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> Ap
     if !takes_issues(f.model.status) {
         return Err(illegal("joinDialogue", f.model.status));
     }
-    let account = match &p.account_id {
-        Some(a) => crate::accounts::find(&state.db, a).await?,
-        None => None,
-    };
     let c = i.contact.unwrap_or_default();
-    let (name, phone, email) = crate::contact::given_or_account(
-        c.name.as_deref(),
-        c.phone.as_deref(),
-        c.email.as_deref(),
-        account.as_ref(),
-    )?;
+    let (name, phone, email) = crate::contact::given_or_callers(&state.db, actor, &c).await?;
     let agenda = i
         .agenda
         .as_deref()
@@ -1033,8 +1022,7 @@ pub async fn link_in(
     business_id: Option<&str>,
     actor: &Actor,
 ) -> AppResult<bool> {
-    // Written first, with nothing read before: on SQLite a transaction that reads and then
-    // writes can be refused outright when another writer came in between.
+    // One statement whatever a concurrent link did: a link already there is left as it is.
     let am = dialogue_issue::ActiveModel {
         dialogue_id: Set(dialogue_id.to_string()),
         complaint_id: Set(complaint_id.to_string()),

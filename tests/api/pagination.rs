@@ -4,6 +4,8 @@ use std::collections::HashSet;
 
 use serde_json::json;
 
+use portal::auth::Role;
+
 use crate::helpers::{TestApp, error_code, error_field};
 
 const PAGE: &str = "query($f: Int, $a: String) { units(filter: {block: DEPARTMENT}, first: $f, after: $a) {
@@ -252,4 +254,45 @@ async fn the_total_is_counted_when_selected_through_a_fragment_too() {
     let b = app.ok(Some(&admin), q, json!({ "u": unit })).await;
     assert_eq!(b["complaints"]["totalCount"], in_db, "{b}");
     assert_eq!(b["complaints"]["edges"].as_array().unwrap().len(), 1);
+}
+
+/// A cursor carries no right: another unit's official paging with an admin's cursors sees only
+/// the complaints of its own unit, and an anonymous caller only published ones.
+#[tokio::test]
+async fn a_cursor_from_a_wider_view_opens_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let stp = app.unit_id("STP").await;
+    let cholon = app.unit_id("P.CHOLON").await;
+    let t0 = chrono::Utc::now() - chrono::Duration::days(2);
+    for i in 0..4 {
+        insert_at(&app, &stp, t0 - chrono::Duration::minutes(i)).await;
+        insert_at(&app, &cholon, t0 - chrono::Duration::minutes(i)).await;
+    }
+    let q = "query($f: Int, $a: String) { complaints(first: $f, after: $a) {
+        pageInfo { endCursor } edges { cursor node { code published assignedUnit { code } } } } }";
+    let all = app.ok(Some(&admin), q, json!({ "f": 100 })).await;
+    let cursors: Vec<String> = all["complaints"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cursor"].as_str().unwrap().to_string())
+        .collect();
+    assert!(cursors.len() >= 8, "{all}");
+    let official = app.script_token(Role::Official, Some("P.CHOLON")).await;
+    let mut seen = 0;
+    for c in &cursors {
+        let b = app
+            .ok(Some(&official), q, json!({ "f": 100, "a": c }))
+            .await;
+        for e in b["complaints"]["edges"].as_array().unwrap() {
+            assert_eq!(e["node"]["assignedUnit"]["code"], "P.CHOLON", "{e}");
+            seen += 1;
+        }
+        let b = app.ok(None, q, json!({ "f": 100, "a": c })).await;
+        for e in b["complaints"]["edges"].as_array().unwrap() {
+            assert_eq!(e["node"]["published"], true, "{e}");
+        }
+    }
+    assert!(seen > 0, "the official's own complaints are still reached");
 }
