@@ -234,6 +234,10 @@ pub type Batches = tokio::sync::mpsc::Receiver<Result<Vec<Doc>, String>>;
 #[async_trait]
 pub trait SearchIndex: Send + Sync {
     fn engine(&self) -> &'static str;
+    /// How many outbox rows the indexer claims at once when there is a backlog.
+    fn batch_limit(&self) -> u64 {
+        1_000
+    }
     /// Applies settings (idempotent) and makes sure the indexes exist.
     async fn prepare(&self) -> SearchResult<()>;
     /// Adds or replaces documents; visible to searches when this returns.
@@ -281,6 +285,10 @@ impl Search {
 
     pub fn engine_name(&self) -> &'static str {
         self.engine.engine()
+    }
+
+    pub fn batch_limit(&self) -> u64 {
+        self.engine.batch_limit()
     }
 }
 

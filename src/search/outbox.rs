@@ -234,7 +234,7 @@ pub async fn pending(db: &DatabaseConnection) -> AppResult<u64> {
 pub async fn run_indexer(db: DatabaseConnection, search: Search, wake: Wake) {
     let mut failures = 0u32;
     loop {
-        match drain_once(&db, &search, 1000).await {
+        match drain_once(&db, &search, search.batch_limit()).await {
             Ok(0) => {
                 failures = 0;
                 let _ = tokio::time::timeout(Duration::from_millis(250), wake.0.notified()).await;

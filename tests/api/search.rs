@@ -942,12 +942,206 @@ async fn a_query_naming_a_unit_finds_its_complaints_on_every_engine() {
                 r["engine"]
             );
         }
-        // The name never outranks the text: typed marks still rank the text's own words.
+        // The name never outranks the text: the two titles with the words come first (the
+        // unit's own name, Sở Du lịch, also has "Sở"); on the embedded engine the marks as
+        // typed rank the text's own words first, on Meilisearch the newer title (README,
+        // "What differs between the two engines").
         let sdl = app.unit_id("SDL").await;
         let r = search(&app, Some(&admin), "Sở Tư pháp", json!({ "unit": sdl })).await;
+        let got = titles(&r);
+        let mut first_two = got.iter().take(2).cloned().collect::<Vec<_>>();
+        if r["engine"] == "embedded" {
+            assert_eq!(first_two[0], "Sở Tư pháp chậm trả kết quả", "{got:?}");
+        } else {
+            assert_eq!(first_two[0], "Hồ sơ tư pháp bị trả lại", "{got:?}");
+        }
+        first_two.sort();
         assert_eq!(
-            titles(&r).first().map(String::as_str),
-            Some("Sở Tư pháp chậm trả kết quả")
+            first_two,
+            ["Hồ sơ tư pháp bị trả lại", "Sở Tư pháp chậm trả kết quả"],
+            "{got:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn within_the_title_tier_the_newest_ranks_first_wherever_the_words_stand() {
+    for app in engines().await {
+        let admin = app.script_token(Role::Admin, None).await;
+        // The older complaint opens its title with the words, the newer one closes it with
+        // them: where the words stand in the title does not rank (Meilisearch's `attribute`
+        // rule would put the older first; the adapter ranks by `attributeRank` only).
+        let (older, _) = file(
+            &app,
+            "SDL",
+            "LATE_PROCESSING",
+            "Phiếu hẹn ghi nhầm ngày trả kết quả thẻ hướng dẫn viên",
+            "Nội dung thứ nhất.",
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let (newer, _) = file(
+            &app,
+            "SDL",
+            "LATE_PROCESSING",
+            "Đề nghị kiểm tra lại thẻ hướng dẫn viên vì phiếu hẹn ghi nhầm",
+            "Nội dung thứ hai.",
+        )
+        .await;
+        app.settle().await;
+        let r = search(&app, Some(&admin), "phieu hen ghi nham", json!({})).await;
+        let ids: Vec<&str> = r["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["complaint"]["id"].as_str().unwrap())
+            .collect();
+        let at = |id: &str| ids.iter().position(|x| *x == id);
+        let (o, n) = (at(&older), at(&newer));
+        assert!(
+            matches!((n, o), (Some(n), Some(o)) if n < o),
+            "{} ranks the newer title first: {r}",
+            r["engine"]
+        );
+    }
+}
+
+/// The Meilisearch server the suite runs against, when `MEILI_URL` is set.
+fn meili() -> Option<(String, Option<String>)> {
+    let url = std::env::var("MEILI_URL").ok().filter(|u| !u.is_empty())?;
+    Some((url, std::env::var("MEILI_KEY").ok()))
+}
+
+#[tokio::test]
+async fn meilisearch_indexes_carry_the_settings_of_the_adapter() {
+    let Some((url, key)) = meili() else {
+        return;
+    };
+    let app = engines().await.pop().expect("the Meilisearch server");
+    let prefix = app.meili.as_ref().expect("its prefix").prefix.clone();
+    let http = reqwest::Client::new();
+    let get = |index: &str| {
+        let mut r = http.get(format!(
+            "{}/indexes/{prefix}{index}/settings",
+            url.trim_end_matches('/')
+        ));
+        if let Some(k) = &key {
+            r = r.bearer_auth(k);
+        }
+        r.send()
+    };
+    let complaints: Value = get("complaints").await.unwrap().json().await.unwrap();
+    // Whole words only, as the embedded engine matches them; no facet search.
+    assert_eq!(complaints["prefixSearch"], "disabled", "{complaints}");
+    assert_eq!(complaints["facetSearch"], false, "{complaints}");
+    assert_eq!(
+        complaints["proximityPrecision"], "byAttribute",
+        "{complaints}"
+    );
+    assert_eq!(
+        complaints["rankingRules"],
+        json!(["sort", "words", "typo", "attributeRank", "received_at:desc"])
+    );
+    // The folded text is searched; the text as typed is not sent at all.
+    assert_eq!(
+        complaints["searchableAttributes"],
+        json!(["title_fold", "fold", "codes"])
+    );
+    assert_eq!(
+        complaints["typoTolerance"]["minWordSizeForTypos"]["oneTypo"],
+        3
+    );
+    let procedures: Value = get("procedures").await.unwrap().json().await.unwrap();
+    assert_eq!(procedures["prefixSearch"], "disabled", "{procedures}");
+    assert_eq!(procedures["proximityPrecision"], "byWord", "{procedures}");
+}
+
+/// A complaint document of the rebuild test.
+fn doc(i: usize) -> portal::search::Doc {
+    portal::search::Doc::Complaint(portal::search::ComplaintDoc {
+        id: format!("00000000-0000-7000-8000-{i:012}"),
+        code: format!("PA-TEST-{i:05}"),
+        title: format!("Phản ánh thử số {i}"),
+        body: "Hồ sơ gửi lại nhiều lần.".into(),
+        unit_id: "u".into(),
+        assigned_unit_id: "u".into(),
+        procedure_id: None,
+        procedure_code: None,
+        dossier_code: None,
+        kind: "FEEDBACK".into(),
+        category: "OTHER".into(),
+        status: "RECEIVED".into(),
+        received_at: 1_700_000_000_000 + i as i64,
+        answer_due_at: 1_800_000_000_000,
+        open: true,
+        published: false,
+        dialogue_ids: vec![],
+        unit_names: vec!["Sở Du lịch".into()],
+    })
+}
+
+#[tokio::test]
+async fn a_meilisearch_rebuild_sent_in_many_tasks_is_whole_and_an_aborted_one_changes_nothing() {
+    use portal::search::{ComplaintQuery, IndexKind, SearchIndex};
+    let Some((url, key)) = meili() else {
+        return;
+    };
+    let prefix = format!("t{}_", uuid::Uuid::new_v4().simple());
+    let _cleanup = crate::helpers::MeiliCleanup {
+        url: url.clone(),
+        key: key.clone(),
+        prefix: prefix.clone(),
+    };
+    // Seven documents a task: 60 documents are nine tasks, at most four waiting at once.
+    let m = portal::search::meili::MeiliIndex::new(&url, key.as_deref(), &prefix)
+        .unwrap()
+        .with_chunk(7);
+    m.prepare().await.unwrap();
+    let rebuild = |batches: Vec<Result<Vec<portal::search::Doc>, String>>| {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        tokio::spawn(async move {
+            for b in batches {
+                let _ = tx.send(b).await;
+            }
+        });
+        rx
+    };
+    let all: Vec<_> = (0..60).map(doc).collect();
+    let batches = all.chunks(20).map(|c| Ok(c.to_vec())).collect();
+    m.replace_all(IndexKind::Complaints, rebuild(batches))
+        .await
+        .unwrap();
+    let everything = ComplaintQuery {
+        text: "phan anh thu".into(),
+        limit: 100,
+        ..Default::default()
+    };
+    let hits = m.search_complaints(&everything).await.unwrap();
+    assert_eq!(hits.total, 60);
+    let mut ids = hits.ids.clone();
+    ids.sort();
+    let expected: Vec<String> = all.iter().map(|d| d.id().to_string()).collect();
+    assert_eq!(ids, expected);
+    // Newest first: the last document sent ranks first.
+    assert_eq!(hits.ids[0], expected[59]);
+
+    // A rebuild that fails half-way leaves the index as it was.
+    let batches = vec![
+        Ok((100..130).map(doc).collect()),
+        Err("the database went away".to_string()),
+    ];
+    let err = m
+        .replace_all(IndexKind::Complaints, rebuild(batches))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("went away"), "{err}");
+    let after = m.search_complaints(&everything).await.unwrap();
+    assert_eq!(after.total, 60);
+    let mut again = after.ids.clone();
+    again.sort();
+    assert_eq!(again, expected);
+
+    // Upserts in many tasks land whole too.
+    m.upsert((60..75).map(doc).collect()).await.unwrap();
+    assert_eq!(m.search_complaints(&everything).await.unwrap().total, 75);
 }
