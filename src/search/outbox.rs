@@ -45,6 +45,35 @@ pub async fn enqueue(db: &impl ConnectionTrait, kind: IndexKind, ids: &[String])
     Ok(())
 }
 
+/// Queues every complaint about or assigned to `unit`, whose documents carry the unit's names
+/// (call inside the transaction that changes the unit). One statement, whatever their number.
+pub async fn enqueue_complaints_of_unit(db: &impl ConnectionTrait, unit: &str) -> AppResult<u64> {
+    let backend = db.get_database_backend();
+    let now = Utc::now();
+    let kind = IndexKind::Complaints.name();
+    let stmt = match backend {
+        DatabaseBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO search_outbox (kind, doc_id, created_at, attempts, next_attempt_at)
+             SELECT $1, id, $2, 0, $2 FROM complaints WHERE unit_id = $3 OR assigned_unit_id = $3",
+            [kind.into(), now.into(), unit.into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO search_outbox (kind, doc_id, created_at, attempts, next_attempt_at)
+             SELECT ?, id, ?, 0, ? FROM complaints WHERE unit_id = ? OR assigned_unit_id = ?",
+            [
+                kind.into(),
+                now.into(),
+                now.into(),
+                unit.into(),
+                unit.into(),
+            ],
+        ),
+    };
+    Ok(db.execute_raw(stmt).await?.rows_affected())
+}
+
 /// Wakes the indexer early (after a commit that enqueued something).
 #[derive(Clone, Default)]
 pub struct Wake(Arc<Notify>);

@@ -340,12 +340,7 @@ pub async fn import_file(
         if let Some(t) = last.valid_to {
             super::link(&txn, &u.id, &successors, t + Duration::days(1)).await?;
         }
-        crate::search::outbox::enqueue(
-            &txn,
-            crate::search::IndexKind::Units,
-            std::slice::from_ref(&u.id),
-        )
-        .await?;
+        super::enqueue(&txn, &u.id).await?;
         if !created.contains(code) {
             report.updated += 1;
         }

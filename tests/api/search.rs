@@ -1145,3 +1145,33 @@ async fn a_meilisearch_rebuild_sent_in_many_tasks_is_whole_and_an_aborted_one_ch
     m.upsert((60..75).map(doc).collect()).await.unwrap();
     assert_eq!(m.search_complaints(&everything).await.unwrap().total, 75);
 }
+
+#[tokio::test]
+async fn a_renamed_unit_is_found_by_its_new_name_at_once_on_every_engine() {
+    for app in engines().await {
+        let sdl = corpus(&app).await;
+        let admin = app.admin().await;
+        let count = |r: &Value| r["totalCount"].as_u64().unwrap();
+        let q = "du lich cong nghe";
+        let before = search(&app, Some(&admin), q, json!({ "unit": sdl })).await;
+        assert!(count(&before) < 6, "{before}");
+        // A renaming that applies today (no date: the latest version is corrected).
+        app.ok(
+            Some(&admin),
+            "mutation($id: ID!, $n: String) { updateUnit(id: $id, input: {name: $n}) { name } }",
+            json!({ "id": sdl, "n": "Sở Du lịch và Công nghệ" }),
+        )
+        .await;
+        app.settle().await;
+        // Every complaint of the unit is found by the new name.
+        let after = search(&app, Some(&admin), q, json!({ "unit": sdl })).await;
+        assert_eq!(count(&after), 6, "{after}");
+        let everywhere = titles(&search(&app, Some(&admin), q, json!({})).await);
+        for t in [
+            "Trễ hạn đăng ký kinh doanh lữ hành",
+            "Thu phí cấp giấy chứng nhận quyền sử dụng đất",
+        ] {
+            assert!(everywhere.contains(&t.to_string()), "{everywhere:?}");
+        }
+    }
+}
