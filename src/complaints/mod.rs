@@ -25,7 +25,7 @@ use entity::complaint_event;
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::access::{self, Scope};
@@ -849,47 +849,72 @@ pub async fn forward_from_ended_units(state: &AppState, actor: &Actor) -> AppRes
     let today = crate::clock::today();
     let ended: Vec<String> = unit::Entity::find()
         .filter(unit::Column::ValidTo.lt(today))
+        .select_only()
+        .column(unit::Column::Id)
+        .into_tuple()
         .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect();
+        .await?;
     if ended.is_empty() {
         return Ok(0);
     }
-    let open = complaint::Entity::find()
-        .filter(complaint::Column::AssignedUnitId.is_in(ended))
-        .filter(complaint::Column::Status.is_in([Status::Received, Status::Accepted]))
-        .all(&state.db)
-        .await?;
-    if open.is_empty() {
-        return Ok(0);
-    }
+    let open_of = |units: Vec<String>| {
+        complaint::Entity::find()
+            .filter(complaint::Column::AssignedUnitId.is_in(units))
+            .filter(complaint::Column::Status.is_in([Status::Received, Status::Accepted]))
+    };
     let h = units::history::UnitHistory::load(&state.db).await?;
     let all = crate::db::by_id::<unit::Entity>(unit::Entity::find().all(&state.db).await?);
+    // Where each ended unit's work goes today; the complaints of units without a successor
+    // are only counted (they stay, and are looked at again at every start).
+    let mut target_of: HashMap<String, String> = HashMap::new();
+    let mut without = Vec::new();
+    for u in ended {
+        match h.carriers_on(&all, &u, today).into_iter().next() {
+            Some(t) => {
+                target_of.insert(u, t);
+            }
+            None => without.push(u),
+        }
+    }
+    let stuck = if without.is_empty() {
+        0
+    } else {
+        open_of(without).count(&state.db).await?
+    };
     let mut n = 0;
-    let mut stuck = 0;
-    for c in open {
-        let from = all.get(&c.assigned_unit_id);
-        let Some(target) = h
-            .carriers_on(&all, &c.assigned_unit_id, today)
-            .into_iter()
-            .next()
-        else {
-            stuck += 1;
-            continue;
-        };
-        let note = format!(
-            "Đơn vị {} đã ngừng hoạt động; phản ánh được chuyển đến {}.",
-            from.map(|u| u.name.as_str()).unwrap_or("?"),
-            all.get(&target).map(|u| u.name.as_str()).unwrap_or("?")
-        );
-        let change = forward(state, &c, &target, Some(note));
-        match transition(state, actor, &c, Step::Assign, change).await {
-            Ok(_) => n += 1,
-            // Acted on meanwhile (answered, closed): nothing to forward.
-            Err(e) if e.code() == "BAD_USER_INPUT" || e.code() == "CONFLICT" => {}
-            Err(e) => return Err(e),
+    if !target_of.is_empty() {
+        // A page at a time: forwarding takes them out of the filter.
+        let mut after = String::new();
+        loop {
+            let page = open_of(target_of.keys().cloned().collect())
+                .filter(complaint::Column::Id.gt(after.as_str()))
+                .order_by_asc(complaint::Column::Id)
+                .limit(500)
+                .all(&state.db)
+                .await?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = last.id.clone();
+            for c in page {
+                let Some(target) = target_of.get(&c.assigned_unit_id) else {
+                    continue;
+                };
+                let note = format!(
+                    "Đơn vị {} đã ngừng hoạt động; phản ánh được chuyển đến {}.",
+                    all.get(&c.assigned_unit_id)
+                        .map(|u| u.name.as_str())
+                        .unwrap_or("?"),
+                    all.get(target).map(|u| u.name.as_str()).unwrap_or("?")
+                );
+                let change = forward(state, &c, target, Some(note));
+                match transition(state, actor, &c, Step::Assign, change).await {
+                    Ok(_) => n += 1,
+                    // Acted on meanwhile (answered, closed): nothing to forward.
+                    Err(e) if e.code() == "BAD_USER_INPUT" || e.code() == "CONFLICT" => {}
+                    Err(e) => return Err(e),
+                }
+            }
         }
     }
     if stuck > 0 {
