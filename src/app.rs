@@ -105,15 +105,8 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("PORTAL_ADDR: cannot listen on {}: {e}", config.addr))?;
         let search = crate::search::open(&config).await?;
-        for kind in crate::search::IndexKind::ALL {
-            if crate::search::outbox::needs_fill(&db, &search, kind).await? {
-                let n = crate::search::outbox::enqueue_all(&db, kind).await?;
-                tracing::info!(
-                    index = kind.name(),
-                    documents = n,
-                    "search index empty: queued every document"
-                );
-            }
+        if search.is_ready() {
+            crate::search::outbox::fill_empty(&db, &search).await?;
         }
         let state = AppState::new(db, config, calendar, sql_statements, search);
         let state_for_sweep = state.clone();

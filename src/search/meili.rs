@@ -53,6 +53,26 @@ fn unavailable(e: impl std::fmt::Display) -> SearchError {
     SearchError::Unavailable(e.to_string())
 }
 
+/// How long one call to the engine may take (an upload of a chunk, a task's state). A hung
+/// engine then answers as a stopped one does: the indexer retries later.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a search may take before it answers from the database, marked degraded.
+const SEARCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A call to the engine, bounded in time; its failure and its silence are `Unavailable`.
+async fn timed<T, E: std::fmt::Display>(
+    limit: Duration,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> SearchResult<T> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(r) => r.map_err(unavailable),
+        Err(_) => Err(SearchError::Unavailable(format!(
+            "no answer within {} s",
+            limit.as_secs()
+        ))),
+    }
+}
+
 fn quote(v: &str) -> String {
     format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
 }
@@ -264,7 +284,7 @@ impl MeiliIndex {
         for kind in IndexKind::ALL {
             let main = self.uid(kind);
             for uid in [format!("{main}_reindex"), main] {
-                if let Ok(t) = self.client.index(&uid).delete().await {
+                if let Ok(t) = timed(CALL_TIMEOUT, self.client.index(&uid).delete()).await {
                     let _ = self.wait(t).await;
                 }
             }
@@ -279,7 +299,7 @@ impl MeiliIndex {
         let started = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
-            match self.client.get_task(&task).await.map_err(unavailable)? {
+            match timed(CALL_TIMEOUT, self.client.get_task(&task)).await? {
                 Task::Succeeded { .. } => return Ok(()),
                 t @ Task::Failed { .. } => return Err(SearchError::Engine(format!("{t:?}"))),
                 _ => {}
@@ -304,7 +324,7 @@ impl MeiliIndex {
         if let Some(k) = &self.key {
             req = req.bearer_auth(k);
         }
-        let resp = req.send().await.map_err(unavailable)?;
+        let resp = timed(CALL_TIMEOUT, req.send()).await?;
         let status = resp.status();
         if !status.is_success() {
             let body = resp.text().await.unwrap_or_default();
@@ -315,7 +335,7 @@ impl MeiliIndex {
                 SearchError::Engine(msg)
             });
         }
-        let task: TaskInfo = resp.json().await.map_err(unavailable)?;
+        let task: TaskInfo = timed(CALL_TIMEOUT, resp.json()).await?;
         self.wait(task).await
     }
 
@@ -331,12 +351,8 @@ impl MeiliIndex {
         pending: &mut VecDeque<TaskInfo>,
     ) -> SearchResult<()> {
         for chunk in docs.chunks(self.chunk) {
-            let task = self
-                .client
-                .index(uid)
-                .add_or_replace(chunk, Some("id"))
-                .await
-                .map_err(unavailable)?;
+            let index = self.client.index(uid);
+            let task = timed(CALL_TIMEOUT, index.add_or_replace(chunk, Some("id"))).await?;
             pending.push_back(task);
             while pending.len() > IN_FLIGHT {
                 let oldest = pending.pop_front().expect("not empty");
@@ -383,7 +399,7 @@ impl MeiliIndex {
         if !sort_by.is_empty() {
             s.with_sort(&sort_by);
         }
-        let res = s.execute::<IdOnly>().await.map_err(unavailable)?;
+        let res = timed(SEARCH_TIMEOUT, s.execute::<IdOnly>()).await?;
         let mut out_facets = BTreeMap::new();
         for (k, m) in res.facet_distribution.unwrap_or_default() {
             let mut v: Vec<(String, u64)> = m.into_iter().map(|(a, n)| (a, n as u64)).collect();
@@ -436,12 +452,8 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn delete(&self, kind: IndexKind, ids: Vec<String>) -> SearchResult<()> {
-        let task = self
-            .client
-            .index(self.uid(kind))
-            .delete_documents(&ids)
-            .await
-            .map_err(unavailable)?;
+        let index = self.client.index(self.uid(kind));
+        let task = timed(CALL_TIMEOUT, index.delete_documents(&ids)).await?;
         self.wait(task).await
     }
 
@@ -449,7 +461,7 @@ impl SearchIndex for MeiliIndex {
         // Build a temporary index, then swap it in: searches never see a partial index.
         let main = self.uid(kind);
         let tmp = format!("{main}_reindex");
-        if let Ok(t) = self.client.index(&tmp).delete().await {
+        if let Ok(t) = timed(CALL_TIMEOUT, self.client.index(&tmp).delete()).await {
             let _ = self.wait(t).await;
         }
         self.apply_settings(&tmp, kind).await?;
@@ -461,21 +473,13 @@ impl SearchIndex for MeiliIndex {
             self.put(&tmp, &values, &mut pending).await?;
         }
         self.settle(&mut pending).await?;
-        let task = self
-            .client
-            .swap_indexes([&SwapIndexes {
-                indexes: (main.clone(), tmp.clone()),
-                rename: None,
-            }])
-            .await
-            .map_err(unavailable)?;
+        let swap = SwapIndexes {
+            indexes: (main.clone(), tmp.clone()),
+            rename: None,
+        };
+        let task = timed(CALL_TIMEOUT, self.client.swap_indexes([&swap])).await?;
         self.wait(task).await?;
-        let task = self
-            .client
-            .index(&tmp)
-            .delete()
-            .await
-            .map_err(unavailable)?;
+        let task = timed(CALL_TIMEOUT, self.client.index(&tmp).delete()).await?;
         self.wait(task).await
     }
 

@@ -260,6 +260,10 @@ pub trait SearchIndex: Send + Sync {
 pub struct Search {
     engine: Arc<dyn SearchIndex>,
     out_of_service: Arc<AtomicBool>,
+    /// The engine's settings are applied (`prepare` succeeded) since it last failed the
+    /// indexer: until then the indexer writes nothing (an engine that creates an index on its
+    /// first document would give it default settings) and tries `prepare` again.
+    ready: Arc<AtomicBool>,
 }
 
 impl Search {
@@ -267,7 +271,16 @@ impl Search {
         Search {
             engine,
             out_of_service: Arc::new(AtomicBool::new(false)),
+            ready: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::SeqCst);
     }
 
     pub fn set_out_of_service(&self, off: bool) {
@@ -305,10 +318,14 @@ pub async fn open(config: &crate::config::Config) -> anyhow::Result<Search> {
             &config.data_dir.join("search"),
         )?),
     };
-    if let Err(e) = engine.prepare().await {
+    let prepared = engine.prepare().await;
+    if let Err(e) = &prepared {
         // An engine that is down at start-up must not stop the portal: writes queue in the
-        // outbox and searches fall back to the database until it answers.
+        // outbox and searches fall back to the database until it answers; the indexer applies
+        // the settings once it does (`outbox::run_indexer`).
         tracing::warn!(error = %e, engine = engine.engine(), "search engine not ready; continuing degraded");
     }
-    Ok(Search::new(engine))
+    let search = Search::new(engine);
+    search.set_ready(prepared.is_ok());
+    Ok(search)
 }

@@ -259,11 +259,49 @@ pub async fn pending(db: &DatabaseConnection) -> AppResult<u64> {
     Ok(search_outbox::Entity::find().count(db).await?)
 }
 
-/// The indexer: drains the outbox until the server stops, waking early on `wake`.
+/// Queues every document of the indexes that are empty while the database has rows (a fresh
+/// data folder, an engine that lost its data).
+pub async fn fill_empty(db: &DatabaseConnection, search: &Search) -> AppResult<()> {
+    for kind in IndexKind::ALL {
+        if needs_fill(db, search, kind).await? {
+            let n = enqueue_all(db, kind).await?;
+            tracing::info!(
+                index = kind.name(),
+                documents = n,
+                "search index empty: queued every document"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Applies the engine's settings if they are not known to be in place, then fills the
+/// indexes that came back empty.
+async fn make_ready(db: &DatabaseConnection, search: &Search) -> Result<(), SearchError> {
+    search.engine()?.prepare().await?;
+    search.set_ready(true);
+    fill_empty(db, search)
+        .await
+        .map_err(|e| SearchError::Engine(format!("{e:?}")))?;
+    tracing::info!("search engine ready");
+    Ok(())
+}
+
+/// The indexer: drains the outbox until the server stops, waking early on `wake`. After the
+/// engine failed (down, hung, or its settings never applied) it applies the settings again
+/// before it writes anything, so an engine that restarted empty is refilled.
 pub async fn run_indexer(db: DatabaseConnection, search: Search, wake: Wake) {
     let mut failures = 0u32;
     loop {
-        match drain_once(&db, &search, search.batch_limit()).await {
+        let step = if search.is_ready() {
+            drain_once(&db, &search, search.batch_limit()).await
+        } else {
+            make_ready(&db, &search).await.map(|()| 1)
+        };
+        if let Err(SearchError::Unavailable(_)) = &step {
+            search.set_ready(false);
+        }
+        match step {
             Ok(0) => {
                 failures = 0;
                 let _ = tokio::time::timeout(Duration::from_millis(250), wake.0.notified()).await;
@@ -368,10 +406,57 @@ pub async fn reindex(
         }
         Ok(n)
     };
+    // What changes while the rebuild reads goes to the live index, which the swap replaces:
+    // everything changed since a second before the first read is queued again after it.
+    let since = Utc::now() - chrono::Duration::seconds(1);
     let (fed, replaced) = tokio::join!(feed, engine.replace_all(kind, rx));
     let n = fed?;
     replaced.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let again = requeue_changed_since(db, kind, since).await?;
+    if again > 0 {
+        tracing::info!(
+            index = kind.name(),
+            documents = again,
+            "queued again what changed during the rebuild"
+        );
+    }
     Ok(n)
+}
+
+/// Queues the documents of `kind` that may have changed since `since`: complaints updated or
+/// linked to a dialogue since then (one statement), and every document of the small indexes.
+async fn requeue_changed_since(
+    db: &DatabaseConnection,
+    kind: IndexKind,
+    since: chrono::DateTime<Utc>,
+) -> AppResult<u64> {
+    if kind != IndexKind::Complaints {
+        return enqueue_all(db, kind).await;
+    }
+    let backend = db.get_database_backend();
+    let now = Utc::now();
+    let name = kind.name();
+    let sql = "INSERT INTO search_outbox (kind, doc_id, created_at, attempts, next_attempt_at)
+         SELECT {k}, id, {now}, 0, {now} FROM (
+             SELECT id FROM complaints WHERE updated_at >= {since}
+             UNION SELECT complaint_id FROM dialogue_issues WHERE created_at >= {since}) AS changed";
+    let stmt = match backend {
+        DatabaseBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            sql.replace("{k}", "$1")
+                .replace("{now}", "$2")
+                .replace("{since}", "$3"),
+            [name.into(), now.into(), since.into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            sql.replace("{k}", "?1")
+                .replace("{now}", "?2")
+                .replace("{since}", "?3"),
+            [name.into(), now.into(), since.into()],
+        ),
+    };
+    Ok(db.execute_raw(stmt).await?.rows_affected())
 }
 
 /// Whether the engine's index of `kind` is empty while the database has rows (a fresh data

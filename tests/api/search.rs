@@ -1175,3 +1175,96 @@ async fn a_renamed_unit_is_found_by_its_new_name_at_once_on_every_engine() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_meilisearch_rebuild_queues_again_what_changed_while_it_read() {
+    if meili().is_none() {
+        return;
+    }
+    let app = engines().await.pop().expect("the Meilisearch server");
+    let (id, code) = file(
+        &app,
+        "SDL",
+        "LATE_PROCESSING",
+        "Phản ánh đổi trạng thái khi dựng lại chỉ mục",
+        "Nội dung.",
+    )
+    .await;
+    app.settle().await;
+    // A change the live index takes while a rebuild reads would be lost with the swap: the
+    // rebuild queues again what changed since a second before it started.
+    let admin = app.admin().await;
+    let d = app
+        .ok(
+            Some(&admin),
+            "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(d["acceptComplaint"]["status"], "ACCEPTED");
+    app.settle().await;
+    let n = portal::search::outbox::reindex(
+        &app.state.db,
+        &app.state.search,
+        portal::search::IndexKind::Complaints,
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(n >= 1);
+    let queued: Vec<String> = <entity::search_outbox::Entity as sea_orm::EntityTrait>::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.doc_id)
+        .collect();
+    assert!(queued.contains(&id), "{queued:?}");
+    app.settle().await;
+    let r = search(&app, Some(&admin), &code, json!({ "status": "ACCEPTED" })).await;
+    assert_eq!(r["totalCount"], 1, "{r}");
+}
+
+#[tokio::test]
+async fn a_search_engine_that_never_answers_leaves_searches_degraded_and_writes_going() {
+    // A listener that takes connections and never answers: a hung Meilisearch.
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = hung.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = hung.accept().await {
+            held.push(s);
+        }
+    });
+    let started = std::time::Instant::now();
+    let app = TestApp::spawn_configured(|c| {
+        c.meili_url = Some(format!("http://{addr}"));
+        c.meili_prefix = "hung_".into();
+    })
+    .await;
+    // Start-up gives up on the settings after one call's time limit.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(40),
+        "{:?}",
+        started.elapsed()
+    );
+    file(
+        &app,
+        "SDL",
+        "LATE_PROCESSING",
+        "Phản ánh khi máy tìm kiếm treo",
+        "Nội dung.",
+    )
+    .await;
+    let admin = app.admin().await;
+    let asked = std::time::Instant::now();
+    let r = search(&app, Some(&admin), "may tim kiem treo", json!({})).await;
+    assert_eq!(r["degraded"], true, "{r}");
+    assert_eq!(r["engine"], "database", "{r}");
+    assert_eq!(r["totalCount"], 1, "{r}");
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        asked.elapsed()
+    );
+}
