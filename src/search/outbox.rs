@@ -48,29 +48,41 @@ pub async fn enqueue(db: &impl ConnectionTrait, kind: IndexKind, ids: &[String])
 /// Queues every complaint about or assigned to `unit`, whose documents carry the unit's names
 /// (call inside the transaction that changes the unit). One statement, whatever their number.
 pub async fn enqueue_complaints_of_unit(db: &impl ConnectionTrait, unit: &str) -> AppResult<u64> {
+    enqueue_selected(
+        db,
+        IndexKind::Complaints,
+        "SELECT id FROM complaints WHERE unit_id = {3} OR assigned_unit_id = {3}",
+        unit.into(),
+    )
+    .await
+}
+
+/// Queues the ids a query selects, in one `INSERT … SELECT`. In `select`, `{3}` stands for
+/// `value` (`{1}` and `{2}` are the kind and the time).
+async fn enqueue_selected(
+    db: &impl ConnectionTrait,
+    kind: IndexKind,
+    select: &str,
+    value: sea_orm::Value,
+) -> AppResult<u64> {
     let backend = db.get_database_backend();
-    let now = Utc::now();
-    let kind = IndexKind::Complaints.name();
-    let stmt = match backend {
-        DatabaseBackend::Postgres => Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO search_outbox (kind, doc_id, created_at, attempts, next_attempt_at)
-             SELECT $1, id, $2, 0, $2 FROM complaints WHERE unit_id = $3 OR assigned_unit_id = $3",
-            [kind.into(), now.into(), unit.into()],
-        ),
-        _ => Statement::from_sql_and_values(
-            backend,
-            "INSERT INTO search_outbox (kind, doc_id, created_at, attempts, next_attempt_at)
-             SELECT ?, id, ?, 0, ? FROM complaints WHERE unit_id = ? OR assigned_unit_id = ?",
-            [
-                kind.into(),
-                now.into(),
-                now.into(),
-                unit.into(),
-                unit.into(),
-            ],
-        ),
+    let mark = if backend == DatabaseBackend::Postgres {
+        "$"
+    } else {
+        "?"
     };
+    let sql = format!(
+        "INSERT INTO search_outbox (kind, doc_id, created_at, attempts, next_attempt_at)
+         SELECT {{1}}, id, {{2}}, 0, {{2}} FROM ({select}) AS picked"
+    );
+    let sql = (1..=3).fold(sql, |q, n| {
+        q.replace(&format!("{{{n}}}"), &format!("{mark}{n}"))
+    });
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [kind.name().into(), Utc::now().into(), value],
+    );
     Ok(db.execute_raw(stmt).await?.rows_affected())
 }
 
@@ -407,8 +419,9 @@ pub async fn reindex(
         Ok(n)
     };
     // What changes while the rebuild reads goes to the live index, which the swap replaces:
-    // everything changed since a second before the first read is queued again after it.
-    let since = Utc::now() - chrono::Duration::seconds(1);
+    // everything changed since shortly before the first read is queued again after it (30 s
+    // earlier, for the clocks of other servers, which stamp their changes).
+    let since = Utc::now() - chrono::Duration::seconds(30);
     let (fed, replaced) = tokio::join!(feed, engine.replace_all(kind, rx));
     let n = fed?;
     replaced.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -433,30 +446,14 @@ async fn requeue_changed_since(
     if kind != IndexKind::Complaints {
         return enqueue_all(db, kind).await;
     }
-    let backend = db.get_database_backend();
-    let now = Utc::now();
-    let name = kind.name();
-    let sql = "INSERT INTO search_outbox (kind, doc_id, created_at, attempts, next_attempt_at)
-         SELECT {k}, id, {now}, 0, {now} FROM (
-             SELECT id FROM complaints WHERE updated_at >= {since}
-             UNION SELECT complaint_id FROM dialogue_issues WHERE created_at >= {since}) AS changed";
-    let stmt = match backend {
-        DatabaseBackend::Postgres => Statement::from_sql_and_values(
-            backend,
-            sql.replace("{k}", "$1")
-                .replace("{now}", "$2")
-                .replace("{since}", "$3"),
-            [name.into(), now.into(), since.into()],
-        ),
-        _ => Statement::from_sql_and_values(
-            backend,
-            sql.replace("{k}", "?1")
-                .replace("{now}", "?2")
-                .replace("{since}", "?3"),
-            [name.into(), now.into(), since.into()],
-        ),
-    };
-    Ok(db.execute_raw(stmt).await?.rows_affected())
+    enqueue_selected(
+        db,
+        kind,
+        "SELECT id FROM complaints WHERE updated_at >= {3}
+         UNION SELECT complaint_id FROM dialogue_issues WHERE created_at >= {3}",
+        since.into(),
+    )
+    .await
 }
 
 /// Whether the engine's index of `kind` is empty while the database has rows (a fresh data

@@ -1192,7 +1192,8 @@ async fn a_meilisearch_rebuild_queues_again_what_changed_while_it_read() {
     .await;
     app.settle().await;
     // A change the live index takes while a rebuild reads would be lost with the swap: the
-    // rebuild queues again what changed since a second before it started.
+    // rebuild queues again what changed since shortly before it started.
+    let engine = portal::search::open(&app.state.config).await.unwrap();
     let admin = app.admin().await;
     let d = app
         .ok(
@@ -1203,9 +1204,12 @@ async fn a_meilisearch_rebuild_queues_again_what_changed_while_it_read() {
         .await;
     assert_eq!(d["acceptComplaint"]["status"], "ACCEPTED");
     app.settle().await;
+    // The server's indexer is held off, so that what the rebuild queues stays to be seen;
+    // the rebuild runs as `portal reindex` does, with an engine of its own.
+    app.state.search.set_out_of_service(true);
     let n = portal::search::outbox::reindex(
         &app.state.db,
-        &app.state.search,
+        &engine,
         portal::search::IndexKind::Complaints,
         |_| {},
     )
@@ -1220,6 +1224,8 @@ async fn a_meilisearch_rebuild_queues_again_what_changed_while_it_read() {
         .map(|r| r.doc_id)
         .collect();
     assert!(queued.contains(&id), "{queued:?}");
+    app.state.search.set_out_of_service(false);
+    app.state.indexer_wake.wake();
     app.settle().await;
     let r = search(&app, Some(&admin), &code, json!({ "status": "ACCEPTED" })).await;
     assert_eq!(r["totalCount"], 1, "{r}");
