@@ -173,15 +173,17 @@ enum Op {
 }
 
 impl Op {
+    /// Named as the scenario of this request alone.
     fn name(self) -> &'static str {
         match self {
-            Op::ComplaintById => "complaint_by_id",
-            Op::UnitComplaints => "unit_complaints",
-            Op::ProceduresOfUnit => "procedures_of_unit",
-            Op::DossierStats => "dossier_stats",
-            Op::SubmitRating => "submit_rating",
-            Op::FileComplaint => "file_complaint",
+            Op::ComplaintById => Scenario::ComplaintById,
+            Op::UnitComplaints => Scenario::UnitComplaints,
+            Op::ProceduresOfUnit => Scenario::ProceduresOfUnit,
+            Op::DossierStats => Scenario::DossierStats,
+            Op::SubmitRating => Scenario::SubmitRating,
+            Op::FileComplaint => Scenario::FileComplaint,
         }
+        .name()
     }
 }
 

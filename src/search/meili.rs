@@ -342,8 +342,8 @@ impl MeiliIndex {
     /// Sends documents in chunks without waiting for each: Meilisearch merges the tasks
     /// waiting in its queue into one batch, and a batch costs about a second on a large index
     /// whatever its size (its posting lists are rewritten once), so a rebuild is faster the
-    /// more it sends at once. At most `IN_FLIGHT` chunks wait to be applied; every chunk is
-    /// applied when this returns.
+    /// more it sends at once. At most `IN_FLIGHT` chunks wait to be applied; the tasks still
+    /// waiting are left in `pending` for `settle`.
     async fn put(
         &self,
         uid: &str,

@@ -267,11 +267,12 @@ pub struct Search {
 }
 
 impl Search {
-    pub fn new(engine: Arc<dyn SearchIndex>) -> Search {
+    /// `ready`: the engine's settings were applied.
+    pub fn new(engine: Arc<dyn SearchIndex>, ready: bool) -> Search {
         Search {
             engine,
             out_of_service: Arc::new(AtomicBool::new(false)),
-            ready: Arc::new(AtomicBool::new(false)),
+            ready: Arc::new(AtomicBool::new(ready)),
         }
     }
 
@@ -325,7 +326,5 @@ pub async fn open(config: &crate::config::Config) -> anyhow::Result<Search> {
         // the settings once it does (`outbox::run_indexer`).
         tracing::warn!(error = %e, engine = engine.engine(), "search engine not ready; continuing degraded");
     }
-    let search = Search::new(engine);
-    search.set_ready(prepared.is_ok());
-    Ok(search)
+    Ok(Search::new(engine, prepared.is_ok()))
 }

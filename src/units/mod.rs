@@ -476,7 +476,7 @@ async fn refuse_cycle(db: &DatabaseConnection, id: &str, parent: &str) -> AppRes
 
 /// Queues the unit's search document for a refresh, in the writing transaction, and its
 /// complaints' documents, which carry its names.
-pub(crate) async fn enqueue(db: &impl sea_orm::ConnectionTrait, id: &str) -> AppResult<()> {
+async fn enqueue(db: &impl sea_orm::ConnectionTrait, id: &str) -> AppResult<()> {
     crate::search::outbox::enqueue(db, crate::search::IndexKind::Units, &[id.to_string()]).await?;
     crate::search::outbox::enqueue_complaints_of_unit(db, id).await?;
     Ok(())

@@ -1191,9 +1191,10 @@ async fn a_meilisearch_rebuild_queues_again_what_changed_while_it_read() {
     )
     .await;
     app.settle().await;
+    // The rebuild runs as `portal reindex` does, with an engine of its own.
+    let engine = portal::search::open(&app.state.config).await.unwrap();
     // A change the live index takes while a rebuild reads would be lost with the swap: the
     // rebuild queues again what changed since shortly before it started.
-    let engine = portal::search::open(&app.state.config).await.unwrap();
     let admin = app.admin().await;
     let d = app
         .ok(
@@ -1204,8 +1205,7 @@ async fn a_meilisearch_rebuild_queues_again_what_changed_while_it_read() {
         .await;
     assert_eq!(d["acceptComplaint"]["status"], "ACCEPTED");
     app.settle().await;
-    // The server's indexer is held off, so that what the rebuild queues stays to be seen;
-    // the rebuild runs as `portal reindex` does, with an engine of its own.
+    // The server's indexer is held off, so that what the rebuild queues stays to be seen.
     app.state.search.set_out_of_service(true);
     let n = portal::search::outbox::reindex(
         &app.state.db,
