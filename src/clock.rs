@@ -1,7 +1,31 @@
 //! The city's clock: Asia/Ho_Chi_Minh is UTC+7 all year (no daylight saving since 1975), so a
 //! fixed offset is exact and needs no time-zone database.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+/// How far the city's clock runs from the machine's, in milliseconds: zero unless the server
+/// was started at a given instant (`PORTAL_CLOCK`, or a test harness), so that a training
+/// server or a test suite lives the same working days whatever day it runs on. The clock keeps
+/// running from that instant; tokens and rate-limit windows stay on the machine's clock.
+static OFFSET_MS: AtomicI64 = AtomicI64::new(0);
+
+/// Starts the city's clock at `start` (it runs on from there). Process-wide: every server in
+/// the process shares it.
+pub fn start_at(start: DateTime<Utc>) {
+    OFFSET_MS.store((start - Utc::now()).num_milliseconds(), Ordering::Relaxed);
+}
+
+/// Whether the clock was started at a given instant (a warning at start-up says so).
+pub fn is_set() -> bool {
+    OFFSET_MS.load(Ordering::Relaxed) != 0
+}
+
+/// Now, on the city's clock (the machine's, unless [`start_at`] moved it).
+pub fn now() -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::milliseconds(OFFSET_MS.load(Ordering::Relaxed))
+}
 
 pub fn city_offset() -> FixedOffset {
     FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
@@ -9,7 +33,7 @@ pub fn city_offset() -> FixedOffset {
 
 /// Now, in the city's zone.
 pub fn now_local() -> DateTime<FixedOffset> {
-    Utc::now().with_timezone(&city_offset())
+    now().with_timezone(&city_offset())
 }
 
 /// Today's date in the city.

@@ -64,6 +64,9 @@ pub struct Config {
     pub code_guesses_per_hour: u32,
     /// Below this many answers a satisfaction share is reported as insufficient.
     pub min_sample: u32,
+    /// The instant the city's clock starts at (`PORTAL_CLOCK`), for training servers and test
+    /// suites that must live the same working days whatever day they run; unset in production.
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
     /// Working days to answer a complaint, per kind.
     pub answer_days_feedback: u32,
     pub answer_days_petition: u32,
@@ -105,6 +108,7 @@ impl Default for Config {
             registrations_per_hour: 10,
             code_guesses_per_hour: 10,
             min_sample: 30,
+            clock_start: None,
             answer_days_feedback: 10,
             answer_days_petition: 10,
             holidays_file: None,
@@ -140,6 +144,7 @@ struct FileConfig {
     portal_code_guesses_per_hour: Option<String>,
     portal_log_format: Option<String>,
     portal_min_sample: Option<String>,
+    portal_clock: Option<String>,
     portal_answer_days_feedback: Option<String>,
     portal_answer_days_petition: Option<String>,
     portal_anonymous_submissions_per_hour: Option<String>,
@@ -303,6 +308,23 @@ impl Config {
                     format!("{var}: expected a whole number from {min} to {max}, got {v:?}")
                 })
         };
+        if let Some(v) = lookup(&fc.portal_clock, "PORTAL_CLOCK") {
+            let t = chrono::DateTime::parse_from_rfc3339(v.trim()).map_err(|_| {
+                anyhow::anyhow!(
+                    "PORTAL_CLOCK: expected an instant like 2026-12-04T09:00:00+07:00, got {v:?}"
+                )
+            })?;
+            let declared_production = lookup(&fc.portal_env, "PORTAL_ENV").is_some_and(|v| {
+                matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "production" | "prod"
+                )
+            });
+            if declared_production {
+                bail!("PORTAL_CLOCK: a production server runs on the real clock; unset it");
+            }
+            c.clock_start = Some(t.with_timezone(&chrono::Utc));
+        }
         if let Some(v) = lookup(&fc.portal_min_sample, "PORTAL_MIN_SAMPLE") {
             c.min_sample = number("PORTAL_MIN_SAMPLE", v, 1, 100_000)?;
         }

@@ -7,7 +7,6 @@
 //! another input is `CONFLICT` and returns nothing of the first. Input is validated before a key
 //! is looked up, so an invalid request never reaches a stored result.
 
-use chrono::Utc;
 use entity::idempotency_key;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use sha2::{Digest, Sha256};
@@ -105,7 +104,7 @@ impl Claim {
             key: Set(self.key.as_str().to_string()),
             fingerprint: Set(self.fingerprint.clone()),
             result_id: Set(result_id.to_string()),
-            created_at: Set(Utc::now()),
+            created_at: Set(crate::clock::now()),
         }
         .insert(db)
         .await

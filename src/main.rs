@@ -219,6 +219,10 @@ async fn start() -> ExitCode {
         }
     };
     portal::telemetry::init(cli.log_json || config.log_json);
+    if let Some(t) = config.clock_start {
+        portal::clock::start_at(t);
+        tracing::warn!(start = %t, "PORTAL_CLOCK: the city's clock starts at a given instant, not today");
+    }
     match run(cli, config).await {
         Ok(code) => code,
         Err(e) => {

@@ -605,7 +605,6 @@ pub async fn sees_par_unit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
 
     fn official(unit: &str) -> Actor {
         Actor::User(Principal {
@@ -621,7 +620,12 @@ mod tests {
         complaint::Model {
             published,
             filer_account_id: Some("filer".into()),
-            ..crate::complaints::received("c".into(), "GY-0000-0000".into(), assigned, Utc::now())
+            ..crate::complaints::received(
+                "c".into(),
+                "GY-0000-0000".into(),
+                assigned,
+                crate::clock::now(),
+            )
         }
     }
 

@@ -108,7 +108,7 @@ async fn insert(
     unit_id: Option<String>,
     business_id: Option<String>,
 ) -> AppResult<account::Model> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     account::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         username: Set(v.username),
@@ -339,7 +339,7 @@ pub async fn confirm_business(
         ));
     }
     let (at, by) = if confirmed {
-        (Some(Utc::now()), Some(me.subject.clone()))
+        (Some(crate::clock::now()), Some(me.subject.clone()))
     } else {
         (None, None)
     };

@@ -32,7 +32,7 @@ pub async fn create(
         id: Set(uuid::Uuid::now_v7().to_string()),
         tax_code: Set(tax_code.as_str().to_string()),
         name: Set(name.to_string()),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(crate::clock::now()),
     }
     .insert(db)
     .await

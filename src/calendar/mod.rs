@@ -378,7 +378,7 @@ async fn put(
         date: Set(date),
         name: Set(name),
         kind: Set(kind.to_string()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     };
     let exists = holiday::Entity::find_by_id(date).one(db).await?.is_some();
     Ok(if exists {
@@ -494,7 +494,7 @@ pub async fn set_year(
         year: Set(year),
         status: Set(status.as_str().to_string()),
         source: Set(source.clone()),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(crate::clock::now()),
     };
     if calendar_year::Entity::find_by_id(year)
         .one(db)

@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of complaints.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use entity::{complaint, complaint_event};
 
 use super::{Action, ComplaintFilter, ContactInput, FileInput, Order, View};
@@ -234,7 +234,7 @@ impl Complaint {
     }
     /// Still open past its answer deadline.
     async fn overdue(&self) -> bool {
-        super::is_overdue(&self.model, Utc::now())
+        super::is_overdue(&self.model, crate::clock::now())
     }
     /// The answer, once published (or to the filer and staff before).
     async fn answer(&self) -> Option<&str> {

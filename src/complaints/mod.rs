@@ -181,7 +181,7 @@ fn event(
     complaint_event::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         complaint_id: Set(c.to_string()),
-        at: Set(Utc::now()),
+        at: Set(crate::clock::now()),
         action: Set(action.as_str().to_string()),
         actor_subject: Set(p.map(|p| p.subject.clone())),
         actor_role: Set(p.map(|p| {
@@ -340,7 +340,7 @@ pub async fn file_from(
     crate::auth::limits::submission(&state.limits, &state.config, actor, client).await?;
 
     let cal = state.calendar.get();
-    let now = Utc::now();
+    let now = crate::clock::now();
     for _attempt in 0..3 {
         let id = uuid::Uuid::now_v7().to_string();
         let code = code::TrackingCode::generate().into_string();
@@ -608,7 +608,10 @@ async fn transition(
     let txn = crate::db::begin(&state.db).await?;
     let mut upd = complaint::Entity::update_many()
         .col_expr(complaint::Column::Status, Expr::value(t.to))
-        .col_expr(complaint::Column::UpdatedAt, Expr::value(Utc::now()));
+        .col_expr(
+            complaint::Column::UpdatedAt,
+            Expr::value(crate::clock::now()),
+        );
     for (col, v) in change.sets {
         upd = upd.col_expr(col, v);
     }
@@ -666,7 +669,7 @@ pub async fn act(
     let c = require(&state.db, id).await?;
     access::require_act_on_complaint(&state.db, actor, &c).await?;
     let step = a.step();
-    let now = Utc::now();
+    let now = crate::clock::now();
     let change = match a {
         Action::Accept { note: n } => Change::new(
             vec![(complaint::Column::AcceptedAt, Expr::value(now))],
@@ -814,7 +817,7 @@ pub async fn act(
 /// The change that forwards `c` to `target`: the competent unit gets the full answer time from
 /// when it receives the complaint, and accepts it anew.
 fn forward(state: &AppState, c: &complaint::Model, target: &str, note: Option<String>) -> Change {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let due = state
         .calendar
         .get()
@@ -976,7 +979,10 @@ pub async fn classify(
             complaint::Column::LegalTrackSource,
             Expr::value(LEGAL_TRACK_OFFICIAL),
         )
-        .col_expr(complaint::Column::UpdatedAt, Expr::value(Utc::now()));
+        .col_expr(
+            complaint::Column::UpdatedAt,
+            Expr::value(crate::clock::now()),
+        );
     if value.is_some() {
         // A complaint or denunciation is never published, an answer given before included.
         upd = upd
@@ -1050,7 +1056,7 @@ pub async fn rate_answer(
         .map(|x| text::clean("comment", &x, 2000))
         .transpose()?
         .filter(|x| !x.is_empty());
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut sets = vec![
         (complaint::Column::FilerSatisfied, Expr::value(satisfied)),
         (
@@ -1293,7 +1299,7 @@ async fn list_where(
     order: Order,
     page: Page,
 ) -> AppResult<Slice<(complaint::Model, View)>> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     if let Some(u) = &f.unit {
         cond = cond.add(
             complaint::Column::AssignedUnitId

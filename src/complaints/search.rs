@@ -115,7 +115,7 @@ impl ComplaintsSearchQuery {
                 fields(&none, false, state.search.engine_name()),
             ));
         }
-        let now = Utc::now();
+        let now = crate::clock::now();
         let sort = sort.unwrap_or_default();
         let q = ComplaintQuery {
             text: text.clone(),

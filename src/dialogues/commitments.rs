@@ -167,7 +167,7 @@ pub async fn record(
     {
         return require(&state.db, &id).await;
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let model = commitment::Model {
         id: uuid::Uuid::now_v7().to_string(),
         complaint_id: c.id.clone(),
@@ -250,7 +250,7 @@ pub async fn complete(
     let txn = crate::db::begin(&state.db).await?;
     let res = commitment::Entity::update_many()
         .col_expr(commitment::Column::Status, Expr::value(Status::Done))
-        .col_expr(commitment::Column::DoneAt, Expr::value(Utc::now()))
+        .col_expr(commitment::Column::DoneAt, Expr::value(crate::clock::now()))
         .col_expr(commitment::Column::Evidence, Expr::value(evidence.clone()))
         .col_expr(commitment::Column::CompletedBy, Expr::value(p.subject))
         .filter(commitment::Column::Id.eq(c.id.as_str()))
@@ -334,7 +334,7 @@ pub async fn stats(state: &AppState, actor: &Actor, f: &StatsFilter) -> AppResul
     if scope == Scope::None {
         return Ok(vec![]);
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let col = |c: commitment::Column| Expr::col((commitment::Entity, c));
     let done = || col(commitment::Column::Status).eq(Status::Done);
     let open = || col(commitment::Column::Status).eq(Status::Open);

@@ -67,7 +67,7 @@ pub async fn seed(
         return Ok(0);
     };
     let snv = unit_by_code(db, "SNV").await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let today = crate::clock::today();
     let txn = crate::db::begin(db).await?;
     let mut biz = Vec::new();

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use entity::{commitment, complaint, dialogue, dialogue_business, dialogue_issue};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -452,7 +452,7 @@ impl Dialogue {
     /// Issues and commitments counted over what the caller sees.
     #[graphql(complexity = "LIST_COST")]
     async fn counts(&self, ctx: &Context<'_>) -> async_graphql::Result<DialogueCounts> {
-        let now = Utc::now();
+        let now = crate::clock::now();
         let mut c = DialogueCounts::default();
         for i in issues(ctx, self).await? {
             c.issues += 1;
@@ -561,11 +561,11 @@ impl Commitment {
     }
     /// Open past its due time.
     async fn overdue(&self) -> bool {
-        cm::is_overdue(&self.0, Utc::now())
+        cm::is_overdue(&self.0, crate::clock::now())
     }
     /// Working days past the due day, while overdue.
     async fn working_days_overdue(&self, ctx: &Context<'_>) -> u32 {
-        cm::working_days_overdue(&ctx.state().calendar.get(), &self.0, Utc::now())
+        cm::working_days_overdue(&ctx.state().calendar.get(), &self.0, crate::clock::now())
     }
     /// Done by its due time (null while open).
     async fn kept_on_time(&self) -> Option<bool> {

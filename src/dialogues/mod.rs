@@ -319,7 +319,7 @@ pub async fn schedule(
             "Give the place of the meeting, or mark the dialogue as online.",
         ));
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     if i.starts_at < now - Duration::days(1) || i.starts_at > now + Duration::days(2 * 366) {
         return Err(AppError::bad_input(
             "startsAt",
@@ -467,7 +467,7 @@ async fn add_invites(
     had_units: &[String],
     had_businesses: &[String],
 ) -> AppResult<()> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     // Invited by a concurrent request meanwhile: that invitation stands.
     for u in units.iter().filter(|u| !had_units.contains(u)) {
         dialogue_unit::Entity::insert(dialogue_unit::ActiveModel {
@@ -556,7 +556,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, i: UpdateInput) -
             "Give the place of the meeting, or mark the dialogue as online.",
         ));
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let starts_at = i.starts_at.unwrap_or(d.starts_at);
     if i.starts_at.is_some()
         && (starts_at < now - Duration::days(1) || starts_at > now + Duration::days(2 * 366))
@@ -624,7 +624,10 @@ pub async fn invite(
 /// Marks a dialogue changed (its `updated_at`).
 async fn touch(txn: &impl ConnectionTrait, id: &str) -> AppResult<()> {
     dialogue::Entity::update_many()
-        .col_expr(dialogue::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            dialogue::Column::UpdatedAt,
+            Expr::value(crate::clock::now()),
+        )
         .filter(dialogue::Column::Id.eq(id))
         .exec(txn)
         .await?;
@@ -659,7 +662,7 @@ pub async fn step(
     let (f, _) = require_visible(state, actor, id).await?;
     access::require_dialogue_host(&state.db, actor, &f.model.host_unit_id).await?;
     let d = f.model;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let (t, mut upd) = match input {
         StepInput::Hold => {
             let t = transition(Step::Hold);
@@ -772,7 +775,7 @@ pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> Ap
                 contact_phone: Set(phone),
                 contact_email: Set(email),
                 agenda: Set(agenda),
-                created_at: Set(Utc::now()),
+                created_at: Set(crate::clock::now()),
             }
             .insert(&txn)
             .await;
@@ -1032,7 +1035,7 @@ pub async fn link_in(
             .principal()
             .map(|p| p.subject.clone())
             .unwrap_or_else(|| "system".into())),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     };
     let inserted = dialogue_issue::Entity::insert(am)
         .on_conflict(

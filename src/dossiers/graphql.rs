@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of dossiers.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use entity::dossier;
 
 use super::{ApologyStatus, DossierFilter, NewDossier};
@@ -138,14 +138,14 @@ impl Dossier {
     }
     /// Completed, or still open, after the statutory due time.
     async fn late(&self) -> bool {
-        super::is_late(&self.model, Utc::now())
+        super::is_late(&self.model, crate::clock::now())
     }
     /// Open past the statutory due time (tồn đọng).
     async fn backlog(&self) -> bool {
-        super::is_backlog(&self.model, Utc::now())
+        super::is_backlog(&self.model, crate::clock::now())
     }
     async fn apology_status(&self) -> ApologyState {
-        super::apology_status(&self.model, Utc::now()).into()
+        super::apology_status(&self.model, crate::clock::now()).into()
     }
     async fn apology(&self) -> Option<Apology> {
         let m = &self.model;

@@ -184,7 +184,7 @@ pub async fn validate(
     recorded_by: &str,
     i: NewDossier,
 ) -> AppResult<ValidDossier> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let code = text::code("code", &i.code, 64)?;
     let proc = procedure::Entity::find_by_id(i.procedure_id.clone())
         .one(db)
@@ -448,7 +448,7 @@ pub async fn upsert(db: &DatabaseConnection, cal: &Calendar, v: ValidDossier) ->
                     a.delay_excuse_reason = Set(n.delay_excuse_reason);
                     a.delay_excused_by = Set(n.delay_excused_by);
                 }
-                a.updated_at = Set(Utc::now());
+                a.updated_at = Set(crate::clock::now());
                 a.update(&txn).await?;
             }
             false
@@ -495,7 +495,7 @@ pub async fn complete(
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
     access::require_act(&state.db, actor, &d.unit_id).await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let at = completed_at.unwrap_or(now);
     if at < d.received_at || at > now + Duration::minutes(5) {
         return Err(AppError::bad_input(
@@ -574,7 +574,7 @@ pub async fn issue_apology(
     if d.delay_excused_at.is_some() {
         return Err(excused(&d.code));
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let at_handover = d.completed_at.is_some();
     if at_handover {
         if new_due_at.is_some() {
@@ -673,7 +673,7 @@ pub async fn excuse_delay(
     let d = require_by_code(&state.db, code).await?;
     access::require_act(&state.db, actor, &d.unit_id).await?;
     let reason = text::required("reason", reason, 2000)?;
-    if !is_late(&d, Utc::now()) {
+    if !is_late(&d, crate::clock::now()) {
         return Err(AppError::bad_input(
             "code",
             format!("Hồ sơ {} không trễ hạn; không có gì để xác nhận.", d.code),
@@ -698,7 +698,7 @@ pub async fn excuse_delay(
     if d.delay_excused_at.is_some() {
         return Err(excused(&d.code));
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let by = actor.signed_in()?.subject.clone();
     let res = dossier::Entity::update_many()
         .col_expr(dossier::Column::DelayExcusedAt, Expr::value(now))
@@ -937,7 +937,7 @@ pub async fn stats_by_unit(
 ) -> AppResult<Vec<(String, DossierStats)>> {
     actor.signed_in()?;
     let scope = access::read_scope(&state.db, actor).await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let cond = filter_condition(f, &scope, now)?;
     let rows = stats_select(cond, now)
         .column_as(col(dossier::Column::UnitId), "unit_id")
@@ -961,7 +961,7 @@ pub async fn list(
 ) -> AppResult<(Slice<dossier::Model>, DossierStats)> {
     actor.signed_in()?;
     let scope = access::read_scope(&state.db, actor).await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let cond = filter_condition(f, &scope, now)?;
     let stats = if page.count {
         stats_select(cond.clone(), now)

@@ -196,8 +196,8 @@ async fn unit_as_then(
         valid_from: chrono::NaiveDate::MIN,
         valid_to: None,
         successor_id: None,
-        created_at: chrono::Utc::now(),
-        updated_at: chrono::Utc::now(),
+        created_at: crate::clock::now(),
+        updated_at: crate::clock::now(),
     });
     Ok(Unit(unit::Model {
         code: u.code.clone(),

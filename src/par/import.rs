@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use entity::unit::{self, Block};
 use entity::{par_period, par_period_unit, par_result};
 use sea_orm::{
@@ -170,7 +169,7 @@ pub async fn import_text(
             size: sizes.get(&b).copied(),
         })
         .collect();
-    let now = Utc::now();
+    let now = crate::clock::now();
     let existed = par_period::Entity::find_by_id(year)
         .one(db)
         .await?

@@ -400,7 +400,7 @@ async fn audit(
         criterion: Set(criterion.map(str::to_string)),
         detail: Set(detail),
         actor: Set(actor.to_string()),
-        at: Set(Utc::now()),
+        at: Set(crate::clock::now()),
     }
     .insert(db)
     .await?;
@@ -465,7 +465,7 @@ pub async fn open(
         ));
     }
     let units = units_of_year(db, year).await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let who = actor_name(actor);
     let tx = crate::db::begin(db).await?;
     let inserted = par_period::ActiveModel {
@@ -571,7 +571,10 @@ async fn touch(db: &impl ConnectionTrait, p: &Period) -> AppResult<()> {
             par_period::Column::Status,
             Expr::value(Status::Draft.as_str()),
         )
-        .col_expr(par_period::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            par_period::Column::UpdatedAt,
+            Expr::value(crate::clock::now()),
+        )
         .filter(par_period::Column::Year.eq(p.year()))
         .filter(par_period::Column::Status.ne(Status::Published.as_str()))
         .exec(db)
@@ -704,7 +707,7 @@ pub async fn set_score(
             appraised_score: Set(None),
             appraisal_note: Set(None),
             updated_by: Set(who.clone()),
-            updated_at: Set(Utc::now()),
+            updated_at: Set(crate::clock::now()),
         },
     };
     if let Some(s) = self_score {
@@ -744,7 +747,7 @@ pub async fn set_score(
         .await?;
     }
     m.updated_by = Set(who);
-    m.updated_at = Set(Utc::now());
+    m.updated_at = Set(crate::clock::now());
     let saved = if existing.is_some() {
         m.update(&tx).await?
     } else {
@@ -856,7 +859,7 @@ pub async fn add_deduction(
         points: Set(points),
         reason: Set(reason.clone()),
         created_by: Set(who.clone()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
         removed_at: Set(None),
         removed_by: Set(None),
         removal_reason: Set(None),
@@ -920,7 +923,10 @@ pub async fn remove_deduction(
     let tx = crate::db::begin(db).await?;
     touch(&tx, &p).await?;
     let r = par_deduction::Entity::update_many()
-        .col_expr(par_deduction::Column::RemovedAt, Expr::value(Utc::now()))
+        .col_expr(
+            par_deduction::Column::RemovedAt,
+            Expr::value(crate::clock::now()),
+        )
         .col_expr(par_deduction::Column::RemovedBy, Expr::value(who.clone()))
         .col_expr(
             par_deduction::Column::RemovalReason,
@@ -1086,7 +1092,7 @@ pub async fn compute(
         return Err(imported(p.year()));
     };
     let started = std::time::Instant::now();
-    let now = Utc::now();
+    let now = crate::clock::now();
     let frame = Frame::new(p.year(), now)?;
     let members = members_of_year(db, p.year()).await?;
     let counts = compute::counts(db, &frame).await?.fold(&members);
@@ -1347,7 +1353,7 @@ pub async fn publish(db: &DatabaseConnection, actor: &Actor, year: i32) -> AppRe
         }
         Status::Computed => {}
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let who = actor_name(actor);
     let tx = crate::db::begin(db).await?;
     let r = par_period::Entity::update_many()

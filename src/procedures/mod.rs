@@ -271,7 +271,7 @@ pub async fn upsert(
         .filter(procedure::Column::Code.eq(v.code.as_str()))
         .one(&txn)
         .await?;
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let (model, how) = match existing {
         Some(e) => {
             let mut m: procedure::ActiveModel = e.into();

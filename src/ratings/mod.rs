@@ -200,7 +200,7 @@ pub async fn submit(
     let verified = dossier.is_some();
     let dossier_id = dossier.map(|d| d.id);
 
-    let now = Utc::now();
+    let now = crate::clock::now();
     let model = rating::Model {
         id: uuid::Uuid::now_v7().to_string(),
         dossier_id,

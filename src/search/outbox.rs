@@ -27,7 +27,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, kind: IndexKind, ids: &[String])
     if ids.is_empty() {
         return Ok(());
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     for chunk in ids.chunks(500) {
         search_outbox::Entity::insert_many(chunk.iter().map(|id| search_outbox::ActiveModel {
             kind: Set(kind.name().to_string()),
@@ -81,7 +81,7 @@ async fn enqueue_selected(
     let stmt = Statement::from_sql_and_values(
         backend,
         sql,
-        [kind.name().into(), Utc::now().into(), value],
+        [kind.name().into(), crate::clock::now().into(), value],
     );
     Ok(db.execute_raw(stmt).await?.rows_affected())
 }
@@ -105,7 +105,7 @@ struct Claimed {
 
 /// Claims up to `limit` due rows for this worker for a minute.
 async fn claim(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<Claimed>> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let until = now + chrono::Duration::seconds(60);
     let backend = db.get_database_backend();
     let stmt = match backend {
@@ -235,7 +235,7 @@ pub async fn drain_once(
             // Back off: 0.5 s, 1 s, 2 s … up to a minute, per row.
             let attempts = rows.iter().map(|r| r.attempts).max().unwrap_or(0) + 1;
             let delay_ms = (500u64 << attempts.clamp(0, 7) as u32).min(60_000);
-            let next = Utc::now() + chrono::Duration::milliseconds(delay_ms as i64);
+            let next = crate::clock::now() + chrono::Duration::milliseconds(delay_ms as i64);
             let msg = e.to_string();
             let Ok(txn) = crate::db::begin(db).await else {
                 return Err(e);
@@ -421,7 +421,7 @@ pub async fn reindex(
     // What changes while the rebuild reads goes to the live index, which the swap replaces:
     // everything changed since shortly before the first read is queued again after it (30 s
     // earlier, for the clocks of other servers, which stamp their changes).
-    let since = Utc::now() - chrono::Duration::seconds(30);
+    let since = crate::clock::now() - chrono::Duration::seconds(30);
     let (fed, replaced) = tokio::join!(feed, engine.replace_all(kind, rx));
     let n = fed?;
     replaced.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -189,7 +189,7 @@ pub async fn seed(
         "year",
         NaiveDate::from_ymd_opt(year + 1, 1, 1).expect("year"),
     )?;
-    let end = y1.min(Utc::now());
+    let end = y1.min(crate::clock::now());
     anyhow::ensure!(end > y0, "{year} has not started yet");
     let run: String = uuid::Uuid::new_v4().simple().to_string()[..6].to_uppercase();
     let mut rng = StdRng::from_os_rng();
@@ -203,7 +203,7 @@ pub async fn seed(
     let mut n = 0u64;
     while n < dossiers {
         let k = batch.min(dossiers - n);
-        let now = Utc::now();
+        let now = crate::clock::now();
         let mut rows = Vec::with_capacity(k as usize);
         for i in 0..k {
             let (unit_id, proc_id, q) = &pairs[rng.random_range(0..pairs.len())];
@@ -414,7 +414,7 @@ pub async fn seed(
                     answer_due + Duration::hours(rng.random_range(2..300))
                 }
             });
-            let answered = answered.filter(|a| *a <= Utc::now());
+            let answered = answered.filter(|a| *a <= crate::clock::now());
             let code = crate::complaints::code::generate();
             let title = "[Dữ liệu tổng hợp] Hồ sơ giải quyết chậm so với giấy hẹn".to_string();
             let body = "Phản ánh tổng hợp để đo hiệu năng; không phải ý kiến thật của người dân."

@@ -250,7 +250,7 @@ pub async fn demo(
             } else {
                 None
             };
-            let now = chrono::Utc::now();
+            let now = crate::clock::now();
             let confirmed = business_id.as_ref().map(|_| now);
             account::ActiveModel {
                 id: Set(uuid::Uuid::now_v7().to_string()),
@@ -308,7 +308,7 @@ fn demo_unit(
     block: unit::Block,
     from: NaiveDate,
 ) -> unit::Model {
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     unit::Model {
         id: uuid::Uuid::now_v7().to_string(),
         code: code.to_string(),
@@ -336,7 +336,7 @@ async fn reorganise_2025(
     db: &DatabaseConnection,
     by_code: &mut HashMap<String, unit::Model>,
 ) -> anyhow::Result<usize> {
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let txn = crate::db::begin(db).await?;
     let mut created = 0;
     for (code, name, short, block, from) in data::UNITS_2025 {

@@ -98,7 +98,7 @@ pub async fn seed(
         return Ok((0, 0, 0));
     }
     let mut rng = StdRng::seed_from_u64(2022);
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut dossiers = Vec::new();
     let mut ratings = Vec::new();
     let mut scores = Vec::new();

@@ -271,7 +271,7 @@ pub async fn import_file(
     // All of it in one transaction: first every new unit, so that parents and successors can
     // refer to one another, then each unit's versions and links.
     let txn = crate::db::begin(db).await?;
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let mut created = std::collections::HashSet::new();
     for (code, vs) in &ok {
         if existing.contains_key(code) {

@@ -215,7 +215,7 @@ pub fn version_of(u: &unit::Model, from: NaiveDate) -> unit_version::ActiveModel
         short_name: Set(u.short_name.clone()),
         block: Set(u.block),
         parent_id: Set(u.parent_id.clone()),
-        created_at: Set(chrono::Utc::now()),
+        created_at: Set(crate::clock::now()),
     }
 }
 
@@ -239,7 +239,7 @@ pub async fn create(
     if let Some(p) = &input.parent {
         require(db, "parent", p).await?;
     }
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let model = unit::Model {
         id: uuid::Uuid::now_v7().to_string(),
         code: code.clone(),
@@ -397,7 +397,7 @@ pub async fn sync_row(
         .col_expr(unit::Column::ShortName, Expr::value(v.short_name.clone()))
         .col_expr(unit::Column::Block, Expr::value(v.block))
         .col_expr(unit::Column::ParentId, Expr::value(v.parent_id.clone()))
-        .col_expr(unit::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .col_expr(unit::Column::UpdatedAt, Expr::value(crate::clock::now()))
         .filter(unit::Column::Id.eq(id))
         .filter(
             Condition::any()
@@ -558,7 +558,7 @@ pub async fn retire(
         history::require_on(db, field, s, on).await?;
     }
     // Guard against a concurrent retirement: only a still-open unit is updated.
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     let txn = crate::db::begin(db).await?;
     let res = unit::Entity::update_many()
         .col_expr(unit::Column::ValidTo, Expr::value(valid_to))
@@ -603,7 +603,7 @@ pub async fn link(
     successors: &[(String, SuccessionKind)],
     on: NaiveDate,
 ) -> AppResult<()> {
-    let now = chrono::Utc::now();
+    let now = crate::clock::now();
     for (i, (s, kind)) in successors.iter().enumerate() {
         unit_succession::Entity::delete_many()
             .filter(unit_succession::Column::PredecessorId.eq(id))

@@ -20,6 +20,7 @@ fn portal() -> Command {
     ] {
         c.env_remove(v);
     }
+    c.env("PORTAL_CLOCK", crate::helpers::CLOCK);
     c
 }
 
@@ -106,6 +107,18 @@ fn bad_configuration_names_the_variable() {
         String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"),
         "{out:?}"
     );
+    let out = portal()
+        .current_dir(dir.path())
+        .env("PORTAL_CLOCK", "tomorrow")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PORTAL_CLOCK") && err.contains("tomorrow"),
+        "{out:?}"
+    );
     // In production, any origin is refused outright, as are untrusted proxy ranges and
     // GraphiQL without introspection.
     for (var, value) in [
@@ -114,9 +127,12 @@ fn bad_configuration_names_the_variable() {
         ("PORTAL_GRAPHIQL", "true"),
         ("PORTAL_REQUEST_TIMEOUT", "soon"),
         ("PORTAL_DB_POOL", "0"),
+        // A production server runs on the real clock.
+        ("PORTAL_CLOCK", crate::helpers::CLOCK),
     ] {
         let out = portal()
             .current_dir(dir.path())
+            .env_remove("PORTAL_CLOCK")
             .env("PORTAL_ENV", "production")
             .env("JWT_SECRET", "a-secret-that-is-long-enough-for-hs256-0123")
             .env(var, value)

@@ -3,7 +3,7 @@
 //! commitments done, overdue and open; what each business, another unit's official and the
 //! public see; commitment statistics against a hand-built set; the demo dialogues.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use portal::auth::Role;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
@@ -34,7 +34,7 @@ fn today_plus(days: i64) -> String {
 }
 
 fn soon() -> String {
-    (Utc::now() + Duration::hours(1)).to_rfc3339()
+    (portal::clock::now() + Duration::hours(1)).to_rfc3339()
 }
 
 /// Registers a business account and has an admin confirm that it speaks for its business;
@@ -70,7 +70,7 @@ async fn confirm(app: &TestApp, account: &str) {
 
 /// Moves a commitment's due time `days` into the past, as if the days had gone by.
 async fn backdate(app: &TestApp, id: &str, days: i64) {
-    let due_at = Utc::now() - Duration::days(days);
+    let due_at = portal::clock::now() - Duration::days(days);
     let day = portal::clock::local(due_at).date_naive();
     entity::commitment::ActiveModel {
         id: Set(id.to_string()),
@@ -843,7 +843,7 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
             "startsAt",
             with(
                 "startsAt",
-                json!((Utc::now() - Duration::days(10)).to_rfc3339()),
+                json!((portal::clock::now() - Duration::days(10)).to_rfc3339()),
             ),
         ),
         ("title", with("title", json!("\u{200b} "))),
@@ -901,7 +901,7 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
             SCHEDULE,
             with(
                 "startsAt",
-                json!((Utc::now() + Duration::days(30)).to_rfc3339()),
+                json!((portal::clock::now() + Duration::days(30)).to_rfc3339()),
             ),
         )
         .await;
@@ -910,7 +910,7 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
     assert_eq!(error_code(&b), "CONFLICT");
     // Rescheduled and moved while planned; by the host only, with the same checks.
     const UPDATE: &str = "mutation($id: ID!, $i: UpdateDialogueInput!) { updateDialogue(id: $id, input: $i) { title startsAt location online } }";
-    let when = (Utc::now() + Duration::days(40)).to_rfc3339();
+    let when = (portal::clock::now() + Duration::days(40)).to_rfc3339();
     let u = app
         .ok(
             Some(&stp),
@@ -1057,8 +1057,8 @@ async fn commitment_stats_match_counts_made_by_hand() {
                  "keptOnTimeShare": 0.0 }])
     );
     // A window of due times: the ward's overdue one only.
-    let from = (Utc::now() - Duration::days(5)).to_rfc3339();
-    let to = Utc::now().to_rfc3339();
+    let from = (portal::clock::now() - Duration::days(5)).to_rfc3339();
+    let to = portal::clock::now().to_rfc3339();
     let window = app
         .ok(
             Some(&ward_official),

@@ -163,7 +163,7 @@ async fn a_late_dossier_without_apology_is_missing_and_the_apology_rule_holds() 
     assert_eq!(error_code(&b), "CONFLICT");
 
     // A dossier received now, apologised for well before its due time: issued on time.
-    let now = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap());
+    let now = portal::clock::now().with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap());
     let fresh = app
         .record_dossier(&snv, "SNV-NEW-1", "SNV", "1.003918", &now.to_rfc3339())
         .await;

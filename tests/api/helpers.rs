@@ -12,6 +12,23 @@ use serde_json::{Value, json};
 pub const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123";
 
 static LOG: Once = Once::new();
+static CLOCK_SET: Once = Once::new();
+
+/// The instant every server of this test run starts its clock at (`PORTAL_CLOCK` for the
+/// binary): a Friday morning in the city, so that the suite's fixed dates, holidays and working
+/// days mean the same on any day it runs. The clock runs on from there.
+pub const CLOCK: &str = "2026-12-04T09:00:00+07:00";
+
+/// Starts the city's clock of this process at [`CLOCK`], once.
+pub fn set_clock() {
+    CLOCK_SET.call_once(|| {
+        portal::clock::start_at(
+            chrono::DateTime::parse_from_rfc3339(CLOCK)
+                .expect("CLOCK")
+                .with_timezone(&chrono::Utc),
+        )
+    });
+}
 
 /// A database for one test.
 pub struct TestDb {
@@ -21,6 +38,7 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> TestDb {
+        set_clock();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = match std::env::var("TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
@@ -135,6 +153,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: Config, db: TestDb, demo: bool) -> TestApp {
+        set_clock();
         LOG.call_once(|| {
             if std::env::var("TEST_LOG").is_ok() {
                 portal::telemetry::init(false);

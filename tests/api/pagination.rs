@@ -143,7 +143,7 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
     let admin = app.admin().await;
     let unit = app.unit_id("STP").await;
     // Ties: four complaints received at one instant, three an hour before.
-    let t0 = chrono::Utc::now() - chrono::Duration::days(1);
+    let t0 = portal::clock::now() - chrono::Duration::days(1);
     let mut before = vec![];
     for _ in 0..4 {
         before.push(insert_at(&app, &unit, t0).await);
@@ -162,7 +162,7 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
     let arrived = std::sync::Mutex::new(vec![]);
     let seen = walk(&app, &admin, &unit, "RECEIVED_DESC", || async {
         for _ in 0..3 {
-            let code = insert_at(&app, &unit, chrono::Utc::now()).await;
+            let code = insert_at(&app, &unit, portal::clock::now()).await;
             arrived.lock().unwrap().push(code);
         }
         insert_at(&app, &unit, t0).await;
@@ -193,7 +193,7 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
     let arrived = std::sync::Mutex::new(vec![]);
     let seen = walk(&app, &admin, &unit, "RECEIVED_ASC", || async {
         for _ in 0..2 {
-            let code = insert_at(&app, &unit, chrono::Utc::now()).await;
+            let code = insert_at(&app, &unit, portal::clock::now()).await;
             arrived.lock().unwrap().push(code);
         }
     })
@@ -241,7 +241,7 @@ async fn the_total_is_counted_when_selected_through_a_fragment_too() {
     let admin = app.admin().await;
     let unit = app.unit_id("STP").await;
     for _ in 0..3 {
-        insert_at(&app, &unit, chrono::Utc::now()).await;
+        insert_at(&app, &unit, portal::clock::now()).await;
     }
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let in_db = entity::complaint::Entity::find()
@@ -264,7 +264,7 @@ async fn a_cursor_from_a_wider_view_opens_nothing() {
     let admin = app.admin().await;
     let stp = app.unit_id("STP").await;
     let cholon = app.unit_id("P.CHOLON").await;
-    let t0 = chrono::Utc::now() - chrono::Duration::days(2);
+    let t0 = portal::clock::now() - chrono::Duration::days(2);
     for i in 0..4 {
         insert_at(&app, &stp, t0 - chrono::Duration::minutes(i)).await;
         insert_at(&app, &cholon, t0 - chrono::Duration::minutes(i)).await;

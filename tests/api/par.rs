@@ -241,7 +241,7 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     entity::complaint::Entity::update_many()
         .col_expr(
             entity::complaint::Column::AnswerDueAt,
-            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::days(20)),
+            sea_orm::sea_query::Expr::value(portal::clock::now() - chrono::Duration::days(20)),
         )
         .filter(entity::complaint::Column::Id.eq(late_id.clone()))
         .exec(&app.state.db)
@@ -1145,7 +1145,7 @@ async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right
         json!({}),
     )
     .await;
-    let past = chrono::Utc::now() - chrono::Duration::days(1);
+    let past = portal::clock::now() - chrono::Duration::days(1);
     entity::dossier::Entity::update_many()
         .col_expr(
             entity::dossier::Column::OriginalDueAt,

@@ -714,7 +714,7 @@ async fn dialogue_issues_have_a_filter_and_facet_and_dialogues_are_found_by_titl
                 Some(&admin),
                 "mutation($i: ScheduleDialogueInput!) { scheduleDialogue(input: $i) { id } }",
                 json!({ "i": { "kind": kind, "title": title, "topic": topic, "hostUnit": sdl, "public": public,
-                               "startsAt": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+                               "startsAt": (portal::clock::now() + chrono::Duration::hours(1)).to_rfc3339(),
                                "online": true, "businesses": [ { "taxCode": "0100109106" } ] } }),
             )
             .await["scheduleDialogue"]["id"]
