@@ -674,6 +674,10 @@ async fn execute(
     }
     let client =
         crate::client_addr::client_ip(peer.ip(), headers, &http.state.config.trusted_proxies);
+    // The addresses a unit's officials work from close to ratings of the unit's dossiers.
+    if let Err(e) = crate::ratings::self_rating::note_staff(&http.state, &actor, client).await {
+        tracing::warn!(error = ?e, "could not note an official's address");
+    }
     let ctx = RequestCtx::new(&http.state, actor, client, lang);
     let req = req.data(http.state.clone()).data(ctx);
     let limit = http.state.config.request_timeout;

@@ -662,7 +662,10 @@ async fn fixture(db: &DatabaseConnection) -> anyhow::Result<Fixture> {
 /// there are fewer. The first goes through the validation and the insert that recording or
 /// importing a dossier uses (its due time on the calendar, the on-time share queued for the
 /// index); the rest are copies of it with their own ids, codes and rating codes, inserted in
-/// bulk. They are received in the previous month, so the evaluator's month stays as it was.
+/// bulk (all with one rating code, which the portal keeps as each dossier's own hash). They are received in the previous month, so the evaluator's month stays as it was.
+/// The rating code of the benchmark's pool of dossiers to rate.
+const BENCH_RATING_CODE: &str = "BENCHRATE";
+
 async fn rating_pool(
     db: &DatabaseConnection,
     cal: &crate::calendar::Calendar,
@@ -676,9 +679,9 @@ async fn rating_pool(
         Statement::from_string(
             db.get_database_backend(),
             format!(
-                "SELECT d.code AS code, d.rating_code AS rating_code FROM dossiers d \
+                "SELECT d.code AS code FROM dossiers d \
                  WHERE d.code LIKE '{POOL_PREFIX}%' AND d.completed_at IS NOT NULL \
-                 AND d.rating_code IS NOT NULL \
+                 AND d.rating_code_hash IS NOT NULL \
                  AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.dossier_id = d.id) \
                  ORDER BY d.code LIMIT {n}"
             ),
@@ -686,7 +689,7 @@ async fn rating_pool(
     };
     let read = |rows: Vec<sea_orm::QueryResult>| -> anyhow::Result<Vec<(String, String)>> {
         rows.iter()
-            .map(|r| Ok((r.try_get("", "code")?, r.try_get("", "rating_code")?)))
+            .map(|r| Ok((r.try_get("", "code")?, BENCH_RATING_CODE.to_string())))
             .collect()
     };
     let mut pool = read(db.query_all_raw(unrated(need)).await?)?;
@@ -702,6 +705,7 @@ async fn rating_pool(
         db,
         cal,
         "script:bench-api",
+        crate::dossiers::Recorder::System,
         crate::dossiers::NewDossier {
             code: code(0),
             procedure_id: f.procedure_id.clone(),
@@ -710,7 +714,7 @@ async fn rating_pool(
             tax_code: None,
             received_at: Some(received),
             completed_at: Some(received + chrono::Duration::hours(3)),
-            rating_code: None,
+            rating_code: Some(BENCH_RATING_CODE.to_string()),
             online: false,
             due_at: None,
             apology: None,
@@ -730,10 +734,11 @@ async fn rating_pool(
         let n = 1000.min(to_make - i);
         let now = Utc::now();
         let rows = (i..i + n).map(|k| {
+            let id = uuid::Uuid::now_v7().to_string();
             dossier::ActiveModel::from(dossier::Model {
-                id: uuid::Uuid::now_v7().to_string(),
+                rating_code_hash: Some(crate::dossiers::rating_code_hash(&id, BENCH_RATING_CODE)),
+                id,
                 code: code(k),
-                rating_code: Some(crate::dossiers::new_rating_code()),
                 created_at: now,
                 updated_at: now,
                 ..template.clone()

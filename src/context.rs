@@ -51,6 +51,8 @@ pub struct Loaders {
     pub dialogue_issues: DataLoader<crate::dialogues::graphql::IssuesLoader>,
     pub commitments: DataLoader<crate::dialogues::graphql::CommitmentsLoader>,
     pub complaint_dialogues: DataLoader<crate::dialogues::graphql::ComplaintDialoguesLoader>,
+    /// The latest review request about a dossier or complaint (by its id).
+    pub par_reviews: DataLoader<crate::par::review::LatestLoader>,
 }
 
 impl Loaders {
@@ -87,6 +89,7 @@ impl Loaders {
                 crate::dialogues::graphql::ComplaintDialoguesLoader(db()),
                 tokio::spawn,
             ),
+            par_reviews: DataLoader::new(crate::par::review::LatestLoader(db()), tokio::spawn),
         }
     }
 }

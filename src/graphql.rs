@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::dialogues::graphql::{DialoguesMutation, DialoguesQuery};
 use crate::dossiers::graphql::{DossiersMutation, DossiersQuery};
 use crate::par::graphql::{ParMutation, ParQuery};
+use crate::par::review_graphql::{ParReviewMutation, ParReviewQuery};
 use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
 use crate::procedures::search::ProceduresSearchQuery;
 use crate::ratings::graphql::{RatingsMutation, RatingsQuery};
@@ -34,6 +35,7 @@ pub struct Query(
     ProceduresSearchQuery,
     UnitsSearchQuery,
     ParQuery,
+    ParReviewQuery,
     DialoguesQuery,
 );
 
@@ -47,6 +49,7 @@ pub struct Mutation(
     RatingsMutation,
     ComplaintsMutation,
     ParMutation,
+    ParReviewMutation,
     DialoguesMutation,
 );
 

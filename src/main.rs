@@ -332,8 +332,24 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             portal::db::migrate(&db).await?;
             let cal = portal::calendar::SharedCalendar::new(config.holidays()?);
             cal.reload(&db).await?;
-            let r = portal::dossiers::import::import_file(&db, &cal.get(), &file, true).await?;
+            let (r, receipts) =
+                portal::dossiers::import::import_file(&db, &cal.get(), &file, true).await?;
             print!("dossiers: {r}");
+            if !receipts.is_empty() {
+                // Rating codes are kept only as hashes: this file is the one copy to print.
+                let out = file.with_extension("receipts.csv");
+                let mut text = String::from("code,rating_code\n");
+                for (code, rating) in &receipts {
+                    text.push_str(&format!("{code},{rating}\n"));
+                }
+                std::fs::write(&out, text)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                println!(
+                    "rating codes drawn for {} dossiers: {} (print them on the receipts; the portal keeps only their hashes)",
+                    receipts.len(),
+                    out.display()
+                );
+            }
             if !r.rejected.is_empty() {
                 return Ok(ExitCode::from(1));
             }

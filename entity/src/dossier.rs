@@ -38,8 +38,10 @@ pub struct Model {
     pub apology_late: Option<bool>,
     pub apology_by: Option<String>,
     pub recorded_by: String,
-    /// Printed on the receipt beside the code: proves a rating comes from the filer.
-    pub rating_code: Option<String>,
+    /// The hash of the rating code printed on the receipt beside the code (which proves a
+    /// rating comes from the filer). The code itself is shown once, when the dossier is
+    /// recorded or imported, and kept nowhere.
+    pub rating_code_hash: Option<String>,
     /// Submitted online (outside office hours it counts from the next working day).
     pub online: bool,
     /// The appointment was given by the one-stop-shop system, not computed here.
@@ -52,6 +54,9 @@ pub struct Model {
     pub delay_excused_at: Option<DateTimeUtc>,
     pub delay_excuse_reason: Option<String>,
     pub delay_excused_by: Option<String>,
+    /// The excuse counts for the PAR index: an evaluator accepted it, or the one-stop-shop
+    /// system recorded it.
+    pub excuse_accepted: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -40,6 +40,9 @@ pub struct Model {
     /// `YYYY-MM` in the city's time zone, for monthly series on both databases.
     pub month: String,
     pub created_at: DateTimeUtc,
+    /// A keyed hash of the client address it came from (the evaluator's signals of a unit
+    /// rating itself); never the address.
+    pub client_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

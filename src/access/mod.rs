@@ -13,11 +13,21 @@
 //!   which official account took them. Everyone else sees published answers only, with nobody's
 //!   identity ([`View::Public`]), and nothing of an unpublished complaint.
 //! - **Dossiers.** Anyone holding a receipt code sees its status and dates; the staff of its unit
-//!   (and evaluators, admins) see who filed it and its rating code.
+//!   (and evaluators, admins) see who filed it. The rating code is shown once, in the answer
+//!   that records the dossier (or the import's receipts file), and kept only as a hash.
 //! - **Ratings.** A verified rating needs proof of being the filer: the rating code printed on the
-//!   receipt (seen by the unit's officials and admins, not evaluators), or being the signed-in
-//!   business account whose tax code filed the dossier; staff never rate. The rater is seen by
-//!   admins only.
+//!   receipt, or being the signed-in business account whose tax code filed the dossier. Staff
+//!   never rate: a staff token is refused, and so is a rating of a unit's dossier from a client
+//!   address that one of the unit's officials used in the last hour. The rater is seen by admins
+//!   only; evaluators get the signals of a unit rating itself.
+//! - **The unit's own figures.** What a unit's staff record that would move the unit's PAR
+//!   figures (an excused delay, a completion time more than a working day before it was
+//!   recorded, an appointment beyond the statutory time, an apology said to be at hand-over
+//!   after the hand-over day, a complaint reclassified, rejected, marked duplicate or forwarded
+//!   after it fell due or after its forwarding days) counts as the plain facts say, and waits in
+//!   the evaluator's review queue. Evaluators and admins decide, never their own request; a
+//!   unit's officials read their units' requests. The one-stop-shop system's record (imports,
+//!   integration tokens) is the fact itself.
 //! - **Accounts.** Contact details are seen by the holder and admins only.
 //! - **Catalog and calendar.** Admins change units, procedures and holidays.
 //! - **PAR index.** Evaluators (and admins) open periods, appraise, deduct, compute and
@@ -244,10 +254,21 @@ pub fn dossier_staff_view(read: &Scope, d: &dossier::Model) -> bool {
     read.covers(&d.unit_id)
 }
 
-/// Whether the caller sees a dossier's rating code: those who hand out the receipt (officials
-/// of its unit) and admins, not evaluators, who audit the ratings it unlocks.
-pub fn sees_rating_code(actor: &Actor, read: &Scope, d: &dossier::Model) -> bool {
+/// Whether the caller handles a dossier's receipts and filer: officials of its unit (and the
+/// unit above it) and admins, not evaluators. They see a household filer's personal number;
+/// nobody reads the rating code after the receipt is printed (it is kept only as a hash).
+pub fn handles_dossier(actor: &Actor, read: &Scope, d: &dossier::Model) -> bool {
     actor.role() != Some(Role::Evaluator) && read.covers(&d.unit_id)
+}
+
+/// Whether what the caller records about dossiers is the one-stop-shop system's record: an
+/// integration token made with `portal token` by the operator (no account behind it), like an
+/// import. A signed-in account of a unit's staff records facts about its own figures, which the
+/// PAR index counts as the facts say until an evaluator accepts what would move them.
+pub fn records_as_system(actor: &Actor) -> bool {
+    actor
+        .principal()
+        .is_some_and(|p| p.account_id.is_none() && matches!(p.role, Role::Official | Role::Admin))
 }
 
 /// `FORBIDDEN` for staff (officials, evaluators, admins) rating a dossier: a verified rating is
@@ -290,9 +311,11 @@ pub fn require_rating_proof(
     {
         return Ok(());
     }
-    let given = given.map(crate::dossiers::normalise_rating_code);
-    let ok = match (given.as_deref(), d.rating_code.as_deref()) {
-        (Some(g), Some(expected)) => constant_time_eq(g.as_bytes(), expected.as_bytes()),
+    let ok = match (given, d.rating_code_hash.as_deref()) {
+        (Some(g), Some(expected)) => constant_time_eq(
+            crate::dossiers::rating_code_hash(&d.id, g).as_bytes(),
+            expected.as_bytes(),
+        ),
         _ => false,
     };
     if ok {
@@ -587,6 +610,26 @@ pub async fn require_par_self_assessment(
             "Only the unit's own officials enter its self-assessment.",
         )),
     }
+}
+
+/// The review requests a caller reads: evaluators and admins every unit's, officials their
+/// units' (to see what waits and why); nobody else.
+pub async fn review_read_scope(db: &DatabaseConnection, actor: &Actor) -> AppResult<Scope> {
+    require_staff(actor)?;
+    read_scope(db, actor).await
+}
+
+/// `FORBIDDEN` unless the caller may decide a review request made by `requested_by`: an
+/// evaluator or admin, and not the one who made it. A unit's officials never decide.
+pub fn require_review_decider(actor: &Actor, requested_by: &str) -> AppResult<()> {
+    let p = require_par_evaluator(actor)?;
+    if p.subject == requested_by {
+        return Err(AppError::forbidden(
+            "Không ai được tự xem xét đề nghị của chính mình.",
+            "Nobody decides their own request.",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether the caller reads a unit's unpublished PAR figures and the rows behind them: its

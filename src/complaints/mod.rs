@@ -572,6 +572,9 @@ struct Change {
     guard: Option<Condition>,
     /// A duplicate's original: it takes over the duplicate's dialogue issues.
     merge_into: Option<String>,
+    /// The review request that keeps the complaint late with the unit (acted on after it fell
+    /// due), written in the same transaction.
+    review: Option<crate::par::review::Dated>,
 }
 
 impl Change {
@@ -582,6 +585,7 @@ impl Change {
             units: None,
             guard: None,
             merge_into: None,
+            review: None,
         }
     }
 }
@@ -635,6 +639,9 @@ async fn transition(
     }
     if let Some(original) = &change.merge_into {
         crate::dialogues::carry_issues(&txn, &c.id, original, actor).await?;
+    }
+    if let Some(r) = change.review {
+        crate::par::review::insert(&txn, r).await?;
     }
     finish(state, txn, ev, &c.id).await
 }
@@ -811,17 +818,62 @@ pub async fn act(
             }
         }
     };
+    let change = Change {
+        review: kept_late(actor, &c, step, now, change.note.as_deref())?,
+        ..change
+    };
     transition(state, actor, &c, step, change).await
+}
+
+/// Whether a complaint counts late for its unit at `now`: past its answer deadline and not
+/// answered by it, and counted for complaint handling at all (not an unconfirmed complaint or
+/// denunciation under their own laws).
+fn late_for_unit(c: &complaint::Model, now: DateTime<Utc>) -> bool {
+    let counted = c.legal_track.is_none() || c.filer_confirmed_feedback;
+    counted && now > c.answer_due_at && c.answered_at.is_none_or(|a| a > c.answer_due_at)
+}
+
+/// The review request a step leaves when it would take a complaint that fell due out of its
+/// unit's complaint handling (DESIGN.md §7): a rejection, a duplicate or a forwarding after the
+/// deadline, or a forwarding after the forwarding days. The lateness stays with the unit that
+/// held the complaint, for the year it fell due, unless an evaluator accepts the request.
+fn kept_late(
+    actor: &Actor,
+    c: &complaint::Model,
+    step: Step,
+    now: DateTime<Utc>,
+    note: Option<&str>,
+) -> AppResult<Option<crate::par::review::Dated>> {
+    use crate::par::review::{Kind, Request};
+    let (kind, due) = match step {
+        Step::Reject if late_for_unit(c, now) => (Kind::LateRejection, c.answer_due_at),
+        Step::MarkDuplicate if late_for_unit(c, now) => (Kind::LateDuplicate, c.answer_due_at),
+        Step::Assign if late_for_unit(c, now) => (Kind::LateForward, c.answer_due_at),
+        Step::Assign if now > c.forward_due_at => (Kind::LateForward, c.forward_due_at),
+        _ => return Ok(None),
+    };
+    Ok(Some(
+        Request {
+            kind,
+            unit_id: c.assigned_unit_id.clone(),
+            dossier_id: None,
+            complaint_id: Some(c.id.clone()),
+            code: c.code.clone(),
+            claimed_at: None,
+            due_at: due,
+            reason: note.unwrap_or_default().to_string(),
+            requested_by: actor.signed_in()?.subject.clone(),
+        }
+        .in_year(crate::par::compute::year_of(due)),
+    ))
 }
 
 /// The change that forwards `c` to `target`: the competent unit gets the full answer time from
 /// when it receives the complaint, and accepts it anew.
 fn forward(state: &AppState, c: &complaint::Model, target: &str, note: Option<String>) -> Change {
     let now = crate::clock::now();
-    let due = state
-        .calendar
-        .get()
-        .deadline(now, answer_days(state, c.kind));
+    let cal = state.calendar.get();
+    let due = cal.deadline(now, answer_days(state, c.kind));
     Change {
         units: Some((c.assigned_unit_id.clone(), target.to_string())),
         // Still where it was read: a concurrent forwarding (an official's, or another
@@ -834,6 +886,12 @@ fn forward(state: &AppState, c: &complaint::Model, target: &str, note: Option<St
                 (complaint::Column::AssignedUnitId, Expr::value(target)),
                 (complaint::Column::ForwardedAt, Expr::value(now)),
                 (complaint::Column::AnswerDueAt, Expr::value(due)),
+                // The receiving unit has its own forwarding days, should it not be competent
+                // either.
+                (
+                    complaint::Column::ForwardDueAt,
+                    Expr::value(cal.deadline(now, FORWARD_DAYS)),
+                ),
                 (
                     complaint::Column::AcceptedAt,
                     Expr::value(Option::<DateTime<Utc>>::None),
@@ -972,7 +1030,43 @@ pub async fn classify(
         }),
     );
     ev.to_status = Set(status_name(c.status));
+    // Taking a complaint that fell due out of complaint handling keeps it late with its unit,
+    // unless an evaluator accepts; putting it back voids that request.
+    let now = crate::clock::now();
+    let review = match track {
+        Track::Feedback => None,
+        _ if c.legal_track.is_some() && !c.filer_confirmed_feedback => None,
+        _ if late_for_unit(&c, now) => Some(
+            crate::par::review::Request {
+                kind: crate::par::review::Kind::LateReclassification,
+                unit_id: c.assigned_unit_id.clone(),
+                dossier_id: None,
+                complaint_id: Some(c.id.clone()),
+                code: c.code.clone(),
+                claimed_at: None,
+                due_at: c.answer_due_at,
+                reason: n.clone().unwrap_or_default(),
+                requested_by: actor.signed_in()?.subject.clone(),
+            }
+            .in_year(crate::par::compute::year_of(c.answer_due_at)),
+        ),
+        _ => None,
+    };
     let txn = crate::db::begin(&state.db).await?;
+    match review {
+        Some(r) => {
+            crate::par::review::insert(&txn, r).await?;
+        }
+        None if track == Track::Feedback => {
+            crate::par::review::withdraw(
+                &txn,
+                &c.id,
+                crate::par::review::Kind::LateReclassification,
+            )
+            .await?;
+        }
+        None => {}
+    }
     let mut upd = complaint::Entity::update_many()
         .col_expr(complaint::Column::LegalTrack, Expr::value(value))
         .col_expr(

@@ -68,8 +68,10 @@ pub struct Apology {
 pub struct Dossier {
     pub model: dossier::Model,
     pub staff: bool,
-    /// The caller hands out this dossier's receipts (`crate::access::sees_rating_code`).
-    pub rating_code: bool,
+    /// The caller handles this dossier's receipts and filer (`crate::access::handles_dossier`).
+    pub handles: bool,
+    /// The rating code in clear: only in the answer that recorded the dossier.
+    pub printed_code: Option<String>,
 }
 
 impl Dossier {
@@ -85,7 +87,8 @@ impl Dossier {
     fn in_scope(ctx: &Context<'_>, scope: &crate::access::Scope, model: dossier::Model) -> Dossier {
         Dossier {
             staff: crate::access::dossier_staff_view(scope, &model),
-            rating_code: crate::access::sees_rating_code(ctx.actor(), scope, &model),
+            handles: crate::access::handles_dossier(ctx.actor(), scope, &model),
+            printed_code: None,
             model,
         }
     }
@@ -180,13 +183,22 @@ impl Dossier {
             reason: self.model.delay_excuse_reason.clone().unwrap_or_default(),
         })
     }
-    /// The code printed on the receipt beside the dossier code, which the filer gives to rate
-    /// the dossier. Officials of the dossier's unit and admins only.
+    /// The code to print on the receipt beside the dossier code, which the filer gives to rate
+    /// the dossier. Only in the answer of `recordDossier`: it is kept as a hash, and no query
+    /// reads it later (staff never rate their own dossiers).
     async fn rating_code(&self) -> Option<&str> {
-        self.model
-            .rating_code
-            .as_deref()
-            .filter(|_| self.rating_code)
+        self.printed_code.as_deref()
+    }
+    /// The latest request in the evaluator's review queue about this dossier (an excuse, a late
+    /// completion time, a long appointment, an apology at hand-over). Staff only.
+    async fn par_review(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::par::review_graphql::ParReview>> {
+        if !self.staff {
+            return Ok(None);
+        }
+        crate::par::review_graphql::latest_of(ctx, &self.model.id).await
     }
     /// Staff only.
     async fn filer_kind(&self) -> Option<FilerKind> {
@@ -198,7 +210,7 @@ impl Dossier {
     async fn tax_code(&self) -> Option<&str> {
         let t = self.model.tax_code.as_deref()?;
         let personal = crate::businesses::TaxCode::parse(t).is_ok_and(|c| c.is_personal());
-        if (self.staff && !personal) || self.rating_code {
+        if (self.staff && !personal) || self.handles {
             Some(t)
         } else {
             None
@@ -408,7 +420,7 @@ impl DossiersMutation {
         ctx: &Context<'_>,
         input: RecordDossierInput,
     ) -> async_graphql::Result<Dossier> {
-        let d = super::record(
+        let (d, printed) = super::record(
             ctx.state(),
             ctx.actor(),
             NewDossier {
@@ -433,15 +445,20 @@ impl DossiersMutation {
             },
         )
         .await?;
-        Dossier::for_caller(ctx, d).await
+        let mut out = Dossier::for_caller(ctx, d).await?;
+        out.printed_code = Some(printed);
+        Ok(out)
     }
 
-    /// Officials of the unit, admins: the result was returned.
+    /// Officials of the unit, admins: the result was returned (`completedAt`, now by default).
+    /// A time more than a working day before now counts as now until an evaluator accepts it;
+    /// `reason` says why it is recorded late.
     async fn complete_dossier(
         &self,
         ctx: &Context<'_>,
         code: String,
         completed_at: Option<DateTime<FixedOffset>>,
+        reason: Option<String>,
     ) -> async_graphql::Result<Dossier> {
         let d = super::complete(
             ctx.state(),
@@ -450,6 +467,7 @@ impl DossiersMutation {
             completed_at
                 .map(|t| crate::clock::check_instant("completedAt", t))
                 .transpose()?,
+            reason.as_deref(),
         )
         .await?;
         Dossier::for_caller(ctx, d).await

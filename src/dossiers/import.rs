@@ -152,13 +152,18 @@ fn to_input(
     })
 }
 
-/// Imports a file; bad rows are reported by line, not fatal.
+/// A receipt to print: a new dossier's code and the rating code drawn for it (the export gave
+/// none). The portal keeps only the code's hash, so this is the one time it can be read.
+pub type Receipt = (String, String);
+
+/// Imports a file; bad rows are reported by line, not fatal. Returns the report and the
+/// receipts of the dossiers whose rating codes were drawn here.
 pub async fn import_file(
     db: &DatabaseConnection,
     cal: &Calendar,
     path: &Path,
     progress: bool,
-) -> anyhow::Result<ImportReport> {
+) -> anyhow::Result<(ImportReport, Vec<Receipt>)> {
     let rows = crate::import::read_rows::<Row>(path)?;
     let procedures: HashMap<String, String> = procedure::Entity::find()
         .all(db)
@@ -174,15 +179,26 @@ pub async fn import_file(
         .collect();
     let bar = crate::import::progress(rows.len(), "importing dossiers", progress);
     let mut report = ImportReport::default();
+    let mut receipts = Vec::new();
     for (line, row) in rows {
         let outcome = match row.and_then(|r| to_input(r, &procedures, &units)) {
             Err(e) => Err(e),
-            Ok(input) => match super::validate(db, cal, "import", input).await {
-                Err(e) => Err(e.message(Lang::En)),
-                Ok(v) => super::upsert(db, cal, v)
-                    .await
-                    .map_err(|e| e.message(Lang::En)),
-            },
+            Ok(input) => {
+                let drawn = input.rating_code.is_none();
+                match super::validate(db, cal, "import", super::Recorder::System, input).await {
+                    Err(e) => Err(e.message(Lang::En)),
+                    Ok(v) => {
+                        let receipt = (v.code().to_string(), v.rating_code.clone());
+                        let created = super::upsert(db, cal, v)
+                            .await
+                            .map_err(|e| e.message(Lang::En));
+                        if drawn && created == Ok(true) {
+                            receipts.push(receipt);
+                        }
+                        created
+                    }
+                }
+            }
         };
         match outcome {
             Ok(true) => report.created += 1,
@@ -192,5 +208,5 @@ pub async fn import_file(
         bar.inc(1);
     }
     bar.finish_and_clear();
-    Ok(report)
+    Ok((report, receipts))
 }

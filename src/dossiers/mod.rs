@@ -27,6 +27,7 @@ use sea_orm::{
 };
 
 use crate::access::{self, Scope};
+use crate::par::review;
 use crate::auth::Actor;
 use crate::businesses::TaxCode;
 use crate::calendar::{Calendar, Receipt};
@@ -53,6 +54,13 @@ pub enum ApologyStatus {
     Excused,
 }
 
+/// Whether an apology issued at `issued` is the one given at hand-over of a result completed at
+/// `completed`: on the hand-over day itself (city time), not later.
+pub fn handover_day(completed: DateTime<Utc>, issued: DateTime<Utc>) -> bool {
+    issued >= completed
+        && crate::clock::local(issued).date_naive() == crate::clock::local(completed).date_naive()
+}
+
 /// Whether the dossier is late at `now`: completed after its statutory due time, or open past it.
 pub fn is_late(d: &dossier::Model, now: DateTime<Utc>) -> bool {
     match d.completed_at {
@@ -71,7 +79,7 @@ pub fn apology_status(d: &dossier::Model, now: DateTime<Utc>) -> ApologyStatus {
         (Some(_), _) if d.apology_at_handover => ApologyStatus::AtHandover,
         (Some(_), Some(true)) => ApologyStatus::Late,
         (Some(_), _) => ApologyStatus::Issued,
-        (None, _) if is_late(d, now) && d.delay_excused_at.is_some() => ApologyStatus::Excused,
+        (None, _) if is_late(d, now) && d.excuse_accepted => ApologyStatus::Excused,
         (None, _) if is_late(d, now) => ApologyStatus::Missing,
         (None, _) => ApologyStatus::NoneNeeded,
     }
@@ -122,6 +130,13 @@ pub fn parse_rating_code(s: &str) -> AppResult<String> {
             "A rating code is 6 to 16 letters and digits.",
         ))
     }
+}
+
+/// The stored form of a dossier's rating code: a hash bound to the dossier (the code itself is
+/// shown once, on the receipt, and kept nowhere). The migration that hashed the codes kept
+/// before uses the same function.
+pub fn rating_code_hash(dossier_id: &str, code: &str) -> String {
+    migration::m20261207_000001_integrity::rating_code_hash(dossier_id, code)
 }
 
 /// A rating code as typed: case, spaces and dashes do not matter.
@@ -175,6 +190,37 @@ pub struct ApologyRecord {
 #[derive(Debug, Clone)]
 pub struct ValidDossier {
     model: dossier::Model,
+    /// The rating code in clear, for the receipt: returned once, never stored.
+    pub rating_code: String,
+    /// What the evaluator must decide before the PAR index counts the recorder's word (an
+    /// appointment beyond the statutory time).
+    review: Option<review::Dated>,
+}
+
+impl ValidDossier {
+    /// The receipt code.
+    pub fn code(&self) -> &str {
+        &self.model.code
+    }
+}
+
+/// Who records a dossier: the one-stop-shop system (an import, an integration token) is the
+/// record; a unit's own staff record facts about their own figures, which the PAR index counts
+/// as the facts say until an evaluator accepts what would move them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorder {
+    System,
+    UnitStaff,
+}
+
+impl Recorder {
+    pub fn of(actor: &Actor) -> Recorder {
+        if access::records_as_system(actor) {
+            Recorder::System
+        } else {
+            Recorder::UnitStaff
+        }
+    }
 }
 
 /// Checks a new dossier and computes its due time on the calendar.
@@ -182,6 +228,7 @@ pub async fn validate(
     db: &DatabaseConnection,
     cal: &Calendar,
     recorded_by: &str,
+    recorder: Recorder,
     i: NewDossier,
 ) -> AppResult<ValidDossier> {
     let now = crate::clock::now();
@@ -269,7 +316,7 @@ pub async fn validate(
             "completedAt must be after receivedAt and not in the future.",
         ));
     }
-    let rating_code = match i.rating_code.as_deref().filter(|c| !c.trim().is_empty()) {
+    let plain_rating_code = match i.rating_code.as_deref().filter(|c| !c.trim().is_empty()) {
         None => new_rating_code(),
         Some(c) => parse_rating_code(c)?,
     };
@@ -278,7 +325,15 @@ pub async fn validate(
         online: i.online,
     };
     let counts_from = cal.counts_from(received_at, receipt);
-    let due = match i.due_at {
+    let statutory = cal.due(
+        received_at,
+        proc.processing_days.clamp(0, 365) as u32,
+        receipt,
+    );
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut review: Option<review::Request> = None;
+    // `due` is what the index measures against; `appointment` what the filer was told.
+    let (due, appointment) = match i.due_at {
         Some(d) if d <= received_at || d > received_at + Duration::days(366) => {
             return Err(AppError::bad_input(
                 "dueAt",
@@ -286,12 +341,28 @@ pub async fn validate(
                 "dueAt must be after receivedAt and within a year of it.",
             ));
         }
-        Some(d) => d,
-        None => cal.due(
-            received_at,
-            proc.processing_days.clamp(0, 365) as u32,
-            receipt,
-        ),
+        // A unit's own appointment beyond the statutory time is flagged, and the index keeps
+        // the statutory time unless the evaluator accepts the appointment.
+        Some(d) if d > statutory && recorder == Recorder::UnitStaff => {
+            review = Some(review::Request {
+                kind: review::Kind::LongAppointment,
+                unit_id: i.unit_id.clone(),
+                dossier_id: Some(id.clone()),
+                complaint_id: None,
+                code: code.clone(),
+                claimed_at: Some(d),
+                due_at: statutory,
+                reason: format!(
+                    "Ngày hẹn {} sau thời hạn theo quy định {}.",
+                    crate::clock::local(d).format("%d/%m/%Y %H:%M"),
+                    crate::clock::local(statutory).format("%d/%m/%Y %H:%M")
+                ),
+                requested_by: recorded_by.to_string(),
+            });
+            (statutory, d)
+        }
+        Some(d) => (d, d),
+        None => (statutory, statutory),
     };
     let excuse = i
         .delay_excused
@@ -310,7 +381,7 @@ pub async fn validate(
                     "apologyIssuedAt must be after receivedAt and not in the future.",
                 ));
             }
-            let at_handover = i.completed_at.is_some_and(|c| a.issued_at >= c);
+            let at_handover = i.completed_at.is_some_and(|c| handover_day(c, a.issued_at));
             if a.new_due_at
                 .is_some_and(|n| n <= due || n > due + Duration::days(366))
             {
@@ -341,8 +412,11 @@ pub async fn validate(
         }
     };
     Ok(ValidDossier {
+        review: review.map(|r| r.in_year(crate::par::compute::year_of(due))),
+        rating_code: plain_rating_code.clone(),
         model: dossier::Model {
-            id: uuid::Uuid::now_v7().to_string(),
+            rating_code_hash: Some(rating_code_hash(&id, &plain_rating_code)),
+            id,
             code,
             procedure_id: proc.id,
             unit_id: unit.id,
@@ -353,7 +427,7 @@ pub async fn validate(
             due_at: apology
                 .as_ref()
                 .and_then(|(a, _, _)| a.new_due_at)
-                .unwrap_or(due),
+                .unwrap_or(appointment),
             completed_at: i.completed_at,
             apology_issued_at: apology.as_ref().map(|(a, _, _)| a.issued_at),
             apology_reason: apology.as_ref().map(|(_, r, _)| r.clone()),
@@ -362,13 +436,13 @@ pub async fn validate(
                 .map(|(a, _, handover)| *handover || a.issued_at > cal.one_working_day_before(due)),
             apology_by: apology.as_ref().map(|_| recorded_by.to_string()),
             recorded_by: recorded_by.to_string(),
-            rating_code: Some(rating_code),
             online: i.online,
             due_given: i.due_at.is_some(),
             counts_from: Some(counts_from),
             apology_at_handover: apology.as_ref().is_some_and(|(_, _, h)| *h),
             delay_excused_at: excuse.as_ref().map(|_| now),
             delay_excused_by: excuse.as_ref().map(|_| recorded_by.to_string()),
+            excuse_accepted: excuse.is_some(),
             delay_excuse_reason: excuse,
             created_at: now,
             updated_at: now,
@@ -377,23 +451,40 @@ pub async fn validate(
 }
 
 /// Records a dossier (officials of its unit, admins). A code already recorded is `CONFLICT`.
-pub async fn record(state: &AppState, actor: &Actor, i: NewDossier) -> AppResult<dossier::Model> {
+/// Returns the dossier and its rating code in clear, to print on the receipt: the only time it
+/// is shown.
+pub async fn record(
+    state: &AppState,
+    actor: &Actor,
+    i: NewDossier,
+) -> AppResult<(dossier::Model, String)> {
     access::require_act(&state.db, actor, &i.unit_id).await?;
     let by = actor.signed_in()?.subject.clone();
-    let v = validate(&state.db, &state.calendar.get(), &by, i).await?;
+    let v = validate(
+        &state.db,
+        &state.calendar.get(),
+        &by,
+        Recorder::of(actor),
+        i,
+    )
+    .await?;
     let code = v.model.code.clone();
-    dossier::ActiveModel::from(v.model)
-        .insert(&state.db)
-        .await
-        .map_err(|e| {
-            on_unique(
-                e,
-                AppError::conflict(
-                    format!("Hồ sơ mã {code} đã được ghi nhận."),
-                    format!("Dossier {code} is already recorded."),
-                ),
-            )
-        })
+    let txn = crate::db::begin(&state.db).await?;
+    let inserted = dossier::ActiveModel::from(v.model).insert(&txn).await;
+    let model = inserted.map_err(|e| {
+        on_unique(
+            e,
+            AppError::conflict(
+                format!("Hồ sơ mã {code} đã được ghi nhận."),
+                format!("Dossier {code} is already recorded."),
+            ),
+        )
+    })?;
+    if let Some(r) = v.review {
+        review::insert(&txn, r).await?;
+    }
+    txn.commit().await?;
+    Ok((model, v.rating_code))
 }
 
 /// Inserts a validated dossier or, when its code exists, adds what the export adds: its
@@ -430,7 +521,7 @@ pub async fn upsert(db: &DatabaseConnection, cal: &Calendar, v: ValidDossier) ->
                     a.completed_at = Set(n.completed_at);
                 }
                 if apology && let Some(issued) = n.apology_issued_at {
-                    let at_handover = completed_at.is_some_and(|c| issued >= c);
+                    let at_handover = completed_at.is_some_and(|c| handover_day(c, issued));
                     // A new appointment only when the export gives one; measured against the
                     // statutory due time already fixed.
                     let new_due = (n.due_at != n.original_due_at).then_some(n.due_at);
@@ -444,6 +535,7 @@ pub async fn upsert(db: &DatabaseConnection, cal: &Calendar, v: ValidDossier) ->
                     a.due_at = Set(new_due.filter(|d| *d > due).unwrap_or(due));
                 }
                 if excuse {
+                    a.excuse_accepted = Set(n.excuse_accepted);
                     a.delay_excused_at = Set(n.delay_excused_at);
                     a.delay_excuse_reason = Set(n.delay_excuse_reason);
                     a.delay_excused_by = Set(n.delay_excused_by);
@@ -486,24 +578,34 @@ async fn require_by_code(db: &DatabaseConnection, code: &str) -> AppResult<dossi
         .ok_or_else(|| not_found(code.trim()))
 }
 
-/// Marks a dossier completed (officials of its unit, admins).
+/// Marks a dossier completed (officials of its unit, admins). A completion time more than a
+/// working day before it is recorded counts, for a unit's own staff, as recorded now, with the
+/// time given sent to the evaluator's review queue (`reason` says why it comes late).
 pub async fn complete(
     state: &AppState,
     actor: &Actor,
     code: &str,
     completed_at: Option<DateTime<Utc>>,
+    reason: Option<&str>,
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
     access::require_act(&state.db, actor, &d.unit_id).await?;
+    let reason = reason
+        .map(|r| text::clean("reason", r, 2000))
+        .transpose()?
+        .unwrap_or_default();
     let now = crate::clock::now();
-    let at = completed_at.unwrap_or(now);
-    if at < d.received_at || at > now + Duration::minutes(5) {
+    let given = completed_at.unwrap_or(now);
+    if given < d.received_at || given > now + Duration::minutes(5) {
         return Err(AppError::bad_input(
             "completedAt",
             "Thời điểm hoàn thành phải sau khi tiếp nhận và không ở tương lai.",
             "completedAt must be after the receipt and not in the future.",
         ));
     }
+    let backdated = Recorder::of(actor) == Recorder::UnitStaff
+        && given < state.calendar.get().one_working_day_before(now);
+    let at = if backdated { now } else { given };
     let txn = crate::db::begin(&state.db).await?;
     let res = dossier::Entity::update_many()
         .col_expr(dossier::Column::CompletedAt, Expr::value(at))
@@ -515,6 +617,24 @@ pub async fn complete(
     if res.rows_affected > 0 {
         // The on-time shares of the procedure and the unit changed.
         enqueue_shares(&txn, &d).await?;
+        if backdated {
+            review::insert(
+                &txn,
+                review::Request {
+                    kind: review::Kind::EarlyCompletion,
+                    unit_id: d.unit_id.clone(),
+                    dossier_id: Some(d.id.clone()),
+                    complaint_id: None,
+                    code: d.code.clone(),
+                    claimed_at: Some(given),
+                    due_at: d.original_due_at,
+                    reason,
+                    requested_by: actor.signed_in()?.subject.clone(),
+                }
+                .in_year(crate::par::compute::year_of(given)),
+            )
+            .await?;
+        }
     }
     txn.commit().await?;
     state.indexer_wake.wake();
@@ -525,6 +645,15 @@ pub async fn complete(
         ));
     }
     reload(&state.db, &d.id).await
+}
+
+/// Queues the search documents whose on-time shares a dossier (by id) feeds: its procedure's
+/// and its unit's.
+pub async fn enqueue_shares_of(db: &impl sea_orm::ConnectionTrait, id: &str) -> AppResult<()> {
+    if let Some(d) = dossier::Entity::find_by_id(id.to_string()).one(db).await? {
+        enqueue_shares(db, &d).await?;
+    }
+    Ok(())
 }
 
 async fn enqueue_shares(db: &impl sea_orm::ConnectionTrait, d: &dossier::Model) -> AppResult<()> {
@@ -575,8 +704,11 @@ pub async fn issue_apology(
         return Err(excused(&d.code));
     }
     let now = crate::clock::now();
-    let at_handover = d.completed_at.is_some();
-    if at_handover {
+    let after_completion = d.completed_at.is_some();
+    // At hand-over only on the hand-over day: later, it is a late apology, and the unit's word
+    // that it was given at hand-over waits for the evaluator.
+    let at_handover = d.completed_at.is_some_and(|c| handover_day(c, now));
+    if after_completion {
         if new_due_at.is_some() {
             return Err(AppError::bad_input(
                 "newDueAt",
@@ -623,8 +755,9 @@ pub async fn issue_apology(
         .calendar
         .get()
         .one_working_day_before(d.original_due_at);
-    let late = at_handover || now > deadline;
+    let late = after_completion || now > deadline;
     let by = actor.signed_in()?.subject.clone();
+    let (reason_text, by_subject) = (reason.clone(), by.clone());
     let mut upd = dossier::Entity::update_many()
         .col_expr(dossier::Column::ApologyIssuedAt, Expr::value(now))
         .col_expr(dossier::Column::ApologyReason, Expr::value(reason))
@@ -641,10 +774,30 @@ pub async fn issue_apology(
             .filter(dossier::Column::CompletedAt.is_null()),
         None => upd.filter(dossier::Column::CompletedAt.is_not_null()),
     };
-    let res = upd.exec(&state.db).await?;
+    let txn = crate::db::begin(&state.db).await?;
+    let res = upd.exec(&txn).await?;
     if res.rows_affected == 0 {
         return Err(changed_meanwhile());
     }
+    if let Some(completed) = d.completed_at.filter(|_| !at_handover) {
+        review::insert(
+            &txn,
+            review::Request {
+                kind: review::Kind::HandoverApology,
+                unit_id: d.unit_id.clone(),
+                dossier_id: Some(d.id.clone()),
+                complaint_id: None,
+                code: d.code.clone(),
+                claimed_at: Some(completed),
+                due_at: d.original_due_at,
+                reason: reason_text,
+                requested_by: by_subject,
+            }
+            .in_year(crate::par::compute::year_of(completed)),
+        )
+        .await?;
+    }
+    txn.commit().await?;
     reload(&state.db, &d.id).await
 }
 
@@ -700,19 +853,45 @@ pub async fn excuse_delay(
     }
     let now = crate::clock::now();
     let by = actor.signed_in()?.subject.clone();
+    // The one-stop-shop system's word is the record; a unit's own excuse counts once an
+    // evaluator accepts it.
+    let system = Recorder::of(actor) == Recorder::System;
+    let txn = crate::db::begin(&state.db).await?;
     let res = dossier::Entity::update_many()
         .col_expr(dossier::Column::DelayExcusedAt, Expr::value(now))
-        .col_expr(dossier::Column::DelayExcuseReason, Expr::value(reason))
-        .col_expr(dossier::Column::DelayExcusedBy, Expr::value(by))
+        .col_expr(dossier::Column::DelayExcuseReason, Expr::value(reason.clone()))
+        .col_expr(dossier::Column::DelayExcusedBy, Expr::value(by.clone()))
+        .col_expr(dossier::Column::ExcuseAccepted, Expr::value(system))
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))
         .filter(dossier::Column::Id.eq(d.id.as_str()))
         .filter(dossier::Column::DelayExcusedAt.is_null())
         .filter(dossier::Column::ApologyIssuedAt.is_null())
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
         return Err(changed_meanwhile());
     }
+    if !system {
+        review::insert(
+            &txn,
+            review::Request {
+                kind: review::Kind::ExcusedDelay,
+                unit_id: d.unit_id.clone(),
+                dossier_id: Some(d.id.clone()),
+                complaint_id: None,
+                code: d.code.clone(),
+                claimed_at: None,
+                due_at: d.original_due_at,
+                reason,
+                requested_by: by,
+            }
+            .in_year(crate::par::compute::year_of(
+                d.completed_at.unwrap_or(d.original_due_at),
+            )),
+        )
+        .await?;
+    }
+    txn.commit().await?;
     reload(&state.db, &d.id).await
 }
 
@@ -786,7 +965,7 @@ fn filter_condition(f: &DossierFilter, scope: &Scope, now: DateTime<Utc>) -> App
     if let Some(a) = f.apology {
         let issued = dossier::Column::ApologyIssuedAt;
         let handover = dossier::Column::ApologyAtHandover;
-        let excused = dossier::Column::DelayExcusedAt;
+        let excused = dossier::Column::ExcuseAccepted;
         c = c.add(match a {
             ApologyStatus::Issued => Condition::all()
                 .add(issued.is_not_null())
@@ -801,11 +980,11 @@ fn filter_condition(f: &DossierFilter, scope: &Scope, now: DateTime<Utc>) -> App
                 .add(handover.eq(true)),
             ApologyStatus::Missing => Condition::all()
                 .add(issued.is_null())
-                .add(excused.is_null())
+                .add(excused.eq(false))
                 .add(late_sql(now)),
             ApologyStatus::Excused => Condition::all()
                 .add(issued.is_null())
-                .add(excused.is_not_null())
+                .add(excused.eq(true))
                 .add(late_sql(now)),
             ApologyStatus::NoneNeeded => Condition::all()
                 .add(issued.is_null())
@@ -905,7 +1084,7 @@ fn stats_select(cond: Condition, now: DateTime<Utc>) -> sea_orm::Select<dossier:
             count_if(
                 col(dossier::Column::ApologyIssuedAt)
                     .is_null()
-                    .and(col(dossier::Column::DelayExcusedAt).is_null())
+                    .and(col(dossier::Column::ExcuseAccepted).eq(false))
                     .and(late_sql(now)),
             ),
             "apologies_missing",
@@ -914,7 +1093,7 @@ fn stats_select(cond: Condition, now: DateTime<Utc>) -> sea_orm::Select<dossier:
             count_if(
                 col(dossier::Column::ApologyIssuedAt)
                     .is_null()
-                    .and(col(dossier::Column::DelayExcusedAt).is_not_null())
+                    .and(col(dossier::Column::ExcuseAccepted).eq(true))
                     .and(late_sql(now)),
             ),
             "delays_excused",

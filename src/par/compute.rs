@@ -13,16 +13,20 @@
 //!   working day before the due time, or at hand-over for a delay not foreseen in time;
 //! - **complaint handling**: complaints assigned to the unit, answered during the year or due
 //!   during the year and unanswered at `asof`; rejected, duplicate and unconfirmed legal-track
-//!   complaints are left out. On time = answered by the answer deadline.
+//!   complaints are left out. On time = answered by the answer deadline. A complaint that a
+//!   unit reclassified, rejected, marked duplicate or forwarded after it fell due (or forwarded
+//!   after its forwarding days) stays a late item of that unit, for the year it fell due,
+//!   unless an evaluator accepts the unit's request (`par_reviews`);
+//! - a delay excused by a unit's own staff counts only once an evaluator accepts it.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::complaint::{self, Status};
 use entity::rating_score::Component;
-use entity::{dossier, rating, rating_score, rating_tally};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SimpleExpr};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use entity::{dossier, par_review, rating, rating_score, rating_tally};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SimpleExpr, UnionType};
 
 use crate::error::AppResult;
 use crate::ratings::stats::{Tally, tally_of};
@@ -103,10 +107,10 @@ pub fn dossier_on_time(f: &Frame) -> SimpleExpr {
     within(d(C::CompletedAt), f).and(d(C::CompletedAt).lte(d(C::OriginalDueAt)))
 }
 
-/// Late through no fault of the agency: left out of timeliness and apologies.
+/// Late through no fault of the agency, as accepted: left out of timeliness and apologies.
 pub fn dossier_excused(f: &Frame) -> SimpleExpr {
-    d(dossier::Column::DelayExcusedAt)
-        .is_not_null()
+    d(dossier::Column::ExcuseAccepted)
+        .eq(true)
         .and(dossier_on_time(f).not())
 }
 
@@ -146,6 +150,28 @@ pub fn complaint_counted(f: &Frame) -> SimpleExpr {
 pub fn complaint_on_time(f: &Frame) -> SimpleExpr {
     use complaint::Column as C;
     within(cm(C::AnsweredAt), f).and(cm(C::AnsweredAt).lte(cm(C::AnswerDueAt)))
+}
+
+fn rv(c: par_review::Column) -> Expr {
+    Expr::col((par_review::Entity, c))
+}
+
+/// The review requests that keep a complaint late with the unit that held it: a late
+/// reclassification, rejection, duplicate or forwarding of the year, not accepted (pending or
+/// refused), requested by the cutoff.
+pub fn complaint_kept_late(f: &Frame) -> SimpleExpr {
+    use par_review::{Column as C, Kind, Status};
+    rv(C::Kind)
+        .is_in([
+            Kind::LateReclassification,
+            Kind::LateRejection,
+            Kind::LateDuplicate,
+            Kind::LateForward,
+        ])
+        .and(rv(C::Status).is_in([Status::Pending, Status::Refused]))
+        .and(rv(C::DueAt).gte(f.y0))
+        .and(rv(C::DueAt).lt(f.asof))
+        .and(rv(C::RequestedAt).lte(f.cutoff))
 }
 
 /// The verified ratings of the year.
@@ -232,9 +258,20 @@ fn n(row: &sea_orm::QueryResult, k: &str) -> AppResult<u64> {
         .clamp(0, i64::MAX) as u64)
 }
 
-/// Three aggregate queries, each grouped by unit.
-pub async fn counts(db: &DatabaseConnection, f: &Frame) -> AppResult<Counts> {
+/// Four aggregate queries, each grouped by unit; `only` restricts them to some units (one
+/// unit's figures, for the effect of a review request).
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    f: &Frame,
+    only: Option<&[String]>,
+) -> AppResult<Counts> {
     let mut out = Counts::default();
+    let of = |e: Expr| -> SimpleExpr {
+        match only {
+            Some(u) => e.is_in(u.iter().cloned()),
+            None => Expr::value(true).into(),
+        }
+    };
 
     // Satisfaction from the running tallies (kept with every rating): a sum over a few
     // thousand rows whatever the number of ratings.
@@ -268,6 +305,7 @@ pub async fn counts(db: &DatabaseConnection, f: &Frame) -> AppResult<Counts> {
         .and_where(t(rating_tally::Column::Verified).eq(true))
         .and_where(t(rating_tally::Column::Month).gte(m0))
         .and_where(t(rating_tally::Column::Month).lte(m1))
+        .and_where(of(t(rating_tally::Column::UnitId)))
         .group_by_col((rating_tally::Entity, rating_tally::Column::UnitId))
         .group_by_col((rating_tally::Entity, rating_tally::Column::Component))
         .to_owned();
@@ -298,6 +336,7 @@ pub async fn counts(db: &DatabaseConnection, f: &Frame) -> AppResult<Counts> {
         )
         .from(dossier::Entity)
         .and_where(dossier_in_year(f))
+        .and_where(of(d(dossier::Column::UnitId)))
         .group_by_col((dossier::Entity, dossier::Column::UnitId))
         .to_owned();
     for row in db.query_all(&q).await? {
@@ -319,6 +358,7 @@ pub async fn counts(db: &DatabaseConnection, f: &Frame) -> AppResult<Counts> {
         .expr_as(count_if(complaint_on_time(f)), Alias::new("on_time"))
         .from(complaint::Entity)
         .and_where(complaint_counted(f))
+        .and_where(of(cm(complaint::Column::AssignedUnitId)))
         .group_by_col((complaint::Entity, complaint::Column::AssignedUnitId))
         .to_owned();
     for row in db.query_all(&q).await? {
@@ -330,6 +370,19 @@ pub async fn counts(db: &DatabaseConnection, f: &Frame) -> AppResult<Counts> {
                 on_time: n(&row, "on_time")?,
             },
         );
+    }
+
+    let q = Query::select()
+        .expr_as(rv(par_review::Column::UnitId), Alias::new("unit_id"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("counted"))
+        .from(par_review::Entity)
+        .and_where(complaint_kept_late(f))
+        .and_where(of(rv(par_review::Column::UnitId)))
+        .group_by_col((par_review::Entity, par_review::Column::UnitId))
+        .to_owned();
+    for row in db.query_all(&q).await? {
+        let unit: String = row.try_get("", "unit_id")?;
+        out.complaints.entry(unit).or_default().counted += n(&row, "counted")?;
     }
     Ok(out)
 }
@@ -361,7 +414,7 @@ pub enum RowSet {
 /// A page of the rows behind a criterion of a unit (with the wards it carried that year,
 /// `units`), bad ones first, with their total.
 pub async fn rows(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     f: &Frame,
     units: &[String],
     set: RowSet,
@@ -425,20 +478,53 @@ pub async fn rows(
             (q, complaint_on_time(f))
         }
     };
-    let mut count = q.clone();
-    count.clear_selects();
-    count.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"));
+    if set == RowSet::ComplaintHandling {
+        // The complaints kept late with the unit by a review request: rows that are never good.
+        let good_col = Expr::case(good.clone(), 1).finally(0);
+        q.expr_as(good_col, Alias::new("good"));
+        let mut kept = Query::select();
+        kept.expr_as(rv(par_review::Column::ComplaintId), Alias::new("id"))
+            .expr_as(rv(par_review::Column::Code), Alias::new("code"))
+            .expr_as(rv(par_review::Column::RequestedAt), Alias::new("at"))
+            .expr_as(Expr::cust("NULL"), Alias::new("score"))
+            .expr_as(rv(par_review::Column::DueAt), Alias::new("due_at"))
+            .expr_as(rv(par_review::Column::RequestedAt), Alias::new("done_at"))
+            .expr_as(Expr::cust("0"), Alias::new("good"))
+            .from(par_review::Entity)
+            .and_where(rv(par_review::Column::UnitId).is_in(units.iter().cloned()))
+            .and_where(complaint_kept_late(f));
+        q.union(UnionType::All, kept);
+        return page_of(db, q, offset, limit).await;
+    }
+    q.expr_as(Expr::case(good, 1).finally(0), Alias::new("good"));
+    page_of(db, q, offset, limit).await
+}
+
+/// A page of rows selected by `q` (columns id, code, at, score, due_at, done_at, good), bad ones
+/// first, with their total: `q` is read as a derived table, so that a union pages too.
+async fn page_of(
+    db: &impl ConnectionTrait,
+    q: sea_orm::sea_query::SelectStatement,
+    offset: u64,
+    limit: u64,
+) -> AppResult<(u64, Vec<Row>)> {
+    let count = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(q.clone(), Alias::new("r"))
+        .to_owned();
     let total = match db.query_one(&count).await? {
         Some(r) => n(&r, "n")?,
         None => 0,
     };
-    let good_col = Expr::case(good, 1).finally(0);
-    q.expr_as(good_col.clone(), Alias::new("good"))
-        .order_by_expr(good_col.into(), sea_orm::Order::Asc)
+    let q = Query::select()
+        .column(sea_orm::sea_query::Asterisk)
+        .from_subquery(q, Alias::new("r"))
+        .order_by_expr(Expr::cust("good"), sea_orm::Order::Asc)
         .order_by_expr(Expr::cust("at"), sea_orm::Order::Asc)
         .order_by_expr(Expr::cust("id"), sea_orm::Order::Asc)
         .limit(limit)
-        .offset(offset);
+        .offset(offset)
+        .to_owned();
     let mut out = Vec::new();
     for row in db.query_all(&q).await? {
         out.push(Row {

@@ -279,6 +279,9 @@ pub struct ParRow {
     pub due_at: Option<DateTime<FixedOffset>>,
     /// Completed or answered.
     pub done_at: Option<DateTime<FixedOffset>>,
+    /// The latest request in the evaluator's review queue about this dossier or complaint,
+    /// with its decision.
+    pub review: Option<super::review_graphql::ParReview>,
 }
 
 /// A criterion of a unit's breakdown.
@@ -371,11 +374,21 @@ impl ParCriterionResult {
             super::compute::RowSet::ComplaintHandling => ParRowKind::Complaint,
             _ => ParRowKind::Dossier,
         };
+        let reviews = if kind == ParRowKind::Rating {
+            Default::default()
+        } else {
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            ctx.loaders().par_reviews.load_many(ids).await?
+        };
         Ok(page.connection(
             total,
             rows.into_iter()
                 .map(|r| ParRow {
                     kind,
+                    review: reviews
+                        .get(&r.id)
+                        .cloned()
+                        .map(super::review_graphql::ParReview),
                     id: ID(r.id),
                     code: r.code,
                     at: local(r.at),

@@ -12,6 +12,8 @@ pub mod compute;
 pub mod graphql;
 pub mod import;
 pub mod open_data;
+pub mod review;
+pub mod review_graphql;
 pub mod template;
 
 use std::collections::{BTreeMap, HashMap};
@@ -1095,7 +1097,7 @@ pub async fn compute(
     let now = crate::clock::now();
     let frame = Frame::new(p.year(), now)?;
     let members = members_of_year(db, p.year()).await?;
-    let counts = compute::counts(db, &frame).await?.fold(&members);
+    let counts = compute::counts(db, &frame, None).await?.fold(&members);
     let aggregate_ms = started.elapsed().as_secs_f64() * 1000.0;
     let units = period_units(db, p.year()).await?;
     let scores: HashMap<(String, String), par_score::Model> = par_score::Entity::find()
@@ -1207,6 +1209,82 @@ pub async fn compute(
         ..summary
     };
     Ok((period(db, p.year()).await?, Some(summary)))
+}
+
+/// One unit's points as they would be computed now, criterion by criterion, and its total:
+/// `db` may be a transaction holding a change not yet committed (the effect of a review
+/// request). `members` are the units whose figures the period unit carries that year.
+pub async fn live_points(
+    db: &impl ConnectionTrait,
+    p: &Period,
+    unit_id: &str,
+    members: &[String],
+) -> AppResult<Option<(f64, Vec<(String, f64)>)>> {
+    let Some(t) = p.template.as_ref() else {
+        return Ok(None);
+    };
+    let Some(unit) = par_period_unit::Entity::find_by_id((p.year(), unit_id.to_string()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let frame = Frame::new(p.year(), crate::clock::now())?;
+    let to: HashMap<String, String> = members
+        .iter()
+        .map(|m| (m.clone(), unit_id.to_string()))
+        .collect();
+    let counts = compute::counts(db, &frame, Some(members))
+        .await?
+        .fold(&to);
+    let scores: HashMap<(String, String), par_score::Model> = par_score::Entity::find()
+        .filter(par_score::Column::Year.eq(p.year()))
+        .filter(par_score::Column::UnitId.eq(unit_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| ((s.unit_id.clone(), s.criterion.clone()), s))
+        .collect();
+    let deductions = active_deductions(db, p.year(), Some(unit_id)).await?;
+    let (results, _) = score_units(p, t, &[unit], &counts, &scores, &deductions);
+    Ok(results.into_iter().next().map(|r| {
+        (
+            r.total,
+            r.leaves.into_iter().map(|(c, pts, _, _)| (c, pts)).collect(),
+        )
+    }))
+}
+
+/// Marks a period's figures changed (a computed year goes back to draft, so that it is computed
+/// again before it is published); nothing for a published or missing year.
+pub async fn mark_changed(db: &impl ConnectionTrait, year: i32) -> AppResult<()> {
+    par_period::Entity::update_many()
+        .col_expr(
+            par_period::Column::Status,
+            Expr::value(Status::Draft.as_str()),
+        )
+        .col_expr(
+            par_period::Column::UpdatedAt,
+            Expr::value(crate::clock::now()),
+        )
+        .filter(par_period::Column::Year.eq(year))
+        .filter(par_period::Column::Status.eq(Status::Computed.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Writes a line of a period's audit (a review decision, say).
+pub async fn audit_line(
+    db: &impl ConnectionTrait,
+    year: i32,
+    unit: Option<&str>,
+    action: &str,
+    criterion: Option<&str>,
+    detail: String,
+    actor: &Actor,
+) -> AppResult<()> {
+    audit(db, year, unit, action, criterion, detail, &actor_name(actor)).await
 }
 
 async fn active_deductions(

@@ -257,11 +257,75 @@ pub struct SatisfactionFilterInput {
     pub verified_only: Option<bool>,
 }
 
+/// The signals of a unit rating its own dossiers, for one unit and month (evaluators).
+#[derive(SimpleObject)]
+pub struct RatingSignals {
+    pub unit: Option<Unit>,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Verified ratings of the month.
+    pub verified: u64,
+    /// Given within ten minutes of the result's hand-over.
+    pub quick: u64,
+    /// From one address that gave three or more of the unit's ratings within an hour.
+    pub burst: u64,
+    /// In a run of five or more consecutive ratings with the very same scores.
+    pub repeated: u64,
+    /// Touched by any of the signals.
+    pub touched: u64,
+    /// `touched` as a share of `verified`, in percent.
+    pub touched_share: Option<f64>,
+}
+
 #[derive(Default)]
 pub struct RatingsQuery;
 
 #[Object]
 impl RatingsQuery {
+    /// Evaluators and admins: the signals of units rating themselves in a month (`YYYY-MM`),
+    /// the most touched units first. It reads the month's ratings, so it weighs like a search.
+    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
+    async fn rating_signals(
+        &self,
+        ctx: &Context<'_>,
+        month: String,
+        unit: Option<ID>,
+    ) -> async_graphql::Result<Vec<RatingSignals>> {
+        let m = chrono::NaiveDate::parse_from_str(&format!("{}-01", month.trim()), "%Y-%m-%d")
+            .ok()
+            .filter(|d| crate::clock::YEARS.contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| {
+                crate::error::AppError::bad_input(
+                    "month",
+                    "Tháng có dạng YYYY-MM, ví dụ 2026-03.",
+                    "A month is written YYYY-MM, e.g. 2026-03.",
+                )
+            })?;
+        let month = m.format("%Y-%m").to_string();
+        let rows = super::self_rating::signals(
+            ctx.state(),
+            ctx.actor(),
+            &month,
+            unit.as_ref().map(|u| u.as_str()),
+        )
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for s in rows {
+            let share = s.touched_share().map(crate::par::template::round2);
+            out.push(RatingSignals {
+                unit: ctx.loaders().units.load_one(s.unit_id).await?.map(Unit),
+                month: s.month,
+                verified: s.verified,
+                quick: s.quick,
+                burst: s.burst,
+                repeated: s.repeated,
+                touched: s.touched,
+                touched_share: share,
+            });
+        }
+        Ok(out)
+    }
+
     /// Satisfaction per component, overall and month by month. Public: aggregates only. It
     /// reads every matching rating, so it weighs like a search in a request's complexity.
     #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]

@@ -6,6 +6,7 @@
 //! reported apart and feeds no index. The rater's identity is kept for admins only.
 
 pub mod graphql;
+pub mod self_rating;
 pub mod stats;
 pub mod tally;
 
@@ -180,9 +181,11 @@ pub async fn submit(
     {
         return by_id(state, &id).await;
     }
+    let client_hash = self_rating::client_hash(&state.config, client);
     if let Some(d) = &dossier {
         access::require_not_staff_for_rating(actor)?;
         prove_filer(state, actor, client, d, i.rating_code.as_deref()).await?;
+        self_rating::refuse_from_staff_address(&state.db, d, &client_hash).await?;
         if d.completed_at.is_none() {
             return Err(AppError::conflict(
                 format!(
@@ -213,6 +216,7 @@ pub async fn submit(
         idempotency_key: None,
         month: month_of(now),
         created_at: now,
+        client_hash: Some(client_hash),
     };
     let scores: Vec<rating_score::Model> = i
         .scores

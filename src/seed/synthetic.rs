@@ -202,7 +202,9 @@ pub async fn seed(
                 apology_late: apology.then(|| rng.random_bool(0.3)),
                 apology_by: apology.then(|| "demo".to_string()),
                 recorded_by: "demo".into(),
-                rating_code: Some(crate::dossiers::new_rating_code()),
+                // Synthetic dossiers are rated here, never through a receipt.
+                rating_code_hash: None,
+                excuse_accepted: false,
                 created_at: received,
                 updated_at: completed.unwrap_or(received),
             }));
@@ -213,6 +215,7 @@ pub async fn seed(
                 let rid = uuid::Uuid::now_v7().to_string();
                 let at = done + Duration::hours(rng.random_range(1..48)).min(now - done);
                 ratings.push(rating::ActiveModel::from(rating::Model {
+                client_hash: None,
                     id: rid.clone(),
                     dossier_id: Some(id.clone()),
                     unit_id: u.id.clone(),
@@ -251,6 +254,7 @@ pub async fn seed(
             let rid = uuid::Uuid::now_v7().to_string();
             let at = end - Duration::days(rng.random_range(1..90));
             ratings.push(rating::ActiveModel::from(rating::Model {
+                client_hash: None,
                 id: rid.clone(),
                 dossier_id: None,
                 unit_id: u.id.clone(),

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code, error_field};
 
-const RECORD: &str = "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code originalDueAt dueAt dueGiven countsFrom online late apologyStatus } }";
+const RECORD: &str = "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code originalDueAt dueAt dueGiven countsFrom online late apologyStatus ratingCode } }";
 const FILE: &str = "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { id code status published assignedUnit { code } legalTrack { track decidedByOfficial filerConfirmedFeedback notice } } }";
 const RATE: &str = "mutation($i: SubmitRatingInput!) { submitRating(input: $i) { id verified } }";
 
@@ -55,12 +55,14 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
     let record = |code: &str, unit: &str, at: &str| json!({ "i": { "code": code, "unit": unit, "procedure": procedure, "filerKind": "CITIZEN", "receivedAt": at } });
 
     // A 2022 dossier of the old unit, completed and rated by its filer.
-    app.ok(
-        Some(&admin),
-        RECORD,
-        record("CU-2022", &old, "2022-05-10T09:00:00+07:00"),
-    )
-    .await;
+    let recorded = app
+        .ok(
+            Some(&admin),
+            RECORD,
+            record("CU-2022", &old, "2022-05-10T09:00:00+07:00"),
+        )
+        .await;
+    app.keep_receipt(&recorded["recordDossier"]);
     app.ok(
         Some(&admin),
         "mutation { completeDossier(code: \"CU-2022\", completedAt: \"2022-05-12T10:00:00+07:00\") { code } }",

@@ -98,6 +98,9 @@ pub struct TestApp {
     pub db: TestDb,
     /// Meilisearch indexes this test made, deleted when it ends.
     pub meili: Option<MeiliCleanup>,
+    /// The rating codes of the dossiers this test recorded, as the receipts printed them (the
+    /// portal keeps only their hashes).
+    pub receipts: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 /// Deletes a test's Meilisearch indexes (its prefix) when dropped.
@@ -133,8 +136,26 @@ pub fn test_config(db: &TestDb) -> Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         data_dir: db.data_dir(),
         jwt_secret: Some(SECRET.to_string()),
+        // The test client stands for a proxy: a request can say which address it comes from.
+        trusted_proxies: portal::client_addr::parse_list("127.0.0.1/32").unwrap(),
         ..Config::default()
     }
+}
+
+/// Where the requests of officials' tokens come from: the office network, not the citizens'
+/// address (a rating of a unit's dossiers from an address its officials use is refused).
+pub const OFFICE_ADDR: &str = "192.0.2.10";
+
+/// Whether a token is an official's (read from its claims, without checking it).
+fn is_officials(token: &str) -> bool {
+    use base64::Engine;
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|c| c["role"].as_str().map(|r| r.eq_ignore_ascii_case("official")))
+        .unwrap_or(false)
 }
 
 impl TestApp {
@@ -172,6 +193,7 @@ impl TestApp {
             state,
             db,
             meili: None,
+            receipts: Default::default(),
         }
     }
 
@@ -198,6 +220,13 @@ impl TestApp {
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(t) = token {
             r = r.bearer_auth(t);
+            if is_officials(t)
+                && !headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("x-forwarded-for"))
+            {
+                r = r.header("x-forwarded-for", OFFICE_ADDR);
+            }
         }
         for (k, v) in headers {
             r = r.header(*k, *v);
@@ -275,27 +304,34 @@ impl TestApp {
         let d = self
             .ok(
                 Some(token),
-                "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code status receivedAt originalDueAt dueAt late backlog apologyStatus } }",
+                "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code status receivedAt originalDueAt dueAt late backlog apologyStatus ratingCode } }",
                 json!({ "i": { "code": code, "unit": unit, "procedure": procedure, "filerKind": "CITIZEN", "receivedAt": received_at } }),
             )
             .await;
+        self.keep_receipt(&d["recordDossier"]);
         d["recordDossier"].clone()
     }
 
-    /// The rating code printed on a dossier's receipt (read as an admin).
+    /// Keeps the rating code of a `recordDossier` answer (with `code ratingCode`), as the
+    /// printed receipt would.
+    pub fn keep_receipt(&self, recorded: &Value) {
+        if let (Some(c), Some(r)) = (recorded["code"].as_str(), recorded["ratingCode"].as_str()) {
+            self.receipts
+                .lock()
+                .unwrap()
+                .insert(c.to_uppercase(), r.to_string());
+        }
+    }
+
+    /// The rating code printed on the receipt of a dossier this test recorded: the answer of
+    /// `recordDossier` is the only place it can be read.
     pub async fn rating_code(&self, dossier: &str) -> String {
-        let admin = self.script_token(Role::Admin, None).await;
-        let d = self
-            .ok(
-                Some(&admin),
-                "query($c: String!) { dossier(code: $c) { ratingCode } }",
-                json!({ "c": dossier }),
-            )
-            .await;
-        d["dossier"]["ratingCode"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no rating code for {dossier}: {d}"))
-            .to_string()
+        self.receipts
+            .lock()
+            .unwrap()
+            .get(&dossier.trim().to_uppercase())
+            .cloned()
+            .unwrap_or_else(|| panic!("no receipt kept for {dossier}"))
     }
 
     pub async fn complete_dossier(&self, token: &str, code: &str) -> Value {

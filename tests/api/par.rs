@@ -208,7 +208,11 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     // excused; four ratings; two complaints answered in time.
     dossier(&app, &d1, "D1-01", "D1", false).await;
     dossier(&app, &d1, "D1-02", "D1", false).await;
-    dossier(&app, &d1, "D1-03", "D1", true).await;
+    // D1-03 is handed over late today, with the apology given at hand-over the same day.
+    app.record_dossier(&d1, "D1-03", "D1", "9.000001", "2026-03-02T09:00:00+07:00")
+        .await;
+    let handed = app.complete_dossier(&d1, "D1-03").await;
+    assert_eq!(handed["late"], json!(true), "{handed}");
     dossier(&app, &d1, "D1-04", "D1", true).await;
     dossier(&app, &d1, "D1-05", "D1", true).await;
     app.ok(
