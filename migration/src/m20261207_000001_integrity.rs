@@ -99,7 +99,10 @@ impl MigrationTrait for Migration {
                 "idx_par_reviews_year_status",
                 vec![ParReviews::Year, ParReviews::Status, ParReviews::UnitId],
             ),
-            ("idx_par_reviews_unit", vec![ParReviews::UnitId, ParReviews::Year]),
+            (
+                "idx_par_reviews_unit",
+                vec![ParReviews::UnitId, ParReviews::Year],
+            ),
             ("idx_par_reviews_dossier", vec![ParReviews::DossierId]),
             ("idx_par_reviews_complaint", vec![ParReviews::ComplaintId]),
         ] {
@@ -200,8 +203,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         for c in [Dossiers::RatingCodeHash, Dossiers::ExcuseAccepted] {
-            m.alter_table(Table::alter().table(Dossiers::Table).drop_column(c).to_owned())
-                .await?;
+            m.alter_table(
+                Table::alter()
+                    .table(Dossiers::Table)
+                    .drop_column(c)
+                    .to_owned(),
+            )
+            .await?;
         }
         m.alter_table(
             Table::alter()

@@ -27,12 +27,12 @@ use sea_orm::{
 };
 
 use crate::access::{self, Scope};
-use crate::par::review;
 use crate::auth::Actor;
 use crate::businesses::TaxCode;
 use crate::calendar::{Calendar, Receipt};
 use crate::error::{AppError, AppResult, on_unique};
 use crate::pagination::{Page, Slice};
+use crate::par::review;
 use crate::state::AppState;
 use crate::text;
 use crate::units;
@@ -859,7 +859,10 @@ pub async fn excuse_delay(
     let txn = crate::db::begin(&state.db).await?;
     let res = dossier::Entity::update_many()
         .col_expr(dossier::Column::DelayExcusedAt, Expr::value(now))
-        .col_expr(dossier::Column::DelayExcuseReason, Expr::value(reason.clone()))
+        .col_expr(
+            dossier::Column::DelayExcuseReason,
+            Expr::value(reason.clone()),
+        )
         .col_expr(dossier::Column::DelayExcusedBy, Expr::value(by.clone()))
         .col_expr(dossier::Column::ExcuseAccepted, Expr::value(system))
         .col_expr(dossier::Column::UpdatedAt, Expr::value(now))

@@ -269,7 +269,7 @@ pub async fn counts(
     let of = |e: Expr| -> SimpleExpr {
         match only {
             Some(u) => e.is_in(u.iter().cloned()),
-            None => Expr::value(true).into(),
+            None => Expr::value(true),
         }
     };
 

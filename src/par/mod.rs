@@ -1234,9 +1234,7 @@ pub async fn live_points(
         .iter()
         .map(|m| (m.clone(), unit_id.to_string()))
         .collect();
-    let counts = compute::counts(db, &frame, Some(members))
-        .await?
-        .fold(&to);
+    let counts = compute::counts(db, &frame, Some(members)).await?.fold(&to);
     let scores: HashMap<(String, String), par_score::Model> = par_score::Entity::find()
         .filter(par_score::Column::Year.eq(p.year()))
         .filter(par_score::Column::UnitId.eq(unit_id))
@@ -1250,7 +1248,10 @@ pub async fn live_points(
     Ok(results.into_iter().next().map(|r| {
         (
             r.total,
-            r.leaves.into_iter().map(|(c, pts, _, _)| (c, pts)).collect(),
+            r.leaves
+                .into_iter()
+                .map(|(c, pts, _, _)| (c, pts))
+                .collect(),
         )
     }))
 }
@@ -1284,7 +1285,16 @@ pub async fn audit_line(
     detail: String,
     actor: &Actor,
 ) -> AppResult<()> {
-    audit(db, year, unit, action, criterion, detail, &actor_name(actor)).await
+    audit(
+        db,
+        year,
+        unit,
+        action,
+        criterion,
+        detail,
+        &actor_name(actor),
+    )
+    .await
 }
 
 async fn active_deductions(

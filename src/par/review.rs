@@ -289,10 +289,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> AppResult<Model> 
 
 fn set_dossier(id: &str) -> sea_orm::UpdateMany<dossier::Entity> {
     dossier::Entity::update_many()
-        .col_expr(
-            dossier::Column::UpdatedAt,
-            Expr::value(crate::clock::now()),
-        )
+        .col_expr(dossier::Column::UpdatedAt, Expr::value(crate::clock::now()))
         .filter(dossier::Column::Id.eq(id))
 }
 
@@ -391,16 +388,17 @@ pub async fn decide(
     }
     let detail = format!(
         "{} {} {} ({}): {}{}",
-        if accept { "Chấp nhận" } else { "Không chấp nhận" },
+        if accept {
+            "Chấp nhận"
+        } else {
+            "Không chấp nhận"
+        },
         kind_name(r.kind),
         r.code,
         r.requested_by,
         reason,
         match &effect {
-            Some(e) => format!(
-                "; tổng điểm {:.2} → {:.2} khi tính lại",
-                e.before, e.after
-            ),
+            Some(e) => format!("; tổng điểm {:.2} → {:.2} khi tính lại", e.before, e.after),
             None => String::new(),
         }
     );
@@ -489,7 +487,7 @@ pub async fn effect(state: &AppState, r: &Model) -> AppResult<Option<Effect>> {
     apply(&txn, r, true).await?;
     let after = crate::par::live_points(&txn, &p, &unit, &mine).await?;
     // Rolled back: nothing of the trial stays.
-    drop(txn);
+    txn.rollback().await?;
     let (Some((b, bl)), Some((a, al))) = (before, after) else {
         return Ok(None);
     };

@@ -185,8 +185,9 @@ impl ParReview {
         self.0.decision_reason.as_deref()
     }
     /// What accepting it would do to the unit's total, computed now (pending requests of a
-    /// year with an open period only). Each computes the unit's criteria twice.
-    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
+    /// year with an open period only). Each computes the unit's criteria twice, from
+    /// aggregates of that unit's rows alone.
+    #[graphql(complexity = "50 + child_complexity")]
     async fn effect(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ParReviewEffect>> {
         let Some(e) = review::effect(ctx.state(), &self.0).await? else {
             return Ok(None);
@@ -211,7 +212,10 @@ impl ParReview {
 }
 
 /// The latest request about a dossier or complaint (by id), for staff.
-pub async fn latest_of(ctx: &Context<'_>, subject: &str) -> async_graphql::Result<Option<ParReview>> {
+pub async fn latest_of(
+    ctx: &Context<'_>,
+    subject: &str,
+) -> async_graphql::Result<Option<ParReview>> {
     Ok(ctx
         .loaders()
         .par_reviews
@@ -221,7 +225,7 @@ pub async fn latest_of(ctx: &Context<'_>, subject: &str) -> async_graphql::Resul
 }
 
 #[derive(InputObject, Default)]
-pub struct ParReviewFilter {
+pub struct ParReviewFilterInput {
     pub year: Option<i32>,
     pub unit: Option<ID>,
     pub status: Option<ParReviewStatus>,
@@ -262,7 +266,7 @@ impl ParReviewQuery {
     async fn par_reviews(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ParReviewFilter>,
+        filter: Option<ParReviewFilterInput>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<ParReview>> {

@@ -214,7 +214,10 @@ pub async fn signals(
         let mut sc = scores.remove(&r.id).unwrap_or_default();
         sc.sort();
         by_unit.entry(r.unit_id.clone()).or_default().push(One {
-            completed: r.dossier_id.as_ref().and_then(|d| completed.get(d).copied()),
+            completed: r
+                .dossier_id
+                .as_ref()
+                .and_then(|d| completed.get(d).copied()),
             id: r.id,
             at: r.created_at,
             hash: r.client_hash,

@@ -215,7 +215,7 @@ pub async fn seed(
                 let rid = uuid::Uuid::now_v7().to_string();
                 let at = done + Duration::hours(rng.random_range(1..48)).min(now - done);
                 ratings.push(rating::ActiveModel::from(rating::Model {
-                client_hash: None,
+                    client_hash: None,
                     id: rid.clone(),
                     dossier_id: Some(id.clone()),
                     unit_id: u.id.clone(),

@@ -152,9 +152,17 @@ fn is_officials(token: &str) -> bool {
     token
         .split('.')
         .nth(1)
-        .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok())
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .and_then(|c| c["role"].as_str().map(|r| r.eq_ignore_ascii_case("official")))
+        .and_then(|c| {
+            c["role"]
+                .as_str()
+                .map(|r| r.eq_ignore_ascii_case("official"))
+        })
         .unwrap_or(false)
 }
 

@@ -11,6 +11,7 @@ mod dialogues;
 mod dossiers;
 mod errors;
 mod http;
+mod integrity;
 mod multi_server;
 mod pagination;
 mod par;

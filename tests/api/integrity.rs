@@ -1,0 +1,380 @@
+//! No unit moves its own PAR score alone (DESIGN.md §7): the review's sequence of attacks, as
+//! the official of phường Chợ Lớn on the demo, leaves the unit's total and rank as the facts
+//! say; each request waits in the evaluator's queue with its effect, and accepting it moves the
+//! total by exactly that effect once the year is computed again.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{OFFICE_ADDR, TestApp, error_code};
+
+const YEAR: i32 = 2026;
+const RECORD: &str = "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code ratingCode late dueAt originalDueAt parReview { kind status } } }";
+const COMPUTE: &str = "mutation($y: Int!) { computeParIndex(year: $y) { period { status } } }";
+const TABLE: &str = "query($y: Int!) { parIndex(year: $y, block: COMMUNE) { entries { unit { code } total rank } } }";
+const QUEUE: &str = "query($f: ParReviewFilterInput) { parReviews(filter: $f, first: 10) { totalCount edges { node { id kind status code unit { code } claimedAt reason effect { before after change criteria { code before after } } } } } }";
+const DECIDE: &str = "mutation($i: DecideParReviewInput!) { decideParReview(input: $i) { status decidedAt decisionReason } }";
+
+/// Computes the year and returns the unit's total and rank in its block.
+async fn standing(app: &TestApp, evaluator: &str, unit: &str) -> (f64, i64) {
+    app.ok(Some(evaluator), COMPUTE, json!({ "y": YEAR })).await;
+    let t = app.ok(Some(evaluator), TABLE, json!({ "y": YEAR })).await;
+    let e = t["parIndex"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["unit"]["code"] == unit)
+        .unwrap_or_else(|| panic!("{unit} is not in the table: {t}"))
+        .clone();
+    (e["total"].as_f64().unwrap(), e["rank"].as_i64().unwrap())
+}
+
+fn ago(days: i64) -> String {
+    (portal::clock::now() - chrono::Duration::days(days)).to_rfc3339()
+}
+
+async fn record(
+    app: &TestApp,
+    official: &str,
+    code: &str,
+    unit: &str,
+    due_at: Option<String>,
+) -> Value {
+    let procedure = app.procedure_id("1.001193").await;
+    let d = app
+        .ok(
+            Some(official),
+            RECORD,
+            json!({ "i": { "code": code, "unit": unit, "procedure": procedure, "filerKind": "CITIZEN",
+                           "receivedAt": ago(20), "dueAt": due_at } }),
+        )
+        .await;
+    app.keep_receipt(&d["recordDossier"]);
+    d["recordDossier"].clone()
+}
+
+/// A complaint about the unit, filed by a citizen, whose deadlines have passed.
+async fn overdue_complaint(app: &TestApp, unit: &str, title: &str) -> String {
+    let c = app
+        .ok(
+            None,
+            "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { id } }",
+            json!({ "i": { "kind": "FEEDBACK", "category": "LATE_PROCESSING", "unit": unit, "title": title,
+                           "body": "Hồ sơ trễ hẹn mà chưa được thông báo lý do.",
+                           "contact": { "name": "Trần Văn D", "phone": "0903 111 222" } } }),
+        )
+        .await;
+    let id = c["fileComplaint"]["id"].as_str().unwrap().to_string();
+    // Time passes: the complaint was filed weeks ago.
+    let past = portal::clock::now() - chrono::Duration::days(20);
+    entity::complaint::Entity::update_many()
+        .col_expr(
+            entity::complaint::Column::AnswerDueAt,
+            sea_orm::sea_query::Expr::value(past),
+        )
+        .col_expr(
+            entity::complaint::Column::ForwardDueAt,
+            sea_orm::sea_query::Expr::value(past - chrono::Duration::days(5)),
+        )
+        .filter(entity::complaint::Column::Id.eq(id.clone()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_unit_cannot_raise_its_own_score_and_each_request_waits_for_the_evaluator() {
+    let app = TestApp::spawn().await;
+    let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
+    let q5 = app.login("q5.canbo", "gopy-official-demo").await;
+    let stp = app.login("stp.canbo", "gopy-official-demo").await;
+    let unit = app.unit_id("P.CHOLON").await;
+    let other = app.unit_id("STP").await;
+    app.ok(
+        Some(&evaluator),
+        "mutation($i: OpenParPeriodInput!) { openParPeriod(input: $i) { year } }",
+        json!({ "i": { "year": YEAR } }),
+    )
+    .await;
+
+    // The facts: dossiers received three weeks ago for a one-day procedure, and complaints
+    // whose deadlines have passed.
+    let excuse = record(&app, &q5, "CL-EXCUSE", &unit, None).await;
+    assert_eq!(excuse["late"], true);
+    record(&app, &q5, "CL-BACKDATE", &unit, None).await;
+    record(&app, &q5, "CL-HANDOVER", &unit, None).await;
+    app.complete_dossier(&q5, "CL-HANDOVER").await;
+    // Handed over three days ago, late and without an apology.
+    entity::dossier::Entity::update_many()
+        .col_expr(
+            entity::dossier::Column::CompletedAt,
+            sea_orm::sea_query::Expr::value(portal::clock::now() - chrono::Duration::days(3)),
+        )
+        .filter(entity::dossier::Column::Code.eq("CL-HANDOVER"))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    // An appointment eleven months out for a one-day procedure: flagged, the index keeps the
+    // statutory time.
+    let far = record(
+        &app,
+        &q5,
+        "CL-FAR",
+        &unit,
+        Some((portal::clock::now() + chrono::Duration::days(330)).to_rfc3339()),
+    )
+    .await;
+    assert_eq!(far["late"], true, "{far}");
+    assert_ne!(far["dueAt"], far["originalDueAt"], "{far}");
+    assert_eq!(far["parReview"]["kind"], "LONG_APPOINTMENT", "{far}");
+    app.complete_dossier(&q5, "CL-FAR").await;
+    let rated = record(&app, &q5, "CL-RATE", &unit, None).await;
+    app.complete_dossier(&q5, "CL-RATE").await;
+    let reclassify = overdue_complaint(&app, &unit, "Chậm trả kết quả khai sinh").await;
+    let reject = overdue_complaint(&app, &unit, "Cán bộ hẹn nhiều lần").await;
+    let forward = overdue_complaint(&app, &unit, "Không được hướng dẫn").await;
+    let (before, rank_before) = standing(&app, &evaluator, "P.CHOLON").await;
+
+    // The attacks, with nothing but the unit's official account and anonymous requests.
+    let d = app
+        .ok(
+            Some(&q5),
+            "mutation { excuseDelay(code: \"CL-EXCUSE\", reason: \"Người dân chậm bổ sung\") { apologyStatus parReview { kind status } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["excuseDelay"]["apologyStatus"], "MISSING", "{d}");
+    assert_eq!(d["excuseDelay"]["parReview"]["status"], "PENDING", "{d}");
+    let received = excuse["originalDueAt"].as_str().unwrap().to_string();
+    let d = app
+        .ok(
+            Some(&q5),
+            "mutation($t: DateTime) { completeDossier(code: \"CL-BACKDATE\", completedAt: $t, reason: \"Quên cập nhật\") { late completedAt } }",
+            json!({ "t": received }),
+        )
+        .await;
+    assert_eq!(
+        d["completeDossier"]["late"], true,
+        "counted as recorded: {d}"
+    );
+    let d = app
+        .ok(
+            Some(&q5),
+            "mutation { issueApology(code: \"CL-HANDOVER\", reason: \"Xin lỗi khi trả kết quả\") { apologyStatus apology { atHandover late } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["issueApology"]["apologyStatus"], "LATE", "{d}");
+    assert_eq!(d["issueApology"]["apology"]["atHandover"], false, "{d}");
+    app.ok(
+        Some(&q5),
+        "mutation($id: ID!) { classifyComplaint(id: $id, track: COMPLAINT, note: \"Khiếu nại\") { id } }",
+        json!({ "id": reclassify }),
+    )
+    .await;
+    app.ok(
+        Some(&q5),
+        "mutation($id: ID!) { rejectComplaint(id: $id, reason: OUT_OF_SCOPE) { status } }",
+        json!({ "id": reject }),
+    )
+    .await;
+    app.ok(
+        Some(&q5),
+        "mutation($id: ID!, $u: ID!) { assignComplaint(id: $id, unit: $u) { assignedUnit { code } } }",
+        json!({ "id": forward, "u": other }),
+    )
+    .await;
+    // The rating code showed once, in the recording's answer: no query reads it again, and a
+    // rating from the office's address is refused.
+    let code = rated["ratingCode"].as_str().unwrap().to_string();
+    let again = app
+        .ok(
+            Some(&q5),
+            "query { dossier(code: \"CL-RATE\") { code ratingCode } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(again["dossier"]["code"], "CL-RATE");
+    assert!(again["dossier"]["ratingCode"].is_null(), "{again}");
+    let rate = json!({ "i": { "dossierCode": "CL-RATE", "ratingCode": code,
+                              "scores": [{ "component": "OFFICIAL", "score": 5 }, { "component": "RESULT", "score": 5 }] } });
+    let (_, b) = app
+        .gql_full(
+            None,
+            "mutation($i: SubmitRatingInput!) { submitRating(input: $i) { verified } }",
+            rate.clone(),
+            &[("x-forwarded-for", OFFICE_ADDR)],
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
+
+    // Nothing moved: the facts stand until the evaluator decides.
+    let (after, rank_after) = standing(&app, &evaluator, "P.CHOLON").await;
+    assert_eq!((after, rank_after), (before, rank_before));
+
+    // The queue: every request, with its effect; the unit reads its own, others nothing of it.
+    let f = json!({ "f": { "year": YEAR, "unit": unit, "status": "PENDING" } });
+    let q = app.ok(Some(&evaluator), QUEUE, f.clone()).await;
+    let nodes: Vec<Value> = q["parReviews"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    let mut kinds: Vec<&str> = nodes.iter().map(|n| n["kind"].as_str().unwrap()).collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "EARLY_COMPLETION",
+            "EXCUSED_DELAY",
+            "HANDOVER_APOLOGY",
+            "LATE_FORWARD",
+            "LATE_RECLASSIFICATION",
+            "LATE_REJECTION",
+            "LONG_APPOINTMENT"
+        ],
+        "{q}"
+    );
+    let early = nodes
+        .iter()
+        .find(|n| n["kind"] == "EARLY_COMPLETION")
+        .unwrap();
+    assert_eq!(early["claimedAt"], json!(received), "{early}");
+    assert_eq!(early["reason"], "Quên cập nhật");
+    let own = app.ok(Some(&q5), QUEUE, f.clone()).await;
+    assert_eq!(own["parReviews"]["totalCount"], 7, "{own}");
+    let theirs = app.ok(Some(&stp), QUEUE, f.clone()).await;
+    assert_eq!(theirs["parReviews"]["totalCount"], 0, "{theirs}");
+    let anonymous = app.gql(None, QUEUE, f.clone()).await;
+    assert_eq!(error_code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
+
+    // A unit's official cannot accept its own request.
+    let id = nodes[0]["id"].as_str().unwrap();
+    let b = app
+        .gql(
+            Some(&q5),
+            DECIDE,
+            json!({ "i": { "id": id, "decision": "ACCEPT", "reason": "Đồng ý" } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
+
+    // Each decision moves the total by exactly the effect shown, once computed again; a refusal
+    // moves nothing.
+    let mut total = after;
+    let mut raised = 0.0;
+    for listed in &nodes {
+        // The effect as it stands now, after the decisions before it.
+        let n = &app
+            .ok(
+                Some(&evaluator),
+                "query($id: ID!) { parReview(id: $id) { id kind effect { before after change } } }",
+                json!({ "id": listed["id"] }),
+            )
+            .await["parReview"];
+        let refuse = n["kind"] == "LATE_FORWARD";
+        let change = n["effect"]["change"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{n}"));
+        assert_eq!(n["effect"]["before"].as_f64().unwrap(), total, "{n}");
+        let d = app
+            .ok(
+                Some(&evaluator),
+                DECIDE,
+                json!({ "i": { "id": n["id"], "decision": if refuse { "REFUSE" } else { "ACCEPT" },
+                               "reason": "Đã xem xét hồ sơ kèm theo" } }),
+            )
+            .await;
+        assert_eq!(
+            d["decideParReview"]["status"],
+            if refuse { "REFUSED" } else { "ACCEPTED" }
+        );
+        let (now, _) = standing(&app, &evaluator, "P.CHOLON").await;
+        let expected = if refuse { 0.0 } else { change };
+        assert!(
+            (now - total - expected).abs() < 0.006,
+            "{}: {total} → {now}, shown {change}",
+            n["kind"]
+        );
+        if !refuse {
+            raised += change;
+        }
+        total = now;
+    }
+    assert!(
+        raised > 0.0,
+        "the accepted requests raised the total: {raised}"
+    );
+    // Decided once: a second decision is refused.
+    let b = app
+        .gql(
+            Some(&evaluator),
+            DECIDE,
+            json!({ "i": { "id": id, "decision": "REFUSE", "reason": "Xem lại" } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "CONFLICT", "{b}");
+    // Every decision is in the year's audit of the unit.
+    let audit = app
+        .ok(
+            Some(&evaluator),
+            "query($y: Int!, $u: ID!) { parBreakdown(year: $y, unit: $u) { audit { action detail } } }",
+            json!({ "y": YEAR, "u": unit }),
+        )
+        .await;
+    let decisions = audit["parBreakdown"]["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["action"]
+                .as_str()
+                .is_some_and(|x| x.starts_with("REVIEW_"))
+        })
+        .count();
+    assert_eq!(decisions, 7, "{audit}");
+}
+
+#[tokio::test]
+async fn evaluators_see_the_signals_of_a_unit_rating_itself() {
+    let app = TestApp::spawn().await;
+    let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
+    let q5 = app.login("q5.canbo", "gopy-official-demo").await;
+    let unit = app.unit_id("P.CHOLON").await;
+    // Five dossiers handed over and rated at once, from one address, with the same scores.
+    for i in 0..5 {
+        let code = format!("CL-SIG-{i}");
+        record(&app, &q5, &code, &unit, None).await;
+        app.complete_dossier(&q5, &code).await;
+        let rc = app.rating_code(&code).await;
+        app.ok(
+            None,
+            "mutation($i: SubmitRatingInput!) { submitRating(input: $i) { verified } }",
+            json!({ "i": { "dossierCode": code, "ratingCode": rc,
+                           "scores": [{ "component": "OFFICIAL", "score": 5 }] } }),
+        )
+        .await;
+    }
+    let month = portal::clock::now_local().format("%Y-%m").to_string();
+    let q = "query($m: String!, $u: ID) { ratingSignals(month: $m, unit: $u) { unit { code } month verified quick burst repeated touched touchedShare } }";
+    let s = app
+        .ok(Some(&evaluator), q, json!({ "m": month, "u": unit }))
+        .await;
+    let row = &s["ratingSignals"][0];
+    assert_eq!(row["unit"]["code"], "P.CHOLON", "{s}");
+    let verified = row["verified"].as_u64().unwrap();
+    assert!(verified >= 5, "{s}");
+    assert!(row["quick"].as_u64().unwrap() >= 5, "{s}");
+    assert!(row["burst"].as_u64().unwrap() >= 5, "{s}");
+    assert!(row["repeated"].as_u64().unwrap() >= 5, "{s}");
+    assert!(row["touched"].as_u64().unwrap() >= 5, "{s}");
+    // The unit's own officials do not read them, and a month is a month.
+    let b = app.gql(Some(&q5), q, json!({ "m": month })).await;
+    assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
+    let b = app
+        .gql(Some(&evaluator), q, json!({ "m": "2026-13" }))
+        .await;
+    assert_eq!(crate::helpers::error_field(&b), "month", "{b}");
+}
