@@ -12,6 +12,7 @@ mod m20261203_000001_par;
 mod m20261204_000001_dialogues;
 mod m20261205_000001_speed;
 mod m20261205_000002_rate_counts;
+mod m20261207_000002_signup;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_dialogues::Migration),
             Box::new(m20261205_000001_speed::Migration),
             Box::new(m20261205_000002_rate_counts::Migration),
+            Box::new(m20261207_000002_signup::Migration),
         ]
     }
 }
