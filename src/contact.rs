@@ -127,7 +127,7 @@ pub fn given_or_account(
                 format!("{p:?} is not a valid phone number (10 digits starting with 0)."),
             )
         })?),
-        None => account.and_then(|a| a.phone.clone()),
+        None => account.and_then(|a| crate::accounts::given_phone(a).map(str::to_string)),
     };
     let email = match given(email) {
         Some(e) => Some(Email::parse(e).map(Email::into_string).map_err(|_| {
@@ -137,7 +137,7 @@ pub fn given_or_account(
                 format!("{e:?} is not a valid e-mail address."),
             )
         })?),
-        None => account.and_then(|a| a.email.clone()),
+        None => account.and_then(|a| crate::accounts::given_email(a).map(str::to_string)),
     };
     Ok((name, phone, email))
 }

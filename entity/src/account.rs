@@ -19,6 +19,23 @@ pub enum Role {
     Admin,
 }
 
+/// Where a business account's claim to speak for a business stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ClaimStatus {
+    /// Waiting for an admin; blocks nobody (several claims of one tax code may wait).
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// An admin confirmed it: the account is bound to the business (`business_id`).
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+    /// Refused or withdrawn by an admin, or ended when another claim was confirmed.
+    #[sea_orm(string_value = "REFUSED")]
+    Refused,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
@@ -26,8 +43,10 @@ pub struct Model {
     pub id: String,
     #[sea_orm(unique)]
     pub username: String,
+    /// The e-mail the account holds: confirmed, unique, and a sign-in name.
     #[sea_orm(unique)]
     pub email: Option<String>,
+    /// The phone number the account holds: confirmed, unique, and a sign-in name.
     #[sea_orm(unique)]
     pub phone: Option<String>,
     pub password_hash: String,
@@ -43,6 +62,15 @@ pub struct Model {
     /// itself only: its own filings, never the business's dialogues, issues or dossiers.
     pub business_confirmed_at: Option<DateTimeUtc>,
     pub business_confirmed_by: Option<String>,
+    /// The e-mail given at registration, not confirmed: neither unique nor a sign-in name.
+    pub pending_email: Option<String>,
+    /// The phone number given at registration, not confirmed: neither unique nor a sign-in name.
+    pub pending_phone: Option<String>,
+    /// The tax code a business account claims to speak for, as given at registration.
+    pub claim_tax_code: Option<String>,
+    /// The business's name as the claimant gave it (never the registry's).
+    pub claim_business_name: Option<String>,
+    pub claim_status: Option<ClaimStatus>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ mod m20261204_000001_dialogues;
 mod m20261205_000001_speed;
 mod m20261205_000002_rate_counts;
 pub mod m20261207_000001_integrity;
+mod m20261207_000002_signup;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_speed::Migration),
             Box::new(m20261205_000002_rate_counts::Migration),
             Box::new(m20261207_000001_integrity::Migration),
+            Box::new(m20261207_000002_signup::Migration),
         ]
     }
 }

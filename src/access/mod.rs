@@ -28,7 +28,14 @@
 //!   the evaluator's review queue. Evaluators and admins decide, never their own request; a
 //!   unit's officials read their units' requests. The one-stop-shop system's record (imports,
 //!   integration tokens) is the fact itself.
-//! - **Accounts.** Contact details are seen by the holder and admins only.
+//! - **Accounts.** Contact details (and a business account's claim) are seen by the holder and
+//!   admins only. What registration takes proves nothing until confirmed: contacts wait
+//!   unconfirmed (only a contact an account holds signs in), and a tax code is a claim that
+//!   blocks nobody until an admin confirms it, which ends the other claims of that tax code.
+//! - **Submission limits.** Anonymous callers are limited per address; citizen and business
+//!   accounts per account, and while unconfirmed (no confirmed contact, no business confirmed
+//!   by an admin) by their address's anonymous limit as well. Staff and scripts are not
+//!   limited.
 //! - **Catalog and calendar.** Admins change units, procedures and holidays.
 //! - **PAR index.** Evaluators (and admins) open periods, appraise, deduct, compute and
 //!   publish. A unit's officials enter its self-assessment while the period is a draft, and
@@ -354,12 +361,36 @@ pub fn idempotency_owner(actor: &Actor, client: IpAddr) -> String {
     }
 }
 
-/// Staff roles and scripts are trusted with bulk submissions (a kiosk, an import); citizens,
-/// businesses and anonymous callers are limited.
-pub fn submissions_limited(actor: &Actor) -> bool {
+/// Which submission limits (ratings and complaints) a caller counts against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionLimits<'a> {
+    /// The account's own limit (citizens and businesses).
+    pub account: Option<&'a str>,
+    /// The anonymous limit of the client's address.
+    pub address: bool,
+}
+
+/// Staff roles and scripts are trusted with bulk submissions (a kiosk, an import) and are not
+/// limited. Anonymous callers count against their address. Citizen and business accounts count
+/// against their own limit, and while unconfirmed (see [`Principal::confirmed`]) against their
+/// address's anonymous limit too: otherwise fresh throwaway accounts would each bring a new
+/// allowance to an address that has used up its own.
+pub fn submission_limits(actor: &Actor) -> SubmissionLimits<'_> {
     match actor.principal() {
-        None => true,
-        Some(p) => p.account_id.is_some() && matches!(p.role, Role::Citizen | Role::Business),
+        None => SubmissionLimits {
+            account: None,
+            address: true,
+        },
+        Some(p) => match p.account_id.as_deref() {
+            Some(a) if matches!(p.role, Role::Citizen | Role::Business) => SubmissionLimits {
+                account: Some(a),
+                address: !p.confirmed,
+            },
+            _ => SubmissionLimits {
+                account: None,
+                address: false,
+            },
+        },
     }
 }
 
@@ -656,6 +687,7 @@ mod tests {
             role: Role::Official,
             unit_id: Some(unit.into()),
             business_id: None,
+            confirmed: true,
         })
     }
 
@@ -699,6 +731,7 @@ mod tests {
             role: Role::Citizen,
             unit_id: None,
             business_id: None,
+            confirmed: true,
         });
         let v = complaint_view(&filer, &Scope::None, &complaint("STP", false));
         assert_eq!(v, Some(View::Filer));
@@ -724,6 +757,7 @@ mod tests {
                 role: Role::Official,
                 unit_id: Some(unit.into()),
                 business_id: None,
+                confirmed: true,
             })
         };
         assert_ne!(

@@ -63,22 +63,52 @@ impl Account {
     async fn role(&self) -> Role {
         self.model.role.into()
     }
-    /// Visible to the account holder and admins.
+    /// The e-mail the account gave, confirmed or not (`emailConfirmed`). Visible to the account
+    /// holder and admins.
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
         self.may_see_contact(ctx)
-            .then_some(self.model.email.as_deref())
+            .then(|| super::given_email(&self.model))
             .flatten()
     }
-    /// Visible to the account holder and admins.
+    /// Whether the account holds its e-mail: only a confirmed e-mail signs in. Null when there
+    /// is none or it is not visible (as `email`).
+    async fn email_confirmed(&self, ctx: &Context<'_>) -> Option<bool> {
+        (self.may_see_contact(ctx) && super::given_email(&self.model).is_some())
+            .then_some(self.model.email.is_some())
+    }
+    /// The phone number the account gave, confirmed or not (`phoneConfirmed`). Visible to the
+    /// account holder and admins.
     async fn phone(&self, ctx: &Context<'_>) -> Option<&str> {
         self.may_see_contact(ctx)
-            .then_some(self.model.phone.as_deref())
+            .then(|| super::given_phone(&self.model))
             .flatten()
+    }
+    /// Whether the account holds its phone number: only a confirmed number signs in. Null when
+    /// there is none or it is not visible (as `phone`).
+    async fn phone_confirmed(&self, ctx: &Context<'_>) -> Option<bool> {
+        (self.may_see_contact(ctx) && super::given_phone(&self.model).is_some())
+            .then_some(self.model.phone.is_some())
     }
     /// An admin confirmed that the account speaks for its business: until then it acts as
     /// itself only (its own filings), not for the business's dialogues, issues or dossiers.
     async fn business_confirmed(&self) -> bool {
         self.model.business_confirmed_at.is_some()
+    }
+    /// The business the account claimed at registration, as it was given, and where the claim
+    /// stands. Visible to the account holder and admins.
+    async fn business_claim(&self, ctx: &Context<'_>) -> Option<BusinessClaim> {
+        if !self.may_see_contact(ctx) {
+            return None;
+        }
+        let m = &self.model;
+        Some(BusinessClaim {
+            tax_code: m.claim_tax_code.clone()?,
+            name: m.claim_business_name.clone().unwrap_or_default(),
+            status: m
+                .claim_status
+                .unwrap_or(account::ClaimStatus::Pending)
+                .into(),
+        })
     }
     async fn disabled(&self) -> bool {
         self.model.disabled
@@ -89,9 +119,32 @@ impl Account {
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         unit_of(ctx, self.model.unit_id.as_deref()).await
     }
+    /// The business the account speaks for, once an admin confirmed its claim
+    /// (`businessClaim`).
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
         business_of(ctx, self.model.business_id.as_deref()).await
     }
+}
+
+/// Where a business account's claim stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "entity::account::ClaimStatus")]
+pub enum BusinessClaimStatus {
+    /// Waiting for an admin; it blocks no other claim of the tax code.
+    Pending,
+    /// An admin confirmed it: the account speaks for the business (`Account.business`).
+    Confirmed,
+    /// An admin refused or withdrew it, or confirmed another claim of the tax code.
+    Refused,
+}
+
+/// A business account's claim: the tax code and name as the account gave them at
+/// registration (never what a registry holds for that tax code).
+#[derive(SimpleObject)]
+pub struct BusinessClaim {
+    pub tax_code: String,
+    pub name: String,
+    pub status: BusinessClaimStatus,
 }
 
 async fn unit_of(ctx: &Context<'_>, id: Option<&str>) -> async_graphql::Result<Option<Unit>> {
@@ -139,8 +192,8 @@ impl Viewer {
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         unit_of(ctx, self.0.unit_id.as_deref()).await
     }
-    /// The business of a business account: the one it registered for, whether or not an admin
-    /// has confirmed yet that it speaks for it (`account.businessConfirmed`).
+    /// The business of a business account, once an admin has confirmed that it speaks for it
+    /// (`account.businessClaim` shows a claim that waits).
     async fn business(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Business>> {
         let claimed = match &self.0.account_id {
             Some(id) => super::find(&ctx.state().db, id)
@@ -298,8 +351,10 @@ impl AccountsMutation {
         ))
     }
 
-    /// Admins: confirms that a business account speaks for its business (or withdraws it with
-    /// `confirmed: false`). A tax code typed at registration proves nothing by itself.
+    /// Admins: confirms that a business account speaks for the business whose tax code it
+    /// claimed, ending the other claims of that tax code that wait (`REFUSED`); or refuses or
+    /// withdraws the claim with `confirmed: false`. A tax code typed at registration proves
+    /// nothing by itself.
     async fn confirm_business_account(
         &self,
         ctx: &Context<'_>,

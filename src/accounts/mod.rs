@@ -6,11 +6,9 @@ pub mod graphql;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use entity::account::{self, Role};
+use entity::account::{self, ClaimStatus, Role};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::auth::limits::{self, LoginAttempt};
 use crate::auth::{Actor, TokenFor, password};
@@ -20,9 +18,18 @@ use crate::error::{AppError, AppResult, on_unique};
 use crate::state::AppState;
 use crate::text;
 
-/// A user name: 3–64 of a–z, 0–9, `.`, `_`, `-`, stored in lower case.
+/// A user name: 3–64 of a–z, 0–9, `.`, `_`, `-`, stored in lower case. It is never a phone
+/// number or an e-mail address: those sign in as the contacts an account holds, and a user name
+/// equal to someone's phone number would take over sign-in by that number.
 pub fn parse_username(s: &str) -> AppResult<String> {
     let u = s.trim().to_lowercase();
+    if u.contains('@') || Phone::parse(&u).is_ok() {
+        return Err(AppError::bad_input(
+            "username",
+            "Tên đăng nhập không được là số điện thoại hay địa chỉ e-mail.",
+            "A username must not be a phone number or an e-mail address.",
+        ));
+    }
     let ok = (3..=64).contains(&u.len())
         && u.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
@@ -77,7 +84,8 @@ fn validate(a: NewAccount) -> AppResult<ValidAccount> {
     Ok(ValidAccount {
         username: parse_username(&a.username)?,
         password: parse_password(&a.password)?,
-        display_name: text::required("displayName", &a.display_name, 200)?,
+        // A name is shown to others on one line, as a complaint's title is.
+        display_name: text::one_line("displayName", &a.display_name, 200)?,
         email: a
             .email
             .as_deref()
@@ -93,6 +101,8 @@ fn validate(a: NewAccount) -> AppResult<ValidAccount> {
     })
 }
 
+/// Staff accounts: the admin who creates one vouches for its contacts, so they are told when
+/// one is taken.
 fn taken() -> AppError {
     AppError::conflict(
         "Tên đăng nhập, e-mail hoặc số điện thoại đã được dùng cho một tài khoản khác.",
@@ -100,39 +110,85 @@ fn taken() -> AppError {
     )
 }
 
+/// Registration: only the user name can collide (contacts and tax codes are claims that
+/// collide with nothing), and it is the one thing the person must change.
+fn username_taken() -> AppError {
+    AppError::conflict(
+        "Tên đăng nhập này không dùng được; hãy chọn tên khác.",
+        "This username is not available; choose another.",
+    )
+}
+
+/// What a new account starts with, besides its name and password.
+struct Standing {
+    role: Role,
+    unit_id: Option<String>,
+    /// Whether the contacts are held at once (an admin vouches for staff) or wait for
+    /// confirmation (registration).
+    contacts_held: bool,
+    /// A business claim: the tax code and the name as given.
+    claim: Option<(TaxCode, String)>,
+}
+
 async fn insert(
     db: &impl sea_orm::ConnectionTrait,
     v: ValidAccount,
     hash: String,
-    role: Role,
-    unit_id: Option<String>,
-    business_id: Option<String>,
+    s: Standing,
+    on_taken: AppError,
 ) -> AppResult<account::Model> {
     let now = crate::clock::now();
+    let (held, pending) = if s.contacts_held {
+        ((v.email, v.phone), (None, None))
+    } else {
+        ((None, None), (v.email, v.phone))
+    };
+    let (claim_tax_code, claim_business_name, claim_status) = match s.claim {
+        Some((tax, name)) => (
+            Some(tax.as_str().to_string()),
+            Some(name),
+            Some(ClaimStatus::Pending),
+        ),
+        None => (None, None, None),
+    };
     account::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         username: Set(v.username),
-        email: Set(v.email),
-        phone: Set(v.phone),
+        email: Set(held.0),
+        phone: Set(held.1),
         password_hash: Set(hash),
         display_name: Set(v.display_name),
-        role: Set(role),
-        unit_id: Set(unit_id),
-        business_id: Set(business_id),
+        role: Set(s.role),
+        unit_id: Set(s.unit_id),
+        business_id: Set(None),
         disabled: Set(false),
         token_version: Set(0),
         created_at: Set(now),
         business_confirmed_at: Set(None),
         business_confirmed_by: Set(None),
+        pending_email: Set(pending.0),
+        pending_phone: Set(pending.1),
+        claim_tax_code: Set(claim_tax_code),
+        claim_business_name: Set(claim_business_name),
+        claim_status: Set(claim_status),
     }
     .insert(db)
     .await
-    .map_err(|e| on_unique(e, taken()))
+    .map_err(|e| on_unique(e, on_taken))
 }
 
-/// Registers a citizen, or a business account when `business` is given (creating the business
-/// record; a tax code that already has an account is `CONFLICT`, since anyone could otherwise
-/// speak for a company).
+/// Registers a citizen, or a business account when `business` is given.
+///
+/// What is typed here proves nothing, so it blocks nobody and reveals nothing:
+/// - The e-mail and phone wait unconfirmed on the account (`pending_email`, `pending_phone`):
+///   they are neither unique nor sign-in names, so the answer is the same whether another
+///   account holds them or not.
+/// - The tax code is a claim that waits for an admin ([`confirm_business`]); any number of
+///   claims of one tax code may wait, and registration never reads the business registry, so
+///   it neither refuses a tax code that has an account nor shows a registered business's name.
+/// - Only a user name can be taken, and is said to be (the person must choose another; a user
+///   name is never a phone or e-mail, so this reveals no contact). The password is hashed
+///   before the name is tried, so a taken name answers in the time a new account takes.
 pub async fn register(
     state: &AppState,
     client: IpAddr,
@@ -140,53 +196,32 @@ pub async fn register(
     business: Option<NewBusiness>,
 ) -> AppResult<account::Model> {
     let v = validate(input)?;
-    let biz = match business {
+    let claim = match business {
         None => None,
         Some(b) => Some((
             TaxCode::parse(&b.tax_code)?,
-            text::required("business.name", &b.name, 300)?,
+            text::one_line("business.name", &b.name, 300)?,
         )),
     };
     // Counted before anything is written: a limited address gets its answer and no account.
     limits::registration(&state.limits, &state.config, client).await?;
     let hash = password::hash(v.password.clone()).await?;
-    // Looked up in the transaction that may create the business (writes are serialised on
-    // SQLite, see `db::WriteTxn`).
-    let txn = crate::db::begin(&state.db).await?;
-    let known = match &biz {
-        Some((tax, _)) => businesses::find_by_tax_code(&txn, tax).await?,
-        None => None,
+    // When contacts can be confirmed (notifications do not exist yet), a contact that another
+    // account already holds must not be confirmed for this one: the message sent to that
+    // contact says it is already registered (with a way to sign in or reset), never this
+    // response. Until then every registered contact waits, so nothing here depends on it.
+    let role = if claim.is_some() {
+        Role::Business
+    } else {
+        Role::Citizen
     };
-    let (role, business_id) = match (&biz, known) {
-        (None, _) => (Role::Citizen, None),
-        (Some(_), Some(b)) => (Role::Business, Some(b.id)),
-        (Some((tax, name)), None) => {
-            let b = businesses::create(&txn, tax, name).await?;
-            (Role::Business, Some(b.id))
-        }
+    let standing = Standing {
+        role,
+        unit_id: None,
+        contacts_held: false,
+        claim,
     };
-    let acc = insert(&txn, v, hash, role, None, business_id.clone()).await?;
-    if let (Some((tax, _)), Some(b)) = (&biz, &business_id) {
-        // One account per business at registration: another is added by whoever manages it.
-        let others = account::Entity::find()
-            .filter(account::Column::BusinessId.eq(b.as_str()))
-            .filter(account::Column::Id.ne(acc.id.as_str()))
-            .one(&txn)
-            .await?;
-        if others.is_some() {
-            drop(txn);
-            return Err(AppError::conflict(
-                format!(
-                    "Doanh nghiệp có mã số thuế {tax} đã có tài khoản; hãy liên hệ người quản lý tài khoản đó."
-                ),
-                format!(
-                    "The business with tax code {tax} already has an account; ask whoever manages it."
-                ),
-            ));
-        }
-    }
-    txn.commit().await?;
-    Ok(acc)
+    insert(&state.db, v, hash, standing, username_taken()).await
 }
 
 /// Signs in with a user name, e-mail or phone number. Failed attempts are limited per client
@@ -202,12 +237,15 @@ pub async fn login(
 ) -> AppResult<(String, DateTime<Utc>, account::Model)> {
     let login = login.trim().to_lowercase();
     let phone = Phone::parse(&login).ok().map(Phone::into_string);
-    let mut cond = Condition::any().add(account::Column::Username.eq(login.as_str()));
-    if login.contains('@') {
-        cond = cond.add(account::Column::Email.eq(login.as_str()));
+    // A login is one kind of name: an e-mail or a phone number finds only the account that
+    // holds it (confirmed), never a user name spelt like it, nor a contact that waits.
+    let cond = if login.contains('@') {
+        account::Column::Email.eq(login.as_str())
     } else if let Some(p) = &phone {
-        cond = cond.add(account::Column::Phone.eq(p.as_str()));
-    }
+        account::Column::Phone.eq(p.as_str())
+    } else {
+        account::Column::Username.eq(login.as_str())
+    };
     let acc = account::Entity::find().filter(cond).one(&state.db).await?;
     let target = match &acc {
         Some(a) => format!("acct:{}", a.id),
@@ -276,7 +314,13 @@ pub async fn create_staff(
     let v = validate(input)?;
     crate::units::require(db, "unit", unit_id).await?;
     let hash = password::hash(v.password.clone()).await?;
-    insert(db, v, hash, role, Some(unit_id.to_string()), None).await
+    let standing = Standing {
+        role,
+        unit_id: Some(unit_id.to_string()),
+        contacts_held: true,
+        claim: None,
+    };
+    insert(db, v, hash, standing, taken()).await
 }
 
 /// Disables or re-enables an account (admins only). Disabling revokes every token issued so far.
@@ -315,9 +359,13 @@ pub async fn set_disabled(
         .ok_or_else(|| AppError::internal("account vanished after update"))
 }
 
-/// Confirms (or withdraws) that a business account speaks for its business (admins only): a
-/// tax code typed at registration proves nothing, so the business's dialogues, the issues
-/// recorded for it and its dossiers' ratings wait for this.
+/// Confirms (or refuses, or withdraws) that a business account speaks for the business whose
+/// tax code it claimed (admins only): a tax code typed at registration proves nothing, so the
+/// business's dialogues, the issues recorded for it and its dossiers' ratings wait for this.
+///
+/// Confirming binds the account to the business (creating its record from the claim when the
+/// registry has none) and ends every other claim of that tax code still waiting: they are
+/// `REFUSED` and stay unbound. Refusing (`confirmed: false`) unbinds the account at once.
 pub async fn confirm_business(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -331,27 +379,60 @@ pub async fn confirm_business(
             format!("Account {id} was not found."),
         )
     })?;
-    if acc.business_id.is_none() {
+    let Some(tax) = acc.claim_tax_code.as_deref() else {
         return Err(AppError::bad_input(
             "account",
             "Tài khoản này không gắn với doanh nghiệp nào.",
             "This account is not bound to a business.",
         ));
-    }
-    let (at, by) = if confirmed {
-        (Some(crate::clock::now()), Some(me.subject.clone()))
+    };
+    let tax = TaxCode::parse(tax)?;
+    let txn = crate::db::begin(db).await?;
+    let (business_id, at, by, status) = if confirmed {
+        let name = acc.claim_business_name.as_deref().unwrap_or_default();
+        let (b, _) = businesses::find_or_create(&txn, &tax, name).await?;
+        // The other claims of this tax code still waiting end here.
+        account::Entity::update_many()
+            .col_expr(
+                account::Column::ClaimStatus,
+                Expr::value(ClaimStatus::Refused),
+            )
+            .filter(account::Column::ClaimTaxCode.eq(tax.as_str()))
+            .filter(account::Column::ClaimStatus.eq(ClaimStatus::Pending))
+            .filter(account::Column::Id.ne(id))
+            .exec(&txn)
+            .await?;
+        (
+            Some(b.id),
+            Some(crate::clock::now()),
+            Some(me.subject.clone()),
+            ClaimStatus::Confirmed,
+        )
     } else {
-        (None, None)
+        (None, None, None, ClaimStatus::Refused)
     };
     account::Entity::update_many()
+        .col_expr(account::Column::BusinessId, Expr::value(business_id))
         .col_expr(account::Column::BusinessConfirmedAt, Expr::value(at))
         .col_expr(account::Column::BusinessConfirmedBy, Expr::value(by))
+        .col_expr(account::Column::ClaimStatus, Expr::value(status))
         .filter(account::Column::Id.eq(id))
-        .exec(db)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     find(db, id)
         .await?
         .ok_or_else(|| AppError::internal("account vanished after update"))
+}
+
+/// The e-mail an account gave: the one it holds, else the one waiting for confirmation.
+pub fn given_email(a: &account::Model) -> Option<&str> {
+    a.email.as_deref().or(a.pending_email.as_deref())
+}
+
+/// The phone number an account gave: the one it holds, else the one waiting for confirmation.
+pub fn given_phone(a: &account::Model) -> Option<&str> {
+    a.phone.as_deref().or(a.pending_phone.as_deref())
 }
 
 pub async fn find(db: &DatabaseConnection, id: &str) -> AppResult<Option<account::Model>> {
@@ -367,5 +448,20 @@ mod tests {
         assert_eq!(parse_username("Nguyen.Van_A").unwrap(), "nguyen.van_a");
         assert!(parse_username("ng").is_err());
         assert!(parse_username("nguyễn").is_err());
+        assert_eq!(parse_username("user2024").unwrap(), "user2024");
+    }
+
+    #[test]
+    fn usernames_are_never_phones_or_emails() {
+        for s in [
+            "0912345678",
+            "0912.345.678",
+            "0912-345-678",
+            "84912345678",
+            "a@b.vn",
+        ] {
+            let e = parse_username(s).unwrap_err();
+            assert!(format!("{e:?}").contains("username"), "{s}: {e:?}");
+        }
     }
 }

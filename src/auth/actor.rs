@@ -16,6 +16,11 @@ pub struct Principal {
     pub role: Role,
     pub unit_id: Option<String>,
     pub business_id: Option<String>,
+    /// Whether the account has been confirmed as someone: a business account whose claim an
+    /// admin confirmed, a citizen who holds a confirmed contact. Staff accounts (made by an
+    /// admin) and scripts are. An unconfirmed account is a throwaway until shown otherwise,
+    /// and shares the anonymous limits of its client address.
+    pub confirmed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +85,7 @@ impl Actor {
                 role: claims.role,
                 unit_id: claims.unit,
                 business_id: claims.business,
+                confirmed: true,
             }));
         }
         // Account tokens follow the account as it is now: a disabled account's tokens stop
@@ -97,9 +103,15 @@ impl Actor {
         if acc.disabled || claims.ver != Some(acc.token_version) {
             return Err(revoked());
         }
+        let confirmed = match acc.role {
+            Role::Business => acc.business_confirmed_at.is_some(),
+            Role::Citizen => acc.email.is_some() || acc.phone.is_some(),
+            Role::Official | Role::Evaluator | Role::Admin => true,
+        };
         Ok(Actor::User(Principal {
             subject: claims.sub,
             account_id: Some(acc.id),
+            confirmed,
             role: acc.role,
             unit_id: acc.unit_id,
             // A business account speaks for its business once an admin confirmed it.

@@ -1,7 +1,7 @@
 //! The portal's rate limits (DESIGN.md §5), each a [`RateLimiter`] whose check and count are one
 //! step: failed sign-ins per account and per address, registrations per address, submissions
-//! (ratings and complaints) per address for anonymous callers and per account for citizens and
-//! businesses, and guesses of a secret that goes with a public code (a complaint's contact for
+//! (ratings and complaints) per address for anonymous callers and unconfirmed accounts and per
+//! account for citizens and businesses, and guesses of a secret that goes with a public code (a complaint's contact for
 //! its tracking code, a dossier's rating code) per code.
 
 use std::net::IpAddr;
@@ -49,53 +49,61 @@ fn limited(secs: u64, vi: String, en: String) -> AppError {
 }
 
 /// Counts a rating or complaint: anonymous callers per address, citizens and businesses per
-/// account; staff and scripts are not limited.
+/// account and, while their account is unconfirmed, per address with the anonymous callers;
+/// staff and scripts are not limited (see [`crate::access::submission_limits`]).
 pub async fn submission(
     limits: &Limits,
     config: &Config,
     actor: &Actor,
     client: IpAddr,
 ) -> AppResult<()> {
-    if !crate::access::submissions_limited(actor) {
-        return Ok(());
+    let who = crate::access::submission_limits(actor);
+    let mut keys: Vec<(String, u32)> = Vec::new();
+    if let Some(a) = who.account {
+        keys.push((format!("acct:{a}"), config.account_submissions_per_hour));
     }
-    let (key, limit, anonymous) = match actor.principal().and_then(|p| p.account_id.as_deref()) {
-        Some(a) => (
-            format!("acct:{a}"),
-            config.account_submissions_per_hour,
-            false,
-        ),
-        None => (
+    if who.address {
+        keys.push((
             format!("addr:{client}"),
             config.anonymous_submissions_per_hour,
-            true,
-        ),
-    };
-    let Some(secs) = limits.submissions.take(&key, limit).await? else {
+        ));
+    }
+    let refs: Vec<(&str, u32)> = keys.iter().map(|(k, l)| (k.as_str(), *l)).collect();
+    let Some((i, secs)) = limits.submissions.take_all(&refs).await? else {
         return Ok(());
     };
-    Err({
-        if anonymous {
-            limited(
-                secs,
-                format!(
-                    "Bạn đã gửi quá {limit} lượt trong một giờ khi không đăng nhập. Vui lòng thử lại sau {secs} giây."
-                ),
-                format!(
-                    "More than {limit} anonymous submissions in an hour. Try again in {secs} seconds."
-                ),
-            )
-        } else {
-            limited(
-                secs,
-                format!(
-                    "Tài khoản đã gửi quá {limit} lượt đánh giá, phản ánh trong một giờ. Vui lòng thử lại sau {secs} giây."
-                ),
-                format!(
-                    "This account sent more than {limit} ratings and complaints in an hour. Try again in {secs} seconds."
-                ),
-            )
-        }
+    let limit = refs[i].1;
+    let by_address = refs[i].0.starts_with("addr:");
+    Err(if by_address && who.account.is_none() {
+        limited(
+            secs,
+            format!(
+                "Bạn đã gửi quá {limit} lượt trong một giờ khi không đăng nhập. Vui lòng thử lại sau {secs} giây."
+            ),
+            format!(
+                "More than {limit} anonymous submissions in an hour. Try again in {secs} seconds."
+            ),
+        )
+    } else if by_address {
+        limited(
+            secs,
+            format!(
+                "Tài khoản chưa được xác nhận dùng chung giới hạn {limit} lượt một giờ với người không đăng nhập từ cùng địa chỉ, và giới hạn này đã hết. Vui lòng thử lại sau {secs} giây."
+            ),
+            format!(
+                "An unconfirmed account shares the limit of {limit} anonymous submissions an hour from its address, which is used up. Try again in {secs} seconds."
+            ),
+        )
+    } else {
+        limited(
+            secs,
+            format!(
+                "Tài khoản đã gửi quá {limit} lượt đánh giá, phản ánh trong một giờ. Vui lòng thử lại sau {secs} giây."
+            ),
+            format!(
+                "This account sent more than {limit} ratings and complaints in an hour. Try again in {secs} seconds."
+            ),
+        )
     })
 }
 

@@ -1647,6 +1647,7 @@ pub async fn bench(db: &DatabaseConnection, year: i32, runs: u32) -> anyhow::Res
         role: crate::auth::Role::Evaluator,
         unit_id: None,
         business_id: None,
+        confirmed: true,
     });
     let backend = format!("{:?}", db.get_database_backend());
     let ratings = entity::rating::Entity::find().count(db).await?;

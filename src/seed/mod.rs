@@ -244,12 +244,13 @@ pub async fn demo(
                 m.update(db).await?;
             }
         } else {
-            let business_id = if *role == Role::Business {
+            let business = if *role == Role::Business {
                 let tax = TaxCode::parse(DEMO_TAX_CODE)?;
-                Some(businesses::find_or_create(db, &tax, display).await?.0.id)
+                Some(businesses::find_or_create(db, &tax, display).await?.0)
             } else {
                 None
             };
+            let business_id = business.as_ref().map(|b| b.id.clone());
             let now = crate::clock::now();
             let confirmed = business_id.as_ref().map(|_| now);
             account::ActiveModel {
@@ -267,6 +268,11 @@ pub async fn demo(
                 created_at: Set(now),
                 business_confirmed_at: Set(confirmed),
                 business_confirmed_by: Set(confirmed.map(|_| "demo".to_string())),
+                pending_email: Set(None),
+                pending_phone: Set(None),
+                claim_tax_code: Set(business.as_ref().map(|b| b.tax_code.clone())),
+                claim_business_name: Set(business.as_ref().map(|b| b.name.clone())),
+                claim_status: Set(business.as_ref().map(|_| account::ClaimStatus::Confirmed)),
             }
             .insert(db)
             .await?;

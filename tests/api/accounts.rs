@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, error_code, error_field};
 
-const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { token expiresAt account { username role email phone business { taxCode name } } } }";
+const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { token expiresAt account { id username role email emailConfirmed phone phoneConfirmed business { taxCode name } businessClaim { taxCode name status } } } }";
 
 #[tokio::test]
 async fn a_citizen_registers_and_signs_in_by_name_email_or_phone() {
@@ -22,19 +22,33 @@ async fn a_citizen_registers_and_signs_in_by_name_email_or_phone() {
     assert_eq!(acc["role"], "CITIZEN");
     assert_eq!(acc["email"], "b@example.vn");
     assert_eq!(acc["phone"], "0912345678");
+    assert_eq!(acc["emailConfirmed"], false);
+    assert_eq!(acc["phoneConfirmed"], false);
     assert!(acc["business"].is_null());
     let exp = b["data"]["register"]["expiresAt"].as_str().unwrap();
     assert!(exp.ends_with("+07:00"), "{exp}");
 
+    // Contacts sign in once confirmed (the account holds them); until then the user name does.
+    let login_q = "mutation($l: String!) { login(input: {login: $l, password: \"mật-khẩu-dài-1\"}) { token } }";
+    for login in ["b@example.vn", "0912345678"] {
+        let b = app.gql(None, login_q, json!({ "l": login })).await;
+        assert_eq!(error_code(&b), "UNAUTHENTICATED", "{login}: {b}");
+    }
+    app.confirm_contacts("tran.thi.b").await;
     for login in ["tran.thi.b", "b@example.vn", "0912345678", "+84912345678"] {
         let t = app.login(login, "mật-khẩu-dài-1").await;
         let me = app
-            .gql(Some(&t), "{ me { role account { username } } }", json!({}))
+            .gql(
+                Some(&t),
+                "{ me { role account { username emailConfirmed phoneConfirmed } } }",
+                json!({}),
+            )
             .await;
         assert_eq!(
             me["data"]["me"]["account"]["username"], "tran.thi.b",
             "{login}"
         );
+        assert_eq!(me["data"]["me"]["account"]["phoneConfirmed"], true);
     }
 
     let wrong = app
@@ -46,7 +60,17 @@ async fn a_citizen_registers_and_signs_in_by_name_email_or_phone() {
         .await;
     assert_eq!(error_code(&wrong), "UNAUTHENTICATED");
 
-    // The same user name, e-mail or phone cannot register twice.
+    // The same user name cannot register twice.
+    let b = app
+        .gql(
+            None,
+            REGISTER,
+            json!({ "i": { "username": "Tran.Thi.B", "password": "long-enough-1", "displayName": "X" } }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "CONFLICT");
+    // A phone another account holds is taken as given, unconfirmed, and signs in only its
+    // holder (see signup.rs).
     let b = app
         .gql(
             None,
@@ -54,7 +78,15 @@ async fn a_citizen_registers_and_signs_in_by_name_email_or_phone() {
             json!({ "i": { "username": "another", "password": "long-enough-1", "displayName": "X", "phone": "0912345678" } }),
         )
         .await;
-    assert_eq!(error_code(&b), "CONFLICT");
+    assert_eq!(
+        b["data"]["register"]["account"]["phoneConfirmed"], false,
+        "{b}"
+    );
+    let t = app.login("0912345678", "mật-khẩu-dài-1").await;
+    let me = app
+        .gql(Some(&t), "{ me { account { username } } }", json!({}))
+        .await;
+    assert_eq!(me["data"]["me"]["account"]["username"], "tran.thi.b");
 }
 
 #[tokio::test]
@@ -86,11 +118,14 @@ async fn a_business_registers_with_a_valid_tax_code_only() {
         .await;
     let acc = &ok["data"]["register"]["account"];
     assert_eq!(acc["role"], "BUSINESS", "{ok}");
-    assert_eq!(acc["business"]["taxCode"], "0100109106-002");
-    assert_eq!(acc["business"]["name"], "Chi nhánh Công ty Mới");
+    // A claim, until an admin confirms it.
+    assert!(acc["business"].is_null(), "{ok}");
+    assert_eq!(acc["businessClaim"]["taxCode"], "0100109106-002");
+    assert_eq!(acc["businessClaim"]["name"], "Chi nhánh Công ty Mới");
+    assert_eq!(acc["businessClaim"]["status"], "PENDING");
+    let id = acc["id"].as_str().unwrap().to_string();
 
-    // A second account for the same business is refused: nobody may speak for a company
-    // that already has an account.
+    // A second claim of the same tax code waits beside it: a claim blocks nobody.
     let dup = app
         .gql(
             None,
@@ -99,7 +134,17 @@ async fn a_business_registers_with_a_valid_tax_code_only() {
                            "business": { "taxCode": "0100109106-002", "name": "Giả mạo" } } }),
         )
         .await;
-    assert_eq!(error_code(&dup), "CONFLICT");
+    assert_eq!(
+        dup["data"]["register"]["account"]["businessClaim"]["status"], "PENDING",
+        "{dup}"
+    );
+    let admin = app.admin().await;
+    app.ok(
+        Some(&admin),
+        "mutation($id: ID!) { confirmBusinessAccount(id: $id) { businessConfirmed } }",
+        json!({ "id": id }),
+    )
+    .await;
     let t = app.login("cty.moi", "long-enough-1").await;
     let me = app
         .gql(

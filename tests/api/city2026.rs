@@ -725,14 +725,14 @@ async fn a_household_business_registers_and_files_with_its_personal_number() {
     let reg = app
         .ok(
             None,
-            "mutation($i: RegisterInput!) { register(input: $i) { token account { role business { taxCode name } } } }",
+            "mutation($i: RegisterInput!) { register(input: $i) { token account { role businessClaim { taxCode name } } } }",
             json!({ "i": { "username": "ho.kinh.doanh", "password": "mat-khau-dai-1", "displayName": "Hộ kinh doanh Bà Tư",
                            "email": "batu@example.vn", "business": { "taxCode": "079 185 001234", "name": "Hộ kinh doanh Bà Tư" } } }),
         )
         .await;
     assert_eq!(reg["register"]["account"]["role"], "BUSINESS");
     assert_eq!(
-        reg["register"]["account"]["business"]["taxCode"],
+        reg["register"]["account"]["businessClaim"]["taxCode"],
         "079185001234"
     );
     let bad = app

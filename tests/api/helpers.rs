@@ -370,6 +370,25 @@ impl TestApp {
         }
     }
 
+    /// Confirms the contacts an account gave at registration, as the confirmation step will
+    /// (it needs notifications, which do not exist yet): the account then holds them and signs
+    /// in by them.
+    pub async fn confirm_contacts(&self, username: &str) {
+        use entity::account::{Column, Entity};
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let res = Entity::update_many()
+            .col_expr(Column::Email, Expr::col(Column::PendingEmail))
+            .col_expr(Column::Phone, Expr::col(Column::PendingPhone))
+            .col_expr(Column::PendingEmail, Expr::value(Option::<String>::None))
+            .col_expr(Column::PendingPhone, Expr::value(Option::<String>::None))
+            .filter(Column::Username.eq(username))
+            .exec(&self.state.db)
+            .await
+            .unwrap();
+        assert_eq!(res.rows_affected, 1, "no account {username}");
+    }
+
     pub async fn unit_id(&self, code: &str) -> String {
         let b = self
             .gql(

@@ -17,5 +17,6 @@ mod pagination;
 mod par;
 mod ratings;
 mod search;
+mod signup;
 mod tokens;
 mod trust;

@@ -508,6 +508,7 @@ async fn sign_in_failures_count_per_account_and_at_once() {
         json!({ "i": { "username": "tran.van.b", "password": "mat-khau-dung-1", "displayName": "Trần Văn B", "phone": "0914000666" } }),
     )
     .await;
+    app.confirm_contacts("tran.van.b").await;
     let login = "mutation($i: LoginInput!) { login(input: $i) { token } }";
     let as_ = |l: &str, p: &str| json!({ "i": { "login": l, "password": p } });
     let guesser = "203.0.113.50";
