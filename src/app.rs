@@ -652,7 +652,12 @@ async fn execute(
             // An unparsable document is left to the schema, which says why.
             match req.parsed_query() {
                 Ok(doc) => {
-                    crate::query_limits::check(doc, config.max_fields, config.max_aliases)?;
+                    crate::query_limits::check(
+                        doc,
+                        config.max_fields,
+                        config.max_aliases,
+                        config.query_depth,
+                    )?;
                     Ok(Some(doc.clone()))
                 }
                 Err(_) => Ok(None),

@@ -60,8 +60,14 @@ pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;
 /// is turned on. Fields and aliases per document are checked before, by the HTTP handler
 /// (`crate::query_limits`).
 pub fn build_schema(config: &Config) -> PortalSchema {
+    // The configured depth is checked by `crate::query_limits` outside introspection; here the
+    // deeper introspection query GraphiQL sends is the backstop.
     let b = builder()
-        .limit_depth(config.query_depth)
+        .limit_depth(
+            config
+                .query_depth
+                .max(crate::query_limits::INTROSPECTION_DEPTH),
+        )
         .limit_complexity(config.query_complexity)
         .limit_recursive_depth(32)
         .limit_directives(16);

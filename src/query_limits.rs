@@ -25,18 +25,99 @@ pub const MAX_VARIABLES: usize = 100;
 /// Fragments one document may define.
 pub const MAX_FRAGMENTS: usize = 100;
 
+/// How deep a selection under `__schema` or `__type` may go: the depth of the introspection
+/// query that GraphiQL, Apollo Sandbox and graphql-codegen send (graphql-js
+/// `getIntrospectionQuery()`: `__schema` › `types` › `fields` › `args` › `type` and nine
+/// `ofType`, then `kind`), and not one level more. Other selections keep the configured depth.
+pub const INTROSPECTION_DEPTH: usize = 15;
+
+/// `__schema` selections one document may make, as it would run: the whole schema is several
+/// hundred kilobytes of answer, so a request asks for it once.
+pub const MAX_SCHEMAS: usize = 1;
+/// `__type` selections one document may make.
+pub const MAX_TYPES: usize = 30;
+
 /// Selections (fields and fragment spreads) and aliased fields of a document, as it would run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Shape {
     pub fields: usize,
     pub aliases: usize,
+    /// `__schema` selections.
+    pub schemas: usize,
+    /// `__type` selections.
+    pub types: usize,
 }
 
 impl Shape {
     fn add(&mut self, o: Shape) {
         self.fields = self.fields.saturating_add(o.fields);
         self.aliases = self.aliases.saturating_add(o.aliases);
+        self.schemas = self.schemas.saturating_add(o.schemas);
+        self.types = self.types.saturating_add(o.types);
     }
+}
+
+/// Whether a field name opens the introspection of the schema.
+fn is_introspection_root(name: &str) -> bool {
+    name == "__schema" || name == "__type"
+}
+
+/// The deepest selection of a document outside introspection, and the deepest under
+/// `__schema` or `__type` (counted from the operation, as async-graphql counts depth), with
+/// fragments expanded (each fragment measured once per kind of place).
+pub fn depths(doc: &ExecutableDocument) -> (usize, usize) {
+    let mut memo: HashMap<(Name, bool), Option<(usize, usize)>> = HashMap::new();
+    let mut out = (0, 0);
+    for (_, op) in doc.operations.iter() {
+        let (o, i) = depth_of(&op.node.selection_set.node, doc, false, &mut memo);
+        out = (out.0.max(o), out.1.max(i));
+    }
+    out
+}
+
+/// (ordinary, introspection) depth below `set`, which lies inside introspection or not.
+fn depth_of(
+    set: &SelectionSet,
+    doc: &ExecutableDocument,
+    inside: bool,
+    memo: &mut HashMap<(Name, bool), Option<(usize, usize)>>,
+) -> (usize, usize) {
+    let mut d = (0usize, 0usize);
+    let mut take = |(o, i): (usize, usize)| d = (d.0.max(o), d.1.max(i));
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => {
+                let now_inside = inside || is_introspection_root(f.node.name.node.as_str());
+                let (o, i) = depth_of(&f.node.selection_set.node, doc, now_inside, memo);
+                if now_inside {
+                    take((o, i.max(o) + 1));
+                } else {
+                    take((o + 1, if i > 0 { i + 1 } else { 0 }));
+                }
+            }
+            Selection::InlineFragment(f) => {
+                take(depth_of(&f.node.selection_set.node, doc, inside, memo))
+            }
+            Selection::FragmentSpread(f) => {
+                let key = (f.node.fragment_name.node.clone(), inside);
+                match memo.get(&key) {
+                    Some(Some(known)) => take(*known),
+                    Some(None) => {}
+                    None => {
+                        memo.insert(key.clone(), None);
+                        let inner = doc
+                            .fragments
+                            .get(&key.0)
+                            .map(|d| depth_of(&d.node.selection_set.node, doc, inside, memo))
+                            .unwrap_or_default();
+                        memo.insert(key, Some(inner));
+                        take(inner);
+                    }
+                }
+            }
+        }
+    }
+    d
 }
 
 /// Counts a document: every operation, with fragment spreads expanded (each fragment counted
@@ -60,9 +141,12 @@ fn count(
     for item in &set.items {
         match &item.node {
             Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
                 s.add(Shape {
                     fields: 1,
                     aliases: usize::from(f.node.alias.is_some()),
+                    schemas: usize::from(name == "__schema"),
+                    types: usize::from(name == "__type"),
                 });
                 s.add(count(&f.node.selection_set.node, doc, memo));
             }
@@ -72,7 +156,7 @@ fn count(
                 // no field, yet has to be walked.
                 s.add(Shape {
                     fields: 1,
-                    aliases: 0,
+                    ..Shape::default()
                 });
                 let name = &f.node.fragment_name.node;
                 match memo.get(name) {
@@ -149,6 +233,7 @@ pub fn check(
     doc: &ExecutableDocument,
     max_fields: usize,
     max_aliases: usize,
+    max_depth: usize,
 ) -> Result<(), AppError> {
     let variables: usize = doc
         .operations
@@ -197,6 +282,36 @@ pub fn check(
             ),
         ));
     }
+    if s.schemas > MAX_SCHEMAS || s.types > MAX_TYPES {
+        return Err(AppError::bad_input(
+            "query",
+            format!(
+                "Yêu cầu hỏi lược đồ {} lần (__schema) và {} kiểu (__type); tối đa {MAX_SCHEMAS} và {MAX_TYPES}. Lược đồ đầy đủ có trong schema.graphql.",
+                s.schemas, s.types
+            ),
+            format!(
+                "The request asks for the schema {} times (__schema) and {} types (__type); the limits are {MAX_SCHEMAS} and {MAX_TYPES}. The full schema is in schema.graphql.",
+                s.schemas, s.types
+            ),
+        ));
+    }
+    let (ordinary, introspection) = depths(doc);
+    if ordinary > max_depth || introspection > INTROSPECTION_DEPTH {
+        let (d, limit) = if ordinary > max_depth {
+            (ordinary, max_depth)
+        } else {
+            (introspection, INTROSPECTION_DEPTH)
+        };
+        return Err(AppError::bad_input(
+            "query",
+            format!(
+                "Yêu cầu lồng {d} cấp trường, tối đa {limit}. Hãy lấy phần sâu hơn bằng một yêu cầu riêng."
+            ),
+            format!(
+                "The request nests fields {d} deep; the limit is {limit}. Fetch the deeper part in a request of its own."
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -229,13 +344,56 @@ mod tests {
         assert!(check_nesting(&escaped).is_ok());
     }
 
+    fn depths_of(q: &str) -> (usize, usize) {
+        depths(&async_graphql::parser::parse_query(q).unwrap())
+    }
+
+    #[test]
+    fn introspection_has_a_depth_of_its_own() {
+        assert_eq!(depths_of("{ me { role } }"), (2, 0));
+        assert_eq!(depths_of("{ __typename me { role } }"), (2, 0));
+        // The standard query reaches 15 under __schema; ordinary selections stay shallow.
+        let type_ref = (0..9).fold("kind name".to_string(), |inner, _| {
+            format!("kind name ofType {{ {inner} }}")
+        });
+        let q = format!(
+            "query {{ me {{ id }} __schema {{ types {{ ...F }} }} }} fragment F on __Type {{ fields {{ args {{ type {{ ...T }} }} }} }} fragment T on __Type {{ {type_ref} }}"
+        );
+        assert_eq!(depths_of(&q), (2, 15));
+        let deeper = q.replace(
+            "kind name ofType { kind name }",
+            "kind name ofType { kind name ofType { name } }",
+        );
+        assert_eq!(depths_of(&deeper).1, 16);
+        let doc = async_graphql::parser::parse_query(&q).unwrap();
+        assert!(check(&doc, 1000, 50, 12).is_ok());
+        let doc = async_graphql::parser::parse_query(&deeper).unwrap();
+        assert!(check(&doc, 1000, 50, 12).is_err());
+        // Ten schemas in one request are refused, however they are spelled.
+        let many = (0..10)
+            .map(|i| format!("s{i}: __schema {{ types {{ name }} }}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let doc = async_graphql::parser::parse_query(format!("{{ {many} }}")).unwrap();
+        assert!(check(&doc, 1000, 50, 12).is_err());
+        let spread = "{ ...A ...A } fragment A on Query { __schema { types { name } } }";
+        let doc = async_graphql::parser::parse_query(spread).unwrap();
+        assert!(check(&doc, 1000, 50, 12).is_err());
+        // An ordinary selection 13 deep is refused at the configured 12.
+        let deep = format!("{{ {}id{} }}", "a { ".repeat(12), " }".repeat(12));
+        let doc = async_graphql::parser::parse_query(&deep).unwrap();
+        assert_eq!(depths(&doc).0, 13);
+        assert!(check(&doc, 1000, 50, 12).is_err());
+    }
+
     #[test]
     fn counts_fields_and_aliases_through_fragments() {
         assert_eq!(
             shape_of("{ a: me { id } b: me { id } }"),
             Shape {
                 fields: 4,
-                aliases: 2
+                aliases: 2,
+                ..Shape::default()
             }
         );
         let nested = "query { ...A ...A } fragment A on Query { x: me { ...B } y: me { ...B } } fragment B on Viewer { id role }";
@@ -245,7 +403,8 @@ mod tests {
             shape_of(nested),
             Shape {
                 fields: 18,
-                aliases: 4
+                aliases: 4,
+                ..Shape::default()
             }
         );
         // A fragment spreading itself is counted once and left to validation.

@@ -358,8 +358,9 @@ impl DossiersQuery {
     }
 
     /// Dossiers of the caller's units (officials) or of all units (evaluators, admins), newest
-    /// first, with the counts the PAR index needs.
-    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    /// first, with the counts the PAR index needs. It weighs like a search whatever its
+    /// `first`: `totalCount` and `stats` count every dossier of the filter.
+    #[graphql(complexity = "crate::pagination::search_cost(first, child_complexity)")]
     async fn dossiers(
         &self,
         ctx: &Context<'_>,

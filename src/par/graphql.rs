@@ -327,6 +327,10 @@ pub struct ParCriterionResult {
     /// Whether the caller reads the rows (the unit's staff, evaluators, admins).
     #[graphql(skip)]
     staff: bool,
+    /// Whether the request named this criterion in `rowsOf`: rows are listed for those only,
+    /// so that a request costs what its row lists run.
+    #[graphql(skip)]
+    rows_named: bool,
     /// The frame the period was computed in.
     #[graphql(skip)]
     frame: super::compute::Frame,
@@ -345,7 +349,10 @@ impl ParCriterionResult {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> async_graphql::Result<Conn<ParRow>> {
+    ) -> async_graphql::Result<Option<Conn<ParRow>>> {
+        if !self.rows_named {
+            return Ok(None);
+        }
         let page = Page::parse(first, after.as_deref())?;
         let state = ctx.state();
         // Decided once per breakdown, with `crate::access::sees_par_unit`.
@@ -358,7 +365,7 @@ impl ParCriterionResult {
             .into());
         }
         let Some(set) = self.rows_of else {
-            return Ok(page.connection(0, vec![]));
+            return Ok(Some(page.connection(0, vec![])));
         };
         let (total, rows) = super::compute::rows(
             &state.db,
@@ -380,24 +387,26 @@ impl ParCriterionResult {
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             ctx.loaders().par_reviews.load_many(ids).await?
         };
-        Ok(page.connection(
-            total,
-            rows.into_iter()
-                .map(|r| ParRow {
-                    kind,
-                    review: reviews
-                        .get(&r.id)
-                        .cloned()
-                        .map(super::review_graphql::ParReview),
-                    id: ID(r.id),
-                    code: r.code,
-                    at: local(r.at),
-                    good: r.good,
-                    score: r.score,
-                    due_at: r.due_at.map(local),
-                    done_at: r.done_at.map(local),
-                })
-                .collect(),
+        Ok(Some(
+            page.connection(
+                total,
+                rows.into_iter()
+                    .map(|r| ParRow {
+                        kind,
+                        review: reviews
+                            .get(&r.id)
+                            .cloned()
+                            .map(super::review_graphql::ParReview),
+                        id: ID(r.id),
+                        code: r.code,
+                        at: local(r.at),
+                        good: r.good,
+                        score: r.score,
+                        due_at: r.due_at.map(local),
+                        done_at: r.done_at.map(local),
+                    })
+                    .collect(),
+            ),
         ))
     }
 }
@@ -630,6 +639,9 @@ async fn visible_period(ctx: &Context<'_>, year: i32) -> async_graphql::Result<P
     Err(not_published(year).into())
 }
 
+/// Criteria whose rows one request may list.
+pub const MAX_ROW_LISTS: usize = 10;
+
 #[derive(Default)]
 pub struct ParQuery;
 
@@ -701,14 +713,32 @@ impl ParQuery {
     /// Where a unit got and lost its points: every criterion with its points, maximum and
     /// source; for computed ones the counts behind them and the rows themselves; deductions
     /// with reasons; the changes made. Public once published; before, the unit's officials,
-    /// evaluators and admins.
-    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
+    /// evaluators and admins. `rowsOf` names the criteria (at most ten) whose `rows` are listed:
+    /// each list reads the tables behind its criterion, and the request is weighed by how many
+    /// it names; `rows` is null for the others.
+    #[graphql(
+        complexity = "crate::pagination::SEARCH_COST + child_complexity.saturating_mul(rows_of.as_ref().map_or(1, |r| r.len().max(1)))"
+    )]
     async fn par_breakdown(
         &self,
         ctx: &Context<'_>,
         year: i32,
         unit: ID,
+        rows_of: Option<Vec<String>>,
     ) -> async_graphql::Result<ParBreakdown> {
+        let rows_of = rows_of.unwrap_or_default();
+        if rows_of.len() > MAX_ROW_LISTS {
+            return Err(AppError::bad_input(
+                "rowsOf",
+                format!(
+                    "Mỗi yêu cầu liệt kê các dòng của tối đa {MAX_ROW_LISTS} tiêu chí; hãy chia thành nhiều yêu cầu."
+                ),
+                format!(
+                    "A request lists the rows of at most {MAX_ROW_LISTS} criteria; split it into several requests."
+                ),
+            )
+            .into());
+        }
         let state = ctx.state();
         let db = &state.db;
         let p = super::period(db, year).await?;
@@ -753,7 +783,7 @@ impl ParQuery {
                 Some(_) => r.as_ref().map(|r| r.points),
                 None => leaves_points(&c.code),
             };
-            let rows_of = match c.source {
+            let rows_set = match c.source {
                 Some(Source::Satisfaction(comp)) => {
                     Some(super::compute::RowSet::Satisfaction(comp))
                 }
@@ -793,7 +823,8 @@ impl ParQuery {
                     (Some(src), Some(d), Some(pts)) => Some(explanation(src, d, c.max, pts)),
                     _ => None,
                 },
-                rows_of,
+                rows_named: rows_of.iter().any(|r| r.trim() == c.code),
+                rows_of: rows_set,
                 members: members.clone(),
                 staff,
                 frame,

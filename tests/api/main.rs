@@ -7,6 +7,7 @@ mod catalog;
 mod city2026;
 mod cli;
 mod complaints;
+mod costs;
 mod dialogues;
 mod dossiers;
 mod errors;

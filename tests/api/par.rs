@@ -558,7 +558,7 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     let rows = app
         .ok(
             Some(&w1),
-            "query($y: Int!, $u: ID!) { parBreakdown(year: $y, unit: $u) { criteria { code rows { totalCount edges { node { kind code good score } } } } } }",
+            "query($y: Int!, $u: ID!) { parBreakdown(year: $y, unit: $u, rowsOf: [\"C1\", \"S1\", \"T1\", \"A1\"]) { criteria { code rows { totalCount edges { node { kind code good score } } } } } }",
             bv("W1"),
         )
         .await;
@@ -648,7 +648,7 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     let t1_rows = app
         .ok(
             Some(&evaluator),
-            "query($y: Int!, $u: ID!) { parBreakdown(year: $y, unit: $u) { criteria { code rows(first: 10) { edges { node { code good } } } } } }",
+            "query($y: Int!, $u: ID!) { parBreakdown(year: $y, unit: $u, rowsOf: [\"T1\"]) { criteria { code rows(first: 10) { edges { node { code good } } } } } }",
             bv("D1"),
         )
         .await;
@@ -762,7 +762,7 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     let public = app.ok(None, BREAKDOWN, bv("D1")).await["parBreakdown"].clone();
     assert_eq!(public["total"], 83.0);
     assert_eq!(public["audit"], json!([]));
-    let rows_q = "query($y: Int!, $u: ID!) { parBreakdown(year: $y, unit: $u) { criteria { rows { totalCount } } } }";
+    let rows_q = "query($y: Int!, $u: ID!) { parBreakdown(year: $y, unit: $u, rowsOf: [\"T1\"]) { criteria { rows { totalCount } } } }";
     assert_eq!(
         error_code(&app.gql(None, rows_q, bv("D1")).await),
         "UNAUTHENTICATED"
@@ -1254,7 +1254,7 @@ async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right
     let b = app
         .ok(
             Some(&evaluator),
-            "query($u: ID!) { parBreakdown(year: 2026, unit: $u) { total criteria { code counted good excluded points rows { edges { node { code good } } } } } }",
+            "query($u: ID!) { parBreakdown(year: 2026, unit: $u, rowsOf: [\"T2\"]) { total criteria { code counted good excluded points rows { edges { node { code good } } } } } }",
             json!({ "u": qt }),
         )
         .await["parBreakdown"]
@@ -1285,6 +1285,21 @@ async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right
         json!([ { "node": { "code": "PT-02", "good": false } }, { "node": { "code": "PT-01", "good": true } } ])
     );
     assert_eq!(b["total"], 0.0);
+    // Rows are listed for the criteria named in rowsOf only, ten at most: each list reads the
+    // tables behind its criterion.
+    assert!(t1["rows"].is_null(), "{t1}");
+    let eleven: Vec<String> = (0..11).map(|i| format!("\"X{i}\"")).collect();
+    let b11 = app
+        .gql(
+            Some(&evaluator),
+            &format!(
+                "query($u: ID!) {{ parBreakdown(year: 2026, unit: $u, rowsOf: [{}]) {{ total }} }}",
+                eleven.join(", ")
+            ),
+            json!({ "u": qt }),
+        )
+        .await;
+    assert_eq!(error_field(&b11), "rowsOf", "{b11}");
 
     // Fifty breakdowns in one request weigh too much.
     let many: String = (0..50)
