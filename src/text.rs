@@ -141,6 +141,27 @@ pub fn one_line(field: &str, value: &str, max_chars: usize) -> Result<String, Ap
     Ok(v)
 }
 
+/// Whether a character changes the direction of text (marks, overrides, isolates).
+pub fn turns_direction(c: char) -> bool {
+    matches!(c,
+        '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Like [`required`], over several lines if need be, without bidirectional marks, overrides or
+/// isolates: for the reasons that evaluators read and the audit quotes (an override would
+/// reverse the figures printed after it).
+pub fn reason(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
+    let v = required(field, value, max_chars)?;
+    if v.chars().any(turns_direction) {
+        return Err(AppError::bad_input(
+            field,
+            format!("Trường {field} không được chứa ký tự đảo chiều văn bản."),
+            format!("{field} must not hold text-direction controls."),
+        ));
+    }
+    Ok(v)
+}
+
 /// Codes (procedure, unit, dossier codes) are opaque: trimmed, upper-cased, no inner spaces.
 pub fn code(field: &str, value: &str, max_chars: usize) -> Result<String, AppError> {
     let v = required(field, value, max_chars)?.to_uppercase();

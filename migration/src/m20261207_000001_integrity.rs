@@ -51,6 +51,8 @@ enum Dossiers {
 enum Ratings {
     Table,
     ClientHash,
+    Month,
+    Verified,
 }
 
 /// The stored form of a rating code: SHA-256 of the dossier's id and the code as normalised
@@ -134,6 +136,16 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // Counting a year's ratings of every unit reads a range of this index, not the table.
+        m.create_index(
+            Index::create()
+                .name("idx_ratings_month_verified")
+                .table(Ratings::Table)
+                .col(Ratings::Month)
+                .col(Ratings::Verified)
+                .to_owned(),
+        )
+        .await?;
         m.alter_table(
             Table::alter()
                 .table(Dossiers::Table)
@@ -211,6 +223,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
+        m.drop_index(
+            Index::drop()
+                .name("idx_ratings_month_verified")
+                .table(Ratings::Table)
+                .to_owned(),
+        )
+        .await?;
         m.alter_table(
             Table::alter()
                 .table(Ratings::Table)

@@ -738,7 +738,9 @@ pub async fn act(
                 }
                 (Some(p), _) => p,
             };
-            let late = now > c.answer_due_at;
+            // Once answered late, late for good: a reopened complaint answered again in its new
+            // time does not undo the first lateness.
+            let late = now > c.answer_due_at || c.answered_late == Some(true);
             let mut sets = vec![
                 (complaint::Column::Answer, Expr::value(answer)),
                 (complaint::Column::AnsweredAt, Expr::value(now)),

@@ -316,7 +316,15 @@ pub async fn validate(
             "completedAt must be after receivedAt and not in the future.",
         ));
     }
-    let plain_rating_code = match i.rating_code.as_deref().filter(|c| !c.trim().is_empty()) {
+    let given_code = i.rating_code.as_deref().filter(|c| !c.trim().is_empty());
+    if given_code.is_some() && recorder == Recorder::UnitStaff {
+        return Err(AppError::bad_input(
+            "ratingCode",
+            "Mã đánh giá do hệ thống một cửa in hoặc do cổng rút ngẫu nhiên; cán bộ không tự đặt mã.",
+            "A rating code is printed by the one-stop-shop system or drawn by the portal; staff do not choose one.",
+        ));
+    }
+    let plain_rating_code = match given_code {
         None => new_rating_code(),
         Some(c) => parse_rating_code(c)?,
     };
@@ -591,7 +599,8 @@ pub async fn complete(
     let d = require_by_code(&state.db, code).await?;
     access::require_act(&state.db, actor, &d.unit_id).await?;
     let reason = reason
-        .map(|r| text::clean("reason", r, 2000))
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| text::reason("reason", r, 2000))
         .transpose()?
         .unwrap_or_default();
     let now = crate::clock::now();
@@ -687,7 +696,7 @@ pub async fn issue_apology(
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
     access::require_act(&state.db, actor, &d.unit_id).await?;
-    let reason = text::required("reason", reason, 2000)?;
+    let reason = text::reason("reason", reason, 2000)?;
     if d.apology_issued_at.is_some() {
         return Err(AppError::conflict(
             format!(
@@ -825,7 +834,7 @@ pub async fn excuse_delay(
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
     access::require_act(&state.db, actor, &d.unit_id).await?;
-    let reason = text::required("reason", reason, 2000)?;
+    let reason = text::reason("reason", reason, 2000)?;
     if !is_late(&d, crate::clock::now()) {
         return Err(AppError::bad_input(
             "code",

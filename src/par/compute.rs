@@ -134,11 +134,25 @@ pub fn dossier_apologised() -> SimpleExpr {
 
 pub fn complaint_counted(f: &Frame) -> SimpleExpr {
     use complaint::Column as C;
+    // A complaint kept late with the unit it is assigned to (forwarded away late and sent
+    // back) counts once, as the late item.
+    let kept_here = Expr::exists(
+        Query::select()
+            .expr(Expr::cust("1"))
+            .from(par_review::Entity)
+            .and_where(rv(par_review::Column::ComplaintId).equals((complaint::Entity, C::Id)))
+            .and_where(
+                rv(par_review::Column::UnitId).equals((complaint::Entity, C::AssignedUnitId)),
+            )
+            .and_where(complaint_kept_late(f))
+            .to_owned(),
+    );
     let excluded = cm(C::Status)
         .is_in([Status::Rejected, Status::Duplicate])
         .or(cm(C::LegalTrack)
             .is_not_null()
-            .and(cm(C::FilerConfirmedFeedback).eq(false)));
+            .and(cm(C::FilerConfirmedFeedback).eq(false)))
+        .or(kept_here);
     cm(C::ReceivedAt).lte(f.cutoff).and(excluded.not()).and(
         within(cm(C::AnsweredAt), f).or(cm(C::AnswerDueAt)
             .gte(f.y0)
@@ -147,9 +161,15 @@ pub fn complaint_counted(f: &Frame) -> SimpleExpr {
     )
 }
 
+/// Answered during the year by its deadline, and never answered late before (a reopened
+/// complaint gets a new deadline, which does not undo the first lateness).
 pub fn complaint_on_time(f: &Frame) -> SimpleExpr {
     use complaint::Column as C;
-    within(cm(C::AnsweredAt), f).and(cm(C::AnsweredAt).lte(cm(C::AnswerDueAt)))
+    within(cm(C::AnsweredAt), f)
+        .and(cm(C::AnsweredAt).lte(cm(C::AnswerDueAt)))
+        .and(Expr::cust(
+            "COALESCE(\"complaints\".\"answered_late\", FALSE) = FALSE",
+        ))
 }
 
 fn rv(c: par_review::Column) -> Expr {

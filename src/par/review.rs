@@ -348,7 +348,7 @@ pub async fn decide(
     access::require_par_evaluator(actor)?;
     let r = require(&state.db, id).await?;
     access::require_review_decider(actor, &r.requested_by)?;
-    let reason = text::required("reason", reason, 2000)?;
+    let reason = text::reason("reason", reason, 2000)?;
     if r.status != Status::Pending {
         return Err(already_decided());
     }

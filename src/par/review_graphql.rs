@@ -185,10 +185,13 @@ impl ParReview {
         self.0.decision_reason.as_deref()
     }
     /// What accepting it would do to the unit's total, computed now (pending requests of a
-    /// year with an open period only). Each computes the unit's criteria twice, from
-    /// aggregates of that unit's rows alone.
-    #[graphql(complexity = "50 + child_complexity")]
+    /// year with an open period only): for evaluators and admins, who decide. Each computes the
+    /// unit's criteria twice in a transaction that is rolled back, so it weighs like a search.
+    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
     async fn effect(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ParReviewEffect>> {
+        if !crate::access::is_par_evaluator(ctx.actor()) {
+            return Ok(None);
+        }
         let Some(e) = review::effect(ctx.state(), &self.0).await? else {
             return Ok(None);
         };

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use entity::rating;
 use entity::rating_score::{self, Component};
 use entity::unit::{self, Block};
+use entity::{rating, rating_tally};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Iterable};
 
@@ -112,23 +112,195 @@ fn rating_filter(f: &SatisfactionFilter, q: &mut SelectStatement, verified_only:
     }
 }
 
+/// A piece of a filter's time range: whole months, read from the running tallies, or a
+/// stretch within a month, read from the ratings themselves.
+#[derive(Debug, Clone, PartialEq)]
+enum Part {
+    /// `YYYY-MM` from (included) and to (excluded).
+    Months(Option<String>, Option<String>),
+    Raw(Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+}
+
+/// The start of the month `t` falls in, in the city.
+fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Datelike;
+    let l = crate::clock::local(t).date_naive();
+    let first = chrono::NaiveDate::from_ymd_opt(l.year(), l.month(), 1).unwrap_or(l);
+    (first.and_time(chrono::NaiveTime::MIN) - crate::clock::city_offset()).and_utc()
+}
+
+fn next_month(t: DateTime<Utc>) -> DateTime<Utc> {
+    month_start(month_start(t) + chrono::Duration::days(40))
+}
+
+fn month_key(t: DateTime<Utc>) -> String {
+    crate::clock::local(t).format("%Y-%m").to_string()
+}
+
+/// How a filter's range is read, so that no request sums every rating: its whole months from
+/// the running tallies, the days before and after them (at most a month each) from the
+/// ratings. A filter by procedure is read from the ratings (they are indexed by procedure).
+fn parts(f: &SatisfactionFilter) -> Vec<Part> {
+    if f.procedure.is_some() {
+        return vec![Part::Raw(f.from, f.to)];
+    }
+    let first = f.from.map(|t| {
+        if month_start(t) == t {
+            t
+        } else {
+            next_month(t)
+        }
+    });
+    let last = f.to.map(month_start);
+    match (first, last) {
+        (Some(a), Some(b)) if a >= b => vec![Part::Raw(f.from, f.to)],
+        _ => {
+            let mut out = vec![Part::Months(first.map(month_key), last.map(month_key))];
+            if let (Some(from), Some(a)) = (f.from, first)
+                && from < a
+            {
+                out.push(Part::Raw(Some(from), Some(a)));
+            }
+            if let (Some(to), Some(b)) = (f.to, last)
+                && b < to
+            {
+                out.push(Part::Raw(Some(b), Some(to)));
+            }
+            out
+        }
+    }
+}
+
+/// The filter on `rating_tallies` of a filter, over whole months.
+fn tally_filter(
+    f: &SatisfactionFilter,
+    months: (&Option<String>, &Option<String>),
+    q: &mut SelectStatement,
+) {
+    let t = |c: rating_tally::Column| Expr::col((rating_tally::Entity, c));
+    if let Some(u) = &f.unit {
+        q.and_where(
+            t(rating_tally::Column::UnitId)
+                .is_in(std::iter::once(u.clone()).chain(f.also_units.clone())),
+        );
+    }
+    if let Some(b) = f.block {
+        q.and_where(
+            t(rating_tally::Column::UnitId).in_subquery(
+                Query::select()
+                    .column(unit::Column::Id)
+                    .from(unit::Entity)
+                    .and_where(Expr::col(unit::Column::Block).eq(b))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(m0) = &months.0 {
+        q.and_where(t(rating_tally::Column::Month).gte(m0.as_str()));
+    }
+    if let Some(m1) = &months.1 {
+        q.and_where(t(rating_tally::Column::Month).lt(m1.as_str()));
+    }
+    if f.verified_only {
+        q.and_where(t(rating_tally::Column::Verified).eq(true));
+    }
+}
+
+/// Answers per component grouped by a column of `rating_tallies`, as [`tally_select`] gives
+/// them from the ratings themselves.
+fn tally_sum(group: rating_tally::Column, alias: &str) -> SelectStatement {
+    let t = |c: rating_tally::Column| Expr::col((rating_tally::Entity, c));
+    let sum = |c: rating_tally::Column| Func::cast_as(Func::sum(t(c)), Alias::new("BIGINT"));
+    let mut q = Query::select();
+    q.expr_as(t(group), Alias::new(alias))
+        .expr_as(t(rating_tally::Column::Component), Alias::new("component"))
+        .expr_as(sum(rating_tally::Column::Answers), Alias::new("answers"))
+        .expr_as(sum(rating_tally::Column::ScoreSum), Alias::new("score_sum"))
+        .expr_as(
+            sum(rating_tally::Column::Satisfied),
+            Alias::new("satisfied"),
+        )
+        .from(rating_tally::Entity)
+        .group_by_col((rating_tally::Entity, group))
+        .group_by_col((rating_tally::Entity, rating_tally::Column::Component));
+    q
+}
+
 async fn count(
     db: &DatabaseConnection,
     f: &SatisfactionFilter,
     verified: Option<bool>,
 ) -> AppResult<u64> {
-    let mut q = Query::select();
-    q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .from(rating::Entity);
-    rating_filter(f, &mut q, false);
-    if let Some(v) = verified {
-        q.and_where(Expr::col((rating::Entity, rating::Column::Verified)).eq(v));
+    let mut n = 0u64;
+    for part in parts(f) {
+        let mut q = Query::select();
+        q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from(rating::Entity);
+        let r = |c: rating::Column| Expr::col((rating::Entity, c));
+        match &part {
+            // Whole months read the month column (indexed), not the creation times.
+            Part::Months(m0, m1) => {
+                let g = SatisfactionFilter {
+                    from: None,
+                    to: None,
+                    ..f.clone()
+                };
+                rating_filter(&g, &mut q, false);
+                if let Some(m0) = m0 {
+                    q.and_where(r(rating::Column::Month).gte(m0.as_str()));
+                }
+                if let Some(m1) = m1 {
+                    q.and_where(r(rating::Column::Month).lt(m1.as_str()));
+                }
+            }
+            Part::Raw(from, to) => {
+                let g = SatisfactionFilter {
+                    from: *from,
+                    to: *to,
+                    ..f.clone()
+                };
+                rating_filter(&g, &mut q, false);
+            }
+        }
+        if let Some(v) = verified {
+            q.and_where(r(rating::Column::Verified).eq(v));
+        }
+        let row = db.query_one(&q).await?;
+        n += row
+            .and_then(|r| r.try_get::<i64>("", "n").ok())
+            .unwrap_or(0)
+            .clamp(0, i64::MAX) as u64;
     }
-    let row = db.query_one(&q).await?;
-    Ok(row
-        .and_then(|r| r.try_get::<i64>("", "n").ok())
-        .unwrap_or(0)
-        .clamp(0, i64::MAX) as u64)
+    Ok(n)
+}
+
+/// The aggregate queries behind a filter, one per [`Part`], each grouped by `group` (a column
+/// both tables have) and read back with [`tally_of`] and the key `alias`.
+fn part_queries(
+    f: &SatisfactionFilter,
+    group: (rating::Column, rating_tally::Column),
+    alias: &str,
+) -> Vec<SelectStatement> {
+    parts(f)
+        .into_iter()
+        .map(|part| match part {
+            Part::Months(m0, m1) => {
+                let mut q = tally_sum(group.1, alias);
+                tally_filter(f, (&m0, &m1), &mut q);
+                q
+            }
+            Part::Raw(from, to) => {
+                let mut q = tally_select(group.0, alias);
+                let g = SatisfactionFilter {
+                    from,
+                    to,
+                    ..f.clone()
+                };
+                rating_filter(&g, &mut q, f.verified_only);
+                q
+            }
+        })
+        .collect()
 }
 
 /// Answers per component grouped by a column of `ratings` (selected as `alias`): the one
@@ -181,19 +353,27 @@ pub fn tally_of(row: &sea_orm::QueryResult) -> AppResult<Option<(Component, Tall
     )))
 }
 
-/// Computes satisfaction for a filter in two small aggregate queries.
+/// Computes satisfaction for a filter: from the running tallies when its bounds are whole
+/// months and it names no procedure (a sum over a few rows a unit and month), else by one
+/// aggregate over the matching ratings; then two counts.
 pub async fn satisfaction(
     db: &DatabaseConnection,
     f: &SatisfactionFilter,
 ) -> AppResult<Satisfaction> {
-    let mut q = tally_select(rating::Column::Month, "month");
-    rating_filter(f, &mut q, f.verified_only);
+    let mut rows = Vec::new();
+    for q in part_queries(
+        f,
+        (rating::Column::Month, rating_tally::Column::Month),
+        "month",
+    ) {
+        rows.extend(db.query_all(&q).await?);
+    }
 
     let mut out = Satisfaction {
         components: Component::iter().map(|c| (c, Tally::default())).collect(),
         ..Default::default()
     };
-    for row in db.query_all(&q).await? {
+    for row in rows {
         let Some((component, t)) = tally_of(&row)? else {
             continue;
         };
@@ -233,10 +413,30 @@ pub async fn grouped(
         GroupBy::Procedure => rating::Column::ProcedureId,
         GroupBy::Month => rating::Column::Month,
     };
-    let mut q = tally_select(col, "group_key");
-    rating_filter(f, &mut q, f.verified_only);
+    let queries = match by {
+        GroupBy::Unit => part_queries(
+            f,
+            (rating::Column::UnitId, rating_tally::Column::UnitId),
+            "group_key",
+        ),
+        GroupBy::Month => part_queries(
+            f,
+            (rating::Column::Month, rating_tally::Column::Month),
+            "group_key",
+        ),
+        // The tallies have no procedure: read from the ratings, indexed by procedure.
+        GroupBy::Procedure => {
+            let mut q = tally_select(col, "group_key");
+            rating_filter(f, &mut q, f.verified_only);
+            vec![q]
+        }
+    };
+    let mut rows = Vec::new();
+    for q in queries {
+        rows.extend(db.query_all(&q).await?);
+    }
     let mut out: BTreeMap<Option<String>, BTreeMap<Component, Tally>> = BTreeMap::new();
-    for row in db.query_all(&q).await? {
+    for row in rows {
         let Some((component, t)) = tally_of(&row)? else {
             continue;
         };
@@ -253,6 +453,56 @@ pub async fn grouped(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_range_reads_whole_months_from_the_tallies_and_the_edges_from_the_ratings() {
+        let f = |from: Option<&str>, to: Option<&str>| SatisfactionFilter {
+            from: from.map(at),
+            to: to.map(at),
+            ..Default::default()
+        };
+        let m = |a: Option<&str>, b: Option<&str>| {
+            Part::Months(a.map(str::to_string), b.map(str::to_string))
+        };
+        assert_eq!(parts(&f(None, None)), [m(None, None)]);
+        assert_eq!(
+            parts(&f(Some("2026-01-01T00:00:00+07:00"), None)),
+            [m(Some("2026-01"), None)]
+        );
+        assert_eq!(
+            parts(&f(
+                Some("2026-01-15T00:00:00+07:00"),
+                Some("2026-04-10T00:00:00+07:00")
+            )),
+            [
+                m(Some("2026-02"), Some("2026-04")),
+                Part::Raw(
+                    Some(at("2026-01-15T00:00:00+07:00")),
+                    Some(at("2026-02-01T00:00:00+07:00"))
+                ),
+                Part::Raw(
+                    Some(at("2026-04-01T00:00:00+07:00")),
+                    Some(at("2026-04-10T00:00:00+07:00"))
+                ),
+            ]
+        );
+        // Within one month: the ratings alone.
+        let within = f(
+            Some("2026-03-02T00:00:00+07:00"),
+            Some("2026-03-09T00:00:00+07:00"),
+        );
+        assert_eq!(parts(&within), [Part::Raw(within.from, within.to)]);
+        // A procedure is read from the ratings.
+        let p = SatisfactionFilter {
+            procedure: Some("p".into()),
+            ..Default::default()
+        };
+        assert_eq!(parts(&p), [Part::Raw(None, None)]);
+    }
 
     #[test]
     fn shares_means_and_bounds() {

@@ -12,7 +12,7 @@ const YEAR: i32 = 2026;
 const RECORD: &str = "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code ratingCode late dueAt originalDueAt parReview { kind status } } }";
 const COMPUTE: &str = "mutation($y: Int!) { computeParIndex(year: $y) { period { status } } }";
 const TABLE: &str = "query($y: Int!) { parIndex(year: $y, block: COMMUNE) { entries { unit { code } total rank } } }";
-const QUEUE: &str = "query($f: ParReviewFilterInput) { parReviews(filter: $f, first: 10) { totalCount edges { node { id kind status code unit { code } claimedAt reason effect { before after change criteria { code before after } } } } } }";
+const QUEUE: &str = "query($f: ParReviewFilterInput) { parReviews(filter: $f, first: 8) { totalCount edges { node { id kind status code unit { code } claimedAt reason effect { before after change criteria { code before after } } } } } }";
 const DECIDE: &str = "mutation($i: DecideParReviewInput!) { decideParReview(input: $i) { status decidedAt decisionReason } }";
 
 /// Computes the year and returns the unit's total and rank in its block.
@@ -377,4 +377,143 @@ async fn evaluators_see_the_signals_of_a_unit_rating_itself() {
         .gql(Some(&evaluator), q, json!({ "m": "2026-13" }))
         .await;
     assert_eq!(crate::helpers::error_field(&b), "month", "{b}");
+}
+
+/// The counted and good items of a criterion of the unit, computed now.
+async fn criterion(app: &TestApp, evaluator: &str, unit: &str, code: &str) -> (u64, u64) {
+    app.ok(Some(evaluator), COMPUTE, json!({ "y": YEAR })).await;
+    let b = app
+        .ok(
+            Some(evaluator),
+            "query($y: Int!, $u: ID!) { parBreakdown(year: $y, unit: $u) { criteria { code counted good } } }",
+            json!({ "y": YEAR, "u": unit }),
+        )
+        .await;
+    let c = b["parBreakdown"]["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == code)
+        .unwrap_or_else(|| panic!("no {code}: {b}"))
+        .clone();
+    (c["counted"].as_u64().unwrap(), c["good"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn a_late_answer_stays_late_through_a_reopening_and_a_forward_and_return() {
+    let app = TestApp::spawn().await;
+    let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
+    let q5 = app.login("q5.canbo", "gopy-official-demo").await;
+    let stp = app.login("stp.canbo", "gopy-official-demo").await;
+    let unit = app.unit_id("P.CHOLON").await;
+    let other = app.unit_id("STP").await;
+    app.ok(
+        Some(&evaluator),
+        "mutation($i: OpenParPeriodInput!) { openParPeriod(input: $i) { year } }",
+        json!({ "i": { "year": YEAR } }),
+    )
+    .await;
+    // Complaint handling is criterion 3.4 of the default template.
+    let reopened = overdue_complaint(&app, &unit, "Trả lời chậm").await;
+    let returned = overdue_complaint(&app, &unit, "Chuyển đi rồi trả về").await;
+    let before = criterion(&app, &evaluator, &unit, "3.4").await;
+
+    // Answered late; the filer reopens it, and the unit answers again within the new time.
+    let act = |m: &str| format!("mutation($id: ID!) {{ {m} }}");
+    app.ok(
+        Some(&q5),
+        &act("acceptComplaint(id: $id) { status }"),
+        json!({ "id": reopened }),
+    )
+    .await;
+    let a = app
+        .ok(
+            Some(&q5),
+            &act("answerComplaint(id: $id, answer: \"Đã giải quyết.\") { answeredLate }"),
+            json!({ "id": reopened }),
+        )
+        .await;
+    assert_eq!(a["answerComplaint"]["answeredLate"], true, "{a}");
+    let r = app
+        .ok(
+            None,
+            "mutation($i: RateComplaintAnswerInput!) { rateComplaintAnswer(input: $i) { status } }",
+            json!({ "i": { "id": reopened, "contact": "0903 111 222", "satisfied": false } }),
+        )
+        .await;
+    assert_eq!(r["rateComplaintAnswer"]["status"], "ACCEPTED", "{r}");
+    let a = app
+        .ok(
+            Some(&q5),
+            &act("answerComplaint(id: $id, answer: \"Đã giải quyết lại.\") { answeredLate }"),
+            json!({ "id": reopened }),
+        )
+        .await;
+    assert_eq!(a["answerComplaint"]["answeredLate"], true, "{a}");
+
+    // Forwarded away late, sent back, answered in the new time: one late item, not two.
+    app.ok(
+        Some(&q5),
+        "mutation($id: ID!, $u: ID!) { assignComplaint(id: $id, unit: $u) { id } }",
+        json!({ "id": returned, "u": other }),
+    )
+    .await;
+    app.ok(
+        Some(&stp),
+        "mutation($id: ID!, $u: ID!) { assignComplaint(id: $id, unit: $u) { id } }",
+        json!({ "id": returned, "u": unit }),
+    )
+    .await;
+    app.ok(
+        Some(&q5),
+        &act("acceptComplaint(id: $id) { status }"),
+        json!({ "id": returned }),
+    )
+    .await;
+    app.ok(
+        Some(&q5),
+        &act("answerComplaint(id: $id, answer: \"Đã trả lời.\") { answeredLate }"),
+        json!({ "id": returned }),
+    )
+    .await;
+    let after = criterion(&app, &evaluator, &unit, "3.4").await;
+    assert_eq!(after, before, "counted and on time, before and after");
+}
+
+#[tokio::test]
+async fn staff_choose_no_rating_code_and_reasons_turn_no_text() {
+    let app = TestApp::spawn().await;
+    let q5 = app.login("q5.canbo", "gopy-official-demo").await;
+    let unit = app.unit_id("P.CHOLON").await;
+    let procedure = app.procedure_id("1.001193").await;
+    let b = app
+        .gql(
+            Some(&q5),
+            RECORD,
+            json!({ "i": { "code": "CL-OWN", "unit": unit, "procedure": procedure, "filerKind": "CITIZEN",
+                           "receivedAt": ago(20), "ratingCode": "aaaaaa" } }),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_field(&b), "ratingCode", "{b}");
+    record(&app, &q5, "CL-BIDI", &unit, None).await;
+    let b = app
+        .gql(
+            Some(&q5),
+            "mutation($r: String!) { excuseDelay(code: \"CL-BIDI\", reason: $r) { code } }",
+            json!({ "r": "Người dân chậm bổ sung \u{202E} 00.001 → 00.0 \u{202C}" }),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_field(&b), "reason", "{b}");
+    // Refused whole: no excuse and no request were written.
+    let d = app
+        .ok(
+            Some(&q5),
+            "query { dossier(code: \"CL-BIDI\") { delayExcuse { reason } parReview { kind } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        d["dossier"]["delayExcuse"].is_null() && d["dossier"]["parReview"].is_null(),
+        "{d}"
+    );
 }
