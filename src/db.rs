@@ -16,6 +16,9 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 /// Connects with up to `pool` PostgreSQL connections and counts every SQL statement run on
 /// the connection; slow statements are logged. Statements are prepared once per connection
 /// and kept (sqlx's statement cache).
+/// Connections of a SQLite pool (WAL: readers beside the one writer).
+pub const SQLITE_CONNECTIONS: u32 = 4;
+
 pub async fn connect_counted(
     url: &str,
     pool: u32,
@@ -35,7 +38,7 @@ pub async fn connect_counted(
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
-        opts.max_connections(4).min_connections(1);
+        opts.max_connections(SQLITE_CONNECTIONS).min_connections(1);
         // Every connection of the pool, not only the first: WAL lets readers run beside the
         // one writer; a busy timeout makes writers queue instead of failing with "database is
         // locked".

@@ -70,7 +70,14 @@ pub fn build_schema(config: &Config) -> PortalSchema {
         )
         .limit_complexity(config.query_complexity)
         .limit_recursive_depth(32)
-        .limit_directives(16);
+        .limit_directives(16)
+        .extension(crate::query_limits::FairShare::of_pool(
+            if config.database_url.starts_with("sqlite") {
+                crate::db::SQLITE_CONNECTIONS
+            } else {
+                config.db_pool
+            },
+        ));
     if config.introspection {
         b.finish()
     } else {

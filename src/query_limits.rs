@@ -9,6 +9,7 @@
 //! such a document must be refused before it reaches the schema).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::Name;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
@@ -36,6 +37,49 @@ pub const INTROSPECTION_DEPTH: usize = 15;
 pub const MAX_SCHEMAS: usize = 1;
 /// `__type` selections one document may make.
 pub const MAX_TYPES: usize = 30;
+
+/// One request holds at most a fair share of the database pool: its top-level fields (aliases
+/// of a costly read, say) run at most this many at a time, so that other requests are still
+/// served while it runs. A field's own nested reads go through its loaders in its turn.
+pub struct FairShare {
+    permits: usize,
+}
+
+impl FairShare {
+    /// A quarter of `connections`, at least one.
+    pub fn of_pool(connections: u32) -> FairShare {
+        FairShare {
+            permits: (connections as usize / 4).max(1),
+        }
+    }
+}
+
+impl async_graphql::extensions::ExtensionFactory for FairShare {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        // One extension per request: its semaphore is the request's share.
+        Arc::new(FairShareOfRequest(tokio::sync::Semaphore::new(
+            self.permits,
+        )))
+    }
+}
+
+struct FairShareOfRequest(tokio::sync::Semaphore);
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for FairShareOfRequest {
+    async fn resolve(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        info: async_graphql::extensions::ResolveInfo<'_>,
+        next: async_graphql::extensions::NextResolve<'_>,
+    ) -> async_graphql::ServerResult<Option<async_graphql::Value>> {
+        if info.path_node.parent.is_some() {
+            return next.run(ctx, info).await;
+        }
+        let _turn = self.0.acquire().await;
+        next.run(ctx, info).await
+    }
+}
 
 /// Selections (fields and fragment spreads) and aliased fields of a document, as it would run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -467,8 +467,21 @@ pub async fn satisfaction_of(
 )> {
     let db = &ctx.state().db;
     let min = ctx.state().config.min_sample;
-    let t = crate::search::docs::tallies(db, by, ids).await?;
-    let on = crate::search::docs::on_time(db, by, ids).await?;
+    // Each reads every rating or dossier of the hits: only when the request selects it.
+    let look = ctx.look_ahead();
+    let selects = |f: &str| {
+        look.field("edges").field("node").field(f).exists() || look.field("nodes").field(f).exists()
+    };
+    let t = if selects("satisfaction") {
+        crate::search::docs::tallies(db, by, ids).await?
+    } else {
+        HashMap::new()
+    };
+    let on = if selects("onTimeShare") {
+        crate::search::docs::on_time(db, by, ids).await?
+    } else {
+        HashMap::new()
+    };
     let mut out = HashMap::new();
     for id in ids {
         let s = t.get(id).cloned().unwrap_or_default();
