@@ -192,7 +192,7 @@ async fn request_body_and_query_depth_are_limited() {
     let b = app.gql(None, deep, json!({})).await;
     assert!(b.get("data").is_none(), "{b}");
     let msg = b["errors"][0]["message"].as_str().unwrap();
-    assert!(msg.contains("nested too deep"), "{msg}");
+    assert!(msg.contains("tối đa 12"), "{msg}");
     assert_eq!(b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 }
 
