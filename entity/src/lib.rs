@@ -4,6 +4,7 @@
 pub mod account;
 pub mod business;
 pub mod calendar_year;
+pub mod catalog_figure;
 pub mod commitment;
 pub mod complaint;
 pub mod complaint_event;

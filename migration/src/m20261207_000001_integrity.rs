@@ -32,6 +32,16 @@ enum ParReviews {
 }
 
 #[derive(DeriveIden)]
+enum CatalogFigures {
+    Table,
+    Kind,
+    Id,
+    Satisfaction,
+    OnTimeShare,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
 enum StaffAddresses {
     Table,
     UnitId,
@@ -115,6 +125,23 @@ impl MigrationTrait for Migration {
             }
             m.create_index(i.to_owned()).await?;
         }
+        // What search hits show of a procedure or unit, kept by the indexer.
+        m.create_table(
+            Table::create()
+                .table(CatalogFigures::Table)
+                .col(string_len(CatalogFigures::Kind, 16))
+                .col(string_len(CatalogFigures::Id, 36))
+                .col(text(CatalogFigures::Satisfaction))
+                .col(double_null(CatalogFigures::OnTimeShare))
+                .col(timestamp_with_time_zone(CatalogFigures::UpdatedAt))
+                .primary_key(
+                    Index::create()
+                        .col(CatalogFigures::Kind)
+                        .col(CatalogFigures::Id),
+                )
+                .to_owned(),
+        )
+        .await?;
         m.create_table(
             Table::create()
                 .table(StaffAddresses::Table)
@@ -238,6 +265,8 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.drop_table(Table::drop().table(StaffAddresses::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(CatalogFigures::Table).to_owned())
             .await?;
         m.drop_table(Table::drop().table(ParReviews::Table).to_owned())
             .await

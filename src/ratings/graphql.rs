@@ -472,15 +472,11 @@ pub async fn satisfaction_of(
     let selects = |f: &str| {
         look.field("edges").field("node").field(f).exists() || look.field("nodes").field(f).exists()
     };
-    let t = if selects("satisfaction") {
-        crate::search::docs::tallies(db, by, ids).await?
+    // The figures the indexer kept with the hits' documents: as fresh as the documents.
+    let (t, on) = if selects("satisfaction") || selects("onTimeShare") {
+        crate::search::docs::figures(db, by, ids).await?
     } else {
-        HashMap::new()
-    };
-    let on = if selects("onTimeShare") {
-        crate::search::docs::on_time(db, by, ids).await?
-    } else {
-        HashMap::new()
+        (HashMap::new(), HashMap::new())
     };
     let mut out = HashMap::new();
     for id in ids {

@@ -101,10 +101,15 @@ fn rating_filter(f: &SatisfactionFilter, q: &mut SelectStatement, verified_only:
             ),
         );
     }
+    // The month (indexed) narrows the rows first; the instants cut inside the month.
     if let Some(from) = f.from {
+        q.and_where(r(rating::Column::Month).gte(month_key(from)));
         q.and_where(r(rating::Column::CreatedAt).gte(from));
     }
     if let Some(to) = f.to {
+        q.and_where(
+            r(rating::Column::Month).lte(month_key(to - chrono::Duration::milliseconds(1))),
+        );
         q.and_where(r(rating::Column::CreatedAt).lt(to));
     }
     if verified_only {

@@ -240,6 +240,126 @@ pub async fn dialogues(db: &DatabaseConnection, ids: &[String]) -> AppResult<Vec
         .collect())
 }
 
+fn figure_kind(by: By) -> &'static str {
+    match by {
+        By::Procedure => "procedure",
+        By::Unit => "unit",
+    }
+}
+
+fn encode(s: &SatisfactionFields) -> String {
+    use sea_orm::ActiveEnum;
+    s.0.iter()
+        .map(|(c, t)| {
+            format!(
+                "{}:{}:{}:{}",
+                c.to_value(),
+                t.answers,
+                t.score_sum,
+                t.satisfied
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn decode(text: &str) -> SatisfactionFields {
+    use sea_orm::{ActiveEnum, Iterable};
+    let mut out = SatisfactionFields::default();
+    for part in text.split(';').filter(|p| !p.is_empty()) {
+        let f: Vec<&str> = part.split(':').collect();
+        let (Some(c), [_, a, s, t]) = (
+            Component::iter().find(|c| Some(c.to_value().as_str()) == f.first().copied()),
+            f.as_slice(),
+        ) else {
+            continue;
+        };
+        let n = |v: &str| v.parse::<u64>().unwrap_or(0);
+        out.0.insert(
+            c,
+            Tally {
+                answers: n(a),
+                score_sum: n(s),
+                satisfied: n(t),
+            },
+        );
+    }
+    out
+}
+
+/// Keeps the figures of the documents just built, for search hits to show.
+pub async fn store_figures(
+    db: &DatabaseConnection,
+    by: By,
+    figures: &[(String, SatisfactionFields, Option<f64>)],
+) -> AppResult<()> {
+    use entity::catalog_figure;
+    use sea_orm::sea_query::OnConflict;
+    if figures.is_empty() {
+        return Ok(());
+    }
+    let now = crate::clock::now();
+    let txn = crate::db::begin(db).await?;
+    for chunk in figures.chunks(200) {
+        catalog_figure::Entity::insert_many(chunk.iter().map(|(id, s, on)| {
+            catalog_figure::ActiveModel {
+                kind: sea_orm::Set(figure_kind(by).to_string()),
+                id: sea_orm::Set(id.clone()),
+                satisfaction: sea_orm::Set(encode(s)),
+                on_time_share: sea_orm::Set(*on),
+                updated_at: sea_orm::Set(now),
+            }
+        }))
+        .on_conflict(
+            OnConflict::columns([catalog_figure::Column::Kind, catalog_figure::Column::Id])
+                .update_columns([
+                    catalog_figure::Column::Satisfaction,
+                    catalog_figure::Column::OnTimeShare,
+                    catalog_figure::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The figures of `ids` as the indexer last computed them; those it never computed are
+/// computed now (one aggregate each for the few missing).
+pub async fn figures(
+    db: &DatabaseConnection,
+    by: By,
+    ids: &[String],
+) -> AppResult<(HashMap<String, SatisfactionFields>, HashMap<String, f64>)> {
+    use entity::catalog_figure;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let kept = catalog_figure::Entity::find()
+        .filter(catalog_figure::Column::Kind.eq(figure_kind(by)))
+        .filter(catalog_figure::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?;
+    let mut sat = HashMap::new();
+    let mut on = HashMap::new();
+    for f in kept {
+        if let Some(v) = f.on_time_share {
+            on.insert(f.id.clone(), v);
+        }
+        sat.insert(f.id, decode(&f.satisfaction));
+    }
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|i| !sat.contains_key(*i))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        sat.extend(tallies(db, by, &missing).await?);
+        on.extend(on_time(db, by, &missing).await?);
+    }
+    Ok((sat, on))
+}
+
 /// Which column groups a satisfaction or timeliness aggregate.
 #[derive(Clone, Copy)]
 pub enum By {

@@ -157,16 +157,24 @@ pub async fn build(
             .into_iter()
             .map(Doc::Complaint)
             .collect(),
-        IndexKind::Procedures => docs::procedures(db, ids)
-            .await?
-            .into_iter()
-            .map(Doc::Procedure)
-            .collect(),
-        IndexKind::Units => docs::units(db, ids)
-            .await?
-            .into_iter()
-            .map(Doc::Unit)
-            .collect(),
+        IndexKind::Procedures => {
+            let d = docs::procedures(db, ids).await?;
+            let figures: Vec<_> = d
+                .iter()
+                .map(|p| (p.id.clone(), p.satisfaction.clone(), p.on_time_share))
+                .collect();
+            docs::store_figures(db, docs::By::Procedure, &figures).await?;
+            d.into_iter().map(Doc::Procedure).collect()
+        }
+        IndexKind::Units => {
+            let d = docs::units(db, ids).await?;
+            let figures: Vec<_> = d
+                .iter()
+                .map(|u| (u.id.clone(), u.satisfaction.clone(), u.on_time_share))
+                .collect();
+            docs::store_figures(db, docs::By::Unit, &figures).await?;
+            d.into_iter().map(Doc::Unit).collect()
+        }
         IndexKind::Dialogues => docs::dialogues(db, ids)
             .await?
             .into_iter()
