@@ -465,7 +465,8 @@ async fn requeue_changed_since(
 }
 
 /// Whether the engine's index of `kind` is empty while the database has rows (a fresh data
-/// folder, or an index recreated after a schema change).
+/// folder, or an index recreated after a schema change), or the figures kept for search hits
+/// are.
 pub async fn needs_fill(
     db: &DatabaseConnection,
     search: &Search,
@@ -507,7 +508,25 @@ pub async fn needs_fill(
     let Ok(indexed) = indexed else {
         return Ok(false);
     };
-    if indexed > 0 {
+    // The figures search hits show are kept with the documents: a database that has none yet
+    // (one migrated to keep them) is filled once as well.
+    let figures_missing = match kind {
+        IndexKind::Procedures | IndexKind::Units => {
+            use entity::catalog_figure;
+            let k = if kind == IndexKind::Procedures {
+                "procedure"
+            } else {
+                "unit"
+            };
+            catalog_figure::Entity::find()
+                .filter(catalog_figure::Column::Kind.eq(k))
+                .count(db)
+                .await?
+                == 0
+        }
+        _ => false,
+    };
+    if indexed > 0 && !figures_missing {
         return Ok(false);
     }
     let rows = match kind {
