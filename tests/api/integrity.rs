@@ -83,8 +83,18 @@ async fn overdue_complaint(app: &TestApp, unit: &str, title: &str) -> String {
     id
 }
 
-#[tokio::test]
-async fn a_unit_cannot_raise_its_own_score_and_each_request_waits_for_the_evaluator() {
+/// The demo with the year opened: the evaluator, the officials of phường Chợ Lớn and of Sở Tư
+/// pháp, and the two units.
+struct Scene {
+    app: TestApp,
+    evaluator: String,
+    q5: String,
+    stp: String,
+    unit: String,
+    other: String,
+}
+
+async fn scene() -> Scene {
     let app = TestApp::spawn().await;
     let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
     let q5 = app.login("q5.canbo", "gopy-official-demo").await;
@@ -97,6 +107,26 @@ async fn a_unit_cannot_raise_its_own_score_and_each_request_waits_for_the_evalua
         json!({ "i": { "year": YEAR } }),
     )
     .await;
+    Scene {
+        app,
+        evaluator,
+        q5,
+        stp,
+        unit,
+        other,
+    }
+}
+
+#[tokio::test]
+async fn a_unit_cannot_raise_its_own_score_and_each_request_waits_for_the_evaluator() {
+    let Scene {
+        app,
+        evaluator,
+        q5,
+        stp,
+        unit,
+        other,
+    } = scene().await;
 
     // The facts: dossiers received three weeks ago for a one-day procedure, and complaints
     // whose deadlines have passed.
@@ -401,18 +431,14 @@ async fn criterion(app: &TestApp, evaluator: &str, unit: &str, code: &str) -> (u
 
 #[tokio::test]
 async fn a_late_answer_stays_late_through_a_reopening_and_a_forward_and_return() {
-    let app = TestApp::spawn().await;
-    let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
-    let q5 = app.login("q5.canbo", "gopy-official-demo").await;
-    let stp = app.login("stp.canbo", "gopy-official-demo").await;
-    let unit = app.unit_id("P.CHOLON").await;
-    let other = app.unit_id("STP").await;
-    app.ok(
-        Some(&evaluator),
-        "mutation($i: OpenParPeriodInput!) { openParPeriod(input: $i) { year } }",
-        json!({ "i": { "year": YEAR } }),
-    )
-    .await;
+    let Scene {
+        app,
+        evaluator,
+        q5,
+        stp,
+        unit,
+        other,
+    } = scene().await;
     // Complaint handling is criterion 3.4 of the default template.
     let reopened = overdue_complaint(&app, &unit, "Trả lời chậm").await;
     let returned = overdue_complaint(&app, &unit, "Chuyển đi rồi trả về").await;
