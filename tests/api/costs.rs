@@ -51,6 +51,24 @@ async fn graphiqls_schema_request_passes_and_deeper_or_repeated_introspection_do
         "the schema lists its types"
     );
     assert_eq!(b["__schema"]["queryType"]["name"], "Query");
+    // With every option GraphiQL may turn on (input value deprecation, the schema's
+    // description, specifiedByURL, repeatable directives).
+    let all = q
+        .replace("__schema {\n        queryType", "__schema {\n        description\n        queryType")
+        .replace("directives { name description locations args { ...InputValue } }", "directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }")
+        .replace("kind name description\n", "kind name description specifiedByURL\n")
+        .replace("args { ...InputValue } type", "args(includeDeprecated: true) { ...InputValue } type")
+        .replace("inputFields { ...InputValue }", "inputFields(includeDeprecated: true) { ...InputValue }")
+        .replace("type { ...TypeRef } defaultValue }", "type { ...TypeRef } defaultValue isDeprecated deprecationReason }");
+    assert!(
+        all.contains("isRepeatable") && all.contains("defaultValue isDeprecated"),
+        "{all}"
+    );
+    let b = app.ok(None, &all, json!({})).await;
+    assert!(
+        b["__schema"]["types"].as_array().unwrap().len() > 100,
+        "{b}"
+    );
     // One level more than the standard query, built by hand, is refused.
     let deeper = q.replace("kind\nname\n}", "kind\nname\nofType { name }\n}");
     assert_ne!(deeper, q);
