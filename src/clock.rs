@@ -101,6 +101,35 @@ pub fn day_start(field: &str, d: NaiveDate) -> Result<DateTime<Utc>, crate::erro
     Ok((d.and_time(chrono::NaiveTime::MIN) - city_offset()).and_utc())
 }
 
+/// A client's month, `YYYY-MM`: the key as the portal writes it, and its first instant and the
+/// first instant of the next month in the city. `BAD_USER_INPUT` on `field` otherwise.
+pub fn month_range(
+    field: &str,
+    s: &str,
+) -> Result<(String, DateTime<Utc>, DateTime<Utc>), crate::error::AppError> {
+    use chrono::Datelike;
+    let bad = || {
+        crate::error::AppError::bad_input(
+            field,
+            "Tháng có dạng YYYY-MM, ví dụ 2026-03.",
+            "A month is written YYYY-MM, e.g. 2026-03.",
+        )
+    };
+    let first =
+        NaiveDate::parse_from_str(&format!("{}-01", s.trim()), "%Y-%m-%d").map_err(|_| bad())?;
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .ok_or_else(bad)?;
+    if !YEARS.contains(&first.year()) {
+        return Err(bad());
+    }
+    Ok((
+        first.format("%Y-%m").to_string(),
+        day_start(field, first)?,
+        day_start(field, next)?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

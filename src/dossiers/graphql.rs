@@ -317,8 +317,58 @@ pub struct UnitDossierStats {
 #[derive(Default)]
 pub struct DossiersQuery;
 
+/// The signals of a unit recording dossiers to its own advantage, for one unit and month.
+#[derive(SimpleObject)]
+pub struct DossierSignals {
+    pub unit: Option<Unit>,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Dossiers recorded during the month.
+    pub recorded: u64,
+    /// Of those, recorded by a staff account rather than the one-stop-shop system.
+    pub by_staff: u64,
+    /// Of those, completed within an hour of receipt.
+    pub quick: u64,
+    /// `quick` as a share of `byStaff`, in percent.
+    pub quick_share: Option<f64>,
+}
+
 #[Object]
 impl DossiersQuery {
+    /// Evaluators and admins: per unit, the dossiers of a month (`YYYY-MM`, by when they were
+    /// recorded) that its own staff recorded, and those completed within an hour of receipt,
+    /// the most first. It reads the month's dossiers, so it weighs like a search.
+    #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
+    async fn dossier_signals(
+        &self,
+        ctx: &Context<'_>,
+        month: String,
+        unit: Option<ID>,
+    ) -> async_graphql::Result<Vec<DossierSignals>> {
+        let (month, from, to) = crate::clock::month_range("month", &month)?;
+        let rows = super::signals::signals(
+            ctx.state(),
+            ctx.actor(),
+            from,
+            to,
+            unit.as_ref().map(|u| u.as_str()),
+        )
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for s in rows {
+            let share = s.quick_share().map(crate::par::template::round2);
+            out.push(DossierSignals {
+                unit: ctx.loaders().units.load_one(s.unit_id).await?.map(Unit),
+                month: month.clone(),
+                recorded: s.recorded,
+                by_staff: s.by_staff,
+                quick: s.quick,
+                quick_share: share,
+            });
+        }
+        Ok(out)
+    }
+
     /// A dossier by its receipt code. Public: status and dates only.
     async fn dossier(
         &self,

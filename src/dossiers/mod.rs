@@ -14,6 +14,7 @@
 
 pub mod graphql;
 pub mod import;
+pub mod signals;
 
 use std::collections::HashMap;
 

@@ -291,17 +291,7 @@ impl RatingsQuery {
         month: String,
         unit: Option<ID>,
     ) -> async_graphql::Result<Vec<RatingSignals>> {
-        let m = chrono::NaiveDate::parse_from_str(&format!("{}-01", month.trim()), "%Y-%m-%d")
-            .ok()
-            .filter(|d| crate::clock::YEARS.contains(&chrono::Datelike::year(d)))
-            .ok_or_else(|| {
-                crate::error::AppError::bad_input(
-                    "month",
-                    "Tháng có dạng YYYY-MM, ví dụ 2026-03.",
-                    "A month is written YYYY-MM, e.g. 2026-03.",
-                )
-            })?;
-        let month = m.format("%Y-%m").to_string();
+        let (month, _, _) = crate::clock::month_range("month", &month)?;
         let rows = super::self_rating::signals(
             ctx.state(),
             ctx.actor(),

@@ -543,3 +543,42 @@ async fn staff_choose_no_rating_code_and_reasons_turn_no_text() {
         "{d}"
     );
 }
+
+#[tokio::test]
+async fn evaluators_see_dossiers_a_unit_records_and_completes_within_the_hour() {
+    let Scene {
+        app,
+        evaluator,
+        q5,
+        unit,
+        ..
+    } = scene().await;
+    let procedure = app.procedure_id("1.001193").await;
+    for i in 0..3 {
+        let code = format!("CL-QUICK-{i}");
+        app.ok(
+            Some(&q5),
+            RECORD,
+            json!({ "i": { "code": code, "unit": unit, "procedure": procedure, "filerKind": "CITIZEN" } }),
+        )
+        .await;
+        app.complete_dossier(&q5, &code).await;
+    }
+    let month = portal::clock::now_local().format("%Y-%m").to_string();
+    let q = "query($m: String!, $u: ID) { dossierSignals(month: $m, unit: $u) { unit { code } month recorded byStaff quick quickShare } }";
+    let s = app
+        .ok(Some(&evaluator), q, json!({ "m": month, "u": unit }))
+        .await;
+    let row = &s["dossierSignals"][0];
+    assert_eq!(row["unit"]["code"], "P.CHOLON", "{s}");
+    assert_eq!(row["month"], month.as_str());
+    assert!(row["byStaff"].as_u64().unwrap() >= 3, "{s}");
+    assert!(row["quick"].as_u64().unwrap() >= 3, "{s}");
+    assert!(row["recorded"].as_u64().unwrap() >= row["byStaff"].as_u64().unwrap());
+    let b = app.gql(Some(&q5), q, json!({ "m": month })).await;
+    assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
+    let b = app
+        .gql(Some(&evaluator), q, json!({ "m": "03/2026" }))
+        .await;
+    assert_eq!(crate::helpers::error_field(&b), "month", "{b}");
+}
