@@ -36,6 +36,9 @@ impl DossierSignals {
     }
 }
 
+/// A dossier's unit, recorder, receipt and completion.
+type Recorded = (String, String, DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// Whether a recorder is a staff account (integration tokens are `script:…`; imports and seeds
 /// name themselves).
 fn is_staff_account(recorded_by: &str) -> bool {
@@ -63,8 +66,7 @@ pub async fn signals(
     if let Some(u) = unit {
         q = q.filter(dossier::Column::UnitId.eq(u));
     }
-    let rows: Vec<(String, String, DateTime<Utc>, Option<DateTime<Utc>>)> =
-        q.into_tuple().all(&state.db).await?;
+    let rows: Vec<Recorded> = q.into_tuple().all(&state.db).await?;
     let mut by_unit: BTreeMap<String, DossierSignals> = BTreeMap::new();
     for (unit_id, by, received, completed) in rows {
         let s = by_unit
