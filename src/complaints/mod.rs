@@ -846,7 +846,7 @@ fn kept_late(
     now: DateTime<Utc>,
     note: Option<&str>,
 ) -> AppResult<Option<crate::par::review::Dated>> {
-    use crate::par::review::{Kind, Request};
+    use crate::par::review::Kind;
     let (kind, due) = match step {
         Step::Reject if late_for_unit(c, now) => (Kind::LateRejection, c.answer_due_at),
         Step::MarkDuplicate if late_for_unit(c, now) => (Kind::LateDuplicate, c.answer_due_at),
@@ -854,20 +854,29 @@ fn kept_late(
         Step::Assign if now > c.forward_due_at => (Kind::LateForward, c.forward_due_at),
         _ => return Ok(None),
     };
-    Ok(Some(
-        Request {
-            kind,
-            unit_id: c.assigned_unit_id.clone(),
-            dossier_id: None,
-            complaint_id: Some(c.id.clone()),
-            code: c.code.clone(),
-            claimed_at: None,
-            due_at: due,
-            reason: note.unwrap_or_default().to_string(),
-            requested_by: actor.signed_in()?.subject.clone(),
-        }
-        .in_year(crate::par::compute::year_of(due)),
-    ))
+    late_request(actor, c, kind, due, note).map(Some)
+}
+
+/// The request that keeps `c` late with the unit holding it, for the year `due` falls in.
+fn late_request(
+    actor: &Actor,
+    c: &complaint::Model,
+    kind: crate::par::review::Kind,
+    due: DateTime<Utc>,
+    note: Option<&str>,
+) -> AppResult<crate::par::review::Dated> {
+    Ok(crate::par::review::Request {
+        kind,
+        unit_id: c.assigned_unit_id.clone(),
+        dossier_id: None,
+        complaint_id: Some(c.id.clone()),
+        code: c.code.clone(),
+        claimed_at: None,
+        due_at: due,
+        reason: note.unwrap_or_default().to_string(),
+        requested_by: actor.signed_in()?.subject.clone(),
+    }
+    .in_year(crate::par::compute::year_of(due)))
 }
 
 /// The change that forwards `c` to `target`: the competent unit gets the full answer time from
@@ -1038,20 +1047,13 @@ pub async fn classify(
     let review = match track {
         Track::Feedback => None,
         _ if c.legal_track.is_some() && !c.filer_confirmed_feedback => None,
-        _ if late_for_unit(&c, now) => Some(
-            crate::par::review::Request {
-                kind: crate::par::review::Kind::LateReclassification,
-                unit_id: c.assigned_unit_id.clone(),
-                dossier_id: None,
-                complaint_id: Some(c.id.clone()),
-                code: c.code.clone(),
-                claimed_at: None,
-                due_at: c.answer_due_at,
-                reason: n.clone().unwrap_or_default(),
-                requested_by: actor.signed_in()?.subject.clone(),
-            }
-            .in_year(crate::par::compute::year_of(c.answer_due_at)),
-        ),
+        _ if late_for_unit(&c, now) => Some(late_request(
+            actor,
+            &c,
+            crate::par::review::Kind::LateReclassification,
+            c.answer_due_at,
+            n.as_deref(),
+        )?),
         _ => None,
     };
     let txn = crate::db::begin(&state.db).await?;

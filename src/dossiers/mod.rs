@@ -340,39 +340,20 @@ pub async fn validate(
         receipt,
     );
     let id = uuid::Uuid::now_v7().to_string();
-    let mut review: Option<review::Request> = None;
-    // `due` is what the index measures against; `appointment` what the filer was told.
-    let (due, appointment) = match i.due_at {
-        Some(d) if d <= received_at || d > received_at + Duration::days(366) => {
-            return Err(AppError::bad_input(
-                "dueAt",
-                "Ngày hẹn trả kết quả phải sau thời điểm tiếp nhận và trong vòng một năm.",
-                "dueAt must be after receivedAt and within a year of it.",
-            ));
-        }
-        // A unit's own appointment beyond the statutory time is flagged, and the index keeps
-        // the statutory time unless the evaluator accepts the appointment.
-        Some(d) if d > statutory && recorder == Recorder::UnitStaff => {
-            review = Some(review::Request {
+    let (due, appointment, review) =
+        appointment(i.due_at, received_at, statutory, recorder, || {
+            review::Request {
                 kind: review::Kind::LongAppointment,
                 unit_id: i.unit_id.clone(),
                 dossier_id: Some(id.clone()),
                 complaint_id: None,
                 code: code.clone(),
-                claimed_at: Some(d),
+                claimed_at: i.due_at,
                 due_at: statutory,
-                reason: format!(
-                    "Ngày hẹn {} sau thời hạn theo quy định {}.",
-                    crate::clock::local(d).format("%d/%m/%Y %H:%M"),
-                    crate::clock::local(statutory).format("%d/%m/%Y %H:%M")
-                ),
+                reason: String::new(),
                 requested_by: recorded_by.to_string(),
-            });
-            (statutory, d)
-        }
-        Some(d) => (d, d),
-        None => (statutory, statutory),
-    };
+            }
+        })?;
     let excuse = i
         .delay_excused
         .as_deref()
@@ -457,6 +438,45 @@ pub async fn validate(
             updated_at: now,
         },
     })
+}
+
+/// The due time the index measures against and the appointment the filer was told, from the
+/// appointment given (if any) and the statutory due time. A unit's own appointment beyond the
+/// statutory time is flagged: the index keeps the statutory time unless the evaluator accepts
+/// the appointment (`request` makes that request).
+fn appointment(
+    given: Option<DateTime<Utc>>,
+    received_at: DateTime<Utc>,
+    statutory: DateTime<Utc>,
+    recorder: Recorder,
+    request: impl FnOnce() -> review::Request,
+) -> AppResult<(DateTime<Utc>, DateTime<Utc>, Option<review::Request>)> {
+    match given {
+        Some(d) if d <= received_at || d > received_at + Duration::days(366) => {
+            Err(AppError::bad_input(
+                "dueAt",
+                "Ngày hẹn trả kết quả phải sau thời điểm tiếp nhận và trong vòng một năm.",
+                "dueAt must be after receivedAt and within a year of it.",
+            ))
+        }
+        Some(d) if d > statutory && recorder == Recorder::UnitStaff => {
+            let reason = format!(
+                "Ngày hẹn {} sau thời hạn theo quy định {}.",
+                crate::clock::local(d).format("%d/%m/%Y %H:%M"),
+                crate::clock::local(statutory).format("%d/%m/%Y %H:%M")
+            );
+            Ok((
+                statutory,
+                d,
+                Some(review::Request {
+                    reason,
+                    ..request()
+                }),
+            ))
+        }
+        Some(d) => Ok((d, d, None)),
+        None => Ok((statutory, statutory, None)),
+    }
 }
 
 /// Records a dossier (officials of its unit, admins). A code already recorded is `CONFLICT`.

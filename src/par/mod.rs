@@ -378,14 +378,15 @@ fn validate_bands(bands: Vec<Band>) -> AppResult<Vec<Band>> {
     Ok(out)
 }
 
-fn actor_name(actor: &Actor) -> String {
+pub(crate) fn actor_name(actor: &Actor) -> String {
     actor
         .principal()
         .map(|p| p.subject.clone())
         .unwrap_or_else(|| "system".into())
 }
 
-async fn audit(
+/// Writes a line of a period's audit.
+pub(crate) async fn audit(
     db: &impl ConnectionTrait,
     year: i32,
     unit: Option<&str>,
@@ -568,16 +569,7 @@ pub async fn period_unit(
 /// Marks a period changed: a computed one goes back to draft. Refused (`CONFLICT`) when the
 /// period is published, or changed by someone else since it was read.
 async fn touch(db: &impl ConnectionTrait, p: &Period) -> AppResult<()> {
-    let r = par_period::Entity::update_many()
-        .col_expr(
-            par_period::Column::Status,
-            Expr::value(Status::Draft.as_str()),
-        )
-        .col_expr(
-            par_period::Column::UpdatedAt,
-            Expr::value(crate::clock::now()),
-        )
-        .filter(par_period::Column::Year.eq(p.year()))
+    let r = back_to_draft(p.year())
         .filter(par_period::Column::Status.ne(Status::Published.as_str()))
         .exec(db)
         .await?;
@@ -1259,6 +1251,15 @@ pub async fn live_points(
 /// Marks a period's figures changed (a computed year goes back to draft, so that it is computed
 /// again before it is published); nothing for a published or missing year.
 pub async fn mark_changed(db: &impl ConnectionTrait, year: i32) -> AppResult<()> {
+    back_to_draft(year)
+        .filter(par_period::Column::Status.eq(Status::Computed.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The update that puts a year back to draft (its figures changed since computed).
+fn back_to_draft(year: i32) -> sea_orm::UpdateMany<par_period::Entity> {
     par_period::Entity::update_many()
         .col_expr(
             par_period::Column::Status,
@@ -1269,32 +1270,6 @@ pub async fn mark_changed(db: &impl ConnectionTrait, year: i32) -> AppResult<()>
             Expr::value(crate::clock::now()),
         )
         .filter(par_period::Column::Year.eq(year))
-        .filter(par_period::Column::Status.eq(Status::Computed.as_str()))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Writes a line of a period's audit (a review decision, say).
-pub async fn audit_line(
-    db: &impl ConnectionTrait,
-    year: i32,
-    unit: Option<&str>,
-    action: &str,
-    criterion: Option<&str>,
-    detail: String,
-    actor: &Actor,
-) -> AppResult<()> {
-    audit(
-        db,
-        year,
-        unit,
-        action,
-        criterion,
-        detail,
-        &actor_name(actor),
-    )
-    .await
 }
 
 async fn active_deductions(

@@ -402,7 +402,7 @@ pub async fn decide(
             None => String::new(),
         }
     );
-    crate::par::audit_line(
+    crate::par::audit(
         &txn,
         r.year,
         Some(&r.unit_id),
@@ -413,7 +413,7 @@ pub async fn decide(
         },
         None,
         detail,
-        actor,
+        &crate::par::actor_name(actor),
     )
     .await?;
     crate::par::mark_changed(&txn, r.year).await?;
