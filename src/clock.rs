@@ -42,8 +42,8 @@ pub fn today() -> NaiveDate {
 }
 
 /// A UTC instant shown in the city's zone (RFC 3339 with `+07:00`).
-pub fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
-    t.with_timezone(&city_offset())
+pub fn local(t: DateTime<Utc>) -> crate::scalars::Instant {
+    crate::scalars::Instant(t)
 }
 
 /// The years a date given by a client may fall in. Outside them a date is a typo or an attack
@@ -51,8 +51,12 @@ pub fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
 pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
 
 /// A client's date, within [`YEARS`]; `BAD_USER_INPUT` on `field` otherwise.
-pub fn check_date(field: &str, d: NaiveDate) -> Result<NaiveDate, crate::error::AppError> {
+pub fn check_date(
+    field: &str,
+    d: impl Into<NaiveDate>,
+) -> Result<NaiveDate, crate::error::AppError> {
     use chrono::Datelike;
+    let d: NaiveDate = d.into();
     if YEARS.contains(&d.year()) {
         Ok(d)
     } else {
@@ -75,10 +79,11 @@ pub fn check_date(field: &str, d: NaiveDate) -> Result<NaiveDate, crate::error::
 /// A client's instant, within [`YEARS`] in the city; `BAD_USER_INPUT` on `field` otherwise.
 pub fn check_instant(
     field: &str,
-    t: DateTime<FixedOffset>,
+    t: impl Into<crate::scalars::Instant>,
 ) -> Result<DateTime<Utc>, crate::error::AppError> {
+    let t: DateTime<Utc> = t.into().0;
     check_date(field, t.with_timezone(&city_offset()).date_naive())?;
-    Ok(t.with_timezone(&Utc))
+    Ok(t)
 }
 
 /// A filter's bounds: `from` and `to`, each optional.
@@ -86,8 +91,8 @@ pub type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// A filter's `from` and `to` instants, each checked by [`check_instant`].
 pub fn check_range(
-    from: Option<DateTime<FixedOffset>>,
-    to: Option<DateTime<FixedOffset>>,
+    from: Option<crate::scalars::Instant>,
+    to: Option<crate::scalars::Instant>,
 ) -> Result<Range, crate::error::AppError> {
     Ok((
         from.map(|t| check_instant("from", t)).transpose()?,
@@ -96,7 +101,10 @@ pub fn check_range(
 }
 
 /// The first instant of a client's date in the city (`BAD_USER_INPUT` outside [`YEARS`]).
-pub fn day_start(field: &str, d: NaiveDate) -> Result<DateTime<Utc>, crate::error::AppError> {
+pub fn day_start(
+    field: &str,
+    d: impl Into<NaiveDate>,
+) -> Result<DateTime<Utc>, crate::error::AppError> {
     let d = check_date(field, d)?;
     Ok((d.and_time(chrono::NaiveTime::MIN) - city_offset()).and_utc())
 }

@@ -34,6 +34,7 @@ pub mod par;
 pub mod procedures;
 pub mod query_limits;
 pub mod ratings;
+pub mod scalars;
 pub mod search;
 pub mod seed;
 pub mod state;

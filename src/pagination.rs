@@ -161,19 +161,33 @@ impl Page {
         desc: bool,
         id: E::Column,
     ) -> sea_orm::Select<E> {
+        use sea_orm::sea_query::{Expr, IntoColumnRef};
+        self.seek_by(q, Expr::col(col.into_column_ref()).into(), desc, id)
+    }
+
+    /// [`Page::seek`] on an expression of the row (a `CASE` of columns, say).
+    pub fn seek_by<E: sea_orm::EntityTrait>(
+        &self,
+        q: sea_orm::Select<E>,
+        key: sea_orm::sea_query::SimpleExpr,
+        desc: bool,
+        id: E::Column,
+    ) -> sea_orm::Select<E> {
+        use sea_orm::sea_query::{Expr, ExprTrait};
         use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder, QuerySelect};
         let q = match &self.key {
             None => q,
             Some(k) => {
+                let e = || Expr::expr(key.clone());
                 let (beyond, id_beyond) = if desc {
-                    (col.lt(k.at), id.lt(k.id.clone()))
+                    (e().lt(k.at), id.lt(k.id.clone()))
                 } else {
-                    (col.gt(k.at), id.gt(k.id.clone()))
+                    (e().gt(k.at), id.gt(k.id.clone()))
                 };
                 q.filter(
                     Condition::any()
                         .add(beyond)
-                        .add(Condition::all().add(col.eq(k.at)).add(id_beyond)),
+                        .add(Condition::all().add(e().eq(k.at)).add(id_beyond)),
                 )
             }
         };
@@ -182,7 +196,7 @@ impl Page {
         } else {
             sea_orm::Order::Asc
         };
-        q.order_by(col, order.clone())
+        q.order_by(key, order.clone())
             .order_by(id, order)
             .offset(self.offset)
             .limit(self.limit + 1)

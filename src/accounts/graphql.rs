@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of accounts and sign-in.
 
+use crate::scalars::Instant;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset};
 use entity::account;
 
 use super::{NewAccount, NewBusiness};
@@ -113,8 +113,8 @@ impl Account {
     async fn disabled(&self) -> bool {
         self.model.disabled
     }
-    async fn created_at(&self) -> DateTime<FixedOffset> {
-        crate::clock::local(self.model.created_at)
+    async fn created_at(&self) -> Instant {
+        crate::clock::local(self.model.created_at).into()
     }
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         unit_of(ctx, self.model.unit_id.as_deref()).await
@@ -209,7 +209,7 @@ impl Viewer {
 pub struct AuthPayload {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
-    pub expires_at: DateTime<FixedOffset>,
+    pub expires_at: Instant,
     pub account: Account,
 }
 
@@ -292,7 +292,7 @@ impl AccountsMutation {
         let (token, exp) = super::issue_token(state, &acc)?;
         Ok(AuthPayload {
             token,
-            expires_at: crate::clock::local(exp),
+            expires_at: crate::clock::local(exp).into(),
             account: Account::own(acc),
         })
     }
@@ -312,7 +312,7 @@ impl AccountsMutation {
         .await?;
         Ok(AuthPayload {
             token,
-            expires_at: crate::clock::local(exp),
+            expires_at: crate::clock::local(exp).into(),
             account: Account::own(acc),
         })
     }

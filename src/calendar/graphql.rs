@@ -1,7 +1,7 @@
 //! GraphQL of the working-day calendar.
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 
 use super::{Day, DayKind as Kind, YearInfo, YearStatus as Status};
 use crate::context::CtxExt;
@@ -45,7 +45,7 @@ impl From<Status> for CalendarYearStatus {
 /// A listed day: a day off, or a swapped working day.
 #[derive(SimpleObject)]
 pub struct Holiday {
-    pub date: NaiveDate,
+    pub date: crate::scalars::Day,
     pub name: String,
     pub kind: DayKind,
     /// The status of the day's year.
@@ -64,7 +64,7 @@ pub struct CalendarYear {
 
 fn holiday(date: NaiveDate, d: &Day, status: Status) -> Holiday {
     Holiday {
-        date,
+        date: date.into(),
         name: d.name.clone(),
         kind: d.kind.into(),
         year_status: status.into(),
@@ -107,9 +107,9 @@ impl CalendarQuery {
     async fn working_day_deadline(
         &self,
         ctx: &Context<'_>,
-        from: DateTime<FixedOffset>,
+        from: crate::scalars::Instant,
         days: u32,
-    ) -> async_graphql::Result<DateTime<FixedOffset>> {
+    ) -> async_graphql::Result<crate::scalars::Instant> {
         if days > 365 {
             return Err(crate::error::AppError::bad_input(
                 "days",
@@ -123,7 +123,7 @@ impl CalendarQuery {
             .calendar
             .get()
             .deadline(crate::clock::check_instant("from", from)?, days);
-        Ok(crate::clock::local(due))
+        Ok(crate::clock::local(due).into())
     }
 }
 
@@ -153,10 +153,10 @@ impl CalendarMutation {
     async fn add_holiday(
         &self,
         ctx: &Context<'_>,
-        date: NaiveDate,
+        date: crate::scalars::Day,
         name: String,
     ) -> async_graphql::Result<Holiday> {
-        add(ctx, date, Kind::Holiday, &name).await
+        add(ctx, date.0, Kind::Holiday, &name).await
     }
 
     /// Admins: makes a Saturday or Sunday a working day, swapped for a day off (deadlines
@@ -164,10 +164,10 @@ impl CalendarMutation {
     async fn add_working_day(
         &self,
         ctx: &Context<'_>,
-        date: NaiveDate,
+        date: crate::scalars::Day,
         name: String,
     ) -> async_graphql::Result<Holiday> {
-        add(ctx, date, Kind::WorkingDay, &name).await
+        add(ctx, date.0, Kind::WorkingDay, &name).await
     }
 
     /// Admins: removes a listed day off or swapped working day; the date follows the weekday
@@ -175,7 +175,7 @@ impl CalendarMutation {
     async fn remove_holiday(
         &self,
         ctx: &Context<'_>,
-        date: NaiveDate,
+        date: crate::scalars::Day,
     ) -> async_graphql::Result<Holiday> {
         let s = ctx.state();
         let date = crate::clock::check_date("date", date)?;

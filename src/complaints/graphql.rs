@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of complaints.
 
+use crate::scalars::Instant;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset};
 use entity::{complaint, complaint_event};
 
 use super::{Action, ComplaintFilter, ContactInput, FileInput, Order, View};
@@ -60,12 +60,31 @@ pub enum RejectionReason {
     Other,
 }
 
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+/// How complaints are ordered (`complaints`, `searchComplaints`, `myComplaints`).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum ComplaintOrder {
-    #[default]
-    ReceivedDesc,
-    ReceivedAsc,
-    AnswerDueAsc,
+    /// Newest first: the default of lists, and of searches without a query.
+    ReceivedAtDesc,
+    ReceivedAtAsc,
+    /// The answer deadline, soonest first.
+    AnswerDueAtAsc,
+    /// The next deadline, soonest first: a received item's forwarding deadline, an accepted
+    /// one's answer deadline; answered and ended items after them. Lists only.
+    NextDeadlineAsc,
+    /// Best match first: the default of searches with a query; newest first otherwise.
+    Relevance,
+}
+
+impl ComplaintOrder {
+    /// The database order of a list (`RELEVANCE` is newest first there).
+    pub fn list_order(o: Option<ComplaintOrder>) -> Order {
+        match o {
+            Some(ComplaintOrder::ReceivedAtAsc) => Order::ReceivedAsc,
+            Some(ComplaintOrder::AnswerDueAtAsc) => Order::AnswerDueAsc,
+            Some(ComplaintOrder::NextDeadlineAsc) => Order::NextDeadlineAsc,
+            _ => Order::ReceivedDesc,
+        }
+    }
 }
 
 /// The filer's contact: the filer, the assigned unit's officials and admins only.
@@ -87,8 +106,8 @@ pub struct ComplaintEvent {
 #[allow(clippy::wrong_self_convention)]
 #[Object]
 impl ComplaintEvent {
-    async fn at(&self) -> DateTime<FixedOffset> {
-        local(self.model.at)
+    async fn at(&self) -> Instant {
+        local(self.model.at).into()
     }
     /// FILED, ACCEPTED, REJECTED, FORWARDED, ANSWERED, RATED, REOPENED, CLOSED, DUPLICATE,
     /// CLASSIFIED, DIALOGUE_LINKED, COMMITTED, COMMITMENT_DONE.
@@ -213,14 +232,14 @@ impl Complaint {
         };
         Ok(Some(Dossier::for_caller(ctx, model).await?))
     }
-    async fn received_at(&self) -> DateTime<FixedOffset> {
-        local(self.model.received_at)
+    async fn received_at(&self) -> Instant {
+        local(self.model.received_at).into()
     }
     /// Forwarding to the competent unit is due within 5 working days of receipt.
-    async fn forward_due_at(&self) -> DateTime<FixedOffset> {
-        local(self.model.forward_due_at)
+    async fn forward_due_at(&self) -> Instant {
+        local(self.model.forward_due_at).into()
     }
-    async fn forwarded_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn forwarded_at(&self) -> Option<Instant> {
         self.model.forwarded_at.map(local)
     }
     /// Forwarded after its forwarding deadline.
@@ -229,8 +248,13 @@ impl Complaint {
             .forwarded_at
             .is_some_and(|f| f > self.model.forward_due_at)
     }
-    async fn answer_due_at(&self) -> DateTime<FixedOffset> {
-        local(self.model.answer_due_at)
+    async fn answer_due_at(&self) -> Instant {
+        local(self.model.answer_due_at).into()
+    }
+    /// The next deadline while the item is open: received, the forwarding deadline (to accept
+    /// it or forward it); accepted, the answer deadline. Null once answered or ended.
+    async fn next_deadline_at(&self) -> Option<Instant> {
+        super::next_deadline(&self.model).map(Instant)
     }
     /// Still open past its answer deadline.
     async fn overdue(&self) -> bool {
@@ -244,7 +268,7 @@ impl Complaint {
             None
         }
     }
-    async fn answered_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn answered_at(&self) -> Option<Instant> {
         self.model.answered_at.map(local)
     }
     /// The last answer came after its deadline.
@@ -276,7 +300,7 @@ impl Complaint {
             .to_string(),
         })
     }
-    async fn published_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn published_at(&self) -> Option<Instant> {
         self.model.published_at.map(local)
     }
     async fn rejection_reason(&self) -> Option<&str> {
@@ -313,7 +337,7 @@ impl Complaint {
     async fn reopen_count(&self) -> i32 {
         self.model.reopen_count
     }
-    async fn closed_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn closed_at(&self) -> Option<Instant> {
         self.model.closed_at.map(local)
     }
     /// The filer's name and phone or e-mail: the filer, the assigned unit's officials and
@@ -476,22 +500,76 @@ pub struct RateComplaintAnswerInput {
     pub comment: Option<String>,
 }
 
-#[derive(InputObject, Default)]
+/// Which complaints a list or a search returns. Every field narrows; all are optional.
+#[derive(InputObject, Default, Clone)]
+#[graphql(name = "ComplaintFilter")]
 pub struct ComplaintFilterInput {
-    /// The assigned unit.
+    /// Words of the title, body or code, with or without marks. `searchComplaints` ranks by
+    /// them; `complaints` only matches them.
+    pub query: Option<String>,
+    /// The unit handling it now (an official's inbox).
+    pub assigned_unit: Option<ID>,
+    /// The unit the matter concerns (`Complaint.unit`). Not in `searchComplaints`.
     pub unit: Option<ID>,
-    /// With `unit`: also count the units whose work passed to it (directly or through
-    /// several reorganisations), for trends across a reorganisation.
+    /// With `assignedUnit` or `unit`: also the units whose work passed to it (directly or
+    /// through several reorganisations), for trends across a reorganisation.
     #[graphql(default)]
     pub roll_up: bool,
-    pub status: Option<ComplaintStatus>,
+    /// Any of these statuses.
+    pub status: Option<Vec<ComplaintStatus>>,
+    /// `true`: received or accepted (still to be handled); `false`: answered or ended.
+    pub open: Option<bool>,
     pub kind: Option<ComplaintKind>,
     pub category: Option<ComplaintCategory>,
-    pub overdue: Option<bool>,
-    pub from: Option<DateTime<FixedOffset>>,
-    pub to: Option<DateTime<FixedOffset>>,
+    pub procedure: Option<ID>,
     /// Issues raised at (or linked to) this dialogue.
     pub dialogue: Option<ID>,
+    /// Open past the answer deadline.
+    pub overdue: Option<bool>,
+    /// Received at or after.
+    pub from: Option<Instant>,
+    /// Received before.
+    pub to: Option<Instant>,
+}
+
+impl ComplaintFilterInput {
+    /// The service's filter, units rolled up and times checked.
+    pub async fn resolve(&self, ctx: &Context<'_>) -> async_graphql::Result<ComplaintFilter> {
+        let (from, to) = crate::clock::check_range(self.from, self.to)?;
+        let id = |i: &Option<ID>| i.as_ref().map(|i| i.0.clone());
+        let also_assigned =
+            crate::units::graphql::rolled_up(ctx, self.assigned_unit.as_ref().map(|i| i.as_str()), self.roll_up)
+                .await?;
+        let also_units =
+            crate::units::graphql::rolled_up(ctx, self.unit.as_ref().map(|i| i.as_str()), self.roll_up).await?;
+        Ok(ComplaintFilter {
+            assigned_unit: id(&self.assigned_unit),
+            also_assigned,
+            unit: id(&self.unit),
+            also_units,
+            status: self
+                .status
+                .iter()
+                .flatten()
+                .map(|s| (*s).into())
+                .collect(),
+            open: self.open,
+            kind: self.kind.map(Into::into),
+            category: self.category.map(Into::into),
+            overdue: self.overdue,
+            procedure: id(&self.procedure),
+            from,
+            to,
+            dialogue: id(&self.dialogue),
+        })
+    }
+}
+
+/// How many complaints have a status.
+#[derive(SimpleObject)]
+pub struct ComplaintStatusCount {
+    pub status: ComplaintStatus,
+    pub count: u64,
 }
 
 /// Complaints with the caller's view of each, as the API shows them.
@@ -539,7 +617,8 @@ impl ComplaintsQuery {
     }
 
     /// Complaints the caller may see: officials their units', evaluators and admins all,
-    /// everyone else the published answers.
+    /// everyone else the published answers. An official's inbox is
+    /// `complaints(filter: {assignedUnit: …, open: true}, orderBy: NEXT_DEADLINE_ASC)`.
     #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
     async fn complaints(
         &self,
@@ -549,36 +628,59 @@ impl ComplaintsQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Conn<Complaint>> {
-        let order = match order_by.unwrap_or_default() {
-            ComplaintOrder::ReceivedDesc => Order::ReceivedDesc,
-            ComplaintOrder::ReceivedAsc => Order::ReceivedAsc,
-            ComplaintOrder::AnswerDueAsc => Order::AnswerDueAsc,
-        };
+        let order = ComplaintOrder::list_order(order_by);
         let page = Page::keyed_for(ctx, order.sort(), first, after.as_deref())?;
-        let f = filter.unwrap_or_default();
-        let (from, to) = crate::clock::check_range(f.from, f.to)?;
-        let also_units =
-            crate::units::graphql::rolled_up(ctx, f.unit.as_ref().map(|i| i.as_str()), f.roll_up)
-                .await?;
-        let filter = ComplaintFilter {
-            unit: f.unit.map(|i| i.0),
-            also_units,
-            status: f.status.map(Into::into),
-            kind: f.kind.map(Into::into),
-            category: f.category.map(Into::into),
-            overdue: f.overdue,
-            from,
-            to,
-            dialogue: f.dialogue.map(|i| i.0),
-        };
+        let input = filter.unwrap_or_default();
+        let filter = input.resolve(ctx).await?;
         // A dialogue the caller may not see is not confirmed to exist by its issues' count.
         if let Some(d) = &filter.dialogue
             && !crate::dialogues::visible(ctx.state(), ctx.actor(), d).await?
         {
             return Ok(page.connection(0, vec![]));
         }
-        let found = super::list(ctx.state(), ctx.actor(), &filter, order, page.clone()).await?;
+        let extra = match crate::text::clean(
+            "filter.query",
+            input.query.as_deref().unwrap_or(""),
+            500,
+        )? {
+            t if t.is_empty() => None,
+            t => Some(super::search::words_condition(&t)),
+        };
+        let found = super::list_matching(
+            ctx.state(),
+            ctx.actor(),
+            &filter,
+            order,
+            page.clone(),
+            extra,
+        )
+        .await?;
         Ok(page.keyed_connection(found.map(wrap_one)))
+    }
+
+    /// How many complaints of each status match the filter, in the caller's scope, in one
+    /// query: an inbox's tabs. `status` and `open` are left aside; every status is listed,
+    /// zeros included.
+    #[graphql(complexity = "crate::pagination::SEARCH_COST")]
+    async fn complaint_status_counts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ComplaintFilterInput>,
+    ) -> async_graphql::Result<Vec<ComplaintStatusCount>> {
+        let filter = filter.unwrap_or_default().resolve(ctx).await?;
+        if let Some(d) = &filter.dialogue
+            && !crate::dialogues::visible(ctx.state(), ctx.actor(), d).await?
+        {
+            return Ok(vec![]);
+        }
+        Ok(super::status_counts(ctx.state(), ctx.actor(), &filter)
+            .await?
+            .into_iter()
+            .map(|(s, count)| ComplaintStatusCount {
+                status: s.into(),
+                count,
+            })
+            .collect())
     }
 
     /// The signed-in caller's own complaints, newest first.

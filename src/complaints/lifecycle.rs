@@ -82,7 +82,17 @@ pub struct Transition {
     pub event: Event,
 }
 
-const OPEN: &[Status] = &[Status::Received, Status::Accepted];
+pub const OPEN: &[Status] = &[Status::Received, Status::Accepted];
+
+/// Every status, in lifecycle order.
+pub const ALL: &[Status] = &[
+    Status::Received,
+    Status::Accepted,
+    Status::Answered,
+    Status::Closed,
+    Status::Rejected,
+    Status::Duplicate,
+];
 
 /// Every step, in the order portals list the allowed actions.
 pub const LIFECYCLE: &[Transition] = &[

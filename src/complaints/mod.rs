@@ -1236,10 +1236,19 @@ pub async fn get_by_code(
 
 #[derive(Debug, Clone, Default)]
 pub struct ComplaintFilter {
+    /// The assigned unit.
+    pub assigned_unit: Option<String>,
+    /// Units rolled up into `assigned_unit` (its predecessors).
+    pub also_assigned: Vec<String>,
+    /// The unit the matter concerns.
     pub unit: Option<String>,
-    /// Units rolled up into `unit` (its predecessors).
+    /// Units rolled up into `unit`.
     pub also_units: Vec<String>,
-    pub status: Option<Status>,
+    /// Any of these statuses (all when empty).
+    pub status: Vec<Status>,
+    /// `Some(true)`: received or accepted; `Some(false)`: answered or ended.
+    pub open: Option<bool>,
+    pub procedure: Option<String>,
     pub kind: Option<Kind>,
     pub category: Option<Category>,
     pub overdue: Option<bool>,
@@ -1255,6 +1264,9 @@ pub enum Order {
     ReceivedDesc,
     ReceivedAsc,
     AnswerDueAsc,
+    /// The next deadline first: a received item's forwarding deadline, an accepted one's
+    /// answer deadline ([`next_deadline`]).
+    NextDeadlineAsc,
 }
 
 impl Order {
@@ -1264,15 +1276,29 @@ impl Order {
             Order::ReceivedDesc => "c.rd",
             Order::ReceivedAsc => "c.ra",
             Order::AnswerDueAsc => "c.da",
+            Order::NextDeadlineAsc => "c.nd",
         }
     }
 
-    /// The column sorted on and whether newest first.
-    fn key(self) -> (complaint::Column, bool) {
+    /// The value sorted on (a column, or the next-deadline expression) and whether newest
+    /// first.
+    fn key(self) -> (sea_orm::sea_query::SimpleExpr, bool) {
+        use sea_orm::sea_query::{Expr, IntoColumnRef};
+        let col = |c: complaint::Column| Expr::col(c.into_column_ref()).into();
         match self {
-            Order::ReceivedDesc => (complaint::Column::ReceivedAt, true),
-            Order::ReceivedAsc => (complaint::Column::ReceivedAt, false),
-            Order::AnswerDueAsc => (complaint::Column::AnswerDueAt, false),
+            Order::ReceivedDesc => (col(complaint::Column::ReceivedAt), true),
+            Order::ReceivedAsc => (col(complaint::Column::ReceivedAt), false),
+            Order::AnswerDueAsc => (col(complaint::Column::AnswerDueAt), false),
+            Order::NextDeadlineAsc => (
+                sea_orm::sea_query::CaseStatement::new()
+                    .case(
+                        complaint::Column::Status.eq(Status::Received),
+                        col(complaint::Column::ForwardDueAt),
+                    )
+                    .finally(col(complaint::Column::AnswerDueAt))
+                    .into(),
+                false,
+            ),
         }
     }
 
@@ -1280,8 +1306,26 @@ impl Order {
         match self {
             Order::ReceivedDesc | Order::ReceivedAsc => c.received_at,
             Order::AnswerDueAsc => c.answer_due_at,
+            Order::NextDeadlineAsc => sort_deadline(c),
         }
     }
+}
+
+/// What [`Order::NextDeadlineAsc`] sorts on: the forwarding deadline while received, the
+/// answer deadline otherwise.
+fn sort_deadline(c: &complaint::Model) -> DateTime<Utc> {
+    if c.status == Status::Received {
+        c.forward_due_at
+    } else {
+        c.answer_due_at
+    }
+}
+
+/// The next deadline of an item still open: a received item's forwarding deadline (to accept
+/// it or forward it to the competent unit), an accepted one's answer deadline; none once
+/// answered or ended.
+pub fn next_deadline(c: &complaint::Model) -> Option<DateTime<Utc>> {
+    lifecycle::is_open(c.status).then(|| sort_deadline(c))
 }
 
 /// Open (received or accepted) past its answer deadline.
@@ -1373,7 +1417,7 @@ pub async fn my_issues(
         return Ok(Slice::empty());
     }
     let f = ComplaintFilter {
-        status,
+        status: status.into_iter().collect(),
         ..Default::default()
     };
     list_where(
@@ -1398,17 +1442,64 @@ async fn list_where(
     page: Page,
 ) -> AppResult<Slice<(complaint::Model, View)>> {
     let now = crate::clock::now();
-    if let Some(u) = &f.unit {
+    cond = cond.add(filter_sql(f, now));
+    let q = complaint::Entity::find().filter(cond);
+    let total = if page.count {
+        Some(q.clone().count(&state.db).await?)
+    } else {
+        None
+    };
+    if page.limit == 0 {
+        return Ok(page.slice(total, vec![], |_: &(complaint::Model, View)| (now, "")));
+    }
+    let (key, desc) = order.key();
+    let rows = page
+        .seek_by(q, key, desc, complaint::Column::Id)
+        .all(&state.db)
+        .await?;
+    let rows = page.slice(total, rows, |c| (order.value(c), c.id.as_str()));
+    let items = rows
+        .items
+        .into_iter()
+        .filter_map(|(cur, c)| access::complaint_view(actor, scope, &c).map(|v| (cur, (c, v))))
+        .collect();
+    Ok(Slice {
+        total: rows.total,
+        has_next: rows.has_next,
+        items,
+    })
+}
+
+/// The condition of a filter, the caller's scope aside.
+fn filter_sql(f: &ComplaintFilter, now: DateTime<Utc>) -> Condition {
+    let mut cond = Condition::all();
+    if let Some(u) = &f.assigned_unit {
         cond = cond.add(
             complaint::Column::AssignedUnitId
-                .is_in(std::iter::once(u.clone()).chain(f.also_units.clone())),
+                .is_in(std::iter::once(u.clone()).chain(f.also_assigned.clone())),
         );
     }
-    if let Some(s) = f.status {
-        cond = cond.add(complaint::Column::Status.eq(s));
+    if let Some(u) = &f.unit {
+        cond = cond.add(
+            complaint::Column::UnitId.is_in(std::iter::once(u.clone()).chain(f.also_units.clone())),
+        );
+    }
+    if !f.status.is_empty() {
+        cond = cond.add(complaint::Column::Status.is_in(f.status.iter().copied()));
+    }
+    if let Some(o) = f.open {
+        let open = complaint::Column::Status.is_in(lifecycle::OPEN.iter().copied());
+        cond = cond.add(if o {
+            open
+        } else {
+            sea_orm::sea_query::ExprTrait::not(open)
+        });
     }
     if let Some(k) = f.kind {
         cond = cond.add(complaint::Column::Kind.eq(k));
+    }
+    if let Some(p) = &f.procedure {
+        cond = cond.add(complaint::Column::ProcedureId.eq(p.as_str()));
     }
     if let Some(c) = f.category {
         cond = cond.add(complaint::Column::Category.eq(c));
@@ -1429,31 +1520,54 @@ async fn list_where(
     if let Some(d) = &f.dialogue {
         cond = cond.add(crate::dialogues::issue_of(d));
     }
-    let q = complaint::Entity::find().filter(cond);
-    let total = if page.count {
-        Some(q.clone().count(&state.db).await?)
-    } else {
-        None
-    };
-    if page.limit == 0 {
-        return Ok(page.slice(total, vec![], |_: &(complaint::Model, View)| (now, "")));
+    cond
+}
+
+/// How many items of each status match a filter in the caller's scope (its `status` and
+/// `open` left aside, so that an inbox shows every tab's count), statuses in lifecycle order,
+/// zero counts included.
+pub async fn status_counts(
+    state: &AppState,
+    actor: &Actor,
+    f: &ComplaintFilter,
+) -> AppResult<Vec<(Status, u64)>> {
+    use sea_orm::{FromQueryResult, QuerySelect};
+    #[derive(FromQueryResult)]
+    struct Row {
+        status: Status,
+        n: i64,
     }
-    let (col, desc) = order.key();
-    let rows = page
-        .seek(q, col, desc, complaint::Column::Id)
+    let scope = access::read_scope(&state.db, actor).await?;
+    let mut cond = Condition::all();
+    match &scope {
+        Scope::All => {}
+        Scope::Units(u) => {
+            cond = cond.add(complaint::Column::AssignedUnitId.is_in(u.iter().cloned()))
+        }
+        Scope::None => cond = cond.add(complaint::Column::Published.eq(true)),
+    }
+    let f = ComplaintFilter {
+        status: vec![],
+        open: None,
+        ..f.clone()
+    };
+    cond = cond.add(filter_sql(&f, crate::clock::now()));
+    let rows = complaint::Entity::find()
+        .select_only()
+        .column(complaint::Column::Status)
+        .column_as(complaint::Column::Id.count(), "n")
+        .filter(cond)
+        .group_by(complaint::Column::Status)
+        .into_model::<Row>()
         .all(&state.db)
         .await?;
-    let rows = page.slice(total, rows, |c| (order.value(c), c.id.as_str()));
-    let items = rows
-        .items
-        .into_iter()
-        .filter_map(|(cur, c)| access::complaint_view(actor, scope, &c).map(|v| (cur, (c, v))))
-        .collect();
-    Ok(Slice {
-        total: rows.total,
-        has_next: rows.has_next,
-        items,
-    })
+    Ok(lifecycle::ALL
+        .iter()
+        .map(|s| {
+            let n = rows.iter().find(|r| r.status == *s).map_or(0, |r| r.n);
+            (*s, n.max(0) as u64)
+        })
+        .collect())
 }
 
 /// Loads each complaint's events, oldest first, in one query per batch.

@@ -6,18 +6,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset, Utc};
+use async_graphql::{Context, Object, SimpleObject};
 use entity::complaint;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::graphql::{Complaint, ComplaintCategory, ComplaintKind, ComplaintStatus};
+use super::graphql::{Complaint, ComplaintFilterInput, ComplaintOrder};
 use super::{ComplaintFilter, Order as ListOrder, View};
 use crate::access::Scope;
 use crate::context::CtxExt;
 use crate::error::AppError;
 use crate::pagination::Page;
-use crate::search::results::{Highlights, SearchFields, check_query, enum_value, fields, order};
+use crate::search::results::{Highlights, SearchFields, enum_value, fields, order};
 use crate::search::text::ParsedQuery;
 use crate::search::{ComplaintQuery, ComplaintSort, Hits};
 
@@ -27,33 +26,15 @@ pub struct ComplaintHit {
     pub highlights: Highlights,
 }
 
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
-pub enum ComplaintSearchSort {
-    /// Best match first (newest first without a query).
-    #[default]
-    Relevance,
-    ReceivedDesc,
-    ReceivedAsc,
-    AnswerDueAsc,
-}
-
-#[derive(InputObject, Default)]
-pub struct ComplaintSearchFilter {
-    /// The assigned unit.
-    pub unit: Option<ID>,
-    /// With `unit`: also count the units whose work passed to it (directly or through
-    /// several reorganisations), for trends across a reorganisation.
-    #[graphql(default)]
-    pub roll_up: bool,
-    pub status: Option<ComplaintStatus>,
-    pub kind: Option<ComplaintKind>,
-    pub category: Option<ComplaintCategory>,
-    pub procedure: Option<ID>,
-    /// Issues raised at (or linked to) this dialogue.
-    pub dialogue: Option<ID>,
-    pub overdue: Option<bool>,
-    pub from: Option<DateTime<FixedOffset>>,
-    pub to: Option<DateTime<FixedOffset>>,
+/// The database's match of a query's words (a list's `filter.query`, and searches while the
+/// engine is down).
+pub fn words_condition(text: &str) -> sea_orm::Condition {
+    let parsed = ParsedQuery::parse(text);
+    let mut words: Vec<String> = parsed.words.iter().map(|(_, f)| f.clone()).collect();
+    for c in &parsed.codes {
+        words.extend(crate::search::text::words(c));
+    }
+    crate::db::words_match(complaint::Column::SearchText, &words)
 }
 
 #[derive(Default)]
@@ -67,28 +48,43 @@ impl ComplaintsSearchQuery {
     async fn search_complaints(
         &self,
         ctx: &Context<'_>,
-        query: Option<String>,
-        filter: Option<ComplaintSearchFilter>,
-        sort: Option<ComplaintSearchSort>,
+        filter: Option<ComplaintFilterInput>,
+        order_by: Option<ComplaintOrder>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, ComplaintHit, SearchFields>> {
         let state = ctx.state();
         let actor = ctx.actor();
-        let text = check_query(&query)?;
-        let page = Page::parse(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
-        for (field, t) in [("filter.from", f.from), ("filter.to", f.to)] {
-            if let Some(t) = t {
-                crate::clock::check_instant(field, t)?;
-            }
+        let text = crate::text::clean("filter.query", f.query.as_deref().unwrap_or(""), 500)?;
+        let page = Page::parse(first, after.as_deref())?;
+        if f.unit.is_some() {
+            return Err(AppError::bad_input(
+                "filter.unit",
+                "Tìm kiếm lọc theo đơn vị đang xử lý (assignedUnit); lọc theo đơn vị bị phản ánh (unit) hãy dùng complaints.",
+                "Searches filter by the unit handling the item (assignedUnit); to filter by the unit concerned (unit), use complaints.",
+            )
+            .into());
         }
+        let sort = match order_by {
+            None | Some(ComplaintOrder::Relevance) => ComplaintSort::Relevance,
+            Some(ComplaintOrder::ReceivedAtDesc) => ComplaintSort::ReceivedDesc,
+            Some(ComplaintOrder::ReceivedAtAsc) => ComplaintSort::ReceivedAsc,
+            Some(ComplaintOrder::AnswerDueAtAsc) => ComplaintSort::AnswerDueAsc,
+            Some(ComplaintOrder::NextDeadlineAsc) => {
+                return Err(AppError::bad_input(
+                    "orderBy",
+                    "Tìm kiếm không sắp theo hạn kế tiếp; hãy dùng complaints(orderBy: NEXT_DEADLINE_ASC).",
+                    "Searches do not order by the next deadline; use complaints(orderBy: NEXT_DEADLINE_ASC).",
+                )
+                .into());
+            }
+        };
+        let resolved = f.resolve(ctx).await?;
         let scope = ctx.read_scope().await?.clone();
         // Rolling up: the unit and its predecessors, within the caller's scope.
-        let rolled =
-            crate::units::graphql::rolled_up(ctx, f.unit.as_ref().map(|i| i.as_str()), f.roll_up)
-                .await?;
-        let (scope_units, unit) = match (&f.unit, rolled.is_empty()) {
+        let rolled = resolved.also_assigned.clone();
+        let (scope_units, unit) = match (&f.assigned_unit, rolled.is_empty()) {
             (Some(u), false) => {
                 let mut all: Vec<String> = std::iter::once(u.0.clone()).chain(rolled).collect();
                 if let Scope::Units(mine) = &scope {
@@ -101,7 +97,7 @@ impl ComplaintsSearchQuery {
                     Scope::Units(u) => Some(u.clone()),
                     _ => None,
                 },
-                f.unit.clone().map(|i| i.0),
+                f.assigned_unit.clone().map(|i| i.0),
             ),
         };
         // A dialogue the caller may not see is not confirmed to exist by its issues' count.
@@ -116,27 +112,22 @@ impl ComplaintsSearchQuery {
             ));
         }
         let now = crate::clock::now();
-        let sort = sort.unwrap_or_default();
         let q = ComplaintQuery {
             text: text.clone(),
             scope_units,
             published_only: scope == Scope::None,
             unit,
-            status: f.status.map(|s| enum_value(complaint::Status::from(s))),
+            status: resolved.status.iter().map(|s| enum_value(*s)).collect(),
+            open: f.open,
             kind: f.kind.map(|s| enum_value(complaint::Kind::from(s))),
             category: f.category.map(|s| enum_value(complaint::Category::from(s))),
             procedure: f.procedure.clone().map(|i| i.0),
             dialogue: f.dialogue.clone().map(|i| i.0),
             overdue: f.overdue,
             now: now.timestamp_millis(),
-            from: f.from.map(|t| t.timestamp_millis()),
-            to: f.to.map(|t| t.timestamp_millis()),
-            sort: match sort {
-                ComplaintSearchSort::Relevance => ComplaintSort::Relevance,
-                ComplaintSearchSort::ReceivedDesc => ComplaintSort::ReceivedDesc,
-                ComplaintSearchSort::ReceivedAsc => ComplaintSort::ReceivedAsc,
-                ComplaintSearchSort::AnswerDueAsc => ComplaintSort::AnswerDueAsc,
-            },
+            from: resolved.from.map(|t| t.timestamp_millis()),
+            to: resolved.to.map(|t| t.timestamp_millis()),
+            sort,
             offset: page.offset as usize,
             limit: page.limit as usize,
             facets: ctx.look_ahead().field("facets").exists(),
@@ -167,38 +158,25 @@ impl ComplaintsSearchQuery {
             Err(e) => {
                 tracing::warn!(error = %e, "search engine unavailable: answering from the database");
                 let started = std::time::Instant::now();
-                let mut words: Vec<String> = parsed.words.iter().map(|(_, f)| f.clone()).collect();
-                for c in &parsed.codes {
-                    words.extend(crate::search::text::words(c));
-                }
                 // Rolled up, the query's scope lists the unit and its predecessors.
-                let rolled_up = q.unit.is_none() && f.unit.is_some();
+                let rolled_up = q.unit.is_none() && f.assigned_unit.is_some();
                 let filter = ComplaintFilter {
-                    unit: if rolled_up {
-                        f.unit.clone().map(|i| i.0)
+                    assigned_unit: if rolled_up {
+                        f.assigned_unit.clone().map(|i| i.0)
                     } else {
                         q.unit.clone()
                     },
-                    also_units: if rolled_up {
+                    also_assigned: if rolled_up {
                         q.scope_units.clone().unwrap_or_default()
                     } else {
                         vec![]
                     },
-                    status: f.status.map(Into::into),
-                    kind: f.kind.map(Into::into),
-                    category: f.category.map(Into::into),
-                    overdue: f.overdue,
-                    from: f.from.map(|t| t.with_timezone(&Utc)),
-                    to: f.to.map(|t| t.with_timezone(&Utc)),
-                    dialogue: q.dialogue.clone(),
+                    ..resolved.clone()
                 };
-                let mut extra = crate::db::words_match(complaint::Column::SearchText, &words);
-                if let Some(p) = &q.procedure {
-                    extra = extra.add(complaint::Column::ProcedureId.eq(p.as_str()));
-                }
+                let extra = words_condition(&text);
                 let order = match sort {
-                    ComplaintSearchSort::ReceivedAsc => ListOrder::ReceivedAsc,
-                    ComplaintSearchSort::AnswerDueAsc => ListOrder::AnswerDueAsc,
+                    ComplaintSort::ReceivedAsc => ListOrder::ReceivedAsc,
+                    ComplaintSort::AnswerDueAsc => ListOrder::AnswerDueAsc,
                     _ => ListOrder::ReceivedDesc,
                 };
                 let found = crate::complaints::list_matching(

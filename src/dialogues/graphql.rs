@@ -1,10 +1,10 @@
 //! GraphQL types and resolvers of dialogues and commitments.
 
+use crate::scalars::{Day, Instant};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset, NaiveDate};
 use entity::{commitment, complaint, dialogue, dialogue_business, dialogue_issue};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
@@ -270,8 +270,8 @@ impl DialogueIssue {
         };
         BusinessRef::load(ctx, b, self.host).await
     }
-    async fn linked_at(&self) -> DateTime<FixedOffset> {
-        local(self.link.created_at)
+    async fn linked_at(&self) -> Instant {
+        local(self.link.created_at).into()
     }
     /// The commitments made on it, to those who see its inside or the dialogue's record.
     #[graphql(complexity = "LIST_COST * child_complexity")]
@@ -373,8 +373,8 @@ impl Dialogue {
             .await?
             .map(Unit))
     }
-    async fn starts_at(&self) -> DateTime<FixedOffset> {
-        local(self.m().starts_at)
+    async fn starts_at(&self) -> Instant {
+        local(self.m().starts_at).into()
     }
     async fn location(&self) -> Option<&str> {
         self.m().location.as_deref()
@@ -389,13 +389,13 @@ impl Dialogue {
     async fn status(&self) -> DialogueStatus {
         self.m().status.into()
     }
-    async fn held_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn held_at(&self) -> Option<Instant> {
         self.m().held_at.map(local)
     }
-    async fn closed_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn closed_at(&self) -> Option<Instant> {
         self.m().closed_at.map(local)
     }
-    async fn cancelled_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn cancelled_at(&self) -> Option<Instant> {
         self.m().cancelled_at.map(local)
     }
     async fn cancel_reason(&self) -> Option<&str> {
@@ -548,13 +548,13 @@ impl Commitment {
         &self.0.text
     }
     /// The day promised.
-    async fn due_on(&self) -> NaiveDate {
-        self.0.due_on
+    async fn due_on(&self) -> Day {
+        self.0.due_on.into()
     }
     /// When it falls due: the end of that day, or of the next working day when that day is off
     /// (Civil Code 2015, art. 148).
-    async fn due_at(&self) -> DateTime<FixedOffset> {
-        local(self.0.due_at)
+    async fn due_at(&self) -> Instant {
+        local(self.0.due_at).into()
     }
     async fn status(&self) -> CommitmentStatus {
         self.0.status.into()
@@ -571,15 +571,15 @@ impl Commitment {
     async fn kept_on_time(&self) -> Option<bool> {
         self.0.done_at.map(|d| d <= self.0.due_at)
     }
-    async fn done_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn done_at(&self) -> Option<Instant> {
         self.0.done_at.map(local)
     }
     /// What shows it done.
     async fn evidence(&self) -> Option<&str> {
         self.0.evidence.as_deref()
     }
-    async fn recorded_at(&self) -> DateTime<FixedOffset> {
-        local(self.0.recorded_at)
+    async fn recorded_at(&self) -> Instant {
+        local(self.0.recorded_at).into()
     }
     /// The matter, in the caller's own view of it.
     async fn complaint(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Complaint>> {
@@ -623,9 +623,9 @@ pub struct RecurringIssueFilter {
     /// The assigned unit.
     pub unit: Option<ID>,
     /// Raised or linked from.
-    pub from: Option<DateTime<FixedOffset>>,
+    pub from: Option<Instant>,
     /// Raised or linked before.
-    pub to: Option<DateTime<FixedOffset>>,
+    pub to: Option<Instant>,
     /// At least this many dialogues (default and least 2).
     pub min_dialogues: Option<u32>,
 }
@@ -663,7 +663,7 @@ pub struct ScheduleDialogueInput {
     /// The subject: at most 2,000 characters.
     pub topic: String,
     pub host_unit: ID,
-    pub starts_at: DateTime<FixedOffset>,
+    pub starts_at: Instant,
     /// Required unless online.
     pub location: Option<String>,
     #[graphql(default)]
@@ -683,7 +683,7 @@ pub struct ScheduleDialogueInput {
 pub struct UpdateDialogueInput {
     pub title: Option<String>,
     pub topic: Option<String>,
-    pub starts_at: Option<DateTime<FixedOffset>>,
+    pub starts_at: Option<Instant>,
     /// An empty string clears it (for an online dialogue).
     pub location: Option<String>,
     pub online: Option<bool>,
@@ -725,7 +725,7 @@ pub struct RecordCommitmentInput {
     /// What it commits to: at most 2,000 characters.
     pub text: String,
     /// The day it is due (today or later).
-    pub due_at: NaiveDate,
+    pub due_at: Day,
     pub idempotency_key: Option<String>,
 }
 
@@ -737,9 +737,9 @@ pub struct DialogueFilterInput {
     /// Dialogues this business (tax code) takes part in.
     pub business: Option<String>,
     /// Starting from.
-    pub from: Option<DateTime<FixedOffset>>,
+    pub from: Option<Instant>,
     /// Starting before.
-    pub to: Option<DateTime<FixedOffset>>,
+    pub to: Option<Instant>,
     /// Words of the title or topic, with or without marks.
     pub query: Option<String>,
 }
@@ -748,9 +748,9 @@ pub struct DialogueFilterInput {
 pub struct CommitmentStatsFilter {
     pub unit: Option<ID>,
     /// Commitments due from.
-    pub from: Option<DateTime<FixedOffset>>,
+    pub from: Option<Instant>,
     /// Commitments due before.
-    pub to: Option<DateTime<FixedOffset>>,
+    pub to: Option<Instant>,
 }
 
 fn wrap(items: Vec<(Full, DialogueView)>) -> Vec<Dialogue> {
@@ -1197,7 +1197,7 @@ impl DialoguesMutation {
             RecordInput {
                 unit: input.unit.0,
                 text: input.text,
-                due_on: input.due_at,
+                due_on: input.due_at.0,
                 idempotency_key: input.idempotency_key,
             },
         )

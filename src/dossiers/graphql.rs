@@ -1,7 +1,7 @@
 //! GraphQL types and resolvers of dossiers.
 
+use crate::scalars::{Day, Instant};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset, NaiveDate};
 use entity::dossier;
 
 use super::{ApologyStatus, DossierFilter, NewDossier};
@@ -39,7 +39,7 @@ pub enum ApologyState {
 /// Why a dossier's delay was not the agency's fault.
 #[derive(SimpleObject)]
 pub struct DelayExcuse {
-    pub at: DateTime<FixedOffset>,
+    pub at: Instant,
     pub reason: String,
 }
 
@@ -52,11 +52,11 @@ pub enum DossierStatus {
 /// The apology (phiếu xin lỗi) of a late dossier.
 #[derive(SimpleObject)]
 pub struct Apology {
-    pub issued_at: DateTime<FixedOffset>,
+    pub issued_at: Instant,
     /// Staff only: the reason may name the filer's circumstances.
     pub reason: Option<String>,
     /// The new appointment it set (for an apology at hand-over, the appointment unchanged).
-    pub new_due_at: DateTime<FixedOffset>,
+    pub new_due_at: Instant,
     /// Issued less than one working day before the due time, or after it.
     pub late: bool,
     /// Given at hand-over, after completion.
@@ -125,18 +125,18 @@ impl Dossier {
             DossierStatus::Open
         }
     }
-    async fn received_at(&self) -> DateTime<FixedOffset> {
-        local(self.model.received_at)
+    async fn received_at(&self) -> Instant {
+        local(self.model.received_at).into()
     }
     /// The statutory due time: receipt + the procedure's processing days.
-    async fn original_due_at(&self) -> DateTime<FixedOffset> {
-        local(self.model.original_due_at)
+    async fn original_due_at(&self) -> Instant {
+        local(self.model.original_due_at).into()
     }
     /// The current appointment (the apology's new date once one is issued).
-    async fn due_at(&self) -> DateTime<FixedOffset> {
-        local(self.model.due_at)
+    async fn due_at(&self) -> Instant {
+        local(self.model.due_at).into()
     }
-    async fn completed_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn completed_at(&self) -> Option<Instant> {
         self.model.completed_at.map(local)
     }
     /// Completed, or still open, after the statutory due time.
@@ -153,9 +153,9 @@ impl Dossier {
     async fn apology(&self) -> Option<Apology> {
         let m = &self.model;
         Some(Apology {
-            issued_at: local(m.apology_issued_at?),
+            issued_at: local(m.apology_issued_at?).into(),
             reason: m.apology_reason.clone().filter(|_| self.staff),
-            new_due_at: local(m.due_at),
+            new_due_at: local(m.due_at).into(),
             late: m.apology_late.unwrap_or(false),
             at_handover: m.apology_at_handover,
         })
@@ -170,8 +170,8 @@ impl Dossier {
     }
     /// The working day the processing time counts from (the next one for a same-day
     /// procedure received after its cut-off, or online outside office hours).
-    async fn counts_from(&self) -> Option<NaiveDate> {
-        self.model.counts_from
+    async fn counts_from(&self) -> Option<Day> {
+        self.model.counts_from.map(Into::into)
     }
     /// Why the delay was not the agency's fault. Staff only.
     async fn delay_excuse(&self) -> Option<DelayExcuse> {
@@ -179,7 +179,7 @@ impl Dossier {
             return None;
         }
         Some(DelayExcuse {
-            at: local(self.model.delay_excused_at?),
+            at: local(self.model.delay_excused_at?).into(),
             reason: self.model.delay_excuse_reason.clone().unwrap_or_default(),
         })
     }
@@ -282,9 +282,9 @@ pub struct DossierFilterInput {
     pub backlog: Option<bool>,
     pub apology: Option<ApologyState>,
     /// Received at or after.
-    pub from: Option<DateTime<FixedOffset>>,
+    pub from: Option<Instant>,
     /// Received before.
-    pub to: Option<DateTime<FixedOffset>>,
+    pub to: Option<Instant>,
 }
 
 async fn filter_of(
@@ -448,7 +448,7 @@ pub struct RecordDossierInput {
     /// Required for a business.
     pub tax_code: Option<String>,
     /// Defaults to now.
-    pub received_at: Option<DateTime<FixedOffset>>,
+    pub received_at: Option<Instant>,
     /// The rating code printed on the receipt, when the one-stop-shop system prints its own
     /// (6–16 letters and digits); drawn here otherwise, and returned as `ratingCode`.
     pub rating_code: Option<String>,
@@ -456,7 +456,7 @@ pub struct RecordDossierInput {
     #[graphql(default)]
     pub online: bool,
     /// The appointment the one-stop-shop system gave: it wins over the computed due time.
-    pub due_at: Option<DateTime<FixedOffset>>,
+    pub due_at: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -508,7 +508,7 @@ impl DossiersMutation {
         &self,
         ctx: &Context<'_>,
         code: String,
-        completed_at: Option<DateTime<FixedOffset>>,
+        completed_at: Option<Instant>,
         reason: Option<String>,
     ) -> async_graphql::Result<Dossier> {
         let d = super::complete(
@@ -532,7 +532,7 @@ impl DossiersMutation {
         ctx: &Context<'_>,
         code: String,
         reason: String,
-        new_due_at: Option<DateTime<FixedOffset>>,
+        new_due_at: Option<Instant>,
     ) -> async_graphql::Result<Dossier> {
         let d = super::issue_apology(
             ctx.state(),

@@ -1,8 +1,8 @@
 //! GraphQL of the PAR index: periods, scores, deductions, computing and publishing, the
 //! ranked table of a block, and a unit's breakdown down to the rows behind each point.
 
+use crate::scalars::Instant;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset};
 use entity::{par_audit, par_deduction, par_period_unit, unit};
 use sea_orm::ActiveEnum;
 
@@ -171,10 +171,10 @@ impl ParPeriod {
         }
         Ok(out)
     }
-    async fn computed_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn computed_at(&self) -> Option<Instant> {
         self.0.model.computed_at.map(local)
     }
-    async fn published_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn published_at(&self) -> Option<Instant> {
         self.0.model.published_at.map(local)
     }
 }
@@ -271,14 +271,14 @@ pub struct ParRow {
     /// The dossier's receipt code or the complaint's tracking code.
     pub code: Option<String>,
     /// When it was rated, received or filed.
-    pub at: DateTime<FixedOffset>,
+    pub at: Instant,
     /// Whether it counted for the unit: a satisfied answer (4–5), on time, apologised.
     pub good: bool,
     /// The answer (1–5) of a rating.
     pub score: Option<i32>,
-    pub due_at: Option<DateTime<FixedOffset>>,
+    pub due_at: Option<Instant>,
     /// Completed or answered.
-    pub done_at: Option<DateTime<FixedOffset>>,
+    pub done_at: Option<Instant>,
     /// The latest request in the evaluator's review queue about this dossier or complaint,
     /// with its decision.
     pub review: Option<super::review_graphql::ParReview>,
@@ -399,7 +399,7 @@ impl ParCriterionResult {
                             .map(super::review_graphql::ParReview),
                         id: ID(r.id),
                         code: r.code,
-                        at: local(r.at),
+                        at: local(r.at).into(),
                         good: r.good,
                         score: r.score,
                         due_at: r.due_at.map(local),
@@ -417,9 +417,9 @@ pub struct ParDeduction {
     pub criterion: String,
     pub points: f64,
     pub reason: String,
-    pub created_at: DateTime<FixedOffset>,
+    pub created_at: Instant,
     pub removed: bool,
-    pub removed_at: Option<DateTime<FixedOffset>>,
+    pub removed_at: Option<Instant>,
     pub removal_reason: Option<String>,
 }
 
@@ -430,7 +430,7 @@ impl From<par_deduction::Model> for ParDeduction {
             criterion: d.criterion,
             points: d.points,
             reason: d.reason,
-            created_at: local(d.created_at),
+            created_at: local(d.created_at).into(),
             removed: d.removed_at.is_some(),
             removed_at: d.removed_at.map(local),
             removal_reason: d.removal_reason,
@@ -447,7 +447,7 @@ pub struct ParAuditEntry {
     pub detail: String,
     /// Who made it (the account or script subject).
     pub actor: String,
-    pub at: DateTime<FixedOffset>,
+    pub at: Instant,
 }
 
 impl From<par_audit::Model> for ParAuditEntry {
@@ -457,7 +457,7 @@ impl From<par_audit::Model> for ParAuditEntry {
             criterion: a.criterion,
             detail: a.detail,
             actor: a.actor,
-            at: local(a.at),
+            at: local(a.at).into(),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! GraphQL of the evaluator's review queue: the requests, their effect on the score, the
 //! counts per unit, and the decision.
 
+use crate::scalars::Instant;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, FixedOffset};
 use entity::par_review::{self, Kind, Status};
 
 use super::review;
@@ -155,13 +155,13 @@ impl ParReview {
     }
     /// What the unit claims: the completion time it gave, the appointment it gave, the
     /// hand-over time.
-    async fn claimed_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn claimed_at(&self) -> Option<Instant> {
         self.0.claimed_at.map(local)
     }
     /// The deadline it is about: the statutory due time, or the complaint's deadline when it
     /// was acted on.
-    async fn due_at(&self) -> DateTime<FixedOffset> {
-        local(self.0.due_at)
+    async fn due_at(&self) -> Instant {
+        local(self.0.due_at).into()
     }
     /// The unit's reason, as given.
     async fn reason(&self) -> &str {
@@ -172,13 +172,13 @@ impl ParReview {
         &self.0.requested_by
     }
     /// When it was recorded: the evidence of a late record.
-    async fn requested_at(&self) -> DateTime<FixedOffset> {
-        local(self.0.requested_at)
+    async fn requested_at(&self) -> Instant {
+        local(self.0.requested_at).into()
     }
     async fn decided_by(&self) -> Option<&str> {
         self.0.decided_by.as_deref()
     }
-    async fn decided_at(&self) -> Option<DateTime<FixedOffset>> {
+    async fn decided_at(&self) -> Option<Instant> {
         self.0.decided_at.map(local)
     }
     async fn decision_reason(&self) -> Option<&str> {

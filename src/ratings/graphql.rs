@@ -1,9 +1,9 @@
 //! GraphQL types and resolvers of ratings and satisfaction.
 
+use crate::scalars::{Day, Instant};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use std::collections::HashMap;
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
 use entity::rating_score;
 
 use super::stats::{Satisfaction, SatisfactionFilter, Tally};
@@ -117,8 +117,8 @@ impl Rating {
     async fn comment(&self) -> Option<&str> {
         self.0.rating.comment.as_deref()
     }
-    async fn created_at(&self) -> DateTime<FixedOffset> {
-        local(self.0.rating.created_at)
+    async fn created_at(&self) -> Instant {
+        local(self.0.rating.created_at).into()
     }
     /// The rater's account. Confidential: admins only.
     async fn rater_account_id(&self, ctx: &Context<'_>) -> Option<ID> {
@@ -250,9 +250,9 @@ pub struct SatisfactionFilterInput {
     pub procedure: Option<ID>,
     pub block: Option<Block>,
     /// First day counted (city time).
-    pub from: Option<NaiveDate>,
+    pub from: Option<Day>,
     /// Last day counted (city time).
-    pub to: Option<NaiveDate>,
+    pub to: Option<Day>,
     /// Count only verified ratings (the default), as the PAR index does.
     pub verified_only: Option<bool>,
 }

@@ -749,9 +749,27 @@ impl SearchIndex for EmbeddedIndex {
             if q.published_only {
                 required.push(tag("published", "1"));
             }
+            match q.status.as_slice() {
+                [] => {}
+                [one_status] => required.push(tag("status", one_status)),
+                many => {
+                    let f = one.f("status");
+                    required.push(Clause::Kept(
+                        format!("status:{}", many.join(",")),
+                        Box::new(TermSetQuery::new(
+                            many.iter().map(|s| Term::from_field_text(f, s)),
+                        )),
+                    ));
+                }
+            }
+            if let Some(o) = q.open {
+                required.push(Clause::Kept(
+                    format!("open:{o}"),
+                    Box::new(u64_is(&one, "open", u64::from(o))),
+                ));
+            }
             for (field, v) in [
                 ("unit", &q.unit),
-                ("status", &q.status),
                 ("kind", &q.kind),
                 ("category", &q.category),
                 ("procedure", &q.procedure),

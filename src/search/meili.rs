@@ -494,7 +494,6 @@ impl SearchIndex for MeiliIndex {
         }
         for (field, v) in [
             ("unit", &q.unit),
-            ("status", &q.status),
             ("kind", &q.kind),
             ("category", &q.category),
             ("procedure", &q.procedure),
@@ -503,6 +502,15 @@ impl SearchIndex for MeiliIndex {
             if let Some(v) = v {
                 f.push(format!("{field} = {}", quote(v)));
             }
+        }
+        if !q.status.is_empty() {
+            let list: Vec<String> = q.status.iter().map(|s| quote(s)).collect();
+            f.push(format!("status IN [{}]", list.join(", ")));
+        }
+        match q.open {
+            Some(true) => f.push("open = true".into()),
+            Some(false) => f.push("open = false".into()),
+            None => {}
         }
         match q.overdue {
             Some(true) => f.push(format!("(open = true AND answer_due_at < {})", q.now)),

@@ -136,7 +136,10 @@ pub struct ComplaintQuery {
     /// Only published answers (the public).
     pub published_only: bool,
     pub unit: Option<String>,
-    pub status: Option<String>,
+    /// Any of these statuses (all when empty).
+    pub status: Vec<String>,
+    /// `Some(true)`: received or accepted; `Some(false)`: the others.
+    pub open: Option<bool>,
     pub kind: Option<String>,
     pub category: Option<String>,
     pub procedure: Option<String>,

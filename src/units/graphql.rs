@@ -1,5 +1,6 @@
 //! GraphQL types and resolvers of units. Resolvers parse arguments and call the service.
 
+use crate::scalars::Day;
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
@@ -42,8 +43,8 @@ pub enum SuccessionKind {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct UnitVersion {
-    pub valid_from: NaiveDate,
-    pub valid_to: Option<NaiveDate>,
+    pub valid_from: Day,
+    pub valid_to: Option<Day>,
     pub name: String,
     pub short_name: Option<String>,
     pub block: Block,
@@ -71,8 +72,8 @@ impl UnitLink {
         load(ctx, Some(&self.other)).await
     }
     /// The first day the successor carries the work.
-    async fn on(&self) -> NaiveDate {
-        self.on
+    async fn on(&self) -> Day {
+        self.on.into()
     }
     async fn kind(&self) -> SuccessionKind {
         self.kind.into()
@@ -125,11 +126,11 @@ impl Unit {
     async fn ranked(&self) -> bool {
         self.0.block != unit::Block::VerticalAgency
     }
-    async fn valid_from(&self) -> NaiveDate {
-        self.0.valid_from
+    async fn valid_from(&self) -> Day {
+        self.0.valid_from.into()
     }
-    async fn valid_to(&self) -> Option<NaiveDate> {
-        self.0.valid_to
+    async fn valid_to(&self) -> Option<Day> {
+        self.0.valid_to.map(Into::into)
     }
     /// Whether the unit exists today (in the city's time zone).
     async fn active(&self) -> bool {
@@ -179,9 +180,9 @@ impl Unit {
     async fn version(
         &self,
         ctx: &Context<'_>,
-        at: NaiveDate,
+        at: Day,
     ) -> async_graphql::Result<Option<UnitVersion>> {
-        if !super::history::exists_on(&self.0, at) {
+        if !super::history::exists_on(&self.0, at.0) {
             return Ok(None);
         }
         Ok(versions_of(&*history(ctx).await?, &self.0)
@@ -196,11 +197,12 @@ fn versions_of(h: &UnitHistory, u: &unit::Model) -> Vec<UnitVersion> {
     vs.iter()
         .enumerate()
         .map(|(i, v)| UnitVersion {
-            valid_from: v.valid_from,
+            valid_from: v.valid_from.into(),
             valid_to: vs
                 .get(i + 1)
                 .map(|n| n.valid_from - chrono::Duration::days(1))
-                .or(u.valid_to),
+                .or(u.valid_to)
+                .map(Into::into),
             name: v.name.clone(),
             short_name: v.short_name.clone(),
             block: v.block.into(),
@@ -222,7 +224,7 @@ pub struct UnitFilterInput {
     /// Words of the name, with or without diacritics (`quan 5` finds `Quận 5`).
     pub search: Option<String>,
     /// Only units that exist on this date, each as it was then (name, block, parent).
-    pub active_on: Option<NaiveDate>,
+    pub active_on: Option<Day>,
 }
 
 #[derive(Default)]
@@ -261,7 +263,7 @@ impl UnitsQuery {
         ctx: &Context<'_>,
         id: Option<ID>,
         code: Option<String>,
-        at: Option<NaiveDate>,
+        at: Option<Day>,
     ) -> async_graphql::Result<Option<Unit>> {
         let at = at.map(|d| crate::clock::check_date("at", d)).transpose()?;
         let u = super::get(
@@ -288,7 +290,7 @@ pub struct CreateUnitInput {
     pub block: Block,
     pub parent: Option<ID>,
     /// Defaults to today.
-    pub valid_from: Option<NaiveDate>,
+    pub valid_from: Option<Day>,
 }
 
 #[derive(InputObject)]
@@ -299,7 +301,7 @@ pub struct UpdateUnitInput {
     pub block: Option<Block>,
     /// With a date, the change is a new version in force from that day (a renaming, a move);
     /// without, the latest version is corrected.
-    pub valid_from: Option<NaiveDate>,
+    pub valid_from: Option<Day>,
 }
 
 /// A unit that carries on a retired unit's work.
@@ -373,7 +375,7 @@ impl UnitsMutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        valid_to: NaiveDate,
+        valid_to: Day,
         successor: Option<ID>,
         successors: Option<Vec<UnitSuccessorInput>>,
     ) -> async_graphql::Result<Unit> {
