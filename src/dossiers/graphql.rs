@@ -7,9 +7,10 @@ use entity::dossier;
 use super::{ApologyStatus, DossierFilter, NewDossier};
 use crate::clock::local;
 use crate::context::CtxExt;
+use crate::error::AppError;
 use crate::pagination::Page;
 use crate::procedures::graphql::Procedure;
-use crate::units::graphql::Unit;
+use crate::units::graphql::{Block, Unit};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "entity::dossier::FilerKind")]
@@ -270,14 +271,31 @@ pub struct DossierConnectionFields {
     pub stats: DossierStats,
 }
 
+/// Which dossiers a list or a count covers. Every field narrows; all are optional.
 #[derive(InputObject, Default)]
+#[graphql(name = "DossierFilter")]
 pub struct DossierFilterInput {
     pub unit: Option<ID>,
     /// With `unit`: also count the units whose work passed to it (directly or through
     /// several reorganisations), for trends across a reorganisation.
     #[graphql(default)]
     pub roll_up: bool,
+    /// Units of this block.
+    pub block: Option<Block>,
     pub procedure: Option<ID>,
+    /// Any of these statuses.
+    pub status: Option<Vec<DossierStatus>>,
+    /// Due before this moment.
+    pub due_before: Option<Instant>,
+    /// Open and due within this many working days from now (the close of office hours of
+    /// the last of them), late ones included: a backlog screen's "due soon".
+    pub due_within_working_days: Option<i32>,
+    /// Rated by the filer (`true`), or not yet (`false`).
+    pub rated: Option<bool>,
+    /// Open, with no apology issued and no delay excused, and due before the close of the
+    /// next working day or already past due: the apology is owed now (Decision 118/QĐ-TTg
+    /// asks for it no later than one working day before the due time).
+    pub apology_due: Option<bool>,
     pub late: Option<bool>,
     pub backlog: Option<bool>,
     pub apology: Option<ApologyState>,
@@ -292,12 +310,49 @@ async fn filter_of(
     f: DossierFilterInput,
 ) -> async_graphql::Result<DossierFilter> {
     let (from, to) = crate::clock::check_range(f.from, f.to)?;
+    let due_before = f
+        .due_before
+        .map(|t| crate::clock::check_instant("filter.dueBefore", t))
+        .transpose()?;
+    let now = crate::clock::now();
+    let calendar = ctx.state().calendar.get();
+    let within = match f.due_within_working_days {
+        None => None,
+        Some(n @ 0..=60) => Some(calendar.deadline(now, n as u32)),
+        Some(_) => {
+            return Err(AppError::bad_input(
+                "filter.dueWithinWorkingDays",
+                "Số ngày làm việc từ 0 đến 60.",
+                "Give between 0 and 60 working days.",
+            )
+            .into());
+        }
+    };
+    let due_before = match (due_before, within) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let status: Vec<DossierStatus> = f.status.unwrap_or_default();
+    let open = match (
+        status.contains(&DossierStatus::Open),
+        status.contains(&DossierStatus::Completed),
+    ) {
+        _ if within.is_some() => Some(true),
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    };
     let also_units =
         crate::units::graphql::rolled_up(ctx, f.unit.as_ref().map(|i| i.as_str()), f.roll_up)
             .await?;
     Ok(DossierFilter {
         unit: f.unit.map(|i| i.0),
         also_units,
+        block: f.block.map(Into::into),
+        open,
+        due_before,
+        rated: f.rated,
+        apology_due: f.apology_due.map(|a| (a, calendar.deadline(now, 1))),
         procedure: f.procedure.map(|i| i.0),
         late: f.late,
         backlog: f.backlog,

@@ -934,6 +934,17 @@ pub struct DossierFilter {
     pub unit: Option<String>,
     /// Units rolled up into `unit` (its predecessors).
     pub also_units: Vec<String>,
+    /// Units of this block.
+    pub block: Option<entity::unit::Block>,
+    /// `Some(true)`: not yet completed; `Some(false)`: completed.
+    pub open: Option<bool>,
+    /// Due before this instant.
+    pub due_before: Option<DateTime<Utc>>,
+    /// `Some(true)`: rated by the filer (a verified rating); `Some(false)`: not rated.
+    pub rated: Option<bool>,
+    /// `Some((true, close))`: open, without an apology or an excuse, and due before `close`
+    /// (the close of the next working day), or already late: the apology is owed now.
+    pub apology_due: Option<(bool, DateTime<Utc>)>,
     pub procedure: Option<String>,
     pub late: Option<bool>,
     pub backlog: Option<bool>,
@@ -980,6 +991,46 @@ fn filter_condition(f: &DossierFilter, scope: &Scope, now: DateTime<Utc>) -> App
     }
     if let Some(p) = &f.procedure {
         c = c.add(dossier::Column::ProcedureId.eq(p.as_str()));
+    }
+    if let Some(b) = f.block {
+        c = c.add(
+            dossier::Column::UnitId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(entity::unit::Column::Id)
+                    .from(entity::unit::Entity)
+                    .and_where(Expr::col(entity::unit::Column::Block).eq(b))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(o) = f.open {
+        c = c.add(if o {
+            dossier::Column::CompletedAt.is_null()
+        } else {
+            dossier::Column::CompletedAt.is_not_null()
+        });
+    }
+    if let Some(t) = f.due_before {
+        c = c.add(dossier::Column::DueAt.lt(t));
+    }
+    if let Some(r) = f.rated {
+        let rated = dossier::Column::Id.in_subquery(
+            sea_orm::sea_query::Query::select()
+                .column(entity::rating::Column::DossierId)
+                .from(entity::rating::Entity)
+                .and_where(Expr::col(entity::rating::Column::DossierId).is_not_null())
+                .and_where(Expr::col(entity::rating::Column::Verified).eq(true))
+                .to_owned(),
+        );
+        c = c.add(if r { rated } else { rated.not() });
+    }
+    if let Some((a, next_close)) = f.apology_due {
+        let due = Condition::all()
+            .add(dossier::Column::CompletedAt.is_null())
+            .add(dossier::Column::ApologyIssuedAt.is_null())
+            .add(dossier::Column::DelayExcusedAt.is_null())
+            .add(dossier::Column::DueAt.lt(next_close));
+        c = c.add(if a { due } else { due.not() });
     }
     if let Some(l) = f.late {
         c = c.add(if l {
