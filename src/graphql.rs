@@ -68,7 +68,9 @@ pub fn build_schema(config: &Config) -> PortalSchema {
                 .query_depth
                 .max(crate::query_limits::INTROSPECTION_DEPTH),
         )
-        .limit_complexity(config.query_complexity)
+        .extension(crate::complexity::ComplexityLimit {
+            limit: config.query_complexity,
+        })
         .limit_recursive_depth(32)
         .limit_directives(16)
         .extension(crate::query_limits::FairShare::of_pool(
@@ -85,7 +87,7 @@ pub fn build_schema(config: &Config) -> PortalSchema {
     }
 }
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+pub(crate) fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
 }
 

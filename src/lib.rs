@@ -16,6 +16,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod client_addr;
 pub mod clock;
+pub mod complexity;
 pub mod complaints;
 pub mod config;
 pub mod contact;

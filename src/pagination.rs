@@ -44,6 +44,25 @@ pub fn search_cost(first: Option<i32>, child_complexity: usize) -> usize {
     SEARCH_COST.saturating_add(items(first).saturating_mul(child_complexity))
 }
 
+/// The items a nested list (`Dialogue.issues(first:)`, …) returns: its `first`, 20 by default,
+/// at most 100 (`BAD_USER_INPUT` on `field` outside 0..=100).
+pub fn nested_first(field: &str, first: Option<i32>) -> Result<usize, crate::error::AppError> {
+    match first {
+        None => Ok(DEFAULT_PAGE as usize),
+        Some(n) if (0..=MAX_PAGE as i32).contains(&n) => Ok(n as usize),
+        Some(n) => Err(crate::error::AppError::bad_input(
+            field,
+            format!("`first` từ 0 đến {MAX_PAGE} (đã gửi {n})."),
+            format!("`first` is between 0 and {MAX_PAGE} (got {n})."),
+        )),
+    }
+}
+
+/// The complexity of a nested list: its `first` (or the default) times what each item costs.
+pub fn nested_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    items(first).max(1).saturating_mul(child_complexity)
+}
+
 /// Fields every connection carries beside its edges.
 #[derive(SimpleObject, Clone, Copy)]
 pub struct ConnectionFields {

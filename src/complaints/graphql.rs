@@ -350,8 +350,14 @@ impl Complaint {
         })
     }
     /// Every step, oldest first. Not public.
-    #[graphql(complexity = "10 * child_complexity")]
-    async fn events(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ComplaintEvent>> {
+    /// At most `first` (default 20, at most 100), oldest first.
+    #[graphql(complexity = "crate::pagination::nested_cost(first, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<ComplaintEvent>> {
+        let n = crate::pagination::nested_first("events.first", first)?;
         if !self.inner() {
             return Ok(vec![]);
         }
@@ -362,6 +368,7 @@ impl Complaint {
             .await?
             .unwrap_or_default()
             .into_iter()
+            .take(n)
             .map(|model| ComplaintEvent {
                 model,
                 view: self.view,
@@ -382,20 +389,29 @@ impl Complaint {
         }
     }
     /// The dialogues it was raised at or linked to, those the caller may see.
-    #[graphql(complexity = "crate::dialogues::graphql::LIST_COST * child_complexity")]
+    /// At most `first` (default 20, at most 100).
+    #[graphql(complexity = "crate::pagination::nested_cost(first, child_complexity)")]
     async fn dialogues(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
     ) -> async_graphql::Result<Vec<crate::dialogues::graphql::Dialogue>> {
-        crate::dialogues::graphql::dialogues_of_complaint(ctx, &self.model.id).await
+        let n = crate::pagination::nested_first("dialogues.first", first)?;
+        let mut all =
+            crate::dialogues::graphql::dialogues_of_complaint(ctx, &self.model.id).await?;
+        all.truncate(n);
+        Ok(all)
     }
     /// Units' commitments on it: to those who see its inside, or the record of a dialogue it
     /// was raised at.
-    #[graphql(complexity = "crate::dialogues::graphql::LIST_COST * child_complexity")]
+    /// At most `first` (default 20, at most 100), oldest first.
+    #[graphql(complexity = "crate::pagination::nested_cost(first, child_complexity)")]
     async fn commitments(
         &self,
         ctx: &Context<'_>,
+        first: Option<i32>,
     ) -> async_graphql::Result<Vec<crate::dialogues::graphql::Commitment>> {
+        let n = crate::pagination::nested_first("commitments.first", first)?;
         if !crate::dialogues::graphql::sees_commitments_of(ctx, &self.model, Some(self.view))
             .await?
         {
@@ -408,6 +424,7 @@ impl Complaint {
             .await?
             .unwrap_or_default()
             .into_iter()
+            .take(n)
             .map(crate::dialogues::graphql::Commitment)
             .collect())
     }

@@ -274,9 +274,11 @@ impl DialogueIssue {
         local(self.link.created_at).into()
     }
     /// The commitments made on it, to those who see its inside or the dialogue's record.
-    #[graphql(complexity = "LIST_COST * child_complexity")]
-    async fn commitments(&self) -> Vec<Commitment> {
-        self.commitments.iter().cloned().map(Commitment).collect()
+    /// At most `first` (default 20, at most 100), oldest first.
+    #[graphql(complexity = "crate::pagination::nested_cost(first, child_complexity)")]
+    async fn commitments(&self, first: Option<i32>) -> async_graphql::Result<Vec<Commitment>> {
+        let n = crate::pagination::nested_first("commitments.first", first)?;
+        Ok(self.commitments.iter().take(n).cloned().map(Commitment).collect())
     }
 }
 
@@ -417,8 +419,14 @@ impl Dialogue {
         self.view.into()
     }
     /// The units invited (the host apart).
-    #[graphql(complexity = "LIST_COST * child_complexity")]
-    async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
+    /// At most `first` (default 20, at most 100).
+    #[graphql(complexity = "crate::pagination::nested_cost(first, child_complexity)")]
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Unit>> {
+        let n = crate::pagination::nested_first("units.first", first)?;
         let got = ctx
             .loaders()
             .units
@@ -429,25 +437,42 @@ impl Dialogue {
             .units
             .iter()
             .filter_map(|u| got.get(u).cloned().map(Unit))
+            .take(n)
             .collect())
     }
     /// The businesses taking part, invited or registered.
-    #[graphql(complexity = "LIST_COST * child_complexity")]
-    async fn businesses(&self, ctx: &Context<'_>) -> Vec<DialogueBusiness> {
+    /// At most `first` (default 20, at most 100).
+    #[graphql(complexity = "crate::pagination::nested_cost(first, child_complexity)")]
+    async fn businesses(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<DialogueBusiness>> {
+        let n = crate::pagination::nested_first("businesses.first", first)?;
         let mine = access::caller_business(ctx.actor());
-        self.full
+        Ok(self
+            .full
             .businesses
             .iter()
+            .take(n)
             .map(|b| DialogueBusiness {
                 own: self.view.sees_contacts() || mine == Some(b.business_id.as_str()),
                 model: b.clone(),
             })
-            .collect()
+            .collect())
     }
     /// Every issue raised or linked, oldest first; each complaint in the caller's own view.
-    #[graphql(complexity = "LIST_COST * child_complexity")]
-    async fn issues(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<DialogueIssue>> {
-        issues(ctx, self).await
+    /// At most `first` (default 20, at most 100).
+    #[graphql(complexity = "crate::pagination::nested_cost(first, child_complexity)")]
+    async fn issues(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<DialogueIssue>> {
+        let n = crate::pagination::nested_first("issues.first", first)?;
+        let mut all = issues(ctx, self).await?;
+        all.truncate(n);
+        Ok(all)
     }
     /// Issues and commitments counted over what the caller sees.
     #[graphql(complexity = "LIST_COST")]
@@ -612,9 +637,17 @@ impl RecurringIssue {
         self.times
     }
     /// Those dialogues, as the caller may see them.
-    #[graphql(complexity = "LIST_COST * child_complexity")]
-    async fn dialogues(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Dialogue>> {
-        dialogues_of_complaint(ctx, &self.complaint.model.id).await
+    /// At most `first` (default 20, at most 100).
+    #[graphql(complexity = "crate::pagination::nested_cost(first, child_complexity)")]
+    async fn dialogues(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Dialogue>> {
+        let n = crate::pagination::nested_first("dialogues.first", first)?;
+        let mut all = dialogues_of_complaint(ctx, &self.complaint.model.id).await?;
+        all.truncate(n);
+        Ok(all)
     }
 }
 
