@@ -42,8 +42,8 @@ pub fn today() -> NaiveDate {
 }
 
 /// A UTC instant shown in the city's zone (RFC 3339 with `+07:00`).
-pub fn local(t: DateTime<Utc>) -> crate::scalars::Instant {
-    crate::scalars::Instant(t)
+pub fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&city_offset())
 }
 
 /// The years a date given by a client may fall in. Outside them a date is a typo or an attack

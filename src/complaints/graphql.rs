@@ -240,7 +240,7 @@ impl Complaint {
         local(self.model.forward_due_at).into()
     }
     async fn forwarded_at(&self) -> Option<Instant> {
-        self.model.forwarded_at.map(local)
+        self.model.forwarded_at.map(Instant::from)
     }
     /// Forwarded after its forwarding deadline.
     async fn forwarded_late(&self) -> bool {
@@ -269,7 +269,7 @@ impl Complaint {
         }
     }
     async fn answered_at(&self) -> Option<Instant> {
-        self.model.answered_at.map(local)
+        self.model.answered_at.map(Instant::from)
     }
     /// The last answer came after its deadline.
     async fn answered_late(&self) -> Option<bool> {
@@ -301,7 +301,7 @@ impl Complaint {
         })
     }
     async fn published_at(&self) -> Option<Instant> {
-        self.model.published_at.map(local)
+        self.model.published_at.map(Instant::from)
     }
     async fn rejection_reason(&self) -> Option<&str> {
         self.model.rejection_reason.as_deref()
@@ -338,7 +338,7 @@ impl Complaint {
         self.model.reopen_count
     }
     async fn closed_at(&self) -> Option<Instant> {
-        self.model.closed_at.map(local)
+        self.model.closed_at.map(Instant::from)
     }
     /// The filer's name and phone or e-mail: the filer, the assigned unit's officials and
     /// admins only; null for everyone else.

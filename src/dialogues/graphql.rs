@@ -392,13 +392,13 @@ impl Dialogue {
         self.m().status.into()
     }
     async fn held_at(&self) -> Option<Instant> {
-        self.m().held_at.map(local)
+        self.m().held_at.map(Instant::from)
     }
     async fn closed_at(&self) -> Option<Instant> {
-        self.m().closed_at.map(local)
+        self.m().closed_at.map(Instant::from)
     }
     async fn cancelled_at(&self) -> Option<Instant> {
-        self.m().cancelled_at.map(local)
+        self.m().cancelled_at.map(Instant::from)
     }
     async fn cancel_reason(&self) -> Option<&str> {
         self.m().cancel_reason.as_deref()
@@ -597,7 +597,7 @@ impl Commitment {
         self.0.done_at.map(|d| d <= self.0.due_at)
     }
     async fn done_at(&self) -> Option<Instant> {
-        self.0.done_at.map(local)
+        self.0.done_at.map(Instant::from)
     }
     /// What shows it done.
     async fn evidence(&self) -> Option<&str> {

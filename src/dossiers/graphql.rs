@@ -138,7 +138,7 @@ impl Dossier {
         local(self.model.due_at).into()
     }
     async fn completed_at(&self) -> Option<Instant> {
-        self.model.completed_at.map(local)
+        self.model.completed_at.map(Instant::from)
     }
     /// Completed, or still open, after the statutory due time.
     async fn late(&self) -> bool {

@@ -172,10 +172,10 @@ impl ParPeriod {
         Ok(out)
     }
     async fn computed_at(&self) -> Option<Instant> {
-        self.0.model.computed_at.map(local)
+        self.0.model.computed_at.map(Instant::from)
     }
     async fn published_at(&self) -> Option<Instant> {
-        self.0.model.published_at.map(local)
+        self.0.model.published_at.map(Instant::from)
     }
 }
 
@@ -402,8 +402,8 @@ impl ParCriterionResult {
                         at: local(r.at).into(),
                         good: r.good,
                         score: r.score,
-                        due_at: r.due_at.map(local),
-                        done_at: r.done_at.map(local),
+                        due_at: r.due_at.map(Instant::from),
+                        done_at: r.done_at.map(Instant::from),
                     })
                     .collect(),
             ),
@@ -432,7 +432,7 @@ impl From<par_deduction::Model> for ParDeduction {
             reason: d.reason,
             created_at: local(d.created_at).into(),
             removed: d.removed_at.is_some(),
-            removed_at: d.removed_at.map(local),
+            removed_at: d.removed_at.map(Instant::from),
             removal_reason: d.removal_reason,
         }
     }

@@ -156,7 +156,7 @@ impl ParReview {
     /// What the unit claims: the completion time it gave, the appointment it gave, the
     /// hand-over time.
     async fn claimed_at(&self) -> Option<Instant> {
-        self.0.claimed_at.map(local)
+        self.0.claimed_at.map(Instant::from)
     }
     /// The deadline it is about: the statutory due time, or the complaint's deadline when it
     /// was acted on.
@@ -179,7 +179,7 @@ impl ParReview {
         self.0.decided_by.as_deref()
     }
     async fn decided_at(&self) -> Option<Instant> {
-        self.0.decided_at.map(local)
+        self.0.decided_at.map(Instant::from)
     }
     async fn decision_reason(&self) -> Option<&str> {
         self.0.decision_reason.as_deref()
