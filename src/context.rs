@@ -53,6 +53,9 @@ pub struct Loaders {
     pub complaint_dialogues: DataLoader<crate::dialogues::graphql::ComplaintDialoguesLoader>,
     /// The latest review request about a dossier or complaint (by its id).
     pub par_reviews: DataLoader<crate::par::review::LatestLoader>,
+    /// The current figures of units and of procedures (`satisfaction`, `onTimeShare`).
+    pub unit_figures: DataLoader<crate::ratings::graphql::FiguresLoader>,
+    pub procedure_figures: DataLoader<crate::ratings::graphql::FiguresLoader>,
 }
 
 impl Loaders {
@@ -90,6 +93,14 @@ impl Loaders {
                 tokio::spawn,
             ),
             par_reviews: DataLoader::new(crate::par::review::LatestLoader(db()), tokio::spawn),
+            unit_figures: DataLoader::new(
+                crate::ratings::graphql::FiguresLoader(db(), crate::search::docs::By::Unit),
+                tokio::spawn,
+            ),
+            procedure_figures: DataLoader::new(
+                crate::ratings::graphql::FiguresLoader(db(), crate::search::docs::By::Procedure),
+                tokio::spawn,
+            ),
         }
     }
 }

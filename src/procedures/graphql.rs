@@ -70,15 +70,43 @@ impl Procedure {
     async fn retired(&self) -> bool {
         self.0.retired
     }
-    /// The units that perform this procedure.
-    async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
+    /// The units that perform this procedure: those that exist today, unless
+    /// `includeEnded`.
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] include_ended: bool,
+    ) -> async_graphql::Result<Vec<Unit>> {
         let v = ctx
             .loaders()
             .procedure_units
             .load_one(self.0.id.clone())
             .await?;
-        Ok(v.unwrap_or_default().into_iter().map(Unit).collect())
+        let today = crate::clock::today();
+        Ok(v.unwrap_or_default()
+            .into_iter()
+            .filter(|u| include_ended || u.valid_to.is_none_or(|d| d >= today))
+            .map(Unit)
+            .collect())
     }
+    /// The current verified satisfaction: overall and per component, as search hits show
+    /// it (the figures kept with the catalog, refreshed as ratings arrive).
+    async fn satisfaction(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::ratings::graphql::SatisfactionView> {
+        let f = ctx.loaders().procedure_figures.load_one(self.0.id.clone()).await?;
+        Ok(crate::ratings::graphql::figures_view(
+            f.as_ref().and_then(|(t, _)| t.as_ref()),
+            ctx.state().config.min_sample,
+        ))
+    }
+    /// Percent of completed dossiers completed on time (null before any is completed).
+    async fn on_time_share(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+        let f = ctx.loaders().procedure_figures.load_one(self.0.id.clone()).await?;
+        Ok(f.and_then(|(_, on)| on).map(|v| (v * 100.0).round() / 100.0))
+    }
+
 }
 
 #[derive(InputObject, Default)]

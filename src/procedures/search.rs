@@ -13,7 +13,7 @@ use super::graphql::{Procedure, ProcedureLevel};
 use crate::context::CtxExt;
 use crate::error::AppError;
 use crate::pagination::Page;
-use crate::ratings::graphql::{Component, ComponentSatisfaction, satisfaction_of};
+use crate::ratings::graphql::{Component, SatisfactionView, satisfaction_of};
 use crate::search::docs::By;
 use crate::search::results::{SearchFields, check_query, enum_value, fields, order};
 use crate::search::text::{ParsedQuery, highlight};
@@ -25,7 +25,7 @@ pub struct ProcedureHit {
     /// The name with its matching words marked.
     pub highlight: Option<String>,
     /// Current verified satisfaction per component.
-    pub satisfaction: Vec<ComponentSatisfaction>,
+    pub satisfaction: SatisfactionView,
     /// Percent of completed dossiers completed on time.
     pub on_time_share: Option<f64>,
 }

@@ -2,7 +2,7 @@
 
 use crate::scalars::{Day, Instant};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use entity::rating_score;
 
@@ -131,7 +131,7 @@ impl Rating {
 }
 
 /// Satisfaction of one component (or overall).
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone, Default)]
 pub struct ComponentSatisfaction {
     /// Null for the overall figure.
     pub component: Option<Component>,
@@ -165,6 +165,85 @@ pub fn stat(
     }
 }
 
+/// Satisfaction as every part of the API shows it: the overall figure (all components'
+/// answers together) and one figure per component, in component order.
+#[derive(SimpleObject, Clone, Default)]
+#[graphql(name = "Satisfaction")]
+pub struct SatisfactionView {
+    pub overall: ComponentSatisfaction,
+    pub components: Vec<ComponentSatisfaction>,
+}
+
+impl SatisfactionView {
+    /// From per-component tallies (missing components count as no answers).
+    pub fn of(
+        comps: &BTreeMap<rating_score::Component, Tally>,
+        min_sample: u32,
+    ) -> SatisfactionView {
+        let mut overall = Tally::default();
+        comps.values().for_each(|t| overall.add(t));
+        SatisfactionView {
+            overall: stat(None, &overall, min_sample),
+            components: <rating_score::Component as sea_orm::Iterable>::iter()
+                .map(|c| stat(Some(c), &comps.get(&c).copied().unwrap_or_default(), min_sample))
+                .collect(),
+        }
+    }
+}
+
+/// The months from `from` to `to` (`YYYY-MM`, `to` excluded when it is a month's first
+/// instant), or from the first to the last key given when a bound is missing: every month,
+/// those without answers included.
+pub fn month_keys(
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    seen: impl Iterator<Item = String>,
+) -> Vec<String> {
+    use chrono::Datelike;
+    let seen: Vec<String> = seen.collect();
+    let key = |t: chrono::DateTime<chrono::Utc>| crate::clock::local(t).format("%Y-%m").to_string();
+    let first = from.map(key).or_else(|| seen.iter().min().cloned());
+    // `to` is exclusive: the month of the instant just before it.
+    let last = to
+        .map(|t| key(t - chrono::Duration::seconds(1)))
+        .or_else(|| seen.iter().max().cloned());
+    let (Some(first), Some(last)) = (first, last) else {
+        return vec![];
+    };
+    let parse = |k: &str| chrono::NaiveDate::parse_from_str(&format!("{k}-01"), "%Y-%m-%d").ok();
+    let (Some(mut d), Some(end)) = (parse(&first), parse(&last)) else {
+        return vec![];
+    };
+    let mut out = vec![];
+    // At most ten years of months: a wider range is listed by its months with answers.
+    while d <= end && out.len() < 120 {
+        out.push(format!("{:04}-{:02}", d.year(), d.month()));
+        d = d
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(end.succ_opt().unwrap_or(end));
+    }
+    out
+}
+
+/// One entry per month of `keys`, from the tallies of `monthly` (zeros where none).
+pub fn months_of(
+    keys: &[String],
+    monthly: &BTreeMap<String, BTreeMap<rating_score::Component, Tally>>,
+    min_sample: u32,
+) -> Vec<MonthSatisfaction> {
+    let empty = BTreeMap::new();
+    keys.iter()
+        .map(|m| {
+            let s = SatisfactionView::of(monthly.get(m).unwrap_or(&empty), min_sample);
+            MonthSatisfaction {
+                month: m.clone(),
+                overall: s.overall,
+                components: s.components,
+            }
+        })
+        .collect()
+}
+
 #[derive(SimpleObject)]
 pub struct MonthSatisfaction {
     /// `YYYY-MM`, in the city's time zone.
@@ -191,6 +270,9 @@ pub struct SatisfactionGroup {
     pub month: Option<String>,
     pub overall: ComponentSatisfaction,
     pub components: Vec<ComponentSatisfaction>,
+    /// With `groupBy: UNIT` or `PROCEDURE`: the group's months, as the report's `months`
+    /// (one query per month of the period, for every group at once). Empty for `MONTH`.
+    pub months: Vec<MonthSatisfaction>,
 }
 
 #[derive(SimpleObject)]
@@ -203,13 +285,16 @@ pub struct SatisfactionReport {
     pub min_sample: u32,
     pub overall: ComponentSatisfaction,
     pub components: Vec<ComponentSatisfaction>,
-    pub monthly: Vec<MonthSatisfaction>,
+    /// Every month of the period, those without answers included (without bounds: from the
+    /// first month with answers to the last).
+    pub months: Vec<MonthSatisfaction>,
     /// With `groupBy`: one entry per unit, procedure or month, in one query (units and
     /// procedures with the most answers first, months in order).
     pub groups: Vec<SatisfactionGroup>,
 }
 
-fn report(s: Satisfaction, min_sample: u32) -> SatisfactionReport {
+fn report(s: Satisfaction, f: &SatisfactionFilter, min_sample: u32) -> SatisfactionReport {
+    let keys = month_keys(f.from, f.to, s.monthly.keys().cloned());
     SatisfactionReport {
         ratings: s.ratings,
         unverified_ratings: s.unverified_ratings,
@@ -220,22 +305,7 @@ fn report(s: Satisfaction, min_sample: u32) -> SatisfactionReport {
             .iter()
             .map(|(c, t)| stat(Some(*c), t, min_sample))
             .collect(),
-        monthly: s
-            .monthly
-            .iter()
-            .map(|(m, comps)| {
-                let mut overall = Tally::default();
-                comps.values().for_each(|t| overall.add(t));
-                MonthSatisfaction {
-                    month: m.clone(),
-                    overall: stat(None, &overall, min_sample),
-                    components: comps
-                        .iter()
-                        .map(|(c, t)| stat(Some(*c), t, min_sample))
-                        .collect(),
-                }
-            })
-            .collect(),
+        months: months_of(&keys, &s.monthly, min_sample),
         groups: vec![],
     }
 }
@@ -249,9 +319,10 @@ pub struct SatisfactionFilterInput {
     pub roll_up: bool,
     pub procedure: Option<ID>,
     pub block: Option<Block>,
-    /// First day counted (city time).
+    /// The first day counted (city time).
     pub from: Option<Day>,
-    /// Last day counted (city time).
+    /// The day after the last one counted (city time): `to` is excluded, as everywhere in
+    /// the API (`from: "2026-01-01", to: "2027-01-01"` is the year 2026).
     pub to: Option<Day>,
     /// Count only verified ratings (the default), as the PAR index does.
     pub verified_only: Option<bool>,
@@ -327,12 +398,12 @@ impl RatingsQuery {
     ) -> async_graphql::Result<SatisfactionReport> {
         let f = filter.unwrap_or_default();
         if let (Some(a), Some(b)) = (f.from, f.to)
-            && a > b
+            && a >= b
         {
             return Err(crate::error::AppError::bad_input(
-                "from",
-                "Ngày bắt đầu phải trước ngày kết thúc.",
-                "from must not be after to.",
+                "filter.from",
+                "Ngày bắt đầu (from) phải trước ngày kết thúc (to, không tính ngày này).",
+                "from must be before to (to is excluded).",
             )
             .into());
         }
@@ -346,20 +417,17 @@ impl RatingsQuery {
             block: f.block.map(Into::into),
             from: f
                 .from
-                .map(|d| crate::clock::day_start("from", d))
+                .map(|d| crate::clock::day_start("filter.from", d))
                 .transpose()?,
             to: f
                 .to
-                .map(|d| crate::clock::check_date("to", d))
-                .transpose()?
-                .and_then(|d| d.succ_opt())
-                .map(|d| crate::clock::day_start("to", d))
+                .map(|d| crate::clock::day_start("filter.to", d))
                 .transpose()?,
             verified_only: f.verified_only.unwrap_or(true),
         };
         let s = super::stats::satisfaction(&ctx.state().db, &filter).await?;
         let min = ctx.state().config.min_sample;
-        let mut r = report(s, min);
+        let mut r = report(s, &filter, min);
         if let Some(by) = group_by {
             let by = match by {
                 SatisfactionGroupBy::Unit => super::stats::GroupBy::Unit,
@@ -384,12 +452,43 @@ impl RatingsQuery {
             } else {
                 HashMap::new()
             };
+            // The grid of groups and months: one grouped query per month of the period.
+            let keys: Vec<String> = r.months.iter().map(|m| m.month.clone()).collect();
+            let mut per_group: HashMap<
+                Option<String>,
+                BTreeMap<String, BTreeMap<rating_score::Component, Tally>>,
+            > = HashMap::new();
+            if by != super::stats::GroupBy::Month
+                && ctx.look_ahead().field("groups").field("months").exists()
+            {
+                for k in &keys {
+                    let (_, start, end) = crate::clock::month_range("filter", k)?;
+                    let month = SatisfactionFilter {
+                        from: Some(filter.from.map_or(start, |f| f.max(start))),
+                        to: Some(filter.to.map_or(end, |t| t.min(end))),
+                        ..filter.clone()
+                    };
+                    for (g, comps) in super::stats::grouped(&ctx.state().db, &month, by).await? {
+                        per_group.entry(g).or_default().insert(k.clone(), comps);
+                    }
+                }
+            }
             r.groups = groups
                 .into_iter()
                 .map(|(key, comps)| {
                     let mut overall = Tally::default();
                     comps.values().for_each(|t| overall.add(t));
+                    let months = if by == super::stats::GroupBy::Month {
+                        vec![]
+                    } else {
+                        months_of(
+                            &keys,
+                            per_group.get(&key).unwrap_or(&BTreeMap::new()),
+                            min,
+                        )
+                    };
                     SatisfactionGroup {
+                        months,
                         unit: key.as_ref().and_then(|k| units.get(k)).cloned().map(Unit),
                         procedure: key
                             .as_ref()
@@ -451,10 +550,7 @@ pub async fn satisfaction_of(
     ctx: &Context<'_>,
     by: crate::search::docs::By,
     ids: &[String],
-) -> async_graphql::Result<(
-    HashMap<String, Vec<ComponentSatisfaction>>,
-    HashMap<String, f64>,
-)> {
+) -> async_graphql::Result<(HashMap<String, SatisfactionView>, HashMap<String, f64>)> {
     let db = &ctx.state().db;
     let min = ctx.state().config.min_sample;
     // Each reads every rating or dossier of the hits: only when the request selects it.
@@ -470,13 +566,39 @@ pub async fn satisfaction_of(
     };
     let mut out = HashMap::new();
     for id in ids {
-        let s = t.get(id).cloned().unwrap_or_default();
-        out.insert(
-            id.clone(),
-            <entity::rating_score::Component as sea_orm::Iterable>::iter()
-                .map(|c| stat(Some(c), &s.get(c), min))
-                .collect(),
-        );
+        out.insert(id.clone(), figures_view(t.get(id), min));
     }
     Ok((out, on))
+}
+
+/// The current figures of a unit or procedure, as [`SatisfactionView`].
+pub fn figures_view(
+    f: Option<&crate::search::docs::SatisfactionFields>,
+    min_sample: u32,
+) -> SatisfactionView {
+    let comps: BTreeMap<rating_score::Component, Tally> =
+        <rating_score::Component as sea_orm::Iterable>::iter()
+            .map(|c| (c, f.map(|f| f.get(c)).unwrap_or_default()))
+            .collect();
+    SatisfactionView::of(&comps, min_sample)
+}
+
+/// The current verified figures of units or procedures, by id, with their on-time share:
+/// those of the search hits, for `Unit.satisfaction` and `Procedure.satisfaction`.
+pub struct FiguresLoader(
+    pub sea_orm::DatabaseConnection,
+    pub crate::search::docs::By,
+);
+
+impl async_graphql::dataloader::Loader<String> for FiguresLoader {
+    type Value = (Option<crate::search::docs::SatisfactionFields>, Option<f64>);
+    type Error = crate::error::AppError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let (mut t, on) = crate::search::docs::figures(&self.0, self.1, keys).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), (t.remove(k), on.get(k).copied())))
+            .collect())
+    }
 }

@@ -107,6 +107,23 @@ const LINKS_COST: usize = 10;
 
 #[Object]
 impl Unit {
+    /// The current verified satisfaction: overall and per component, as search hits show
+    /// it (the figures kept with the catalog, refreshed as ratings arrive).
+    async fn satisfaction(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::ratings::graphql::SatisfactionView> {
+        let f = ctx.loaders().unit_figures.load_one(self.0.id.clone()).await?;
+        Ok(crate::ratings::graphql::figures_view(
+            f.as_ref().and_then(|(t, _)| t.as_ref()),
+            ctx.state().config.min_sample,
+        ))
+    }
+    /// Percent of completed dossiers completed on time (null before any is completed).
+    async fn on_time_share(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+        let f = ctx.loaders().unit_figures.load_one(self.0.id.clone()).await?;
+        Ok(f.and_then(|(_, on)| on).map(|v| (v * 100.0).round() / 100.0))
+    }
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
     }

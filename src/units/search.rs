@@ -8,7 +8,7 @@ use super::graphql::{Block, Unit};
 use crate::context::CtxExt;
 use crate::error::AppError;
 use crate::pagination::Page;
-use crate::ratings::graphql::{ComponentSatisfaction, satisfaction_of};
+use crate::ratings::graphql::{SatisfactionView, satisfaction_of};
 use crate::search::UnitQuery;
 use crate::search::docs::By;
 use crate::search::results::{SearchFields, check_query, enum_value, fields, order};
@@ -18,7 +18,7 @@ use crate::search::text::{ParsedQuery, highlight};
 pub struct UnitHit {
     pub unit: Unit,
     pub highlight: Option<String>,
-    pub satisfaction: Vec<ComponentSatisfaction>,
+    pub satisfaction: SatisfactionView,
     pub on_time_share: Option<f64>,
 }
 
