@@ -11,7 +11,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, RawQuery, State};
@@ -88,6 +90,22 @@ async fn forward_once(state: &AppState) {
     }
 }
 
+/// Deletes expired sessions and refresh tokens, hourly.
+async fn prune_sessions(db: sea_orm::DatabaseConnection) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match crate::accounts::sessions::prune(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "deleted expired sessions and refresh tokens"),
+            Err(e) => tracing::warn!(
+                error = %e.message(crate::error::Lang::En),
+                "deleting expired sessions failed"
+            ),
+        }
+    }
+}
+
 impl Application {
     /// Connects to the database, applies migrations, seeds demo data when asked, and binds.
     /// The JWT secret must already be resolved in `config`.
@@ -124,6 +142,7 @@ impl Application {
             tokio::time::sleep(std::time::Duration::from_secs(600)).await;
             forward_from_ended_units(state_for_sweep).await
         });
+        tokio::spawn(prune_sessions(state.db.clone()));
         Ok(Application {
             router: router(state.clone()),
             listener,
@@ -559,21 +578,53 @@ enum Verb {
     Post,
 }
 
+/// The operation of a document that a request with this operation name would run.
+fn selected_operation<'a>(
+    doc: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    match &doc.operations {
+        DocumentOperations::Single(op) => Some(&op.node),
+        DocumentOperations::Multiple(ops) => match name {
+            Some(name) => ops.get(name).map(|op| &op.node),
+            None if ops.len() == 1 => ops.values().next().map(|op| &op.node),
+            None => None,
+        },
+    }
+}
+
 /// Whether the operation a request would run is a mutation.
 fn runs_a_mutation(req: &mut async_graphql::Request) -> bool {
     let name = req.operation_name.clone();
     let Ok(doc) = req.parsed_query() else {
         return false;
     };
-    let op_type = match &doc.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match &name {
-            Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
-            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => None,
-        },
+    selected_operation(doc, name.as_deref()).map(|op| op.ty) == Some(OperationType::Mutation)
+}
+
+/// Whether a request runs nothing but `refreshToken` (and `__typename`): such a request acts on
+/// the refresh token it carries, so the access token beside it, expired as a rule by then, is
+/// not read.
+fn only_refreshes(req: &mut async_graphql::Request) -> bool {
+    if crate::query_limits::check_nesting(&req.query).is_err() {
+        return false;
+    }
+    let name = req.operation_name.clone();
+    let Ok(doc) = req.parsed_query() else {
+        return false;
     };
-    op_type == Some(OperationType::Mutation)
+    let Some(op) = selected_operation(doc, name.as_deref()) else {
+        return false;
+    };
+    let fields = &op.selection_set.node.items;
+    op.ty == OperationType::Mutation
+        && fields
+            .iter()
+            .any(|s| matches!(&s.node, Selection::Field(f) if f.node.name.node == "refreshToken"))
+        && fields.iter().all(|s| {
+            matches!(&s.node, Selection::Field(f)
+                if matches!(f.node.name.node.as_str(), "refreshToken" | "__typename"))
+        })
 }
 
 async fn execute(
@@ -585,6 +636,7 @@ async fn execute(
     lang: Lang,
     verb: Verb,
 ) -> Response {
+    let mut req = req;
     let auth = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
@@ -593,6 +645,7 @@ async fn execute(
         .await
     {
         Ok(a) => a,
+        Err(AppError::Unauthenticated(_)) if only_refreshes(&mut req) => Actor::Anonymous,
         Err(e) => {
             let status = match e {
                 AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -601,7 +654,6 @@ async fn execute(
             return request_error(status, spec, e, lang);
         }
     };
-    let mut req = req;
     // Automatic persisted queries: a hash alone stands for a text sent before.
     let ext = req.extensions.remove("persistedQuery");
     let mut new_hash = None;

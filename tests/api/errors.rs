@@ -106,7 +106,7 @@ async fn messages_are_vietnamese_by_default_and_english_on_request() {
 #[tokio::test]
 async fn rate_limited_after_repeated_failed_logins() {
     let app = TestApp::spawn().await;
-    let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let q = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     for _ in 0..5 {
         let b = app
             .gql(
@@ -135,7 +135,7 @@ async fn rate_limited_after_repeated_failed_logins() {
 #[tokio::test]
 async fn concurrent_right_sign_ins_do_not_lock_each_other_out() {
     let app = TestApp::spawn().await;
-    let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let q = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     let wrong = json!({ "i": { "login": "congty.demo", "password": "wrong-password" } });
     for _ in 0..3 {
         assert_eq!(
@@ -148,7 +148,7 @@ async fn concurrent_right_sign_ins_do_not_lock_each_other_out() {
     let all = futures_util::future::join_all((0..8).map(|_| app.gql(None, q, right.clone()))).await;
     for b in &all {
         assert!(
-            b["data"]["login"]["token"]
+            b["data"]["login"]["accessToken"]
                 .as_str()
                 .is_some_and(|t| !t.is_empty()),
             "{b}"
@@ -170,7 +170,7 @@ async fn concurrent_right_sign_ins_do_not_lock_each_other_out() {
 #[tokio::test]
 async fn rate_limited_per_client_address() {
     let app = TestApp::spawn().await;
-    let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let q = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     let limit = app.state.config.login_failures_per_address;
     for i in 0..limit {
         let b = app

@@ -54,8 +54,7 @@ async fn get_executes_queries_but_never_mutations() {
     let b: Value = r.json().await.unwrap();
     assert_eq!(b["data"]["units"]["totalCount"], 7);
 
-    let m =
-        "mutation { login(input: {login: \"admin\", password: \"gopy-admin-demo\"}) { token } }";
+    let m = "mutation { login(input: {login: \"admin\", password: \"gopy-admin-demo\"}) { accessToken } }";
     let r = app
         .client
         .get(app.url("/graphql"))
