@@ -31,6 +31,7 @@ use crate::config::Config;
 use crate::context::RequestCtx;
 use crate::error::{AppError, LANG, Lang};
 use crate::graphql::{PortalSchema, build_schema};
+use crate::graphql_errors::Failure;
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -693,6 +694,7 @@ async fn execute(
     // parsing (the parser recurses), the rest on the parsed document, which the schema reuses.
     // A document met before was parsed and checked then.
     let mut to_keep = None;
+    let mut parse_failed = false;
     if let Some(doc) = http.documents.get(&req.query) {
         req.set_parsed_query((*doc).clone());
         if let Some(h) = new_hash {
@@ -712,7 +714,10 @@ async fn execute(
                     )?;
                     Ok(Some(doc.clone()))
                 }
-                Err(_) => Ok(None),
+                Err(_) => {
+                    parse_failed = true;
+                    Ok(None)
+                }
             }
         });
         match shape {
@@ -790,12 +795,17 @@ async fn execute(
             o.remove("data");
         }
         // Our own errors always carry a code; the others come from the GraphQL layer itself
-        // (parsing, validation, argument coercion, query limits): all of them bad input.
+        // (parsing, validation, argument coercion, query limits).
+        let failure = if request_failed && parse_failed {
+            Failure::Parse
+        } else if request_failed {
+            Failure::BeforeExecution
+        } else {
+            Failure::Execution
+        };
         if let Some(errs) = o.get_mut("errors").and_then(|e| e.as_array_mut()) {
             for e in errs {
-                if e.pointer("/extensions/code").is_none() {
-                    e["extensions"] = serde_json::json!({ "code": "BAD_USER_INPUT" });
-                }
+                crate::graphql_errors::annotate(e, failure, lang);
             }
         }
     }

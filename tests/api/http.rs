@@ -341,7 +341,7 @@ async fn automatic_persisted_queries_send_a_hash_for_a_text_sent_before() {
         json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(invalid) } });
     let (_, b) = post(json!({ "query": invalid, "extensions": invalid_ext })).await;
     assert_eq!(
-        b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        b["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
         "{b}"
     );
     let (_, b) = post(json!({ "extensions": invalid_ext })).await;
