@@ -44,8 +44,8 @@ def show(name, out, secs):
 def main():
     url = sys.argv[1].rstrip("/")
     db = sys.argv[2] if len(sys.argv) > 2 else None
-    login, _ = post(url, 'mutation { login(input: {login: "snv.danhgia", password: "gopy-evaluator-demo"}) { token } }')
-    token = login["data"]["login"]["token"]
+    login, _ = post(url, 'mutation { login(input: {login: "snv.danhgia", password: "gopy-evaluator-demo"}) { accessToken } }')
+    token = login["data"]["login"]["accessToken"]
     code = None
     if db:
         code = sqlite3.connect(db).execute("SELECT code FROM dossiers ORDER BY code LIMIT 1").fetchone()[0]

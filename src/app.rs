@@ -11,7 +11,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, RawQuery, State};
@@ -29,6 +31,7 @@ use crate::config::Config;
 use crate::context::RequestCtx;
 use crate::error::{AppError, LANG, Lang};
 use crate::graphql::{PortalSchema, build_schema};
+use crate::graphql_errors::Failure;
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -88,6 +91,22 @@ async fn forward_once(state: &AppState) {
     }
 }
 
+/// Deletes expired sessions and refresh tokens, hourly.
+async fn prune_sessions(db: sea_orm::DatabaseConnection) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match crate::accounts::sessions::prune(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "deleted expired sessions and refresh tokens"),
+            Err(e) => tracing::warn!(
+                error = %e.message(crate::error::Lang::En),
+                "deleting expired sessions failed"
+            ),
+        }
+    }
+}
+
 impl Application {
     /// Connects to the database, applies migrations, seeds demo data when asked, and binds.
     /// The JWT secret must already be resolved in `config`.
@@ -124,6 +143,7 @@ impl Application {
             tokio::time::sleep(std::time::Duration::from_secs(600)).await;
             forward_from_ended_units(state_for_sweep).await
         });
+        tokio::spawn(prune_sessions(state.db.clone()));
         Ok(Application {
             router: router(state.clone()),
             listener,
@@ -559,21 +579,53 @@ enum Verb {
     Post,
 }
 
+/// The operation of a document that a request with this operation name would run.
+fn selected_operation<'a>(
+    doc: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    match &doc.operations {
+        DocumentOperations::Single(op) => Some(&op.node),
+        DocumentOperations::Multiple(ops) => match name {
+            Some(name) => ops.get(name).map(|op| &op.node),
+            None if ops.len() == 1 => ops.values().next().map(|op| &op.node),
+            None => None,
+        },
+    }
+}
+
 /// Whether the operation a request would run is a mutation.
 fn runs_a_mutation(req: &mut async_graphql::Request) -> bool {
     let name = req.operation_name.clone();
     let Ok(doc) = req.parsed_query() else {
         return false;
     };
-    let op_type = match &doc.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match &name {
-            Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
-            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => None,
-        },
+    selected_operation(doc, name.as_deref()).map(|op| op.ty) == Some(OperationType::Mutation)
+}
+
+/// Whether a request runs nothing but `refreshToken` (and `__typename`): such a request acts on
+/// the refresh token it carries, so the access token beside it, expired as a rule by then, is
+/// not read.
+fn only_refreshes(req: &mut async_graphql::Request) -> bool {
+    if crate::query_limits::check_nesting(&req.query).is_err() {
+        return false;
+    }
+    let name = req.operation_name.clone();
+    let Ok(doc) = req.parsed_query() else {
+        return false;
     };
-    op_type == Some(OperationType::Mutation)
+    let Some(op) = selected_operation(doc, name.as_deref()) else {
+        return false;
+    };
+    let fields = &op.selection_set.node.items;
+    op.ty == OperationType::Mutation
+        && fields
+            .iter()
+            .any(|s| matches!(&s.node, Selection::Field(f) if f.node.name.node == "refreshToken"))
+        && fields.iter().all(|s| {
+            matches!(&s.node, Selection::Field(f)
+                if matches!(f.node.name.node.as_str(), "refreshToken" | "__typename"))
+        })
 }
 
 async fn execute(
@@ -585,6 +637,7 @@ async fn execute(
     lang: Lang,
     verb: Verb,
 ) -> Response {
+    let mut req = req;
     let auth = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"));
@@ -593,6 +646,7 @@ async fn execute(
         .await
     {
         Ok(a) => a,
+        Err(AppError::Unauthenticated(_)) if only_refreshes(&mut req) => Actor::Anonymous,
         Err(e) => {
             let status = match e {
                 AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -601,7 +655,6 @@ async fn execute(
             return request_error(status, spec, e, lang);
         }
     };
-    let mut req = req;
     // Automatic persisted queries: a hash alone stands for a text sent before.
     let ext = req.extensions.remove("persistedQuery");
     let mut new_hash = None;
@@ -641,6 +694,7 @@ async fn execute(
     // parsing (the parser recurses), the rest on the parsed document, which the schema reuses.
     // A document met before was parsed and checked then.
     let mut to_keep = None;
+    let mut parse_failed = false;
     if let Some(doc) = http.documents.get(&req.query) {
         req.set_parsed_query((*doc).clone());
         if let Some(h) = new_hash {
@@ -660,7 +714,10 @@ async fn execute(
                     )?;
                     Ok(Some(doc.clone()))
                 }
-                Err(_) => Ok(None),
+                Err(_) => {
+                    parse_failed = true;
+                    Ok(None)
+                }
             }
         });
         match shape {
@@ -738,12 +795,17 @@ async fn execute(
             o.remove("data");
         }
         // Our own errors always carry a code; the others come from the GraphQL layer itself
-        // (parsing, validation, argument coercion, query limits): all of them bad input.
+        // (parsing, validation, argument coercion, query limits).
+        let failure = if request_failed && parse_failed {
+            Failure::Parse
+        } else if request_failed {
+            Failure::BeforeExecution
+        } else {
+            Failure::Execution
+        };
         if let Some(errs) = o.get_mut("errors").and_then(|e| e.as_array_mut()) {
             for e in errs {
-                if e.pointer("/extensions/code").is_none() {
-                    e["extensions"] = serde_json::json!({ "code": "BAD_USER_INPUT" });
-                }
+                crate::graphql_errors::annotate(e, failure, lang);
             }
         }
     }

@@ -378,7 +378,7 @@ pub async fn run(args: BenchApiArgs) -> anyhow::Result<()> {
         &secret,
         &config.jwt_issuer,
         &config.jwt_audience,
-        config.token_ttl,
+        config.access_token_ttl,
     );
     let token = |role: Role, unit: Option<String>| -> anyhow::Result<HeaderValue> {
         let (t, _) = keys.issue(

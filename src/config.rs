@@ -23,7 +23,11 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
-    pub token_ttl: Duration,
+    /// Lifetime of an access token (`PORTAL_ACCESS_TOKEN_TTL`): short, since a session that
+    /// ends stops its access tokens only as they are checked.
+    pub access_token_ttl: Duration,
+    /// Lifetime of a refresh token (`PORTAL_REFRESH_TOKEN_TTL`); each exchange starts anew.
+    pub refresh_token_ttl: Duration,
     pub meili_url: Option<String>,
     pub meili_key: Option<String>,
     /// Prefix of the Meilisearch index names (several portals or test runs can share a server).
@@ -83,7 +87,8 @@ impl Default for Config {
             jwt_secret: None,
             jwt_issuer: "gop-y".into(),
             jwt_audience: "gop-y-portal".into(),
-            token_ttl: Duration::from_secs(12 * 3600),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             meili_url: None,
             meili_key: None,
             meili_prefix: "gopy_".into(),
@@ -126,6 +131,8 @@ struct FileConfig {
     portal_data_dir: Option<String>,
     jwt_secret: Option<String>,
     portal_token_ttl: Option<String>,
+    portal_access_token_ttl: Option<String>,
+    portal_refresh_token_ttl: Option<String>,
     meili_url: Option<String>,
     meili_key: Option<String>,
     meili_index_prefix: Option<String>,
@@ -197,11 +204,11 @@ impl Config {
         if let Some(v) = lookup(&fc.jwt_secret, "JWT_SECRET") {
             c.jwt_secret = Some(v);
         }
-        if let Some(v) = lookup(&fc.portal_token_ttl, "PORTAL_TOKEN_TTL") {
-            c.token_ttl = humantime::parse_duration(&v).with_context(|| {
-                format!("PORTAL_TOKEN_TTL: expected a duration like 12h, got {v:?}")
-            })?;
-        }
+        c.set_token_ttls(
+            lookup(&fc.portal_token_ttl, "PORTAL_TOKEN_TTL"),
+            lookup(&fc.portal_access_token_ttl, "PORTAL_ACCESS_TOKEN_TTL"),
+            lookup(&fc.portal_refresh_token_ttl, "PORTAL_REFRESH_TOKEN_TTL"),
+        )?;
         c.meili_url = lookup(&fc.meili_url, "MEILI_URL");
         c.meili_key = lookup(&fc.meili_key, "MEILI_KEY");
         if let Some(p) = lookup(&fc.meili_index_prefix, "MEILI_INDEX_PREFIX") {
@@ -401,6 +408,64 @@ impl Config {
         }
     }
 
+    /// The lifetimes of access and refresh tokens. `PORTAL_TOKEN_TTL` (one long-lived token)
+    /// is gone: a server still given it stops rather than hand out tokens of another lifetime
+    /// than the operator meant.
+    fn set_token_ttls(
+        &mut self,
+        old: Option<String>,
+        access: Option<String>,
+        refresh: Option<String>,
+    ) -> anyhow::Result<()> {
+        if let Some(v) = old {
+            bail!(
+                "PORTAL_TOKEN_TTL: replaced by PORTAL_ACCESS_TOKEN_TTL (default 15m) and \
+                 PORTAL_REFRESH_TOKEN_TTL (default 30d); unset it (it is {v:?})"
+            );
+        }
+        let duration = |var: &str, v: &str, min: Duration, max: Duration| {
+            humantime::parse_duration(v.trim())
+                .ok()
+                .filter(|d| (min..=max).contains(d))
+                .with_context(|| {
+                    format!(
+                        "{var}: expected a duration like {} from {} to {}, got {v:?}",
+                        if var.contains("REFRESH") {
+                            "30d"
+                        } else {
+                            "15m"
+                        },
+                        humantime::format_duration(min),
+                        humantime::format_duration(max)
+                    )
+                })
+        };
+        if let Some(v) = access {
+            self.access_token_ttl = duration(
+                "PORTAL_ACCESS_TOKEN_TTL",
+                &v,
+                Duration::from_secs(60),
+                Duration::from_secs(24 * 3600),
+            )?;
+        }
+        if let Some(v) = refresh {
+            self.refresh_token_ttl = duration(
+                "PORTAL_REFRESH_TOKEN_TTL",
+                &v,
+                Duration::from_secs(3600),
+                Duration::from_secs(366 * 24 * 3600),
+            )?;
+        }
+        if self.refresh_token_ttl <= self.access_token_ttl {
+            bail!(
+                "PORTAL_REFRESH_TOKEN_TTL: must be longer than PORTAL_ACCESS_TOKEN_TTL ({} ≤ {})",
+                humantime::format_duration(self.refresh_token_ttl),
+                humantime::format_duration(self.access_token_ttl)
+            );
+        }
+        Ok(())
+    }
+
     pub fn set_addr(&mut self, v: &str) -> anyhow::Result<()> {
         self.addr = v
             .trim()
@@ -536,5 +601,25 @@ mod tests {
             "postgres://u@h/db"
         );
         assert!(normalise_database_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn token_lifetimes() {
+        let mut c = Config::default();
+        c.set_token_ttls(None, Some("10m".into()), Some("7d".into()))
+            .unwrap();
+        assert_eq!(c.access_token_ttl, Duration::from_secs(600));
+        assert_eq!(c.refresh_token_ttl, Duration::from_secs(7 * 24 * 3600));
+        let err = |old: Option<&str>, a: Option<&str>, r: Option<&str>| {
+            Config::default()
+                .set_token_ttls(old.map(Into::into), a.map(Into::into), r.map(Into::into))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(None, Some("soon"), None).starts_with("PORTAL_ACCESS_TOKEN_TTL:"));
+        assert!(err(None, Some("2s"), None).starts_with("PORTAL_ACCESS_TOKEN_TTL:"));
+        assert!(err(None, None, Some("-1")).starts_with("PORTAL_REFRESH_TOKEN_TTL:"));
+        assert!(err(None, Some("2h"), Some("1h")).starts_with("PORTAL_REFRESH_TOKEN_TTL:"));
+        assert!(err(Some("12h"), None, None).starts_with("PORTAL_TOKEN_TTL:"));
     }
 }

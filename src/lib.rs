@@ -28,6 +28,7 @@ pub mod dossiers;
 pub mod error;
 pub mod graphiql;
 pub mod graphql;
+pub mod graphql_errors;
 pub mod idempotency;
 pub mod import;
 pub mod pagination;

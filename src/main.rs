@@ -462,7 +462,7 @@ async fn mint_token(
         config.jwt_secret.as_deref().unwrap_or_default(),
         &config.jwt_issuer,
         &config.jwt_audience,
-        config.token_ttl,
+        config.access_token_ttl,
     );
     let (token, _) = keys
         .issue(

@@ -54,7 +54,7 @@ impl AppState {
             &secret,
             &config.jwt_issuer,
             &config.jwt_audience,
-            config.token_ttl,
+            config.access_token_ttl,
         );
         let limits = Limits::new(&config, &db);
         let catalog = crate::catalog::Catalog::new(&db);

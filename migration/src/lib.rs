@@ -14,6 +14,7 @@ mod m20261205_000001_speed;
 mod m20261205_000002_rate_counts;
 pub mod m20261207_000001_integrity;
 mod m20261207_000002_signup;
+mod m20261208_000001_sessions;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000002_rate_counts::Migration),
             Box::new(m20261207_000001_integrity::Migration),
             Box::new(m20261207_000002_signup::Migration),
+            Box::new(m20261208_000001_sessions::Migration),
         ]
     }
 }

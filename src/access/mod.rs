@@ -687,6 +687,7 @@ mod tests {
             role: Role::Official,
             unit_id: Some(unit.into()),
             business_id: None,
+            session_id: None,
             confirmed: true,
         })
     }
@@ -731,6 +732,7 @@ mod tests {
             role: Role::Citizen,
             unit_id: None,
             business_id: None,
+            session_id: None,
             confirmed: true,
         });
         let v = complaint_view(&filer, &Scope::None, &complaint("STP", false));
@@ -757,6 +759,7 @@ mod tests {
                 role: Role::Official,
                 unit_id: Some(unit.into()),
                 business_id: None,
+                session_id: None,
                 confirmed: true,
             })
         };

@@ -4,6 +4,7 @@ use crate::scalars::Instant;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::account;
 
+use super::sessions::Tokens;
 use super::{NewAccount, NewBusiness};
 use crate::auth::Principal;
 use crate::businesses::Business;
@@ -205,12 +206,38 @@ impl Viewer {
     }
 }
 
+/// The tokens of a session, and the account it is of.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
-    pub expires_at: Instant,
+    /// Send as `Authorization: Bearer <accessToken>`. Short-lived: renew it with
+    /// `refreshToken` before `accessTokenExpiresAt`.
+    pub access_token: String,
+    pub access_token_expires_at: Instant,
+    /// Exchanged once with `refreshToken` for new tokens. Keep it secret and apart from the
+    /// access token: presented a second time, it ends the session.
+    pub refresh_token: String,
+    pub refresh_token_expires_at: Instant,
     pub account: Account,
+}
+
+impl AuthPayload {
+    fn new(t: Tokens, acc: account::Model) -> AuthPayload {
+        AuthPayload {
+            access_token: t.access_token,
+            access_token_expires_at: Instant(t.access_expires_at),
+            refresh_token: t.refresh_token,
+            refresh_token_expires_at: Instant(t.refresh_expires_at),
+            account: Account::own(acc),
+        }
+    }
+}
+
+/// What `logout` ended.
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    /// The sessions ended: 1 for this one, or every live session of the account with
+    /// `everywhere`.
+    pub sessions_ended: u64,
 }
 
 #[derive(Default)]
@@ -289,12 +316,8 @@ impl AccountsMutation {
             }),
         )
         .await?;
-        let (token, exp) = super::issue_token(state, &acc)?;
-        Ok(AuthPayload {
-            token,
-            expires_at: crate::clock::local(exp).into(),
-            account: Account::own(acc),
-        })
+        let tokens = super::sessions::start(state, &acc).await?;
+        Ok(AuthPayload::new(tokens, acc))
     }
 
     /// Signs in with a user name, e-mail or phone number and a password.
@@ -303,18 +326,40 @@ impl AccountsMutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let (token, exp, acc) = super::login(
+        let (tokens, acc) = super::login(
             ctx.state(),
             ctx.req().client_ip,
             &input.login,
             &input.password,
         )
         .await?;
-        Ok(AuthPayload {
-            token,
-            expires_at: crate::clock::local(exp).into(),
-            account: Account::own(acc),
-        })
+        Ok(AuthPayload::new(tokens, acc))
+    }
+
+    /// Exchanges a refresh token for a new access token and a new refresh token; the one given
+    /// is used up. Presenting a used refresh token again ends its session. It needs no
+    /// `Authorization` header, and a request that only refreshes does not read one (the access
+    /// token it would carry has usually expired).
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> async_graphql::Result<AuthPayload> {
+        let (tokens, acc) = super::sessions::refresh(ctx.state(), &refresh_token).await?;
+        Ok(AuthPayload::new(tokens, acc))
+    }
+
+    /// Signs out: ends the session of the access token this is called with, so that its access
+    /// and refresh tokens are refused from now on. With `everywhere: true`, ends every session
+    /// of the account, on every device.
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        everywhere: Option<bool>,
+    ) -> async_graphql::Result<LogoutPayload> {
+        let n =
+            super::sessions::logout(ctx.state(), ctx.actor(), everywhere.unwrap_or(false)).await?;
+        Ok(LogoutPayload { sessions_ended: n })
     }
 
     /// Admins: creates an official or evaluator account bound to a unit.

@@ -1,17 +1,18 @@
 //! Accounts: registration of citizens and businesses, sign-in, staff accounts created by admins,
-//! and disabling an account (its tokens stop working at once).
+//! and disabling an account (its tokens stop working at once). Sign-in sessions, their tokens
+//! and signing out are in [`sessions`].
 
 pub mod graphql;
+pub mod sessions;
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
 use entity::account::{self, ClaimStatus, Role};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::auth::limits::{self, LoginAttempt};
-use crate::auth::{Actor, TokenFor, password};
+use crate::auth::{Actor, password};
 use crate::businesses::{self, TaxCode};
 use crate::contact::{Email, Phone};
 use crate::error::{AppError, AppResult, on_unique};
@@ -229,12 +230,13 @@ pub async fn register(
 /// number share a count); an unknown login is counted by its normalised form. Each attempt is
 /// checked before the password is, and a wrong password counted (see
 /// [`crate::auth::limits::LoginAttempt`]). An unknown login costs as much time as a wrong password.
+/// A successful sign-in starts a session ([`sessions::start`]).
 pub async fn login(
     state: &AppState,
     client: IpAddr,
     login: &str,
     pw: &str,
-) -> AppResult<(String, DateTime<Utc>, account::Model)> {
+) -> AppResult<(sessions::Tokens, account::Model)> {
     let login = login.trim().to_lowercase();
     let phone = Phone::parse(&login).ok().map(Phone::into_string);
     // A login is one kind of name: an e-mail or a phone number finds only the account that
@@ -275,24 +277,8 @@ pub async fn login(
         }
     };
     attempt.succeeded().await?;
-    let (token, exp) = issue_token(state, &acc)?;
-    Ok((token, exp, acc))
-}
-
-/// A token for an account that has just proven itself (signed in or registered).
-pub fn issue_token(state: &AppState, acc: &account::Model) -> AppResult<(String, DateTime<Utc>)> {
-    let (token, claims) = state.keys.issue(
-        TokenFor {
-            sub: acc.id.clone(),
-            role: acc.role,
-            unit: acc.unit_id.clone(),
-            business: acc.business_id.clone(),
-            ver: Some(acc.token_version),
-        },
-        None,
-    )?;
-    let exp = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-    Ok((token, exp))
+    let tokens = sessions::start(state, &acc).await?;
+    Ok((tokens, acc))
 }
 
 /// Creates an `OFFICIAL` or `EVALUATOR` account bound to a unit (admins only).
@@ -323,7 +309,9 @@ pub async fn create_staff(
     insert(db, v, hash, standing, taken()).await
 }
 
-/// Disables or re-enables an account (admins only). Disabling revokes every token issued so far.
+/// Disables or re-enables an account (admins only). Disabling revokes every token issued so far:
+/// access tokens by the token version they carry, sessions (their refresh tokens) by the one
+/// they were started at.
 pub async fn set_disabled(
     db: &DatabaseConnection,
     actor: &Actor,

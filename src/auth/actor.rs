@@ -1,7 +1,12 @@
 //! Who is making a request. No `Authorization` header means anonymous; a header that does not
 //! carry a valid token is refused with `UNAUTHENTICATED`, never downgraded to anonymous.
+//!
+//! An account's token is checked against the database on every request, in one query: the
+//! account must be enabled and at the token's version (`disableAccount` and signing out
+//! everywhere move the version on), and the session the token names must not have ended.
 
 use entity::account::{self, Role};
+use entity::session;
 use sea_orm::EntityTrait;
 
 use super::jwt::SCRIPT_SUBJECT_PREFIX;
@@ -16,6 +21,8 @@ pub struct Principal {
     pub role: Role,
     pub unit_id: Option<String>,
     pub business_id: Option<String>,
+    /// The session of an account's token (`logout` ends it); none for scripts.
+    pub session_id: Option<String>,
     /// Whether the account has been confirmed as someone: a business account whose claim an
     /// admin confirmed, a citizen who holds a confirmed contact. Staff accounts (made by an
     /// admin) and scripts are. An unconfirmed account is a throwaway until shown otherwise,
@@ -85,21 +92,27 @@ impl Actor {
                 role: claims.role,
                 unit_id: claims.unit,
                 business_id: claims.business,
+                session_id: None,
                 confirmed: true,
             }));
         }
         // Account tokens follow the account as it is now: a disabled account's tokens stop
-        // working at once, and a changed role or unit takes effect without a new token.
-        let acc = account::Entity::find_by_id(claims.sub.clone())
+        // working at once, and a changed role or unit takes effect without a new token. Every
+        // account token names its session; one without (issued before sessions existed) cannot
+        // be signed out, so it is refused and its holder signs in again.
+        let sid = claims.sid.clone().ok_or_else(revoked)?;
+        let (sess, acc) = session::Entity::find_by_id(sid)
+            .find_also_related(account::Entity)
             .one(&state.db)
-            .await?;
-        let revoked = || {
-            AppError::unauthenticated(
-                "Tài khoản đã bị khóa hoặc mã truy cập đã bị thu hồi.",
-                "The account is disabled or the token was revoked.",
-            )
-        };
+            .await?
+            .ok_or_else(revoked)?;
         let acc = acc.ok_or_else(revoked)?;
+        if sess.account_id != claims.sub {
+            return Err(revoked());
+        }
+        if sess.ended_at.is_some() {
+            return Err(session_ended());
+        }
         if acc.disabled || claims.ver != Some(acc.token_version) {
             return Err(revoked());
         }
@@ -111,6 +124,7 @@ impl Actor {
         Ok(Actor::User(Principal {
             subject: claims.sub,
             account_id: Some(acc.id),
+            session_id: Some(sess.id),
             confirmed,
             role: acc.role,
             unit_id: acc.unit_id,
@@ -120,4 +134,20 @@ impl Actor {
                 .filter(|_| acc.business_confirmed_at.is_some()),
         }))
     }
+}
+
+/// The account is disabled, signed out everywhere, or the token names no session of it.
+pub fn revoked() -> AppError {
+    AppError::unauthenticated(
+        "Tài khoản đã bị khóa hoặc mã truy cập đã bị thu hồi.",
+        "The account is disabled or the token was revoked.",
+    )
+}
+
+/// The token's session has ended (signed out, or its refresh token was used twice).
+pub fn session_ended() -> AppError {
+    AppError::unauthenticated(
+        "Phiên đăng nhập đã kết thúc. Vui lòng đăng nhập lại.",
+        "This session has ended. Please sign in again.",
+    )
 }

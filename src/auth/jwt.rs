@@ -1,5 +1,8 @@
 //! HS256 tokens with `exp`, `nbf`, `iss` and `aud` checked. Only HS256 is accepted, so a token
 //! that claims `alg: none` or any other algorithm is refused rather than trusted.
+//!
+//! An account's access token names its session (`sid`), which can end before the token
+//! expires (`crate::accounts::sessions`); tokens minted for scripts have none.
 
 use std::time::Duration;
 
@@ -21,6 +24,9 @@ pub struct Claims {
     /// The account's token version when issued; a disabled account's version moves on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ver: Option<i32>,
+    /// The session an account's token was issued for (none for scripts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -32,6 +38,10 @@ pub struct Claims {
 /// Prefix of the subject of tokens that no account stands behind.
 pub const SCRIPT_SUBJECT_PREFIX: &str = "script:";
 
+/// Seconds by which a token may be past its `exp` (or before its `nbf`) and still pass: clocks
+/// of servers and clients drift a little, no more.
+pub const LEEWAY_SECS: u64 = 5;
+
 /// Whom a token is for.
 #[derive(Debug, Clone)]
 pub struct TokenFor {
@@ -40,6 +50,7 @@ pub struct TokenFor {
     pub unit: Option<String>,
     pub business: Option<String>,
     pub ver: Option<i32>,
+    pub sid: Option<String>,
 }
 
 impl TokenFor {
@@ -51,6 +62,7 @@ impl TokenFor {
             unit,
             business,
             ver: None,
+            sid: None,
         }
     }
 }
@@ -93,6 +105,7 @@ impl Keys {
             unit: who.unit,
             business: who.business,
             ver: who.ver,
+            sid: who.sid,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
@@ -109,7 +122,7 @@ impl Keys {
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
         let mut v = Validation::new(Algorithm::HS256);
         v.algorithms = vec![Algorithm::HS256];
-        v.leeway = 30;
+        v.leeway = LEEWAY_SECS;
         v.validate_nbf = true;
         v.set_issuer(&[&self.issuer]);
         v.set_audience(&[&self.audience]);
@@ -197,18 +210,29 @@ mod tests {
                 Some(Duration::from_secs(0)),
             )
             .unwrap();
-        // exp = now; with the 30 s leeway it is still accepted, so forge one well past.
+        // exp = now; within the 5 s leeway it is still accepted, 10 s past it is not.
         assert!(k.verify(&t).is_ok());
-        let mut c = k.verify(&t).unwrap();
-        c.exp -= 3600;
-        c.nbf -= 7200;
-        let t = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &c,
-            &EncodingKey::from_secret(b"a-test-secret-that-is-long-enough-123456"),
-        )
-        .unwrap();
-        assert!(matches!(k.verify(&t), Err(AppError::Unauthenticated(_))));
+        let c = k.verify(&t).unwrap();
+        let forge = |exp_offset: i64| {
+            let mut c = c.clone();
+            c.exp = chrono::Utc::now().timestamp() + exp_offset;
+            c.nbf = c.exp - 600;
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &c,
+                &EncodingKey::from_secret(b"a-test-secret-that-is-long-enough-123456"),
+            )
+            .unwrap()
+        };
+        assert!(k.verify(&forge(-2)).is_ok());
+        assert!(matches!(
+            k.verify(&forge(-10)),
+            Err(AppError::Unauthenticated(_))
+        ));
+        assert!(matches!(
+            k.verify(&forge(-3600)),
+            Err(AppError::Unauthenticated(_))
+        ));
         let wrong_aud = Keys::new(
             "a-test-secret-that-is-long-enough-123456",
             "gop-y",

@@ -1622,6 +1622,7 @@ pub async fn bench(db: &DatabaseConnection, year: i32, runs: u32) -> anyhow::Res
         role: crate::auth::Role::Evaluator,
         unit_id: None,
         business_id: None,
+        session_id: None,
         confirmed: true,
     });
     let backend = format!("{:?}", db.get_database_backend());

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, error_code, error_field};
 
-const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { token expiresAt account { id username role email emailConfirmed phone phoneConfirmed business { taxCode name } businessClaim { taxCode name status } } } }";
+const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { accessToken accessTokenExpiresAt account { id username role email emailConfirmed phone phoneConfirmed business { taxCode name } businessClaim { taxCode name status } } } }";
 
 #[tokio::test]
 async fn a_citizen_registers_and_signs_in_by_name_email_or_phone() {
@@ -25,11 +25,13 @@ async fn a_citizen_registers_and_signs_in_by_name_email_or_phone() {
     assert_eq!(acc["emailConfirmed"], false);
     assert_eq!(acc["phoneConfirmed"], false);
     assert!(acc["business"].is_null());
-    let exp = b["data"]["register"]["expiresAt"].as_str().unwrap();
+    let exp = b["data"]["register"]["accessTokenExpiresAt"]
+        .as_str()
+        .unwrap();
     assert!(exp.ends_with("+07:00"), "{exp}");
 
     // Contacts sign in once confirmed (the account holds them); until then the user name does.
-    let login_q = "mutation($l: String!) { login(input: {login: $l, password: \"mật-khẩu-dài-1\"}) { token } }";
+    let login_q = "mutation($l: String!) { login(input: {login: $l, password: \"mật-khẩu-dài-1\"}) { accessToken } }";
     for login in ["b@example.vn", "0912345678"] {
         let b = app.gql(None, login_q, json!({ "l": login })).await;
         assert_eq!(error_code(&b), "UNAUTHENTICATED", "{login}: {b}");
@@ -54,7 +56,7 @@ async fn a_citizen_registers_and_signs_in_by_name_email_or_phone() {
     let wrong = app
         .gql(
             None,
-            "mutation { login(input: {login: \"tran.thi.b\", password: \"nope-nope\"}) { token } }",
+            "mutation { login(input: {login: \"tran.thi.b\", password: \"nope-nope\"}) { accessToken } }",
             json!({}),
         )
         .await;
@@ -104,7 +106,7 @@ async fn a_business_registers_with_a_valid_tax_code_only() {
     assert_eq!(error_field(&bad), "taxCode");
     // The refused registration left no account behind.
     let none = app
-        .gql(None, "mutation { login(input: {login: \"cty.sai\", password: \"long-enough-1\"}) { token } }", json!({}))
+        .gql(None, "mutation { login(input: {login: \"cty.sai\", password: \"long-enough-1\"}) { accessToken } }", json!({}))
         .await;
     assert_eq!(error_code(&none), "UNAUTHENTICATED");
 

@@ -725,7 +725,7 @@ async fn a_household_business_registers_and_files_with_its_personal_number() {
     let reg = app
         .ok(
             None,
-            "mutation($i: RegisterInput!) { register(input: $i) { token account { role businessClaim { taxCode name } } } }",
+            "mutation($i: RegisterInput!) { register(input: $i) { accessToken account { role businessClaim { taxCode name } } } }",
             json!({ "i": { "username": "ho.kinh.doanh", "password": "mat-khau-dai-1", "displayName": "Hộ kinh doanh Bà Tư",
                            "email": "batu@example.vn", "business": { "taxCode": "079 185 001234", "name": "Hộ kinh doanh Bà Tư" } } }),
         )
@@ -738,7 +738,7 @@ async fn a_household_business_registers_and_files_with_its_personal_number() {
     let bad = app
         .gql(
             None,
-            "mutation($i: RegisterInput!) { register(input: $i) { token } }",
+            "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
             json!({ "i": { "username": "ho.sai", "password": "mat-khau-dai-1", "displayName": "X",
                            "email": "x@example.vn", "business": { "taxCode": "000185001234", "name": "X" } } }),
         )

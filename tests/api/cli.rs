@@ -127,6 +127,10 @@ fn bad_configuration_names_the_variable() {
         ("PORTAL_GRAPHIQL", "true"),
         ("PORTAL_REQUEST_TIMEOUT", "soon"),
         ("PORTAL_DB_POOL", "0"),
+        ("PORTAL_ACCESS_TOKEN_TTL", "soon"),
+        ("PORTAL_REFRESH_TOKEN_TTL", "10s"),
+        // One long-lived token is gone: a server still given its lifetime says so.
+        ("PORTAL_TOKEN_TTL", "12h"),
         // A production server runs on the real clock.
         ("PORTAL_CLOCK", crate::helpers::CLOCK),
     ] {

@@ -43,7 +43,7 @@ async fn other_business(app: &TestApp) -> String {
     let r = app
         .ok(
             None,
-            "mutation($i: RegisterInput!) { register(input: $i) { token account { id businessConfirmed } } }",
+            "mutation($i: RegisterInput!) { register(input: $i) { accessToken account { id businessConfirmed } } }",
         json!({ "i": { "username": "xaydung.cholon", "password": "mat-khau-dai-du-12",
                        "displayName": "Công ty Xây dựng Chợ Lớn", "email": "lienhe@xaydungcholon.vn",
                        "phone": "0912345678",
@@ -53,7 +53,7 @@ async fn other_business(app: &TestApp) -> String {
         .clone();
     assert_eq!(r["account"]["businessConfirmed"], false);
     confirm(app, r["account"]["id"].as_str().unwrap()).await;
-    r["token"].as_str().unwrap().to_string()
+    r["accessToken"].as_str().unwrap().to_string()
 }
 
 async fn confirm(app: &TestApp, account: &str) {
@@ -1256,7 +1256,7 @@ async fn a_claimed_tax_code_a_recorded_issue_and_another_units_complaint_open_no
     let claimant = app
         .ok(
             None,
-            "mutation($i: RegisterInput!) { register(input: $i) { token account { id businessConfirmed } } }",
+            "mutation($i: RegisterInput!) { register(input: $i) { accessToken account { id businessConfirmed } } }",
             json!({ "i": { "username": "gia.danh", "password": "mat-khau-dai-du-12", "displayName": "Kẻ giả danh",
                            "email": "giadanh@example.vn", "business": { "taxCode": HOUSEHOLD_TAX, "name": "Bất kỳ" } } }),
         )
@@ -1264,7 +1264,7 @@ async fn a_claimed_tax_code_a_recorded_issue_and_another_units_complaint_open_no
         .clone();
     assert_eq!(claimant["account"]["businessConfirmed"], false);
     let claimant_id = claimant["account"]["id"].as_str().unwrap().to_string();
-    let claimant = claimant["token"].as_str().unwrap().to_string();
+    let claimant = claimant["accessToken"].as_str().unwrap().to_string();
     let seen = app
         .ok(
             Some(&claimant),

@@ -106,7 +106,7 @@ async fn messages_are_vietnamese_by_default_and_english_on_request() {
 #[tokio::test]
 async fn rate_limited_after_repeated_failed_logins() {
     let app = TestApp::spawn().await;
-    let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let q = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     for _ in 0..5 {
         let b = app
             .gql(
@@ -135,7 +135,7 @@ async fn rate_limited_after_repeated_failed_logins() {
 #[tokio::test]
 async fn concurrent_right_sign_ins_do_not_lock_each_other_out() {
     let app = TestApp::spawn().await;
-    let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let q = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     let wrong = json!({ "i": { "login": "congty.demo", "password": "wrong-password" } });
     for _ in 0..3 {
         assert_eq!(
@@ -148,7 +148,7 @@ async fn concurrent_right_sign_ins_do_not_lock_each_other_out() {
     let all = futures_util::future::join_all((0..8).map(|_| app.gql(None, q, right.clone()))).await;
     for b in &all {
         assert!(
-            b["data"]["login"]["token"]
+            b["data"]["login"]["accessToken"]
                 .as_str()
                 .is_some_and(|t| !t.is_empty()),
             "{b}"
@@ -170,7 +170,7 @@ async fn concurrent_right_sign_ins_do_not_lock_each_other_out() {
 #[tokio::test]
 async fn rate_limited_per_client_address() {
     let app = TestApp::spawn().await;
-    let q = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let q = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     let limit = app.state.config.login_failures_per_address;
     for i in 0..limit {
         let b = app
@@ -224,4 +224,66 @@ async fn internal_errors_carry_an_id_and_no_sql() {
     ] {
         assert!(!text.contains(leak), "leaked {leak:?}: {text}");
     }
+}
+
+#[tokio::test]
+async fn documents_that_do_not_parse_or_validate_carry_a_code_in_both_languages() {
+    let app = TestApp::spawn().await;
+    let en = [("accept-language", "en")];
+
+    // An unknown field: the names quoted stay as they are.
+    let q = "{ unit(code: \"STP\") { nme } }";
+    let (_, vi) = app.gql_full(None, q, json!({}), &[]).await;
+    assert_eq!(error_code(&vi), "GRAPHQL_VALIDATION_FAILED", "{vi}");
+    assert_eq!(
+        vi["errors"][0]["message"],
+        "Kiểu \"Unit\" không có trường \"nme\". Có phải ý bạn là \"name\"?"
+    );
+    assert_eq!(vi["errors"][0]["locations"][0]["column"], 23, "{vi}");
+    assert!(vi.get("data").is_none(), "{vi}");
+    let (_, b) = app.gql_full(None, q, json!({}), &en).await;
+    assert_eq!(error_code(&b), "GRAPHQL_VALIDATION_FAILED", "{b}");
+    assert_eq!(
+        b["errors"][0]["message"],
+        "Unknown field \"nme\" on type \"Unit\". Did you mean \"name\"?"
+    );
+    assert_eq!(b["errors"][0]["locations"], vi["errors"][0]["locations"]);
+
+    // A wrong argument type and a missing required argument.
+    let (_, b) = app
+        .gql_full(None, "{ unit(code: 5) { id } }", json!({}), &[])
+        .await;
+    assert_eq!(error_code(&b), "GRAPHQL_VALIDATION_FAILED", "{b}");
+    assert_eq!(
+        b["errors"][0]["message"],
+        "Giá trị không hợp lệ cho tham số \"code\": cần giá trị kiểu \"String\"."
+    );
+    let (_, b) = app
+        .gql_full(None, "mutation { login { accessToken } }", json!({}), &[])
+        .await;
+    assert_eq!(error_code(&b), "GRAPHQL_VALIDATION_FAILED", "{b}");
+    assert_eq!(
+        b["errors"][0]["message"],
+        "Trường \"login\" của kiểu \"Mutation\" thiếu tham số bắt buộc \"input\"."
+    );
+
+    // A document that does not parse.
+    let q = "{ units { edges ";
+    let (_, vi) = app.gql_full(None, q, json!({}), &[]).await;
+    assert_eq!(error_code(&vi), "GRAPHQL_PARSE_FAILED", "{vi}");
+    let msg = vi["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("Lỗi cú pháp GraphQL ở dòng 1, cột 17: cần "),
+        "{msg}"
+    );
+    assert_eq!(vi["errors"][0]["locations"][0]["line"], 1, "{vi}");
+    assert_eq!(vi["errors"][0]["locations"][0]["column"], 17, "{vi}");
+    let (_, b) = app.gql_full(None, q, json!({}), &en).await;
+    assert_eq!(error_code(&b), "GRAPHQL_PARSE_FAILED", "{b}");
+    let msg = b["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("--> 1:17") && msg.contains("expected"),
+        "{msg}"
+    );
+    assert_eq!(b["errors"][0]["locations"], vi["errors"][0]["locations"]);
 }

@@ -250,11 +250,11 @@ impl TestApp {
         let b = self
             .gql(
                 None,
-                "mutation($i: LoginInput!) { login(input: $i) { token } }",
+                "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
                 json!({ "i": { "login": login, "password": password } }),
             )
             .await;
-        b["data"]["login"]["token"]
+        b["data"]["login"]["accessToken"]
             .as_str()
             .unwrap_or_else(|| panic!("login failed: {b}"))
             .to_string()

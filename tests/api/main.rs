@@ -18,6 +18,7 @@ mod pagination;
 mod par;
 mod ratings;
 mod search;
+mod sessions;
 mod signup;
 mod tokens;
 mod trust;

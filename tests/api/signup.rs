@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code, error_field};
 
-const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { token account { id username role email emailConfirmed phone phoneConfirmed businessConfirmed business { taxCode name } businessClaim { taxCode name status } } } }";
+const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { accessToken account { id username role email emailConfirmed phone phoneConfirmed businessConfirmed business { taxCode name } businessClaim { taxCode name status } } } }";
 const FILE: &str = "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { code } }";
-const LOGIN: &str = "mutation($l: String!, $p: String!) { login(input: {login: $l, password: $p}) { token account { username } } }";
+const LOGIN: &str = "mutation($l: String!, $p: String!) { login(input: {login: $l, password: $p}) { accessToken account { username } } }";
 const ME: &str = "{ me { role business { taxCode name } account { username businessConfirmed business { taxCode name } businessClaim { taxCode name status } } } }";
 
 fn citizen(username: &str) -> Value {
@@ -57,10 +57,11 @@ async fn throwaway_accounts_share_the_anonymous_limit_of_their_address() {
     // business accounts that no admin has confirmed.
     let mut fresh = Vec::new();
     for n in 0..3 {
-        fresh.push(register(&app, citizen(&format!("nem.{n}"))).await["token"].clone());
+        fresh.push(register(&app, citizen(&format!("nem.{n}"))).await["accessToken"].clone());
     }
     fresh.push(
-        register(&app, business("cty.nem", "0301234562", "Công ty Ném")).await["token"].clone(),
+        register(&app, business("cty.nem", "0301234562", "Công ty Ném")).await["accessToken"]
+            .clone(),
     );
     for (n, t) in fresh.iter().enumerate() {
         let b = app
@@ -146,9 +147,9 @@ async fn a_tax_code_claim_blocks_nobody_until_an_admin_confirms_one() {
         "CONFIRMED"
     );
 
-    let me = app.ok(real["token"].as_str(), ME, json!({})).await;
+    let me = app.ok(real["accessToken"].as_str(), ME, json!({})).await;
     assert_eq!(me["me"]["business"]["taxCode"], "0301234562", "{me}");
-    let me = app.ok(squat["token"].as_str(), ME, json!({})).await;
+    let me = app.ok(squat["accessToken"].as_str(), ME, json!({})).await;
     let acc = &me["me"]["account"];
     assert_eq!(acc["businessClaim"]["status"], "REFUSED", "{me}");
     assert_eq!(acc["businessConfirmed"], false);
@@ -157,7 +158,7 @@ async fn a_tax_code_claim_blocks_nobody_until_an_admin_confirms_one() {
         "{me}"
     );
     // A claim of another tax code is untouched.
-    let me = app.ok(other["token"].as_str(), ME, json!({})).await;
+    let me = app.ok(other["accessToken"].as_str(), ME, json!({})).await;
     assert_eq!(me["me"]["account"]["businessClaim"]["status"], "PENDING");
 
     // Refusing a claim leaves it unbound, in a clear state.
@@ -213,7 +214,7 @@ async fn registering_with_a_households_number_reveals_nothing_of_the_registry() 
     };
     assert_eq!(shape(&known), shape(&unknown));
     // Nor does the account see it afterwards.
-    let token = known["data"]["register"]["token"].as_str().unwrap();
+    let token = known["data"]["register"]["accessToken"].as_str().unwrap();
     let me = app.ok(Some(token), ME, json!({})).await;
     assert!(!me.to_string().contains(REGISTRY_NAME), "{me}");
     assert!(me["me"]["business"].is_null(), "{me}");

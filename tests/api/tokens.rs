@@ -18,6 +18,7 @@ fn claims(sub: &str) -> Claims {
         unit: None,
         business: None,
         ver: None,
+        sid: None,
         iss: "gop-y".into(),
         aud: "gop-y-portal".into(),
         iat: now,
@@ -176,7 +177,7 @@ async fn disabling_an_account_revokes_its_tokens() {
     let b = app
         .gql(
             None,
-            "mutation { login(input: {login: \"nguyenvana\", password: \"gopy-citizen-demo\"}) { token } }",
+            "mutation { login(input: {login: \"nguyenvana\", password: \"gopy-citizen-demo\"}) { accessToken } }",
             json!({}),
         )
         .await;

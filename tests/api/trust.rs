@@ -501,7 +501,8 @@ async fn sign_in_failures_count_per_account_and_at_once() {
         c.login_failures_per_account = 5;
     })
     .await;
-    let reg = "mutation($i: RegisterInput!) { register(input: $i) { token account { username } } }";
+    let reg =
+        "mutation($i: RegisterInput!) { register(input: $i) { accessToken account { username } } }";
     app.ok(
         None,
         reg,
@@ -509,7 +510,7 @@ async fn sign_in_failures_count_per_account_and_at_once() {
     )
     .await;
     app.confirm_contacts("tran.van.b").await;
-    let login = "mutation($i: LoginInput!) { login(input: $i) { token } }";
+    let login = "mutation($i: LoginInput!) { login(input: $i) { accessToken } }";
     let as_ = |l: &str, p: &str| json!({ "i": { "login": l, "password": p } });
     let guesser = "203.0.113.50";
     // Five spellings of one phone number are one account's five failures.
@@ -541,7 +542,7 @@ async fn sign_in_failures_count_per_account_and_at_once() {
         as_("0914000666", "mat-khau-dung-1"),
     )
     .await;
-    assert!(b["data"]["login"]["token"].is_string(), "{b}");
+    assert!(b["data"]["login"]["accessToken"].is_string(), "{b}");
     // …until failures from every address together reach ten times the limit.
     for n in 0..45 {
         let b = gql_from(
@@ -603,9 +604,9 @@ async fn registrations_and_signed_in_submissions_are_limited() {
         c.account_submissions_per_hour = 3;
     })
     .await;
-    let reg = "mutation($i: RegisterInput!) { register(input: $i) { token } }";
+    let reg = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }";
     let user = |n: usize| json!({ "i": { "username": format!("nguoi.dung.{n}"), "password": "mat-khau-dai-du", "displayName": format!("Người dùng {n}") } });
-    let token = app.ok(None, reg, user(1)).await["register"]["token"]
+    let token = app.ok(None, reg, user(1)).await["register"]["accessToken"]
         .as_str()
         .unwrap()
         .to_string();
@@ -616,7 +617,7 @@ async fn registrations_and_signed_in_submissions_are_limited() {
     let b = app
         .gql(
             None,
-            "mutation { login(input: {login: \"nguoi.dung.3\", password: \"mat-khau-dai-du\"}) { token } }",
+            "mutation { login(input: {login: \"nguoi.dung.3\", password: \"mat-khau-dai-du\"}) { accessToken } }",
             json!({}),
         )
         .await;
@@ -920,7 +921,7 @@ async fn a_request_past_its_time_limit_is_answered_with_an_error() {
     let b = app
         .gql(
             None,
-            "mutation { login(input: {login: \"admin\", password: \"gopy-admin-demo\"}) { token } }",
+            "mutation { login(input: {login: \"admin\", password: \"gopy-admin-demo\"}) { accessToken } }",
             json!({}),
         )
         .await;
