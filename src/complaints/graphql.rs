@@ -49,6 +49,35 @@ pub enum ComplaintStatus {
     Duplicate,
 }
 
+/// What happened to a complaint, in its history.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "super::lifecycle::Event")]
+pub enum ComplaintEventAction {
+    Filed,
+    Accepted,
+    Answered,
+    Rejected,
+    Forwarded,
+    Duplicate,
+    Rated,
+    Reopened,
+    Closed,
+    /// An official decided the legal track (feedback, complaint, denunciation).
+    Classified,
+    /// Linked to a dialogue with businesses.
+    DialogueLinked,
+    /// A unit committed to a step on it.
+    Committed,
+    /// A unit reported its commitment done.
+    CommitmentDone,
+}
+
+fn status_of(s: Option<&str>) -> Option<ComplaintStatus> {
+    use sea_orm::ActiveEnum;
+    s.and_then(|s| complaint::Status::try_from_value(&s.to_string()).ok())
+        .map(Into::into)
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "super::RejectReason")]
 pub enum RejectionReason {
@@ -109,10 +138,9 @@ impl ComplaintEvent {
     async fn at(&self) -> Instant {
         local(self.model.at).into()
     }
-    /// FILED, ACCEPTED, REJECTED, FORWARDED, ANSWERED, RATED, REOPENED, CLOSED, DUPLICATE,
-    /// CLASSIFIED, DIALOGUE_LINKED, COMMITTED, COMMITMENT_DONE.
-    async fn action(&self) -> &str {
-        &self.model.action
+    /// What happened.
+    async fn action(&self) -> Option<ComplaintEventAction> {
+        super::lifecycle::Event::parse(&self.model.action).map(Into::into)
     }
     /// The account (or script) that acted: an official's for staff, the filer's for whoever
     /// sees the filer's contact; null otherwise and for an anonymous filer.
@@ -128,14 +156,20 @@ impl ComplaintEvent {
         };
         self.model.actor_subject.as_deref().filter(|_| visible)
     }
-    async fn actor_role(&self) -> Option<&str> {
-        self.model.actor_role.as_deref()
+    /// The role of whoever acted (null for an anonymous filer).
+    async fn actor_role(&self) -> Option<crate::accounts::graphql::Role> {
+        use sea_orm::ActiveEnum;
+        self.model
+            .actor_role
+            .as_ref()
+            .and_then(|r| entity::account::Role::try_from_value(r).ok())
+            .map(Into::into)
     }
-    async fn from_status(&self) -> Option<&str> {
-        self.model.from_status.as_deref()
+    async fn from_status(&self) -> Option<ComplaintStatus> {
+        status_of(self.model.from_status.as_deref())
     }
-    async fn to_status(&self) -> &str {
-        &self.model.to_status
+    async fn to_status(&self) -> Option<ComplaintStatus> {
+        status_of(Some(&self.model.to_status))
     }
     async fn from_unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         let Some(u) = &self.model.from_unit_id else {

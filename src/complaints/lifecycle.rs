@@ -52,6 +52,27 @@ pub enum Event {
 }
 
 impl Event {
+    pub const ALL: &'static [Event] = &[
+        Event::Filed,
+        Event::Accepted,
+        Event::Answered,
+        Event::Rejected,
+        Event::Forwarded,
+        Event::Duplicate,
+        Event::Rated,
+        Event::Reopened,
+        Event::Closed,
+        Event::Classified,
+        Event::DialogueLinked,
+        Event::Committed,
+        Event::CommitmentDone,
+    ];
+
+    /// The event a stored name stands for.
+    pub fn parse(s: &str) -> Option<Event> {
+        Event::ALL.iter().copied().find(|e| e.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Event::Filed => "FILED",

@@ -1222,14 +1222,31 @@ pub async fn get_by_code(
     contact: Option<&str>,
 ) -> AppResult<Option<(complaint::Model, View)>> {
     let code = code::TrackingCode::parse(code)?;
+    let given = contact.is_some_and(|c| !c.trim().is_empty());
+    // One answer for an unknown code and a wrong contact: which of the two is wrong is not
+    // told, so that codes cannot be probed for the contacts behind them.
+    let no_match = || {
+        AppError::bad_input(
+            "contact",
+            "Không có phản ánh nào khớp mã theo dõi và số điện thoại hoặc thư điện tử này. Hãy kiểm tra lại cả hai (như trên giấy biên nhận, khi gửi).",
+            "No item matches this tracking code with this phone or e-mail. Check both, as given when filing.",
+        )
+    };
     let Some(c) = complaint::Entity::find()
         .filter(complaint::Column::Code.eq(code.as_str()))
         .one(&state.db)
         .await?
     else {
-        return Ok(None);
+        return if given { Err(no_match()) } else { Ok(None) };
     };
     let proved = proves_filer(state, client, &c, contact).await?;
+    if given
+        && !proved
+        && !access::is_filer(actor, &c)
+        && access::read_scope(&state.db, actor).await? == Scope::None
+    {
+        return Err(no_match());
+    }
     let scope = access::read_scope(&state.db, actor).await?;
     Ok(access::complaint_view_as_filer(actor, &scope, &c, proved).map(|v| (c, v)))
 }

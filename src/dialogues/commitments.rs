@@ -145,11 +145,11 @@ pub async fn record(
         ));
     }
     let body = text::required("input.text", &i.text, 2000)?;
-    let due_on = crate::clock::check_date("input.dueAt", i.due_on)?;
+    let due_on = crate::clock::check_date("input.dueOn", i.due_on)?;
     let today = crate::clock::today();
     if due_on < today || due_on > today + Duration::days(3 * 366) {
         return Err(AppError::bad_input(
-            "input.dueAt",
+            "input.dueOn",
             format!("Hạn cam kết phải từ hôm nay ({today}) đến trong vòng ba năm."),
             format!("A commitment is due from today ({today}) to within three years."),
         ));

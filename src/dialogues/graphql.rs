@@ -758,7 +758,7 @@ pub struct RecordCommitmentInput {
     /// What it commits to: at most 2,000 characters.
     pub text: String,
     /// The day it is due (today or later).
-    pub due_at: Day,
+    pub due_on: Day,
     pub idempotency_key: Option<String>,
 }
 
@@ -1230,7 +1230,7 @@ impl DialoguesMutation {
             RecordInput {
                 unit: input.unit.0,
                 text: input.text,
-                due_on: input.due_at.0,
+                due_on: input.due_on.0,
                 idempotency_key: input.idempotency_key,
             },
         )

@@ -369,6 +369,19 @@ pub struct UnitDossierStats {
     pub stats: DossierStats,
 }
 
+/// The receipt code of the dossier an action names by id (`NOT_FOUND` on `id` when there is
+/// none).
+async fn code_of(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<String> {
+    match ctx.loaders().dossiers.load_one(id.0.clone()).await? {
+        Some(d) => Ok(d.code),
+        None => Err(AppError::not_found(
+            "Không tìm thấy hồ sơ với id này.",
+            "No dossier has this id.",
+        )
+        .into()),
+    }
+}
+
 #[derive(Default)]
 pub struct DossiersQuery;
 
@@ -424,8 +437,18 @@ impl DossiersQuery {
         Ok(out)
     }
 
-    /// A dossier by its receipt code. Public: status and dates only.
-    async fn dossier(
+    /// A dossier by id. Public: status and dates only; its unit's officials, evaluators
+    /// and admins see the rest.
+    async fn dossier(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Dossier>> {
+        match ctx.loaders().dossiers.load_one(id.0).await? {
+            Some(d) => Ok(Some(Dossier::for_caller(ctx, d).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A dossier by its receipt code (as printed, any case). Public: status and dates only;
+    /// its unit's officials, evaluators and admins see the rest.
+    async fn dossier_by_code(
         &self,
         ctx: &Context<'_>,
         code: String,
@@ -562,10 +585,11 @@ impl DossiersMutation {
     async fn complete_dossier(
         &self,
         ctx: &Context<'_>,
-        code: String,
+        id: ID,
         completed_at: Option<Instant>,
         reason: Option<String>,
     ) -> async_graphql::Result<Dossier> {
+        let code = code_of(ctx, &id).await?;
         let d = super::complete(
             ctx.state(),
             ctx.actor(),
@@ -585,10 +609,11 @@ impl DossiersMutation {
     async fn issue_apology(
         &self,
         ctx: &Context<'_>,
-        code: String,
+        id: ID,
         reason: String,
         new_due_at: Option<Instant>,
     ) -> async_graphql::Result<Dossier> {
+        let code = code_of(ctx, &id).await?;
         let d = super::issue_apology(
             ctx.state(),
             ctx.actor(),
@@ -607,9 +632,10 @@ impl DossiersMutation {
     async fn excuse_delay(
         &self,
         ctx: &Context<'_>,
-        code: String,
+        id: ID,
         reason: String,
     ) -> async_graphql::Result<Dossier> {
+        let code = code_of(ctx, &id).await?;
         let d = super::excuse_delay(ctx.state(), ctx.actor(), &code, &reason).await?;
         Dossier::for_caller(ctx, d).await
     }

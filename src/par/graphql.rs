@@ -628,15 +628,16 @@ fn not_published(year: i32) -> AppError {
 }
 
 /// The period, if the caller may see it: a published one everyone, others the staff.
-async fn visible_period(ctx: &Context<'_>, year: i32) -> async_graphql::Result<Period> {
-    let p = super::period(&ctx.state().db, year).await?;
-    if p.status == Status::Published || crate::access::is_par_evaluator(ctx.actor()) {
-        return Ok(p);
-    }
-    if ctx.actor().role() == Some(entity::account::Role::Official) {
-        return Ok(p);
-    }
-    Err(not_published(year).into())
+
+/// The period of a year for lookups: none when there is no such year or the caller may not see
+/// it yet.
+async fn visible_period_opt(ctx: &Context<'_>, year: i32) -> async_graphql::Result<Option<Period>> {
+    let Some(p) = super::find_period(&ctx.state().db, year).await? else {
+        return Ok(None);
+    };
+    let staff = crate::access::is_par_evaluator(ctx.actor())
+        || ctx.actor().role() == Some(entity::account::Role::Official);
+    Ok((p.status == Status::Published || staff).then_some(p))
 }
 
 /// Criteria whose rows one request may list.
@@ -660,23 +661,32 @@ impl ParQuery {
             .collect())
     }
 
-    async fn par_period(&self, ctx: &Context<'_>, year: i32) -> async_graphql::Result<ParPeriod> {
-        Ok(ParPeriod(visible_period(ctx, year).await?))
+    /// A year's period, or null when there is none or it is not published yet (for the
+    /// public; drafts for officials, evaluators and admins).
+    async fn par_period(
+        &self,
+        ctx: &Context<'_>,
+        year: i32,
+    ) -> async_graphql::Result<Option<ParPeriod>> {
+        Ok(visible_period_opt(ctx, year).await?.map(ParPeriod))
     }
 
     /// The table of a block in rank order: published years for everyone, a draft or computed
-    /// year for evaluators and admins.
+    /// year for evaluators and admins; null when there is no such year or the caller may not
+    /// see it yet.
     #[graphql(complexity = "crate::pagination::SEARCH_COST + child_complexity")]
     async fn par_index(
         &self,
         ctx: &Context<'_>,
         year: i32,
         block: Block,
-    ) -> async_graphql::Result<ParTable> {
+    ) -> async_graphql::Result<Option<ParTable>> {
         let db = &ctx.state().db;
-        let p = super::period(db, year).await?;
+        let Some(p) = super::find_period(db, year).await? else {
+            return Ok(None);
+        };
         if p.status != Status::Published && !crate::access::is_par_evaluator(ctx.actor()) {
-            return Err(not_published(year).into());
+            return Ok(None);
         }
         let b: entity::unit::Block = block.into();
         let (entries, sizes) = super::table(db, &p, Some(b)).await?;
@@ -692,7 +702,7 @@ impl ParQuery {
                 areas: areas(e.areas),
             });
         }
-        Ok(ParTable {
+        Ok(Some(ParTable {
             year,
             status: p.status.into(),
             block,
@@ -707,7 +717,7 @@ impl ParQuery {
                 })
                 .collect(),
             entries: out,
-        })
+        }))
     }
 
     /// Where a unit got and lost its points: every criterion with its points, maximum and

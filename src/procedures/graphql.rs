@@ -109,7 +109,9 @@ impl Procedure {
 
 }
 
+/// Which procedures `procedures` lists. Every field narrows; all are optional.
 #[derive(InputObject, Default)]
+#[graphql(name = "ProcedureFilter")]
 pub struct ProcedureFilterInput {
     /// Performed by this unit.
     pub unit: Option<ID>,
@@ -118,7 +120,7 @@ pub struct ProcedureFilterInput {
     pub level: Option<ProcedureLevel>,
     pub one_day: Option<bool>,
     /// Words of the name (with or without diacritics), or an exact procedure code.
-    pub search: Option<String>,
+    pub query: Option<String>,
     /// Admins: include retired procedures.
     pub include_retired: Option<bool>,
 }
@@ -144,7 +146,7 @@ impl ProceduresQuery {
             field: f.field,
             level: f.level.map(Into::into),
             one_day: f.one_day,
-            search: f.search,
+            search: f.query,
             include_retired: f.include_retired.unwrap_or(false)
                 && crate::access::sees_retired_procedures(ctx.actor()),
         };
@@ -152,20 +154,22 @@ impl ProceduresQuery {
         Ok(page.connection(total, items.into_iter().map(Procedure).collect()))
     }
 
-    /// One procedure by id or code. Public.
-    async fn procedure(
+    /// One procedure by id. Public.
+    async fn procedure(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Procedure>> {
+        Ok(super::get(&ctx.state().db, Some(id.as_str()), None)
+            .await?
+            .map(Procedure))
+    }
+
+    /// One procedure by its code in the national catalog. Public.
+    async fn procedure_by_code(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        code: Option<String>,
+        code: String,
     ) -> async_graphql::Result<Option<Procedure>> {
-        Ok(super::get(
-            &ctx.state().db,
-            id.as_ref().map(|i| i.as_str()),
-            code.as_deref(),
-        )
-        .await?
-        .map(Procedure))
+        Ok(super::get(&ctx.state().db, None, Some(&code))
+            .await?
+            .map(Procedure))
     }
 }
 

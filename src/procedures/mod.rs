@@ -63,7 +63,7 @@ pub async fn list(
         cond = cond.add(procedure::Column::OneDay.eq(o));
     }
     if let Some(q) = &f.search {
-        let q = text::clean("search", q, 200)?;
+        let q = text::clean("filter.query", q, 200)?;
         // A query that is a procedure code finds that procedure; otherwise it searches names.
         let as_code = q.trim().to_uppercase();
         cond = cond.add(

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::pagination::Page;
 use crate::ratings::graphql::{Component, SatisfactionView, satisfaction_of};
 use crate::search::docs::By;
-use crate::search::results::{SearchFields, check_query, enum_value, fields, order};
+use crate::search::results::{SearchFields, enum_value, fields, order};
 use crate::search::text::{ParsedQuery, highlight};
 use crate::search::{Hits, ProcedureQuery, ProcedureSort};
 
@@ -37,8 +37,12 @@ pub struct SatisfactionBound {
     pub share: f64,
 }
 
+/// Which procedures `searchProcedures` returns. Every field narrows; all are optional.
 #[derive(InputObject, Default)]
 pub struct ProcedureSearchFilter {
+    /// Words of the name (with or without diacritics), or a procedure code.
+    pub query: Option<String>,
+    /// Performed by this unit.
     pub unit: Option<ID>,
     pub field: Option<String>,
     pub level: Option<ProcedureLevel>,
@@ -49,23 +53,54 @@ pub struct ProcedureSearchFilter {
     pub max_satisfaction: Option<SatisfactionBound>,
 }
 
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
-pub enum ProcedureSortBy {
-    #[default]
+/// How procedure hits are ordered. By a component's satisfied share, procedures without
+/// answers are left out.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ProcedureOrder {
+    /// Best match first (best on-time share first without a query).
     Relevance,
-    /// By the satisfied share of `component` (procedures without answers left out).
-    Satisfaction,
     /// Best on-time share first.
-    OnTime,
+    OnTimeShareDesc,
+    AccessSatisfactionAsc,
+    AccessSatisfactionDesc,
+    ProcedureSatisfactionAsc,
+    ProcedureSatisfactionDesc,
+    OfficialSatisfactionAsc,
+    OfficialSatisfactionDesc,
+    ResultSatisfactionAsc,
+    ResultSatisfactionDesc,
+    FeedbackHandlingSatisfactionAsc,
+    FeedbackHandlingSatisfactionDesc,
 }
 
-#[derive(InputObject, Default)]
-pub struct ProcedureSearchSort {
-    pub by: ProcedureSortBy,
-    /// With `SATISFACTION`: the component.
-    pub component: Option<Component>,
-    /// With `SATISFACTION`: weakest first when true (the default), best first when false.
-    pub ascending: Option<bool>,
+impl ProcedureOrder {
+    fn sort(self) -> ProcedureSort {
+        use entity::rating_score::Component as C;
+        match self {
+            ProcedureOrder::Relevance => ProcedureSort::Relevance,
+            ProcedureOrder::OnTimeShareDesc => ProcedureSort::OnTimeDesc,
+            ProcedureOrder::AccessSatisfactionAsc => ProcedureSort::SatisfactionAsc(C::Access),
+            ProcedureOrder::AccessSatisfactionDesc => ProcedureSort::SatisfactionDesc(C::Access),
+            ProcedureOrder::ProcedureSatisfactionAsc => {
+                ProcedureSort::SatisfactionAsc(C::Procedure)
+            }
+            ProcedureOrder::ProcedureSatisfactionDesc => {
+                ProcedureSort::SatisfactionDesc(C::Procedure)
+            }
+            ProcedureOrder::OfficialSatisfactionAsc => ProcedureSort::SatisfactionAsc(C::Official),
+            ProcedureOrder::OfficialSatisfactionDesc => {
+                ProcedureSort::SatisfactionDesc(C::Official)
+            }
+            ProcedureOrder::ResultSatisfactionAsc => ProcedureSort::SatisfactionAsc(C::Result),
+            ProcedureOrder::ResultSatisfactionDesc => ProcedureSort::SatisfactionDesc(C::Result),
+            ProcedureOrder::FeedbackHandlingSatisfactionAsc => {
+                ProcedureSort::SatisfactionAsc(C::FeedbackHandling)
+            }
+            ProcedureOrder::FeedbackHandlingSatisfactionDesc => {
+                ProcedureSort::SatisfactionDesc(C::FeedbackHandling)
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -80,39 +115,20 @@ impl ProceduresSearchQuery {
     async fn search_procedures(
         &self,
         ctx: &Context<'_>,
-        query: Option<String>,
         filter: Option<ProcedureSearchFilter>,
-        sort: Option<ProcedureSearchSort>,
+        order_by: Option<ProcedureOrder>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, ProcedureHit, SearchFields>> {
         let state = ctx.state();
-        let text = check_query(&query)?;
-        let page = Page::parse(first, after.as_deref())?;
         let f = filter.unwrap_or_default();
-        let s = sort.unwrap_or_default();
-        let sort = match s.by {
-            ProcedureSortBy::Relevance => ProcedureSort::Relevance,
-            ProcedureSortBy::OnTime => ProcedureSort::OnTimeDesc,
-            ProcedureSortBy::Satisfaction => {
-                let c = s.component.ok_or_else(|| {
-                    AppError::bad_input(
-                        "sort.component",
-                        "Sắp xếp theo mức hài lòng cần chọn tiêu chí (component).",
-                        "Sorting by satisfaction needs a component.",
-                    )
-                })?;
-                if s.ascending.unwrap_or(true) {
-                    ProcedureSort::SatisfactionAsc(c.into())
-                } else {
-                    ProcedureSort::SatisfactionDesc(c.into())
-                }
-            }
-        };
+        let text = crate::text::clean("filter.query", f.query.as_deref().unwrap_or(""), 500)?;
+        let page = Page::parse(first, after.as_deref())?;
+        let sort = order_by.unwrap_or(ProcedureOrder::Relevance).sort();
         for b in [f.min_satisfaction, f.max_satisfaction].iter().flatten() {
             if !(0.0..=100.0).contains(&b.share) {
                 return Err(AppError::bad_input(
-                    "filter.share",
+                    "filter.minSatisfaction.share",
                     "Tỷ lệ hài lòng tính theo phần trăm, từ 0 đến 100.",
                     "A satisfied share is a percentage from 0 to 100.",
                 )

@@ -234,14 +234,22 @@ async fn load(ctx: &Context<'_>, id: Option<&str>) -> async_graphql::Result<Opti
     Ok(u.map(Unit))
 }
 
+/// Which units a list or a search returns. Every field narrows; all are optional.
 #[derive(InputObject, Default)]
+#[graphql(name = "UnitFilter")]
 pub struct UnitFilterInput {
-    pub block: Option<Block>,
-    pub parent: Option<ID>,
     /// Words of the name, with or without diacritics (`quan 5` finds `Quận 5`).
-    pub search: Option<String>,
-    /// Only units that exist on this date, each as it was then (name, block, parent).
+    pub query: Option<String>,
+    pub block: Option<Block>,
+    /// Not in `searchUnits`.
+    pub parent: Option<ID>,
+    /// Only units that exist on this date, each as it was then (name, block, parent). Not in
+    /// `searchUnits`.
     pub active_on: Option<Day>,
+    /// Also the units that ended before today (29 districts and wards of the 2025
+    /// reorganisation, say). Without it, and without `activeOn`, only today's units.
+    #[graphql(default)]
+    pub include_ended: bool,
 }
 
 #[derive(Default)]
@@ -263,40 +271,54 @@ impl UnitsQuery {
         let filter = UnitFilter {
             block: f.block.map(Into::into),
             parent: f.parent.map(|i| i.0),
-            search: f.search,
+            search: f.query,
             active_on: f
                 .active_on
-                .map(|d| crate::clock::check_date("activeOn", d))
+                .map(|d| crate::clock::check_date("filter.activeOn", d))
                 .transpose()?,
+            include_ended: f.include_ended,
         };
         let (total, items) = super::list(ctx.state(), &filter, page.clone()).await?;
         Ok(page.connection(total, items.into_iter().map(Unit).collect()))
     }
 
-    /// One unit by id or by code, whether or not it still exists, as it was on `at` (its
-    /// name, block and parent then; default: the latest version). Public.
+    /// One unit by id, whether or not it still exists, as it was on `at` (its name, block
+    /// and parent then; default: the latest version). Public.
     async fn unit(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        code: Option<String>,
+        id: ID,
         at: Option<Day>,
     ) -> async_graphql::Result<Option<Unit>> {
-        let at = at.map(|d| crate::clock::check_date("at", d)).transpose()?;
-        let u = super::get(
-            &ctx.state().db,
-            id.as_ref().map(|i| i.as_str()),
-            code.as_deref(),
-        )
-        .await?;
-        Ok(match (u, at) {
-            (Some(u), Some(d)) => {
-                let h = history(ctx).await?;
-                Some(Unit(super::history::unit_at(&h, &u, d)))
-            }
-            (u, _) => u.map(Unit),
-        })
+        unit_lookup(ctx, Some(id.as_str()), None, at).await
     }
+
+    /// One unit by its code (`STP`, `P.CHOLON`), as `unit` does by id. Public.
+    async fn unit_by_code(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        at: Option<Day>,
+    ) -> async_graphql::Result<Option<Unit>> {
+        unit_lookup(ctx, None, Some(&code), at).await
+    }
+}
+
+async fn unit_lookup(
+    ctx: &Context<'_>,
+    id: Option<&str>,
+    code: Option<&str>,
+    at: Option<Day>,
+) -> async_graphql::Result<Option<Unit>> {
+    let at = at.map(|d| crate::clock::check_date("at", d)).transpose()?;
+    let u = super::get(&ctx.state().db, id, code).await?;
+    Ok(match (u, at) {
+        (Some(u), Some(d)) => {
+            let h = history(ctx).await?;
+            Some(Unit(super::history::unit_at(&h, &u, d)))
+        }
+        (u, _) => u.map(Unit),
+    })
 }
 
 #[derive(InputObject)]

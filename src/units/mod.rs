@@ -30,6 +30,8 @@ pub struct UnitFilter {
     pub parent: Option<String>,
     pub search: Option<String>,
     pub active_on: Option<NaiveDate>,
+    /// Units that ended before today too (without `active_on`).
+    pub include_ended: bool,
 }
 
 /// A page of units in name order, with the total matching the filter. With `active_on`, the
@@ -51,8 +53,15 @@ pub async fn list(
         cond = cond.add(unit::Column::ParentId.eq(p.as_str()));
     }
     if let Some(q) = &filter.search {
-        let q = text::clean("search", q, 200)?;
+        let q = text::clean("filter.query", q, 200)?;
         cond = cond.add(crate::db::folded_words_match(unit::Column::NameFolded, &q));
+    }
+    if !filter.include_ended {
+        cond = cond.add(
+            Condition::any()
+                .add(unit::Column::ValidTo.is_null())
+                .add(unit::Column::ValidTo.gte(crate::clock::today())),
+        );
     }
     let q = unit::Entity::find().filter(cond);
     let total = q.clone().count(db).await?;

@@ -4,14 +4,14 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, SimpleObject};
 use entity::unit;
 
-use super::graphql::{Block, Unit};
+use super::graphql::Unit;
 use crate::context::CtxExt;
 use crate::error::AppError;
 use crate::pagination::Page;
 use crate::ratings::graphql::{SatisfactionView, satisfaction_of};
 use crate::search::UnitQuery;
 use crate::search::docs::By;
-use crate::search::results::{SearchFields, check_query, enum_value, fields, order};
+use crate::search::results::{SearchFields, enum_value, fields, order};
 use crate::search::text::{ParsedQuery, highlight};
 
 #[derive(SimpleObject)]
@@ -32,13 +32,22 @@ impl UnitsSearchQuery {
     async fn search_units(
         &self,
         ctx: &Context<'_>,
-        query: Option<String>,
-        block: Option<Block>,
+        filter: Option<super::graphql::UnitFilterInput>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<String, UnitHit, SearchFields>> {
         let state = ctx.state();
-        let text = check_query(&query)?;
+        let f = filter.unwrap_or_default();
+        if f.parent.is_some() || f.active_on.is_some() {
+            return Err(AppError::bad_input(
+                "filter",
+                "Tìm kiếm đơn vị lọc theo từ khóa và khối; lọc theo đơn vị cha hay theo ngày hãy dùng units.",
+                "Unit searches filter by words and block; to filter by parent or date, use units.",
+            )
+            .into());
+        }
+        let block = f.block;
+        let text = crate::text::clean("filter.query", f.query.as_deref().unwrap_or(""), 500)?;
         let page = Page::parse(first, after.as_deref())?;
         let q = UnitQuery {
             text: text.clone(),
