@@ -92,7 +92,7 @@ fn refusal(cost: usize, limit: usize, heaviest: Option<(String, usize)>) -> Serv
     };
     let mut e = ServerError::new(msg, None);
     let mut ext = async_graphql::ErrorExtensionValues::default();
-    ext.set("code", "QUERY_TOO_COMPLEX");
+    ext.set("code", "BAD_USER_INPUT");
     ext.set("cost", cost as u64);
     ext.set("limit", limit as u64);
     if let Some((path, c)) = heaviest {

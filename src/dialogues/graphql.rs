@@ -763,6 +763,7 @@ pub struct RecordCommitmentInput {
 }
 
 #[derive(InputObject, Default)]
+#[graphql(name = "DialogueFilter")]
 pub struct DialogueFilterInput {
     pub host_unit: Option<ID>,
     pub kind: Option<DialogueKind>,

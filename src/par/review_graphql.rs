@@ -228,6 +228,7 @@ pub async fn latest_of(
 }
 
 #[derive(InputObject, Default)]
+#[graphql(name = "ParReviewFilter")]
 pub struct ParReviewFilterInput {
     pub year: Option<i32>,
     pub unit: Option<ID>,

@@ -311,6 +311,7 @@ fn report(s: Satisfaction, f: &SatisfactionFilter, min_sample: u32) -> Satisfact
 }
 
 #[derive(InputObject, Default)]
+#[graphql(name = "SatisfactionFilter")]
 pub struct SatisfactionFilterInput {
     pub unit: Option<ID>,
     /// With `unit`: also count the units whose work passed to it (directly or through

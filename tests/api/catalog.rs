@@ -56,7 +56,7 @@ async fn demo_units_are_the_reference_year_in_three_blocks() {
         let u = app
             .gql(
                 None,
-                "query($c: String) { unit(code: $c) { name block active validFrom } }",
+                "query($c: String) { unit: unitByCode(code: $c) { name block active validFrom } }",
                 json!({ "c": code }),
             )
             .await;
@@ -71,7 +71,7 @@ async fn demo_units_are_the_reference_year_in_three_blocks() {
 #[tokio::test]
 async fn unit_search_ignores_case_and_diacritics() {
     let app = TestApp::spawn().await;
-    let q = "query($s: String) { units(filter: {search: $s}, first: 50) { totalCount edges { node { code } } } }";
+    let q = "query($s: String) { units(filter: {query: $s}, first: 50) { totalCount edges { node { code } } } }";
     let nfd: String = "Thủ Đức".nfd().collect();
     for (search, expected) in [
         ("quan 5", vec!["Q5"]),
@@ -183,7 +183,7 @@ async fn admins_create_update_and_retire_units() {
     let found = app
         .gql(
             None,
-            "{ units(filter: {search: \"thu nghiem mot\"}) { edges { node { code } } } }",
+            "{ units(filter: {query: \"thu nghiem mot\"}) { edges { node { code } } } }",
             json!({}),
         )
         .await;
@@ -191,7 +191,7 @@ async fn admins_create_update_and_retire_units() {
 
     // Retire Quận 5 into a successor (2025 reorganisation).
     let successor = app.unit_id("P.BENTHANH").await;
-    let retire = "mutation($id: ID!, $to: NaiveDate!, $s: ID) { retireUnit(id: $id, validTo: $to, successor: $s) { validTo active successor { code } } }";
+    let retire = "mutation($id: ID!, $to: Date!, $s: ID) { retireUnit(id: $id, validTo: $to, successor: $s) { validTo active successor { code } } }";
     let b = app
         .gql(
             Some(&admin),
@@ -235,7 +235,7 @@ async fn admins_create_update_and_retire_units() {
 
     // The 2022 view has the 22 districts and the two made here; today's only the ward.
     let q =
-        "query($d: NaiveDate) { units(filter: {block: DISTRICT, activeOn: $d}) { totalCount } }";
+        "query($d: Date) { units(filter: {block: DISTRICT, activeOn: $d}) { totalCount } }";
     let then = app.gql(None, q, json!({ "d": "2022-06-01" })).await;
     assert_eq!(then["data"]["units"]["totalCount"], 24);
     let now = app.gql(None, q, json!({ "d": "2026-01-01" })).await;
@@ -256,7 +256,7 @@ async fn admins_create_update_and_retire_units() {
 #[tokio::test]
 async fn procedures_filter_by_unit_field_level_and_search() {
     let app = TestApp::spawn().await;
-    let q = "query($f: ProcedureFilterInput) { procedures(filter: $f, first: 100) { totalCount edges { node { code name oneDay processingDays level units { code } } } } }";
+    let q = "query($f: ProcedureFilter) { procedures(filter: $f, first: 100) { totalCount edges { node { code name oneDay processingDays level units { code } } } } }";
     let all = app.gql(None, q, json!({})).await;
     let total = all["data"]["procedures"]["totalCount"].as_u64().unwrap();
     assert!(
@@ -290,18 +290,18 @@ async fn procedures_filter_by_unit_field_level_and_search() {
     assert!(b["data"]["procedures"]["totalCount"].as_u64().unwrap() >= 5);
 
     let b = app
-        .gql(None, q, json!({ "f": { "search": "dang ky khai sinh" } }))
+        .gql(None, q, json!({ "f": { "query": "dang ky khai sinh" } }))
         .await;
     assert_eq!(codes(&b, "procedures"), vec!["1.001193"]);
     let b = app
-        .gql(None, q, json!({ "f": { "search": "2.000488" } }))
+        .gql(None, q, json!({ "f": { "query": "2.000488" } }))
         .await;
     assert_eq!(codes(&b, "procedures"), vec!["2.000488"]);
 
     let one = app
         .gql(
             None,
-            "{ procedure(code: \" 1.001193 \") { name level units { code } } }",
+            "{ procedure: procedureByCode(code: \" 1.001193 \") { name level units { code } } }",
             json!({}),
         )
         .await;
@@ -378,7 +378,7 @@ async fn admins_create_update_and_retire_procedures() {
     let public = app
         .gql(
             None,
-            "{ procedures(filter: {search: \"trich luc ban an\"}) { totalCount } }",
+            "{ procedures(filter: {query: \"trich luc ban an\"}) { totalCount } }",
             json!({}),
         )
         .await;
@@ -386,7 +386,7 @@ async fn admins_create_update_and_retire_procedures() {
     let by_code = app
         .gql(
             None,
-            "{ procedure(code: \"1.000494.000.00.00.H29\") { retired } }",
+            "{ procedure: procedureByCode(code: \"1.000494.000.00.00.H29\") { retired } }",
             json!({}),
         )
         .await;

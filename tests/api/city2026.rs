@@ -31,7 +31,7 @@ async fn create_unit(app: &TestApp, admin: &str, code: &str, name: &str) -> Stri
 async fn satisfaction(app: &TestApp, token: &str, unit: &str, roll_up: bool) -> Value {
     app.ok(
         Some(token),
-        "query($f: SatisfactionFilterInput) { satisfaction(filter: $f) { ratings components { component answers satisfiedShare } } }",
+        "query($f: SatisfactionFilter) { satisfaction(filter: $f) { ratings components { component answers satisfiedShare } } }",
         json!({ "f": { "unit": unit, "rollUp": roll_up } }),
     )
     .await["satisfaction"]
@@ -65,8 +65,8 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
     app.keep_receipt(&recorded["recordDossier"]);
     app.ok(
         Some(&admin),
-        "mutation { completeDossier(code: \"CU-2022\", completedAt: \"2022-05-12T10:00:00+07:00\") { code } }",
-        json!({}),
+        "mutation($dossier: ID!) { completeDossier(id: $dossier, completedAt: \"2022-05-12T10:00:00+07:00\") { code } }",
+        json!({ "dossier": app.dossier_id("CU-2022").await }),
     )
     .await;
     let rc = app.rating_code("CU-2022").await;
@@ -104,7 +104,7 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
     }
     let before = satisfaction(&app, &admin, &old, false).await;
     assert_eq!(before["ratings"], 1);
-    let stats_q = "query($f: DossierFilterInput) { dossiers(filter: $f) { stats { total completed completedOnTime } } }";
+    let stats_q = "query($f: DossierFilter) { dossiers(filter: $f) { stats { total completed completedOnTime } } }";
     let old_stats = app
         .ok(Some(&admin), stats_q, json!({ "f": { "unit": old } }))
         .await;
@@ -134,7 +134,7 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
     let preds = app
         .ok(
             None,
-            "{ unit(code: \"SO-MOI\") { predecessors { unit { code } on kind } } }",
+            "{ unit: unitByCode(code: \"SO-MOI\") { predecessors { unit { code } on kind } } }",
             json!({}),
         )
         .await;
@@ -232,8 +232,10 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
     assert_eq!(satisfaction(&app, &admin, &new, true).await, before);
     // Search rolls the old unit's complaints up into its successor when asked.
     app.settle().await;
-    let search = |roll: bool| json!({ "f": { "unit": new, "rollUp": roll } });
-    let sq = "query($f: ComplaintSearchFilter) { searchComplaints(query: \"hướng dẫn lệ phí\", filter: $f) { totalCount } }";
+    let search = |roll: bool| {
+        json!({ "f": { "query": "hướng dẫn lệ phí", "assignedUnit": new, "rollUp": roll } })
+    };
+    let sq = "query($f: ComplaintFilter) { searchComplaints(filter: $f) { totalCount } }";
     assert_eq!(
         app.ok(Some(&admin), sq, search(false)).await["searchComplaints"]["totalCount"],
         0
@@ -243,8 +245,8 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
         1
     );
     // Units of a date: the old unit in 2022, not in 2026.
-    let on = |d: &str| json!({ "f": { "activeOn": d, "search": "thu nghiem" } });
-    let q = "query($f: UnitFilterInput) { units(filter: $f, first: 10) { totalCount edges { node { code } } } }";
+    let on = |d: &str| json!({ "f": { "activeOn": d, "query": "thu nghiem" } });
+    let q = "query($f: UnitFilter) { units(filter: $f, first: 10) { totalCount edges { node { code } } } }";
     let y2022 = app.ok(None, q, on("2022-06-01")).await;
     let y2026 = app.ok(None, q, on("2026-06-01")).await;
     let codes = |v: &Value| {
@@ -264,7 +266,7 @@ async fn a_unit_has_versions_and_is_shown_as_it_was_on_a_date() {
     let app = TestApp::spawn().await;
     let admin = app.script_token(Role::Admin, None).await;
     // The demo: Sở Tài nguyên và Môi trường became Sở Nông nghiệp và Môi trường on 1 May 2025.
-    let q = "query($at: NaiveDate) { unit(code: \"STNMT\", at: $at) { code name active versions { validFrom validTo name block } version(at: \"2024-01-01\") { name } } }";
+    let q = "query($at: Date) { unit: unitByCode(code: \"STNMT\", at: $at) { code name active versions { validFrom validTo name block } version(at: \"2024-01-01\") { name } } }";
     let now = app.ok(None, q, json!({ "at": null })).await;
     assert_eq!(now["unit"]["name"], "Sở Nông nghiệp và Môi trường");
     assert_eq!(
@@ -306,7 +308,7 @@ async fn a_unit_has_versions_and_is_shown_as_it_was_on_a_date() {
     let at = app
         .ok(
             None,
-            "{ unit(code: \"STP\", at: \"2025-12-31\") { name } }",
+            "{ unit: unitByCode(code: \"STP\", at: \"2025-12-31\") { name } }",
             json!({}),
         )
         .await;
@@ -345,7 +347,7 @@ async fn a_unit_has_versions_and_is_shown_as_it_was_on_a_date() {
     let later = app
         .ok(
             None,
-            "{ unit(code: \"SUBX\", at: \"2030-06-01\") { name parent { code } } }",
+            "{ unit: unitByCode(code: \"SUBX\", at: \"2030-06-01\") { name parent { code } } }",
             json!({}),
         )
         .await;
@@ -378,7 +380,7 @@ async fn a_unit_has_versions_and_is_shown_as_it_was_on_a_date() {
     let walk = app
         .gql(
             None,
-            "{ unit(code: \"Q5\") { successors { unit { predecessors { unit { successors { unit { predecessors { unit { code } } } } } } } } } }",
+            "{ unit: unitByCode(code: \"Q5\") { successors { unit { predecessors { unit { successors { unit { predecessors { unit { code } } } } } } } } } }",
             json!({}),
         )
         .await;
@@ -392,7 +394,7 @@ async fn a_unit_has_versions_and_is_shown_as_it_was_on_a_date() {
     let q5 = app
         .ok(
             None,
-            "{ unit(code: \"Q5\") { validTo active block successors { unit { code name block } on kind } } }",
+            "{ unit: unitByCode(code: \"Q5\") { validTo active block successors { unit { code name block } on kind } } }",
             json!({}),
         )
         .await;
@@ -495,7 +497,7 @@ async fn swapped_working_days_and_removed_holidays_move_deadlines() {
         deadline("2027-03-05T09:00:00+07:00", 1).await,
         "2027-03-08T17:00:00+07:00"
     );
-    let add = "mutation($d: NaiveDate!, $n: String!) { addWorkingDay(date: $d, name: $n) { date kind name yearStatus } }";
+    let add = "mutation($d: Date!, $n: String!) { addWorkingDay(date: $d, name: $n) { date kind name yearStatus } }";
     let added = app
         .ok(
             Some(&admin),
@@ -759,7 +761,7 @@ async fn a_household_business_registers_and_files_with_its_personal_number() {
     let staff = app
         .ok(
             Some(&official),
-            "{ dossier(code: \"HKD-1\") { taxCode } }",
+            "{ dossier: dossierByCode(code: \"HKD-1\") { taxCode } }",
             json!({}),
         )
         .await;
@@ -769,7 +771,7 @@ async fn a_household_business_registers_and_files_with_its_personal_number() {
     let seen = app
         .ok(
             Some(&evaluator),
-            "{ dossier(code: \"HKD-1\") { code taxCode } }",
+            "{ dossier: dossierByCode(code: \"HKD-1\") { code taxCode } }",
             json!({}),
         )
         .await;
@@ -895,7 +897,7 @@ async fn what_reads_like_a_complaint_or_denunciation_is_flagged_and_never_publis
     let search = app
         .ok(
             None,
-            "{ searchComplaints(query: \"tố cáo cán bộ\") { totalCount } }",
+            "{ searchComplaints(filter: {query: \"tố cáo cán bộ\"}) { totalCount } }",
             json!({}),
         )
         .await;
@@ -937,12 +939,12 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
         .await;
         app.complete_dossier(&official, code).await;
     }
-    let apology = "mutation($c: String!, $n: DateTime) { issueApology(code: $c, reason: \"Hệ thống liên thông bị lỗi.\", newDueAt: $n) { apologyStatus apology { late atHandover } } }";
+    let apology = "mutation($c: ID!, $n: DateTime) { issueApology(id: $c, reason: \"Hệ thống liên thông bị lỗi.\", newDueAt: $n) { apologyStatus apology { late atHandover } } }";
     let a = app
         .ok(
             Some(&official),
             apology,
-            json!({ "c": "LATE-1", "n": null }),
+            json!({ "c": app.dossier_id("LATE-1").await, "n": null }),
         )
         .await;
     assert_eq!(
@@ -954,7 +956,7 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
         .gql(
             Some(&official),
             apology,
-            json!({ "c": "LATE-2", "n": "2027-01-05T17:00:00+07:00" }),
+            json!({ "c": app.dossier_id("LATE-2").await, "n": "2027-01-05T17:00:00+07:00" }),
         )
         .await;
     assert_eq!(error_field(&with_date), "newDueAt");
@@ -962,8 +964,8 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
     let after_apology = app
         .gql(
             Some(&official),
-            "mutation { excuseDelay(code: \"LATE-1\", reason: \"Không do lỗi.\") { apologyStatus } }",
-            json!({}),
+            "mutation($dossier: ID!) { excuseDelay(id: $dossier, reason: \"Không do lỗi.\") { apologyStatus } }",
+            json!({ "dossier": app.dossier_id("LATE-1").await }),
         )
         .await;
     assert_eq!(error_code(&after_apology), "CONFLICT");
@@ -978,15 +980,15 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
     .await;
     app.ok(
         Some(&official),
-        "mutation { completeDossier(code: \"ONTIME-1\", completedAt: \"2026-10-05T10:00:00+07:00\") { code } }",
-        json!({}),
+        "mutation($dossier: ID!) { completeDossier(id: $dossier, completedAt: \"2026-10-05T10:00:00+07:00\") { code } }",
+        json!({ "dossier": app.dossier_id("ONTIME-1").await }),
     )
     .await;
     let on_time = app
         .gql(
             Some(&official),
-            "mutation { excuseDelay(code: \"ONTIME-1\", reason: \"Trước.\") { apologyStatus } }",
-            json!({}),
+            "mutation($dossier: ID!) { excuseDelay(id: $dossier, reason: \"Trước.\") { apologyStatus } }",
+            json!({ "dossier": app.dossier_id("ONTIME-1").await }),
         )
         .await;
     assert_eq!(error_code(&on_time), "BAD_USER_INPUT");
@@ -994,7 +996,7 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
     let public_apology = app
         .ok(
             None,
-            "{ dossier(code: \"LATE-1\") { apologyStatus apology { reason atHandover } } }",
+            "{ dossier: dossierByCode(code: \"LATE-1\") { apologyStatus apology { reason atHandover } } }",
             json!({}),
         )
         .await;
@@ -1005,8 +1007,8 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
     let ex = app
         .ok(
             Some(&official),
-            "mutation { excuseDelay(code: \"LATE-2\", reason: \"Chờ kết quả xác minh của cơ quan khác theo quy định.\") { apologyStatus delayExcuse { reason } } }",
-            json!({}),
+            "mutation($dossier: ID!) { excuseDelay(id: $dossier, reason: \"Chờ kết quả xác minh của cơ quan khác theo quy định.\") { apologyStatus delayExcuse { reason } } }",
+            json!({ "dossier": app.dossier_id("LATE-2").await }),
         )
         .await;
     assert_eq!(ex["excuseDelay"]["apologyStatus"], "EXCUSED");
@@ -1014,7 +1016,7 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
         .gql(
             Some(&official),
             apology,
-            json!({ "c": "LATE-2", "n": null }),
+            json!({ "c": app.dossier_id("LATE-2").await, "n": null }),
         )
         .await;
     assert_eq!(error_code(&apologise_excused), "CONFLICT");
@@ -1028,7 +1030,7 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
     let public = app
         .ok(
             None,
-            "{ dossier(code: \"LATE-2\") { apologyStatus delayExcuse { reason } } }",
+            "{ dossier: dossierByCode(code: \"LATE-2\") { apologyStatus delayExcuse { reason } } }",
             json!({}),
         )
         .await;
@@ -1039,15 +1041,15 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
     let denied = app
         .gql(
             Some(&other),
-            "mutation { excuseDelay(code: \"LATE-3\", reason: \"x\") { apologyStatus } }",
-            json!({}),
+            "mutation($dossier: ID!) { excuseDelay(id: $dossier, reason: \"x\") { apologyStatus } }",
+            json!({ "dossier": app.dossier_id("LATE-3").await }),
         )
         .await;
     assert_eq!(error_code(&denied), "FORBIDDEN");
     let stats = app
         .ok(
             Some(&official),
-            "query($f: DossierFilterInput) { dossiers(filter: $f) { stats { late apologiesAtHandover delaysExcused apologiesMissing } } }",
+            "query($f: DossierFilter) { dossiers(filter: $f) { stats { late apologiesAtHandover delaysExcused apologiesMissing } } }",
             json!({ "f": { "unit": app.unit_id("P.CHOLON").await, "from": "2026-10-05T07:00:00+07:00", "to": "2026-10-05T07:30:00+07:00" } }),
         )
         .await;

@@ -463,7 +463,7 @@ async fn filing_validates_normalises_and_is_idempotent() {
     assert_eq!(again["code"], first["code"]);
     let admin = app.admin().await;
     let all = app
-        .ok(Some(&admin), "query($u: ID) { complaints(filter: {unit: $u, status: RECEIVED}, first: 100) { totalCount edges { node { title dossier { code } } } } }", json!({ "u": unit }))
+        .ok(Some(&admin), "query($u: ID) { complaints(filter: {assignedUnit: $u, status: RECEIVED}, first: 100) { totalCount edges { node { title dossier { code } } } } }", json!({ "u": unit }))
         .await;
     let titles: Vec<&str> = all["complaints"]["edges"]
         .as_array()
@@ -531,7 +531,7 @@ async fn a_page_of_50_complaints_costs_a_bounded_number_of_statements() {
         }
         app.ok(Some(&admin), FILE, inp).await;
     }
-    let q = "query($u: ID, $f: Int) { complaints(filter: {unit: $u, status: RECEIVED}, first: $f) { totalCount edges { node {
+    let q = "query($u: ID, $f: Int) { complaints(filter: {assignedUnit: $u, status: RECEIVED}, first: $f) { totalCount edges { node {
         code unit { name } assignedUnit { name } procedure { code name units { code } }
         dossier { code dueAt procedure { code } unit { code } } events { action } contact { phone } } } } }";
     let count = |first: i32| {

@@ -515,7 +515,7 @@ async fn a_thematic_dialogue_is_held_and_closed_with_three_issues_and_commitment
     let h = app
         .ok(
             Some(&s.stp),
-            "query($f: ComplaintSearchFilter) { searchComplaints(filter: $f) { totalCount facets { name values { value count } } edges { node { complaint { id } } } } }",
+            "query($f: ComplaintFilter) { searchComplaints(filter: $f) { totalCount facets { name values { value count } } edges { node { complaint { id } } } } }",
             json!({ "f": { "dialogue": s.dialogue } }),
         )
         .await["searchComplaints"]
@@ -536,7 +536,7 @@ async fn a_thematic_dialogue_is_held_and_closed_with_three_issues_and_commitment
     let listed = app
         .ok(
             Some(&s.q5),
-            "query($f: ComplaintFilterInput) { complaints(filter: $f) { totalCount edges { node { id } } } }",
+            "query($f: ComplaintFilter) { complaints(filter: $f) { totalCount edges { node { id } } } }",
             json!({ "f": { "dialogue": s.dialogue } }),
         )
         .await["complaints"]
@@ -553,7 +553,7 @@ async fn a_thematic_dialogue_is_held_and_closed_with_three_issues_and_commitment
         let found = app
             .ok(
                 None,
-                "query($f: DialogueFilterInput) { dialogues(filter: $f) { totalCount edges { node { id } } } }",
+                "query($f: DialogueFilter) { dialogues(filter: $f) { totalCount edges { node { id } } } }",
                 json!({ "f": { "query": q } }),
             )
             .await["dialogues"]

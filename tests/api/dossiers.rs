@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, error_code, error_field};
 
-const LIST: &str = "query($f: DossierFilterInput) { dossiers(filter: $f, first: 50) { totalCount
+const LIST: &str = "query($f: DossierFilter) { dossiers(filter: $f, first: 50) { totalCount
     stats { total completed completedOnTime onTimeShare late backlog apologiesIssued apologiesLate apologiesMissing }
     edges { node { code late backlog apologyStatus } } } }";
 
@@ -136,17 +136,17 @@ async fn a_late_dossier_without_apology_is_missing_and_the_apology_rule_holds() 
     assert_eq!(codes, vec!["SNV-LATE-1"]);
 
     // Apologising now, after the due time, is recorded as late.
-    let apology = "mutation($c: String!, $r: String!, $d: DateTime!) { issueApology(code: $c, reason: $r, newDueAt: $d) { dueAt originalDueAt apologyStatus apology { reason late newDueAt } } }";
+    let apology = "mutation($c: ID!, $r: String!, $d: DateTime!) { issueApology(id: $c, reason: $r, newDueAt: $d) { dueAt originalDueAt apologyStatus apology { reason late newDueAt } } }";
     let b = app
         .gql(
             Some(&snv),
             apology,
-            json!({ "c": "SNV-LATE-1", "r": "  ", "d": "2027-01-15T17:00:00+07:00" }),
+            json!({ "c": app.dossier_id("SNV-LATE-1").await, "r": "  ", "d": "2027-01-15T17:00:00+07:00" }),
         )
         .await;
     assert_eq!(error_field(&b), "reason");
     let a = app
-        .ok(Some(&snv), apology, json!({ "c": "SNV-LATE-1", "r": "Chờ ý kiến của Bộ Nội vụ", "d": "2027-01-15T17:00:00+07:00" }))
+        .ok(Some(&snv), apology, json!({ "c": app.dossier_id("SNV-LATE-1").await, "r": "Chờ ý kiến của Bộ Nội vụ", "d": "2027-01-15T17:00:00+07:00" }))
         .await;
     assert_eq!(a["issueApology"]["apologyStatus"], "LATE");
     assert_eq!(a["issueApology"]["apology"]["late"], true);
@@ -157,7 +157,7 @@ async fn a_late_dossier_without_apology_is_missing_and_the_apology_rule_holds() 
         .gql(
             Some(&snv),
             apology,
-            json!({ "c": "SNV-LATE-1", "r": "Lần hai", "d": "2027-02-15T17:00:00+07:00" }),
+            json!({ "c": app.dossier_id("SNV-LATE-1").await, "r": "Lần hai", "d": "2027-02-15T17:00:00+07:00" }),
         )
         .await;
     assert_eq!(error_code(&b), "CONFLICT");
@@ -173,7 +173,7 @@ async fn a_late_dossier_without_apology_is_missing_and_the_apology_rule_holds() 
         .gql(
             Some(&snv),
             apology,
-            json!({ "c": "SNV-NEW-1", "r": "Lùi hẹn", "d": now.to_rfc3339() }),
+            json!({ "c": app.dossier_id("SNV-NEW-1").await, "r": "Lùi hẹn", "d": now.to_rfc3339() }),
         )
         .await;
     assert_eq!(
@@ -186,7 +186,7 @@ async fn a_late_dossier_without_apology_is_missing_and_the_apology_rule_holds() 
         .ok(
             Some(&snv),
             apology,
-            json!({ "c": "SNV-NEW-1", "r": "Cần xác minh thêm", "d": later }),
+            json!({ "c": app.dossier_id("SNV-NEW-1").await, "r": "Cần xác minh thêm", "d": later }),
         )
         .await;
     assert_eq!(a["issueApology"]["apologyStatus"], "ISSUED");
@@ -199,8 +199,8 @@ async fn a_late_dossier_without_apology_is_missing_and_the_apology_rule_holds() 
     let b = app
         .gql(
             Some(&snv),
-            "mutation { completeDossier(code: \"SNV-LATE-1\") { status } }",
-            json!({}),
+            "mutation($dossier: ID!) { completeDossier(id: $dossier) { status } }",
+            json!({ "dossier": app.dossier_id("SNV-LATE-1").await }),
         )
         .await;
     assert_eq!(error_code(&b), "CONFLICT");
@@ -245,7 +245,7 @@ async fn the_public_sees_status_and_dates_only() {
         json!({ "i": { "code": "DN-1", "unit": unit, "procedure": procedure, "filerKind": "BUSINESS", "taxCode": "0100109106" } }),
     )
     .await;
-    let q = "{ dossier(code: \" dn-1 \") { code status taxCode filerKind unit { code } procedure { code } dueAt } }";
+    let q = "{ dossier: dossierByCode(code: \" dn-1 \") { code status taxCode filerKind unit { code } procedure { code } dueAt } }";
     let public = app.ok(None, q, json!({})).await;
     assert_eq!(public["dossier"]["code"], "DN-1");
     assert_eq!(public["dossier"]["status"], "OPEN");
@@ -272,7 +272,7 @@ async fn the_public_sees_status_and_dates_only() {
         .await;
     assert_eq!(error_field(&b), "taxCode");
     assert!(
-        app.ok(None, "{ dossier(code: \"DN-2\") { code } }", json!({}))
+        app.ok(None, "{ dossier: dossierByCode(code: \"DN-2\") { code } }", json!({}))
             .await["dossier"]
             .is_null()
     );
@@ -292,18 +292,19 @@ async fn officials_act_only_on_their_units_dossiers() {
     .await;
 
     let q5 = app.login("q5.canbo", "gopy-official-demo").await;
-    let complete = "mutation { completeDossier(code: \"SNV-1\") { status } }";
+    let complete = "mutation($d: ID!) { completeDossier(id: $d) { status } }";
+    let snv1 = json!({ "d": app.dossier_id("SNV-1").await });
     assert_eq!(
-        error_code(&app.gql(Some(&q5), complete, json!({})).await),
+        error_code(&app.gql(Some(&q5), complete, snv1.clone()).await),
         "FORBIDDEN"
     );
     assert_eq!(
-        error_code(&app.gql(None, complete, json!({})).await),
+        error_code(&app.gql(None, complete, snv1.clone()).await),
         "UNAUTHENTICATED"
     );
     let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
     assert_eq!(
-        error_code(&app.gql(Some(&citizen), complete, json!({})).await),
+        error_code(&app.gql(Some(&citizen), complete, snv1.clone()).await),
         "FORBIDDEN"
     );
 

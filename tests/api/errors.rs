@@ -37,13 +37,13 @@ async fn unauthenticated_forbidden_and_bad_input() {
     let c = app
         .gql(
             None,
-            "{ units(filter: {search: \"phuc vu hanh chinh\"}) { totalCount } }",
+            "{ units(filter: {query: \"phuc vu hanh chinh\"}) { totalCount } }",
             json!({}),
         )
         .await;
     assert_eq!(c["data"]["units"]["totalCount"], 0);
     let c = app
-        .gql(None, "{ unit(code: \"X1\") { id } }", json!({}))
+        .gql(None, "{ unit: unitByCode(code: \"X1\") { id } }", json!({}))
         .await;
     assert!(c["data"]["unit"].is_null(), "{c}");
 
@@ -232,7 +232,7 @@ async fn documents_that_do_not_parse_or_validate_carry_a_code_in_both_languages(
     let en = [("accept-language", "en")];
 
     // An unknown field: the names quoted stay as they are.
-    let q = "{ unit(code: \"STP\") { nme } }";
+    let q = "{ unit: unitByCode(code: \"STP\") { nme } }";
     let (_, vi) = app.gql_full(None, q, json!({}), &[]).await;
     assert_eq!(error_code(&vi), "GRAPHQL_VALIDATION_FAILED", "{vi}");
     assert_eq!(
@@ -251,7 +251,7 @@ async fn documents_that_do_not_parse_or_validate_carry_a_code_in_both_languages(
 
     // A wrong argument type and a missing required argument.
     let (_, b) = app
-        .gql_full(None, "{ unit(code: 5) { id } }", json!({}), &[])
+        .gql_full(None, "{ unit: unitByCode(code: 5) { id } }", json!({}), &[])
         .await;
     assert_eq!(error_code(&b), "GRAPHQL_VALIDATION_FAILED", "{b}");
     assert_eq!(

@@ -281,7 +281,7 @@ impl TestApp {
         let b = self
             .gql(
                 None,
-                "query($c: String) { procedure(code: $c) { id } }",
+                "query($c: String) { procedure: procedureByCode(code: $c) { id } }",
                 json!({ "c": code }),
             )
             .await;
@@ -342,11 +342,27 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no receipt kept for {dossier}"))
     }
 
+    /// The id of a dossier by its receipt code (actions name dossiers by id).
+    pub async fn dossier_id(&self, code: &str) -> String {
+        let b = self
+            .gql(
+                None,
+                "query($c: String!) { dossierByCode(code: $c) { id } }",
+                json!({ "c": code }),
+            )
+            .await;
+        b["data"]["dossierByCode"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no dossier {code}: {b}"))
+            .to_string()
+    }
+
     pub async fn complete_dossier(&self, token: &str, code: &str) -> Value {
+        let id = self.dossier_id(code).await;
         self.ok(
             Some(token),
-            "mutation($c: String!) { completeDossier(code: $c) { status completedAt late } }",
-            json!({ "c": code }),
+            "mutation($d: ID!) { completeDossier(id: $d) { status completedAt late } }",
+            json!({ "d": id }),
         )
         .await["completeDossier"]
             .clone()
@@ -393,7 +409,7 @@ impl TestApp {
         let b = self
             .gql(
                 None,
-                "query($c: String) { unit(code: $c) { id } }",
+                "query($c: String) { unit: unitByCode(code: $c) { id } }",
                 json!({ "c": code }),
             )
             .await;

@@ -175,7 +175,7 @@ async fn status_codes_follow_graphql_over_http() {
 async fn request_body_and_query_depth_are_limited() {
     let app = TestApp::spawn().await;
     let huge = format!(
-        "{{ units(filter: {{search: \"{}\"}}) {{ totalCount }} }}",
+        "{{ units(filter: {{query: \"{}\"}}) {{ totalCount }} }}",
         "a".repeat(2 * 1024 * 1024)
     );
     let r = app
@@ -259,7 +259,7 @@ fn sha256_hex(s: &str) -> String {
 async fn automatic_persisted_queries_send_a_hash_for_a_text_sent_before() {
     let app = TestApp::spawn().await;
     let query =
-        "query($c: String) { units(filter: {search: $c}, first: 3) { edges { node { code } } } }";
+        "query($c: String) { units(filter: {query: $c}, first: 3) { edges { node { code } } } }";
     let hash = sha256_hex(query);
     let post = |body: Value| {
         let app = &app;
@@ -378,7 +378,7 @@ async fn automatic_persisted_queries_send_a_hash_for_a_text_sent_before() {
     let n = app
         .ok(
             Some(&admin),
-            "query($u: ID) { complaints(filter: {unit: $u}, first: 0) { totalCount } }",
+            "query($u: ID) { complaints(filter: {assignedUnit: $u}, first: 0) { totalCount } }",
             json!({ "u": unit }),
         )
         .await;

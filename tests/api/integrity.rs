@@ -12,7 +12,7 @@ const YEAR: i32 = 2026;
 const RECORD: &str = "mutation($i: RecordDossierInput!) { recordDossier(input: $i) { code ratingCode late dueAt originalDueAt parReview { kind status } } }";
 const COMPUTE: &str = "mutation($y: Int!) { computeParIndex(year: $y) { period { status } } }";
 const TABLE: &str = "query($y: Int!) { parIndex(year: $y, block: COMMUNE) { entries { unit { code } total rank } } }";
-const QUEUE: &str = "query($f: ParReviewFilterInput) { parReviews(filter: $f, first: 8) { totalCount edges { node { id kind status code unit { code } claimedAt reason effect { before after change criteria { code before after } } } } } }";
+const QUEUE: &str = "query($f: ParReviewFilter) { parReviews(filter: $f, first: 8) { totalCount edges { node { id kind status code unit { code } claimedAt reason effect { before after change criteria { code before after } } } } } }";
 const DECIDE: &str = "mutation($i: DecideParReviewInput!) { decideParReview(input: $i) { status decidedAt decisionReason } }";
 
 /// Computes the year and returns the unit's total and rank in its block.
@@ -170,8 +170,8 @@ async fn a_unit_cannot_raise_its_own_score_and_each_request_waits_for_the_evalua
     let d = app
         .ok(
             Some(&q5),
-            "mutation { excuseDelay(code: \"CL-EXCUSE\", reason: \"Người dân chậm bổ sung\") { apologyStatus parReview { kind status } } }",
-            json!({}),
+            "mutation($dossier: ID!) { excuseDelay(id: $dossier, reason: \"Người dân chậm bổ sung\") { apologyStatus parReview { kind status } } }",
+            json!({ "dossier": app.dossier_id("CL-EXCUSE").await }),
         )
         .await;
     assert_eq!(d["excuseDelay"]["apologyStatus"], "MISSING", "{d}");
@@ -180,8 +180,8 @@ async fn a_unit_cannot_raise_its_own_score_and_each_request_waits_for_the_evalua
     let d = app
         .ok(
             Some(&q5),
-            "mutation($t: DateTime) { completeDossier(code: \"CL-BACKDATE\", completedAt: $t, reason: \"Quên cập nhật\") { late completedAt } }",
-            json!({ "t": received }),
+            "mutation($dossier: ID!, $t: DateTime) { completeDossier(id: $dossier, completedAt: $t, reason: \"Quên cập nhật\") { late completedAt } }",
+            json!({ "dossier": app.dossier_id("CL-BACKDATE").await, "t": received }),
         )
         .await;
     assert_eq!(
@@ -191,8 +191,8 @@ async fn a_unit_cannot_raise_its_own_score_and_each_request_waits_for_the_evalua
     let d = app
         .ok(
             Some(&q5),
-            "mutation { issueApology(code: \"CL-HANDOVER\", reason: \"Xin lỗi khi trả kết quả\") { apologyStatus apology { atHandover late } } }",
-            json!({}),
+            "mutation($dossier: ID!) { issueApology(id: $dossier, reason: \"Xin lỗi khi trả kết quả\") { apologyStatus apology { atHandover late } } }",
+            json!({ "dossier": app.dossier_id("CL-HANDOVER").await }),
         )
         .await;
     assert_eq!(d["issueApology"]["apologyStatus"], "LATE", "{d}");
@@ -221,7 +221,7 @@ async fn a_unit_cannot_raise_its_own_score_and_each_request_waits_for_the_evalua
     let again = app
         .ok(
             Some(&q5),
-            "query { dossier(code: \"CL-RATE\") { code ratingCode } }",
+            "query { dossier: dossierByCode(code: \"CL-RATE\") { code ratingCode } }",
             json!({}),
         )
         .await;
@@ -525,8 +525,8 @@ async fn staff_choose_no_rating_code_and_reasons_turn_no_text() {
     let b = app
         .gql(
             Some(&q5),
-            "mutation($r: String!) { excuseDelay(code: \"CL-BIDI\", reason: $r) { code } }",
-            json!({ "r": "Người dân chậm bổ sung \u{202E} 00.001 → 00.0 \u{202C}" }),
+            "mutation($dossier: ID!, $r: String!) { excuseDelay(id: $dossier, reason: $r) { code } }",
+            json!({ "dossier": app.dossier_id("CL-BIDI").await, "r": "Người dân chậm bổ sung \u{202E} 00.001 → 00.0 \u{202C}" }),
         )
         .await;
     assert_eq!(crate::helpers::error_field(&b), "reason", "{b}");
@@ -534,7 +534,7 @@ async fn staff_choose_no_rating_code_and_reasons_turn_no_text() {
     let d = app
         .ok(
             Some(&q5),
-            "query { dossier(code: \"CL-BIDI\") { delayExcuse { reason } parReview { kind } } }",
+            "query { dossier: dossierByCode(code: \"CL-BIDI\") { delayExcuse { reason } parReview { kind } } }",
             json!({}),
         )
         .await;

@@ -84,7 +84,7 @@ async fn two_servers_on_one_database_act_as_one_portal() {
     if meili.is_none() {
         return;
     }
-    const SEARCH: &str = "query($q: String) { searchComplaints(query: $q, first: 10) {
+    const SEARCH: &str = "query($q: String) { searchComplaints(filter: {query: $q}, first: 10) {
         engine edges { node { complaint { code } } } } }";
     let started = std::time::Instant::now();
     loop {

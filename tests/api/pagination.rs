@@ -78,7 +78,7 @@ async fn forged_cursors_and_bad_sizes_are_bad_input() {
 }
 
 const COMPLAINTS: &str = "query($u: ID, $f: Int, $a: String, $o: ComplaintOrder) {
-    complaints(filter: {unit: $u}, orderBy: $o, first: $f, after: $a) {
+    complaints(filter: {assignedUnit: $u}, orderBy: $o, first: $f, after: $a) {
         pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { code } } } }";
 
 /// Inserts a complaint received at `at` straight into the database (several may share one
@@ -151,7 +151,7 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
     for _ in 0..3 {
         before.push(insert_at(&app, &unit, t0 - chrono::Duration::hours(1)).await);
     }
-    let count = "query($u: ID) { complaints(filter: {unit: $u}, first: 0) { totalCount } }";
+    let count = "query($u: ID) { complaints(filter: {assignedUnit: $u}, first: 0) { totalCount } }";
     let total = app.ok(Some(&admin), count, json!({ "u": unit })).await["complaints"]["totalCount"]
         .as_u64()
         .unwrap();
@@ -160,7 +160,7 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
     // Newest first: complaints filed after the first page (newer than everything, and one
     // more at the very instant of the ties) neither repeat a row nor push one off a page.
     let arrived = std::sync::Mutex::new(vec![]);
-    let seen = walk(&app, &admin, &unit, "RECEIVED_DESC", || async {
+    let seen = walk(&app, &admin, &unit, "RECEIVED_AT_DESC", || async {
         for _ in 0..3 {
             let code = insert_at(&app, &unit, portal::clock::now()).await;
             arrived.lock().unwrap().push(code);
@@ -191,7 +191,7 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
 
     // Oldest first: what arrives during the walk is met once, at the end.
     let arrived = std::sync::Mutex::new(vec![]);
-    let seen = walk(&app, &admin, &unit, "RECEIVED_ASC", || async {
+    let seen = walk(&app, &admin, &unit, "RECEIVED_AT_ASC", || async {
         for _ in 0..2 {
             let code = insert_at(&app, &unit, portal::clock::now()).await;
             arrived.lock().unwrap().push(code);
@@ -211,7 +211,7 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
         .ok(
             Some(&admin),
             COMPLAINTS,
-            json!({ "u": unit, "f": 2, "o": "RECEIVED_DESC" }),
+            json!({ "u": unit, "f": 2, "o": "RECEIVED_AT_DESC" }),
         )
         .await;
     let cursor = b["complaints"]["pageInfo"]["endCursor"]
@@ -219,9 +219,9 @@ async fn pages_stay_correct_while_complaints_arrive_between_two_requests() {
         .unwrap()
         .to_string();
     for (o, a) in [
-        ("RECEIVED_ASC", cursor.clone()),
-        ("ANSWER_DUE_ASC", cursor.clone()),
-        ("RECEIVED_DESC", "Z3kxOjQ".to_string()),
+        ("RECEIVED_AT_ASC", cursor.clone()),
+        ("ANSWER_DUE_AT_ASC", cursor.clone()),
+        ("RECEIVED_AT_DESC", "Z3kxOjQ".to_string()),
     ] {
         let b = app
             .gql(
@@ -249,7 +249,7 @@ async fn the_total_is_counted_when_selected_through_a_fragment_too() {
         .count(&app.state.db)
         .await
         .unwrap();
-    let q = "query($u: ID) { complaints(filter: {unit: $u}, first: 1) { ...T edges { node { code } } } }
+    let q = "query($u: ID) { complaints(filter: {assignedUnit: $u}, first: 1) { ...T edges { node { code } } } }
              fragment T on ComplaintConnection { totalCount }";
     let b = app.ok(Some(&admin), q, json!({ "u": unit })).await;
     assert_eq!(b["complaints"]["totalCount"], in_db, "{b}");

@@ -62,7 +62,7 @@ async fn a_dossier_is_rated_once_by_its_code() {
     assert_eq!(error_code(&app.gql(None, RATE, again).await), "CONFLICT");
 
     let rated = app
-        .ok(None, "{ dossier(code: \"DL-1\") { rated } }", json!({}))
+        .ok(None, "{ dossier: dossierByCode(code: \"DL-1\") { rated } }", json!({}))
         .await;
     assert_eq!(rated["dossier"]["rated"], true);
 }
@@ -202,10 +202,10 @@ async fn satisfaction_matches_a_hand_computation() {
     assert_eq!(kiosk["submitRating"]["verified"], false);
     assert_eq!(kiosk["submitRating"]["channel"], "KIOSK");
 
-    let q = "query($f: SatisfactionFilterInput) { satisfaction(filter: $f) { ratings unverifiedRatings minSample
+    let q = "query($f: SatisfactionFilter) { satisfaction(filter: $f) { ratings unverifiedRatings minSample
         overall { answers mean satisfiedShare sufficient }
         components { component answers mean satisfiedShare sufficient lowerBound }
-        monthly { month overall { answers satisfiedShare } } } }";
+        months { month overall { answers satisfiedShare } } } }";
     let s = app.ok(None, q, json!({ "f": { "unit": unit } })).await["satisfaction"].clone();
     assert_eq!(s["ratings"], 5);
     assert_eq!(s["unverifiedRatings"], 1);
@@ -236,7 +236,7 @@ async fn satisfaction_matches_a_hand_computation() {
     assert_eq!(by["PROCEDURE"]["answers"], 0);
     assert!(by["PROCEDURE"]["satisfiedShare"].is_null());
     assert!(by["PROCEDURE"]["mean"].is_null());
-    let months = s["monthly"].as_array().unwrap();
+    let months = s["months"].as_array().unwrap();
     assert_eq!(months.len(), 1);
     assert_eq!(months[0]["overall"]["answers"], 10);
 
@@ -256,7 +256,7 @@ async fn satisfaction_matches_a_hand_computation() {
         .ok(
             None,
             q,
-            json!({ "f": { "unit": unit, "from": "2025-01-01", "to": "2025-12-31" } }),
+            json!({ "f": { "unit": unit, "from": "2025-01-01", "to": "2026-01-01" } }),
         )
         .await;
     assert_eq!(none["satisfaction"]["ratings"], 0);
@@ -268,7 +268,7 @@ async fn satisfaction_matches_a_hand_computation() {
             json!({ "f": { "from": "2026-02-01", "to": "2026-01-01" } }),
         )
         .await;
-    assert_eq!(error_field(&b), "from");
+    assert_eq!(error_field(&b), "filter.from");
 }
 
 #[tokio::test]
@@ -344,7 +344,7 @@ async fn concurrent_writes_all_land_without_a_locked_database() {
     let d = app
         .ok(
             Some(&admin),
-            "query($u: ID) { complaints(filter: {unit: $u}, first: 100) { totalCount } }",
+            "query($u: ID) { complaints(filter: {assignedUnit: $u}, first: 100) { totalCount } }",
             json!({ "u": unit }),
         )
         .await;
@@ -381,7 +381,7 @@ async fn concurrent_writes_all_land_without_a_locked_database() {
     let ids = app
         .ok(
             Some(&admin),
-            "query($u: ID) { complaints(filter: {unit: $u}, first: 100) { edges { node { id code } } } }",
+            "query($u: ID) { complaints(filter: {assignedUnit: $u}, first: 100) { edges { node { id code } } } }",
             json!({ "u": unit }),
         )
         .await;

@@ -59,14 +59,27 @@ async fn file(
     )
 }
 
-const SEARCH: &str = "query($q: String, $f: ComplaintSearchFilter, $s: ComplaintSearchSort, $n: Int, $a: String) {
-  searchComplaints(query: $q, filter: $f, sort: $s, first: $n, after: $a) {
+const SEARCH: &str = "query($f: ComplaintFilter, $s: ComplaintOrder, $n: Int, $a: String) {
+  searchComplaints(filter: $f, orderBy: $s, first: $n, after: $a) {
     totalCount degraded engine tookMs facets { name values { value count } }
     pageInfo { hasNextPage endCursor }
     edges { node { highlights { title body } complaint { id code title status contact { name phone } } } } } }";
 
+/// The filter of a search: the words in `query`, `unit` as the assigned unit.
+fn with_query(q: &str, mut filter: Value) -> Value {
+    if filter.is_null() {
+        filter = json!({});
+    }
+    let f = filter.as_object_mut().unwrap();
+    if let Some(u) = f.remove("unit") {
+        f.insert("assignedUnit".into(), u);
+    }
+    f.insert("query".into(), json!(q));
+    filter
+}
+
 async fn search(app: &TestApp, token: Option<&str>, q: &str, filter: Value) -> Value {
-    app.ok(token, SEARCH, json!({ "q": q, "f": filter, "n": 50 }))
+    app.ok(token, SEARCH, json!({ "f": with_query(q, filter), "n": 50 }))
         .await["searchComplaints"]
         .clone()
 }
@@ -330,7 +343,7 @@ async fn filters_facets_sorting_and_pagination() {
         let mut after: Option<String> = None;
         loop {
             let r = app
-                .ok(Some(&admin), SEARCH, json!({ "q": "", "f": { "unit": sdl }, "s": "RECEIVED_ASC", "n": 2, "a": after }))
+                .ok(Some(&admin), SEARCH, json!({ "f": { "assignedUnit": sdl }, "s": "RECEIVED_AT_ASC", "n": 2, "a": after }))
                 .await["searchComplaints"]
                 .clone();
             seen.extend(titles(&r));
@@ -491,12 +504,12 @@ async fn procedures_carry_their_satisfaction_by_component() {
     for app in engines().await {
         app.settle().await;
         let q5 = app.unit_id("P.CHOLON").await;
-        let q = "query($f: ProcedureSearchFilter, $s: ProcedureSearchSort, $q: String) {
-            searchProcedures(query: $q, filter: $f, sort: $s, first: 50) { totalCount degraded
-              edges { node { procedure { code name } highlight onTimeShare satisfaction { component satisfiedShare answers } } } } }";
+        let q = "query($f: ProcedureSearchFilter, $s: ProcedureOrder) {
+            searchProcedures(filter: $f, orderBy: $s, first: 50) { totalCount degraded
+              edges { node { procedure { code name } highlight onTimeShare satisfaction { components { component satisfiedShare answers } } } } } }";
         // The procedures of Quận 5 with the weakest OFFICIAL score, in one query.
         let r = app
-            .ok(None, q, json!({ "f": { "unit": q5 }, "s": { "by": "SATISFACTION", "component": "OFFICIAL" } }))
+            .ok(None, q, json!({ "f": { "unit": q5 }, "s": "OFFICIAL_SATISFACTION_ASC" }))
             .await["searchProcedures"]
             .clone();
         let shares: Vec<f64> = r["edges"]
@@ -504,7 +517,7 @@ async fn procedures_carry_their_satisfaction_by_component() {
             .unwrap()
             .iter()
             .map(|e| {
-                e["node"]["satisfaction"]
+                e["node"]["satisfaction"]["components"]
                     .as_array()
                     .unwrap()
                     .iter()
@@ -528,7 +541,7 @@ async fn procedures_carry_their_satisfaction_by_component() {
             .await["searchProcedures"]
             .clone();
         for e in r["edges"].as_array().unwrap() {
-            let s = e["node"]["satisfaction"]
+            let s = e["node"]["satisfaction"]["components"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -538,7 +551,7 @@ async fn procedures_carry_their_satisfaction_by_component() {
         }
         // Text search of the catalog, without marks and with the other spelling of ký.
         let r =
-            app.ok(None, q, json!({ "q": "dang ki khai sinh" })).await["searchProcedures"].clone();
+            app.ok(None, q, json!({ "f": { "query": "dang ki khai sinh" } })).await["searchProcedures"].clone();
         assert_eq!(
             r["edges"][0]["node"]["procedure"]["code"], "1.001193",
             "{r}"
@@ -548,9 +561,9 @@ async fn procedures_carry_their_satisfaction_by_component() {
             "<em>Đăng</em> <em>ký</em> <em>khai</em> <em>sinh</em>"
         );
         let b = app
-            .gql(None, q, json!({ "s": { "by": "SATISFACTION" } }))
+            .gql(None, q, json!({ "s": "SATISFACTION" }))
             .await;
-        assert_eq!(error_code(&b), "BAD_USER_INPUT");
+        assert_eq!(error_code(&b), "GRAPHQL_VALIDATION_FAILED");
     }
 }
 
@@ -692,7 +705,7 @@ async fn highlights_are_escaped_text_with_em_markers_on_every_engine() {
     }
 }
 
-const DIALOGUES: &str = "query($f: DialogueFilterInput) { dialogues(filter: $f, first: 50) { totalCount edges { node { id title } } } }";
+const DIALOGUES: &str = "query($f: DialogueFilter) { dialogues(filter: $f, first: 50) { totalCount edges { node { id title } } } }";
 
 async fn dialogue_ids(app: &TestApp, token: Option<&str>, filter: Value) -> Vec<String> {
     app.ok(token, DIALOGUES, json!({ "f": filter })).await["dialogues"]["edges"]
@@ -905,7 +918,7 @@ async fn a_second_server_on_one_embedded_index_is_refused_with_a_message_naming_
     let r = app
         .ok(
             None,
-            "{ searchUnits(query: \"tu phap\") { totalCount } }",
+            "{ searchUnits(filter: {query: \"tu phap\"}) { totalCount } }",
             json!({}),
         )
         .await;
