@@ -51,6 +51,8 @@ pub struct Loaders {
     pub dialogue_issues: DataLoader<crate::dialogues::graphql::IssuesLoader>,
     pub commitments: DataLoader<crate::dialogues::graphql::CommitmentsLoader>,
     pub complaint_dialogues: DataLoader<crate::dialogues::graphql::ComplaintDialoguesLoader>,
+    /// The units whose officials used a client address (by its hash) in the last hour.
+    pub staff_addresses: DataLoader<crate::ratings::self_rating::StaffAddressLoader>,
     /// The latest review request about a dossier or complaint (by its id).
     pub par_reviews: DataLoader<crate::par::review::LatestLoader>,
     /// The current figures of units and of procedures (`satisfaction`, `onTimeShare`).
@@ -90,6 +92,10 @@ impl Loaders {
             ),
             complaint_dialogues: DataLoader::new(
                 crate::dialogues::graphql::ComplaintDialoguesLoader(db()),
+                tokio::spawn,
+            ),
+            staff_addresses: DataLoader::new(
+                crate::ratings::self_rating::StaffAddressLoader(db()),
                 tokio::spawn,
             ),
             par_reviews: DataLoader::new(crate::par::review::LatestLoader(db()), tokio::spawn),

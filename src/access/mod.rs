@@ -60,10 +60,20 @@
 //!   proves nothing.
 //! - **Retry keys.** An `idempotencyKey` belongs to its caller (the account, or an anonymous
 //!   client's address): another caller's replay finds nothing of the first.
+//! - **What a caller may do now** (`allowedActions` of complaints, dossiers, dialogues and
+//!   commitments) is decided in [`actions`] by the functions the services call before they
+//!   act: who the caller is, by the rules above, and where the item stands.
+
+pub mod actions;
+
+pub use actions::{
+    CommitmentAction, ComplaintAction, ComplaintCaller, DialogueAction, DossierAction,
+    commitment_actions, complaint_actions, dialogue_actions, dossier_actions,
+};
 
 use std::net::IpAddr;
 
-use entity::{commitment, complaint, dialogue, dossier, unit};
+use entity::{complaint, dialogue, dossier, unit};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::auth::{Actor, Principal, Role};
@@ -136,14 +146,32 @@ fn other_unit() -> AppError {
     )
 }
 
-/// `FORBIDDEN` unless the caller may act for `unit_id` (`UNAUTHENTICATED` when anonymous).
-pub async fn require_act(db: &DatabaseConnection, actor: &Actor, unit_id: &str) -> AppResult<()> {
+/// Whether the caller acts for `unit_id`: admins everywhere, officials for the units of their
+/// read scope (`read`, their unit and its wards). The same as [`act_scope`] covering it, without
+/// looking the scope up again.
+pub fn acts_for(actor: &Actor, read: &Scope, unit_id: &str) -> bool {
+    match actor.role() {
+        Some(Role::Admin) => true,
+        Some(Role::Official) => read.covers(unit_id),
+        _ => false,
+    }
+}
+
+/// `FORBIDDEN` unless the caller acts for `unit_id` (`UNAUTHENTICATED` when anonymous); `read`
+/// is the caller's [`read_scope`].
+pub fn require_acts_for(actor: &Actor, read: &Scope, unit_id: &str) -> AppResult<()> {
     actor.signed_in()?;
-    if act_scope(db, actor).await?.covers(unit_id) {
+    if acts_for(actor, read, unit_id) {
         Ok(())
     } else {
         Err(other_unit())
     }
+}
+
+/// `FORBIDDEN` unless the caller may act for `unit_id` (`UNAUTHENTICATED` when anonymous).
+pub async fn require_act(db: &DatabaseConnection, actor: &Actor, unit_id: &str) -> AppResult<()> {
+    actor.signed_in()?;
+    require_acts_for(actor, &read_scope(db, actor).await?, unit_id)
 }
 
 /// Admins only: the unit and procedure catalog, the holiday calendar, staff accounts.
@@ -245,14 +273,29 @@ pub fn complaint_view_as_filer(
     }
 }
 
-/// `FORBIDDEN` unless the caller may act on complaints of `unit_id`: the original of a
-/// duplicate, say, must be in the acting official's scope too.
-pub async fn require_act_on_complaint(
-    db: &DatabaseConnection,
+/// Whether the caller may link the complaint `c` (which they see as `complaint_view`) to a
+/// dialogue they see as `dialogue_view`: the host, for a complaint it handles (a complaint of
+/// another unit is that unit's, or its filer's, to bring), or a business taking part, for its
+/// own.
+pub fn may_link(
     actor: &Actor,
+    dialogue_view: DialogueView,
+    complaint_view: Option<View>,
     c: &complaint::Model,
-) -> AppResult<()> {
-    require_act(db, actor, &c.assigned_unit_id).await
+) -> bool {
+    match dialogue_view {
+        DialogueView::Host => complaint_view == Some(View::Full),
+        DialogueView::Participant => caller_business(actor).is_some() && is_filer(actor, c),
+        DialogueView::Staff | DialogueView::Public => false,
+    }
+}
+
+/// `FORBIDDEN`: the caller may not link a complaint to a dialogue.
+pub fn link_forbidden() -> AppError {
+    AppError::forbidden(
+        "Chỉ đơn vị chủ trì (với phản ánh do đơn vị xử lý), hoặc doanh nghiệp đã gửi phản ánh, được gắn phản ánh vào cuộc đối thoại.",
+        "Only the host unit (for a complaint it handles), or the business that filed the complaint, may link it to the dialogue.",
+    )
 }
 
 /// Whether the caller sees a dossier as staff (who filed it): the staff of its unit (and the
@@ -498,14 +541,11 @@ pub fn dialogues_with_business(business: &str) -> sea_orm::Condition {
 }
 
 /// `FORBIDDEN` unless the caller acts for the host unit `host` (its officials, admins):
-/// scheduling, holding, closing, cancelling, recording issues for businesses.
-pub async fn require_dialogue_host(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    host: &str,
-) -> AppResult<()> {
+/// scheduling, holding, closing, cancelling, recording issues for businesses. `read` is the
+/// caller's [`read_scope`].
+pub fn require_host_of(actor: &Actor, read: &Scope, host: &str) -> AppResult<()> {
     actor.signed_in()?;
-    if act_scope(db, actor).await?.covers(host) {
+    if acts_for(actor, read, host) {
         Ok(())
     } else {
         Err(AppError::forbidden(
@@ -515,6 +555,16 @@ pub async fn require_dialogue_host(
     }
 }
 
+/// [`require_host_of`], looking the caller's scope up.
+pub async fn require_dialogue_host(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    host: &str,
+) -> AppResult<()> {
+    actor.signed_in()?;
+    require_host_of(actor, &read_scope(db, actor).await?, host)
+}
+
 fn commitment_forbidden() -> AppError {
     AppError::forbidden(
         "Chỉ đơn vị liên quan đến vấn đề (đơn vị chủ trì đối thoại, đơn vị được mời, đơn vị xử lý) được ghi nhận cam kết, và chỉ cho đơn vị mình.",
@@ -522,23 +572,33 @@ fn commitment_forbidden() -> AppError {
     )
 }
 
-/// `FORBIDDEN` unless the caller may record a commitment of `unit` on a matter whose involved
-/// units are `involved`: admins; officials of `unit` when it is involved. An admin naming a
-/// unit not involved is a bad input, checked by the caller of this.
-pub async fn require_commitment_recorder(
-    db: &DatabaseConnection,
+/// Whether the caller may record a commitment of `unit` on a matter whose involved units are
+/// `involved`: admins; officials of `unit` when it is involved. An admin naming a unit not
+/// involved is a bad input, checked by the caller of this. `read` is the caller's
+/// [`read_scope`].
+pub fn records_commitment_of(actor: &Actor, read: &Scope, unit: &str, involved: &[String]) -> bool {
+    match actor.role() {
+        Some(Role::Admin) => true,
+        Some(Role::Official) => read.covers(unit) && involved.iter().any(|u| u == unit),
+        _ => false,
+    }
+}
+
+/// Whether the caller is of a role that records commitments at all (officials, admins): only
+/// for them are a matter's involved units worth loading.
+pub fn may_record_commitments(actor: &Actor) -> bool {
+    matches!(actor.role(), Some(Role::Official | Role::Admin))
+}
+
+/// `FORBIDDEN` unless the caller may record a commitment of `unit` ([`records_commitment_of`]).
+pub fn require_commitment_recorder(
     actor: &Actor,
+    read: &Scope,
     unit: &str,
     involved: &[String],
 ) -> AppResult<()> {
-    let p = actor.signed_in()?;
-    if p.role == Role::Admin {
-        return Ok(());
-    }
-    if p.role == Role::Official
-        && act_scope(db, actor).await?.covers(unit)
-        && involved.iter().any(|u| u == unit)
-    {
+    actor.signed_in()?;
+    if records_commitment_of(actor, read, unit, involved) {
         Ok(())
     } else {
         Err(commitment_forbidden())
@@ -554,23 +614,6 @@ pub fn require_staff(actor: &Actor) -> AppResult<&Principal> {
         Err(AppError::forbidden(
             "Chỉ cán bộ (đơn vị, Sở Nội vụ, quản trị) được thực hiện thao tác này.",
             "Only staff (officials, evaluators, admins) may do this.",
-        ))
-    }
-}
-
-/// `FORBIDDEN` unless the caller acts for the unit that made the commitment (or is an admin).
-pub async fn require_commitment_completer(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    c: &commitment::Model,
-) -> AppResult<()> {
-    actor.signed_in()?;
-    if act_scope(db, actor).await?.covers(&c.unit_id) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "Chỉ đơn vị đã cam kết được báo cáo hoàn thành cam kết.",
-            "Only the unit that made the commitment may report it done.",
         ))
     }
 }

@@ -89,6 +89,33 @@ pub enum RejectionReason {
     Other,
 }
 
+/// What a caller may do to a complaint (`Complaint.allowedActions`), each named after its
+/// mutation.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::access::ComplaintAction")]
+pub enum ComplaintAction {
+    /// `acceptComplaint`: the assigned unit takes it in hand.
+    Accept,
+    /// `answerComplaint`.
+    Answer,
+    /// `rejectComplaint`.
+    Reject,
+    /// `assignComplaint`: forward it to the competent unit.
+    Assign,
+    /// `markDuplicate`.
+    MarkDuplicate,
+    /// `classifyComplaint`: feedback, or a complaint or denunciation under their own laws.
+    Classify,
+    /// `closeComplaint`.
+    Close,
+    /// `rateComplaintAnswer`: its filer.
+    RateAnswer,
+    /// `linkComplaintToDialogue`: to a dialogue the caller hosts or takes part in.
+    LinkToDialogue,
+    /// `recordCommitment`: a unit involved in the matter.
+    RecordCommitment,
+}
+
 /// How complaints are ordered (`complaints`, `searchComplaints`, `myComplaints`).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum ComplaintOrder {
@@ -409,9 +436,29 @@ impl Complaint {
             })
             .collect())
     }
-    /// The mutations its current status allows.
-    async fn allowed_actions(&self) -> Vec<&'static str> {
-        super::lifecycle::allowed_actions(self.model.status)
+    /// What the caller may do to it now: who they are (its unit's officials, admins, its filer,
+    /// a unit involved in the matter) and where it stands (status, duplicates) both allow it.
+    /// The same rules decide when the mutation is sent.
+    async fn allowed_actions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ComplaintAction>> {
+        let read = ctx.read_scope().await?;
+        let involved = if crate::access::may_record_commitments(ctx.actor()) {
+            crate::dialogues::graphql::involved_units(ctx, &self.model).await?
+        } else {
+            vec![]
+        };
+        let caller = crate::access::ComplaintCaller {
+            // The filer's view comes from being the filer, by account or by contact.
+            proved_filer: self.view == View::Filer,
+            involved: &involved,
+            ..crate::access::ComplaintCaller::new(ctx.actor(), read)
+        };
+        Ok(crate::access::complaint_actions(&caller, &self.model)
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
     /// `PORTAL` (filed through the portals) or `DIALOGUE` (raised at a dialogue with
     /// businesses).

@@ -1,6 +1,6 @@
 //! The complaint lifecycle as one table: each step with the states it may start from and the
-//! state it leads to. The actions a complaint allows, every transition check and the event
-//! names all derive from [`LIFECYCLE`].
+//! state it leads to. Every transition check, what a complaint's state allows
+//! (`crate::access::complaint_state`) and the event names all derive from [`LIFECYCLE`].
 //!
 //! ```text
 //! RECEIVED ──accept──▶ ACCEPTED ──answer──▶ ANSWERED ──close / filer satisfied──▶ CLOSED
@@ -11,6 +11,8 @@
 //! ```
 
 use entity::complaint::Status;
+
+use crate::error::AppError;
 
 /// One step of the lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,8 +192,14 @@ pub fn transition(step: Step) -> &'static Transition {
         .expect("every step has a row in LIFECYCLE")
 }
 
-/// The mutations a status allows, each once, in table order.
-pub fn allowed_actions(s: Status) -> Vec<&'static str> {
+/// Whether a complaint in status `s` may take `step`.
+pub fn allows(step: Step, s: Status) -> bool {
+    transition(step).from.contains(&s)
+}
+
+/// The mutations whose steps a status allows, each once, in table order: what a refusal names.
+/// Who may take them is another matter (`crate::access::complaint_actions`).
+pub fn mutations_from(s: Status) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for t in LIFECYCLE.iter().filter(|t| t.from.contains(&s)) {
         if !out.contains(&t.mutation) {
@@ -199,6 +207,35 @@ pub fn allowed_actions(s: Status) -> Vec<&'static str> {
         }
     }
     out
+}
+
+/// A status's name as the API spells it.
+pub fn status_name(s: Status) -> String {
+    use sea_orm::ActiveEnum;
+    s.to_value()
+}
+
+/// `CONFLICT`: `mutation` cannot be taken in status `s`; says which can.
+pub fn illegal(mutation: &str, s: Status) -> AppError {
+    let allowed = mutations_from(s);
+    let (vi_list, en_list) = if allowed.is_empty() {
+        (
+            "không còn thao tác nào".to_string(),
+            "none: the complaint is settled".to_string(),
+        )
+    } else {
+        (allowed.join(", "), allowed.join(", "))
+    };
+    AppError::conflict(
+        format!(
+            "Không thể {mutation} khi phản ánh đang ở trạng thái {}. Thao tác được phép: {vi_list}.",
+            status_name(s)
+        ),
+        format!(
+            "Cannot {mutation} a complaint in status {}. Allowed: {en_list}.",
+            status_name(s)
+        ),
+    )
 }
 
 /// Whether a status is still open for handling (received or accepted).
@@ -211,9 +248,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn allowed_actions_follow_the_table() {
+    fn the_mutations_a_status_allows_follow_the_table() {
         assert_eq!(
-            allowed_actions(Status::Received),
+            mutations_from(Status::Received),
             [
                 "acceptComplaint",
                 "rejectComplaint",
@@ -222,7 +259,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            allowed_actions(Status::Accepted),
+            mutations_from(Status::Accepted),
             [
                 "answerComplaint",
                 "rejectComplaint",
@@ -231,11 +268,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            allowed_actions(Status::Answered),
+            mutations_from(Status::Answered),
             ["rateComplaintAnswer", "closeComplaint"]
         );
         for s in [Status::Closed, Status::Rejected, Status::Duplicate] {
-            assert!(allowed_actions(s).is_empty());
+            assert!(mutations_from(s).is_empty());
         }
     }
 

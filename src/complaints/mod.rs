@@ -14,7 +14,7 @@ pub mod lifecycle;
 pub mod search;
 
 pub use crate::access::View;
-use lifecycle::{Event, Step};
+use lifecycle::{Event, Step, illegal, status_name};
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -28,7 +28,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::access::{self, Scope};
+use crate::access::{self, ComplaintAction, ComplaintCaller, Scope};
 use crate::auth::Actor;
 use crate::auth::limits::CodeGuess;
 use crate::contact::Phone;
@@ -46,33 +46,6 @@ pub const SOURCE_DIALOGUE: &str = "DIALOGUE";
 
 /// Working days a unit has to forward a complaint to the competent unit.
 pub const FORWARD_DAYS: u32 = 5;
-
-fn status_name(s: Status) -> String {
-    use sea_orm::ActiveEnum;
-    s.to_value()
-}
-
-fn illegal(action: &str, s: Status) -> AppError {
-    let allowed = lifecycle::allowed_actions(s);
-    let (vi_list, en_list) = if allowed.is_empty() {
-        (
-            "không còn thao tác nào".to_string(),
-            "none: the complaint is settled".to_string(),
-        )
-    } else {
-        (allowed.join(", "), allowed.join(", "))
-    };
-    AppError::conflict(
-        format!(
-            "Không thể {action} khi phản ánh đang ở trạng thái {}. Thao tác được phép: {vi_list}.",
-            status_name(s)
-        ),
-        format!(
-            "Cannot {action} a complaint in status {}. Allowed: {en_list}.",
-            status_name(s)
-        ),
-    )
-}
 
 fn not_found() -> AppError {
     AppError::not_found(
@@ -553,6 +526,17 @@ impl Action {
             Action::MarkDuplicate { .. } => Step::MarkDuplicate,
         }
     }
+
+    fn action(&self) -> ComplaintAction {
+        match self {
+            Action::Accept { .. } => ComplaintAction::Accept,
+            Action::Reject { .. } => ComplaintAction::Reject,
+            Action::Assign { .. } => ComplaintAction::Assign,
+            Action::Answer { .. } => ComplaintAction::Answer,
+            Action::Close { .. } => ComplaintAction::Close,
+            Action::MarkDuplicate { .. } => ComplaintAction::MarkDuplicate,
+        }
+    }
 }
 
 fn note(n: Option<String>) -> AppResult<Option<String>> {
@@ -601,7 +585,7 @@ async fn transition(
     change: Change,
 ) -> AppResult<complaint::Model> {
     let t = lifecycle::transition(step);
-    if !t.from.contains(&c.status) {
+    if !lifecycle::allows(step, c.status) {
         return Err(illegal(t.mutation, c.status));
     }
     let mut ev = event(&c.id, actor, t.event, Some(c.status), t.to, change.note);
@@ -674,7 +658,8 @@ pub async fn act(
     a: Action,
 ) -> AppResult<complaint::Model> {
     let c = require(&state.db, id).await?;
-    access::require_act_on_complaint(&state.db, actor, &c).await?;
+    let read = access::read_scope(&state.db, actor).await?;
+    access::actions::require_complaint_action(&ComplaintCaller::new(actor, &read), &c, a.action())?;
     let step = a.step();
     let now = crate::clock::now();
     let change = match a {
@@ -785,10 +770,7 @@ pub async fn act(
                 .ok_or_else(no_original)?;
             // The original must be one the official handles too: otherwise the duplicate would
             // become a window onto another unit's case.
-            if access::require_act_on_complaint(&state.db, actor, &original)
-                .await
-                .is_err()
-            {
+            if !access::acts_for(actor, &read, &original.assigned_unit_id) {
                 return Err(AppError::forbidden(
                     "Phản ánh gốc thuộc đơn vị khác; chỉ đánh dấu trùng với phản ánh của đơn vị mình (hoặc chuyển phản ánh cho đơn vị đó).",
                     "The original belongs to another unit; mark duplicates only of your own unit's complaints (or forward this one to that unit).",
@@ -1017,7 +999,12 @@ pub async fn classify(
     note_text: Option<String>,
 ) -> AppResult<complaint::Model> {
     let c = require(&state.db, id).await?;
-    access::require_act_on_complaint(&state.db, actor, &c).await?;
+    let read = access::read_scope(&state.db, actor).await?;
+    access::actions::require_complaint_action(
+        &ComplaintCaller::new(actor, &read),
+        &c,
+        ComplaintAction::Classify,
+    )?;
     let n = note(note_text)?;
     let value = match track {
         Track::Feedback => None,
@@ -1144,12 +1131,17 @@ pub async fn rate_answer(
     comment: Option<String>,
 ) -> AppResult<complaint::Model> {
     let c = require(&state.db, id).await?;
-    if !access::is_filer(actor, &c) && !proves_filer(state, client, &c, contact).await? {
-        return Err(AppError::forbidden(
-            "Chỉ người gửi phản ánh được đánh giá câu trả lời (đăng nhập, hoặc nhập đúng số điện thoại hay e-mail đã dùng khi gửi).",
-            "Only the filer may rate the answer (sign in, or give the phone or e-mail used when filing).",
-        ));
-    }
+    let proved_filer =
+        access::is_filer(actor, &c) || proves_filer(state, client, &c, contact).await?;
+    let read = access::read_scope(&state.db, actor).await?;
+    access::actions::require_complaint_action(
+        &ComplaintCaller {
+            proved_filer,
+            ..ComplaintCaller::new(actor, &read)
+        },
+        &c,
+        ComplaintAction::RateAnswer,
+    )?;
     let comment = comment
         .map(|x| text::clean("comment", &x, 2000))
         .transpose()?

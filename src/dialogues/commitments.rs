@@ -17,7 +17,7 @@ use sea_orm::{
     QueryOrder,
 };
 
-use crate::access::{self, Scope};
+use crate::access::{self, CommitmentAction, Scope};
 use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Claim, IdempotencyKey};
@@ -78,15 +78,14 @@ pub async fn involved(db: &impl ConnectionTrait, c: &complaint::Model) -> AppRes
         .into_iter()
         .map(|l| l.dialogue_id)
         .collect();
-    let mut units = vec![c.unit_id.clone(), c.assigned_unit_id.clone()];
-    let mut hosts = Vec::new();
+    let mut units = Vec::new();
     if !dialogue_ids.is_empty() {
         for d in dialogue::Entity::find()
             .filter(dialogue::Column::Id.is_in(dialogue_ids.iter().cloned()))
             .all(db)
             .await?
         {
-            hosts.push(d.host_unit_id);
+            units.push(d.host_unit_id);
         }
         for u in dialogue_unit::Entity::find()
             .filter(dialogue_unit::Column::DialogueId.is_in(dialogue_ids))
@@ -96,10 +95,20 @@ pub async fn involved(db: &impl ConnectionTrait, c: &complaint::Model) -> AppRes
             units.push(u.unit_id);
         }
     }
-    units.extend(hosts);
+    Ok(involved_of(c, units))
+}
+
+/// The units involved in a matter, from the units (hosts and invited) of the dialogues it is
+/// an issue of, however they were loaded (here, or by a request's DataLoaders).
+pub fn involved_of(
+    c: &complaint::Model,
+    dialogue_units: impl IntoIterator<Item = String>,
+) -> Vec<String> {
+    let mut units = vec![c.unit_id.clone(), c.assigned_unit_id.clone()];
+    units.extend(dialogue_units);
     units.sort();
     units.dedup();
-    Ok(units)
+    units
 }
 
 /// Input of `recordCommitment`.
@@ -129,7 +138,8 @@ pub async fn record(
             AppError::not_found("Không tìm thấy phản ánh.", "The complaint was not found.")
         })?;
     let involved = involved(&state.db, &c).await?;
-    access::require_commitment_recorder(&state.db, actor, &i.unit, &involved).await?;
+    let read = access::read_scope(&state.db, actor).await?;
+    access::require_commitment_recorder(actor, &read, &i.unit, &involved)?;
     if !involved.contains(&i.unit) {
         return Err(AppError::bad_input(
             "input.unit",
@@ -137,13 +147,8 @@ pub async fn record(
             "This unit is not involved in the matter (neither handling it, nor hosting or invited to its dialogue).",
         ));
     }
-    if c.status == complaint::Status::Duplicate {
-        return Err(AppError::bad_input(
-            "complaint",
-            "Phản ánh này là bản trùng: hãy ghi cam kết trên phản ánh gốc.",
-            "This complaint is a duplicate: record the commitment on the original.",
-        ));
-    }
+    // Not on a duplicate: on its original.
+    access::actions::complaint_state(&c, access::ComplaintAction::RecordCommitment)?;
     let body = text::required("input.text", &i.text, 2000)?;
     let due_on = crate::clock::check_date("input.dueOn", i.due_on)?;
     let today = crate::clock::today();
@@ -232,21 +237,16 @@ pub async fn complete(
 ) -> AppResult<commitment::Model> {
     let p = access::require_staff(actor)?.clone();
     let c = require(&state.db, id).await?;
-    access::require_commitment_completer(&state.db, actor, &c).await?;
+    let read = access::read_scope(&state.db, actor).await?;
+    access::actions::commitment_who(actor, &read, &c, CommitmentAction::Complete)?;
     let evidence = text::required("evidence", evidence, 4000)?;
-    let already = || {
-        AppError::conflict(
-            "Cam kết đã được báo cáo hoàn thành.",
-            "The commitment was already reported done.",
-        )
-    };
-    if c.status == Status::Done {
-        // A retry of the very report (a phone that lost the answer) gets it again.
-        if c.evidence.as_deref() == Some(evidence.as_str()) {
-            return Ok(c);
-        }
-        return Err(already());
+    // A retry of the very report (a phone that lost the answer) gets it again.
+    if c.status == Status::Done && c.evidence.as_deref() == Some(evidence.as_str()) {
+        return Ok(c);
     }
+    // Reported done once.
+    access::actions::commitment_state(&c, CommitmentAction::Complete)?;
+
     let txn = crate::db::begin(&state.db).await?;
     let res = commitment::Entity::update_many()
         .col_expr(commitment::Column::Status, Expr::value(Status::Done))
@@ -258,7 +258,14 @@ pub async fn complete(
         .exec(&txn)
         .await?;
     if res.rows_affected == 0 {
-        return Err(already());
+        // Reported done by a concurrent request meanwhile.
+        drop(txn);
+        let now_c = require(&state.db, id).await?;
+        return Err(
+            access::actions::commitment_state(&now_c, CommitmentAction::Complete)
+                .err()
+                .unwrap_or_else(|| AppError::internal("a commitment changed under the update")),
+        );
     }
     if let Some(m) = complaint::Entity::find_by_id(c.complaint_id.clone())
         .one(&txn)

@@ -48,6 +48,38 @@ pub enum CommitmentStatus {
     Done,
 }
 
+/// What a caller may do to a dialogue (`Dialogue.allowedActions`), each named after its
+/// mutation.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::access::DialogueAction")]
+pub enum DialogueAction {
+    /// `updateDialogue`: reschedule, move or rename it while planned.
+    Update,
+    /// `inviteToDialogue`.
+    Invite,
+    /// `holdDialogue`: on its day or later.
+    Hold,
+    /// `closeDialogue`.
+    Close,
+    /// `cancelDialogue`.
+    Cancel,
+    /// `joinDialogue`: a business account registers or confirms.
+    Join,
+    /// `raiseDialogueIssue`.
+    RaiseIssue,
+    /// `linkComplaintToDialogue`: the host for a complaint it handles, a business for its own.
+    LinkComplaint,
+}
+
+/// What a caller may do to a commitment (`Commitment.allowedActions`), each named after its
+/// mutation.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::access::CommitmentAction")]
+pub enum CommitmentAction {
+    /// `completeCommitment`: report it done.
+    Complete,
+}
+
 /// How the caller takes part in a dialogue.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "crate::access::DialogueView")]
@@ -162,6 +194,25 @@ pub async fn sees_commitments_of(
             .is_some_and(|v| v.sees_record(&f.model))
     });
     Ok(access::sees_commitments(view, record, c))
+}
+
+/// The units involved in the matter of `c` (`super::commitments::involved_of`), its dialogues
+/// loaded through the request's loaders.
+pub async fn involved_units(
+    ctx: &Context<'_>,
+    c: &complaint::Model,
+) -> async_graphql::Result<Vec<String>> {
+    let ids = ctx
+        .loaders()
+        .complaint_dialogues
+        .load_one(c.id.clone())
+        .await?
+        .unwrap_or_default();
+    let fulls = ctx.loaders().dialogues.load_many(ids).await?;
+    Ok(cm::involved_of(
+        c,
+        fulls.values().flat_map(|f| f.all_units()),
+    ))
 }
 
 /// The dialogues of a complaint the caller may see, as they would see them.
@@ -507,9 +558,25 @@ impl Dialogue {
         }
         Ok(c)
     }
-    /// The mutations its status allows.
-    async fn allowed_actions(&self) -> Vec<&'static str> {
-        super::allowed_actions(self.m().status)
+    /// What the caller may do to it now: who they are (the host unit's officials, admins, a
+    /// business taking part or seeing a public one) and where it stands (status, its day come)
+    /// both allow it. The same rules decide when the mutation is sent.
+    async fn allowed_actions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<DialogueAction>> {
+        let read = ctx.read_scope().await?;
+        Ok(access::dialogue_actions(
+            ctx.actor(),
+            read,
+            self.view,
+            self.m(),
+            &self.full.business_ids(),
+            crate::clock::now(),
+        )
+        .into_iter()
+        .map(Into::into)
+        .collect())
     }
 }
 
@@ -605,6 +672,18 @@ impl Commitment {
     }
     async fn recorded_at(&self) -> Instant {
         local(self.0.recorded_at).into()
+    }
+    /// What the caller may do to it now: the committing unit's officials and admins report it
+    /// done, once.
+    async fn allowed_actions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<CommitmentAction>> {
+        let read = ctx.read_scope().await?;
+        Ok(access::commitment_actions(ctx.actor(), read, &self.0)
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
     /// The matter, in the caller's own view of it.
     async fn complaint(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Complaint>> {

@@ -26,7 +26,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::access::{self, DialogueView, Scope};
+use crate::access::{self, DialogueAction, DialogueView, Scope};
 use crate::auth::Actor;
 use crate::businesses::TaxCode;
 use crate::complaints::ContactInput;
@@ -88,7 +88,8 @@ pub const TRANSITIONS: &[Transition] = &[
     },
 ];
 
-fn transition(step: Step) -> &'static Transition {
+/// The table's row of a step.
+pub fn transition(step: Step) -> &'static Transition {
     TRANSITIONS
         .iter()
         .find(|t| t.step == step)
@@ -96,8 +97,9 @@ fn transition(step: Step) -> &'static Transition {
 }
 
 /// The mutations a dialogue in status `s` allows (lifecycle steps, and what is open while it
-/// is planned or held).
-pub fn allowed_actions(s: Status) -> Vec<&'static str> {
+/// is planned or held): what a refusal names. Who may take them, and whether the day has come,
+/// is another matter (`crate::access::dialogue_actions`).
+fn mutations_in(s: Status) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = TRANSITIONS
         .iter()
         .filter(|t| t.from.contains(&s))
@@ -135,8 +137,9 @@ fn not_found() -> AppError {
     )
 }
 
-fn illegal(action: &str, s: Status) -> AppError {
-    let allowed = allowed_actions(s);
+/// `CONFLICT`: `action` (a mutation) cannot be taken in status `s`; says which can.
+pub fn illegal(action: &str, s: Status) -> AppError {
+    let allowed = mutations_in(s);
     let list = if allowed.is_empty() {
         "none".to_string()
     } else {
@@ -245,10 +248,20 @@ pub async fn require_visible(
     actor: &Actor,
     id: &str,
 ) -> AppResult<(Full, DialogueView)> {
+    let (f, view, _) = visible_in_scope(state, actor, id).await?;
+    Ok((f, view))
+}
+
+/// [`require_visible`], with the caller's read scope.
+async fn visible_in_scope(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(Full, DialogueView, Scope)> {
     let f = require_full(&state.db, id).await?;
     let read = access::read_scope(&state.db, actor).await?;
     let view = f.view(actor, &read).ok_or_else(not_found)?;
-    Ok((f, view))
+    Ok((f, view, read))
 }
 
 /// Whether the caller may see the dialogue `id` (false for one that does not exist).
@@ -258,6 +271,39 @@ pub async fn visible(state: &AppState, actor: &Actor, id: &str) -> AppResult<boo
         Err(e) if e.code() == "NOT_FOUND" => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// A dialogue the caller sees (`NOT_FOUND` otherwise) and may take `action` on now
+/// (`crate::access::require_dialogue_action`).
+async fn require_action(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    action: DialogueAction,
+) -> AppResult<Full> {
+    require_action_in_scope(state, actor, id, action)
+        .await
+        .map(|(f, _, _)| f)
+}
+
+/// [`require_action`], with the caller's view and read scope.
+async fn require_action_in_scope(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    action: DialogueAction,
+) -> AppResult<(Full, DialogueView, Scope)> {
+    let (f, view, read) = visible_in_scope(state, actor, id).await?;
+    access::actions::require_dialogue_action(
+        actor,
+        &read,
+        view,
+        &f.model,
+        &f.business_ids(),
+        action,
+        crate::clock::now(),
+    )?;
+    Ok((f, view, read))
 }
 
 /// A business invited by tax code; the name is needed only for a business not yet known.
@@ -529,11 +575,7 @@ pub struct UpdateInput {
 /// renames it. The same rules as scheduling apply; who takes part is changed by invitations.
 pub async fn update(state: &AppState, actor: &Actor, id: &str, i: UpdateInput) -> AppResult<Full> {
     actor.signed_in()?;
-    let (f, _) = require_visible(state, actor, id).await?;
-    access::require_dialogue_host(&state.db, actor, &f.model.host_unit_id).await?;
-    if f.model.status != Status::Planned {
-        return Err(illegal("updateDialogue", f.model.status));
-    }
+    let f = require_action(state, actor, id, DialogueAction::Update).await?;
     let d = &f.model;
     let title = match &i.title {
         Some(t) => text::one_line("title", t, 200)?,
@@ -601,11 +643,7 @@ pub async fn invite(
     businesses: &[BusinessInvite],
 ) -> AppResult<Full> {
     actor.signed_in()?;
-    let (f, _) = require_visible(state, actor, id).await?;
-    access::require_dialogue_host(&state.db, actor, &f.model.host_unit_id).await?;
-    if !takes_issues(f.model.status) {
-        return Err(illegal("inviteToDialogue", f.model.status));
-    }
+    let f = require_action(state, actor, id, DialogueAction::Invite).await?;
     let (units, invites) = check_invites(state, &f.model.host_unit_id, units, businesses).await?;
     let txn = crate::db::begin(&state.db).await?;
     touch(&txn, &f.model.id).await?;
@@ -659,33 +697,19 @@ pub async fn step(
     input: StepInput,
 ) -> AppResult<dialogue::Model> {
     actor.signed_in()?;
-    let (f, _) = require_visible(state, actor, id).await?;
-    access::require_dialogue_host(&state.db, actor, &f.model.host_unit_id).await?;
-    let d = f.model;
+    let action = match input {
+        StepInput::Hold => DialogueAction::Hold,
+        StepInput::Close { .. } => DialogueAction::Close,
+        StepInput::Cancel { .. } => DialogueAction::Cancel,
+    };
+    // Held on its day or later: `crate::access::dialogue_state`.
+    let d = require_action(state, actor, id, action).await?.model;
     let now = crate::clock::now();
     let (t, mut upd) = match input {
-        StepInput::Hold => {
-            let t = transition(Step::Hold);
-            // Held on its day or later, counted in the city's days.
-            let day = |t: DateTime<Utc>| crate::clock::local(t).date_naive();
-            if t.from.contains(&d.status) && day(d.starts_at) > day(now) {
-                return Err(AppError::conflict(
-                    format!(
-                        "Cuộc đối thoại được lên lịch vào {}; chỉ ghi nhận đã tổ chức từ ngày đó.",
-                        crate::clock::local(d.starts_at).format("%d/%m/%Y %H:%M")
-                    ),
-                    format!(
-                        "The dialogue is scheduled for {}; mark it held on the day.",
-                        crate::clock::local(d.starts_at).to_rfc3339()
-                    ),
-                ));
-            }
-            (
-                t,
-                dialogue::Entity::update_many()
-                    .col_expr(dialogue::Column::HeldAt, Expr::value(now)),
-            )
-        }
+        StepInput::Hold => (
+            transition(Step::Hold),
+            dialogue::Entity::update_many().col_expr(dialogue::Column::HeldAt, Expr::value(now)),
+        ),
         StepInput::Close { minutes, internal } => {
             let minutes = text::required("minutes", &minutes, 50_000)?;
             (
@@ -706,9 +730,6 @@ pub async fn step(
             )
         }
     };
-    if !t.from.contains(&d.status) {
-        return Err(illegal(t.mutation, d.status));
-    }
     upd = upd
         .col_expr(dialogue::Column::Status, Expr::value(t.to))
         .col_expr(dialogue::Column::UpdatedAt, Expr::value(now));
@@ -741,10 +762,7 @@ pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> Ap
     let Some(business) = access::caller_business(actor).map(str::to_string) else {
         return Err(access::not_speaking_for_a_business(actor));
     };
-    let (f, _) = require_visible(state, actor, id).await?;
-    if !takes_issues(f.model.status) {
-        return Err(illegal("joinDialogue", f.model.status));
-    }
+    let f = require_action(state, actor, id, DialogueAction::Join).await?;
     let c = i.contact.unwrap_or_default();
     let (name, phone, email) = crate::contact::given_or_callers(&state.db, actor, &c).await?;
     let agenda = i
@@ -816,10 +834,8 @@ pub async fn raise(
     mut i: RaiseInput,
 ) -> AppResult<complaint::Model> {
     actor.signed_in()?;
-    let (f, view) = require_visible(state, actor, dialogue_id).await?;
-    if !takes_issues(f.model.status) {
-        return Err(illegal("raiseDialogueIssue", f.model.status));
-    }
+    let (f, view, _) =
+        require_action_in_scope(state, actor, dialogue_id, DialogueAction::RaiseIssue).await?;
     let origin = if f.model.status == Status::Planned {
         SUBMITTED
     } else {
@@ -863,12 +879,8 @@ pub async fn raise(
                 })?;
             (b.id, false)
         }
-        _ => {
-            return Err(AppError::forbidden(
-                "Chỉ doanh nghiệp tham dự (hoặc cán bộ đơn vị chủ trì ghi nhận thay) được nêu vấn đề tại đối thoại.",
-                "Only a business taking part (or the host's officials on its behalf) may raise an issue at the dialogue.",
-            ));
-        }
+        // Refused by `dialogue_who` above.
+        _ => return Err(AppError::not_allowed()),
     };
     // The contact given, else the one the business registered for the dialogue; a business
     // raising its own issue falls back on its account's, a host recording one on the
@@ -936,10 +948,8 @@ pub async fn link(
     complaint_id: &str,
 ) -> AppResult<complaint::Model> {
     actor.signed_in()?;
-    let (f, view) = require_visible(state, actor, dialogue_id).await?;
-    if !takes_issues(f.model.status) {
-        return Err(illegal("linkComplaintToDialogue", f.model.status));
-    }
+    let (f, view, read) =
+        require_action_in_scope(state, actor, dialogue_id, DialogueAction::LinkComplaint).await?;
     let missing = || {
         AppError::bad_input(
             "complaint",
@@ -951,23 +961,15 @@ pub async fn link(
         .one(&state.db)
         .await?
         .ok_or_else(missing)?;
-    let read = access::read_scope(&state.db, actor).await?;
     let sees = access::complaint_view(actor, &read, &c);
-    let own = access::is_filer(actor, &c) && view == DialogueView::Participant;
     if sees.is_none() {
         // Not confirmed to exist to a caller who may not see it.
         return Err(missing());
     }
-    // The host links what it handles (a complaint of another unit is that unit's, or the
-    // filer's, to bring); a business links its own.
-    let handles = view == DialogueView::Host && sees == Some(crate::access::View::Full);
-    if !(handles || own) {
-        return Err(AppError::forbidden(
-            "Chỉ đơn vị chủ trì (với phản ánh do đơn vị xử lý), hoặc doanh nghiệp đã gửi phản ánh, được gắn phản ánh vào cuộc đối thoại.",
-            "Only the host unit (for a complaint it handles), or the business that filed the complaint, may link it to the dialogue.",
-        ));
+    if !access::may_link(actor, view, sees, &c) {
+        return Err(access::link_forbidden());
     }
-    if c.status == complaint::Status::Duplicate {
+    if !access::actions::linkable(&c) {
         let original = match &c.duplicate_of_id {
             Some(o) => complaint::Entity::find_by_id(o.clone())
                 .one(&state.db)

@@ -44,6 +44,21 @@ pub struct DelayExcuse {
     pub reason: String,
 }
 
+/// What a caller may do to a dossier (`Dossier.allowedActions`), each named after its
+/// mutation.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::access::DossierAction")]
+pub enum DossierAction {
+    /// `completeDossier`: the result was returned.
+    Complete,
+    /// `excuseDelay`: the delay was not the agency's fault.
+    ExcuseDelay,
+    /// `issueApology`: once, with a new appointment while open, at hand-over once completed.
+    IssueApology,
+    /// `submitRating` with the dossier's code: its filer, once completed.
+    Rate,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum DossierStatus {
     Open,
@@ -216,6 +231,63 @@ impl Dossier {
         } else {
             None
         }
+    }
+    /// What the caller may do to it now: its unit's officials and admins complete it,
+    /// apologise for it or excuse its delay where it stands; the business that filed it rates
+    /// it once completed, if nobody has (anyone else rates it by giving the rating code printed
+    /// on the receipt). The same rules decide when the mutation is sent.
+    async fn allowed_actions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<DossierAction>> {
+        let read = ctx.read_scope().await?;
+        let business_tax = match ctx.actor().principal().and_then(|p| p.business_id.clone()) {
+            Some(b) => ctx
+                .loaders()
+                .businesses
+                .load_one(b)
+                .await?
+                .map(|b| b.tax_code),
+            None => None,
+        };
+        let rated = ctx
+            .loaders()
+            .rated
+            .load_one(self.model.id.clone())
+            .await?
+            .unwrap_or(false);
+        let mut actions = crate::access::dossier_actions(
+            ctx.actor(),
+            read,
+            business_tax.as_deref(),
+            &self.model,
+            rated,
+            crate::clock::now(),
+        );
+        // Nor from an address the unit's officials just used (`ratings::self_rating`).
+        if actions.contains(&crate::access::DossierAction::Rate) {
+            use crate::ratings::self_rating;
+            let hash = self_rating::client_hash(&ctx.state().config, ctx.req().client_ip);
+            let used = ctx
+                .loaders()
+                .staff_addresses
+                .load_one(hash)
+                .await?
+                .unwrap_or_default();
+            let parent = match used.is_empty() {
+                true => None,
+                false => ctx
+                    .loaders()
+                    .units
+                    .load_one(self.model.unit_id.clone())
+                    .await?
+                    .and_then(|u| u.parent_id.clone()),
+            };
+            if self_rating::refused_from(&used, &self.model.unit_id, parent.as_deref()) {
+                actions.retain(|a| *a != crate::access::DossierAction::Rate);
+            }
+        }
+        Ok(actions.into_iter().map(Into::into).collect())
     }
     /// Whether the dossier has been rated.
     async fn rated(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {

@@ -27,7 +27,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::access::{self, Scope};
+use crate::access::{self, DossierAction, Scope};
 use crate::auth::Actor;
 use crate::businesses::TaxCode;
 use crate::calendar::{Calendar, Receipt};
@@ -618,7 +618,7 @@ pub async fn complete(
     reason: Option<&str>,
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
-    access::require_act(&state.db, actor, &d.unit_id).await?;
+    require_action(state, actor, &d, DossierAction::Complete).await?;
     let reason = reason
         .filter(|r| !r.trim().is_empty())
         .map(|r| text::reason("reason", r, 2000))
@@ -669,10 +669,13 @@ pub async fn complete(
     txn.commit().await?;
     state.indexer_wake.wake();
     if res.rows_affected == 0 {
-        return Err(AppError::conflict(
-            format!("Hồ sơ {} đã hoàn thành trước đó.", d.code),
-            format!("Dossier {} is already completed.", d.code),
-        ));
+        // Completed by a concurrent request meanwhile.
+        let now_d = reload(&state.db, &d.id).await?;
+        return Err(
+            access::actions::dossier_state(&now_d, DossierAction::Complete, now)
+                .err()
+                .unwrap_or_else(changed_meanwhile),
+        );
     }
     reload(&state.db, &d.id).await
 }
@@ -716,23 +719,9 @@ pub async fn issue_apology(
     new_due_at: Option<DateTime<Utc>>,
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
-    access::require_act(&state.db, actor, &d.unit_id).await?;
+    // Once only, never after an excuse, and for a completed dossier only when it was late.
+    require_action(state, actor, &d, DossierAction::IssueApology).await?;
     let reason = text::reason("reason", reason, 2000)?;
-    if d.apology_issued_at.is_some() {
-        return Err(AppError::conflict(
-            format!(
-                "Hồ sơ {} đã có phiếu xin lỗi; ngày hẹn chỉ được điều chỉnh một lần.",
-                d.code
-            ),
-            format!(
-                "Dossier {} already has an apology; the appointment may be reset only once.",
-                d.code
-            ),
-        ));
-    }
-    if d.delay_excused_at.is_some() {
-        return Err(excused(&d.code));
-    }
     let now = crate::clock::now();
     let after_completion = d.completed_at.is_some();
     // At hand-over only on the hand-over day: later, it is a late apology, and the unit's word
@@ -748,16 +737,6 @@ pub async fn issue_apology(
                 ),
                 format!(
                     "Dossier {} is completed: an apology at hand-over sets no new appointment.",
-                    d.code
-                ),
-            ));
-        }
-        if !is_late(&d, now) {
-            return Err(AppError::bad_input(
-                "code",
-                format!("Hồ sơ {} hoàn thành đúng hạn; không cần xin lỗi.", d.code),
-                format!(
-                    "Dossier {} was completed on time; no apology is owed.",
                     d.code
                 ),
             ));
@@ -831,11 +810,18 @@ pub async fn issue_apology(
     reload(&state.db, &d.id).await
 }
 
-fn excused(code: &str) -> AppError {
-    AppError::conflict(
-        format!("Hồ sơ {code} đã được xác nhận trễ hạn không do lỗi của cơ quan."),
-        format!("Dossier {code}'s delay is already marked as not the agency's fault."),
-    )
+/// `UNAUTHENTICATED`, `FORBIDDEN`, `CONFLICT` or `BAD_USER_INPUT` unless the caller may take
+/// `action` on `d` now (`crate::access::require_dossier_action`: the staff of its unit and
+/// admins, and where it stands).
+async fn require_action(
+    state: &AppState,
+    actor: &Actor,
+    d: &dossier::Model,
+    action: DossierAction,
+) -> AppResult<()> {
+    actor.signed_in()?;
+    let read = access::read_scope(&state.db, actor).await?;
+    access::actions::require_dossier_action(actor, &read, d, action, crate::clock::now())
 }
 
 fn changed_meanwhile() -> AppError {
@@ -854,33 +840,9 @@ pub async fn excuse_delay(
     reason: &str,
 ) -> AppResult<dossier::Model> {
     let d = require_by_code(&state.db, code).await?;
-    access::require_act(&state.db, actor, &d.unit_id).await?;
+    // Late, with no apology given and not excused already.
+    require_action(state, actor, &d, DossierAction::ExcuseDelay).await?;
     let reason = text::reason("reason", reason, 2000)?;
-    if !is_late(&d, crate::clock::now()) {
-        return Err(AppError::bad_input(
-            "code",
-            format!("Hồ sơ {} không trễ hạn; không có gì để xác nhận.", d.code),
-            format!(
-                "Dossier {} is not late; there is no delay to excuse.",
-                d.code
-            ),
-        ));
-    }
-    if d.apology_issued_at.is_some() {
-        return Err(AppError::conflict(
-            format!(
-                "Hồ sơ {} đã có phiếu xin lỗi: cơ quan đã nhận trách nhiệm về việc trễ hạn.",
-                d.code
-            ),
-            format!(
-                "Dossier {} already has an apology: the agency took responsibility for the delay.",
-                d.code
-            ),
-        ));
-    }
-    if d.delay_excused_at.is_some() {
-        return Err(excused(&d.code));
-    }
     let now = crate::clock::now();
     let by = actor.signed_in()?.subject.clone();
     // The one-stop-shop system's word is the record; a unit's own excuse counts once an

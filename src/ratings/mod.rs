@@ -186,18 +186,7 @@ pub async fn submit(
         access::require_not_staff_for_rating(actor)?;
         prove_filer(state, actor, client, d, i.rating_code.as_deref()).await?;
         self_rating::refuse_from_staff_address(&state.db, d, &client_hash).await?;
-        if d.completed_at.is_none() {
-            return Err(AppError::conflict(
-                format!(
-                    "Hồ sơ {} chưa có kết quả; có thể đánh giá sau khi nhận kết quả.",
-                    d.code
-                ),
-                format!(
-                    "Dossier {} has no result yet; rate it once the result is returned.",
-                    d.code
-                ),
-            ));
-        }
+        access::actions::dossier_state(d, access::DossierAction::Rate, crate::clock::now())?;
     }
     limits::submission(&state.limits, &state.config, actor, client).await?;
     let verified = dossier.is_some();

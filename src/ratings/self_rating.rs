@@ -98,38 +98,78 @@ pub async fn note_staff(state: &AppState, actor: &Actor, client: IpAddr) -> AppR
 }
 
 /// `FORBIDDEN` when an official of the dossier's unit (or of the unit above it, who acts for
-/// it) used this address in the last hour.
+/// it) used this address in the last hour ([`used_by_staff`]).
 pub async fn refuse_from_staff_address(
     db: &impl ConnectionTrait,
     d: &dossier::Model,
     hash: &str,
 ) -> AppResult<()> {
-    let mut units = vec![d.unit_id.clone()];
-    if let Some(parent) = unit::Entity::find_by_id(d.unit_id.clone())
-        .select_only()
-        .column(unit::Column::ParentId)
-        .into_tuple::<Option<String>>()
-        .one(db)
-        .await?
-        .flatten()
-    {
-        units.push(parent);
-    }
-    let since = crate::clock::now() - chrono::Duration::hours(STAFF_ADDRESS_HOURS);
-    let used = staff_address::Entity::find()
-        .filter(staff_address::Column::UnitId.is_in(units))
-        .filter(staff_address::Column::ClientHash.eq(hash))
-        .filter(staff_address::Column::LastSeen.gte(since))
-        .one(db)
-        .await?
-        .is_some();
-    if used {
+    if used_by_staff(db, d, hash).await? {
         return Err(AppError::forbidden(
             "Không nhận đánh giá hồ sơ từ địa chỉ mạng mà cán bộ của đơn vị vừa sử dụng; hãy đánh giá từ thiết bị và mạng của chính bạn.",
             "A rating of the unit's dossiers is not taken from a network address its officials just used; rate from your own device and network.",
         ));
     }
     Ok(())
+}
+
+/// Whether an official of the dossier's unit (or of the unit above it, who acts for it) used
+/// the client address whose hash ([`client_hash`]) is `hash` in the last hour: a rating of the
+/// dossier from there is refused.
+pub async fn used_by_staff(
+    db: &impl ConnectionTrait,
+    d: &dossier::Model,
+    hash: &str,
+) -> AppResult<bool> {
+    let used = units_used_from(db, hash).await?;
+    if used.is_empty() {
+        return Ok(false);
+    }
+    let parent = unit::Entity::find_by_id(d.unit_id.clone())
+        .select_only()
+        .column(unit::Column::ParentId)
+        .into_tuple::<Option<String>>()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(refused_from(&used, &d.unit_id, parent.as_deref()))
+}
+
+/// The units whose officials used the client address whose hash is `hash` in the last hour.
+pub async fn units_used_from(db: &impl ConnectionTrait, hash: &str) -> AppResult<Vec<String>> {
+    let since = crate::clock::now() - chrono::Duration::hours(STAFF_ADDRESS_HOURS);
+    Ok(staff_address::Entity::find()
+        .select_only()
+        .column(staff_address::Column::UnitId)
+        .filter(staff_address::Column::ClientHash.eq(hash))
+        .filter(staff_address::Column::LastSeen.gte(since))
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
+/// Whether a rating of a dossier of `unit` (which hangs under `parent`) is refused from an
+/// address that officials of the units `used` used in the last hour ([`units_used_from`]): the
+/// officials of the unit, and of the unit above it, who act for it.
+pub fn refused_from(used: &[String], unit: &str, parent: Option<&str>) -> bool {
+    used.iter().any(|u| u == unit || Some(u.as_str()) == parent)
+}
+
+/// Loads, per client address hash, the units whose officials used it in the last hour
+/// ([`units_used_from`]): what a request's dossiers check their ratings against.
+pub struct StaffAddressLoader(pub sea_orm::DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for StaffAddressLoader {
+    type Value = Vec<String>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Vec<String>>, AppError> {
+        let mut out = HashMap::new();
+        for k in keys {
+            out.insert(k.clone(), units_used_from(&self.0, k).await?);
+        }
+        Ok(out)
+    }
 }
 
 /// The signals of a unit rating itself, for one unit and month.

@@ -77,10 +77,13 @@ async fn a_complaint_goes_from_filing_to_a_closed_published_answer() {
     assert_eq!(
         inbox["allowedActions"],
         json!([
-            "acceptComplaint",
-            "rejectComplaint",
-            "assignComplaint",
-            "markDuplicate"
+            "ACCEPT",
+            "REJECT",
+            "ASSIGN",
+            "MARK_DUPLICATE",
+            "CLASSIFY",
+            "LINK_TO_DIALOGUE",
+            "RECORD_COMMITMENT"
         ])
     );
 
@@ -183,8 +186,12 @@ async fn a_complaint_goes_from_filing_to_a_closed_published_answer() {
         ]
     );
     assert_eq!(done["events"][1]["actorRole"], "OFFICIAL");
-    assert_eq!(done["allowedActions"], json!([]));
-    // A closed complaint takes no more steps.
+    // A closed complaint takes no more steps of its lifecycle; it may still be reclassified,
+    // brought to a dialogue and committed to.
+    assert_eq!(
+        done["allowedActions"],
+        json!(["CLASSIFY", "LINK_TO_DIALOGUE", "RECORD_COMMITMENT"])
+    );
     let b = step(&app, &q5, CLOSE, json!({ "id": id })).await;
     assert_eq!(error_code(&b), "CONFLICT");
 }

@@ -153,13 +153,12 @@ async fn scenario() -> Scenario {
     assert_eq!(
         d["allowedActions"],
         json!([
-            "holdDialogue",
-            "cancelDialogue",
-            "updateDialogue",
-            "inviteToDialogue",
-            "joinDialogue",
-            "raiseDialogueIssue",
-            "linkComplaintToDialogue"
+            "UPDATE",
+            "INVITE",
+            "HOLD",
+            "CANCEL",
+            "RAISE_ISSUE",
+            "LINK_COMPLAINT"
         ])
     );
     let household = d["businesses"]

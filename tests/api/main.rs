@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod actions;
 mod catalog;
 mod city2026;
 mod cli;
