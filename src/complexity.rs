@@ -133,7 +133,10 @@ impl Extension for ReportOfRequest {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let r = next.run(ctx).await?;
-        Err(vec![ServerError::new(format!("cost {}", r.complexity), None)])
+        Err(vec![ServerError::new(
+            format!("cost {}", r.complexity),
+            None,
+        )])
     }
 }
 
@@ -213,7 +216,15 @@ fn item_ranges(text: &str, set: &Positioned<SelectionSet>) -> Option<Vec<(usize,
         starts
             .iter()
             .enumerate()
-            .map(|(k, &s)| (s, starts.get(k + 1).copied().unwrap_or_else(|| end_of(text, s))))
+            .map(|(k, &s)| {
+                (
+                    s,
+                    starts
+                        .get(k + 1)
+                        .copied()
+                        .unwrap_or_else(|| end_of(text, s)),
+                )
+            })
             .collect(),
     )
 }
@@ -229,7 +240,11 @@ fn blank(text: &mut [u8], (from, to): (usize, usize)) {
 
 /// The field that weighs most, by its path, with its estimate: among the operation's fields,
 /// the heaviest; within it, the heaviest of its children while it has some.
-async fn heaviest(text: &str, doc: &ExecutableDocument, vars: &Variables) -> Option<(String, usize)> {
+async fn heaviest(
+    text: &str,
+    doc: &ExecutableDocument,
+    vars: &Variables,
+) -> Option<(String, usize)> {
     let mut ops = doc.operations.iter();
     let (_, op) = ops.next()?;
     if ops.next().is_some() {
@@ -269,6 +284,11 @@ async fn heaviest(text: &str, doc: &ExecutableDocument, vars: &Variables) -> Opt
             }
         }
         let Some((k, c)) = best else { break };
+        // Down a branch only while it carries at least half of the weight above it: the path
+        // ends at the list that makes the cost, not at a small object inside it.
+        if best_cost.is_some_and(|above| c * 2 < above) {
+            break;
+        }
         let Selection::Field(f) = &set.node.items[k].node else {
             break;
         };

@@ -88,11 +88,27 @@ impl Msg {
 pub enum AppError {
     Unauthenticated(Msg),
     Forbidden(Msg),
-    BadInput { field: String, msg: Msg },
+    BadInput {
+        field: String,
+        msg: Msg,
+    },
     NotFound(Msg),
     Conflict(Msg),
-    RateLimited { msg: Msg, retry_after_secs: u64 },
-    Internal { id: String },
+    /// `CONFLICT` on an object whose state does not allow an action: `extensions.status` is its
+    /// state and `extensions.allowedActions` what its state allows (names of the object's
+    /// `XAction` enum).
+    ConflictState {
+        msg: Msg,
+        status: String,
+        allowed: Vec<String>,
+    },
+    RateLimited {
+        msg: Msg,
+        retry_after_secs: u64,
+    },
+    Internal {
+        id: String,
+    },
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -104,7 +120,7 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::BadInput { .. } => "BAD_USER_INPUT",
             AppError::NotFound(_) => "NOT_FOUND",
-            AppError::Conflict(_) => "CONFLICT",
+            AppError::Conflict(_) | AppError::ConflictState { .. } => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Internal { .. } => "INTERNAL",
         }
@@ -170,9 +186,9 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Conflict(m) => m.get(lang).to_string(),
-            AppError::BadInput { msg, .. } | AppError::RateLimited { msg, .. } => {
-                msg.get(lang).to_string()
-            }
+            AppError::BadInput { msg, .. }
+            | AppError::RateLimited { msg, .. }
+            | AppError::ConflictState { msg, .. } => msg.get(lang).to_string(),
             AppError::Internal { id } => match lang {
                 Lang::Vi => format!("Lỗi hệ thống. Vui lòng thử lại sau (mã lỗi {id})."),
                 Lang::En => format!("Internal error. Please try again later (error id {id})."),
@@ -191,6 +207,20 @@ impl AppError {
                     retry_after_secs, ..
                 } => e.set("retryAfter", *retry_after_secs),
                 AppError::Internal { id } => e.set("errorId", id.as_str()),
+                AppError::ConflictState {
+                    status, allowed, ..
+                } => {
+                    e.set("status", status.as_str());
+                    e.set(
+                        "allowedActions",
+                        async_graphql::Value::List(
+                            allowed
+                                .iter()
+                                .map(|a| async_graphql::Value::String(a.clone()))
+                                .collect(),
+                        ),
+                    );
+                }
                 _ => {}
             }
         })

@@ -635,22 +635,24 @@ impl ComplaintFilterInput {
     pub async fn resolve(&self, ctx: &Context<'_>) -> async_graphql::Result<ComplaintFilter> {
         let (from, to) = crate::clock::check_range(self.from, self.to)?;
         let id = |i: &Option<ID>| i.as_ref().map(|i| i.0.clone());
-        let also_assigned =
-            crate::units::graphql::rolled_up(ctx, self.assigned_unit.as_ref().map(|i| i.as_str()), self.roll_up)
-                .await?;
-        let also_units =
-            crate::units::graphql::rolled_up(ctx, self.unit.as_ref().map(|i| i.as_str()), self.roll_up).await?;
+        let also_assigned = crate::units::graphql::rolled_up(
+            ctx,
+            self.assigned_unit.as_ref().map(|i| i.as_str()),
+            self.roll_up,
+        )
+        .await?;
+        let also_units = crate::units::graphql::rolled_up(
+            ctx,
+            self.unit.as_ref().map(|i| i.as_str()),
+            self.roll_up,
+        )
+        .await?;
         Ok(ComplaintFilter {
             assigned_unit: id(&self.assigned_unit),
             also_assigned,
             unit: id(&self.unit),
             also_units,
-            status: self
-                .status
-                .iter()
-                .flatten()
-                .map(|s| (*s).into())
-                .collect(),
+            status: self.status.iter().flatten().map(|s| (*s).into()).collect(),
             open: self.open,
             kind: self.kind.map(Into::into),
             category: self.category.map(Into::into),
@@ -736,14 +738,11 @@ impl ComplaintsQuery {
         {
             return Ok(page.connection(0, vec![]));
         }
-        let extra = match crate::text::clean(
-            "filter.query",
-            input.query.as_deref().unwrap_or(""),
-            500,
-        )? {
-            t if t.is_empty() => None,
-            t => Some(super::search::words_condition(&t)),
-        };
+        let extra =
+            match crate::text::clean("filter.query", input.query.as_deref().unwrap_or(""), 500)? {
+                t if t.is_empty() => None,
+                t => Some(super::search::words_condition(&t)),
+            };
         let found = super::list_matching(
             ctx.state(),
             ctx.actor(),

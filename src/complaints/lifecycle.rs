@@ -217,25 +217,55 @@ pub fn status_name(s: Status) -> String {
 
 /// `CONFLICT`: `mutation` cannot be taken in status `s`; says which can.
 pub fn illegal(mutation: &str, s: Status) -> AppError {
-    let allowed = mutations_from(s);
+    let allowed: Vec<(&str, &str, &str)> = mutations_from(s).into_iter().map(words).collect();
     let (vi_list, en_list) = if allowed.is_empty() {
         (
-            "không còn thao tác nào".to_string(),
-            "none: the complaint is settled".to_string(),
+            "không còn thao tác nào, phản ánh đã kết thúc".to_string(),
+            "nothing more, the item is settled".to_string(),
         )
     } else {
-        (allowed.join(", "), allowed.join(", "))
+        (
+            allowed.iter().map(|a| a.0).collect::<Vec<_>>().join(", "),
+            allowed.iter().map(|a| a.1).collect::<Vec<_>>().join(", "),
+        )
     };
-    AppError::conflict(
-        format!(
-            "Không thể {mutation} khi phản ánh đang ở trạng thái {}. Thao tác được phép: {vi_list}.",
-            status_name(s)
+    let (act_vi, act_en, _) = words(mutation);
+    let (st_vi, st_en) = status_words(s);
+    AppError::ConflictState {
+        msg: crate::error::Msg::new(
+            format!("Không thể {act_vi} phản ánh {st_vi}. Còn có thể: {vi_list}."),
+            format!("An item that is {st_en} cannot be {act_en}. It can be: {en_list}."),
         ),
-        format!(
-            "Cannot {mutation} a complaint in status {}. Allowed: {en_list}.",
-            status_name(s)
-        ),
-    )
+        status: status_name(s),
+        allowed: allowed.iter().map(|a| a.2.to_string()).collect(),
+    }
+}
+
+/// A step's words (Vietnamese verb, English past participle) and its `ComplaintAction` name.
+fn words(mutation: &str) -> (&'static str, &'static str, &'static str) {
+    match mutation {
+        "acceptComplaint" => ("nhận xử lý", "accepted", "ACCEPT"),
+        "answerComplaint" => ("trả lời", "answered", "ANSWER"),
+        "rejectComplaint" => ("từ chối", "rejected", "REJECT"),
+        "assignComplaint" => ("chuyển", "forwarded", "ASSIGN"),
+        "markDuplicate" => ("đánh dấu trùng", "marked a duplicate", "MARK_DUPLICATE"),
+        "rateComplaintAnswer" => ("đánh giá câu trả lời của", "rated", "RATE_ANSWER"),
+        "closeComplaint" => ("đóng", "closed", "CLOSE"),
+        "classifyComplaint" => ("phân loại", "classified", "CLASSIFY"),
+        _ => ("xử lý", "changed", "UNKNOWN"),
+    }
+}
+
+/// A status in words: Vietnamese (after "phản ánh"), English (after "is").
+fn status_words(s: Status) -> (&'static str, &'static str) {
+    match s {
+        Status::Received => ("mới tiếp nhận", "just received"),
+        Status::Accepted => ("đang xử lý", "being handled"),
+        Status::Answered => ("đã trả lời", "answered"),
+        Status::Closed => ("đã đóng", "closed"),
+        Status::Rejected => ("đã bị từ chối", "rejected"),
+        Status::Duplicate => ("trùng với phản ánh khác", "a duplicate"),
+    }
 }
 
 /// Whether a status is still open for handling (received or accepted).

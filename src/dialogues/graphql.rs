@@ -329,7 +329,13 @@ impl DialogueIssue {
     #[graphql(complexity = "crate::pagination::nested_cost(first, child_complexity)")]
     async fn commitments(&self, first: Option<i32>) -> async_graphql::Result<Vec<Commitment>> {
         let n = crate::pagination::nested_first("commitments.first", first)?;
-        Ok(self.commitments.iter().take(n).cloned().map(Commitment).collect())
+        Ok(self
+            .commitments
+            .iter()
+            .take(n)
+            .cloned()
+            .map(Commitment)
+            .collect())
     }
 }
 

@@ -139,22 +139,45 @@ fn not_found() -> AppError {
 
 /// `CONFLICT`: `action` (a mutation) cannot be taken in status `s`; says which can.
 pub fn illegal(action: &str, s: Status) -> AppError {
-    let allowed = mutations_in(s);
-    let list = if allowed.is_empty() {
-        "none".to_string()
+    let allowed: Vec<(&str, &str, &str)> = mutations_in(s).into_iter().map(words).collect();
+    let (vi_list, en_list) = if allowed.is_empty() {
+        ("không còn thao tác nào".to_string(), "nothing".to_string())
     } else {
-        allowed.join(", ")
+        (
+            allowed.iter().map(|a| a.0).collect::<Vec<_>>().join(", "),
+            allowed.iter().map(|a| a.1).collect::<Vec<_>>().join(", "),
+        )
     };
-    AppError::conflict(
-        format!(
-            "Không thể {action} khi cuộc đối thoại đang ở trạng thái {}. Thao tác được phép: {list}.",
-            status_name(s)
+    let (act_vi, act_en, _) = words(action);
+    let (st_vi, st_en) = match s {
+        Status::Planned => ("đang lên lịch", "planned"),
+        Status::Held => ("đã diễn ra", "held"),
+        Status::Closed => ("đã kết thúc", "closed"),
+        Status::Cancelled => ("đã hủy", "cancelled"),
+    };
+    AppError::ConflictState {
+        msg: crate::error::Msg::new(
+            format!("Không thể {act_vi} khi cuộc đối thoại {st_vi}. Còn có thể: {vi_list}."),
+            format!("A dialogue that is {st_en} cannot {act_en}. It can still: {en_list}."),
         ),
-        format!(
-            "Cannot {action} a dialogue in status {}. Allowed: {list}.",
-            status_name(s)
-        ),
-    )
+        status: status_name(s),
+        allowed: allowed.iter().map(|a| a.2.to_string()).collect(),
+    }
+}
+
+/// A step's words (Vietnamese, English) and its `DialogueAction` name.
+fn words(mutation: &str) -> (&'static str, &'static str, &'static str) {
+    match mutation {
+        "holdDialogue" => ("ghi nhận đã họp", "be marked held", "HOLD"),
+        "closeDialogue" => ("kết thúc kèm biên bản", "be closed", "CLOSE"),
+        "cancelDialogue" => ("hủy", "be cancelled", "CANCEL"),
+        "updateDialogue" => ("đổi lịch, địa điểm, tên", "be rescheduled", "UPDATE"),
+        "inviteToDialogue" => ("mời thêm", "take more guests", "INVITE"),
+        "joinDialogue" => ("đăng ký tham dự", "be joined", "JOIN"),
+        "raiseDialogueIssue" => ("nêu vấn đề", "take issues", "RAISE_ISSUE"),
+        "linkComplaintToDialogue" => ("gắn phản ánh", "take linked complaints", "LINK_COMPLAINT"),
+        _ => ("thực hiện thao tác", "do this", "UNKNOWN"),
+    }
 }
 
 /// A dialogue with who takes part, as loaded for a caller.

@@ -95,7 +95,11 @@ impl Procedure {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<crate::ratings::graphql::SatisfactionView> {
-        let f = ctx.loaders().procedure_figures.load_one(self.0.id.clone()).await?;
+        let f = ctx
+            .loaders()
+            .procedure_figures
+            .load_one(self.0.id.clone())
+            .await?;
         Ok(crate::ratings::graphql::figures_view(
             f.as_ref().and_then(|(t, _)| t.as_ref()),
             ctx.state().config.min_sample,
@@ -103,10 +107,14 @@ impl Procedure {
     }
     /// Percent of completed dossiers completed on time (null before any is completed).
     async fn on_time_share(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
-        let f = ctx.loaders().procedure_figures.load_one(self.0.id.clone()).await?;
-        Ok(f.and_then(|(_, on)| on).map(|v| (v * 100.0).round() / 100.0))
+        let f = ctx
+            .loaders()
+            .procedure_figures
+            .load_one(self.0.id.clone())
+            .await?;
+        Ok(f.and_then(|(_, on)| on)
+            .map(|v| (v * 100.0).round() / 100.0))
     }
-
 }
 
 /// Which procedures `procedures` lists. Every field narrows; all are optional.
@@ -155,7 +163,11 @@ impl ProceduresQuery {
     }
 
     /// One procedure by id. Public.
-    async fn procedure(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Procedure>> {
+    async fn procedure(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Procedure>> {
         Ok(super::get(&ctx.state().db, Some(id.as_str()), None)
             .await?
             .map(Procedure))

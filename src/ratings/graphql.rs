@@ -185,7 +185,13 @@ impl SatisfactionView {
         SatisfactionView {
             overall: stat(None, &overall, min_sample),
             components: <rating_score::Component as sea_orm::Iterable>::iter()
-                .map(|c| stat(Some(c), &comps.get(&c).copied().unwrap_or_default(), min_sample))
+                .map(|c| {
+                    stat(
+                        Some(c),
+                        &comps.get(&c).copied().unwrap_or_default(),
+                        min_sample,
+                    )
+                })
                 .collect(),
         }
     }
@@ -482,11 +488,7 @@ impl RatingsQuery {
                     let months = if by == super::stats::GroupBy::Month {
                         vec![]
                     } else {
-                        months_of(
-                            &keys,
-                            per_group.get(&key).unwrap_or(&BTreeMap::new()),
-                            min,
-                        )
+                        months_of(&keys, per_group.get(&key).unwrap_or(&BTreeMap::new()), min)
                     };
                     SatisfactionGroup {
                         months,
@@ -586,10 +588,7 @@ pub fn figures_view(
 
 /// The current verified figures of units or procedures, by id, with their on-time share:
 /// those of the search hits, for `Unit.satisfaction` and `Procedure.satisfaction`.
-pub struct FiguresLoader(
-    pub sea_orm::DatabaseConnection,
-    pub crate::search::docs::By,
-);
+pub struct FiguresLoader(pub sea_orm::DatabaseConnection, pub crate::search::docs::By);
 
 impl async_graphql::dataloader::Loader<String> for FiguresLoader {
     type Value = (Option<crate::search::docs::SatisfactionFields>, Option<f64>);

@@ -109,7 +109,10 @@ async fn register(app: &TestApp, username: &str, business: Option<&str>) -> (Str
         )
         .await["register"]
         .clone();
-    (r["accessToken"].as_str().unwrap().to_string(), id(&r["account"]))
+    (
+        r["accessToken"].as_str().unwrap().to_string(),
+        id(&r["account"]),
+    )
 }
 
 async fn scene() -> Scene {
@@ -334,7 +337,7 @@ async fn record_commitment(s: &Scene, by: &Who, c: &str, unit: &str) -> Value {
         .ok(
             by.token(),
             "mutation($c: ID!, $i: RecordCommitmentInput!) { recordCommitment(complaint: $c, input: $i) { id status unit { id } } }",
-            json!({ "c": c, "i": { "unit": unit, "text": "Trả lời doanh nghiệp bằng văn bản", "dueAt": today_plus(10) } }),
+            json!({ "c": c, "i": { "unit": unit, "text": "Trả lời doanh nghiệp bằng văn bản", "dueOn": today_plus(10) } }),
         )
         .await["recordCommitment"]
         .clone()
@@ -724,7 +727,9 @@ async fn read_dossier(s: &Scene, who: &Who, code: &str) -> Value {
     s.app
         .ok(
             who.token(),
-            &format!("query($c: String!) {{ dossier: dossierByCode(code: $c) {{ {DOSSIER_FIELDS} }} }}"),
+            &format!(
+                "query($c: String!) {{ dossier: dossierByCode(code: $c) {{ {DOSSIER_FIELDS} }} }}"
+            ),
             json!({ "c": code }),
         )
         .await["dossier"]

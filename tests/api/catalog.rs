@@ -71,7 +71,7 @@ async fn demo_units_are_the_reference_year_in_three_blocks() {
 #[tokio::test]
 async fn unit_search_ignores_case_and_diacritics() {
     let app = TestApp::spawn().await;
-    let q = "query($s: String) { units(filter: {query: $s}, first: 50) { totalCount edges { node { code } } } }";
+    let q = "query($s: String) { units(filter: {query: $s, includeEnded: true}, first: 50) { totalCount edges { node { code } } } }";
     let nfd: String = "Thủ Đức".nfd().collect();
     for (search, expected) in [
         ("quan 5", vec!["Q5"]),
@@ -234,8 +234,7 @@ async fn admins_create_update_and_retire_units() {
     assert_eq!(error_code(&b), "CONFLICT");
 
     // The 2022 view has the 22 districts and the two made here; today's only the ward.
-    let q =
-        "query($d: Date) { units(filter: {block: DISTRICT, activeOn: $d}) { totalCount } }";
+    let q = "query($d: Date) { units(filter: {block: DISTRICT, activeOn: $d}) { totalCount } }";
     let then = app.gql(None, q, json!({ "d": "2022-06-01" })).await;
     assert_eq!(then["data"]["units"]["totalCount"], 24);
     let now = app.gql(None, q, json!({ "d": "2026-01-01" })).await;
@@ -301,7 +300,7 @@ async fn procedures_filter_by_unit_field_level_and_search() {
     let one = app
         .gql(
             None,
-            "{ procedure: procedureByCode(code: \" 1.001193 \") { name level units { code } } }",
+            "{ procedure: procedureByCode(code: \" 1.001193 \") { name level units(includeEnded: true) { code } } }",
             json!({}),
         )
         .await;

@@ -232,9 +232,7 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
     assert_eq!(satisfaction(&app, &admin, &new, true).await, before);
     // Search rolls the old unit's complaints up into its successor when asked.
     app.settle().await;
-    let search = |roll: bool| {
-        json!({ "f": { "query": "hướng dẫn lệ phí", "assignedUnit": new, "rollUp": roll } })
-    };
+    let search = |roll: bool| json!({ "f": { "query": "hướng dẫn lệ phí", "assignedUnit": new, "rollUp": roll } });
     let sq = "query($f: ComplaintFilter) { searchComplaints(filter: $f) { totalCount } }";
     assert_eq!(
         app.ok(Some(&admin), sq, search(false)).await["searchComplaints"]["totalCount"],

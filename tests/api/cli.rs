@@ -289,7 +289,11 @@ async fn import_procedures_reports_bad_rows_and_is_idempotent() {
     assert_eq!(p["data"]["procedure"]["onlineLevel"], "PARTIAL");
     assert_eq!(p["data"]["procedure"]["units"].as_array().unwrap().len(), 2);
     let none = app
-        .gql(None, "{ procedure: procedureByCode(code: \"1.000002\") { id } }", json!({}))
+        .gql(
+            None,
+            "{ procedure: procedureByCode(code: \"1.000002\") { id } }",
+            json!({}),
+        )
         .await;
     assert!(none["data"]["procedure"].is_null());
 }
@@ -350,7 +354,7 @@ async fn import_dossiers_computes_due_times_and_reports_bad_rows() {
     let b = app
         .gql(
             Some(&admin),
-            "{ a: dossier: dossierByCode(code: \"MC-0001\") { originalDueAt completedAt late taxCode } b: dossier: dossierByCode(code: \"MC-0002\") { status late apologyStatus } }",
+            "{ a: dossierByCode(code: \"MC-0001\") { originalDueAt completedAt late taxCode } b: dossierByCode(code: \"MC-0002\") { status late apologyStatus } }",
             json!({}),
         )
         .await;
@@ -420,10 +424,10 @@ async fn import_units_loads_a_structure_through_time_and_reports_bad_units_whole
     let b = app
         .ok(
             None,
-            "{ qa: unit: unitByCode(code: \"QA\") { validTo successors { unit { code } on kind } }
-               sx: unit: unitByCode(code: \"SX\") { name versions { validFrom name } predecessors { unit { code } kind } }
-               old: unit: unitByCode(code: \"SX\", at: \"2024-01-01\") { name }
-               bad: unit: unitByCode(code: \"BAD\") { code } }",
+            "{ qa: unitByCode(code: \"QA\") { validTo successors { unit { code } on kind } }
+               sx: unitByCode(code: \"SX\") { name versions { validFrom name } predecessors { unit { code } kind } }
+               old: unitByCode(code: \"SX\", at: \"2024-01-01\") { name }
+               bad: unitByCode(code: \"BAD\") { code } }",
             json!({}),
         )
         .await;
@@ -487,10 +491,11 @@ async fn import_dossiers_takes_channel_appointment_and_apology_columns() {
 
     let app = TestApp::spawn_with(test_config(&db), db, false).await;
     let admin = app.script_token(portal::auth::Role::Admin, None).await;
-    let q = "{ a: dossier: dossierByCode(code: \"AP-1\") { online apologyStatus apology { atHandover late } }
-               b: dossier: dossierByCode(code: \"AP-2\") { dueAt apologyStatus apology { reason late } }
-               c: dossier: dossierByCode(code: \"AP-3\") { dueGiven originalDueAt late apologyStatus }
-               d: dossier: dossierByCode(code: \"AP-4\") { apologyStatus delayExcuse { reason } } }";
+    let q =
+        "{ a: dossierByCode(code: \"AP-1\") { online apologyStatus apology { atHandover late } }
+               b: dossierByCode(code: \"AP-2\") { dueAt apologyStatus apology { reason late } }
+               c: dossierByCode(code: \"AP-3\") { dueGiven originalDueAt late apologyStatus }
+               d: dossierByCode(code: \"AP-4\") { apologyStatus delayExcuse { reason } } }";
     let b = app.ok(Some(&admin), q, json!({})).await;
     assert_eq!(
         b["a"],

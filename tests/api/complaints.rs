@@ -205,9 +205,11 @@ async fn illegal_transitions_say_what_is_allowed() {
     assert_eq!(error_code(&b), "CONFLICT");
     let msg = b["errors"][0]["message"].as_str().unwrap();
     assert!(
-        msg.contains("acceptComplaint") && msg.contains("RECEIVED"),
+        msg.contains("Không thể trả lời phản ánh mới tiếp nhận") && msg.contains("nhận xử lý"),
         "{msg}"
     );
+    assert_eq!(b["errors"][0]["extensions"]["status"], "RECEIVED");
+    assert_eq!(b["errors"][0]["extensions"]["allowedActions"][0], "ACCEPT");
     let (_, en) = app
         .gql_full(
             Some(&q5),
@@ -216,12 +218,18 @@ async fn illegal_transitions_say_what_is_allowed() {
             &[("accept-language", "en")],
         )
         .await;
-    assert!(
-        en["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Cannot closeComplaint"),
+    // In words, with the state and what it allows as data.
+    let e = &en["errors"][0];
+    assert_eq!(
+        e["message"],
+        "An item that is just received cannot be closed. It can be: accepted, rejected, forwarded, marked a duplicate.",
         "{en}"
+    );
+    assert_eq!(e["extensions"]["code"], "CONFLICT");
+    assert_eq!(e["extensions"]["status"], "RECEIVED");
+    assert_eq!(
+        e["extensions"]["allowedActions"],
+        json!(["ACCEPT", "REJECT", "ASSIGN", "MARK_DUPLICATE"])
     );
     // Nothing changed.
     assert_eq!(
@@ -507,12 +515,13 @@ async fn contacts_are_seen_by_the_filer_the_assigned_unit_and_admins_only() {
     );
     let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
     assert!(get(&app, Some(&citizen), id).await.is_null());
-    // A wrong phone proves nothing.
+    // A wrong phone proves nothing, and says so on the contact.
     let q = "query($c: String!, $k: String) { complaintByCode(code: $c, contact: $k) { contact { name } } }";
     let b = app
-        .ok(None, q, json!({ "c": c["code"], "k": "0903123457" }))
+        .gql(None, q, json!({ "c": c["code"], "k": "0903123457" }))
         .await;
-    assert!(b["complaintByCode"].is_null());
+    assert_eq!(error_field(&b), "contact", "{b}");
+    assert!(b["data"]["complaintByCode"].is_null());
     let bad = app.gql(None, q, json!({ "c": "not-a-valid-code" })).await;
     assert_eq!(error_field(&bad), "code");
     // The evaluator cannot act.

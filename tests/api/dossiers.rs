@@ -272,8 +272,12 @@ async fn the_public_sees_status_and_dates_only() {
         .await;
     assert_eq!(error_field(&b), "taxCode");
     assert!(
-        app.ok(None, "{ dossier: dossierByCode(code: \"DN-2\") { code } }", json!({}))
-            .await["dossier"]
+        app.ok(
+            None,
+            "{ dossier: dossierByCode(code: \"DN-2\") { code } }",
+            json!({})
+        )
+        .await["dossier"]
             .is_null()
     );
 }

@@ -239,7 +239,7 @@ async fn documents_that_do_not_parse_or_validate_carry_a_code_in_both_languages(
         vi["errors"][0]["message"],
         "Kiểu \"Unit\" không có trường \"nme\". Có phải ý bạn là \"name\"?"
     );
-    assert_eq!(vi["errors"][0]["locations"][0]["column"], 23, "{vi}");
+    assert_eq!(vi["errors"][0]["locations"][0]["column"], 35, "{vi}");
     assert!(vi.get("data").is_none(), "{vi}");
     let (_, b) = app.gql_full(None, q, json!({}), &en).await;
     assert_eq!(error_code(&b), "GRAPHQL_VALIDATION_FAILED", "{b}");

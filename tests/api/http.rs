@@ -150,7 +150,9 @@ async fn status_codes_follow_graphql_over_http() {
         .client
         .post(app.url("/graphql"))
         .header("accept", "application/graphql-response+json")
-        .json(&json!({ "query": "{ units(first: 1) { totalCount } }" }))
+        .json(
+            &json!({ "query": "{ units(filter: {includeEnded: true}, first: 1) { totalCount } }" }),
+        )
         .send()
         .await
         .unwrap();

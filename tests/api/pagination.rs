@@ -8,7 +8,7 @@ use portal::auth::Role;
 
 use crate::helpers::{TestApp, error_code, error_field};
 
-const PAGE: &str = "query($f: Int, $a: String) { units(filter: {block: DEPARTMENT}, first: $f, after: $a) {
+const PAGE: &str = "query($f: Int, $a: String) { units(filter: {block: DEPARTMENT, includeEnded: true}, first: $f, after: $a) {
     totalCount pageInfo { hasNextPage hasPreviousPage endCursor startCursor } edges { cursor node { code } } } }";
 
 #[tokio::test]

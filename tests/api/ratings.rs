@@ -62,7 +62,11 @@ async fn a_dossier_is_rated_once_by_its_code() {
     assert_eq!(error_code(&app.gql(None, RATE, again).await), "CONFLICT");
 
     let rated = app
-        .ok(None, "{ dossier: dossierByCode(code: \"DL-1\") { rated } }", json!({}))
+        .ok(
+            None,
+            "{ dossier: dossierByCode(code: \"DL-1\") { rated } }",
+            json!({}),
+        )
         .await;
     assert_eq!(rated["dossier"]["rated"], true);
 }

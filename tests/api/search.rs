@@ -79,8 +79,12 @@ fn with_query(q: &str, mut filter: Value) -> Value {
 }
 
 async fn search(app: &TestApp, token: Option<&str>, q: &str, filter: Value) -> Value {
-    app.ok(token, SEARCH, json!({ "f": with_query(q, filter), "n": 50 }))
-        .await["searchComplaints"]
+    app.ok(
+        token,
+        SEARCH,
+        json!({ "f": with_query(q, filter), "n": 50 }),
+    )
+    .await["searchComplaints"]
         .clone()
 }
 
@@ -509,7 +513,11 @@ async fn procedures_carry_their_satisfaction_by_component() {
               edges { node { procedure { code name } highlight onTimeShare satisfaction { components { component satisfiedShare answers } } } } } }";
         // The procedures of Quận 5 with the weakest OFFICIAL score, in one query.
         let r = app
-            .ok(None, q, json!({ "f": { "unit": q5 }, "s": "OFFICIAL_SATISFACTION_ASC" }))
+            .ok(
+                None,
+                q,
+                json!({ "f": { "unit": q5 }, "s": "OFFICIAL_SATISFACTION_ASC" }),
+            )
             .await["searchProcedures"]
             .clone();
         let shares: Vec<f64> = r["edges"]
@@ -550,8 +558,10 @@ async fn procedures_carry_their_satisfaction_by_component() {
             assert!(s["satisfiedShare"].as_f64().unwrap() >= floor - 1e-9, "{e}");
         }
         // Text search of the catalog, without marks and with the other spelling of ký.
-        let r =
-            app.ok(None, q, json!({ "f": { "query": "dang ki khai sinh" } })).await["searchProcedures"].clone();
+        let r = app
+            .ok(None, q, json!({ "f": { "query": "dang ki khai sinh" } }))
+            .await["searchProcedures"]
+            .clone();
         assert_eq!(
             r["edges"][0]["node"]["procedure"]["code"], "1.001193",
             "{r}"
@@ -560,9 +570,7 @@ async fn procedures_carry_their_satisfaction_by_component() {
             r["edges"][0]["node"]["highlight"],
             "<em>Đăng</em> <em>ký</em> <em>khai</em> <em>sinh</em>"
         );
-        let b = app
-            .gql(None, q, json!({ "s": "SATISFACTION" }))
-            .await;
+        let b = app.gql(None, q, json!({ "s": "SATISFACTION" })).await;
         assert_eq!(error_code(&b), "GRAPHQL_VALIDATION_FAILED");
     }
 }
