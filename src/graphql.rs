@@ -68,6 +68,7 @@ pub fn build_schema(config: &Config) -> PortalSchema {
                 .query_depth
                 .max(crate::query_limits::INTROSPECTION_DEPTH),
         )
+        .extension(crate::field_paths::FieldPaths)
         .extension(crate::complexity::ComplexityLimit {
             limit: config.query_complexity,
         })

@@ -26,6 +26,7 @@ pub mod dialogues;
 pub mod documents;
 pub mod dossiers;
 pub mod error;
+pub mod field_paths;
 pub mod graphiql;
 pub mod graphql;
 pub mod graphql_errors;

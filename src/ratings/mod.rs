@@ -58,14 +58,14 @@ fn validate_scores(scores: &[(Component, i32)]) -> AppResult<()> {
     for (i, (c, s)) in scores.iter().enumerate() {
         if !(1..=5).contains(s) {
             return Err(AppError::bad_input(
-                "scores",
+                format!("scores[{i}].score"),
                 format!("Điểm phải từ 1 đến 5 (nhận {s})."),
                 format!("Scores run from 1 to 5 (got {s})."),
             ));
         }
         if scores[..i].iter().any(|(d, _)| d == c) {
             return Err(AppError::bad_input(
-                "scores",
+                format!("scores[{i}].component"),
                 format!("Tiêu chí {c:?} được chấm hai lần."),
                 format!("Component {c:?} is scored twice."),
             ));
