@@ -36,8 +36,8 @@ impl ExtensionFactory for ComplexityLimit {
 
 struct Request {
     limit: usize,
-    /// The request's text, document and variables, kept for the probes.
-    seen: Mutex<Option<(String, ExecutableDocument, Variables)>>,
+    /// The request's text and variables, kept for the probes (ordinary sizes only).
+    seen: Mutex<Option<(String, Variables)>>,
 }
 
 #[async_trait::async_trait]
@@ -49,11 +49,12 @@ impl Extension for Request {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        if let Ok(mut s) = self.seen.lock() {
-            *s = Some((query.to_string(), doc.clone(), variables.clone()));
+        if query.len() <= MAX_PROBED_TEXT
+            && let Ok(mut s) = self.seen.lock()
+        {
+            *s = Some((query.to_string(), variables.clone()));
         }
-        Ok(doc)
+        next.run(ctx, query, variables).await
     }
 
     async fn validation(
@@ -67,7 +68,10 @@ impl Extension for Request {
         }
         let seen = self.seen.lock().ok().and_then(|mut s| s.take());
         let heaviest = match seen {
-            Some((text, doc, vars)) => heaviest(&text, &doc, &vars).await,
+            Some((text, vars)) => match async_graphql::parser::parse_query(&text) {
+                Ok(doc) => heaviest(&text, &doc, &vars).await,
+                Err(_) => None,
+            },
             None => None,
         };
         Err(vec![refusal(r.complexity, self.limit, heaviest)])
@@ -238,6 +242,11 @@ fn blank(text: &mut [u8], (from, to): (usize, usize)) {
     }
 }
 
+/// The longest request whose heaviest field is looked for (bytes).
+const MAX_PROBED_TEXT: usize = 16 * 1024;
+/// The most trimmed copies one refusal estimates.
+const MAX_PROBES: usize = 32;
+
 /// The field that weighs most, by its path, with its estimate: among the operation's fields,
 /// the heaviest; within it, the heaviest of its children while it has some.
 async fn heaviest(
@@ -245,6 +254,8 @@ async fn heaviest(
     doc: &ExecutableDocument,
     vars: &Variables,
 ) -> Option<(String, usize)> {
+    // The probes re-read the request (of ordinary size only, see `parse_query`), at most
+    // `MAX_PROBES` times, so that a refusal never costs more than a few requests.
     let mut ops = doc.operations.iter();
     let (_, op) = ops.next()?;
     if ops.next().is_some() {
@@ -273,7 +284,7 @@ async fn heaviest(
                 }
             }
             probes += 1;
-            if probes > crate::query_limits::MAX_FRAGMENTS {
+            if probes > MAX_PROBES {
                 break;
             }
             let Some(c) = estimate(String::from_utf8(copy).ok()?, vars).await else {
