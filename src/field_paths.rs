@@ -62,6 +62,9 @@ impl Extension for Request {
             let (head, rest) = named.split_at(cut);
             let vars = self.0.lock().map(|v| v.clone()).unwrap_or_default();
             let mut found = vec![];
+            // The arguments that are input objects: a name the request left out belongs to
+            // the one there is.
+            let mut objects = vec![];
             for (name, value) in &field.arguments {
                 let v = value
                     .node
@@ -74,10 +77,15 @@ impl Extension for Request {
                     // Already a path from a top-level argument.
                     return e;
                 }
+                if matches!(v, Value::Object(_)) {
+                    objects.push(name.node.to_string());
+                }
                 paths(&v, name.node.as_str(), head, &mut found);
             }
-            if let [one] = found.as_slice() {
-                ext.set("field", format!("{one}{rest}"));
+            match (found.as_slice(), objects.as_slice()) {
+                ([one], _) => ext.set("field", format!("{one}{rest}")),
+                ([], [input]) => ext.set("field", format!("{input}.{named}")),
+                _ => {}
             }
             e
         })

@@ -324,9 +324,9 @@ async fn admins_create_update_and_retire_procedures() {
                        "level": "CITY", "processingDays": days, "oneDay": one_day, "onlineLevel": "FULL", "units": [stp] } })
     };
     let b = app.gql(Some(&admin), create, input(5, true)).await;
-    assert_eq!(error_field(&b), "oneDay", "{b}");
+    assert_eq!(error_field(&b), "input.oneDay", "{b}");
     let b = app.gql(Some(&admin), create, input(-1, false)).await;
-    assert_eq!(error_field(&b), "processingDays");
+    assert_eq!(error_field(&b), "input.processingDays");
     let mut no_units = input(3, false);
     no_units["i"]["units"] = json!([]);
     assert_eq!(

@@ -158,7 +158,7 @@ async fn a_merged_unit_takes_filings_until_its_end_then_names_its_successor_and_
         )
         .await;
     assert_eq!(error_code(&after), "BAD_USER_INPUT");
-    assert_eq!(error_field(&after), "unit");
+    assert_eq!(error_field(&after), "input.unit");
     assert!(
         after["errors"][0]["message"]
             .as_str()
@@ -302,7 +302,7 @@ async fn a_unit_has_versions_and_is_shown_as_it_was_on_a_date() {
             json!({ "id": id, "i": { "name": "X", "validFrom": "2023-01-01" } }),
         )
         .await;
-    assert_eq!(error_field(&early), "validFrom");
+    assert_eq!(error_field(&early), "input.validFrom");
     let at = app
         .ok(
             None,
@@ -685,7 +685,7 @@ async fn receipts_after_the_cutoff_or_online_after_hours_count_from_the_next_wor
             ),
         )
         .await;
-    assert_eq!(error_field(&bad), "dueAt");
+    assert_eq!(error_field(&bad), "input.dueAt");
     let far = app
         .gql(
             Some(&official),
@@ -699,7 +699,7 @@ async fn receipts_after_the_cutoff_or_online_after_hours_count_from_the_next_wor
             ),
         )
         .await;
-    assert_eq!(error_field(&far), "dueAt");
+    assert_eq!(error_field(&far), "input.dueAt");
     // A cut-off can be changed or removed.
     let upd = app
         .ok(
@@ -743,7 +743,7 @@ async fn a_household_business_registers_and_files_with_its_personal_number() {
                            "email": "x@example.vn", "business": { "taxCode": "000185001234", "name": "X" } } }),
         )
         .await;
-    assert_eq!(error_field(&bad), "taxCode");
+    assert_eq!(error_field(&bad), "input.business.taxCode");
     // A dossier of a household business by its personal number.
     let official = app.script_token(Role::Official, Some("P.BENTHANH")).await;
     let ward = app.unit_id("P.BENTHANH").await;

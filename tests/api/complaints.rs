@@ -438,13 +438,13 @@ async fn filing_validates_normalises_and_is_idempotent() {
     no_contact["i"]["contact"] = json!({ "name": "Ẩn danh" });
     assert_eq!(
         error_field(&app.gql(None, FILE, no_contact).await),
-        "contact"
+        "input.contact"
     );
     let mut no_name = input(&unit, "Thiếu tên");
     no_name["i"]["contact"] = json!({ "phone": "0903123456" });
     assert_eq!(
         error_field(&app.gql(None, FILE, no_name).await),
-        "contact.name"
+        "input.contact.name"
     );
     assert_eq!(
         error_field(&app.gql(None, FILE, input(&unit, &"a".repeat(201))).await),

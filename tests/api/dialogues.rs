@@ -852,7 +852,7 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
     ] {
         let b = app.gql(Some(&stp), SCHEDULE, vars).await;
         assert_eq!(error_code(&b), "BAD_USER_INPUT", "{field}: {b}");
-        assert_eq!(error_field(&b), field, "{b}");
+        assert_eq!(error_field(&b), format!("input.{field}"), "{b}");
     }
     assert_eq!(count().await, before, "nothing half-written");
 
@@ -892,7 +892,7 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
                     "contact": { "name": "A", "phone": "0903123456" } } }),
         )
         .await;
-    assert_eq!(error_field(&b), "title", "{b}");
+    assert_eq!(error_field(&b), "input.title", "{b}");
     // Holding a dialogue of next month today is refused; cancelling says why.
     let later = app
         .ok(

@@ -270,7 +270,7 @@ async fn the_public_sees_status_and_dates_only() {
             json!({ "i": { "code": "DN-2", "unit": unit, "procedure": procedure, "filerKind": "BUSINESS", "taxCode": "0100109107" } }),
         )
         .await;
-    assert_eq!(error_field(&b), "taxCode");
+    assert_eq!(error_field(&b), "input.taxCode");
     assert!(
         app.ok(
             None,
@@ -324,7 +324,7 @@ async fn officials_act_only_on_their_units_dossiers() {
     let b = app
         .gql(Some(&q5), rec, json!({ "i": { "code": "X-2", "unit": q5_unit, "procedure": p, "filerKind": "CITIZEN" } }))
         .await;
-    assert_eq!(error_field(&b), "procedure");
+    assert_eq!(error_field(&b), "input.procedure");
     let b = app
         .gql(Some(&snv), rec, json!({ "i": { "code": "SNV-1", "unit": snv_unit, "procedure": p, "filerKind": "CITIZEN" } }))
         .await;

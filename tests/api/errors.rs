@@ -32,7 +32,7 @@ async fn unauthenticated_forbidden_and_bad_input() {
         )
         .await;
     assert_eq!(error_code(&b), "BAD_USER_INPUT");
-    assert_eq!(error_field(&b), "name");
+    assert_eq!(error_field(&b), "input.name");
     // Nothing was written by the refused attempts.
     let c = app
         .gql(

@@ -520,7 +520,7 @@ async fn staff_choose_no_rating_code_and_reasons_turn_no_text() {
                            "receivedAt": ago(20), "ratingCode": "aaaaaa" } }),
         )
         .await;
-    assert_eq!(crate::helpers::error_field(&b), "ratingCode", "{b}");
+    assert_eq!(crate::helpers::error_field(&b), "input.ratingCode", "{b}");
     record(&app, &q5, "CL-BIDI", &unit, None).await;
     let b = app
         .gql(

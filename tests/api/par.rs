@@ -345,7 +345,7 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
         )
         .await;
     assert_eq!(error_code(&b), "BAD_USER_INPUT");
-    assert_eq!(error_field(&b), "appraisedScore");
+    assert_eq!(error_field(&b), "input.appraisedScore");
     assert!(
         b["errors"][0]["message"].as_str().unwrap().contains("A1"),
         "{b}"
@@ -353,7 +353,7 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     let mut computed = score("D1", json!({ "appraisedScore": 3 }));
     computed["i"]["criterion"] = json!("S1");
     let b = app.gql(Some(&evaluator), SCORE, computed).await;
-    assert_eq!(error_field(&b), "criterion", "{b}");
+    assert_eq!(error_field(&b), "input.criterion", "{b}");
 
     // Deductions: evaluators only, with a reason; a withdrawn one stays on record.
     let deduct = |u: &str, c: &str, pts: f64, reason: &str| json!({ "i": { "year": 2026, "unit": ids[u], "criterion": c, "points": pts, "reason": reason } });
@@ -951,7 +951,7 @@ async fn a_year_opens_with_the_default_template_and_refuses_bad_ones() {
             bad(r#"{"criteria":[{"code":"X","name":"x","max":99,"source":"APPRAISED"}]}"#),
         )
         .await;
-    assert_eq!(error_field(&b), "template", "{b}");
+    assert_eq!(error_field(&b), "input.template", "{b}");
     assert!(
         b["errors"][0]["message"].as_str().unwrap().contains("99"),
         "{b}"
@@ -976,7 +976,7 @@ async fn a_year_opens_with_the_default_template_and_refuses_bad_ones() {
             json!({ "i": { "year": 2026, "bands": [ { "name": "Tốt", "min": 80 } ] } }),
         )
         .await;
-    assert_eq!(error_field(&b), "bands", "{b}");
+    assert_eq!(error_field(&b), "input.bands", "{b}");
     // Nothing was written by the refused attempts.
     assert!(
         app.ok(None, TABLE, json!({ "y": 2026, "b": "COMMUNE" }))
@@ -1182,7 +1182,7 @@ async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right
             json!({ "i": { "year": 2027, "template": template } }),
         )
         .await;
-    assert_eq!(error_field(&b), "year", "{b}");
+    assert_eq!(error_field(&b), "input.year", "{b}");
     let b = app
         .gql(
             Some(&evaluator),
@@ -1190,7 +1190,7 @@ async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right
             json!({ "i": { "year": 2026, "template": template.replace("Đúng hạn", "Đúng\\nhạn") } }),
         )
         .await;
-    assert_eq!(error_field(&b), "template", "{b}");
+    assert_eq!(error_field(&b), "input.template", "{b}");
     assert!(
         b["errors"][0]["message"]
             .as_str()

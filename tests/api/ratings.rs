@@ -80,15 +80,15 @@ async fn ratings_are_validated() {
         (json!({ "dossierCode": "DL-V", "scores": [] }), "scores"),
         (
             json!({ "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 6)]) }),
-            "scores",
+            "scores[0].score",
         ),
         (
             json!({ "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 0)]) }),
-            "scores",
+            "scores[0].score",
         ),
         (
             json!({ "dossierCode": "DL-V", "scores": scores(&[("ACCESS", 4), ("ACCESS", 5)]) }),
-            "scores",
+            "scores[1].component",
         ),
         (
             json!({ "dossierCode": "NO-SUCH", "scores": scores(&[("ACCESS", 4)]) }),
@@ -107,7 +107,7 @@ async fn ratings_are_validated() {
     for (input, field) in cases {
         let b = app.gql(None, RATE, json!({ "i": input })).await;
         assert_eq!(error_code(&b), "BAD_USER_INPUT", "{field}: {b}");
-        assert_eq!(error_field(&b), field);
+        assert_eq!(error_field(&b), format!("input.{field}"));
     }
     // None of the refused attempts stored anything: the dossier can still be rated.
     let ok = app

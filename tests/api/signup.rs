@@ -233,7 +233,7 @@ async fn names_stay_on_one_line_without_direction_controls() {
         input["i"]["displayName"] = json!(bad);
         let b = app.gql(None, REGISTER, input).await;
         assert_eq!(error_code(&b), "BAD_USER_INPUT", "{bad:?}: {b}");
-        assert_eq!(error_field(&b), "displayName", "{bad:?}: {b}");
+        assert_eq!(error_field(&b), "input.displayName", "{bad:?}: {b}");
 
         let b = app
             .gql(None, REGISTER, business("cty.xau", "0301234562", bad))
@@ -242,7 +242,7 @@ async fn names_stay_on_one_line_without_direction_controls() {
         let mut input = business("cty.xau", "0301234562", "Công ty Tốt");
         input["i"]["business"]["name"] = json!(bad);
         let b = app.gql(None, REGISTER, input).await;
-        assert_eq!(error_field(&b), "business.name", "{bad:?}: {b}");
+        assert_eq!(error_field(&b), "input.business.name", "{bad:?}: {b}");
     }
     // Nothing was written.
     for u in ["ten.xau", "cty.xau"] {
@@ -276,7 +276,7 @@ async fn a_username_cannot_take_over_sign_in_by_phone() {
     ] {
         let b = app.gql(None, REGISTER, citizen(name)).await;
         assert_eq!(error_code(&b), "BAD_USER_INPUT", "{name}: {b}");
-        assert_eq!(error_field(&b), "username", "{name}: {b}");
+        assert_eq!(error_field(&b), "input.username", "{name}: {b}");
     }
     // A user name spelt as the number, left from before the rule (written here straight into
     // the database), signs in by nothing: the number finds only the account holding it.

@@ -371,7 +371,7 @@ async fn only_the_filer_rates_a_dossier() {
             &app.gql(Some(&official), record, own("TR-OWN-0", "ab1"))
                 .await
         ),
-        "ratingCode"
+        "input.ratingCode"
     );
     let r = app
         .ok(Some(&official), record, own("TR-OWN-1", "qx7-k2m9"))
@@ -691,13 +691,13 @@ async fn invisible_text_and_unit_cycles_are_bad_input() {
         let b = app
             .gql(None, FILE, complaint_input(&unit, invisible, "0917000999"))
             .await;
-        assert_eq!(error_field(&b), "title", "{invisible:?}: {b}");
+        assert_eq!(error_field(&b), "input.title", "{invisible:?}: {b}");
     }
     let zw = "\u{200B}\u{200C}\u{200D}\u{FEFF}\u{2060}";
     let b = app
         .gql(None, FILE, complaint_input(&unit, zw, "0917000999"))
         .await;
-    assert_eq!(error_field(&b), "title", "{b}");
+    assert_eq!(error_field(&b), "input.title", "{b}");
     let mut body = complaint_input(&unit, "Tiêu đề", "0917000999");
     body["i"]["body"] = json!(format!(" {zw}\u{00AD} "));
     assert_eq!(error_field(&app.gql(None, FILE, body).await), "body");
@@ -765,7 +765,7 @@ async fn dates_out_of_range_are_bad_input_not_a_crash() {
             json!({ "i": { "code": "TR-FAR", "unit": unit, "procedure": procedure, "filerKind": "CITIZEN", "receivedAt": "-262143-01-01T00:00:00Z" } }),
         )
         .await;
-    assert_eq!(error_field(&b), "receivedAt", "{b}");
+    assert_eq!(error_field(&b), "input.receivedAt", "{b}");
     let ok = app
         .ok(
             None,
