@@ -620,15 +620,6 @@ fn explanation(source: Source, d: &Detail, max: f64, points: f64) -> String {
     }
 }
 
-fn not_published(year: i32) -> AppError {
-    AppError::not_found(
-        format!("Chỉ số CCHC năm {year} chưa được công bố."),
-        format!("The {year} PAR index is not published yet."),
-    )
-}
-
-/// The period, if the caller may see it: a published one everyone, others the staff.
-
 /// The period of a year for lookups: none when there is no such year or the caller may not see
 /// it yet.
 async fn visible_period_opt(ctx: &Context<'_>, year: i32) -> async_graphql::Result<Option<Period>> {
@@ -735,7 +726,7 @@ impl ParQuery {
         year: i32,
         unit: ID,
         rows_of: Option<Vec<String>>,
-    ) -> async_graphql::Result<ParBreakdown> {
+    ) -> async_graphql::Result<Option<ParBreakdown>> {
         let rows_of = rows_of.unwrap_or_default();
         if rows_of.len() > MAX_ROW_LISTS {
             return Err(AppError::bad_input(
@@ -751,19 +742,20 @@ impl ParQuery {
         }
         let state = ctx.state();
         let db = &state.db;
-        let p = super::period(db, year).await?;
+        // No such year, or one the caller may not see yet (another unit's official, the
+        // public before publication): null, as any lookup.
+        let Some(p) = super::find_period(db, year).await? else {
+            return Ok(None);
+        };
         let staff = crate::access::sees_par_unit(db, ctx.actor(), unit.as_str()).await?;
         if p.status != Status::Published && !staff {
-            if ctx.actor().role() == Some(entity::account::Role::Official) {
-                return Err(AppError::forbidden(
-                    "Cán bộ chỉ xem được bảng điểm chưa công bố của đơn vị mình.",
-                    "Officials see only their own unit's unpublished breakdown.",
-                )
-                .into());
-            }
-            return Err(not_published(year).into());
+            return Ok(None);
         }
-        let b = super::breakdown(db, &p, unit.as_str()).await?;
+        let b = match super::breakdown(db, &p, unit.as_str()).await {
+            Ok(b) => b,
+            Err(AppError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
         let leaves_points = |code: &str| -> Option<f64> {
             let t = p.template.as_ref()?;
             let mut sum = None;
@@ -864,7 +856,7 @@ impl ParQuery {
         } else {
             Default::default()
         };
-        Ok(ParBreakdown {
+        Ok(Some(ParBreakdown {
             year,
             status: p.status.into(),
             imported: p.model.imported,
@@ -886,7 +878,7 @@ impl ParQuery {
             } else {
                 vec![]
             },
-        })
+        }))
     }
 }
 

@@ -291,9 +291,18 @@ impl ParReviewQuery {
         Ok(page.keyed_connection(found.map(ParReview)))
     }
 
-    /// One request (in the caller's scope).
-    async fn par_review(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ParReview> {
-        Ok(ParReview(review::get(ctx.state(), ctx.actor(), &id).await?))
+    /// One request, or null when there is none in the caller's scope.
+    async fn par_review(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<ParReview>> {
+        match review::get(ctx.state(), ctx.actor(), &id).await {
+            Ok(r) => Ok(Some(ParReview(r))),
+            // Not found, or outside the caller's units: null, as any lookup.
+            Err(crate::error::AppError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A year's requests per unit, by where they stand (units with none are left out).

@@ -331,7 +331,7 @@ async fn admins_create_update_and_retire_procedures() {
     no_units["i"]["units"] = json!([]);
     assert_eq!(
         error_field(&app.gql(Some(&admin), create, no_units).await),
-        "units"
+        "input.units"
     );
 
     let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;

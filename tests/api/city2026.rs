@@ -716,7 +716,7 @@ async fn receipts_after_the_cutoff_or_online_after_hours_count_from_the_next_wor
             json!({ "id": same_day }),
         )
         .await;
-    assert_eq!(error_field(&wrong), "receiptCutoff");
+    assert_eq!(error_field(&wrong), "input.receiptCutoff");
 }
 
 #[tokio::test]

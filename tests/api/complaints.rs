@@ -448,7 +448,7 @@ async fn filing_validates_normalises_and_is_idempotent() {
     );
     assert_eq!(
         error_field(&app.gql(None, FILE, input(&unit, &"a".repeat(201))).await),
-        "title"
+        "input.title"
     );
     let mut long = input(&unit, "Nội dung dài");
     long["i"]["body"] = json!("b".repeat(10_001));

@@ -927,7 +927,11 @@ async fn scheduling_refuses_bad_input_and_a_retry_schedules_once() {
             json!({ "id": lid, "i": { "online": false } }),
         )
         .await;
-    assert_eq!(error_field(&b), "location", "neither a place nor online");
+    assert_eq!(
+        error_field(&b),
+        "input.location",
+        "neither a place nor online"
+    );
     let q5 = app.login("q5.canbo", "gopy-official-demo").await;
     let b = app
         .gql(

@@ -700,7 +700,7 @@ async fn invisible_text_and_unit_cycles_are_bad_input() {
     assert_eq!(error_field(&b), "input.title", "{b}");
     let mut body = complaint_input(&unit, "Tiêu đề", "0917000999");
     body["i"]["body"] = json!(format!(" {zw}\u{00AD} "));
-    assert_eq!(error_field(&app.gql(None, FILE, body).await), "body");
+    assert_eq!(error_field(&app.gql(None, FILE, body).await), "input.body");
     let mut name = complaint_input(&unit, "Tiêu đề", "0917000999");
     name["i"]["contact"]["name"] = json!(zw);
     assert_eq!(
