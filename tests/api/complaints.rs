@@ -452,7 +452,7 @@ async fn filing_validates_normalises_and_is_idempotent() {
     );
     let mut long = input(&unit, "Nội dung dài");
     long["i"]["body"] = json!("b".repeat(10_001));
-    assert_eq!(error_field(&app.gql(None, FILE, long).await), "body");
+    assert_eq!(error_field(&app.gql(None, FILE, long).await), "input.body");
     let mut bad_dossier = input(&unit, "Hồ sơ không tồn tại");
     bad_dossier["i"]["dossierCode"] = json!("NO-SUCH");
     assert_eq!(

@@ -1225,7 +1225,7 @@ async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right
         first["addParDeduction"]["id"]
     );
     let b = app.gql(Some(&evaluator), DEDUCT, deduct("T2", 0.004)).await;
-    assert_eq!(error_field(&b), "points", "{b}");
+    assert_eq!(error_field(&b), "input.points", "{b}");
     // Two deductions at once cannot pass the cap together.
     let (x, y) = tokio::join!(
         app.gql(Some(&evaluator), DEDUCT, deduct("T2", 30.0)),

@@ -705,7 +705,7 @@ async fn invisible_text_and_unit_cycles_are_bad_input() {
     name["i"]["contact"]["name"] = json!(zw);
     assert_eq!(
         error_field(&app.gql(None, FILE, name).await),
-        "contact.name"
+        "input.contact.name"
     );
 
     let admin = app.admin().await;
