@@ -457,14 +457,14 @@ async fn filing_validates_normalises_and_is_idempotent() {
     bad_dossier["i"]["dossierCode"] = json!("NO-SUCH");
     assert_eq!(
         error_field(&app.gql(None, FILE, bad_dossier).await),
-        "dossierCode"
+        "input.dossierCode"
     );
     // A dossier of another unit is refused.
     let mut other_unit = input(&unit, "Hồ sơ đơn vị khác");
     other_unit["i"]["dossierCode"] = json!("DEMO-STP-0001");
     assert_eq!(
         error_field(&app.gql(None, FILE, other_unit).await),
-        "dossierCode"
+        "input.dossierCode"
     );
 
     // Text arrives decomposed (NFD) and is stored composed (NFC).

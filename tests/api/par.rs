@@ -1237,7 +1237,7 @@ async fn wards_count_for_their_district_and_open_late_dossiers_are_counted_right
         .count();
     assert_eq!(accepted, 1, "{x}\n{y}");
     let refused = if x.get("errors").is_some() { &x } else { &y };
-    assert_eq!(error_field(refused), "points", "{refused}");
+    assert_eq!(error_field(refused), "input.points", "{refused}");
 
     app.ok(Some(&evaluator), COMPUTE, json!({ "y": 2026 }))
         .await;

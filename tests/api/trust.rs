@@ -726,7 +726,7 @@ async fn invisible_text_and_unit_cycles_are_bad_input() {
     let b = app
         .gql(Some(&admin), upd, json!({ "id": a, "p": b_id }))
         .await;
-    assert_eq!(error_field(&b), "parent", "{b}");
+    assert_eq!(error_field(&b), "input.parent", "{b}");
     let chain = app
         .ok(
             None,
