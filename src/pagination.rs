@@ -181,7 +181,7 @@ impl Page {
         id: E::Column,
     ) -> sea_orm::Select<E> {
         use sea_orm::sea_query::{Expr, IntoColumnRef};
-        self.seek_by(q, Expr::col(col.into_column_ref()).into(), desc, id)
+        self.seek_by(q, Expr::col(col.into_column_ref()), desc, id)
     }
 
     /// [`Page::seek`] on an expression of the row (a `CASE` of columns, say).

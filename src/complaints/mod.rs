@@ -1293,7 +1293,7 @@ impl Order {
     /// first.
     fn key(self) -> (sea_orm::sea_query::SimpleExpr, bool) {
         use sea_orm::sea_query::{Expr, IntoColumnRef};
-        let col = |c: complaint::Column| Expr::col(c.into_column_ref()).into();
+        let col = |c: complaint::Column| Expr::col(c.into_column_ref());
         match self {
             Order::ReceivedDesc => (col(complaint::Column::ReceivedAt), true),
             Order::ReceivedAsc => (col(complaint::Column::ReceivedAt), false),
