@@ -380,6 +380,34 @@ async fn filters_facets_sorting_and_pagination() {
         )
         .await;
         assert_eq!(accepted["totalCount"], 1);
+        // Several statuses at once, and the open ones: the same on every engine, and the
+        // same as the list.
+        let either = search(
+            &app,
+            Some(&admin),
+            "",
+            json!({ "unit": sdl, "status": ["ACCEPTED", "RECEIVED"] }),
+        )
+        .await;
+        assert_eq!(either["totalCount"], 6, "{either}");
+        let open = search(&app, Some(&admin), "", json!({ "unit": sdl, "open": true })).await;
+        assert_eq!(open["totalCount"], 6);
+        let settled = search(
+            &app,
+            Some(&admin),
+            "",
+            json!({ "unit": sdl, "open": false }),
+        )
+        .await;
+        assert_eq!(settled["totalCount"], 0);
+        let listed = app
+            .ok(
+                Some(&admin),
+                "query($u: ID) { complaints(filter: {assignedUnit: $u, status: [ACCEPTED, RECEIVED]}) { totalCount } }",
+                json!({ "u": sdl }),
+            )
+            .await;
+        assert_eq!(listed["complaints"]["totalCount"], 6);
         let overdue = search(
             &app,
             Some(&admin),
