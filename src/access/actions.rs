@@ -109,6 +109,16 @@ impl<'a> ComplaintCaller<'a> {
     }
 }
 
+/// Officials, evaluators and admins.
+fn is_staff(actor: &Actor) -> bool {
+    matches!(
+        actor.role(),
+        Some(entity::account::Role::Official)
+            | Some(entity::account::Role::Evaluator)
+            | Some(entity::account::Role::Admin)
+    )
+}
+
 fn not_the_filer() -> AppError {
     AppError::forbidden(
         "Chỉ người gửi phản ánh được đánh giá câu trả lời (đăng nhập, hoặc nhập đúng số điện thoại hay e-mail đã dùng khi gửi).",
@@ -136,7 +146,11 @@ pub fn complaint_who(
         | A::MarkDuplicate
         | A::Classify
         | A::Close => require_acts_for(actor, caller.read, &c.assigned_unit_id),
-        A::RateAnswer if caller.proved_filer || is_filer(actor, c) => Ok(()),
+        A::RateAnswer if is_filer(actor, c) => Ok(()),
+        // A contact proves the filer only to those who could not read it: staff see it in
+        // their view, so an official (or an evaluator, an admin) typing it proves nothing
+        // and never rates the unit's own answer.
+        A::RateAnswer if caller.proved_filer && !is_staff(actor) => Ok(()),
         A::RateAnswer => Err(not_the_filer()),
         A::LinkToDialogue => {
             actor.signed_in()?;

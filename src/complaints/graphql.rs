@@ -718,8 +718,11 @@ impl ComplaintsQuery {
 
     /// Complaints the caller may see: officials their units', evaluators and admins all,
     /// everyone else the published answers. An official's inbox is
-    /// `complaints(filter: {assignedUnit: …, open: true}, orderBy: NEXT_DEADLINE_ASC)`.
-    #[graphql(complexity = "crate::pagination::list_cost(first, child_complexity)")]
+    /// `complaints(filter: {assignedUnit: …, open: true}, orderBy: NEXT_DEADLINE_ASC)`. With
+    /// `filter.query` it reads every row its words may match, so it weighs like a search.
+    #[graphql(
+        complexity = "if filter.as_ref().is_some_and(|f| f.query.as_deref().is_some_and(|q| !q.trim().is_empty())) { crate::pagination::search_cost(first, child_complexity) } else { crate::pagination::list_cost(first, child_complexity) }"
+    )]
     async fn complaints(
         &self,
         ctx: &Context<'_>,
@@ -764,20 +767,28 @@ impl ComplaintsQuery {
         ctx: &Context<'_>,
         filter: Option<ComplaintFilterInput>,
     ) -> async_graphql::Result<Vec<ComplaintStatusCount>> {
-        let filter = filter.unwrap_or_default().resolve(ctx).await?;
+        let input = filter.unwrap_or_default();
+        let filter = input.resolve(ctx).await?;
+        let extra =
+            match crate::text::clean("filter.query", input.query.as_deref().unwrap_or(""), 500)? {
+                t if t.is_empty() => None,
+                t => Some(super::search::words_condition(&t)),
+            };
         if let Some(d) = &filter.dialogue
             && !crate::dialogues::visible(ctx.state(), ctx.actor(), d).await?
         {
             return Ok(vec![]);
         }
-        Ok(super::status_counts(ctx.state(), ctx.actor(), &filter)
-            .await?
-            .into_iter()
-            .map(|(s, count)| ComplaintStatusCount {
-                status: s.into(),
-                count,
-            })
-            .collect())
+        Ok(
+            super::status_counts(ctx.state(), ctx.actor(), &filter, extra)
+                .await?
+                .into_iter()
+                .map(|(s, count)| ComplaintStatusCount {
+                    status: s.into(),
+                    count,
+                })
+                .collect(),
+        )
     }
 
     /// The signed-in caller's own complaints, newest first.

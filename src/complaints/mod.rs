@@ -708,7 +708,21 @@ pub async fn act(
                     format!("Unit {} no longer exists.", target.name),
                 ));
             }
-            forward(state, &c, &target.id, note(n)?)
+            // The receiving unit gets time of its own only when it is another competent unit:
+            // not a unit the forwarding official also acts for, nor one that held the
+            // complaint before (down to a sub-unit and back would push the deadlines on for
+            // ever).
+            let own = actor.role() == Some(entity::account::Role::Official)
+                && access::read_scope(&state.db, actor)
+                    .await?
+                    .covers(&target.id);
+            let held_before = complaint_event::Entity::find()
+                .filter(complaint_event::Column::ComplaintId.eq(c.id.as_str()))
+                .filter(complaint_event::Column::FromUnitId.eq(target.id.as_str()))
+                .one(&state.db)
+                .await?
+                .is_some();
+            forward(state, &c, &target.id, note(n)?, !(own || held_before))
         }
         Action::Answer { answer, publish } => {
             let answer = text::required("answer", &answer, 10_000)?;
@@ -861,12 +875,26 @@ fn late_request(
     .in_year(crate::par::compute::year_of(due)))
 }
 
-/// The change that forwards `c` to `target`: the competent unit gets the full answer time from
-/// when it receives the complaint, and accepts it anew.
-fn forward(state: &AppState, c: &complaint::Model, target: &str, note: Option<String>) -> Change {
+/// The change that forwards `c` to `target`: with `fresh`, the competent unit gets the full
+/// answer time from when it receives the complaint; without, the deadlines stay as they are.
+/// It accepts the complaint anew.
+fn forward(
+    state: &AppState,
+    c: &complaint::Model,
+    target: &str,
+    note: Option<String>,
+    fresh: bool,
+) -> Change {
     let now = crate::clock::now();
     let cal = state.calendar.get();
-    let due = cal.deadline(now, answer_days(state, c.kind));
+    let (due, forward_due) = if fresh {
+        (
+            cal.deadline(now, answer_days(state, c.kind)),
+            cal.deadline(now, FORWARD_DAYS),
+        )
+    } else {
+        (c.answer_due_at, c.forward_due_at)
+    };
     Change {
         units: Some((c.assigned_unit_id.clone(), target.to_string())),
         // Still where it was read: a concurrent forwarding (an official's, or another
@@ -881,10 +909,7 @@ fn forward(state: &AppState, c: &complaint::Model, target: &str, note: Option<St
                 (complaint::Column::AnswerDueAt, Expr::value(due)),
                 // The receiving unit has its own forwarding days, should it not be competent
                 // either.
-                (
-                    complaint::Column::ForwardDueAt,
-                    Expr::value(cal.deadline(now, FORWARD_DAYS)),
-                ),
+                (complaint::Column::ForwardDueAt, Expr::value(forward_due)),
                 (
                     complaint::Column::AcceptedAt,
                     Expr::value(Option::<DateTime<Utc>>::None),
@@ -961,7 +986,7 @@ pub async fn forward_from_ended_units(state: &AppState, actor: &Actor) -> AppRes
                         .unwrap_or("?"),
                     all.get(target).map(|u| u.name.as_str()).unwrap_or("?")
                 );
-                let change = forward(state, &c, target, Some(note));
+                let change = forward(state, &c, target, Some(note), true);
                 match transition(state, actor, &c, Step::Assign, change).await {
                     Ok(_) => n += 1,
                     // Acted on meanwhile (answered, closed): nothing to forward.
@@ -1539,6 +1564,7 @@ pub async fn status_counts(
     state: &AppState,
     actor: &Actor,
     f: &ComplaintFilter,
+    extra: Option<Condition>,
 ) -> AppResult<Vec<(Status, u64)>> {
     use sea_orm::{FromQueryResult, QuerySelect};
     #[derive(FromQueryResult)]
@@ -1547,7 +1573,7 @@ pub async fn status_counts(
         n: i64,
     }
     let scope = access::read_scope(&state.db, actor).await?;
-    let mut cond = Condition::all();
+    let mut cond = extra.unwrap_or_else(Condition::all);
     match &scope {
         Scope::All => {}
         Scope::Units(u) => {

@@ -34,6 +34,10 @@ pub fn words_condition(text: &str) -> sea_orm::Condition {
     for c in &parsed.codes {
         words.extend(crate::search::text::words(c));
     }
+    // Each word is a scan pattern: the same word once, and at most a dozen of them.
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|w| seen.insert(w.clone()));
+    words.truncate(12);
     crate::db::words_match(complaint::Column::SearchText, &words)
 }
 

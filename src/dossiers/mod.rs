@@ -724,9 +724,11 @@ pub async fn issue_apology(
     let reason = text::reason("reason", reason, 2000)?;
     let now = crate::clock::now();
     let after_completion = d.completed_at.is_some();
-    // At hand-over only on the hand-over day: later, it is a late apology, and the unit's word
-    // that it was given at hand-over waits for the evaluator.
-    let at_handover = d.completed_at.is_some_and(|c| handover_day(c, now));
+    // An apology recorded after completion is the unit's word that it was given at hand-over:
+    // it counts as a late apology until an evaluator accepts it, whatever the day (on the
+    // completion day itself it would otherwise turn any late dossier into one apologised for,
+    // and a backdated completion made that day moves with it).
+    let at_handover = false;
     if after_completion {
         if new_due_at.is_some() {
             return Err(AppError::bad_input(

@@ -945,10 +945,44 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
             json!({ "c": app.dossier_id("LATE-1").await, "n": null }),
         )
         .await;
+    // Given at hand-over in the unit's word: a late apology until an evaluator accepts it.
     assert_eq!(
         a["issueApology"],
-        json!({ "apologyStatus": "AT_HANDOVER", "apology": { "late": true, "atHandover": true } })
+        json!({ "apologyStatus": "LATE", "apology": { "late": true, "atHandover": false } })
     );
+    let waiting = app
+        .ok(
+            Some(&official),
+            "{ d: dossierByCode(code: \"LATE-1\") { parReview { kind status } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        waiting["d"]["parReview"],
+        json!({ "kind": "HANDOVER_APOLOGY", "status": "PENDING" })
+    );
+    // The evaluator checks the hand-over record and accepts: an apology at hand-over.
+    let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
+    let queue = app
+        .ok(
+            Some(&evaluator),
+            "{ parReviews(filter: {kind: HANDOVER_APOLOGY}) { nodes { id code } } }",
+            json!({}),
+        )
+        .await;
+    let review = queue["parReviews"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["code"] == "LATE-1")
+        .unwrap_or_else(|| panic!("{queue}"))["id"]
+        .clone();
+    app.ok(
+        Some(&evaluator),
+        "mutation($i: DecideParReviewInput!) { decideParReview(input: $i) { status } }",
+        json!({ "i": { "id": review, "decision": "ACCEPT", "reason": "Biên bản trả kết quả có ghi nhận xin lỗi." } }),
+    )
+    .await;
     // A new appointment makes no sense once the result is handed over.
     let with_date = app
         .gql(

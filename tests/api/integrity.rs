@@ -582,3 +582,87 @@ async fn evaluators_see_dossiers_a_unit_records_and_completes_within_the_hour() 
         .await;
     assert_eq!(crate::helpers::error_field(&b), "month", "{b}");
 }
+
+/// Found by the review of issue 23: a unit's official cannot rate its own answer by typing the
+/// filer's phone (staff read it in their view), and forwarding a complaint down to a sub-unit
+/// and back gives no new time.
+#[tokio::test]
+async fn an_official_neither_rates_its_own_answer_nor_resets_deadlines_by_forwarding_in_circles() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let stp = app.login("stp.canbo", "gopy-official-demo").await;
+    let unit = app.unit_id("STP").await;
+    let child = app
+        .ok(
+            Some(&admin),
+            "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
+            json!({ "i": { "code": "STP-PB1", "name": "Phòng Hành chính tư pháp", "block": "DEPARTMENT", "parent": unit } }),
+        )
+        .await["createUnit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let filed = app
+        .ok(
+            None,
+            "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { id answerDueAt forwardDueAt } }",
+            json!({ "i": { "kind": "FEEDBACK", "category": "GUIDANCE", "unit": unit, "title": "Hướng dẫn chưa rõ",
+                           "body": "Cán bộ hướng dẫn chưa rõ thủ tục.", "contact": { "name": "Võ Văn G", "phone": "0912 000 111" } } }),
+        )
+        .await["fileComplaint"]
+        .clone();
+    let id = filed["id"].as_str().unwrap();
+    // Days have passed since filing: the deadlines are close (as in the review's attack, a
+    // week on). A new forwarding to a competent unit would give it ten working days anew.
+    let soon = portal::clock::now() + chrono::Duration::days(2);
+    entity::complaint::Entity::update_many()
+        .col_expr(
+            entity::complaint::Column::AnswerDueAt,
+            sea_orm::sea_query::Expr::value(soon),
+        )
+        .col_expr(
+            entity::complaint::Column::ForwardDueAt,
+            sea_orm::sea_query::Expr::value(soon),
+        )
+        .filter(entity::complaint::Column::Id.eq(id))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let before = app
+        .ok(
+            Some(&stp),
+            "query($id: ID!) { complaint(id: $id) { answerDueAt forwardDueAt } }",
+            json!({ "id": id }),
+        )
+        .await["complaint"]
+        .clone();
+    let assign = "mutation($id: ID!, $u: ID!) { assignComplaint(id: $id, unit: $u) { answerDueAt forwardDueAt } }";
+    let down = app
+        .ok(Some(&stp), assign, json!({ "id": id, "u": child }))
+        .await["assignComplaint"]
+        .clone();
+    let back = app
+        .ok(Some(&stp), assign, json!({ "id": id, "u": unit }))
+        .await["assignComplaint"]
+        .clone();
+    assert_eq!(down["answerDueAt"], before["answerDueAt"], "{down}");
+    assert_eq!(back["answerDueAt"], before["answerDueAt"], "{back}");
+    assert_eq!(back["forwardDueAt"], before["forwardDueAt"], "{back}");
+    assert_ne!(before["answerDueAt"], filed["answerDueAt"]);
+
+    for m in [
+        "mutation($id: ID!) { acceptComplaint(id: $id) { status } }",
+        "mutation($id: ID!) { answerComplaint(id: $id, answer: \"Đã hướng dẫn lại.\") { status } }",
+    ] {
+        app.ok(Some(&stp), m, json!({ "id": id })).await;
+    }
+    let rate = "mutation($i: RateComplaintAnswerInput!) { rateComplaintAnswer(input: $i) { status filerSatisfied } }";
+    let input = json!({ "i": { "id": id, "contact": "0912000111", "satisfied": true } });
+    assert_eq!(
+        error_code(&app.gql(Some(&stp), rate, input.clone()).await),
+        "FORBIDDEN"
+    );
+    let r = app.ok(None, rate, input).await;
+    assert_eq!(r["rateComplaintAnswer"]["status"], "CLOSED");
+    assert_eq!(r["rateComplaintAnswer"]["filerSatisfied"], true);
+}
