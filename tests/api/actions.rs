@@ -1409,9 +1409,11 @@ async fn allowed_actions_on_a_page_cost_a_bounded_number_of_statements() {
             );
             used.push(s.app.state.sql_statements.load(Ordering::SeqCst) - before);
         }
-        // About one statement per kind of nested data, whatever the page size.
+        // About one statement per kind of nested data, whatever the page size: ten times the
+        // rows stay far from ten times the statements. (A loaded machine can split a
+        // DataLoader batch in two, so the bound is absolute, not a ratio.)
         assert!(
-            used[1] < used[0] * 2 && used[1] <= 25,
+            used[1] <= 25 && used[1] < used[0] * 4,
             "{what}: 5 rows ran {} statements, 50 rows {}",
             used[0],
             used[1]

@@ -221,6 +221,27 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
         json!({ "dossier": app.dossier_id("D1-03").await }),
     )
     .await;
+    // The unit's word that it apologised at hand-over counts once the evaluator accepts it.
+    let queue = app
+        .ok(
+            Some(&evaluator),
+            "{ parReviews(filter: {kind: HANDOVER_APOLOGY}) { nodes { id code } } }",
+            json!({}),
+        )
+        .await;
+    let review = queue["parReviews"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["code"] == "D1-03")
+        .unwrap_or_else(|| panic!("{queue}"))["id"]
+        .clone();
+    app.ok(
+        Some(&evaluator),
+        "mutation($i: DecideParReviewInput!) { decideParReview(input: $i) { status } }",
+        json!({ "i": { "id": review, "decision": "ACCEPT", "reason": "Biên bản trả kết quả ghi nhận xin lỗi." } }),
+    )
+    .await;
     app.ok(
         Some(&d1),
         "mutation($dossier: ID!) { excuseDelay(id: $dossier, reason: \"Người nộp xin hoãn để bổ sung giấy tờ\") { apologyStatus } }",
@@ -637,6 +658,8 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     assert_eq!(
         actions,
         [
+            // The evaluator's acceptance of D1-03's apology at hand-over is in the record.
+            "REVIEW_ACCEPTED",
             "APPRAISAL",
             "SELF_SCORE",
             "DEDUCTION_ADDED",
