@@ -586,6 +586,21 @@ pub fn figures_view(
     SatisfactionView::of(&comps, min_sample)
 }
 
+/// The current figures of one unit or procedure (`Unit.satisfaction`, `Procedure.onTimeShare`,
+/// …), through its loader: the satisfaction and the on-time share in percent, rounded.
+pub async fn current_figures(
+    ctx: &Context<'_>,
+    loader: &async_graphql::dataloader::DataLoader<FiguresLoader>,
+    id: &str,
+) -> async_graphql::Result<(SatisfactionView, Option<f64>)> {
+    let f = loader.load_one(id.to_string()).await?;
+    let (t, on) = f.unwrap_or_default();
+    Ok((
+        figures_view(t.as_ref(), ctx.state().config.min_sample),
+        on.map(|v| (v * 100.0).round() / 100.0),
+    ))
+}
+
 /// The current verified figures of units or procedures, by id, with their on-time share:
 /// those of the search hits, for `Unit.satisfaction` and `Procedure.satisfaction`.
 pub struct FiguresLoader(pub sea_orm::DatabaseConnection, pub crate::search::docs::By);

@@ -113,25 +113,21 @@ impl Unit {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<crate::ratings::graphql::SatisfactionView> {
-        let f = ctx
-            .loaders()
-            .unit_figures
-            .load_one(self.0.id.clone())
-            .await?;
-        Ok(crate::ratings::graphql::figures_view(
-            f.as_ref().and_then(|(t, _)| t.as_ref()),
-            ctx.state().config.min_sample,
-        ))
+        let loader = &ctx.loaders().unit_figures;
+        Ok(
+            crate::ratings::graphql::current_figures(ctx, loader, &self.0.id)
+                .await?
+                .0,
+        )
     }
     /// Percent of completed dossiers completed on time (null before any is completed).
     async fn on_time_share(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
-        let f = ctx
-            .loaders()
-            .unit_figures
-            .load_one(self.0.id.clone())
-            .await?;
-        Ok(f.and_then(|(_, on)| on)
-            .map(|v| (v * 100.0).round() / 100.0))
+        let loader = &ctx.loaders().unit_figures;
+        Ok(
+            crate::ratings::graphql::current_figures(ctx, loader, &self.0.id)
+                .await?
+                .1,
+        )
     }
     async fn id(&self) -> ID {
         ID(self.0.id.clone())
