@@ -963,26 +963,8 @@ async fn an_apology_at_hand_over_and_an_excused_delay_are_recorded_and_counted()
     );
     // The evaluator checks the hand-over record and accepts: an apology at hand-over.
     let evaluator = app.login("snv.danhgia", "gopy-evaluator-demo").await;
-    let queue = app
-        .ok(
-            Some(&evaluator),
-            "{ parReviews(filter: {kind: HANDOVER_APOLOGY}) { nodes { id code } } }",
-            json!({}),
-        )
+    app.accept_review(&evaluator, "HANDOVER_APOLOGY", "LATE-1")
         .await;
-    let review = queue["parReviews"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["code"] == "LATE-1")
-        .unwrap_or_else(|| panic!("{queue}"))["id"]
-        .clone();
-    app.ok(
-        Some(&evaluator),
-        "mutation($i: DecideParReviewInput!) { decideParReview(input: $i) { status } }",
-        json!({ "i": { "id": review, "decision": "ACCEPT", "reason": "Biên bản trả kết quả có ghi nhận xin lỗi." } }),
-    )
-    .await;
     // A new appointment makes no sense once the result is handed over.
     let with_date = app
         .gql(

@@ -368,6 +368,33 @@ impl TestApp {
             .clone()
     }
 
+    /// An evaluator accepts the pending review request of `kind` about `code` (as the review
+    /// queue shows it), with a reason.
+    pub async fn accept_review(&self, evaluator: &str, kind: &str, code: &str) {
+        let queue = self
+            .ok(
+                Some(evaluator),
+                "query($k: ParReviewKind) { parReviews(filter: {kind: $k}) { nodes { id code } } }",
+                json!({ "k": kind }),
+            )
+            .await;
+        let review = queue["parReviews"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["code"] == code)
+            .unwrap_or_else(|| panic!("no {kind} request about {code}: {queue}"))["id"]
+            .clone();
+        let d = self
+            .ok(
+                Some(evaluator),
+                "mutation($i: DecideParReviewInput!) { decideParReview(input: $i) { status } }",
+                json!({ "i": { "id": review, "decision": "ACCEPT", "reason": "Biên bản trả kết quả ghi nhận xin lỗi." } }),
+            )
+            .await;
+        assert_eq!(d["decideParReview"]["status"], "ACCEPTED", "{d}");
+    }
+
     /// Waits until the search indexer has drained the outbox (read-your-writes in tests).
     pub async fn settle(&self) {
         let started = std::time::Instant::now();

@@ -222,26 +222,8 @@ async fn a_hand_built_year_is_computed_ranked_published_and_frozen() {
     )
     .await;
     // The unit's word that it apologised at hand-over counts once the evaluator accepts it.
-    let queue = app
-        .ok(
-            Some(&evaluator),
-            "{ parReviews(filter: {kind: HANDOVER_APOLOGY}) { nodes { id code } } }",
-            json!({}),
-        )
+    app.accept_review(&evaluator, "HANDOVER_APOLOGY", "D1-03")
         .await;
-    let review = queue["parReviews"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["code"] == "D1-03")
-        .unwrap_or_else(|| panic!("{queue}"))["id"]
-        .clone();
-    app.ok(
-        Some(&evaluator),
-        "mutation($i: DecideParReviewInput!) { decideParReview(input: $i) { status } }",
-        json!({ "i": { "id": review, "decision": "ACCEPT", "reason": "Biên bản trả kết quả ghi nhận xin lỗi." } }),
-    )
-    .await;
     app.ok(
         Some(&d1),
         "mutation($dossier: ID!) { excuseDelay(id: $dossier, reason: \"Người nộp xin hoãn để bổ sung giấy tờ\") { apologyStatus } }",
