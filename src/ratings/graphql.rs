@@ -436,75 +436,8 @@ impl RatingsQuery {
         let min = ctx.state().config.min_sample;
         let mut r = report(s, &filter, min);
         if let Some(by) = group_by {
-            let by = match by {
-                SatisfactionGroupBy::Unit => super::stats::GroupBy::Unit,
-                SatisfactionGroupBy::Procedure => super::stats::GroupBy::Procedure,
-                SatisfactionGroupBy::Month => super::stats::GroupBy::Month,
-            };
-            let mut groups = super::stats::grouped(&ctx.state().db, &filter, by).await?;
-            if by != super::stats::GroupBy::Month {
-                groups.sort_by_key(|(k, comps)| {
-                    let answers: u64 = comps.values().map(|t| t.answers).sum();
-                    (std::cmp::Reverse(answers), k.clone())
-                });
-            }
-            let ids: Vec<String> = groups.iter().filter_map(|g| g.0.clone()).collect();
-            let units = if by == super::stats::GroupBy::Unit {
-                ctx.loaders().units.load_many(ids.clone()).await?
-            } else {
-                HashMap::new()
-            };
-            let procs = if by == super::stats::GroupBy::Procedure {
-                ctx.loaders().procedures.load_many(ids).await?
-            } else {
-                HashMap::new()
-            };
-            // The grid of groups and months: one grouped query per month of the period.
             let keys: Vec<String> = r.months.iter().map(|m| m.month.clone()).collect();
-            let mut per_group: HashMap<
-                Option<String>,
-                BTreeMap<String, BTreeMap<rating_score::Component, Tally>>,
-            > = HashMap::new();
-            if by != super::stats::GroupBy::Month
-                && ctx.look_ahead().field("groups").field("months").exists()
-            {
-                for k in &keys {
-                    let (_, start, end) = crate::clock::month_range("filter", k)?;
-                    let month = SatisfactionFilter {
-                        from: Some(filter.from.map_or(start, |f| f.max(start))),
-                        to: Some(filter.to.map_or(end, |t| t.min(end))),
-                        ..filter.clone()
-                    };
-                    for (g, comps) in super::stats::grouped(&ctx.state().db, &month, by).await? {
-                        per_group.entry(g).or_default().insert(k.clone(), comps);
-                    }
-                }
-            }
-            r.groups = groups
-                .into_iter()
-                .map(|(key, comps)| {
-                    let mut overall = Tally::default();
-                    comps.values().for_each(|t| overall.add(t));
-                    let months = if by == super::stats::GroupBy::Month {
-                        vec![]
-                    } else {
-                        months_of(&keys, per_group.get(&key).unwrap_or(&BTreeMap::new()), min)
-                    };
-                    SatisfactionGroup {
-                        months,
-                        unit: key.as_ref().and_then(|k| units.get(k)).cloned().map(Unit),
-                        procedure: key
-                            .as_ref()
-                            .and_then(|k| procs.get(k))
-                            .cloned()
-                            .map(Procedure),
-                        month: key.clone().filter(|_| by == super::stats::GroupBy::Month),
-                        overall: stat(None, &overall, min),
-                        components: comps.iter().map(|(c, t)| stat(Some(*c), t, min)).collect(),
-                        key,
-                    }
-                })
-                .collect();
+            r.groups = groups_of(ctx, &filter, by, &keys).await?;
         }
         Ok(r)
     }
@@ -616,4 +549,84 @@ impl async_graphql::dataloader::Loader<String> for FiguresLoader {
             .map(|k| (k.clone(), (t.remove(k), on.get(k).copied())))
             .collect())
     }
+}
+
+/// The groups of `satisfaction(groupBy:)`, each with its months (`keys`) when they are
+/// selected: one grouped query, and one more per month for the grid.
+async fn groups_of(
+    ctx: &Context<'_>,
+    filter: &SatisfactionFilter,
+    by: SatisfactionGroupBy,
+    keys: &[String],
+) -> async_graphql::Result<Vec<SatisfactionGroup>> {
+    let min = ctx.state().config.min_sample;
+    let by = match by {
+        SatisfactionGroupBy::Unit => super::stats::GroupBy::Unit,
+        SatisfactionGroupBy::Procedure => super::stats::GroupBy::Procedure,
+        SatisfactionGroupBy::Month => super::stats::GroupBy::Month,
+    };
+    let mut groups = super::stats::grouped(&ctx.state().db, filter, by).await?;
+    if by != super::stats::GroupBy::Month {
+        groups.sort_by_key(|(k, comps)| {
+            let answers: u64 = comps.values().map(|t| t.answers).sum();
+            (std::cmp::Reverse(answers), k.clone())
+        });
+    }
+    let ids: Vec<String> = groups.iter().filter_map(|g| g.0.clone()).collect();
+    let units = if by == super::stats::GroupBy::Unit {
+        ctx.loaders().units.load_many(ids.clone()).await?
+    } else {
+        HashMap::new()
+    };
+    let procs = if by == super::stats::GroupBy::Procedure {
+        ctx.loaders().procedures.load_many(ids).await?
+    } else {
+        HashMap::new()
+    };
+    // The grid of groups and months: one grouped query per month of the period.
+
+    let mut per_group: HashMap<
+        Option<String>,
+        BTreeMap<String, BTreeMap<rating_score::Component, Tally>>,
+    > = HashMap::new();
+    if by != super::stats::GroupBy::Month
+        && ctx.look_ahead().field("groups").field("months").exists()
+    {
+        for k in keys {
+            let (_, start, end) = crate::clock::month_range("filter", k)?;
+            let month = SatisfactionFilter {
+                from: Some(filter.from.map_or(start, |f| f.max(start))),
+                to: Some(filter.to.map_or(end, |t| t.min(end))),
+                ..filter.clone()
+            };
+            for (g, comps) in super::stats::grouped(&ctx.state().db, &month, by).await? {
+                per_group.entry(g).or_default().insert(k.clone(), comps);
+            }
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(key, comps)| {
+            let mut overall = Tally::default();
+            comps.values().for_each(|t| overall.add(t));
+            let months = if by == super::stats::GroupBy::Month {
+                vec![]
+            } else {
+                months_of(keys, per_group.get(&key).unwrap_or(&BTreeMap::new()), min)
+            };
+            SatisfactionGroup {
+                months,
+                unit: key.as_ref().and_then(|k| units.get(k)).cloned().map(Unit),
+                procedure: key
+                    .as_ref()
+                    .and_then(|k| procs.get(k))
+                    .cloned()
+                    .map(Procedure),
+                month: key.clone().filter(|_| by == super::stats::GroupBy::Month),
+                overall: stat(None, &overall, min),
+                components: comps.iter().map(|(c, t)| stat(Some(*c), t, min)).collect(),
+                key,
+            }
+        })
+        .collect())
 }
