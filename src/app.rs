@@ -127,6 +127,7 @@ impl Application {
         if search.is_ready() {
             crate::search::outbox::fill_empty(&db, &search).await?;
         }
+        crate::privacy::notice::ensure(&db, config.retain_contact_days).await?;
         let state = AppState::new(db, config, calendar, sql_statements, search);
         let state_for_sweep = state.clone();
         tokio::spawn(crate::search::outbox::run_indexer(
@@ -144,6 +145,7 @@ impl Application {
             forward_from_ended_units(state_for_sweep).await
         });
         tokio::spawn(prune_sessions(state.db.clone()));
+        tokio::spawn(crate::privacy::retention::run(state.clone()));
         Ok(Application {
             router: router(state.clone()),
             listener,

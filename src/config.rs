@@ -68,6 +68,12 @@ pub struct Config {
     pub code_guesses_per_hour: u32,
     /// Below this many answers a satisfaction share is reported as insufficient.
     pub min_sample: u32,
+    /// Days after an item ends (closed, rejected, a duplicate, or answered and not contested)
+    /// before its filer's contact and the personal data in its text are anonymised.
+    pub retain_contact_days: u32,
+    /// Seconds between two retention sweeps of a server (0: no background sweep; `portal
+    /// retention` still runs one).
+    pub retention_sweep_secs: u64,
     /// The instant the city's clock starts at (`PORTAL_CLOCK`), for training servers and test
     /// suites that must live the same working days whatever day they run; unset in production.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
@@ -112,6 +118,8 @@ impl Default for Config {
             account_submissions_per_hour: 60,
             registrations_per_hour: 10,
             code_guesses_per_hour: 10,
+            retain_contact_days: 365,
+            retention_sweep_secs: 3600,
             min_sample: 30,
             clock_start: None,
             answer_days_feedback: 10,
@@ -149,6 +157,8 @@ struct FileConfig {
     portal_account_submissions_per_hour: Option<String>,
     portal_registrations_per_hour: Option<String>,
     portal_code_guesses_per_hour: Option<String>,
+    portal_retain_contact_days: Option<String>,
+    portal_retention_sweep_secs: Option<String>,
     portal_log_format: Option<String>,
     portal_min_sample: Option<String>,
     portal_clock: Option<String>,
@@ -381,6 +391,16 @@ impl Config {
             "PORTAL_CODE_GUESSES_PER_HOUR",
         ) {
             c.code_guesses_per_hour = number("PORTAL_CODE_GUESSES_PER_HOUR", v, 1, 1_000_000)?;
+        }
+        if let Some(v) = lookup(&fc.portal_retain_contact_days, "PORTAL_RETAIN_CONTACT_DAYS") {
+            c.retain_contact_days = number("PORTAL_RETAIN_CONTACT_DAYS", v, 0, 36_500)?;
+        }
+        if let Some(v) = lookup(
+            &fc.portal_retention_sweep_secs,
+            "PORTAL_RETENTION_SWEEP_SECS",
+        ) {
+            c.retention_sweep_secs =
+                u64::from(number("PORTAL_RETENTION_SWEEP_SECS", v, 0, 604_800)?);
         }
         if let Some(v) = lookup(&fc.portal_holidays_file, "PORTAL_HOLIDAYS_FILE") {
             let p = PathBuf::from(v);

@@ -28,10 +28,10 @@ pub struct RequestCtx {
 impl RequestCtx {
     pub fn new(state: &AppState, actor: Actor, client_ip: IpAddr, lang: Lang) -> RequestCtx {
         RequestCtx {
+            loaders: Loaders::new(state, &actor),
             actor,
             client_ip,
             lang,
-            loaders: Loaders::new(state),
             scope: OnceCell::new(),
         }
     }
@@ -58,10 +58,14 @@ pub struct Loaders {
     /// The current figures of units and of procedures (`satisfaction`, `onTimeShare`).
     pub unit_figures: DataLoader<crate::ratings::graphql::FiguresLoader>,
     pub procedure_figures: DataLoader<crate::ratings::graphql::FiguresLoader>,
+    /// Staff decisions on masking complaints' public text (by complaint id).
+    pub complaint_masks: DataLoader<crate::privacy::masks::DecisionsLoader>,
+    /// Writes the caller's reads of contacts to the log, batched per request.
+    pub contact_reads: DataLoader<crate::privacy::reads::ReadLogger>,
 }
 
 impl Loaders {
-    pub fn new(state: &AppState) -> Loaders {
+    pub fn new(state: &AppState, actor: &Actor) -> Loaders {
         let db = || state.db.clone();
         Loaders {
             units: DataLoader::new(TableLoader(state.catalog.units.clone()), tokio::spawn),
@@ -107,6 +111,18 @@ impl Loaders {
                 crate::ratings::graphql::FiguresLoader(db(), crate::search::docs::By::Procedure),
                 tokio::spawn,
             ),
+            complaint_masks: DataLoader::new(
+                crate::privacy::masks::DecisionsLoader(db()),
+                tokio::spawn,
+            ),
+            contact_reads: DataLoader::new(
+                crate::privacy::reads::ReadLogger {
+                    db: db(),
+                    actor: actor.clone(),
+                },
+                tokio::spawn,
+            )
+            .max_batch_size(500),
         }
     }
 }

@@ -148,6 +148,17 @@ impl AppError {
         }
     }
 
+    /// The same error on another input field (a `BAD_USER_INPUT`); others unchanged.
+    pub fn with_field(self, field: impl Into<String>) -> Self {
+        match self {
+            AppError::BadInput { msg, .. } => AppError::BadInput {
+                field: field.into(),
+                msg,
+            },
+            e => e,
+        }
+    }
+
     pub fn not_found(vi: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
         AppError::NotFound(Msg::new(vi, en))
     }

@@ -16,6 +16,7 @@ use crate::dialogues::graphql::{DialoguesMutation, DialoguesQuery};
 use crate::dossiers::graphql::{DossiersMutation, DossiersQuery};
 use crate::par::graphql::{ParMutation, ParQuery};
 use crate::par::review_graphql::{ParReviewMutation, ParReviewQuery};
+use crate::privacy::graphql::{PrivacyMutation, PrivacyQuery};
 use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
 use crate::procedures::search::ProceduresSearchQuery;
 use crate::ratings::graphql::{RatingsMutation, RatingsQuery};
@@ -37,6 +38,7 @@ pub struct Query(
     ParQuery,
     ParReviewQuery,
     DialoguesQuery,
+    PrivacyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -51,6 +53,7 @@ pub struct Mutation(
     ParMutation,
     ParReviewMutation,
     DialoguesMutation,
+    PrivacyMutation,
 );
 
 pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -85,6 +85,17 @@ enum Command {
     /// Import records from a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Anonymise the contacts (and the personal data in the text) of items that ended more
+    /// than PORTAL_RETAIN_CONTACT_DAYS ago (365 by default). Servers do this every
+    /// PORTAL_RETENTION_SWEEP_SECS on their own; several at once are safe.
+    #[command(
+        after_help = "Examples:\n  portal retention --dry-run\n  PORTAL_RETAIN_CONTACT_DAYS=730 portal retention"
+    )]
+    Retention {
+        /// Only report what would be anonymised.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Rebuild search indexes from the database (on Meilisearch through a temporary index and
     /// a swap). While a server holds the embedded index, its documents are queued for that
     /// server's indexer instead.
@@ -397,6 +408,30 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
                         println!("{}: {n} documents queued", kind.name());
                     }
                 }
+            }
+        }
+        Command::Retention { dry_run } => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            let days = config.retain_contact_days;
+            let now = portal::clock::now();
+            let due = portal::privacy::retention::due(&db, days, now).await?;
+            if dry_run {
+                for c in &due.codes {
+                    println!("{c}");
+                }
+                println!(
+                    "{} item(s) ended more than {days} day(s) ago would have their contact anonymised (dry run: nothing changed)",
+                    due.due
+                );
+            } else {
+                let bar = portal::import::progress(due.due as usize, "anonymising contacts", true);
+                let r = portal::privacy::retention::sweep(&db, days, |n, _| bar.set_position(n))
+                    .await?;
+                bar.finish_and_clear();
+                println!(
+                    "{r} (items ended more than {days} day(s) ago); search documents are queued for the indexer"
+                );
             }
         }
         Command::Bench(args) => {

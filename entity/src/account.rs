@@ -17,6 +17,9 @@ pub enum Role {
     Evaluator,
     #[sea_orm(string_value = "ADMIN")]
     Admin,
+    /// Data-protection staff: the data subjects' requests, the contact-read log, breaches.
+    #[sea_orm(string_value = "DATA_PROTECTION")]
+    DataProtection,
 }
 
 /// Where a business account's claim to speak for a business stands.
@@ -71,6 +74,10 @@ pub struct Model {
     /// The business's name as the claimant gave it (never the registry's).
     pub claim_business_name: Option<String>,
     pub claim_status: Option<ClaimStatus>,
+    /// When the holder's deletion request was carried out: the account is anonymised and shut.
+    pub deleted_at: Option<DateTimeUtc>,
+    /// The personal-data notice shown at registration.
+    pub notice_version: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

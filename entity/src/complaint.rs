@@ -115,6 +115,14 @@ pub struct Model {
     pub source: String,
     /// The business that filed or raised it.
     pub business_id: Option<String>,
+    /// When its filer's contact and the personal data in its text were removed (retention, or
+    /// the filer's deletion request).
+    pub anonymised_at: Option<DateTimeUtc>,
+    /// When its filer restricted or objected to processing: staff no longer read the contact.
+    pub restricted_at: Option<DateTimeUtc>,
+    /// The personal-data notice the filer was shown (null: filed before notices, or the
+    /// portal did not say).
+    pub notice_version: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,12 +2,16 @@
 //! Domain rules live in the root package's feature modules.
 
 pub mod account;
+pub mod breach;
 pub mod business;
 pub mod calendar_year;
 pub mod catalog_figure;
 pub mod commitment;
 pub mod complaint;
 pub mod complaint_event;
+pub mod complaint_mask;
+pub mod consent;
+pub mod contact_read;
 pub mod dialogue;
 pub mod dialogue_business;
 pub mod dialogue_issue;
@@ -23,6 +27,9 @@ pub mod par_period_unit;
 pub mod par_result;
 pub mod par_review;
 pub mod par_score;
+pub mod privacy_event;
+pub mod privacy_notice;
+pub mod privacy_request;
 pub mod procedure;
 pub mod procedure_unit;
 pub mod rating;

@@ -15,6 +15,7 @@ mod m20261205_000002_rate_counts;
 pub mod m20261207_000001_integrity;
 mod m20261207_000002_signup;
 mod m20261208_000001_sessions;
+mod m20261209_000001_privacy;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_integrity::Migration),
             Box::new(m20261207_000002_signup::Migration),
             Box::new(m20261208_000001_sessions::Migration),
+            Box::new(m20261209_000001_privacy::Migration),
         ]
     }
 }

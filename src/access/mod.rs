@@ -55,6 +55,12 @@
 //!   and invited units of its dialogues): nobody promises in another unit's name. Statistics
 //!   and recurring matters are for staff: officials of their units, evaluators and admins of
 //!   all.
+//! - **Personal data.** A filer who restricted or objected to processing keeps their contact
+//!   from the unit's officials (admins still see it). Every staff read of a contact is logged.
+//!   The data subject's requests are handled by data-protection staff and admins
+//!   ([`require_data_protection`]), who also read the contact-read log and keep the breach
+//!   register; the copy of a person's data goes to that person only. Staff of the assigned unit
+//!   (and admins) decide what of a complaint's text is masked in its public view.
 //! - **Business accounts** speak for their business (its dialogues, the issues recorded for it,
 //!   its dossiers' ratings) once an admin has confirmed them: a tax code typed at registration
 //!   proves nothing.
@@ -174,6 +180,21 @@ pub async fn require_act(db: &DatabaseConnection, actor: &Actor, unit_id: &str) 
     require_acts_for(actor, &read_scope(db, actor).await?, unit_id)
 }
 
+/// Data-protection staff and admins: the data subjects' requests, the contact-read log, the
+/// breach register, the personal-data notice.
+pub fn require_data_protection(actor: &Actor) -> AppResult<&Principal> {
+    actor.require_role(&[Role::DataProtection, Role::Admin])
+}
+
+/// Whether a read of a person's contact by this caller is logged: every staff read (not the
+/// person's own).
+pub fn logs_contact_read(actor: &Actor) -> bool {
+    matches!(
+        actor.role(),
+        Some(Role::Official | Role::Admin | Role::Evaluator | Role::DataProtection)
+    )
+}
+
 /// Admins only: the unit and procedure catalog, the holiday calendar, staff accounts.
 pub fn require_admin(actor: &Actor) -> AppResult<&Principal> {
     actor.require_role(&[Role::Admin])
@@ -249,6 +270,10 @@ pub fn caller_business(actor: &Actor) -> Option<&str> {
 pub fn complaint_view(actor: &Actor, read: &Scope, c: &complaint::Model) -> Option<View> {
     match actor.role() {
         Some(Role::Admin) => Some(View::Full),
+        // Its filer restricted processing: the unit handles it without reading the contact.
+        Some(Role::Official) if read.covers(&c.assigned_unit_id) && c.restricted_at.is_some() => {
+            Some(View::Staff)
+        }
         Some(Role::Official) if read.covers(&c.assigned_unit_id) => Some(View::Full),
         _ if is_filer(actor, c) => Some(View::Filer),
         Some(Role::Evaluator) => Some(View::Staff),

@@ -20,6 +20,8 @@ pub enum Role {
     Official,
     Evaluator,
     Admin,
+    /// Data-protection staff: the data subjects' requests, the contact-read log, breaches.
+    DataProtection,
 }
 
 /// The roles an admin can create accounts for.
@@ -27,6 +29,7 @@ pub enum Role {
 pub enum StaffRole {
     Official,
     Evaluator,
+    DataProtection,
 }
 
 pub struct Account {
@@ -267,6 +270,9 @@ pub struct RegisterInput {
     pub phone: Option<String>,
     /// Present for a business account: the business it speaks for.
     pub business: Option<BusinessInput>,
+    /// The personal-data notice shown (`privacyNotice.version`) and the purposes ticked: none
+    /// by default.
+    pub privacy: Option<crate::privacy::graphql::PrivacyChoicesInput>,
 }
 
 #[derive(InputObject)]
@@ -314,6 +320,7 @@ impl AccountsMutation {
                 tax_code: b.tax_code,
                 name: b.name,
             }),
+            input.privacy.map(Into::into),
         )
         .await?;
         let tokens = super::sessions::start(state, &acc).await?;
@@ -362,7 +369,7 @@ impl AccountsMutation {
         Ok(LogoutPayload { sessions_ended: n })
     }
 
-    /// Admins: creates an official or evaluator account bound to a unit.
+    /// Admins: creates an official, evaluator or data-protection account bound to a unit.
     async fn create_staff_account(
         &self,
         ctx: &Context<'_>,
@@ -371,6 +378,7 @@ impl AccountsMutation {
         let role = match input.role {
             StaffRole::Official => account::Role::Official,
             StaffRole::Evaluator => account::Role::Evaluator,
+            StaffRole::DataProtection => account::Role::DataProtection,
         };
         let acc = super::create_staff(
             &ctx.state().db,

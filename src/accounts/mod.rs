@@ -129,6 +129,8 @@ struct Standing {
     contacts_held: bool,
     /// A business claim: the tax code and the name as given.
     claim: Option<(TaxCode, String)>,
+    /// The personal-data notice shown at registration.
+    notice_version: Option<i32>,
 }
 
 async fn insert(
@@ -172,6 +174,8 @@ async fn insert(
         claim_tax_code: Set(claim_tax_code),
         claim_business_name: Set(claim_business_name),
         claim_status: Set(claim_status),
+        deleted_at: Set(None),
+        notice_version: Set(s.notice_version),
     }
     .insert(db)
     .await
@@ -195,8 +199,12 @@ pub async fn register(
     client: IpAddr,
     input: NewAccount,
     business: Option<NewBusiness>,
+    privacy: Option<crate::privacy::Choices>,
 ) -> AppResult<account::Model> {
     let v = validate(input)?;
+    if let Some(p) = &privacy {
+        crate::privacy::check_choices(&state.db, "input.privacy", p).await?;
+    }
     let claim = match business {
         None => None,
         Some(b) => Some((
@@ -221,8 +229,23 @@ pub async fn register(
         unit_id: None,
         contacts_held: false,
         claim,
+        notice_version: privacy.as_ref().map(|p| p.notice_version),
     };
-    insert(&state.db, v, hash, standing, username_taken()).await
+    let Some(choices) = privacy else {
+        return insert(&state.db, v, hash, standing, username_taken()).await;
+    };
+    let txn = crate::db::begin(&state.db).await?;
+    let acc = insert(&*txn, v, hash, standing, username_taken()).await?;
+    crate::privacy::record_choices(
+        &*txn,
+        &crate::privacy::Subject::Account(acc.id.clone()),
+        &choices,
+        &crate::auth::Actor::Anonymous,
+        acc.created_at,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(acc)
 }
 
 /// Signs in with a user name, e-mail or phone number. Failed attempts are limited per client
@@ -290,7 +313,10 @@ pub async fn create_staff(
     unit_id: &str,
 ) -> AppResult<account::Model> {
     crate::access::require_admin(actor)?;
-    if !matches!(role, Role::Official | Role::Evaluator) {
+    if !matches!(
+        role,
+        Role::Official | Role::Evaluator | Role::DataProtection
+    ) {
         return Err(AppError::bad_input(
             "role",
             "Chỉ tạo được tài khoản cán bộ (OFFICIAL) hoặc thẩm định (EVALUATOR).",
@@ -305,6 +331,7 @@ pub async fn create_staff(
         unit_id: Some(unit_id.to_string()),
         contacts_held: true,
         claim: None,
+        notice_version: None,
     };
     insert(db, v, hash, standing, taken()).await
 }

@@ -119,7 +119,7 @@ impl Actor {
         let confirmed = match acc.role {
             Role::Business => acc.business_confirmed_at.is_some(),
             Role::Citizen => acc.email.is_some() || acc.phone.is_some(),
-            Role::Official | Role::Evaluator | Role::Admin => true,
+            Role::Official | Role::Evaluator | Role::Admin | Role::DataProtection => true,
         };
         Ok(Actor::User(Principal {
             subject: claims.sub,

@@ -9,6 +9,7 @@ use crate::clock::local;
 use crate::context::CtxExt;
 use crate::dossiers::graphql::Dossier;
 use crate::pagination::{Conn, Page};
+use crate::privacy::masks::TextField;
 use crate::procedures::graphql::Procedure;
 use crate::units::graphql::Unit;
 
@@ -227,6 +228,31 @@ impl Complaint {
     fn inner(&self) -> bool {
         self.view.is_inner()
     }
+
+    async fn decisions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<entity::complaint_mask::Model>> {
+        Ok(ctx
+            .loaders()
+            .complaint_masks
+            .load_one(self.model.id.clone())
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// A text as the caller reads it: as typed for the case's insiders, masked for the public.
+    async fn text(&self, ctx: &Context<'_>, f: TextField) -> async_graphql::Result<String> {
+        let raw = f.of(&self.model);
+        if self.view != View::Public {
+            return Ok(raw.to_string());
+        }
+        Ok(crate::privacy::masks::public_text(
+            raw,
+            f,
+            &self.decisions(ctx).await?,
+        ))
+    }
 }
 
 #[Object]
@@ -247,11 +273,83 @@ impl Complaint {
     async fn status(&self) -> ComplaintStatus {
         self.model.status.into()
     }
-    async fn title(&self) -> &str {
-        &self.model.title
+    /// In the public view, with the personal data it holds masked (phones, e-mails, ID
+    /// numbers, individual tax codes, house numbers), as staff decided.
+    async fn title(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        self.text(ctx, TextField::Title).await
     }
-    async fn body(&self) -> &str {
-        &self.model.body
+    /// In the public view, masked like `title`.
+    async fn body(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        self.text(ctx, TextField::Body).await
+    }
+    /// The personal data found in the title, body and answer, and whether the public view
+    /// masks each piece: the assigned unit's officials, evaluators and admins; empty for
+    /// everyone else.
+    async fn personal_data(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::privacy::graphql::PersonalDataPiece>> {
+        if !self.view.sees_actors() {
+            return Ok(vec![]);
+        }
+        let d = self.decisions(ctx).await?;
+        let mut out = vec![];
+        for f in [TextField::Title, TextField::Body, TextField::Answer] {
+            out.extend(
+                crate::privacy::masks::pieces(f.of(&self.model), f, &d)
+                    .into_iter()
+                    .map(Into::into),
+            );
+        }
+        Ok(out)
+    }
+    /// The filer's consents, one row per purpose and answer: the filer, the assigned unit's
+    /// officials and admins.
+    async fn consents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::privacy::graphql::Consent>> {
+        if !self.view.sees_contact() {
+            return Ok(vec![]);
+        }
+        Ok(crate::privacy::consents_of(
+            &ctx.state().db,
+            &crate::privacy::Subject::Complaint(self.model.id.clone()),
+        )
+        .await?
+        .into_iter()
+        .map(crate::privacy::graphql::Consent)
+        .collect())
+    }
+    /// The filer's name, shown with a published item only when the filer consented to it
+    /// (and never for a complaint or denunciation under their own laws).
+    async fn published_name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        if !self.model.published
+            || self.model.legal_track.is_some()
+            || self.model.anonymised_at.is_some()
+            || self.model.contact_name.is_empty()
+        {
+            return Ok(None);
+        }
+        let yes = crate::privacy::has_consent(
+            &ctx.state().db,
+            &crate::privacy::Subject::Complaint(self.model.id.clone()),
+            crate::privacy::Purpose::PublishName,
+        )
+        .await?;
+        Ok(yes.then(|| self.model.contact_name.clone()))
+    }
+    /// When the filer's contact and the personal data in the text were anonymised (retention,
+    /// or the filer's deletion request).
+    async fn anonymised_at(&self) -> Option<Instant> {
+        self.model.anonymised_at.map(Instant::from)
+    }
+    /// When the filer restricted processing: the unit's officials no longer read the contact.
+    async fn restricted_at(&self) -> Option<Instant> {
+        self.model
+            .restricted_at
+            .filter(|_| self.inner())
+            .map(Instant::from)
     }
     /// The unit the complaint is about.
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
@@ -322,12 +420,12 @@ impl Complaint {
         super::is_overdue(&self.model, crate::clock::now())
     }
     /// The answer, once published (or to the filer and staff before).
-    async fn answer(&self) -> Option<&str> {
-        if self.inner() || self.model.published {
-            self.model.answer.as_deref()
-        } else {
-            None
+    /// In the public view, masked like `title`.
+    async fn answer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        if !(self.inner() || self.model.published) || self.model.answer.is_none() {
+            return Ok(None);
         }
+        Ok(Some(self.text(ctx, TextField::Answer).await?))
     }
     async fn answered_at(&self) -> Option<Instant> {
         self.model.answered_at.map(Instant::from)
@@ -401,14 +499,27 @@ impl Complaint {
     async fn closed_at(&self) -> Option<Instant> {
         self.model.closed_at.map(Instant::from)
     }
-    /// The filer's name and phone or e-mail: the filer, the assigned unit's officials and
-    /// admins only; null for everyone else.
-    async fn contact(&self) -> Option<ComplaintContact> {
-        self.view.sees_contact().then(|| ComplaintContact {
+    /// The filer's name and phone or e-mail: the filer, the assigned unit's officials (unless
+    /// the filer restricted processing) and admins only; null for everyone else. Every read by
+    /// staff is logged before it is answered.
+    async fn contact(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ComplaintContact>> {
+        if !self.view.sees_contact() || self.model.anonymised_at.is_some() {
+            return Ok(None);
+        }
+        if self.view != View::Filer && crate::access::logs_contact_read(ctx.actor()) {
+            ctx.loaders()
+                .contact_reads
+                .load_one((
+                    crate::privacy::reads::Whose::Complaint(self.model.id.clone()),
+                    "Complaint.contact".to_string(),
+                ))
+                .await?;
+        }
+        Ok(Some(ComplaintContact {
             name: self.model.contact_name.clone(),
             phone: self.model.contact_phone.clone(),
             email: self.model.contact_email.clone(),
-        })
+        }))
     }
     /// Every step, oldest first. Not public.
     /// At most `first` (default 20, at most 100), oldest first.
@@ -558,6 +669,9 @@ pub struct FileComplaintInput {
     pub confirm_feedback: bool,
     /// A retry with the same key returns the first result.
     pub idempotency_key: Option<String>,
+    /// The personal-data notice the filer was shown (`privacyNotice.version`) and the purposes
+    /// they ticked: none by default. Handling the item needs no consent.
+    pub privacy: Option<crate::privacy::graphql::PrivacyChoicesInput>,
 }
 
 /// The legal track an item reads like: not feedback but a complaint (khiếu nại) or a
@@ -741,11 +855,9 @@ impl ComplaintsQuery {
         {
             return Ok(page.connection(0, vec![]));
         }
+        let text = crate::text::clean("filter.query", input.query.as_deref().unwrap_or(""), 500)?;
         let extra =
-            match crate::text::clean("filter.query", input.query.as_deref().unwrap_or(""), 500)? {
-                t if t.is_empty() => None,
-                t => Some(super::search::words_condition(&t)),
-            };
+            super::search::query_condition(&ctx.state().db, ctx.read_scope().await?, &text).await?;
         let found = super::list_matching(
             ctx.state(),
             ctx.actor(),
@@ -769,11 +881,9 @@ impl ComplaintsQuery {
     ) -> async_graphql::Result<Vec<ComplaintStatusCount>> {
         let input = filter.unwrap_or_default();
         let filter = input.resolve(ctx).await?;
+        let text = crate::text::clean("filter.query", input.query.as_deref().unwrap_or(""), 500)?;
         let extra =
-            match crate::text::clean("filter.query", input.query.as_deref().unwrap_or(""), 500)? {
-                t if t.is_empty() => None,
-                t => Some(super::search::words_condition(&t)),
-            };
+            super::search::query_condition(&ctx.state().db, ctx.read_scope().await?, &text).await?;
         if let Some(d) = &filter.dialogue
             && !crate::dialogues::visible(ctx.state(), ctx.actor(), d).await?
         {
@@ -838,6 +948,7 @@ impl ComplaintsMutation {
                 contact: input.contact.map(Into::into),
                 confirm_feedback: input.confirm_feedback,
                 idempotency_key: input.idempotency_key,
+                privacy: input.privacy.map(Into::into),
             },
         )
         .await?;

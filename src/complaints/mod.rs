@@ -76,6 +76,8 @@ pub struct FileInput {
     /// The filer, told where complaints and denunciations go, says this is feedback.
     pub confirm_feedback: bool,
     pub idempotency_key: Option<String>,
+    /// The notice the filer was shown and the purposes they consented to.
+    pub privacy: Option<crate::privacy::Choices>,
 }
 
 /// Where a complaint (khiếu nại) or denunciation (tố cáo) goes: told to a filer whose item reads
@@ -272,6 +274,14 @@ pub async fn file_from(
         Some(r) => Some(r.business_id.clone()),
         None => access::caller_business(actor).map(str::to_string),
     };
+    if let Some(p) = &i.privacy {
+        crate::privacy::check_choices(&state.db, "input.privacy", p).await?;
+    }
+    let privacy_part = i
+        .privacy
+        .as_ref()
+        .map(crate::privacy::Choices::fingerprint)
+        .unwrap_or_default();
     let claim = key.map(|k| {
         use sea_orm::ActiveEnum;
         Claim::new(
@@ -298,6 +308,7 @@ pub async fn file_from(
                 dossier.as_ref().map(|d| d.id.as_str()).unwrap_or(""),
                 &title,
                 &body,
+                &privacy_part,
                 if i.confirm_feedback { "1" } else { "0" },
                 &name,
                 phone.as_deref().unwrap_or(""),
@@ -345,6 +356,7 @@ pub async fn file_from(
             }
             .to_string(),
             business_id: business_id.clone(),
+            notice_version: i.privacy.as_ref().map(|p| p.notice_version),
             ..received(id.clone(), code, &unit.id, now)
         };
         let txn = crate::db::begin(&state.db).await?;
@@ -373,6 +385,16 @@ pub async fn file_from(
                 event(&id, actor, Event::Filed, None, Status::Received, note)
                     .insert(&txn)
                     .await?;
+                if let Some(p) = &i.privacy {
+                    crate::privacy::record_choices(
+                        &*txn,
+                        &crate::privacy::Subject::Complaint(id.clone()),
+                        p,
+                        actor,
+                        now,
+                    )
+                    .await?;
+                }
                 if let Some(r) = &raised {
                     crate::dialogues::link_in(
                         &txn,
@@ -452,6 +474,9 @@ pub fn received(id: String, code: String, unit_id: &str, at: DateTime<Utc>) -> c
         search_text: String::new(),
         source: SOURCE_PORTAL.to_string(),
         business_id: None,
+        anonymised_at: None,
+        restricted_at: None,
+        notice_version: None,
     }
 }
 
@@ -803,7 +828,15 @@ pub async fn act(
                     ),
                 ));
             }
-            let n = note(n)?.or_else(|| Some(format!("Trùng với {}", original.code)));
+            // The original's tracking code is not written into the note: the duplicate's filer
+            // reads the notes, and the original is someone else's (`duplicateOf` shows it in
+            // the view its reader would get by asking for it).
+            let n = note(n)?.or_else(|| {
+                Some(
+                    "Trùng với một phản ánh đã gửi trước; câu trả lời được đưa ra tại phản ánh đó."
+                        .into(),
+                )
+            });
             Change {
                 merge_into: Some(original.id.clone()),
                 ..Change::new(
@@ -1126,7 +1159,13 @@ pub fn contact_matches(c: &complaint::Model, contact: &str) -> bool {
 
 /// Whether the caller proves to be the filer with `contact`. Guesses are limited per
 /// complaint (`RATE_LIMITED` past the limit), counted before they are checked.
-async fn proves_filer(
+/// What guesses of a complaint's contact are counted under: its tracking code, which an
+/// unknown code has too.
+fn guess_key(code: &str) -> String {
+    format!("complaint:{code}")
+}
+
+pub(crate) async fn proves_filer(
     state: &AppState,
     client: IpAddr,
     c: &complaint::Model,
@@ -1138,7 +1177,7 @@ async fn proves_filer(
     CodeGuess::check(
         &state.limits,
         &state.config,
-        format!("complaint:{}", c.id),
+        guess_key(&c.code),
         client,
         contact_matches(c, k),
     )
@@ -1254,7 +1293,20 @@ pub async fn get_by_code(
         .one(&state.db)
         .await?
     else {
-        return if given { Err(no_match()) } else { Ok(None) };
+        if !given {
+            return Ok(None);
+        }
+        // A guess at an unknown code is counted like one at a known code, so that being
+        // refused as too many tells nothing either.
+        CodeGuess::check(
+            &state.limits,
+            &state.config,
+            guess_key(code.as_str()),
+            client,
+            false,
+        )
+        .await?;
+        return Err(no_match());
     };
     let proved = proves_filer(state, client, &c, contact).await?;
     if given
@@ -1266,6 +1318,53 @@ pub async fn get_by_code(
     }
     let scope = access::read_scope(&state.db, actor).await?;
     Ok(access::complaint_view_as_filer(actor, &scope, &c, proved).map(|v| (c, v)))
+}
+
+/// The complaint whose filer the caller is, by its tracking code: the signed-in filer, or
+/// anyone with the phone or e-mail given when filing. Otherwise `BAD_USER_INPUT` on
+/// `contact`, the same for an unknown code as for a wrong contact (and counted alike).
+pub async fn filer_by_code(
+    state: &AppState,
+    actor: &Actor,
+    client: IpAddr,
+    code: &str,
+    contact: Option<&str>,
+) -> AppResult<complaint::Model> {
+    let code = code::TrackingCode::parse(code).map_err(|e| e.with_field("complaintCode"))?;
+    let no_match = || {
+        AppError::bad_input(
+            "contact",
+            "Không có phản ánh nào khớp mã theo dõi và số điện thoại hoặc thư điện tử này. Hãy kiểm tra lại cả hai.",
+            "No item matches this tracking code with this phone or e-mail. Check both.",
+        )
+    };
+    let found = complaint::Entity::find()
+        .filter(complaint::Column::Code.eq(code.as_str()))
+        .one(&state.db)
+        .await?;
+    match found {
+        Some(c) if access::is_filer(actor, &c) => Ok(c),
+        Some(c) => {
+            if proves_filer(state, client, &c, contact).await? {
+                Ok(c)
+            } else {
+                Err(no_match())
+            }
+        }
+        None => {
+            if contact.is_some_and(|k| !k.trim().is_empty()) {
+                CodeGuess::check(
+                    &state.limits,
+                    &state.config,
+                    guess_key(code.as_str()),
+                    client,
+                    false,
+                )
+                .await?;
+            }
+            Err(no_match())
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -16,6 +16,7 @@ use crate::access::Scope;
 use crate::context::CtxExt;
 use crate::error::AppError;
 use crate::pagination::Page;
+use crate::privacy::masks::TextField;
 use crate::search::results::{Highlights, SearchFields, enum_value, fields, order};
 use crate::search::text::ParsedQuery;
 use crate::search::{ComplaintQuery, ComplaintSort, Hits};
@@ -39,6 +40,50 @@ pub fn words_condition(text: &str) -> sea_orm::Condition {
     words.retain(|w| seen.insert(w.clone()));
     words.truncate(12);
     crate::db::words_match(complaint::Column::SearchText, &words)
+}
+
+/// Whether `text` names a code that only a hidden link could match for a caller who sees
+/// published answers only: a code that is neither a tracking code nor a catalogued procedure's
+/// could only be a dossier's, and the public view hides which dossier an item is about (its
+/// receipt code leads to its filer). Such a query finds nothing for that caller, in its count
+/// too.
+pub async fn names_hidden_code(
+    db: &sea_orm::DatabaseConnection,
+    text: &str,
+) -> Result<bool, AppError> {
+    let others: Vec<String> = ParsedQuery::parse(text)
+        .codes
+        .into_iter()
+        .filter(|c| !(c.starts_with("GY") && super::code::parse(c).is_ok()))
+        .collect();
+    if others.is_empty() {
+        return Ok(false);
+    }
+    let known = entity::procedure::Entity::find()
+        .filter(entity::procedure::Column::Code.is_in(others.iter().cloned()))
+        .all(db)
+        .await?;
+    Ok(others
+        .iter()
+        .any(|c| !known.iter().any(|p| p.code.eq_ignore_ascii_case(c))))
+}
+
+/// A list's `filter.query` as a condition in the caller's scope ([`words_condition`], and
+/// nothing for a public caller whose query names a hidden code: [`names_hidden_code`]).
+pub async fn query_condition(
+    db: &sea_orm::DatabaseConnection,
+    scope: &Scope,
+    text: &str,
+) -> Result<Option<sea_orm::Condition>, AppError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if *scope == Scope::None && names_hidden_code(db, text).await? {
+        return Ok(Some(
+            sea_orm::Condition::all().add(sea_orm::sea_query::Expr::cust("1 = 0")),
+        ));
+    }
+    Ok(Some(words_condition(text)))
 }
 
 #[derive(Default)]
@@ -108,6 +153,14 @@ impl ComplaintsSearchQuery {
         if let Some(d) = &f.dialogue
             && !crate::dialogues::visible(state, actor, d).await?
         {
+            let none = Hits::default();
+            return Ok(page.connection_with(
+                0,
+                vec![],
+                fields(&none, false, state.search.engine_name()),
+            ));
+        }
+        if scope == Scope::None && names_hidden_code(&state.db, &text).await? {
             let none = Hits::default();
             return Ok(page.connection_with(
                 0,
@@ -213,15 +266,31 @@ impl ComplaintsSearchQuery {
             });
         }
         let parsed = Arc::new(parsed);
+        // The public reads highlights of the masked text, as it reads the item itself.
+        let public: Vec<String> = items
+            .iter()
+            .filter(|(_, v)| *v == View::Public)
+            .map(|(c, _)| c.id.clone())
+            .collect();
+        let decisions = ctx.loaders().complaint_masks.load_many(public).await?;
         let nodes: Vec<ComplaintHit> = items
             .into_iter()
-            .map(|(model, view)| ComplaintHit {
-                highlights: Highlights {
-                    title: model.title.clone(),
-                    body: model.body.clone(),
-                    query: parsed.clone(),
-                },
-                complaint: Complaint { model, view },
+            .map(|(model, view)| {
+                let (title, body) = match decisions.get(&model.id) {
+                    Some(d) if view == View::Public => (
+                        crate::privacy::masks::public_text(&model.title, TextField::Title, d),
+                        crate::privacy::masks::public_text(&model.body, TextField::Body, d),
+                    ),
+                    _ => (model.title.clone(), model.body.clone()),
+                };
+                ComplaintHit {
+                    highlights: Highlights {
+                        title,
+                        body,
+                        query: parsed.clone(),
+                    },
+                    complaint: Complaint { model, view },
+                }
             })
             .collect();
         Ok(page.connection_with(hits.total, nodes, meta))

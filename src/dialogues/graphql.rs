@@ -393,16 +393,32 @@ impl DialogueBusiness {
     async fn origin(&self) -> &str {
         &self.model.origin
     }
-    /// The contact person: the host and the business itself only.
-    async fn contact(&self) -> Option<crate::complaints::graphql::ComplaintContact> {
+    /// The contact person: the host and the business itself only. Every read by staff is
+    /// logged before it is answered.
+    async fn contact(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::complaints::graphql::ComplaintContact>> {
         if !self.own {
-            return None;
+            return Ok(None);
         }
-        Some(crate::complaints::graphql::ComplaintContact {
+        if crate::access::logs_contact_read(ctx.actor()) {
+            ctx.loaders()
+                .contact_reads
+                .load_one((
+                    crate::privacy::reads::Whose::DialogueContact {
+                        dialogue: self.model.dialogue_id.clone(),
+                        business: self.model.business_id.clone(),
+                    },
+                    "DialogueBusiness.contact".to_string(),
+                ))
+                .await?;
+        }
+        Ok(Some(crate::complaints::graphql::ComplaintContact {
             name: self.model.contact_name.clone().unwrap_or_default(),
             phone: self.model.contact_phone.clone(),
             email: self.model.contact_email.clone(),
-        })
+        }))
     }
     /// What it means to raise: the host and the business itself only.
     async fn agenda(&self) -> Option<&str> {
@@ -813,6 +829,9 @@ pub struct JoinDialogueInput {
     pub contact: Option<ContactInputGql>,
     /// What the business means to raise.
     pub agenda: Option<String>,
+    /// The personal-data notice shown to the contact person (`privacyNotice.version`) and the
+    /// purposes ticked: none by default.
+    pub privacy: Option<crate::privacy::graphql::PrivacyChoicesInput>,
 }
 
 #[derive(InputObject)]
@@ -1246,6 +1265,7 @@ impl DialoguesMutation {
             JoinInput {
                 contact: i.contact.map(Into::into),
                 agenda: i.agenda,
+                privacy: i.privacy.map(Into::into),
             },
         )
         .await?;
@@ -1279,6 +1299,7 @@ impl DialoguesMutation {
                     contact: input.contact.map(Into::into),
                     confirm_feedback: input.confirm_feedback,
                     idempotency_key: input.idempotency_key,
+                    privacy: None,
                 },
             },
         )

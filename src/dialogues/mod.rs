@@ -776,6 +776,8 @@ pub async fn step(
 pub struct JoinInput {
     pub contact: Option<ContactInput>,
     pub agenda: Option<String>,
+    /// The notice the contact person was shown and the purposes ticked.
+    pub privacy: Option<crate::privacy::Choices>,
 }
 
 /// A business account registers for a public dialogue, or confirms an invitation, with its
@@ -794,8 +796,24 @@ pub async fn join(state: &AppState, actor: &Actor, id: &str, i: JoinInput) -> Ap
         .map(|a| text::clean("agenda", a, 4000))
         .transpose()?
         .filter(|a| !a.is_empty());
+    if let Some(p) = &i.privacy {
+        crate::privacy::check_choices(&state.db, "input.privacy", p).await?;
+    }
     let existing = f.businesses.iter().find(|b| b.business_id == business);
     let txn = crate::db::begin(&state.db).await?;
+    if let Some(p) = &i.privacy {
+        crate::privacy::record_choices(
+            &*txn,
+            &crate::privacy::Subject::DialogueContact {
+                dialogue: f.model.id.clone(),
+                business: business.clone(),
+            },
+            p,
+            actor,
+            crate::clock::now(),
+        )
+        .await?;
+    }
     match existing {
         Some(b) => {
             let mut m: dialogue_business::ActiveModel = b.clone().into();

@@ -273,6 +273,8 @@ pub async fn demo(
                 claim_tax_code: Set(business.as_ref().map(|b| b.tax_code.clone())),
                 claim_business_name: Set(business.as_ref().map(|b| b.name.clone())),
                 claim_status: Set(business.as_ref().map(|_| account::ClaimStatus::Confirmed)),
+                deleted_at: Set(None),
+                notice_version: Set(None),
             }
             .insert(db)
             .await?;

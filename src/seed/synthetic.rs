@@ -332,6 +332,9 @@ pub async fn seed(
                 search_text: crate::search::text::fallback_text(&format!("[Dữ liệu mẫu] {title}"), body, &[]),
                 source: crate::complaints::SOURCE_PORTAL.into(),
                 business_id: None,
+                anonymised_at: None,
+                restricted_at: None,
+                notice_version: None,
             }));
             let _ = (kind, category);
             let steps: &[(&str, Option<Status>, Status)] = &[

@@ -18,6 +18,7 @@ mod multi_server;
 mod naming;
 mod pagination;
 mod par;
+mod privacy;
 mod ratings;
 mod screens;
 mod search;
