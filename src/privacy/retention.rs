@@ -146,6 +146,9 @@ pub struct Report {
     pub anonymised: u64,
     /// The tracking codes of the items due (at most the first 1,000).
     pub codes: Vec<String>,
+    /// Contact persons of businesses at dialogues that ended more than the same days ago,
+    /// cleared by this sweep.
+    pub dialogue_contacts: u64,
 }
 
 impl std::fmt::Display for Report {
@@ -177,8 +180,8 @@ pub async fn due(db: &DatabaseConnection, days: u32, now: DateTime<Utc>) -> AppR
         .await?;
     Ok(Report {
         due: n,
-        anonymised: 0,
         codes,
+        ..Report::default()
     })
 }
 
@@ -213,6 +216,7 @@ pub async fn sweep(
         seen += batch.len() as u64;
         progress(seen, report.due);
     }
+    report.dialogue_contacts = clear_dialogue_contacts(db, days, now).await?;
     if report.anonymised > 0 {
         tracing::info!(
             anonymised = report.anonymised,
@@ -221,6 +225,63 @@ pub async fn sweep(
         );
     }
     Ok(report)
+}
+
+/// Clears the contact persons of businesses at dialogues closed or cancelled more than `days`
+/// ago (the dialogue, its issues and its commitments stay). Returns how many.
+async fn clear_dialogue_contacts(
+    db: &DatabaseConnection,
+    days: u32,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    use entity::{dialogue, dialogue_business};
+    use sea_orm::sea_query::Query;
+    let cutoff = now - Duration::days(i64::from(days));
+    let ended = Query::select()
+        .column(dialogue::Column::Id)
+        .from(dialogue::Entity)
+        .cond_where(
+            Condition::any()
+                .add(dialogue::Column::ClosedAt.lte(cutoff))
+                .add(dialogue::Column::CancelledAt.lte(cutoff)),
+        )
+        .to_owned();
+    let txn = crate::db::begin(db).await?;
+    let r = dialogue_business::Entity::update_many()
+        .col_expr(
+            dialogue_business::Column::ContactName,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            dialogue_business::Column::ContactPhone,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            dialogue_business::Column::ContactEmail,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(dialogue_business::Column::DialogueId.in_subquery(ended))
+        .filter(
+            Condition::any()
+                .add(dialogue_business::Column::ContactName.is_not_null())
+                .add(dialogue_business::Column::ContactPhone.is_not_null())
+                .add(dialogue_business::Column::ContactEmail.is_not_null()),
+        )
+        .exec(&*txn)
+        .await?;
+    if r.rows_affected > 0 {
+        super::log(
+            &*txn,
+            Step {
+                action: "RETENTION_DIALOGUE_CONTACTS",
+                note: Some(format!("{} contact(s) cleared", r.rows_affected)),
+                ..Step::system(now)
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(r.rows_affected)
 }
 
 /// Sweeps every `PORTAL_RETENTION_SWEEP_SECS` (not at all when 0).

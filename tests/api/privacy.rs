@@ -749,6 +749,22 @@ async fn a_retention_sweep_on_two_servers_at_once_anonymises_each_item_once() {
         .exec(&app.state.db)
         .await
         .unwrap();
+    // A dialogue that ended 31 days ago: its businesses' contact persons go too.
+    let contact = entity::dialogue_business::Entity::find()
+        .filter(entity::dialogue_business::Column::ContactName.is_not_null())
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .expect("the demo has a dialogue with a contact person");
+    entity::dialogue::Entity::update_many()
+        .col_expr(
+            entity::dialogue::Column::ClosedAt,
+            sea_orm::sea_query::Expr::value(long_ago),
+        )
+        .filter(entity::dialogue::Column::Id.eq(contact.dialogue_id.clone()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
     let due = portal::privacy::retention::due(&app.state.db, 30, portal::clock::now())
         .await
         .unwrap();
@@ -759,6 +775,18 @@ async fn a_retention_sweep_on_two_servers_at_once_anonymises_each_item_once() {
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.anonymised + b.anonymised, 4 + old_demo, "{a:?} {b:?}");
+    assert!(
+        a.dialogue_contacts + b.dialogue_contacts >= 1,
+        "{a:?} {b:?}"
+    );
+    let cleared = entity::dialogue_business::Entity::find()
+        .filter(entity::dialogue_business::Column::DialogueId.eq(contact.dialogue_id.clone()))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert!(cleared.iter().all(|b| b.contact_name.is_none()
+        && b.contact_phone.is_none()
+        && b.contact_email.is_none()));
     let steps = entity::privacy_event::Entity::find()
         .filter(entity::privacy_event::Column::Action.eq("RETENTION_ANONYMISED"))
         .filter(entity::privacy_event::Column::ComplaintId.is_in(ids.clone()))
@@ -781,7 +809,10 @@ async fn a_retention_sweep_on_two_servers_at_once_anonymises_each_item_once() {
     let again = portal::privacy::retention::sweep(&app.state.db, 30, |_, _| {})
         .await
         .unwrap();
-    assert_eq!((again.due, again.anonymised), (0, 0));
+    assert_eq!(
+        (again.due, again.anonymised, again.dialogue_contacts),
+        (0, 0, 0)
+    );
 }
 
 #[tokio::test]
