@@ -60,6 +60,8 @@ pub struct Loaders {
     pub procedure_figures: DataLoader<crate::ratings::graphql::FiguresLoader>,
     /// Staff decisions on masking complaints' public text (by complaint id).
     pub complaint_masks: DataLoader<crate::privacy::masks::DecisionsLoader>,
+    /// The consents given with complaints (by complaint id).
+    pub complaint_consents: DataLoader<crate::privacy::ConsentsLoader>,
     /// Writes the caller's reads of contacts to the log, batched per request.
     pub contact_reads: DataLoader<crate::privacy::reads::ReadLogger>,
 }
@@ -115,6 +117,7 @@ impl Loaders {
                 crate::privacy::masks::DecisionsLoader(db()),
                 tokio::spawn,
             ),
+            complaint_consents: DataLoader::new(crate::privacy::ConsentsLoader(db()), tokio::spawn),
             contact_reads: DataLoader::new(
                 crate::privacy::reads::ReadLogger {
                     db: db(),

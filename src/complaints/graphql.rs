@@ -241,6 +241,18 @@ impl Complaint {
             .unwrap_or_default())
     }
 
+    async fn consents_given(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<entity::consent::Model>> {
+        Ok(ctx
+            .loaders()
+            .complaint_consents
+            .load_one(self.model.id.clone())
+            .await?
+            .unwrap_or_default())
+    }
+
     /// A text as the caller reads it: as typed for the case's insiders, masked for the public.
     async fn text(&self, ctx: &Context<'_>, f: TextField) -> async_graphql::Result<String> {
         let raw = f.of(&self.model);
@@ -312,14 +324,12 @@ impl Complaint {
         if !self.view.sees_contact() {
             return Ok(vec![]);
         }
-        Ok(crate::privacy::consents_of(
-            &ctx.state().db,
-            &crate::privacy::Subject::Complaint(self.model.id.clone()),
-        )
-        .await?
-        .into_iter()
-        .map(crate::privacy::graphql::Consent)
-        .collect())
+        Ok(self
+            .consents_given(ctx)
+            .await?
+            .into_iter()
+            .map(crate::privacy::graphql::Consent)
+            .collect())
     }
     /// The filer's name, shown with a published item only when the filer consented to it
     /// (and never for a complaint or denunciation under their own laws).
@@ -331,12 +341,10 @@ impl Complaint {
         {
             return Ok(None);
         }
-        let yes = crate::privacy::has_consent(
-            &ctx.state().db,
-            &crate::privacy::Subject::Complaint(self.model.id.clone()),
+        let yes = crate::privacy::standing(
+            &self.consents_given(ctx).await?,
             crate::privacy::Purpose::PublishName,
-        )
-        .await?;
+        );
         Ok(yes.then(|| self.model.contact_name.clone()))
     }
     /// When the filer's contact and the personal data in the text were anonymised (retention,

@@ -383,3 +383,38 @@ pub async fn withdraw_one(
     txn.commit().await?;
     Ok(m)
 }
+
+/// The consent rows of complaints' filers, by complaint id, oldest first: one query per batch.
+pub struct ConsentsLoader(pub DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<String> for ConsentsLoader {
+    type Value = Vec<consent::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, Self::Value>, Self::Error> {
+        let rows = consent::Entity::find()
+            .filter(consent::Column::ComplaintId.is_in(keys.iter().cloned()))
+            .order_by_asc(consent::Column::RecordedAt)
+            .all(&self.0)
+            .await?;
+        let mut out: std::collections::HashMap<String, Self::Value> =
+            keys.iter().map(|k| (k.clone(), vec![])).collect();
+        for r in rows {
+            if let Some(k) = r.complaint_id.clone() {
+                out.entry(k).or_default().push(r);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether the latest answer to `purpose` among `rows` grants it and stands.
+pub fn standing(rows: &[consent::Model], purpose: Purpose) -> bool {
+    rows.iter()
+        .rev()
+        .find(|c| c.purpose == purpose.as_str())
+        .is_some_and(|c| c.granted && c.withdrawn_at.is_none())
+}
