@@ -182,8 +182,10 @@ pub async fn submit(
         return by_id(state, &id).await;
     }
     let client_hash = self_rating::client_hash(&state.config, client);
+    // Staff rate nothing, a kiosk rating of their own unit included: it would move the unit's
+    // published satisfaction.
+    access::require_not_staff_for_rating(actor)?;
     if let Some(d) = &dossier {
-        access::require_not_staff_for_rating(actor)?;
         prove_filer(state, actor, client, d, i.rating_code.as_deref()).await?;
         self_rating::refuse_from_staff_address(&state.db, d, &client_hash).await?;
         access::actions::dossier_state(d, access::DossierAction::Rate, crate::clock::now())?;

@@ -351,6 +351,26 @@ async fn only_the_filer_rates_a_dossier() {
         let b = app.gql(Some(staff), rate, with(Some(&staff_code))).await;
         assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
     }
+    // Nor at a kiosk, without a dossier: an unverified rating of their own unit still moves
+    // its published satisfaction.
+    let kiosk = json!({ "i": { "unit": app.unit_id("SDL").await, "channel": "KIOSK",
+                              "scores": [{ "component": "OFFICIAL", "score": 5 }] } });
+    let b = app
+        .gql(
+            Some(&official),
+            "mutation($i: SubmitRatingInput!) { submitRating(input: $i) { id } }",
+            kiosk.clone(),
+        )
+        .await;
+    assert_eq!(error_code(&b), "FORBIDDEN", "{b}");
+    let ok = app
+        .ok(
+            None,
+            "mutation($i: SubmitRatingInput!) { submitRating(input: $i) { verified } }",
+            kiosk,
+        )
+        .await;
+    assert_eq!(ok["submitRating"]["verified"], false);
 
     // The filer, with the code printed on the receipt (typed in lower case with a space).
     let code = rating_code(&app, &official, "TR-PROOF-1").await;
