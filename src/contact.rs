@@ -116,7 +116,7 @@ pub fn given_or_account(
         v.map(str::trim).filter(|s| !s.is_empty())
     }
     let name = match given(name) {
-        Some(n) => Some(crate::text::required("contact.name", n, 200)?),
+        Some(n) => Some(crate::text::one_line("contact.name", n, 200)?),
         None => account.map(|a| a.display_name.clone()),
     };
     let phone = match given(phone) {

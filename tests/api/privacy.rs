@@ -1109,6 +1109,17 @@ async fn links_do_not_reveal_what_views_hide() {
         "{seen}"
     );
 
+    // A name that reorders what a reader sees is refused.
+    let b = app
+        .gql(
+            None,
+            FILE,
+            json!({ "i": { "kind": "FEEDBACK", "category": "OTHER", "unit": unit, "title": "T", "body": "B",
+                           "contact": { "name": "Lê \u{202E}C", "phone": PHONE } } }),
+        )
+        .await;
+    assert_eq!(error_field(&b), "input.contact.name", "{b}");
+
     // Guesses at an unknown code are counted like guesses at a known one: being refused as
     // too many says nothing about whether the code exists.
     let by_code =
