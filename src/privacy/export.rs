@@ -47,39 +47,10 @@ pub async fn build(db: &impl ConnectionTrait, s: &Subject) -> AppResult<Value> {
         ),
         _ => (None, None),
     };
-    let mut rq = privacy_request::Entity::find();
-    let mut ev = privacy_event::Entity::find();
-    let mut by = sea_orm::Condition::any();
-    let mut ev_by = sea_orm::Condition::any();
-    if let Some(a) = &account_id {
-        by = by.add(privacy_request::Column::AccountId.eq(a.clone()));
-        ev_by = ev_by.add(privacy_event::Column::AccountId.eq(a.clone()));
-    }
-    if !ids.is_empty() {
-        by = by.add(privacy_request::Column::ComplaintId.is_in(ids.clone()));
-        ev_by = ev_by.add(privacy_event::Column::ComplaintId.is_in(ids.clone()));
-    }
-    rq = rq.filter(by);
-    ev = ev.filter(ev_by);
-    let requests = rq
-        .order_by_asc(privacy_request::Column::ReceivedAt)
-        .all(db)
-        .await?;
-    let steps = ev.order_by_asc(privacy_event::Column::At).all(db).await?;
+    let (requests, steps) = requests_and_steps(db, account_id.as_deref(), &ids).await?;
     let reads = super::reads::of_complaints(db, &ids).await?;
     let (ratings, sessions) = match &account_id {
-        Some(a) => (
-            rating::Entity::find()
-                .filter(rating::Column::RaterAccountId.eq(a.clone()))
-                .order_by_asc(rating::Column::CreatedAt)
-                .all(db)
-                .await?,
-            session::Entity::find()
-                .filter(session::Column::AccountId.eq(a.clone()))
-                .order_by_asc(session::Column::CreatedAt)
-                .all(db)
-                .await?,
-        ),
+        Some(a) => ratings_and_sessions(db, a).await?,
         None => (vec![], vec![]),
     };
     let dossier_codes = {
@@ -95,24 +66,7 @@ pub async fn build(db: &impl ConnectionTrait, s: &Subject) -> AppResult<Value> {
     Ok(json!({
         "madeAt": t(&crate::clock::now()),
         "controller": "Ủy ban nhân dân Thành phố — Cổng Góp Ý",
-        "account": account.map(|a| {
-            use sea_orm::ActiveEnum;
-            json!({
-                "id": a.id,
-                "username": a.username,
-                "displayName": a.display_name,
-                "email": a.email,
-                "phone": a.phone,
-                "pendingEmail": a.pending_email,
-                "pendingPhone": a.pending_phone,
-                "role": a.role.to_value(),
-                "createdAt": t(&a.created_at),
-                "claimedTaxCode": a.claim_tax_code,
-                "claimedBusinessName": a.claim_business_name,
-                "noticeVersion": a.notice_version,
-                "deletedAt": ot(&a.deleted_at),
-            })
-        }),
+        "account": account.map(account_json),
         "complaints": items.iter().map(|c| complaint_json(c, &events, dossier_codes.get(c.dossier_id.as_deref().unwrap_or("")))).collect::<Vec<_>>(),
         "consents": consents.iter().map(|c| json!({
             "id": c.id,
@@ -165,6 +119,76 @@ pub async fn build(db: &impl ConnectionTrait, s: &Subject) -> AppResult<Value> {
             "endedAt": ot(&s.ended_at),
         })).collect::<Vec<_>>(),
     }))
+}
+
+/// The requests about the account or the items, and the steps on them, oldest first.
+async fn requests_and_steps(
+    db: &impl ConnectionTrait,
+    account_id: Option<&str>,
+    ids: &[String],
+) -> AppResult<(Vec<privacy_request::Model>, Vec<privacy_event::Model>)> {
+    let mut by = sea_orm::Condition::any();
+    let mut ev_by = sea_orm::Condition::any();
+    if let Some(a) = account_id {
+        by = by.add(privacy_request::Column::AccountId.eq(a));
+        ev_by = ev_by.add(privacy_event::Column::AccountId.eq(a));
+    }
+    if !ids.is_empty() {
+        by = by.add(privacy_request::Column::ComplaintId.is_in(ids.to_vec()));
+        ev_by = ev_by.add(privacy_event::Column::ComplaintId.is_in(ids.to_vec()));
+    }
+    // Nothing to be about: nothing (an empty condition would match every row).
+    if account_id.is_none() && ids.is_empty() {
+        return Ok((vec![], vec![]));
+    }
+    let requests = privacy_request::Entity::find()
+        .filter(by)
+        .order_by_asc(privacy_request::Column::ReceivedAt)
+        .all(db)
+        .await?;
+    let steps = privacy_event::Entity::find()
+        .filter(ev_by)
+        .order_by_asc(privacy_event::Column::At)
+        .all(db)
+        .await?;
+    Ok((requests, steps))
+}
+
+async fn ratings_and_sessions(
+    db: &impl ConnectionTrait,
+    account_id: &str,
+) -> AppResult<(Vec<rating::Model>, Vec<session::Model>)> {
+    Ok((
+        rating::Entity::find()
+            .filter(rating::Column::RaterAccountId.eq(account_id))
+            .order_by_asc(rating::Column::CreatedAt)
+            .all(db)
+            .await?,
+        session::Entity::find()
+            .filter(session::Column::AccountId.eq(account_id))
+            .order_by_asc(session::Column::CreatedAt)
+            .all(db)
+            .await?,
+    ))
+}
+
+fn account_json(a: entity::account::Model) -> Value {
+    use sea_orm::ActiveEnum;
+    json!({
+        "id": a.id,
+        "username": a.username,
+        "displayName": a.display_name,
+        "email": a.email,
+        "phone": a.phone,
+        "pendingEmail": a.pending_email,
+        "pendingPhone": a.pending_phone,
+        "role": a.role.to_value(),
+        "createdAt": t(&a.created_at),
+        "claimedTaxCode": a.claim_tax_code,
+        "claimedBusinessName": a.claim_business_name,
+        "noticeVersion": a.notice_version,
+        "deletedAt": ot(&a.deleted_at),
+    })
 }
 
 fn complaint_json(

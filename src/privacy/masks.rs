@@ -178,35 +178,7 @@ pub async fn set(
     if actor.principal().is_none() || !scope.covers(&c.assigned_unit_id) {
         return Err(AppError::not_allowed());
     }
-    let mut rows = vec![];
-    for (list, masked, name) in [(&unmask, false, "unmask"), (&add, true, "mask")] {
-        for (i, m) in list.iter().enumerate() {
-            let t = crate::text::nfc(m.text.trim());
-            let field = format!("input.{name}[{i}].text");
-            if t.is_empty() || t.chars().count() > 500 {
-                return Err(AppError::bad_input(
-                    field,
-                    "Đoạn văn bản phải có từ 1 đến 500 ký tự.",
-                    "The text must have 1 to 500 characters.",
-                ));
-            }
-            if !m.field.of(&c).contains(&t) {
-                return Err(AppError::bad_input(
-                    field,
-                    format!("Không thấy đoạn {t:?} trong {}.", m.field.as_str()),
-                    format!("{t:?} does not occur in {}.", m.field.as_str()),
-                ));
-            }
-            if !masked && !mask::detect(m.field.of(&c)).iter().any(|f| f.text == t) {
-                return Err(AppError::bad_input(
-                    field,
-                    "Chỉ bỏ che được đúng một đoạn đã được phát hiện (xem personalData).",
-                    "Only a piece the detector found can be unmasked (see personalData).",
-                ));
-            }
-            rows.push((m.field, t, masked));
-        }
-    }
+    let rows = checked(&c, &unmask, &add)?;
     let now = crate::clock::now();
     let txn = crate::db::begin(&state.db).await?;
     for (field, text, masked) in &rows {
@@ -252,4 +224,43 @@ pub async fn set(
     }
     txn.commit().await?;
     Ok(c)
+}
+
+/// The decisions asked for, each checked: a text of 1 to 500 characters that occurs in its
+/// field, and for an unmasking, a piece the detector found.
+fn checked(
+    c: &complaint::Model,
+    unmask: &[MaskText],
+    add: &[MaskText],
+) -> AppResult<Vec<(TextField, String, bool)>> {
+    let mut rows = vec![];
+    for (list, masked, name) in [(unmask, false, "unmask"), (add, true, "mask")] {
+        for (i, m) in list.iter().enumerate() {
+            let t = crate::text::nfc(m.text.trim());
+            let field = format!("input.{name}[{i}].text");
+            if t.is_empty() || t.chars().count() > 500 {
+                return Err(AppError::bad_input(
+                    field,
+                    "Đoạn văn bản phải có từ 1 đến 500 ký tự.",
+                    "The text must have 1 to 500 characters.",
+                ));
+            }
+            if !m.field.of(c).contains(&t) {
+                return Err(AppError::bad_input(
+                    field,
+                    format!("Không thấy đoạn {t:?} trong {}.", m.field.as_str()),
+                    format!("{t:?} does not occur in {}.", m.field.as_str()),
+                ));
+            }
+            if !masked && !mask::detect(m.field.of(c)).iter().any(|f| f.text == t) {
+                return Err(AppError::bad_input(
+                    field,
+                    "Chỉ bỏ che được đúng một đoạn đã được phát hiện (xem personalData).",
+                    "Only a piece the detector found can be unmasked (see personalData).",
+                ));
+            }
+            rows.push((m.field, t, masked));
+        }
+    }
+    Ok(rows)
 }

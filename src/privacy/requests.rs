@@ -205,13 +205,31 @@ async fn subject_of(
     }
 }
 
-/// Records a request; access, a copy and withdrawal are carried out at once.
-pub async fn submit(
-    state: &AppState,
-    actor: &Actor,
-    client: std::net::IpAddr,
-    i: SubmitInput,
-) -> AppResult<privacy_request::Model> {
+/// A request's input, checked.
+struct Valid {
+    kind: Kind,
+    details: Option<String>,
+    purpose: Option<Purpose>,
+    name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+}
+
+impl Valid {
+    /// The idempotency fingerprint's parts.
+    fn parts(&self) -> [&str; 6] {
+        [
+            self.kind.as_str(),
+            self.details.as_deref().unwrap_or(""),
+            self.purpose.map(|p| p.as_str()).unwrap_or(""),
+            self.name.as_deref().unwrap_or(""),
+            self.phone.as_deref().unwrap_or(""),
+            self.email.as_deref().unwrap_or(""),
+        ]
+    }
+}
+
+fn validate(i: &SubmitInput) -> AppResult<Valid> {
     let kind = i.kind.ok_or_else(|| {
         AppError::bad_input(
             "kind",
@@ -219,53 +237,44 @@ pub async fn submit(
             "Choose the kind of request.",
         )
     })?;
-    let key = crate::idempotency::IdempotencyKey::parse_opt(i.idempotency_key.as_deref())?;
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let details = i
         .details
         .as_deref()
         .map(|d| crate::text::clean("details", d, 4000))
         .transpose()?
         .filter(|d| !d.is_empty());
-    let name = i
-        .correct_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|n| crate::text::one_line("correction.name", n, 200))
+    let name = given(&i.correct_name)
+        .map(|n| crate::text::one_line("correction.name", &n, 200))
         .transpose()?;
-    let phone = i
-        .correct_phone
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
+    let phone = given(&i.correct_phone)
         .map(|p| {
-            Phone::parse(p)
+            Phone::parse(&p)
                 .map(Phone::into_string)
                 .map_err(|e| e.with_field("correction.phone"))
         })
         .transpose()?;
-    let email = i
-        .correct_email
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
+    let email = given(&i.correct_email)
         .map(|e| {
-            Email::parse(e)
+            Email::parse(&e)
                 .map(Email::into_string)
                 .map_err(|e| e.with_field("correction.email"))
         })
         .transpose()?;
-    if kind == Kind::Correction
-        && name.is_none()
-        && phone.is_none()
-        && email.is_none()
-        && details.is_none()
-    {
+    let corrects = name.is_some() || phone.is_some() || email.is_some();
+    if kind == Kind::Correction && !corrects && details.is_none() {
         return Err(AppError::bad_input(
             "correction",
             "Hãy cho biết thông tin cần sửa (họ tên, số điện thoại, thư điện tử, hoặc mô tả).",
             "Say what to correct (name, phone, e-mail, or a description).",
         ));
     }
-    if kind != Kind::Correction && (name.is_some() || phone.is_some() || email.is_some()) {
+    if kind != Kind::Correction && corrects {
         return Err(AppError::bad_input(
             "correction",
             "Thông tin sửa chỉ dùng cho yêu cầu CORRECTION.",
@@ -279,6 +288,26 @@ pub async fn submit(
             "A purpose goes with a WITHDRAWAL request only.",
         ));
     }
+    Ok(Valid {
+        kind,
+        details,
+        purpose: i.purpose,
+        name,
+        phone,
+        email,
+    })
+}
+
+/// Records a request; access, a copy and withdrawal are carried out at once.
+pub async fn submit(
+    state: &AppState,
+    actor: &Actor,
+    client: std::net::IpAddr,
+    i: SubmitInput,
+) -> AppResult<privacy_request::Model> {
+    let v = validate(&i)?;
+    let kind = v.kind;
+    let key = crate::idempotency::IdempotencyKey::parse_opt(i.idempotency_key.as_deref())?;
     let subject = subject_of(
         state,
         actor,
@@ -296,21 +325,8 @@ pub async fn submit(
         .clone()
         .or_else(|| complaint_id.as_ref().map(|c| format!("complaint:{c}")))
         .unwrap_or_default();
-    let claim = key.map(|k| {
-        crate::idempotency::Claim::new(
-            owner,
-            "submitPrivacyRequest",
-            k,
-            &[
-                kind.as_str(),
-                details.as_deref().unwrap_or(""),
-                i.purpose.map(|p| p.as_str()).unwrap_or(""),
-                name.as_deref().unwrap_or(""),
-                phone.as_deref().unwrap_or(""),
-                email.as_deref().unwrap_or(""),
-            ],
-        )
-    });
+    let claim =
+        key.map(|k| crate::idempotency::Claim::new(owner, "submitPrivacyRequest", k, &v.parts()));
     if let Some(c) = &claim
         && let Some(id) = c.prior(&state.db).await?
     {
@@ -334,11 +350,11 @@ pub async fn submit(
         .to_string(),
         account_id: account_id.clone(),
         complaint_id: complaint_id.clone(),
-        details,
-        purpose: i.purpose.map(|p| p.as_str().to_string()),
-        correct_name: name,
-        correct_phone: phone,
-        correct_email: email,
+        details: v.details,
+        purpose: v.purpose.map(|p| p.as_str().to_string()),
+        correct_name: v.name,
+        correct_phone: v.phone,
+        correct_email: v.email,
         received_at: now,
         acknowledge_due_at: acknowledge_due(&cal, now),
         acknowledged_at: immediate.then_some(now),
@@ -381,36 +397,8 @@ pub async fn submit(
     )
     .await?;
     if immediate {
-        if kind == Kind::Withdrawal {
-            let mut n = super::withdraw_all(&*txn, &subject, i.purpose, &id, actor, now).await?;
-            if let Subject::Account(_) = &subject {
-                for c in complaints_of(&*txn, &subject).await? {
-                    n += super::withdraw_all(
-                        &*txn,
-                        &Subject::Complaint(c.id),
-                        i.purpose,
-                        &id,
-                        actor,
-                        now,
-                    )
-                    .await?;
-                }
-            }
-            super::log(
-                &*txn,
-                step(
-                    "REQUEST_CARRIED_OUT",
-                    Some(format!("{n} consent(s) withdrawn")),
-                ),
-            )
-            .await?;
-        } else {
-            super::log(
-                &*txn,
-                step("REQUEST_CARRIED_OUT", Some("copy made available".into())),
-            )
-            .await?;
-        }
+        let done = carry_out(state, &txn, actor, &m, kind, &subject, now).await?;
+        super::log(&*txn, step("REQUEST_CARRIED_OUT", Some(done))).await?;
     }
     txn.commit().await?;
     Ok(m)
