@@ -890,7 +890,8 @@ async fn published_text_masks_personal_data_until_staff_decide_otherwise() {
         .collect();
     let body = format!(
         "Tôi ở số 12 Nguyễn Huệ, CCCD 079123456789, e-mail le.c@example.vn, điện thoại 0912 345 678. \
-         Số máy bàn ０２８３８２９１２３４. {nfd} Hồ sơ quá hạn 12 ngày tại Phường 5."
+         Số máy bàn ０２８３８２９１２３４. {nfd} Hoặc khong chin mot hai ba bon nam sau bay tam. \
+         Hồ sơ quá hạn 12 ngày tại Phường 5."
     );
     let (id, _) = file(&app, "P.CHOLON", &body, json!([])).await;
     answer(
@@ -918,6 +919,7 @@ async fn published_text_masks_personal_data_until_staff_decide_otherwise() {
         "０２８３８２９１２３４",
         "12 Nguyễn Huệ",
         "bảy tám",
+        "bon nam sau",
     ] {
         assert!(!b.contains(hidden), "{hidden:?} is published: {b}");
     }
