@@ -295,7 +295,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             ][rng.random_range(0..4)];
             let code = crate::complaints::code::generate();
             rows.push(complaint::Model {
-                search_text: crate::search::text::fallback_text(&title, &body, &[code.as_str()]),
+                search_text: crate::complaints::searchable_text(&title, &body, &code),
                 kind: if rng.random_bool(0.85) {
                     Kind::Feedback
                 } else {

@@ -62,6 +62,8 @@ pub struct Loaders {
     pub complaint_masks: DataLoader<crate::privacy::masks::DecisionsLoader>,
     /// The consents given with complaints (by complaint id).
     pub complaint_consents: DataLoader<crate::privacy::ConsentsLoader>,
+    /// The copies of people's data asked for in the request (built once each).
+    pub copies: DataLoader<crate::privacy::export::CopyLoader>,
     /// Writes the caller's reads of contacts to the log, batched per request.
     pub contact_reads: DataLoader<crate::privacy::reads::ReadLogger>,
 }
@@ -118,6 +120,7 @@ impl Loaders {
                 tokio::spawn,
             ),
             complaint_consents: DataLoader::new(crate::privacy::ConsentsLoader(db()), tokio::spawn),
+            copies: DataLoader::new(crate::privacy::export::CopyLoader(db()), tokio::spawn),
             contact_reads: DataLoader::new(
                 crate::privacy::reads::ReadLogger {
                     db: db(),

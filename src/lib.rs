@@ -34,6 +34,7 @@ pub mod idempotency;
 pub mod import;
 pub mod pagination;
 pub mod par;
+pub mod pii_mask;
 pub mod privacy;
 pub mod procedures;
 pub mod query_limits;

@@ -110,14 +110,6 @@ impl<'a> ComplaintCaller<'a> {
 }
 
 /// Officials, evaluators and admins.
-fn is_staff(actor: &Actor) -> bool {
-    matches!(
-        actor.role(),
-        Some(entity::account::Role::Official)
-            | Some(entity::account::Role::Evaluator)
-            | Some(entity::account::Role::Admin)
-    )
-}
 
 fn not_the_filer() -> AppError {
     AppError::forbidden(
@@ -150,7 +142,7 @@ pub fn complaint_who(
         // A contact proves the filer only to those who could not read it: staff see it in
         // their view, so an official (or an evaluator, an admin) typing it proves nothing
         // and never rates the unit's own answer.
-        A::RateAnswer if caller.proved_filer && !is_staff(actor) => Ok(()),
+        A::RateAnswer if caller.proved_filer && !super::is_staff(actor) => Ok(()),
         A::RateAnswer => Err(not_the_filer()),
         A::LinkToDialogue => {
             actor.signed_in()?;

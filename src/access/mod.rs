@@ -186,13 +186,29 @@ pub fn require_data_protection(actor: &Actor) -> AppResult<&Principal> {
     actor.require_role(&[Role::DataProtection, Role::Admin])
 }
 
+/// Whether the caller is staff (officials, evaluators, admins, data-protection staff): staff
+/// read contacts in their views, so typing one proves nothing about them. A contact proves
+/// the filer only to callers who are not staff.
+pub fn is_staff(actor: &Actor) -> bool {
+    matches!(
+        actor.role(),
+        Some(Role::Official | Role::Evaluator | Role::Admin | Role::DataProtection)
+    )
+}
+
+/// Whether the signed-in caller is the account that filed the complaint itself (not another
+/// account of the same business): what a request about the filer's personal data needs.
+pub fn is_filing_account(actor: &Actor, c: &complaint::Model) -> bool {
+    actor
+        .principal()
+        .and_then(|p| p.account_id.as_deref())
+        .is_some_and(|a| c.filer_account_id.as_deref() == Some(a))
+}
+
 /// Whether a read of a person's contact by this caller is logged: every staff read (not the
 /// person's own).
 pub fn logs_contact_read(actor: &Actor) -> bool {
-    matches!(
-        actor.role(),
-        Some(Role::Official | Role::Admin | Role::Evaluator | Role::DataProtection)
-    )
+    is_staff(actor)
 }
 
 /// Admins only: the unit and procedure catalog, the holiday calendar, staff accounts.

@@ -333,7 +333,7 @@ pub async fn file_from(
             category: i.category,
             procedure_id: procedure.clone(),
             dossier_id: dossier.as_ref().map(|d| d.id.clone()),
-            search_text: crate::search::text::fallback_text(&title, &body, &[code.as_str()]),
+            search_text: searchable_text(&title, &body, &code),
             title: title.clone(),
             body: body.clone(),
             contact_name: name.clone(),
@@ -429,6 +429,16 @@ pub async fn file_from(
         }
     }
     Err(AppError::internal("could not draw a free tracking code"))
+}
+
+/// What the database's search matches of a complaint: its title and body without the
+/// personal data in them (see `crate::pii_mask::unsearchable`), and its tracking code.
+pub fn searchable_text(title: &str, body: &str, code: &str) -> String {
+    crate::search::text::fallback_text(
+        &crate::pii_mask::unsearchable(title),
+        &crate::pii_mask::unsearchable(body),
+        &[code],
+    )
 }
 
 /// A complaint just received about `unit_id` at `at`, with everything else empty: callers set
@@ -1167,6 +1177,7 @@ fn guess_key(code: &str) -> String {
 
 pub(crate) async fn proves_filer(
     state: &AppState,
+    actor: &Actor,
     client: IpAddr,
     c: &complaint::Model,
     contact: Option<&str>,
@@ -1174,6 +1185,11 @@ pub(crate) async fn proves_filer(
     let Some(k) = contact.filter(|k| !k.trim().is_empty()) else {
         return Ok(false);
     };
+    // Staff read contacts in their views (and in the text they handle): a contact proves
+    // nothing about them, and never gives them the filer's view.
+    if access::is_staff(actor) {
+        return Ok(false);
+    }
     CodeGuess::check(
         &state.limits,
         &state.config,
@@ -1196,7 +1212,7 @@ pub async fn rate_answer(
 ) -> AppResult<complaint::Model> {
     let c = require(&state.db, id).await?;
     let proved_filer =
-        access::is_filer(actor, &c) || proves_filer(state, client, &c, contact).await?;
+        access::is_filer(actor, &c) || proves_filer(state, actor, client, &c, contact).await?;
     let read = access::read_scope(&state.db, actor).await?;
     access::actions::require_complaint_action(
         &ComplaintCaller {
@@ -1308,7 +1324,7 @@ pub async fn get_by_code(
         .await?;
         return Err(no_match());
     };
-    let proved = proves_filer(state, client, &c, contact).await?;
+    let proved = proves_filer(state, actor, client, &c, contact).await?;
     if given
         && !proved
         && !access::is_filer(actor, &c)
@@ -1343,9 +1359,9 @@ pub async fn filer_by_code(
         .one(&state.db)
         .await?;
     match found {
-        Some(c) if access::is_filer(actor, &c) => Ok(c),
+        Some(c) if access::is_filing_account(actor, &c) => Ok(c),
         Some(c) => {
-            if proves_filer(state, client, &c, contact).await? {
+            if proves_filer(state, actor, client, &c, contact).await? {
                 Ok(c)
             } else {
                 Err(no_match())

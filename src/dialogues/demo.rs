@@ -358,7 +358,7 @@ async fn insert_issue(
         category: i.category,
         title: format!("[Dữ liệu mẫu] {}", i.title),
         body: i.body.to_string(),
-        search_text: crate::search::text::fallback_text(i.title, i.body, &[code.as_str()]),
+        search_text: crate::complaints::searchable_text(i.title, i.body, &code),
         contact_name: representative(business),
         contact_phone: Some(demo_phone(business)),
         status: i.status,

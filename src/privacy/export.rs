@@ -228,3 +228,22 @@ fn complaint_json(
         })).collect::<Vec<_>>(),
     })
 }
+
+/// The copy of each person a request asks for, built once per request.
+pub struct CopyLoader(pub sea_orm::DatabaseConnection);
+
+impl async_graphql::dataloader::Loader<Subject> for CopyLoader {
+    type Value = Value;
+    type Error = crate::error::AppError;
+
+    async fn load(
+        &self,
+        keys: &[Subject],
+    ) -> Result<std::collections::HashMap<Subject, Value>, Self::Error> {
+        let mut out = std::collections::HashMap::new();
+        for k in keys {
+            out.insert(k.clone(), build(&self.0, k).await?);
+        }
+        Ok(out)
+    }
+}

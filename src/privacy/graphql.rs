@@ -257,7 +257,7 @@ impl PrivacyRequest {
     }
     /// The copy of everything kept about the person, as JSON: for the person who made an
     /// ACCESS or COPY request that was carried out; null for anyone else.
-    #[graphql(complexity = 200)]
+    #[graphql(complexity = 1000)]
     async fn copy(
         &self,
         ctx: &Context<'_>,
@@ -272,7 +272,8 @@ impl PrivacyRequest {
         let Some(s) = requests::subject(&self.model) else {
             return Ok(None);
         };
-        Ok(Some(Json(super::export::build(&ctx.state().db, &s).await?)))
+        // One copy per person per request, however many aliases or requests ask for it.
+        Ok(ctx.loaders().copies.load_one(s).await?.map(Json))
     }
 }
 
@@ -546,19 +547,24 @@ impl PrivacyQuery {
         Ok(all.into_iter().map(Consent).collect())
     }
 
-    /// The signed-in account's requests, newest first.
+    /// The signed-in account's requests, and those about the items it filed, newest first.
     async fn my_privacy_requests(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<PrivacyRequest>> {
-        Ok(requests::mine(ctx.state(), ctx.actor())
-            .await?
-            .into_iter()
-            .map(|model| PrivacyRequest {
-                model,
-                requester: true,
-            })
-            .collect())
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Conn<PrivacyRequest>> {
+        let page = Page::parse(first, after.as_deref())?;
+        let (total, rows) = requests::mine(ctx.state(), ctx.actor(), &page).await?;
+        Ok(page.connection(
+            total,
+            rows.into_iter()
+                .map(|model| PrivacyRequest {
+                    model,
+                    requester: true,
+                })
+                .collect(),
+        ))
     }
 
     /// A request by its code: for the person who made it (signed in, or with the contact given

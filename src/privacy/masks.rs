@@ -14,6 +14,11 @@ use crate::auth::Actor;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Decisions one `setComplaintMasks` may take, and a complaint may hold: each is looked for in
+/// the text on every public read.
+pub const MAX_DECISIONS_AT_ONCE: usize = 20;
+pub const MAX_DECISIONS: u64 = 60;
+
 /// A text of a complaint that may be published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
 #[graphql(name = "ComplaintTextField")]
@@ -179,6 +184,20 @@ pub async fn set(
         return Err(AppError::not_allowed());
     }
     let rows = checked(&c, &unmask, &add)?;
+    {
+        use sea_orm::PaginatorTrait;
+        let held = complaint_mask::Entity::find()
+            .filter(complaint_mask::Column::ComplaintId.eq(c.id.clone()))
+            .count(&state.db)
+            .await?;
+        if held + rows.len() as u64 > MAX_DECISIONS {
+            return Err(AppError::bad_input(
+                "input",
+                format!("Một phản ánh giữ tối đa {MAX_DECISIONS} quyết định che hoặc bỏ che."),
+                format!("A complaint holds at most {MAX_DECISIONS} masking decisions."),
+            ));
+        }
+    }
     let now = crate::clock::now();
     let txn = crate::db::begin(&state.db).await?;
     for (field, text, masked) in &rows {
@@ -226,6 +245,21 @@ pub async fn set(
     Ok(c)
 }
 
+/// Pieces that no official may publish: ID numbers and tax codes (a false positive is rare,
+/// and the harm of a true one is not), and the filer's own phone or e-mail.
+fn never_unmasked(c: &complaint::Model, f: &Finding) -> bool {
+    let digits: String = f.text.chars().filter(char::is_ascii_digit).collect();
+    let own_phone = c.contact_phone.as_deref().is_some_and(|p| {
+        let p: String = p.chars().filter(char::is_ascii_digit).collect();
+        !p.is_empty() && (digits.ends_with(&p[1..]) || digits == p)
+    });
+    let own_email = c
+        .contact_email
+        .as_deref()
+        .is_some_and(|e| f.text.to_lowercase().contains(&e.to_lowercase()));
+    matches!(f.kind, Kind::IdNumber | Kind::TaxCode) || own_phone || own_email
+}
+
 /// The decisions asked for, each checked: a text of 1 to 500 characters that occurs in its
 /// field, and for an unmasking, a piece the detector found.
 fn checked(
@@ -234,15 +268,22 @@ fn checked(
     add: &[MaskText],
 ) -> AppResult<Vec<(TextField, String, bool)>> {
     let mut rows = vec![];
+    if unmask.len() + add.len() > MAX_DECISIONS_AT_ONCE {
+        return Err(AppError::bad_input(
+            "input",
+            format!("Tối đa {MAX_DECISIONS_AT_ONCE} đoạn mỗi lần."),
+            format!("At most {MAX_DECISIONS_AT_ONCE} pieces at once."),
+        ));
+    }
     for (list, masked, name) in [(unmask, false, "unmask"), (add, true, "mask")] {
         for (i, m) in list.iter().enumerate() {
             let t = crate::text::nfc(m.text.trim());
             let field = format!("input.{name}[{i}].text");
-            if t.is_empty() || t.chars().count() > 500 {
+            if t.chars().count() < 3 || t.chars().count() > 500 {
                 return Err(AppError::bad_input(
                     field,
-                    "Đoạn văn bản phải có từ 1 đến 500 ký tự.",
-                    "The text must have 1 to 500 characters.",
+                    "Đoạn văn bản phải có từ 3 đến 500 ký tự.",
+                    "The text must have 3 to 500 characters.",
                 ));
             }
             if !m.field.of(c).contains(&t) {
@@ -252,12 +293,24 @@ fn checked(
                     format!("{t:?} does not occur in {}.", m.field.as_str()),
                 ));
             }
-            if !masked && !mask::detect(m.field.of(c)).iter().any(|f| f.text == t) {
-                return Err(AppError::bad_input(
-                    field,
-                    "Chỉ bỏ che được đúng một đoạn đã được phát hiện (xem personalData).",
-                    "Only a piece the detector found can be unmasked (see personalData).",
-                ));
+            if !masked {
+                let Some(found) = mask::detect(m.field.of(c))
+                    .into_iter()
+                    .find(|f| f.text == t)
+                else {
+                    return Err(AppError::bad_input(
+                        field,
+                        "Chỉ bỏ che được đúng một đoạn đã được phát hiện (xem personalData).",
+                        "Only a piece the detector found can be unmasked (see personalData).",
+                    ));
+                };
+                if never_unmasked(c, &found) {
+                    return Err(AppError::bad_input(
+                        field,
+                        "Không được công khai số định danh, mã số thuế hay liên hệ của người gửi.",
+                        "An ID number, a tax code or the filer's own contact is never published.",
+                    ));
+                }
             }
             rows.push((m.field, t, masked));
         }

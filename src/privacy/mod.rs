@@ -10,8 +10,9 @@
 pub mod breaches;
 pub mod export;
 pub mod graphql;
-pub mod mask;
 pub mod masks;
+/// The detector of personal data in text (a domain value, below search and storage).
+pub use crate::pii_mask as mask;
 pub mod notice;
 pub mod reads;
 pub mod requests;
@@ -105,7 +106,7 @@ impl Choices {
 }
 
 /// Whose personal data a record is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Subject {
     /// An account holder.
     Account(String),
@@ -349,8 +350,8 @@ pub async fn withdraw_one(
             .await?
         {
             Some(item) => {
-                crate::access::is_filer(actor, &item)
-                    || crate::complaints::proves_filer(state, client, &item, contact).await?
+                crate::access::is_filing_account(actor, &item)
+                    || crate::complaints::proves_filer(state, actor, client, &item, contact).await?
             }
             None => false,
         },

@@ -451,20 +451,33 @@ pub async fn by_code(
 ) -> AppResult<Option<(privacy_request::Model, bool)>> {
     let code = parse_code(code)?;
     let Some(r) = privacy_request::Entity::find()
-        .filter(privacy_request::Column::Code.eq(code))
+        .filter(privacy_request::Column::Code.eq(code.clone()))
         .one(&state.db)
         .await?
     else {
+        // A guess at an unknown code counts like one at a known code: being refused as too
+        // many says nothing about which codes exist.
+        if contact.is_some_and(|k| !k.trim().is_empty()) {
+            crate::auth::limits::CodeGuess::check(
+                &state.limits,
+                &state.config,
+                format!("privacy:{code}"),
+                client,
+                false,
+            )
+            .await?;
+        }
         return Ok(None);
     };
     if is_requester(actor, &r, None) {
         return Ok(Some((r, true)));
     }
-    if let (Some(cid), Some(k)) = (&r.complaint_id, contact.filter(|k| !k.trim().is_empty()))
+    if let Some(cid) = &r.complaint_id
         && let Some(c) = complaint::Entity::find_by_id(cid.clone())
             .one(&state.db)
             .await?
-        && crate::complaints::proves_filer(state, client, &c, Some(k)).await?
+        && (crate::access::is_filing_account(actor, &c)
+            || crate::complaints::proves_filer(state, actor, client, &c, contact).await?)
     {
         return Ok(Some((r, true)));
     }
@@ -475,15 +488,34 @@ pub async fn by_code(
 }
 
 /// The requests made by a signed-in account, and about the items it filed, newest first.
-pub async fn mine(state: &AppState, actor: &Actor) -> AppResult<Vec<privacy_request::Model>> {
+pub async fn mine(
+    state: &AppState,
+    actor: &Actor,
+    page: &crate::pagination::Page,
+) -> AppResult<(u64, Vec<privacy_request::Model>)> {
+    use sea_orm::{PaginatorTrait, QuerySelect};
     let Some(a) = actor.principal().and_then(|p| p.account_id.clone()) else {
         return Err(AppError::sign_in_required());
     };
-    Ok(privacy_request::Entity::find()
-        .filter(privacy_request::Column::AccountId.eq(a))
+    let filed: Vec<String> = complaints_of(&state.db, &Subject::Account(a.clone()))
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let mut mine = sea_orm::Condition::any().add(privacy_request::Column::AccountId.eq(a));
+    if !filed.is_empty() {
+        mine = mine.add(privacy_request::Column::ComplaintId.is_in(filed));
+    }
+    let q = privacy_request::Entity::find().filter(mine);
+    let total = q.clone().count(&state.db).await?;
+    let rows = q
         .order_by_desc(privacy_request::Column::ReceivedAt)
+        .order_by_desc(privacy_request::Column::Id)
+        .offset(page.offset)
+        .limit(page.limit)
         .all(&state.db)
-        .await?)
+        .await?;
+    Ok((total, rows))
 }
 
 /// The staff's queue, filtered, earliest deadline first.
@@ -636,8 +668,14 @@ pub async fn extend(
     let now = crate::clock::now();
     let cal = state.calendar.get();
     let txn = crate::db::begin(&state.db).await?;
+    // Counted on from the first time limit's own last day, not from the working day it was
+    // moved to.
     let mut m: privacy_request::ActiveModel = r.clone().into();
-    m.due_at = Set(calendar_days_after(&cal, r.due_at, i64::from(days)));
+    m.due_at = Set(calendar_days_after(
+        &cal,
+        r.received_at,
+        max + i64::from(days),
+    ));
     m.extended_at = Set(Some(now));
     m.extension_reason = Set(Some(reason.clone()));
     if r.acknowledged_at.is_none() {
@@ -784,6 +822,36 @@ async fn carry_out(
                     n += 1;
                 }
             }
+            // What the person wrote in their requests goes with the rest.
+            let mut about = sea_orm::Condition::any();
+            if let Subject::Account(a) = s {
+                about = about.add(privacy_request::Column::AccountId.eq(a.clone()));
+            }
+            let ids: Vec<String> = items.iter().map(|c| c.id.clone()).collect();
+            if !ids.is_empty() {
+                about = about.add(privacy_request::Column::ComplaintId.is_in(ids));
+            }
+            use sea_orm::sea_query::Expr;
+            privacy_request::Entity::update_many()
+                .col_expr(
+                    privacy_request::Column::Details,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    privacy_request::Column::CorrectName,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    privacy_request::Column::CorrectPhone,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    privacy_request::Column::CorrectEmail,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(about)
+                .exec(&**txn)
+                .await?;
             if let Subject::Account(a) = s {
                 delete_account(&**txn, a, now).await?;
                 let _ = super::withdraw_all(&**txn, s, None, &r.id, actor, now).await?;

@@ -53,10 +53,8 @@ pub async fn anonymise(
         )
         .col_expr(
             complaint::Column::SearchText,
-            Expr::value(crate::search::text::fallback_text(
-                &title,
-                &body,
-                &[c.code.as_str()],
+            Expr::value(crate::complaints::searchable_text(
+                &c.title, &c.body, &c.code,
             )),
         )
         .col_expr(complaint::Column::Title, Expr::value(title))

@@ -186,8 +186,10 @@ pub async fn to_complaint_docs(
             unit_names: names_of([&c.unit_id, &c.assigned_unit_id]),
             id: c.id,
             code: c.code,
-            title: c.title,
-            body: c.body,
+            // The engines hold the text without its personal data: the public's queries cannot
+            // probe for a number the public view masks (officials read it in the item).
+            title: crate::pii_mask::unsearchable(&c.title),
+            body: crate::pii_mask::unsearchable(&c.body),
             unit_id: c.unit_id,
             assigned_unit_id: c.assigned_unit_id,
             procedure_id: c.procedure_id,

@@ -420,7 +420,7 @@ pub async fn seed(
             let body = "Phản ánh tổng hợp để đo hiệu năng; không phải ý kiến thật của người dân."
                 .to_string();
             models.push(complaint::Model {
-                search_text: crate::search::text::fallback_text(&title, &body, &[code.as_str()]),
+                search_text: crate::complaints::searchable_text(&title, &body, &code),
                 category: categories[rng.random_range(0..categories.len())],
                 procedure_id: proc_id.clone(),
                 title,

@@ -11,7 +11,7 @@
 //! the original text, on char boundaries.
 
 use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+use unicode_normalization::char::{decompose_canonical, decompose_compatible, is_combining_mark};
 
 /// The kind of personal data found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,17 +86,65 @@ fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
             | '\u{200B}'..='\u{200F}'
             | '\u{202A}'..='\u{202E}'
             | '\u{2060}'..='\u{2064}'
             | '\u{2066}'..='\u{2069}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
             | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
     )
+}
+
+/// Code points of the digit zero of the Unicode decimal-digit (Nd) runs of
+/// ten consecutive digits, 0..9.
+const DIGIT_ZEROS: &[u32] = &[
+    0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
+    0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16A60, 0x16AC0,
+    0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950,
+    0x1FBF0,
+];
+
+/// The ASCII digit a non-ASCII digit stands for: any Unicode decimal digit
+/// of a known run, or a char whose compatibility form is one ASCII digit
+/// (superscripts, subscripts, circled digits...).
+fn digit_value(c: char) -> Option<char> {
+    let u = c as u32;
+    if u < 0x80 {
+        return None;
+    }
+    let i = DIGIT_ZEROS.partition_point(|&z| z <= u);
+    if i > 0 && u - DIGIT_ZEROS[i - 1] < 10 {
+        return char::from_digit(u - DIGIT_ZEROS[i - 1], 10);
+    }
+    let mut out = None;
+    let mut n = 0;
+    decompose_compatible(c, |d| {
+        n += 1;
+        out = Some(d);
+    });
+    out.filter(|d| n == 1 && d.is_ascii_digit())
 }
 
 /// Width and punctuation normalisation applied before decomposition.
 fn widen_map(c: char) -> char {
+    if let Some(d) = digit_value(c) {
+        return d;
+    }
     match c {
+        '\u{FE6B}' => '@',
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '\t' | '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => ' ',
         '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' => '-',
@@ -144,6 +192,33 @@ struct Tok {
     fe: usize,
 }
 
+/// Splits a token at a run of 9 or more ASCII digits glued to letters
+/// ("sdt0912345678" → "sdt", "0912345678").
+fn push_split(chars: &[char], fs: usize, fe: usize, toks: &mut Vec<Tok>) {
+    let mut start = fs;
+    let mut i = fs;
+    while i < fe {
+        if chars[i].is_ascii_digit() {
+            let ds = i;
+            while i < fe && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - ds >= 9 && (ds > fs || i < fe) {
+                if ds > start {
+                    toks.push(Tok { fs: start, fe: ds });
+                }
+                toks.push(Tok { fs: ds, fe: i });
+                start = i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if start < fe {
+        toks.push(Tok { fs: start, fe });
+    }
+}
+
 fn tokenize(chars: &[char]) -> Vec<Tok> {
     let mut toks = Vec::new();
     let mut i = 0;
@@ -153,12 +228,31 @@ fn tokenize(chars: &[char]) -> Vec<Tok> {
             while i < chars.len() && chars[i].is_alphanumeric() {
                 i += 1;
             }
-            toks.push(Tok { fs, fe: i });
+            push_split(chars, fs, i, &mut toks);
         } else {
             i += 1;
         }
     }
     toks
+}
+
+/// A plain letter O/o written for a zero inside a number ("O915666777",
+/// "09o5...") becomes '0': it is followed by a digit and preceded by a digit
+/// or by no letter.
+fn o_as_zero(text: &str, f: &mut Folded) {
+    for i in 0..f.chars.len() {
+        if f.chars[i] != 'o' || !f.at(i + 1).is_some_and(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let (s, e) = f.spans[i];
+        if !matches!(text.get(s..e), Some("o" | "O" | "ｏ" | "Ｏ")) {
+            continue;
+        }
+        let prev = if i > 0 { f.chars[i - 1] } else { ' ' };
+        if prev.is_ascii_digit() || !prev.is_alphanumeric() {
+            f.chars[i] = '0';
+        }
+    }
 }
 
 fn folded_str(chars: &[char]) -> String {
@@ -171,7 +265,8 @@ fn folded_str(chars: &[char]) -> String {
 
 /// Finds personal data in `text`; findings are in order and do not overlap.
 pub fn detect(text: &str) -> Vec<Finding> {
-    let f = fold(text);
+    let mut f = fold(text);
+    o_as_zero(text, &mut f);
     let toks = tokenize(&f.chars);
     let words: Vec<String> = toks
         .iter()
@@ -179,7 +274,7 @@ pub fn detect(text: &str) -> Vec<Finding> {
         .collect();
     let mut raw: Vec<(Kind, usize, usize)> = Vec::new();
     detect_numbers(text, &f, &toks, &words, &mut raw);
-    detect_emails(&f, &mut raw);
+    detect_emails(text, &f, &mut raw);
     detect_addresses(text, &f, &toks, &words, &mut raw);
     merge_keep_longer(text, raw)
 }
@@ -361,11 +456,40 @@ enum Num {
 }
 
 const CURRENCY: &[&str] = &[
-    "dong", "d", "vnd", "trieu", "ty", "ti", "nghin", "ngan", "usd", "tr", "k", "euro", "eur",
+    "dong", "vnd", "trieu", "ty", "ti", "nghin", "ngan", "usd", "euro", "eur", "vn", "vnđ",
 ];
+/// Short money abbreviations: they do not make a phone-shaped number money
+/// ("gọi 0912345678 k được" is "không được").
+const WEAK_CURRENCY: &[&str] = &["d", "tr", "k"];
+/// Money words before a number, compared on the original word (lower case,
+/// NFC), so that the pronoun "chị" is not the fee word "chi".
 const MONEY_BEFORE: &[&str] = &[
-    "gia", "tien", "phi", "thu", "nop", "tra", "chi", "muc", "khoan",
+    "giá", "gia", "tiền", "tien", "phí", "phi", "thu", "nộp", "nop", "trả", "tra", "mức", "muc",
+    "khoản", "khoan", "chi",
 ];
+
+fn is_money_word(orig: &str) -> bool {
+    if orig.len() > 24 {
+        return false;
+    }
+    let s: String = orig
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .nfc()
+        .flat_map(char::to_lowercase)
+        .collect();
+    MONEY_BEFORE.contains(&s.as_str())
+}
+
+/// Separators that may join the digit groups of one number.
+fn num_sep(c: char) -> bool {
+    matches!(c, ' ' | '.' | '-' | '(' | ')' | '_' | '/' | ',')
+}
+
+/// Separators that a whole number must use alone ("0914/555/666").
+fn odd_sep(c: char) -> bool {
+    matches!(c, '_' | '/' | ',')
+}
 
 const TAX_WORDS: &[&[&str]] = &[
     &["mst"],
@@ -461,9 +585,16 @@ fn detect_numbers(
     let gap_ok = |a: usize, b: usize| -> bool {
         let g = &f.chars[toks[a].fe..toks[b].fs];
         let wordy = matches!(num[a], Num::Word(_)) || matches!(num[b], Num::Word(_));
-        g.len() <= 4
-            && g.iter()
-                .all(|&c| matches!(c, ' ' | '.' | '-' | '(' | ')') || (wordy && c == ','))
+        if g.is_empty() || g.len() > 4 {
+            return false;
+        }
+        if wordy {
+            return g
+                .iter()
+                .all(|&c| matches!(c, ' ' | '.' | '-' | '(' | ')' | ','));
+        }
+        // "_", "/", "," join digits only when glued: "0913_444_555".
+        g.iter().all(|&c| num_sep(c)) && (g.len() == 1 || !g.iter().any(|&c| odd_sep(c)))
     };
     let mut t = 0;
     while t < toks.len() {
@@ -475,13 +606,15 @@ fn detect_numbers(
         while t + 1 < toks.len() && num[t + 1] != Num::No && gap_ok(t, t + 1) {
             t += 1;
         }
-        process_run(f, toks, words, &num, a, t + 1, out);
+        process_run(text, f, toks, words, &num, a, t + 1, out);
         t += 1;
     }
 }
 
 /// Looks for numbers in the run of number tokens `a..b`.
+#[allow(clippy::too_many_arguments)]
 fn process_run(
+    text: &str,
     f: &Folded,
     toks: &[Tok],
     words: &[String],
@@ -499,10 +632,11 @@ fn process_run(
         let c = f.chars[first.fs - 1];
         let glued = first.fs >= 2 && f.chars[first.fs - 2].is_alphanumeric();
         let slash_pair = c == '/' && a > 0 && long_number(a - 1) && long_number(a);
+        // Glued to letters only ("Zalo/0912…", "SĐT#0912…"): still a number.
         if glued
             && !slash_pair
-            && (matches!(c, '/' | '_' | '@' | '\\' | '#')
-                || (matches!(c, '-' | '.') && a > 0 && has_digit(a - 1)))
+            && (matches!(c, '@' | '\\')
+                || (matches!(c, '/' | '_' | '#' | '-' | '.') && a > 0 && has_digit(a - 1)))
         {
             return;
         }
@@ -521,12 +655,40 @@ fn process_run(
         }
     }
     // Money: "500.000 đồng", "giá 150.000.000".
-    let currency_after = b < toks.len()
-        && f.chars[toks[b - 1].fe..toks[b].fs]
-            .iter()
-            .all(|&c| c == ' ')
-        && toks[b].fs - toks[b - 1].fe <= 2
-        && CURRENCY.contains(&words[b].as_str());
+    let run_digits: usize = (a..b)
+        .map(|t| match num[t] {
+            Num::Digits => words[t].len(),
+            _ => 1,
+        })
+        .sum();
+    let phone_shaped = {
+        let first = &words[a];
+        (num[a] == Num::Digits && words[b - 1].len() >= 9)
+            || (run_digits == 10 && first.starts_with('0'))
+            || (run_digits >= 11 && (first.starts_with("84") || first.starts_with('0')))
+    };
+    let next_sym = {
+        let mut i = toks[b - 1].fe;
+        while f.at(i) == Some(' ') && i < toks[b - 1].fe + 2 {
+            i += 1;
+        }
+        f.at(i)
+    };
+    let prev_sym = {
+        let mut i = toks[a].fs;
+        while i > 0 && f.chars[i - 1] == ' ' && i + 2 > toks[a].fs {
+            i -= 1;
+        }
+        if i > 0 { Some(f.chars[i - 1]) } else { None }
+    };
+    let currency_after = matches!(next_sym, Some('$' | '€' | '₫' | '£' | '¥'))
+        || (b < toks.len()
+            && f.chars[toks[b - 1].fe..toks[b].fs]
+                .iter()
+                .all(|&c| c == ' ')
+            && toks[b].fs - toks[b - 1].fe <= 2
+            && (CURRENCY.contains(&words[b].as_str())
+                || (!phone_shaped && WEAK_CURRENCY.contains(&words[b].as_str()))));
     let grouped = b - a >= 2
         && (a..b).all(|t| num[t] == Num::Digits)
         && (1..=3).contains(&words[a].len())
@@ -534,14 +696,20 @@ fn process_run(
         && {
             let g0 = &f.chars[toks[a].fe..toks[a + 1].fs];
             g0.len() == 1
-                && matches!(g0[0], '.' | ' ')
+                && matches!(g0[0], '.' | ' ' | ',')
                 && (a + 1..b).all(|t| f.chars[toks[t - 1].fe..toks[t].fs] == *g0)
         };
-    let money_before = a > 0
-        && MONEY_BEFORE.contains(&words[a - 1].as_str())
-        && f.chars[toks[a - 1].fe..toks[a].fs]
-            .iter()
-            .all(|&c| c == ' ' || c == ':');
+    let id_context = has_context(words, a, ID_WORDS) || has_context(words, a, TAX_WORDS);
+    let money_before = matches!(prev_sym, Some('$' | '€' | '£' | '¥'))
+        || (a > 0
+            && !id_context
+            && f.chars[toks[a - 1].fe..toks[a].fs]
+                .iter()
+                .all(|&c| c == ' ' || c == ':')
+            && {
+                let (s, e) = f.orig(toks[a - 1].fs, toks[a - 1].fe);
+                is_money_word(&text[s..e])
+            });
     if grouped && (currency_after || money_before) {
         return;
     }
@@ -555,6 +723,8 @@ fn process_run(
                 || f.chars[toks[t].fe..toks[t + 1].fs]
                     .iter()
                     .any(|&c| c == ' ' || c == ',')
+                // "0912345678/0987654321", "0912345678_0987654321"
+                || (long_number(t) && long_number(t + 1))
         })
         .collect();
     let len_of = |t: usize| match num[t] {
@@ -631,6 +801,15 @@ fn candidate(
     if n_words > 0 && n_digit_toks == 0 && n_words < 9 {
         return None;
     }
+    // "_", "/" or a glued "," must be the only separator of the number
+    // ("0914/555/666"), so that "12/3/2025 15" is not one number.
+    let gap = |t: usize| &f.chars[toks[t].fe..toks[t + 1].fs];
+    if n_words == 0
+        && (i..j - 1).any(|t| gap(t).iter().any(|&c| odd_sep(c)))
+        && !(i..j - 1).all(|t| gap(t) == gap(i) && gap(t).len() == 1)
+    {
+        return None;
+    }
     let plus = toks[i].fs >= 1 && f.chars[toks[i].fs - 1] == '+';
     let mst = has_context(words, i, TAX_WORDS);
     let even_groups = n_words == 0 && (i..j).all(|t| words[t].len() == words[i].len());
@@ -667,38 +846,111 @@ fn span_end(f: &Folded, toks: &[Tok], i: usize, j: usize) -> usize {
 // E-mail
 // ---------------------------------------------------------------------------
 
-fn detect_emails(f: &Folded, out: &mut Vec<(Kind, usize, usize)>) {
+/// An "at" sign at folded index `p`: "@", "(at)", "[at]", "{at}", "(a)".
+/// Returns the end of the sign and whether it is spelled out.
+fn at_sign(c: &[char], p: usize) -> Option<(usize, bool)> {
+    if c[p] == '@' {
+        return Some((p + 1, false));
+    }
+    let close = match c[p] {
+        '(' => ')',
+        '[' => ']',
+        '{' => '}',
+        '<' => '>',
+        _ => return None,
+    };
+    let rest = c.get(p + 1..).unwrap_or(&[]);
+    let mut k = 0;
+    while rest.get(k) == Some(&' ') && k < 1 {
+        k += 1;
+    }
+    let word_len = if rest.get(k..k + 2) == Some(&['a', 't'][..]) {
+        2
+    } else if rest.get(k) == Some(&'a') {
+        1
+    } else {
+        return None;
+    };
+    k += word_len;
+    while rest.get(k) == Some(&' ') && k < word_len + 2 {
+        k += 1;
+    }
+    (rest.get(k) == Some(&close)).then_some((p + 1 + k + 1, true))
+}
+
+fn detect_emails(text: &str, f: &Folded, out: &mut Vec<(Kind, usize, usize)>) {
     let c = &f.chars;
     let local = |x: char| x.is_alphanumeric() || matches!(x, '.' | '_' | '%' | '+' | '-');
     let dom = |x: char| x.is_alphanumeric() || matches!(x, '.' | '-');
-    for (at, &ch) in c.iter().enumerate() {
-        if ch != '@' {
+    for p in 0..c.len() {
+        let Some((q, spelled)) = at_sign(c, p) else {
             continue;
+        };
+        // Up to two spaces on each side: "nguyenvanb @ gmail.com".
+        let mut le = p;
+        while le > 0 && c[le - 1] == ' ' && p - le < 2 {
+            le -= 1;
         }
-        let mut s = at;
+        let mut ds = q;
+        while ds < c.len() && c[ds] == ' ' && ds - q < 2 {
+            ds += 1;
+        }
+        let spaced_l = le < p;
+        let spaced_r = ds > q;
+        // "hoặc @abc.com" is not an address: a bare "@" is spaced on both
+        // sides or on neither.
+        if !spelled && spaced_l != spaced_r {
+            // Unless the local part looks like one: "a.b @gmail.com".
+            let mut t = le;
+            let mut marked = false;
+            while t > 0 && local(c[t - 1]) {
+                t -= 1;
+                marked |= c[t].is_ascii_digit() || matches!(c[t], '.' | '_');
+            }
+            if !(spaced_l && marked) {
+                continue;
+            }
+        }
+        let loose = spelled || spaced_l;
+        let mut s = le;
         while s > 0 && local(c[s - 1]) {
             s -= 1;
         }
-        while s < at && matches!(c[s], '.' | '-' | '+') {
+        while s < le && matches!(c[s], '.' | '-' | '+') {
             s += 1;
         }
-        let mut e = at + 1;
+        let mut e = ds;
         while e < c.len() && dom(c[e]) {
             e += 1;
         }
-        while e > at + 1 && matches!(c[e - 1], '.' | '-') {
+        while e > ds && matches!(c[e - 1], '.' | '-') {
             e -= 1;
         }
-        if s == at || e <= at + 1 {
+        if s == le || e <= ds {
             continue;
         }
-        let domain: String = c[at + 1..e].iter().collect();
+        if loose {
+            // A loose spelling needs a plain ASCII local part (not a
+            // Vietnamese word) glued to nothing before it.
+            let (os, oe) = f.orig(s, le);
+            if !text[os..oe].is_ascii()
+                || (s > 0
+                    && !matches!(
+                        c[s - 1],
+                        ' ' | '\n' | ':' | ',' | '(' | '<' | '"' | '\'' | ';'
+                    ))
+            {
+                continue;
+            }
+        }
+        let domain: String = c[ds..e].iter().collect();
         let labels: Vec<&str> = domain.split('.').collect();
         let tld = labels.last().copied().unwrap_or("");
         if labels.len() < 2
             || labels.iter().any(|l| l.is_empty())
             || tld.chars().count() < 2
             || !tld.chars().all(char::is_alphabetic)
+            || (loose && !tld.is_ascii())
         {
             continue;
         }
@@ -743,6 +995,23 @@ const NOT_STREET_START: &[&str] = &[
 /// Capitalised words that end a street name (ward, district...).
 const ADMIN: &[&str] = &[
     "phuong", "quan", "huyen", "xa", "tinh", "tp", "tx", "tt", "q", "p",
+];
+
+/// Lower-case words that end a lower-case street name.
+const NOT_LC_NAME: &[&str] = &[
+    "la", "cua", "va", "voi", "o", "tai", "nhe", "nha", "a", "da", "dang", "se", "bi", "duoc",
+    "khong", "co", "ma", "de", "cho", "tu", "den", "tren", "duoi", "trong", "ngoai", "gan", "canh",
+    "sau", "truoc", "toi", "em", "anh", "hoac", "nhung", "roi", "nay", "do", "kia", "day", "ay",
+    "moi", "cac", "nhieu", "it", "hon", "nua", "cung", "lai", "ra", "vao", "len", "xuong", "ve",
+    "di", "goi", "lien", "he", "sdt", "dt", "email", "mail", "zalo", "so", "cccd", "cmnd", "mst",
+];
+/// Lower-case words that do not begin a lower-case street name.
+const NOT_LC_START: &[&str] = &[
+    "nguoi", "ngay", "thang", "nam", "tuoi", "con", "cai", "chiec", "lan", "gio", "phut", "trieu",
+    "nghin", "ngan", "dong", "tang", "phong", "can", "m", "km", "met", "buoc", "muc", "dieu",
+    "khoan", "trang", "dot", "ky", "loai", "ban", "bo", "ho", "khu", "to", "ap", "thon", "tinh",
+    "thanh", "xa", "ty", "cong", "lop", "hop", "tap", "quyen", "ti", "usd", "vnd", "k", "tr", "d",
+    "ba", "hai", "mot", "bon", "sau", "bay", "tam", "chin", "muoi",
 ];
 
 fn is_house_number(s: &str) -> bool {
@@ -847,6 +1116,26 @@ fn detect_addresses(
             )
     };
 
+    // Atom k-1 is right before atom k, with spaces or a colon between.
+    let near = |k: usize| -> &str {
+        if k == 0 || k >= n {
+            return "";
+        }
+        let g = &f.chars[atoms[k - 1].fe..atoms[k].fs];
+        if g.len() <= 3 && g.iter().all(|&c| c == ' ' || c == ':') {
+            txt(k - 1)
+        } else {
+            ""
+        }
+    };
+    // A lower-case street name is taken only after "số", "nhà" or
+    // "địa chỉ" ("số 12 nguyễn trãi"), or after a street-type word.
+    let introduced = |k: usize| {
+        txt(k) == "so"
+            || near(k) == "nha"
+            || near(k) == "so"
+            || (near(k) == "chi" && k >= 1 && near(k - 1) == "dia")
+    };
     let mut k = 0;
     while k < n {
         let start_ok = if txt(k) == "so" {
@@ -873,6 +1162,8 @@ fn detect_addresses(
         // ("Lê Lợi"), so "45 Tuổi", "3 Con" are not addresses.
         let mut saw_stw = false;
         let mut names = 0;
+        let intro = introduced(k);
+        let mut lc_names = 0;
         // An address is short; the cap also keeps the walk linear.
         while j < n && j - k < 16 && (j == k || ws(j)) {
             let l = stw(j);
@@ -916,11 +1207,22 @@ fn detect_addresses(
                 continue;
             }
             let a = &atoms[j];
-            if (a.title || (caps && a.upper))
+            let lower = !a.title
+                && !a.upper
+                && (intro || saw_stw)
+                && lc_names < 4
+                && (1..=7).contains(&a.text.len())
+                && a.text.chars().all(|c| c.is_ascii_lowercase())
+                && !NOT_LC_NAME.contains(&a.text.as_str())
+                && (in_name || !NOT_LC_START.contains(&a.text.as_str()));
+            if (a.title || (caps && a.upper) || lower)
                 && saw_hn
                 && !admin(j)
                 && (in_name || prev_stw || !NOT_STREET_START.contains(&txt(j)))
             {
+                if lower {
+                    lc_names += 1;
+                }
                 last_end = Some(j);
                 names += 1;
                 in_name = true;
@@ -944,6 +1246,28 @@ fn detect_addresses(
 // ---------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------
+
+/// The text with every piece of personal data found removed (a space in its place): what a
+/// search index and the database's search text hold, so that no query can probe for a number
+/// or an address the public view masks.
+pub fn unsearchable(text: &str) -> String {
+    let found = detect(text);
+    if found.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for f in &found {
+        if f.start < at || f.end > text.len() {
+            continue;
+        }
+        out.push_str(&text[at..f.start]);
+        out.push(' ');
+        at = f.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
 
 #[cfg(test)]
 mod tests {
@@ -1471,6 +1795,209 @@ mod tests {
             let _ = find_all(t, "\u{0301}");
         }
         assert_eq!(detect(&"a@b.cd ".repeat(3000)).len(), 3000);
+    }
+
+    #[test]
+    fn attack_short_words_after_phone_are_not_money() {
+        one("gọi 0912345678 k được", Kind::Phone, "0912345678");
+        one("0919 111 222 tr", Kind::Phone, "0919 111 222");
+        one("0919111222 đ", Kind::Phone, "0919111222");
+        one(
+            "Số CCCD của chị: 001 234 567 890",
+            Kind::IdNumber,
+            "001 234 567 890",
+        );
+        // Real money stays unmasked.
+        none("phí 50.000 đ");
+        none("150.000.000 đ");
+        none("thu 150.000.000 đ");
+        none("chi 150.000.000");
+        none("giá 15 tr và 500 k");
+        none("1,500,000 đồng");
+        none("1.234.567.890 USD");
+    }
+
+    #[test]
+    fn attack_odd_separators() {
+        one("0913_444_555", Kind::Phone, "0913_444_555");
+        one("0914/555/666", Kind::Phone, "0914/555/666");
+        one("0912,345,678", Kind::Phone, "0912,345,678");
+        let f = detect("0912345678_0987654321");
+        assert_eq!(f.len(), 2);
+        none("ngày 12/3/2025 15:00");
+        none("ngày 12/3/2025 15 giờ");
+        none("các số 123, 456, 789");
+        none("tỷ lệ 98,5%");
+        one("12/03/2025 0912345678", Kind::Phone, "0912345678");
+    }
+
+    #[test]
+    fn attack_letter_o_for_zero() {
+        one("O915666777", Kind::Phone, "O915666777");
+        one("gọi o915666777 nhé", Kind::Phone, "o915666777");
+        none("O2 và CO2");
+    }
+
+    #[test]
+    fn attack_unicode_digits() {
+        let t = "\u{1D7CE}\u{1D7D7}\u{1D7CF}\u{1D7D4}\u{1D7CF}\u{1D7D0}\u{1D7D1}\u{1D7D2}\u{1D7D3}\u{1D7D4}";
+        one(t, Kind::Phone, t);
+        one("𝟶𝟿𝟷𝟼𝟷𝟸𝟹𝟺𝟻𝟼", Kind::Phone, "𝟶𝟿𝟷𝟼𝟷𝟸𝟹𝟺𝟻𝟼");
+        one("٠٩١٢٣٤٥٦٧٨", Kind::Phone, "٠٩١٢٣٤٥٦٧٨");
+        one("۰۹۱۲۳۴۵۶۷۸", Kind::Phone, "۰۹۱۲۳۴۵۶۷۸");
+        one("gọi ०९१२३४५६७८", Kind::Phone, "०९१२३४५६७८");
+        one("๐๙๑๒๓๔๕๖๗๘", Kind::Phone, "๐๙๑๒๓๔๕๖๗๘");
+        one("⁰⁹¹²³⁴⁵⁶⁷⁸", Kind::Phone, "⁰⁹¹²³⁴⁵⁶⁷⁸");
+        assert_eq!(digit_value('٣'), Some('3'));
+        assert_eq!(digit_value('\u{1D7FF}'), Some('9'));
+        assert_eq!(digit_value('a'), None);
+        assert_eq!(digit_value('⑩'), None);
+    }
+
+    #[test]
+    fn attack_invisible_chars() {
+        for inv in [
+            '\u{061C}', '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{2060}',
+            '\u{2063}', '\u{FEFF}', '\u{00AD}', '\u{180E}',
+        ] {
+            let t = format!("0917{inv}888999");
+            one(&t, Kind::Phone, &t);
+        }
+    }
+
+    #[test]
+    fn attack_glued_prefixes() {
+        one("SĐT#0912345678", Kind::Phone, "0912345678");
+        one("zalo.me/0918999000", Kind::Phone, "0918999000");
+        one("SĐT:0912345678", Kind::Phone, "0912345678");
+        one("Zalo/0912345678", Kind::Phone, "0912345678");
+        one("SĐT0912345678", Kind::Phone, "0912345678");
+        one("CCCD001234567890", Kind::IdNumber, "001234567890");
+        none("1234/2025/QĐ-UBND");
+        none("000.00.12.H29-250101-0001");
+    }
+
+    #[test]
+    fn attack_spaced_and_spelled_emails() {
+        one(
+            "nguyenvanb @ gmail.com",
+            Kind::Email,
+            "nguyenvanb @ gmail.com",
+        );
+        one("tranc(at)yahoo.com", Kind::Email, "tranc(at)yahoo.com");
+        one("tranc [at] yahoo.com", Kind::Email, "tranc [at] yahoo.com");
+        one(
+            "canbo_q5 @ hcm.gov.vn",
+            Kind::Email,
+            "canbo_q5 @ hcm.gov.vn",
+        );
+        one("a (a) b.com", Kind::Email, "a (a) b.com");
+        one("email: a.b @gmail.com", Kind::Email, "a.b @gmail.com");
+        none("xem @ trang web.com");
+        none("Tôi @ nhà, x (at) y");
+    }
+
+    #[test]
+    fn attack_cmnd_after_pronoun() {
+        one("CMND của chị 123 456 789", Kind::IdNumber, "123 456 789");
+    }
+
+    #[test]
+    fn attack_lower_case_addresses() {
+        one("số 12 nguyễn trãi", Kind::Address, "số 12 nguyễn trãi");
+        one(
+            "12 đường nguyễn trãi",
+            Kind::Address,
+            "12 đường nguyễn trãi",
+        );
+        one("nhà 12 nguyễn trãi", Kind::Address, "12 nguyễn trãi");
+        one(
+            "số 12 nguyễn trãi, phường 3",
+            Kind::Address,
+            "số 12 nguyễn trãi",
+        );
+        one(
+            "số 12 nguyễn trãi quận 1",
+            Kind::Address,
+            "số 12 nguyễn trãi",
+        );
+        one(
+            "địa chỉ: 12 lê lợi thành phố huế",
+            Kind::Address,
+            "12 lê lợi",
+        );
+        one(
+            "số 12 nguyễn trãi là nhà tôi",
+            Kind::Address,
+            "số 12 nguyễn trãi",
+        );
+        one(
+            "nhà 5 nguyễn thị minh khai nhé",
+            Kind::Address,
+            "5 nguyễn thị minh khai",
+        );
+        one(
+            "số 12a nguyễn văn cừ",
+            Kind::Address,
+            "số 12a nguyễn văn cừ",
+        );
+        for t in [
+            "tổng số 12 người",
+            "số 5 bước thực hiện",
+            "số 12 năm 2025",
+            "văn bản số 12 hướng dẫn",
+            "hồ sơ số 12 đã được duyệt",
+            "gửi 5 bản sao",
+            "lớp 12 a",
+        ] {
+            none(t);
+        }
+    }
+
+    #[test]
+    fn attack_must_not_find() {
+        for t in [
+            "quá hạn 12 ngày",
+            "Quận 1",
+            "Phường 5",
+            "năm 2025",
+            "Điều 16",
+            "Nghị định 356/2025/NĐ-CP",
+            "000.00.12.H29-250101-0001",
+            "12/3/2025",
+            "GY-7K2M-9QXA",
+            "500.000 đồng",
+            "1.000494",
+            "Luật 91/2025/QH15",
+            "15:00",
+            "phí 50.000 đ",
+        ] {
+            none(t);
+        }
+    }
+
+    #[test]
+    fn long_inputs_stay_fast() {
+        let inputs = [
+            "0913_".repeat(20_000),
+            "a @ ".repeat(20_000),
+            "(at)".repeat(20_000),
+            "x(at)".repeat(20_000),
+            "số 12 nguyễn ".repeat(5_000),
+            "o9".repeat(20_000),
+            "𝟎".repeat(20_000),
+            "1/".repeat(20_000),
+            "1,".repeat(20_000),
+            "a".repeat(20_000) + " @ " + &"b.".repeat(10_000) + "com",
+        ];
+        let t0 = std::time::Instant::now();
+        for t in &inputs {
+            let fs = detect(t);
+            for f in &fs {
+                assert_eq!(&t[f.start..f.end], f.text);
+            }
+        }
+        assert!(t0.elapsed().as_secs() < 20);
     }
 
     #[test]
