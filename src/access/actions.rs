@@ -109,8 +109,6 @@ impl<'a> ComplaintCaller<'a> {
     }
 }
 
-/// Officials, evaluators and admins.
-
 fn not_the_filer() -> AppError {
     AppError::forbidden(
         "Chỉ người gửi phản ánh được đánh giá câu trả lời (đăng nhập, hoặc nhập đúng số điện thoại hay e-mail đã dùng khi gửi).",
