@@ -1175,6 +1175,14 @@ fn guess_key(code: &str) -> String {
     format!("complaint:{code}")
 }
 
+/// Counts a guess of a contact at a tracking code that does not exist, like one at a known
+/// code, so that being refused as too many tells nothing about which codes exist.
+async fn unknown_code_guess(state: &AppState, client: IpAddr, code: &str) -> AppResult<()> {
+    CodeGuess::check(&state.limits, &state.config, guess_key(code), client, false)
+        .await
+        .map(|_| ())
+}
+
 pub(crate) async fn proves_filer(
     state: &AppState,
     actor: &Actor,
@@ -1312,16 +1320,7 @@ pub async fn get_by_code(
         if !given {
             return Ok(None);
         }
-        // A guess at an unknown code is counted like one at a known code, so that being
-        // refused as too many tells nothing either.
-        CodeGuess::check(
-            &state.limits,
-            &state.config,
-            guess_key(code.as_str()),
-            client,
-            false,
-        )
-        .await?;
+        unknown_code_guess(state, client, code.as_str()).await?;
         return Err(no_match());
     };
     let proved = proves_filer(state, actor, client, &c, contact).await?;
@@ -1369,14 +1368,7 @@ pub async fn filer_by_code(
         }
         None => {
             if contact.is_some_and(|k| !k.trim().is_empty()) {
-                CodeGuess::check(
-                    &state.limits,
-                    &state.config,
-                    guess_key(code.as_str()),
-                    client,
-                    false,
-                )
-                .await?;
+                unknown_code_guess(state, client, code.as_str()).await?;
             }
             Err(no_match())
         }

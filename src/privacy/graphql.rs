@@ -15,6 +15,17 @@ use crate::pagination::{Conn, Page};
 use crate::scalars::Instant;
 use crate::units::graphql::Unit;
 
+/// The tracking code of a complaint by id (batched), for records that name one.
+async fn code_of(ctx: &Context<'_>, id: Option<&str>) -> async_graphql::Result<Option<String>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(ctx
+        .loaders()
+        .complaints
+        .load_one(id.to_string())
+        .await?
+        .map(|c| c.code))
+}
+
 /// What a person chose where their data was collected.
 #[derive(InputObject, Debug, Clone)]
 pub struct PrivacyChoicesInput {
@@ -229,15 +240,7 @@ impl PrivacyRequest {
     }
     /// The tracking code of the item it is about (none: about an account).
     async fn complaint_code(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        let Some(id) = &self.model.complaint_id else {
-            return Ok(None);
-        };
-        Ok(ctx
-            .loaders()
-            .complaints
-            .load_one(id.clone())
-            .await?
-            .map(|c| c.code))
+        code_of(ctx, self.model.complaint_id.as_deref()).await
     }
     /// Whether it is about a signed-in account (and all it filed).
     async fn about_account(&self) -> bool {
@@ -309,15 +312,7 @@ impl ContactRead {
         Ok(ctx.loaders().units.load_one(u.clone()).await?.map(Unit))
     }
     async fn complaint_code(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        let Some(id) = &self.0.complaint_id else {
-            return Ok(None);
-        };
-        Ok(ctx
-            .loaders()
-            .complaints
-            .load_one(id.clone())
-            .await?
-            .map(|c| c.code))
+        code_of(ctx, self.0.complaint_id.as_deref()).await
     }
     async fn dialogue_id(&self) -> Option<ID> {
         self.0.dialogue_id.clone().map(ID)
