@@ -123,7 +123,7 @@ impl Application {
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| anyhow::anyhow!("PORTAL_ADDR: cannot listen on {}: {e}", config.addr))?;
-        let search = crate::search::open(&config).await?;
+        let search = crate::search::open(&config, &db).await?;
         if search.is_ready() {
             crate::search::outbox::fill_empty(&db, &search).await?;
         }
@@ -134,6 +134,10 @@ impl Application {
             state.db.clone(),
             state.search.clone(),
             state.indexer_wake.clone(),
+        ));
+        tokio::spawn(crate::search::synonyms::run(
+            state.db.clone(),
+            state.search.clone(),
         ));
         // Calendar and catalog changes made by any server, applied at once.
         tokio::spawn(crate::announce::listen(state.clone()));

@@ -20,6 +20,7 @@ use crate::privacy::graphql::{PrivacyMutation, PrivacyQuery};
 use crate::procedures::graphql::{ProceduresMutation, ProceduresQuery};
 use crate::procedures::search::ProceduresSearchQuery;
 use crate::ratings::graphql::{RatingsMutation, RatingsQuery};
+use crate::search::graphql::{SearchSynonymsMutation, SearchSynonymsQuery};
 use crate::units::graphql::{UnitsMutation, UnitsQuery};
 use crate::units::search::UnitsSearchQuery;
 
@@ -39,6 +40,7 @@ pub struct Query(
     ParReviewQuery,
     DialoguesQuery,
     PrivacyQuery,
+    SearchSynonymsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -54,6 +56,7 @@ pub struct Mutation(
     ParReviewMutation,
     DialoguesMutation,
     PrivacyMutation,
+    SearchSynonymsMutation,
 );
 
 pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;

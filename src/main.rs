@@ -376,7 +376,7 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             };
             let db = portal::db::connect(&config.database_url).await?;
             portal::db::migrate(&db).await?;
-            match portal::search::open(&config).await {
+            match portal::search::open(&config, &db).await {
                 Ok(search) => {
                     for kind in kinds {
                         let bar = portal::import::progress(

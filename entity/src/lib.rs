@@ -37,6 +37,7 @@ pub mod rating_score;
 pub mod rating_tally;
 pub mod refresh_token;
 pub mod search_outbox;
+pub mod search_synonyms;
 pub mod session;
 pub mod staff_address;
 pub mod unit;

@@ -16,6 +16,7 @@ pub mod m20261207_000001_integrity;
 mod m20261207_000002_signup;
 mod m20261208_000001_sessions;
 mod m20261209_000001_privacy;
+mod m20261210_000001_search_synonyms;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_signup::Migration),
             Box::new(m20261208_000001_sessions::Migration),
             Box::new(m20261209_000001_privacy::Migration),
+            Box::new(m20261210_000001_search_synonyms::Migration),
         ]
     }
 }

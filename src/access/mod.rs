@@ -211,6 +211,22 @@ pub fn logs_contact_read(actor: &Actor) -> bool {
     is_staff(actor)
 }
 
+/// Who sees the concerns a complaint reads as (bribery, harassment, …), filters and counts
+/// searches by them: officials (within what they may see), evaluators and admins. The public,
+/// filers and data-protection staff do not: a flag is a reading of the text, not a finding.
+pub fn sees_concerns(actor: &Actor) -> bool {
+    matches!(
+        actor.role(),
+        Some(Role::Official | Role::Evaluator | Role::Admin)
+    )
+}
+
+/// Admins only: the search dictionary (it decides what every search finds and how complaints
+/// are flagged).
+pub fn require_dictionary_editor(actor: &Actor) -> AppResult<&Principal> {
+    require_admin(actor)
+}
+
 /// Admins only: the unit and procedure catalog, the holiday calendar, staff accounts.
 pub fn require_admin(actor: &Actor) -> AppResult<&Principal> {
     actor.require_role(&[Role::Admin])

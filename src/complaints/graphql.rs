@@ -294,6 +294,18 @@ impl Complaint {
     async fn body(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         self.text(ctx, TextField::Body).await
     }
+    /// What the title and body read as by the search dictionary's concern groups (bribery,
+    /// harassment, delay, attitude, overcharging, a lost file): a reading to search by, not a
+    /// finding. Officials, evaluators and admins; null for everyone else.
+    async fn concerns(&self, ctx: &Context<'_>) -> Option<Vec<crate::search::Concern>> {
+        crate::access::sees_concerns(ctx.actor()).then(|| {
+            ctx.state()
+                .search
+                .lexicon()
+                .current()
+                .concerns(&format!("{}\n{}", self.model.title, self.model.body))
+        })
+    }
     /// The personal data found in the title, body and answer, and whether the public view
     /// masks each piece: the assigned unit's officials, evaluators and admins; empty for
     /// everyone else.
@@ -750,9 +762,31 @@ pub struct ComplaintFilterInput {
     pub from: Option<Instant>,
     /// Received before.
     pub to: Option<Instant>,
+    /// Reading as this concern (bribery, harassment, …) by the search dictionary. Officials,
+    /// evaluators and admins only.
+    pub concern: Option<crate::search::Concern>,
 }
 
 impl ComplaintFilterInput {
+    /// The database conditions of `query` and `concern` (a list's, and a search's while the
+    /// engine is down), in the caller's scope.
+    pub async fn extra_condition(
+        &self,
+        ctx: &Context<'_>,
+        text: &str,
+    ) -> async_graphql::Result<Option<sea_orm::Condition>> {
+        let mut extra =
+            super::search::query_condition(&ctx.state().db, ctx.read_scope().await?, text).await?;
+        if let Some(c) = super::search::checked_concern(ctx.actor(), self.concern)? {
+            let cond = super::search::concern_condition(&ctx.state().search.lexicon().current(), c);
+            extra = Some(match extra {
+                Some(e) => sea_orm::Condition::all().add(e).add(cond),
+                None => cond,
+            });
+        }
+        Ok(extra)
+    }
+
     /// The service's filter, units rolled up and times checked.
     pub async fn resolve(&self, ctx: &Context<'_>) -> async_graphql::Result<ComplaintFilter> {
         let (from, to) = crate::clock::check_range(self.from, self.to)?;
@@ -864,8 +898,7 @@ impl ComplaintsQuery {
             return Ok(page.connection(0, vec![]));
         }
         let text = crate::text::clean("filter.query", input.query.as_deref().unwrap_or(""), 500)?;
-        let extra =
-            super::search::query_condition(&ctx.state().db, ctx.read_scope().await?, &text).await?;
+        let extra = input.extra_condition(ctx, &text).await?;
         let found = super::list_matching(
             ctx.state(),
             ctx.actor(),
@@ -890,8 +923,7 @@ impl ComplaintsQuery {
         let input = filter.unwrap_or_default();
         let filter = input.resolve(ctx).await?;
         let text = crate::text::clean("filter.query", input.query.as_deref().unwrap_or(""), 500)?;
-        let extra =
-            super::search::query_condition(&ctx.state().db, ctx.read_scope().await?, &text).await?;
+        let extra = input.extra_condition(ctx, &text).await?;
         if let Some(d) = &filter.dialogue
             && !crate::dialogues::visible(ctx.state(), ctx.actor(), d).await?
         {

@@ -19,7 +19,7 @@ use crate::pagination::Page;
 use crate::privacy::masks::TextField;
 use crate::search::results::{Highlights, SearchFields, enum_value, fields, order};
 use crate::search::text::ParsedQuery;
-use crate::search::{ComplaintQuery, ComplaintSort, Hits};
+use crate::search::{ComplaintQuery, ComplaintSort, Concern, Dictionary, Hits};
 
 #[derive(SimpleObject)]
 pub struct ComplaintHit {
@@ -86,6 +86,34 @@ pub async fn query_condition(
     Ok(Some(words_condition(text)))
 }
 
+/// A `filter.concern`, for the callers who may use it (`access::sees_concerns`).
+pub fn checked_concern(
+    actor: &crate::auth::Actor,
+    concern: Option<Concern>,
+) -> Result<Option<Concern>, AppError> {
+    match concern {
+        Some(_) if !crate::access::sees_concerns(actor) => Err(AppError::forbidden(
+            "Chỉ cán bộ, người thẩm định và quản trị viên lọc được theo mối quan tâm (concern).",
+            "Only officials, evaluators and admins may filter by concern.",
+        )
+        .with_field("filter.concern")),
+        c => Ok(c),
+    }
+}
+
+/// The database's match of a concern: the stored folded text holds one of its phrases, its
+/// words in a row (as complaints are flagged).
+pub fn concern_condition(dict: &Dictionary, c: Concern) -> sea_orm::Condition {
+    let mut any = sea_orm::Condition::any();
+    for phrase in dict.concern_phrases(c) {
+        any = any.add(crate::db::words_match(
+            complaint::Column::SearchText,
+            &[phrase.join(" ")],
+        ));
+    }
+    any
+}
+
 #[derive(Default)]
 pub struct ComplaintsSearchQuery;
 
@@ -130,6 +158,7 @@ impl ComplaintsSearchQuery {
             }
         };
         let resolved = f.resolve(ctx).await?;
+        let concern = checked_concern(actor, f.concern)?;
         let scope = ctx.read_scope().await?.clone();
         // Rolling up: the unit and its predecessors, within the caller's scope.
         let rolled = resolved.also_assigned.clone();
@@ -180,6 +209,7 @@ impl ComplaintsSearchQuery {
             category: f.category.map(|s| enum_value(complaint::Category::from(s))),
             procedure: f.procedure.clone().map(|i| i.0),
             dialogue: f.dialogue.clone().map(|i| i.0),
+            concern: concern.map(|c| c.key().to_string()),
             overdue: f.overdue,
             now: now.timestamp_millis(),
             from: resolved.from.map(|t| t.timestamp_millis()),
@@ -230,7 +260,10 @@ impl ComplaintsSearchQuery {
                     },
                     ..resolved.clone()
                 };
-                let extra = words_condition(&text);
+                let mut extra = sea_orm::Condition::all().add(words_condition(&text));
+                if let Some(c) = concern {
+                    extra = extra.add(concern_condition(&state.search.lexicon().current(), c));
+                }
                 let order = match sort {
                     ComplaintSort::ReceivedAsc => ListOrder::ReceivedAsc,
                     ComplaintSort::AnswerDueAsc => ListOrder::AnswerDueAsc,
@@ -256,6 +289,9 @@ impl ComplaintsSearchQuery {
             }
         };
         let mut meta = fields(&hits, degraded, engine);
+        if !crate::access::sees_concerns(actor) {
+            meta.facets.retain(|f| f.name != "concern");
+        }
         // A dialogue the caller may not see is not named, even by its id.
         if let Some(f) = meta.facets.iter_mut().find(|f| f.name == "dialogue") {
             let ids: Vec<String> = f.values.iter().map(|v| v.value.clone()).collect();

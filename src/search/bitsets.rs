@@ -84,6 +84,12 @@ impl Bits {
         Bits(self.0.iter().zip(&other.0).map(|(a, b)| a & b).collect())
     }
 
+    pub fn or(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
     pub fn and_not(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a &= !b;
@@ -561,6 +567,41 @@ impl BitsetCache {
         Ok(bits)
     }
 
+    /// The documents holding every term of one of `alternatives` (each a dictionary phrase's
+    /// words, in the same field), kept under `key`.
+    fn any_of(
+        &self,
+        reader: &SegmentReader,
+        key: &str,
+        alternatives: &[Vec<Term>],
+    ) -> tantivy::Result<Arc<Bits>> {
+        let kept = (reader.segment_id(), KeptKey::Query(key.to_string()));
+        if let Some(b) = self.lock().get(&kept) {
+            return Ok(b);
+        }
+        let mut out = Bits::new(reader.max_doc());
+        for alt in alternatives {
+            let mut all: Option<Bits> = None;
+            for t in alt {
+                let b = self.term(reader, t)?;
+                all = Some(match all {
+                    None => (*b).clone(),
+                    Some(mut a) => {
+                        a.and(&b);
+                        a
+                    }
+                });
+                if all.as_ref().is_some_and(Bits::is_empty) {
+                    break;
+                }
+            }
+            if let Some(a) = all {
+                out.or(&a);
+            }
+        }
+        Ok(self.lock().keep(kept, Arc::new(out)))
+    }
+
     /// The documents of a segment meeting a condition named `key`, kept whatever their number
     /// (computing them costs more than their bitset: a typo word walks the term dictionary).
     fn query<'w>(
@@ -582,6 +623,9 @@ impl BitsetCache {
 /// under a key naming it, or any other query.
 pub enum Clause {
     Term(Term),
+    /// Every term of one of the lists (a dictionary phrase's words in one field, as
+    /// Meilisearch matches a phrase by attribute), kept under the key.
+    AnyOf(String, Vec<Vec<Term>>),
     Kept(String, Box<dyn Query>),
     Query(Box<dyn Query>),
 }
@@ -590,6 +634,7 @@ pub enum Clause {
 /// is built only when a segment lacks its bitset.
 enum Ready<'a> {
     Term(&'a Term),
+    AnyOf(&'a str, &'a [Vec<Term>]),
     Kept(&'a str, &'a dyn Query, std::sync::OnceLock<Box<dyn Weight>>),
     Weight(Box<dyn Weight>),
 }
@@ -600,6 +645,7 @@ fn ready<'a>(searcher: &Searcher, clauses: &'a [Clause]) -> tantivy::Result<Vec<
         .map(|c| {
             Ok(match c {
                 Clause::Term(t) => Ready::Term(t),
+                Clause::AnyOf(k, alts) => Ready::AnyOf(k, alts),
                 Clause::Kept(key, q) => Ready::Kept(key, q.as_ref(), std::sync::OnceLock::new()),
                 Clause::Query(q) => {
                     Ready::Weight(q.weight(EnableScoring::disabled_from_searcher(searcher))?)
@@ -612,18 +658,19 @@ fn ready<'a>(searcher: &Searcher, clauses: &'a [Clause]) -> tantivy::Result<Vec<
 /// The documents of a segment meeting every condition and alive (`None` when there is no
 /// condition and no deletion: every document). One condition's bitset is shared as it is;
 /// several are intersected into a new one.
-fn meet(
+fn meet<'r, 'a: 'r>(
     cache: &BitsetCache,
     searcher: &Searcher,
     reader: &SegmentReader,
-    conds: &[Ready],
+    conds: impl IntoIterator<Item = &'r Ready<'a>>,
     alive: Option<Arc<Bits>>,
 ) -> tantivy::Result<Option<Arc<Bits>>> {
     let mut out: Option<Arc<Bits>> = None;
     let sets = conds
-        .iter()
+        .into_iter()
         .map(|c| match c {
             Ready::Term(t) => cache.term(reader, t),
+            Ready::AnyOf(k, alts) => cache.any_of(reader, k, alts),
             Ready::Kept(key, q, w) => cache.query(reader, key, || {
                 if let Some(w) = w.get() {
                     return Ok(w);
@@ -653,23 +700,47 @@ fn meet(
     Ok(out)
 }
 
-/// A search's matches in one segment and the sets splitting them into tiers: tier `t`
+/// A search's matches in one segment, by level and tier. Level `l` holds the matches that
+/// lack the words dropped at step `l` (level 0: every word), and within a level, tier `t`
 /// (of `2^conds`) holds the matches inside the `j`th set when bit `conds - 1 - j` of `t` is 0
-/// and outside it otherwise, so members of the first set come first, then the rest, each
-/// split by the next set. Tiers are read word by word, never built.
+/// and outside it otherwise (a set that is `None` holds every match), so members of the first
+/// set come first, then the rest, each split by the next set. Tiers are read word by word,
+/// never built; the overall tier `l * 2^conds + t` orders everything.
 struct Tiers {
+    levels: Vec<Level>,
+    conds: usize,
+}
+
+struct Level {
     matches: Arc<Bits>,
-    conds: Vec<Arc<Bits>>,
+    conds: Vec<Option<Arc<Bits>>>,
 }
 
 impl Tiers {
+    fn per_level(&self) -> usize {
+        1 << self.conds
+    }
+
+    fn len(&self) -> usize {
+        self.levels.len() * self.per_level()
+    }
+
     #[inline]
     fn word(&self, tier: usize, i: usize) -> u64 {
-        let k = self.conds.len();
-        let mut w = self.matches.0[i];
-        for (j, c) in self.conds.iter().enumerate() {
+        let k = self.conds;
+        let level = &self.levels[tier >> k];
+        let sub = tier & ((1 << k) - 1);
+        let mut w = level.matches.0.get(i).copied().unwrap_or(0);
+        for (j, c) in level.conds.iter().enumerate() {
+            let Some(c) = c else {
+                // Every match is inside: the "outside" half is empty.
+                if (sub >> (k - 1 - j)) & 1 == 1 {
+                    w = 0;
+                }
+                continue;
+            };
             let cw = c.0.get(i).copied().unwrap_or(0);
-            w &= if (tier >> (k - 1 - j)) & 1 == 0 {
+            w &= if (sub >> (k - 1 - j)) & 1 == 0 {
                 cw
             } else {
                 !cw
@@ -678,20 +749,30 @@ impl Tiers {
         w
     }
 
-    /// The number of members of every tier, in one pass.
+    fn words(&self) -> usize {
+        self.levels
+            .iter()
+            .map(|l| l.matches.0.len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The number of members of every tier, in one pass a level.
     fn counts(&self) -> Vec<u64> {
-        let n = 1usize << self.conds.len();
-        let mut out = vec![0u64; n];
-        if self.conds.is_empty() {
-            out[0] = self.matches.len();
-            return out;
-        }
-        for i in 0..self.matches.0.len() {
-            if self.matches.0[i] == 0 {
+        let per = self.per_level();
+        let mut out = vec![0u64; self.len()];
+        for (l, level) in self.levels.iter().enumerate() {
+            if self.conds == 0 {
+                out[l] = level.matches.len();
                 continue;
             }
-            for (t, c) in out.iter_mut().enumerate() {
-                *c += u64::from(self.word(t, i).count_ones());
+            for i in 0..level.matches.0.len() {
+                if level.matches.0[i] == 0 {
+                    continue;
+                }
+                for t in 0..per {
+                    out[l * per + t] += u64::from(self.word(l * per + t, i).count_ones());
+                }
             }
         }
         out
@@ -700,11 +781,11 @@ impl Tiers {
     #[inline]
     fn contains(&self, tier: usize, doc: DocId) -> bool {
         let i = (doc >> 6) as usize;
-        i < self.matches.0.len() && self.word(tier, i) & (1u64 << (doc & 63)) != 0
+        self.word(tier, i) & (1u64 << (doc & 63)) != 0
     }
 
     fn for_each(&self, tier: usize, mut f: impl FnMut(DocId)) {
-        for i in 0..self.matches.0.len() {
+        for i in 0..self.words() {
             let mut w = self.word(tier, i);
             while w != 0 {
                 f((i as u32) * 64 + w.trailing_zeros());
@@ -714,14 +795,31 @@ impl Tiers {
     }
 }
 
+/// One unit of a query (a word, or a dictionary phrase with what it finds).
+pub struct SlotClauses {
+    /// The words as typed, for `droppedWords`.
+    pub label: String,
+    /// Documents it matches.
+    pub matches: Clause,
+    /// The first tier's condition (a marked word as typed); `None`: every match meets it.
+    pub exact: Option<Clause>,
+    /// The next tier's condition: in the title.
+    pub title: Clause,
+}
+
 /// A complaint search made of conditions.
 pub struct Plan {
-    /// Required of every match: text and filters.
+    /// Required of every match: filters and codes.
     pub required: Vec<Clause>,
-    /// The first tier: marked words as typed (when the query has marks).
-    pub exact: Vec<Clause>,
-    /// The next tier: every word in the title (when the query has words).
-    pub title: Vec<Clause>,
+    /// The query's words and phrases.
+    pub slots: Vec<SlotClauses>,
+    /// When not every slot matches, drop the most frequent ones first (Meilisearch's
+    /// `frequency` matching strategy) and rank those matches after the full ones; otherwise
+    /// every slot is required.
+    pub partial: bool,
+    /// `required` holds a code: then every slot may be dropped (a code is never), else the
+    /// rarest slots stay.
+    pub has_codes: bool,
     /// The fast field the hits are ordered by within a tier, and whether descending.
     pub order_by: &'static str,
     pub descending: bool,
@@ -729,11 +827,76 @@ pub struct Plan {
     pub tiered: bool,
 }
 
-/// What a plan finds: the page of hits, the total, and facet counts when asked.
+/// What a plan finds: the page of hits, the total, facet counts when asked, and the words
+/// the page's hits lack.
 pub struct Found {
     pub page: Vec<DocAddress>,
     pub total: u64,
     pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+    pub dropped: Vec<String>,
+}
+
+/// The order slots are dropped in, as Meilisearch's `frequency` strategy: most frequent first
+/// (a slot matching nothing counts as the most frequent), slots of equal frequency together,
+/// and the rarest group kept unless a code is required. Each step lists slot indexes.
+fn drop_steps(
+    cache: &BitsetCache,
+    searcher: &Searcher,
+    slots: &[Ready],
+    keep_last: bool,
+) -> tantivy::Result<Vec<Vec<usize>>> {
+    let mut freq: Vec<(u64, usize)> = Vec::with_capacity(slots.len());
+    for (i, s) in slots.iter().enumerate() {
+        let mut n = 0u64;
+        for reader in searcher.segment_readers() {
+            if let Some(b) = meet(cache, searcher, reader, [s], None)? {
+                n += match cache.alive(reader) {
+                    Some(alive) => b.and_len(&alive),
+                    None => b.len(),
+                };
+            }
+        }
+        freq.push((if n == 0 { u64::MAX } else { n }, i));
+    }
+    freq.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut steps: Vec<Vec<usize>> = Vec::new();
+    let mut last = None;
+    for (f, i) in freq {
+        if last == Some(f) {
+            steps.last_mut().expect("a step").push(i);
+        } else {
+            steps.push(vec![i]);
+        }
+        last = Some(f);
+    }
+    if keep_last {
+        steps.pop();
+    }
+    Ok(steps)
+}
+
+/// The intersection of a slot's condition over `members` (`None` when no slot has one).
+fn conds_of(
+    cache: &BitsetCache,
+    searcher: &Searcher,
+    reader: &SegmentReader,
+    conds: &[Option<Ready>],
+    members: &[usize],
+) -> tantivy::Result<Option<Arc<Bits>>> {
+    let chosen: Vec<&Ready> = members.iter().filter_map(|i| conds[*i].as_ref()).collect();
+    if chosen.is_empty() {
+        return Ok(None);
+    }
+    let mut out: Option<Arc<Bits>> = None;
+    for c in chosen {
+        let b = meet(cache, searcher, reader, [c], None)?
+            .unwrap_or_else(|| Arc::new(Bits::full(reader.max_doc())));
+        out = Some(match out {
+            None => b,
+            Some(o) => Arc::new(o.intersect(&b)),
+        });
+    }
+    Ok(out)
 }
 
 pub fn search(
@@ -745,46 +908,118 @@ pub fn search(
     facets: bool,
 ) -> tantivy::Result<Found> {
     let required = ready(searcher, &plan.required)?;
-    let splits: Vec<Vec<Ready>> = if plan.tiered {
-        [&plan.exact, &plan.title]
-            .into_iter()
-            .filter(|c| !c.is_empty())
-            .map(|c| ready(searcher, c))
-            .collect::<tantivy::Result<_>>()?
+    let slot_match: Vec<Ready> = plan
+        .slots
+        .iter()
+        .map(|s| ready_one(searcher, &s.matches))
+        .collect::<tantivy::Result<_>>()?;
+    let (exact, title): (Vec<Option<Ready>>, Vec<Option<Ready>>) = if plan.tiered {
+        (
+            plan.slots
+                .iter()
+                .map(|s| s.exact.as_ref().map(|c| ready_one(searcher, c)).transpose())
+                .collect::<tantivy::Result<_>>()?,
+            plan.slots
+                .iter()
+                .map(|s| ready_one(searcher, &s.title).map(Some))
+                .collect::<tantivy::Result<_>>()?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let n_slots = plan.slots.len();
+    // Steps of slots dropped; levels[l] = the slots still required at level l.
+    let steps = if plan.partial && (n_slots > 1 || plan.has_codes) {
+        drop_steps(cache, searcher, &slot_match, !plan.has_codes)?
     } else {
         Vec::new()
     };
+    let mut levels: Vec<Vec<usize>> = vec![(0..n_slots).collect()];
+    for step in &steps {
+        let mut next = levels.last().expect("a level").clone();
+        next.retain(|i| !step.contains(i));
+        levels.push(next);
+    }
+    let conds = if plan.tiered && n_slots > 0 { 2 } else { 0 };
     let mut total = 0u64;
     let mut segment_facets: Vec<(Arc<SegmentFacets>, Vec<Vec<u64>>)> = Vec::new();
     let mut tiers_per_segment: Vec<(Tiers, Vec<u64>)> = Vec::new();
     for reader in searcher.segment_readers() {
         let max_doc = reader.max_doc();
-        let matches = meet(cache, searcher, reader, &required, cache.alive(reader))?
-            .unwrap_or_else(|| Arc::new(Bits::full(max_doc)));
-        let n = matches.len();
+        // The deepest level in one pass with the filters; each level up adds the slots its
+        // step dropped.
+        let deepest = levels.len() - 1;
+        let mut acc = meet(
+            cache,
+            searcher,
+            reader,
+            required
+                .iter()
+                .chain(levels[deepest].iter().map(|i| &slot_match[*i])),
+            cache.alive(reader),
+        )?
+        .unwrap_or_else(|| Arc::new(Bits::full(max_doc)));
+        let mut sets: Vec<Arc<Bits>> = vec![Arc::new(Bits::default()); levels.len()];
+        sets[deepest] = acc.clone();
+        for l in (0..deepest).rev() {
+            if !acc.is_empty() {
+                for i in &steps[l] {
+                    if let Some(b) = meet(cache, searcher, reader, [&slot_match[*i]], None)? {
+                        acc = Arc::new(acc.intersect(&b));
+                    }
+                }
+            }
+            sets[l] = acc.clone();
+        }
+        let n = sets.last().map_or(0, |s| s.len());
         total += n;
         if facets && n > 0 {
             let seg = cache.facets(reader)?;
-            let counts = seg.count(&matches);
+            let counts = seg.count(sets.last().expect("a level"));
             segment_facets.push((seg, counts));
         }
-        let mut conds = Vec::with_capacity(splits.len());
-        for split in &splits {
-            if n == 0 {
-                conds.push(Arc::new(Bits::default()));
-            } else if let Some(set) = meet(cache, searcher, reader, split, None)? {
-                conds.push(set);
-            }
+        let mut lv = Vec::with_capacity(levels.len());
+        for (l, members) in levels.iter().enumerate() {
+            let only = if l == 0 {
+                sets[0].clone()
+            } else {
+                let mut o = (*sets[l]).clone();
+                o.and_not(&sets[l - 1]);
+                Arc::new(o)
+            };
+            let conds_here = if conds == 0 || only.is_empty() {
+                vec![None; conds]
+            } else {
+                vec![
+                    conds_of(cache, searcher, reader, &exact, members)?,
+                    conds_of(cache, searcher, reader, &title, members)?,
+                ]
+            };
+            lv.push(Level {
+                matches: only,
+                conds: conds_here,
+            });
         }
-        let tiers = Tiers { matches, conds };
+        let tiers = Tiers { levels: lv, conds };
         let counts = if n == 0 {
-            vec![0; 1 << splits.len()]
+            vec![0; tiers.len()]
         } else {
             tiers.counts()
         };
         tiers_per_segment.push((tiers, counts));
     }
-    let page = page(cache, searcher, plan, &tiers_per_segment, offset, limit)?;
+    let (page, deepest) = page(cache, searcher, plan, &tiers_per_segment, offset, limit)?;
+    let dropped = match deepest {
+        Some(t) if t >> conds > 0 => {
+            let level = t >> conds;
+            let kept = &levels[level];
+            (0..n_slots)
+                .filter(|i| !kept.contains(i))
+                .map(|i| plan.slots[i].label.clone())
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let mut sum = FacetSum::default();
     for (seg, counts) in &segment_facets {
         sum.add(seg, counts);
@@ -793,11 +1028,16 @@ pub fn search(
         page,
         total,
         facets: sum.owned(),
+        dropped,
     })
 }
 
+fn ready_one<'a>(searcher: &Searcher, c: &'a Clause) -> tantivy::Result<Ready<'a>> {
+    Ok(ready(searcher, std::slice::from_ref(c))?.remove(0))
+}
+
 /// The page `offset..offset + limit`, walking the tiers in order, ordered by the plan's field
-/// within each tier (ties: segment and document order).
+/// within each tier (ties: segment and document order); with the last tier it drew from.
 fn page(
     cache: &BitsetCache,
     searcher: &Searcher,
@@ -805,10 +1045,11 @@ fn page(
     tiers: &[(Tiers, Vec<u64>)],
     offset: usize,
     limit: usize,
-) -> tantivy::Result<Vec<DocAddress>> {
+) -> tantivy::Result<(Vec<DocAddress>, Option<usize>)> {
     let mut out = Vec::with_capacity(limit);
+    let mut deepest = None;
     if limit == 0 {
-        return Ok(out);
+        return Ok((out, deepest));
     }
     let n_tiers = tiers.first().map_or(0, |(_, c)| c.len());
     let mut skip = offset as u64;
@@ -818,6 +1059,7 @@ fn page(
             skip -= count;
             continue;
         }
+        deepest = Some(t);
         let need = limit - out.len();
         let k = skip as usize + need;
         // The k first of this tier across segments: (key, segment, doc), smallest first.
@@ -894,7 +1136,7 @@ fn page(
             break;
         }
     }
-    Ok(out)
+    Ok((out, deepest))
 }
 
 /// What a tally finds: the number of matches, and per facet field its values with counts.
@@ -976,7 +1218,7 @@ impl tantivy::collector::SegmentCollector for TallySegment {
 
 #[cfg(test)]
 mod tests {
-    use super::{Bits, BitsetCache, Clause, Plan, search};
+    use super::{Bits, BitsetCache, Clause, Plan, SlotClauses, search};
     use tantivy::schema::{FAST, INDEXED, STRING, Schema, TEXT};
     use tantivy::{Index, TantivyDocument, Term};
 
@@ -1044,8 +1286,9 @@ mod tests {
             for descending in [true, false] {
                 let plan = Plan {
                     required: vec![Clause::Term(Term::from_field_text(field, word))],
-                    exact: vec![],
-                    title: vec![],
+                    slots: vec![],
+                    partial: false,
+                    has_codes: false,
                     order_by: "received_at",
                     descending,
                     tiered: false,
@@ -1089,9 +1332,15 @@ mod tests {
         let fold = schema.get_field("fold").unwrap();
         let title = schema.get_field("title_fold").unwrap();
         let plan = Plan {
-            required: vec![Clause::Term(Term::from_field_text(fold, "x"))],
-            exact: vec![Clause::Term(Term::from_field_text(fold, "rare"))],
-            title: vec![Clause::Term(Term::from_field_text(title, "common"))],
+            required: vec![],
+            slots: vec![SlotClauses {
+                label: "x".into(),
+                matches: Clause::Term(Term::from_field_text(fold, "x")),
+                exact: Some(Clause::Term(Term::from_field_text(fold, "rare"))),
+                title: Clause::Term(Term::from_field_text(title, "common")),
+            }],
+            partial: true,
+            has_codes: false,
             order_by: "received_at",
             descending: true,
             tiered: true,
@@ -1118,6 +1367,74 @@ mod tests {
         assert_eq!(rare, vec![0, 500, 1000, 1500]);
     }
 
+    /// Not every word matches: the most frequent slot is dropped first, the partial matches
+    /// rank after the full ones, and the page says which words its hits lack.
+    #[test]
+    fn partial_matches_drop_the_most_frequent_word_first_and_rank_after_full_ones() {
+        let (index, cache) = corpus();
+        let searcher = index.reader().unwrap().searcher();
+        let schema = index.schema();
+        let fold = schema.get_field("fold").unwrap();
+        let title = schema.get_field("title_fold").unwrap();
+        let slot = |w: &str| SlotClauses {
+            label: w.to_string(),
+            matches: Clause::Term(Term::from_field_text(fold, w)),
+            exact: None,
+            title: Clause::Term(Term::from_field_text(title, w)),
+        };
+        // `rare` (4 documents) and `common` (1000): 0, 500, 1000 and 1500 hold both.
+        let plan = Plan {
+            required: vec![],
+            slots: vec![slot("common"), slot("rare"), slot("nowhere")],
+            partial: true,
+            has_codes: false,
+            order_by: "received_at",
+            descending: true,
+            tiered: true,
+        };
+        // `nowhere` matches nothing (dropped first), then `common`; `rare` stays.
+        let f = search(&cache, &searcher, &plan, 0, 10, false).unwrap();
+        assert_eq!(f.total, 4);
+        let mut docs: Vec<u32> = f.page.iter().map(|a| a.doc_id).collect();
+        docs.sort();
+        assert_eq!(docs, vec![0, 500, 1000, 1500]);
+        assert_eq!(f.dropped, vec!["nowhere".to_string()]);
+        // `common` in the title (667 documents) is rarer than `common` anywhere (1000): the
+        // latter goes first; full matches (334, both) rank before the partial ones.
+        let in_title = SlotClauses {
+            label: "title".into(),
+            matches: Clause::Term(Term::from_field_text(title, "common")),
+            exact: None,
+            title: Clause::Term(Term::from_field_text(title, "common")),
+        };
+        let plan = Plan {
+            slots: vec![slot("common"), in_title],
+            ..plan
+        };
+        let f = search(&cache, &searcher, &plan, 0, 10, false).unwrap();
+        assert_eq!(f.total, 667);
+        assert!(f.page.iter().all(|a| a.doc_id % 6 == 0), "{:?}", f.page);
+        assert!(f.dropped.is_empty());
+        let f = search(&cache, &searcher, &plan, 334, 10, false).unwrap();
+        assert!(
+            f.page
+                .iter()
+                .all(|a| a.doc_id % 3 == 0 && a.doc_id % 2 == 1)
+        );
+        assert_eq!(f.dropped, vec!["common".to_string()]);
+        // Every word required when not partial.
+        let strict = Plan {
+            partial: false,
+            ..plan
+        };
+        assert_eq!(
+            search(&cache, &searcher, &strict, 0, 1, false)
+                .unwrap()
+                .total,
+            334
+        );
+    }
+
     /// A kept condition's bitset is computed once per segment and then read from the cache,
     /// with the same answer.
     #[test]
@@ -1134,8 +1451,9 @@ mod tests {
                     true,
                 )),
             )],
-            exact: vec![],
-            title: vec![],
+            slots: vec![],
+            partial: false,
+            has_codes: false,
             order_by: "received_at",
             descending: false,
             tiered: false,

@@ -23,7 +23,8 @@ use entity::rating_score::Component;
 use sea_orm::Iterable;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+    TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TEXT, Value,
@@ -33,7 +34,8 @@ use tantivy::{
     Term,
 };
 
-use super::bitsets::{BitsetCache, Clause, Plan, Tally};
+use super::bitsets::{BitsetCache, Clause, Plan, SlotClauses, Tally};
+use super::dictionary::{Dictionary, Lexicon, Slot};
 use super::docs::component_key;
 use super::text::{ParsedQuery, folded_for_index, typo_distance};
 use super::{
@@ -137,6 +139,7 @@ impl std::error::Error for IndexBusy {}
 /// The embedded search engine.
 pub struct EmbeddedIndex {
     dir: PathBuf,
+    lexicon: Lexicon,
     complaints: Arc<One>,
     procedures: Arc<One>,
     units: Arc<One>,
@@ -162,6 +165,7 @@ fn complaints_schema() -> Schema {
         "status",
         "published",
         "dialogue",
+        "concern",
     ] {
         b.add_text_field(f, STRING | FAST);
     }
@@ -215,9 +219,10 @@ fn units_schema() -> Schema {
 }
 
 impl EmbeddedIndex {
-    pub fn open(dir: &Path) -> anyhow::Result<EmbeddedIndex> {
+    pub fn open(dir: &Path, lexicon: Lexicon) -> anyhow::Result<EmbeddedIndex> {
         Ok(EmbeddedIndex {
             dir: dir.to_path_buf(),
+            lexicon,
             complaints: Arc::new(One::open(
                 &dir.join("complaints"),
                 complaints_schema(),
@@ -279,10 +284,13 @@ fn add_satisfaction(
     d.add_f64(one.f("on_time"), on_time.unwrap_or(-1.0));
 }
 
-fn to_tantivy(one: &One, doc: &Doc) -> (String, TantivyDocument) {
+fn to_tantivy(one: &One, doc: &Doc, dict: &Dictionary) -> (String, TantivyDocument) {
     let mut d = TantivyDocument::default();
     match doc {
         Doc::Complaint(c) => {
+            for concern in dict.concerns(&c.text()) {
+                d.add_text(one.f("concern"), concern.key());
+            }
             d.add_text(one.f("id"), &c.id);
             add_text(one, &mut d, &c.text(), &c.codes());
             // The units' names match words but never rank as typed marks.
@@ -357,10 +365,53 @@ fn typo_lookup(searcher: &Searcher, fold_term: &Term, folded: &str) -> Option<u8
     (d > 0 && searcher.doc_freq(fold_term).unwrap_or(0) == 0).then_some(d)
 }
 
-/// The text of a query as required clauses: every code exactly, and every word in its folded
-/// form (an unknown word within its typo distance). With `exact`, words typed with marks must
-/// match them as typed (the original field): the first tier of the ranking.
-fn text_clauses(one: &One, q: &ParsedQuery, exact: bool) -> Vec<Box<dyn Query>> {
+/// A query matching any of a slot's phrases in `field`: a word as a term, several words in a
+/// row as a phrase.
+fn phrases_query(one: &One, field: &str, alternatives: &[Vec<String>]) -> Box<dyn Query> {
+    let f = one.f(field);
+    let mut any: Vec<(Occur, Box<dyn Query>)> = alternatives
+        .iter()
+        .map(|p| -> (Occur, Box<dyn Query>) {
+            let q: Box<dyn Query> = if p.len() == 1 {
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f, &p[0]),
+                    IndexRecordOption::WithFreqs,
+                ))
+            } else {
+                Box::new(PhraseQuery::new(
+                    p.iter().map(|w| Term::from_field_text(f, w)).collect(),
+                ))
+            };
+            (Occur::Should, q)
+        })
+        .collect();
+    if any.len() == 1 {
+        any.remove(0).1
+    } else {
+        Box::new(BooleanQuery::new(any))
+    }
+}
+
+/// The key a slot's bitset is kept under.
+fn slot_key(field: &str, alternatives: &[Vec<String>]) -> String {
+    let mut k = format!("{field}=");
+    for p in alternatives {
+        k.push_str(&p.join(" "));
+        k.push('|');
+    }
+    k
+}
+
+/// Whether a plain slot's word carries marks (then it ranks first as typed).
+fn marked(slot: &Slot) -> bool {
+    slot.trigger.is_none() && slot.words.iter().any(ParsedQuery::has_marks)
+}
+
+/// The text of a query as required clauses: every code exactly, every dictionary phrase as
+/// any of what it finds, and every other word in its folded form (an unknown word within its
+/// typo distance). With `exact`, words typed with marks must match them as typed (the
+/// original field): the first tier of the ranking.
+fn text_clauses(one: &One, q: &ParsedQuery, exact: bool, dict: &Dictionary) -> Vec<Box<dyn Query>> {
     let searcher = one.reader.searcher();
     let mut out: Vec<Box<dyn Query>> = Vec::new();
     for c in &q.codes {
@@ -369,7 +420,12 @@ fn text_clauses(one: &One, q: &ParsedQuery, exact: bool) -> Vec<Box<dyn Query>> 
             IndexRecordOption::Basic,
         )));
     }
-    for w in &q.words {
+    for slot in dict.slots(&q.words) {
+        if let Some(t) = slot.trigger {
+            out.push(phrases_query(one, "fold", &dict.triggers[t].alternatives));
+            continue;
+        }
+        let w = &slot.words[0];
         let (typed, folded) = w;
         if exact && ParsedQuery::has_marks(w) {
             out.push(Box::new(TermQuery::new(
@@ -390,44 +446,67 @@ fn text_clauses(one: &One, q: &ParsedQuery, exact: bool) -> Vec<Box<dyn Query>> 
     out
 }
 
-/// The text of a complaint search as bitset conditions: what every match needs (codes, and
-/// every word folded; an unknown word within its typo distance), the marked words as typed
-/// (the first tier), and every word in the title (the next tier).
+/// The text of a complaint search as bitset conditions: the codes (required), and per slot
+/// what it matches (a word folded, an unknown one within its typo distance; a dictionary
+/// phrase as any of what it finds), its first-tier condition (a marked word as typed) and its
+/// title condition.
 fn complaint_text(
     one: &One,
     searcher: &Searcher,
     q: &ParsedQuery,
-) -> (Vec<Clause>, Vec<Clause>, Vec<Clause>) {
-    let (mut required, mut exact, mut title) = (Vec::new(), Vec::new(), Vec::new());
-    for c in &q.codes {
-        required.push(Clause::Term(Term::from_field_text(one.f("codes"), c)));
-    }
-    for w in &q.words {
-        let (typed, folded) = w;
-        if ParsedQuery::has_marks(w) {
-            exact.push(Clause::Term(Term::from_field_text(one.f("orig"), typed)));
+    dict: &Dictionary,
+) -> (Vec<Clause>, Vec<SlotClauses>) {
+    let codes = q
+        .codes
+        .iter()
+        .map(|c| Clause::Term(Term::from_field_text(one.f("codes"), c)))
+        .collect();
+    let mut slots = Vec::new();
+    for slot in dict.slots(&q.words) {
+        let label = slot.label();
+        if let Some(t) = slot.trigger {
+            let alts = &dict.triggers[t].alternatives;
+            let terms = |field: &str| -> Vec<Vec<Term>> {
+                let f = one.f(field);
+                alts.iter()
+                    .map(|p| p.iter().map(|w| Term::from_field_text(f, w)).collect())
+                    .collect()
+            };
+            slots.push(SlotClauses {
+                label,
+                matches: Clause::AnyOf(slot_key("fold", alts), terms("fold")),
+                exact: None,
+                title: Clause::AnyOf(slot_key("title_fold", alts), terms("title_fold")),
+            });
+            continue;
         }
+        let (typed, folded) = &slot.words[0];
+        let exact =
+            marked(&slot).then(|| Clause::Term(Term::from_field_text(one.f("orig"), typed)));
         let fold_term = Term::from_field_text(one.f("fold"), folded);
         let title_term = Term::from_field_text(one.f("title_fold"), folded);
-        match typo_lookup(searcher, &fold_term, folded) {
+        let (matches, title) = match typo_lookup(searcher, &fold_term, folded) {
             // A typo word's expansion walks the term dictionary: its bitset is kept.
-            Some(d) => {
-                required.push(Clause::Kept(
+            Some(d) => (
+                Clause::Kept(
                     format!("fold~{d}:{folded}"),
                     Box::new(FuzzyTermQuery::new(fold_term, d, true)),
-                ));
-                title.push(Clause::Kept(
+                ),
+                Clause::Kept(
                     format!("title_fold~{d}:{folded}"),
                     Box::new(FuzzyTermQuery::new(title_term, d, true)),
-                ));
-            }
-            None => {
-                required.push(Clause::Term(fold_term));
-                title.push(Clause::Term(title_term));
-            }
-        }
+                ),
+            ),
+            None => (Clause::Term(fold_term), Clause::Term(title_term)),
+        };
+        slots.push(SlotClauses {
+            label,
+            matches,
+            exact,
+            title,
+        });
     }
-    (required, exact, title)
+    (codes, slots)
 }
 
 /// What a search runs: every match (`all`) and, when the query carries marks, the first tier
@@ -438,19 +517,19 @@ struct Tiers {
 }
 
 impl Tiers {
-    fn new(one: &One, q: &ParsedQuery, filters: Vec<Box<dyn Query>>) -> Tiers {
+    fn new(one: &One, q: &ParsedQuery, filters: Vec<Box<dyn Query>>, dict: &Dictionary) -> Tiers {
         let with_filters = |text: Vec<Box<dyn Query>>| -> Box<dyn Query> {
             let mut clauses: Vec<Box<dyn Query>> = text;
             clauses.extend(filters.iter().map(|f| f.box_clone()));
             must_all(clauses)
         };
-        let exact = q
-            .words
+        let exact = dict
+            .slots(&q.words)
             .iter()
-            .any(ParsedQuery::has_marks)
-            .then(|| with_filters(text_clauses(one, q, true)));
+            .any(marked)
+            .then(|| with_filters(text_clauses(one, q, true, dict)));
         Tiers {
-            all: with_filters(text_clauses(one, q, false)),
+            all: with_filters(text_clauses(one, q, false, dict)),
             exact,
         }
     }
@@ -635,6 +714,7 @@ fn finish(
         total,
         facets: out_facets,
         took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        dropped: Vec::new(),
     })
 }
 
@@ -661,11 +741,12 @@ impl SearchIndex for EmbeddedIndex {
         }
         for (k, docs) in by_kind {
             let one = self.one(k);
+            let dict = self.lexicon.current();
             blocking(move || {
                 let writer = one.writer.lock().unwrap_or_else(|p| p.into_inner());
                 let id = one.f("id");
                 for d in &docs {
-                    let (key, td) = to_tantivy(&one, d);
+                    let (key, td) = to_tantivy(&one, d, &dict);
                     writer.delete_term(Term::from_field_text(id, &key));
                     writer.add_document(td).map_err(engine_err)?;
                 }
@@ -697,6 +778,7 @@ impl SearchIndex for EmbeddedIndex {
 
     async fn replace_all(&self, kind: IndexKind, mut docs: Batches) -> SearchResult<()> {
         let one = self.one(kind);
+        let dict = self.lexicon.current();
         blocking(move || {
             // The writer stays locked for the whole rebuild: the indexer's upserts wait, and
             // readers keep the old segments until the one commit at the end.
@@ -706,7 +788,7 @@ impl SearchIndex for EmbeddedIndex {
                 while let Some(batch) = docs.blocking_recv() {
                     for d in &batch.map_err(SearchError::Engine)? {
                         writer
-                            .add_document(to_tantivy(&one, d).1)
+                            .add_document(to_tantivy(&one, d, &dict).1)
                             .map_err(engine_err)?;
                     }
                 }
@@ -727,12 +809,14 @@ impl SearchIndex for EmbeddedIndex {
     async fn search_complaints(&self, q: &ComplaintQuery) -> SearchResult<Hits> {
         let one = self.complaints.clone();
         let q = q.clone();
+        let dict = self.lexicon.current();
         blocking(move || {
             let started = Instant::now();
             let parsed = ParsedQuery::parse(&q.text);
             let tag = |field: &str, v: &str| Clause::Term(Term::from_field_text(one.f(field), v));
             let searcher = one.reader.searcher();
-            let (mut required, exact, title) = complaint_text(&one, &searcher, &parsed);
+            let (mut required, slots) = complaint_text(&one, &searcher, &parsed, &dict);
+            let has_codes = !required.is_empty();
             match q.scope_units.as_deref() {
                 Some([u]) => required.push(tag("unit", u)),
                 Some(units) => {
@@ -815,10 +899,16 @@ impl SearchIndex for EmbeddedIndex {
                 ComplaintSort::ReceivedAsc => ("received_at", false, false),
                 ComplaintSort::AnswerDueAsc => ("answer_due_at", false, false),
             };
+            if let Some(c) = &q.concern {
+                required.push(tag("concern", c));
+            }
             let plan = Plan {
                 required,
-                exact,
-                title,
+                slots,
+                // Partial matches rank after full ones in relevance order; sorted by a date,
+                // every word is required.
+                partial: tiered,
+                has_codes,
                 order_by,
                 descending,
                 tiered,
@@ -827,7 +917,7 @@ impl SearchIndex for EmbeddedIndex {
             let found =
                 super::bitsets::search(&one.cache, &searcher, &plan, q.offset, q.limit, q.facets)
                     .map_err(engine_err)?;
-            finish(
+            let mut hits = finish(
                 &one,
                 &searcher,
                 found.page,
@@ -835,7 +925,9 @@ impl SearchIndex for EmbeddedIndex {
                 found.facets,
                 q.facets,
                 started,
-            )
+            )?;
+            hits.dropped = found.dropped;
+            Ok(hits)
         })
         .await
     }
@@ -843,6 +935,7 @@ impl SearchIndex for EmbeddedIndex {
     async fn search_procedures(&self, q: &ProcedureQuery) -> SearchResult<Hits> {
         let one = self.procedures.clone();
         let q = q.clone();
+        let dict = self.lexicon.current();
         blocking(move || {
             let parsed = ParsedQuery::parse(&q.text);
             let mut filters: Vec<Box<dyn Query>> = vec![u64_is(&one, "retired", 0)];
@@ -887,7 +980,7 @@ impl SearchIndex for EmbeddedIndex {
                 }
                 ProcedureSort::OnTimeDesc => SortBy::F64("on_time".into(), Order::Desc),
             };
-            let tiers = Tiers::new(&one, &parsed, filters);
+            let tiers = Tiers::new(&one, &parsed, filters, &dict);
             run(&one, &tiers, sort, q.offset, q.limit, q.facets)
         })
         .await
@@ -896,13 +989,14 @@ impl SearchIndex for EmbeddedIndex {
     async fn search_units(&self, q: &UnitQuery) -> SearchResult<Hits> {
         let one = self.units.clone();
         let q = q.clone();
+        let dict = self.lexicon.current();
         blocking(move || {
             let parsed = ParsedQuery::parse(&q.text);
             let mut filters: Vec<Box<dyn Query>> = Vec::new();
             if let Some(b) = &q.block {
                 filters.push(term(&one, "block", b));
             }
-            let tiers = Tiers::new(&one, &parsed, filters);
+            let tiers = Tiers::new(&one, &parsed, filters, &dict);
             let sort = if parsed.is_empty() {
                 SortBy::F64("on_time".into(), Order::Desc)
             } else {
@@ -916,6 +1010,7 @@ impl SearchIndex for EmbeddedIndex {
     async fn search_dialogues(&self, q: &DialogueQuery) -> SearchResult<Hits> {
         let one = self.dialogues.clone();
         let q = q.clone();
+        let dict = self.lexicon.current();
         blocking(move || {
             let parsed = ParsedQuery::parse(&q.text);
             let mut filters: Vec<Box<dyn Query>> = Vec::new();
@@ -954,7 +1049,7 @@ impl SearchIndex for EmbeddedIndex {
                     q.to.map_or(Bound::Unbounded, Bound::Excluded),
                 ));
             }
-            let tiers = Tiers::new(&one, &parsed, filters);
+            let tiers = Tiers::new(&one, &parsed, filters, &dict);
             let sort = if parsed.is_empty() {
                 SortBy::F64("starts_order".into(), Order::Desc)
             } else {

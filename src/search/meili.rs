@@ -25,6 +25,7 @@ use sea_orm::Iterable;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::dictionary::{Dictionary, Lexicon, Slot};
 use super::docs::component_key;
 use super::text::{ParsedQuery, folded_for_index};
 use super::{
@@ -47,6 +48,9 @@ pub struct MeiliIndex {
     prefix: String,
     /// Documents per task (`CHUNK`; smaller in tests).
     chunk: usize,
+    /// The dictionary: its phrases are the indexes' `synonyms`, and queries are sent with
+    /// each dictionary phrase as its key word (`Dictionary::key`).
+    lexicon: Lexicon,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> SearchError {
@@ -92,10 +96,11 @@ fn satisfaction_json(
     obj.insert("on_time".into(), json!(on_time.unwrap_or(-1.0)));
 }
 
-/// The JSON document the engine stores.
-pub fn to_json(doc: &Doc) -> Value {
+/// The JSON document the engine stores; complaints carry the concerns their text reads as.
+pub fn to_json(doc: &Doc, dict: &Dictionary) -> Value {
     match doc {
         Doc::Complaint(c) => json!({
+            "concern": dict.concerns(&c.text()).iter().map(|x| x.key()).collect::<Vec<_>>(),
             "id": c.id, "fold": folded_for_index(&c.match_text()),
             "title_fold": folded_for_index(&c.title),
             "codes": c.codes().iter().map(|x| x.to_uppercase()).collect::<Vec<_>>(),
@@ -139,7 +144,7 @@ pub fn to_json(doc: &Doc) -> Value {
 }
 
 /// The settings of an index, as Meilisearch takes them on `PATCH /indexes/{uid}/settings`.
-fn settings(kind: IndexKind) -> Value {
+fn settings(kind: IndexKind, dict: &Dictionary) -> Value {
     let sat: Vec<String> = Component::iter()
         .map(|c| format!("sat_{}_share", component_key(c)))
         .chain(["on_time".to_string()])
@@ -157,6 +162,7 @@ fn settings(kind: IndexKind) -> Value {
                 "open",
                 "published",
                 "dialogue",
+                "concern",
             ]
             .map(String::from)
             .to_vec(),
@@ -214,7 +220,14 @@ fn settings(kind: IndexKind) -> Value {
             ],
         ),
     };
+    let synonyms = dict.meili_synonyms();
+    let keys: Vec<String> = synonyms.keys().cloned().collect();
     let settings = Settings::new()
+        .with_synonyms(
+            synonyms
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
         .with_searchable_attributes(searchable)
         .with_ranking_rules(ranking)
         .with_filterable_attributes(filterable)
@@ -222,7 +235,8 @@ fn settings(kind: IndexKind) -> Value {
         .with_typo_tolerance(TypoToleranceSettings {
             enabled: Some(true),
             disable_on_attributes: Some(vec!["codes".into()]),
-            disable_on_words: None,
+            // A phrase's key word is matched as it is: its typos would be noise.
+            disable_on_words: Some(keys),
             min_word_size_for_typos: Some(MinWordSizeForTypos {
                 one_typo: Some(3),
                 two_typos: Some(8),
@@ -243,11 +257,21 @@ fn settings(kind: IndexKind) -> Value {
     v
 }
 
-/// The query string sent to Meilisearch: codes as exact phrases, words folded.
-fn query_string(q: &ParsedQuery) -> String {
+/// The query string sent to Meilisearch: codes as exact phrases, each dictionary phrase as
+/// its key word (its synonyms are what it finds), other words folded; with the slots.
+fn query_string(q: &ParsedQuery, dict: &Dictionary) -> (String, Vec<Slot>) {
     let mut parts: Vec<String> = q.codes.iter().map(|c| quote(c)).collect();
-    parts.extend(q.words.iter().map(|(_, f)| f.clone()));
-    parts.join(" ")
+    let slots = dict.slots(&q.words);
+    parts.extend(slots.iter().map(slot_term));
+    (parts.join(" "), slots)
+}
+
+/// What Meilisearch receives for a slot.
+fn slot_term(s: &Slot) -> String {
+    match s.trigger {
+        Some(t) => Dictionary::key(t),
+        None => s.words[0].1.clone(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -256,7 +280,12 @@ struct IdOnly {
 }
 
 impl MeiliIndex {
-    pub fn new(url: &str, key: Option<&str>, prefix: &str) -> anyhow::Result<MeiliIndex> {
+    pub fn new(
+        url: &str,
+        key: Option<&str>,
+        prefix: &str,
+        lexicon: Lexicon,
+    ) -> anyhow::Result<MeiliIndex> {
         Ok(MeiliIndex {
             client: Client::new(url, key).map_err(|e| anyhow::anyhow!("MEILI_URL: {e}"))?,
             http: reqwest::Client::new(),
@@ -264,6 +293,7 @@ impl MeiliIndex {
             key: key.map(str::to_string),
             prefix: prefix.to_string(),
             chunk: CHUNK,
+            lexicon,
         })
     }
 
@@ -320,7 +350,7 @@ impl MeiliIndex {
         let mut req = self
             .http
             .patch(format!("{}/indexes/{uid}/settings", self.url))
-            .json(&settings(kind));
+            .json(&settings(kind, &self.lexicon.current()));
         if let Some(k) = &self.key {
             req = req.bearer_auth(k);
         }
@@ -380,19 +410,29 @@ impl MeiliIndex {
         offset: usize,
         limit: usize,
         facets: &[&str],
+        partial: bool,
     ) -> SearchResult<Hits> {
         let started = Instant::now();
         let parsed = ParsedQuery::parse(text);
-        let q = query_string(&parsed);
+        let (q, slots) = query_string(&parsed, &self.lexicon.current());
         let index = self.client.index(self.uid(kind));
         let sort_by: Vec<&str> = sort.into_iter().collect();
         let mut s = index.search();
         s.with_query(&q)
             .with_offset(offset)
             .with_limit(limit)
-            .with_matching_strategy(MatchingStrategies::ALL)
+            .with_matching_strategy(if partial {
+                // The most frequent words dropped first when not all match, ranked after the
+                // full matches by the `words` rule: the embedded engine's levels.
+                MatchingStrategies::FREQUENCY
+            } else {
+                MatchingStrategies::ALL
+            })
             .with_attributes_to_retrieve(Selectors::Some(&["id"]))
             .with_facets(Selectors::Some(facets));
+        if partial {
+            s.with_show_ranking_score_details(true);
+        }
         if !filter.is_empty() {
             s.with_filter(filter);
         }
@@ -400,6 +440,22 @@ impl MeiliIndex {
             s.with_sort(&sort_by);
         }
         let res = timed(SEARCH_TIMEOUT, s.execute::<IdOnly>()).await?;
+        // The fewest words a hit of the page matched, of how many.
+        let fewest = res
+            .hits
+            .iter()
+            .filter_map(|h| {
+                let w = h.ranking_score_details.as_ref()?.get("words")?;
+                Some((
+                    w.get("matchingWords")?.as_u64()?,
+                    w.get("maxMatchingWords")?.as_u64()?,
+                ))
+            })
+            .min();
+        let dropped = match fewest {
+            Some((m, max)) if m < max => self.dropped(kind, &slots, (max - m) as usize).await?,
+            _ => Vec::new(),
+        };
         let mut out_facets = BTreeMap::new();
         for (k, m) in res.facet_distribution.unwrap_or_default() {
             let mut v: Vec<(String, u64)> = m.into_iter().map(|(a, n)| (a, n as u64)).collect();
@@ -411,7 +467,42 @@ impl MeiliIndex {
             total: res.total_hits.or(res.estimated_total_hits).unwrap_or(0) as u64,
             facets: out_facets,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
+            dropped,
         })
+    }
+
+    /// The slots Meilisearch's `frequency` strategy drops first to leave `n` fewer: the most
+    /// frequent over the whole index (one matching nothing counts as the most), ties together.
+    /// Asked only when a page holds a partial match.
+    async fn dropped(
+        &self,
+        kind: IndexKind,
+        slots: &[Slot],
+        n: usize,
+    ) -> SearchResult<Vec<String>> {
+        let index = self.client.index(self.uid(kind));
+        let mut freq: Vec<(u64, usize)> = Vec::with_capacity(slots.len());
+        for (i, slot) in slots.iter().enumerate() {
+            let term = slot_term(slot);
+            let mut s = index.search();
+            s.with_query(&term)
+                .with_limit(0)
+                .with_matching_strategy(MatchingStrategies::ALL);
+            let r = timed(SEARCH_TIMEOUT, s.execute::<IdOnly>()).await?;
+            let f = r.total_hits.or(r.estimated_total_hits).unwrap_or(0) as u64;
+            freq.push((if f == 0 { u64::MAX } else { f }, i));
+        }
+        freq.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut out = Vec::new();
+        let mut last = None;
+        for (f, i) in freq {
+            if out.len() >= n && last != Some(f) {
+                break;
+            }
+            out.push(slots[i].label());
+            last = Some(f);
+        }
+        Ok(out)
     }
 }
 
@@ -439,10 +530,17 @@ impl SearchIndex for MeiliIndex {
         Ok(())
     }
 
+    /// The new dictionary's phrases become every index's synonyms (Meilisearch applies them
+    /// to queries: nothing is reindexed).
+    async fn dictionary_changed(&self) -> SearchResult<()> {
+        self.prepare().await
+    }
+
     async fn upsert(&self, docs: Vec<Doc>) -> SearchResult<()> {
         let mut by_kind: BTreeMap<IndexKind, Vec<Value>> = BTreeMap::new();
+        let dict = self.lexicon.current();
         for d in &docs {
-            by_kind.entry(d.kind()).or_default().push(to_json(d));
+            by_kind.entry(d.kind()).or_default().push(to_json(d, &dict));
         }
         let mut pending = VecDeque::new();
         for (kind, values) in by_kind {
@@ -469,7 +567,8 @@ impl SearchIndex for MeiliIndex {
         while let Some(batch) = docs.recv().await {
             // An aborted rebuild leaves the temporary index behind; the next one deletes it.
             let batch = batch.map_err(SearchError::Engine)?;
-            let values: Vec<Value> = batch.iter().map(to_json).collect();
+            let dict = self.lexicon.current();
+            let values: Vec<Value> = batch.iter().map(|d| to_json(d, &dict)).collect();
             self.put(&tmp, &values, &mut pending).await?;
         }
         self.settle(&mut pending).await?;
@@ -498,6 +597,7 @@ impl SearchIndex for MeiliIndex {
             ("category", &q.category),
             ("procedure", &q.procedure),
             ("dialogue", &q.dialogue),
+            ("concern", &q.concern),
         ] {
             if let Some(v) = v {
                 f.push(format!("{field} = {}", quote(v)));
@@ -541,6 +641,7 @@ impl SearchIndex for MeiliIndex {
             } else {
                 &[]
             },
+            sort.is_none() && !q.text.trim().is_empty(),
         )
         .await
     }
@@ -596,6 +697,7 @@ impl SearchIndex for MeiliIndex {
             } else {
                 &[]
             },
+            false,
         )
         .await
     }
@@ -615,6 +717,7 @@ impl SearchIndex for MeiliIndex {
             q.offset,
             q.limit,
             &["block"],
+            false,
         )
         .await
     }
@@ -657,6 +760,7 @@ impl SearchIndex for MeiliIndex {
             q.offset,
             q.limit,
             &[],
+            false,
         )
         .await
     }

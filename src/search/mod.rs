@@ -8,11 +8,14 @@
 //! `text::highlight`, so both engines answer alike.
 
 pub mod bitsets;
+pub mod dictionary;
 pub mod docs;
 pub mod embedded;
+pub mod graphql;
 pub mod meili;
 pub mod outbox;
 pub mod results;
+pub mod synonyms;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -21,6 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 
+pub use dictionary::{Concern, Dictionary, Lexicon};
 pub use docs::{ComplaintDoc, DialogueDoc, ProcedureDoc, SatisfactionFields, UnitDoc};
 
 /// The four indexes.
@@ -62,6 +66,7 @@ pub const COMPLAINT_FACETS: &[&str] = &[
     "procedure",
     "kind",
     "dialogue",
+    "concern",
 ];
 pub const PROCEDURE_FACETS: &[&str] = &["field", "level", "unit"];
 pub const UNIT_FACETS: &[&str] = &["block"];
@@ -145,6 +150,8 @@ pub struct ComplaintQuery {
     pub procedure: Option<String>,
     /// Issues of this dialogue only.
     pub dialogue: Option<String>,
+    /// Only complaints reading as this concern (`BRIBERY`, …).
+    pub concern: Option<String>,
     /// `Some(true)`: open past the answer deadline at `now`.
     pub overdue: Option<bool>,
     /// Milliseconds since the epoch, as are `from` and `to`.
@@ -228,6 +235,9 @@ pub struct Hits {
     /// facet name → (value, count), most frequent first.
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
     pub took_ms: f64,
+    /// The query's words (as typed) that hits on this page lack: not every word matched, and
+    /// the most frequent ones were dropped first.
+    pub dropped: Vec<String>,
 }
 
 /// The documents of a rebuild, streamed so that a million of them are never all in memory.
@@ -254,6 +264,11 @@ pub trait SearchIndex: Send + Sync {
     async fn search_procedures(&self, q: &ProcedureQuery) -> SearchResult<Hits>;
     async fn search_units(&self, q: &UnitQuery) -> SearchResult<Hits>;
     async fn search_dialogues(&self, q: &DialogueQuery) -> SearchResult<Hits>;
+    /// The dictionary in use changed (`Search::lexicon`): an engine that holds it in its
+    /// settings takes it.
+    async fn dictionary_changed(&self) -> SearchResult<()> {
+        Ok(())
+    }
 }
 
 /// The engine in use, with a switch operators and tests use to take it out of service: while
@@ -267,16 +282,23 @@ pub struct Search {
     /// indexer: until then the indexer writes nothing (an engine that creates an index on its
     /// first document would give it default settings) and tries `prepare` again.
     ready: Arc<AtomicBool>,
+    /// The dictionary both the engine and the resolvers read.
+    lexicon: Lexicon,
 }
 
 impl Search {
-    /// `ready`: the engine's settings were applied.
-    pub fn new(engine: Arc<dyn SearchIndex>, ready: bool) -> Search {
+    /// `ready`: the engine's settings were applied; `lexicon`: the dictionary the engine reads.
+    pub fn new(engine: Arc<dyn SearchIndex>, ready: bool, lexicon: Lexicon) -> Search {
         Search {
             engine,
             out_of_service: Arc::new(AtomicBool::new(false)),
             ready: Arc::new(AtomicBool::new(ready)),
+            lexicon,
         }
+    }
+
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
     }
 
     pub fn is_ready(&self) -> bool {
@@ -310,16 +332,27 @@ impl Search {
 }
 
 /// Opens the engine the configuration names: Meilisearch with `MEILI_URL`, else the embedded
-/// index under the data directory.
-pub async fn open(config: &crate::config::Config) -> anyhow::Result<Search> {
+/// index under the data directory. The engine starts with the dictionary in `db`, compiled
+/// with the unit catalog's places (`synonyms::compile`).
+pub async fn open(
+    config: &crate::config::Config,
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<Search> {
+    let lexicon = Lexicon::new(
+        synonyms::compile(db)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message(crate::error::Lang::En)))?,
+    );
     let engine: Arc<dyn SearchIndex> = match &config.meili_url {
         Some(url) => Arc::new(meili::MeiliIndex::new(
             url,
             config.meili_key.as_deref(),
             &config.meili_prefix,
+            lexicon.clone(),
         )?),
         None => Arc::new(embedded::EmbeddedIndex::open(
             &config.data_dir.join("search"),
+            lexicon.clone(),
         )?),
     };
     let prepared = engine.prepare().await;
@@ -329,5 +362,5 @@ pub async fn open(config: &crate::config::Config) -> anyhow::Result<Search> {
         // the settings once it does (`outbox::run_indexer`).
         tracing::warn!(error = %e, engine = engine.engine(), "search engine not ready; continuing degraded");
     }
-    Ok(Search::new(engine, prepared.is_ok()))
+    Ok(Search::new(engine, prepared.is_ok(), lexicon))
 }

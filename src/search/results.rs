@@ -35,6 +35,10 @@ pub struct SearchFields {
     /// `embedded`, `meilisearch` or `database`.
     pub engine: String,
     pub facets: Vec<Facet>,
+    /// The query's words (as typed; a dictionary phrase as one) that some hits of this page
+    /// lack: when not every word matched, the most frequent ones were dropped first and those
+    /// hits rank after the full matches. Empty when every hit of the page has every word.
+    pub dropped_words: Vec<String>,
 }
 
 pub fn fields(h: &Hits, degraded: bool, engine: &str) -> SearchFields {
@@ -43,6 +47,7 @@ pub fn fields(h: &Hits, degraded: bool, engine: &str) -> SearchFields {
         took_ms: (h.took_ms * 100.0).round() / 100.0,
         degraded,
         engine: engine.to_string(),
+        dropped_words: h.dropped.clone(),
         facets: h
             .facets
             .iter()

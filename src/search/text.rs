@@ -1,23 +1,8 @@
-//! Vietnamese text for search: folding, the old and new `i`/`y` spellings, common
-//! abbreviations, codes, and highlights. Both engines index what this module produces, so
+//! Vietnamese text for search: folding, the old and new `i`/`y` spellings, codes, and
+//! highlights. Both engines index what this module produces, so
 //! they agree on what matches.
 
 use crate::text::{fold, nfc};
-
-/// Abbreviations and what they stand for, folded. A document containing either form is
-/// indexed with both, so a query with either finds it.
-pub const SYNONYMS: &[(&str, &str)] = &[
-    ("tthc", "thu tuc hanh chinh"),
-    ("ubnd", "uy ban nhan dan"),
-    ("cchc", "cai cach hanh chinh"),
-    ("gpkd", "giay phep kinh doanh"),
-    ("so do", "giay chung nhan quyen su dung dat"),
-    ("hctn", "hanh chinh tu nguyen"),
-    ("dvc", "dich vu cong"),
-    ("mst", "ma so thue"),
-    ("bhxh", "bao hiem xa hoi"),
-    ("bhyt", "bao hiem y te"),
-];
 
 fn is_vowel(c: char) -> bool {
     matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
@@ -56,31 +41,15 @@ pub fn fold_word(w: &str) -> String {
     unify_iy(&fold(w))
 }
 
-/// Folded words of a text, with the abbreviations and expansions it contains added, joined
-/// by spaces: what the engines index in their folded field.
+/// Folded words of a text joined by spaces: what the engines index in their folded field.
+/// Abbreviations and everyday names are the dictionary's, applied to queries
+/// (`search::dictionary`), so that it changes without a reindex.
 pub fn folded_for_index(text: &str) -> String {
-    let folded: Vec<String> = words(text).iter().map(|w| fold_word(w)).collect();
-    let joined = folded.join(" ");
-    let padded = format!(" {joined} ");
-    let mut extra = Vec::new();
-    for (abbr, long) in SYNONYMS {
-        let (abbr_f, long_f) = (normalise_phrase(abbr), normalise_phrase(long));
-        if padded.contains(&format!(" {abbr_f} ")) {
-            extra.push(long_f.clone());
-        }
-        if padded.contains(&format!(" {long_f} ")) {
-            extra.push(abbr_f);
-        }
-    }
-    if extra.is_empty() {
-        joined
-    } else {
-        format!("{joined} {}", extra.join(" "))
-    }
-}
-
-fn normalise_phrase(p: &str) -> String {
-    p.split(' ').map(unify_iy).collect::<Vec<_>>().join(" ")
+    words(text)
+        .iter()
+        .map(|w| fold_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The folded text a database search falls back on while the engine is down: the words of
@@ -335,19 +304,6 @@ mod tests {
         let nfd: String = "Đăng ký giấy phép".nfd().collect();
         assert_eq!(folded_for_index(&nfd), "dang ki giay phep");
         assert_eq!(folded_for_index("ĐƯỜNG"), "duong");
-    }
-
-    #[test]
-    fn synonyms_are_indexed_both_ways() {
-        assert_eq!(
-            folded_for_index("Nộp tại UBND quận"),
-            "nop tai ubnd quan uy ban nhan dan"
-        );
-        assert!(folded_for_index("Ủy ban nhân dân Quận 5").ends_with(" ubnd"));
-        assert!(
-            folded_for_index("cấp sổ đỏ lần đầu").contains("giay chung nhan quyen su dung dat")
-        );
-        assert!(folded_for_index("Giấy chứng nhận quyền sử dụng đất").ends_with("so do"));
     }
 
     #[test]

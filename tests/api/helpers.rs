@@ -120,8 +120,12 @@ impl Drop for MeiliCleanup {
                 .build()
                 .expect("a runtime");
             rt.block_on(async {
-                if let Ok(m) = portal::search::meili::MeiliIndex::new(&url, key.as_deref(), &prefix)
-                {
+                if let Ok(m) = portal::search::meili::MeiliIndex::new(
+                    &url,
+                    key.as_deref(),
+                    &prefix,
+                    Default::default(),
+                ) {
                     let _ = m.delete_indexes().await;
                 }
             });

@@ -1142,9 +1142,10 @@ async fn a_meilisearch_rebuild_sent_in_many_tasks_is_whole_and_an_aborted_one_ch
         prefix: prefix.clone(),
     };
     // Seven documents a task: 60 documents are nine tasks, at most four waiting at once.
-    let m = portal::search::meili::MeiliIndex::new(&url, key.as_deref(), &prefix)
-        .unwrap()
-        .with_chunk(7);
+    let m =
+        portal::search::meili::MeiliIndex::new(&url, key.as_deref(), &prefix, Default::default())
+            .unwrap()
+            .with_chunk(7);
     m.prepare().await.unwrap();
     let rebuild = |batches: Vec<Result<Vec<portal::search::Doc>, String>>| {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
@@ -1241,7 +1242,9 @@ async fn a_meilisearch_rebuild_queues_again_what_changed_while_it_read() {
     .await;
     app.settle().await;
     // The rebuild runs as `portal reindex` does, with an engine of its own.
-    let engine = portal::search::open(&app.state.config).await.unwrap();
+    let engine = portal::search::open(&app.state.config, &app.state.db)
+        .await
+        .unwrap();
     // A change the live index takes while a rebuild reads would be lost with the swap: the
     // rebuild queues again what changed since shortly before it started.
     let admin = app.admin().await;
