@@ -157,6 +157,12 @@ enum ImportCommand {
         after_help = "Columns: code,procedure_code,unit_code,filer_kind,tax_code,received_at,completed_at\nand optionally rating_code, channel (ONLINE or IN_PERSON), due_at (the appointment the\none-stop-shop system gave), apology_issued_at, apology_reason, apology_new_due_at, delay_excused\n(times: 2026-04-24T09:00:00+07:00, or 2026-04-24 09:00 in the city's time).\n\nExample:\n  portal import dossiers one-stop-export.csv"
     )]
     Dossiers { file: PathBuf },
+    /// The search dictionary: abbreviations, everyday names and concerns, replacing the one
+    /// in use as its next version (running servers read it within 30 seconds).
+    #[command(
+        after_help = "One entry a line, '#' comments:  KIND | PHRASES [=> EXPANSIONS]\n(KIND: abbr, name, or concern:HARASSMENT|BRIBERY|DELAY|ATTITUDE|OVERCHARGE|LOST_FILE;\nphrases separated by ','; PHRASES find each other, EXPANSIONS are found one way).\nThe default is src/search/dictionary_vi.txt; `searchSynonyms { text }` prints the one in use.\n\nExample:\n  portal import synonyms dictionary.txt\n\n  abbr | GPLX, giấy phép lái xe, bằng lái xe\n  name | sổ hồng, giấy chứng nhận quyền sử dụng đất\n  concern:BRIBERY | đưa hối lộ => tiền bồi dưỡng, lót tay"
+    )]
+    Synonyms { file: PathBuf },
     /// A year of the PAR index published outside the portal, as a read-only period.
     #[command(
         after_help = "Columns: unit_code,block,total,band,rank,block_size (rank empty in an unranked block).\n\nExample:\n  portal import par-results par-2022.csv --year 2022 --source \"Quyết định công bố Chỉ số CCHC 2022\"\n\n  unit_code,block,total,band,rank,block_size\n  STP,DEPARTMENT,97.57,Tốt,1,26\n  CHQ,VERTICAL_AGENCY,95.17,Tốt,,7"
@@ -327,6 +333,26 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
             print!("units: {r}");
             if !r.rejected.is_empty() {
                 return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Import(ImportCommand::Synonyms { file }) => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            let r = portal::search::synonyms::import_file(&db, &file).await?;
+            let count = |k: portal::search::dictionary::SynonymKind| {
+                r.stored.entries.iter().filter(|e| e.kind == k).count()
+            };
+            use portal::search::dictionary::SynonymKind as K;
+            println!(
+                "synonyms: version {} stored, {} entries ({} abbreviations, {} everyday names, {} concern groups)",
+                r.stored.version,
+                r.stored.entries.len(),
+                count(K::Abbreviation),
+                count(K::EverydayName),
+                count(K::Concern),
+            );
+            if r.requeued {
+                println!("concern groups changed: every complaint is queued for indexing");
             }
         }
         Command::Import(ImportCommand::Procedures { file }) => {

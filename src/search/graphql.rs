@@ -151,7 +151,7 @@ impl SearchSynonymsMutation {
         let state = ctx.state();
         let stored = synonyms::replace(
             &state.db,
-            &state.search,
+            Some(&state.search),
             p.account_id.clone(),
             input.expected_version,
             entries,

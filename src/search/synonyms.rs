@@ -124,13 +124,35 @@ fn concern_lines(entries: &[Entry]) -> String {
     dictionary::to_text(&only)
 }
 
+/// What an import did.
+pub struct Imported {
+    pub stored: Stored,
+    /// The concern groups changed: every complaint was queued for indexing.
+    pub requeued: bool,
+}
+
+/// `portal import synonyms FILE`: the file (the format of `dictionary_vi.txt`) becomes the
+/// next version, whatever version is in use.
+pub async fn import_file(db: &DatabaseConnection, path: &std::path::Path) -> anyhow::Result<Imported> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let entries = dictionary::parse_text(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.en))?;
+    let current = stored(db).await.map_err(|e| anyhow::anyhow!(e.message(crate::error::Lang::En)))?;
+    let requeued = concern_lines(&current.entries) != concern_lines(&entries);
+    let stored = replace(db, None, None, current.version, entries, "import", "file")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message(crate::error::Lang::En)))?;
+    Ok(Imported { stored, requeued })
+}
+
 /// Stores a new version of the dictionary in place of `expected` (the version the editor
 /// read), after checking every entry; puts it in use. A retry of a change already stored
 /// returns it; a change made on an older version is refused (`CONFLICT`). When the concern
 /// groups changed, every complaint is queued for indexing, so that the flags follow.
 pub async fn replace(
     db: &DatabaseConnection,
-    search: &Search,
+    search: Option<&Search>,
     by: Option<String>,
     expected: i64,
     entries: Vec<Entry>,
@@ -189,7 +211,10 @@ pub async fn replace(
     })?;
     let flags_changed = concern_lines(&current.entries) != concern_lines(&entries);
     txn.commit().await?;
-    refresh(db, search).await?;
+    // Without an engine at hand (the CLI), the servers read it within `REFRESH_SECS`.
+    if let Some(search) = search {
+        refresh(db, search).await?;
+    }
     if flags_changed {
         let n = super::outbox::enqueue_all(db, super::IndexKind::Complaints).await?;
         tracing::info!(
