@@ -102,7 +102,8 @@ pub fn checked_concern(
 }
 
 /// The database's match of a concern: the stored folded text holds one of its phrases, its
-/// words in a row (as complaints are flagged).
+/// words in a row (as complaints are flagged). An `all` condition holding the alternatives,
+/// so that conditions added to it are required.
 pub fn concern_condition(dict: &Dictionary, c: Concern) -> sea_orm::Condition {
     let mut any = sea_orm::Condition::any();
     for phrase in dict.concern_phrases(c) {
@@ -111,7 +112,7 @@ pub fn concern_condition(dict: &Dictionary, c: Concern) -> sea_orm::Condition {
             &[phrase.join(" ")],
         ));
     }
-    any
+    sea_orm::Condition::all().add(any)
 }
 
 #[derive(Default)]

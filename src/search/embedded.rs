@@ -402,9 +402,31 @@ fn slot_key(field: &str, alternatives: &[Vec<String>]) -> String {
     k
 }
 
-/// Whether a plain slot's word carries marks (then it ranks first as typed).
+/// Whether a slot's words carry marks (then it ranks first as typed).
 fn marked(slot: &Slot) -> bool {
-    slot.trigger.is_none() && slot.words.iter().any(ParsedQuery::has_marks)
+    slot.words.iter().any(ParsedQuery::has_marks)
+}
+
+/// A dictionary slot typed with marks ranks first where its own words stand as typed, or
+/// where another phrase it finds stands (`sổ hồng` naming the land-use certificate): the
+/// lists of terms (each list all required) of its first tier.
+fn exact_lists(one: &One, slot: &Slot, alternatives: &[Vec<String>]) -> Vec<Vec<Term>> {
+    let own: Vec<String> = slot.words.iter().map(|(_, f)| f.clone()).collect();
+    let orig = one.f("orig");
+    let fold = one.f("fold");
+    std::iter::once(
+        slot.words
+            .iter()
+            .map(|(t, _)| Term::from_field_text(orig, t))
+            .collect(),
+    )
+    .chain(
+        alternatives
+            .iter()
+            .filter(|p| **p != own)
+            .map(|p| p.iter().map(|w| Term::from_field_text(fold, w)).collect()),
+    )
+    .collect()
 }
 
 /// The text of a query as required clauses: every code exactly, every dictionary phrase as
@@ -422,7 +444,20 @@ fn text_clauses(one: &One, q: &ParsedQuery, exact: bool, dict: &Dictionary) -> V
     }
     for slot in dict.slots(&q.words) {
         if let Some(t) = slot.trigger {
-            out.push(phrases_query(one, "fold", &dict.triggers[t].alternatives));
+            let alts = &dict.triggers[t].alternatives;
+            if exact && marked(&slot) {
+                let own: Vec<String> = slot.words.iter().map(|(_, f)| f.clone()).collect();
+                let typed: Vec<String> = slot.words.iter().map(|(t, _)| t.clone()).collect();
+                let others: Vec<Vec<String>> =
+                    alts.iter().filter(|p| **p != own).cloned().collect();
+                let mut any = vec![(Occur::Should, phrases_query(one, "orig", &[typed]))];
+                if !others.is_empty() {
+                    any.push((Occur::Should, phrases_query(one, "fold", &others)));
+                }
+                out.push(Box::new(BooleanQuery::new(any)));
+            } else {
+                out.push(phrases_query(one, "fold", alts));
+            }
             continue;
         }
         let w = &slot.words[0];
@@ -472,10 +507,16 @@ fn complaint_text(
                     .map(|p| p.iter().map(|w| Term::from_field_text(f, w)).collect())
                     .collect()
             };
+            let exact = marked(&slot).then(|| {
+                Clause::AnyOf(
+                    format!("exact:{}|{}", label, slot_key("fold", alts)),
+                    exact_lists(one, &slot, alts),
+                )
+            });
             slots.push(SlotClauses {
                 label,
                 matches: Clause::AnyOf(slot_key("fold", alts), terms("fold")),
-                exact: None,
+                exact,
                 title: Clause::AnyOf(slot_key("title_fold", alts), terms("title_fold")),
             });
             continue;

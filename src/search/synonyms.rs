@@ -133,12 +133,17 @@ pub struct Imported {
 
 /// `portal import synonyms FILE`: the file (the format of `dictionary_vi.txt`) becomes the
 /// next version, whatever version is in use.
-pub async fn import_file(db: &DatabaseConnection, path: &std::path::Path) -> anyhow::Result<Imported> {
+pub async fn import_file(
+    db: &DatabaseConnection,
+    path: &std::path::Path,
+) -> anyhow::Result<Imported> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     let entries = dictionary::parse_text(&text)
         .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.en))?;
-    let current = stored(db).await.map_err(|e| anyhow::anyhow!(e.message(crate::error::Lang::En)))?;
+    let current = stored(db)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message(crate::error::Lang::En)))?;
     let requeued = concern_lines(&current.entries) != concern_lines(&entries);
     let stored = replace(db, None, None, current.version, entries, "import", "file")
         .await
