@@ -269,8 +269,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut written = 0usize;
     while written < to_write {
-        // 37 columns a row: 800 rows stay under SQLite's 32,766 bound parameters.
-        let n = 800.min(to_write - written);
+        // Rows a statement: under SQLite's 32,766 bound parameters, whatever the columns.
+        let per_statement = 32_000 / <complaint::Column as sea_orm::Iterable>::iter().count();
+        let n = per_statement.min(to_write - written);
         let now = Utc::now();
         let mut rows = Vec::with_capacity(n);
         for _ in 0..n {

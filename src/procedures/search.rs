@@ -148,7 +148,11 @@ impl ProceduresSearchQuery {
             limit: page.limit as usize,
             facets: ctx.look_ahead().field("facets").exists(),
         };
-        let parsed = ParsedQuery::parse(&text);
+        let parsed = state
+            .search
+            .lexicon()
+            .current()
+            .for_highlights(ParsedQuery::parse(&text));
         let engine_result = match state.search.engine() {
             Ok(e) => e.search_procedures(&q).await,
             Err(e) => Err(e),

@@ -570,6 +570,23 @@ impl Dictionary {
         out
     }
 
+    /// The query for highlights: its words, and the words of every phrase its dictionary
+    /// phrases find (`GPLX` marks `giấy phép lái xe` in a hit).
+    pub fn for_highlights(&self, mut q: super::text::ParsedQuery) -> super::text::ParsedQuery {
+        let mut extra: Vec<(String, String)> = Vec::new();
+        for slot in self.slots(&q.words) {
+            if let Some(t) = slot.trigger {
+                for w in self.triggers[t].alternatives.iter().flatten() {
+                    if !q.words.iter().chain(&extra).any(|(_, f)| f == w) {
+                        extra.push((w.clone(), w.clone()));
+                    }
+                }
+            }
+        }
+        q.words.extend(extra);
+        q
+    }
+
     /// The concerns a text reads as: those with a phrase among its words, in order.
     pub fn concerns(&self, text: &str) -> Vec<Concern> {
         let folded: Vec<String> = words(text).iter().map(|w| fold_word(w)).collect();

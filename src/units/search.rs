@@ -55,7 +55,11 @@ impl UnitsSearchQuery {
             offset: page.offset as usize,
             limit: page.limit as usize,
         };
-        let parsed = ParsedQuery::parse(&text);
+        let parsed = state
+            .search
+            .lexicon()
+            .current()
+            .for_highlights(ParsedQuery::parse(&text));
         let engine = state.search.engine()?;
         let h = engine.search_units(&q).await.map_err(AppError::internal)?;
         let rows = order(&h.ids, crate::units::by_ids(&state.db, &h.ids).await?);

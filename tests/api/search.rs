@@ -1481,6 +1481,15 @@ async fn the_administrations_words_find_the_intended_complaint_on_every_engine()
             }
         }
         assert!(missed.is_empty(), "{engine}: {}", missed.join("\n"));
+        // What an abbreviation found is highlighted.
+        let r = search(&app, Some(&admin), "GPLX", json!({ "unit": sdl })).await;
+        let h = r["edges"][0]["node"]["highlights"]["title"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            h.contains("<em>giấy</em> <em>phép</em> <em>lái</em> <em>xe</em>"),
+            "{engine}: {h}"
+        );
         // "ngập nước": the flooded road has no "nước"; the result says which word was dropped.
         let r = search(&app, Some(&admin), "ngập nước", json!({ "unit": sdl })).await;
         assert_eq!(r["droppedWords"], json!(["nước"]), "{engine}: {r}");
