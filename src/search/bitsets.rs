@@ -959,8 +959,9 @@ pub fn search(
             cache.alive(reader),
         )?
         .unwrap_or_else(|| Arc::new(Bits::full(max_doc)));
-        let mut sets: Vec<Arc<Bits>> = vec![Arc::new(Bits::default()); levels.len()];
-        sets[deepest] = acc.clone();
+        // Built from the deepest level up, then read from level 0 down.
+        let mut sets: Vec<Arc<Bits>> = Vec::with_capacity(levels.len());
+        sets.push(acc.clone());
         for l in (0..deepest).rev() {
             if !acc.is_empty() {
                 for i in &steps[l] {
@@ -969,8 +970,9 @@ pub fn search(
                     }
                 }
             }
-            sets[l] = acc.clone();
+            sets.push(acc.clone());
         }
+        sets.reverse();
         let n = sets.last().map_or(0, |s| s.len());
         total += n;
         if facets && n > 0 {
