@@ -179,6 +179,17 @@ struct LoadSearch {
     took_ms: f64,
 }
 
+/// A search filter with the query's words (`filter.query`).
+fn with_query(filter: &Value, q: &str) -> Value {
+    let mut f = filter.clone();
+    if let Some(o) = f.as_object_mut() {
+        o.insert("query".into(), json!(q));
+        f
+    } else {
+        json!({ "query": q })
+    }
+}
+
 /// One request of the query load: the whole response is read and checked, but only the
 /// engine's time is kept (a portal would render the rest; the generator needs no tree of it).
 async fn search_took(
@@ -189,7 +200,7 @@ async fn search_took(
     q: &str,
     filter: &Value,
 ) -> anyhow::Result<f64> {
-    let vars = json!({ "q": q, "f": filter });
+    let vars = json!({ "f": with_query(filter, q) });
     let body = post(client, url, token, query, vars)
         .send()
         .await?
@@ -422,7 +433,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .map_err(anyhow::Error::from)?
         .0;
     let query = format!(
-        "query($q: String, $f: ComplaintSearchFilter) {{ searchComplaints(query: $q, filter: $f, first: 20) {{
+        "query($f: ComplaintFilter) {{ searchComplaints(filter: $f, first: 20) {{
         totalCount tookMs degraded {}
         edges {{ node {{ highlights {{ title }} complaint {{ code title status unit {{ name }} procedure {{ code }} }} }} }} }} }}",
         if args.no_facets {
@@ -450,7 +461,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 let (mut total, mut engine, mut hits) = (Vec::new(), Vec::new(), 0);
                 for _ in 0..5 {
                     let t = Instant::now();
-                    let v = gql(&client, &url, token, query, json!({ "q": q, "f": {} })).await?;
+                    let v = gql(&client, &url, token, query, json!({ "f": { "query": q } })).await?;
                     total.push(t.elapsed().as_secs_f64() * 1000.0);
                     engine.push(
                         v["data"]["searchComplaints"]["tookMs"]
@@ -547,7 +558,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .map(|u| u.id.clone())
         .unwrap_or_default();
     let file = "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { code } }";
-    let find = "query($q: String) { searchComplaints(query: $q, first: 1) { totalCount } }";
+    let find = "query($q: String) { searchComplaints(filter: {query: $q}, first: 1) { totalCount } }";
     let mut fresh = Vec::new();
     for i in 0..args.freshness_samples {
         let v = gql(
