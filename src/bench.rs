@@ -461,7 +461,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 let (mut total, mut engine, mut hits) = (Vec::new(), Vec::new(), 0);
                 for _ in 0..5 {
                     let t = Instant::now();
-                    let v = gql(&client, &url, token, query, json!({ "f": { "query": q } })).await?;
+                    let v =
+                        gql(&client, &url, token, query, json!({ "f": { "query": q } })).await?;
                     total.push(t.elapsed().as_secs_f64() * 1000.0);
                     engine.push(
                         v["data"]["searchComplaints"]["tookMs"]
@@ -558,7 +559,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .map(|u| u.id.clone())
         .unwrap_or_default();
     let file = "mutation($i: FileComplaintInput!) { fileComplaint(input: $i) { code } }";
-    let find = "query($q: String) { searchComplaints(filter: {query: $q}, first: 1) { totalCount } }";
+    let find =
+        "query($q: String) { searchComplaints(filter: {query: $q}, first: 1) { totalCount } }";
     let mut fresh = Vec::new();
     for i in 0..args.freshness_samples {
         let v = gql(

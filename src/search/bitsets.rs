@@ -838,26 +838,37 @@ pub struct Found {
 
 /// The order slots are dropped in, as Meilisearch's `frequency` strategy: most frequent first
 /// (a slot matching nothing counts as the most frequent), slots of equal frequency together,
-/// and the rarest group kept unless a code is required. Each step lists slot indexes.
+/// and the rarest group kept unless a code is required. Each step lists slot indexes; with
+/// every slot's bitset per segment (`[segment][slot]`), read once for both.
+#[allow(clippy::type_complexity)]
 fn drop_steps(
     cache: &BitsetCache,
     searcher: &Searcher,
     slots: &[Ready],
     keep_last: bool,
-) -> tantivy::Result<Vec<Vec<usize>>> {
-    let mut freq: Vec<(u64, usize)> = Vec::with_capacity(slots.len());
-    for (i, s) in slots.iter().enumerate() {
-        let mut n = 0u64;
-        for reader in searcher.segment_readers() {
-            if let Some(b) = meet(cache, searcher, reader, [s], None)? {
-                n += match cache.alive(reader) {
-                    Some(alive) => b.and_len(&alive),
+) -> tantivy::Result<(Vec<Vec<usize>>, Vec<Vec<Option<Arc<Bits>>>>)> {
+    let mut counts = vec![0u64; slots.len()];
+    let mut bits = Vec::with_capacity(searcher.segment_readers().len());
+    for reader in searcher.segment_readers() {
+        let alive = cache.alive(reader);
+        let mut row = Vec::with_capacity(slots.len());
+        for (i, s) in slots.iter().enumerate() {
+            let b = meet(cache, searcher, reader, [s], None)?;
+            if let Some(b) = &b {
+                counts[i] += match &alive {
+                    Some(alive) => b.and_len(alive),
                     None => b.len(),
                 };
             }
+            row.push(b);
         }
-        freq.push((if n == 0 { u64::MAX } else { n }, i));
+        bits.push(row);
     }
+    let mut freq: Vec<(u64, usize)> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (if *n == 0 { u64::MAX } else { *n }, i))
+        .collect();
     freq.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut steps: Vec<Vec<usize>> = Vec::new();
     let mut last = None;
@@ -872,7 +883,7 @@ fn drop_steps(
     if keep_last {
         steps.pop();
     }
-    Ok(steps)
+    Ok((steps, bits))
 }
 
 /// The intersection of a slot's condition over `members` (`None` when no slot has one).
@@ -929,10 +940,11 @@ pub fn search(
     };
     let n_slots = plan.slots.len();
     // Steps of slots dropped; levels[l] = the slots still required at level l.
-    let steps = if plan.partial && (n_slots > 1 || plan.has_codes) {
-        drop_steps(cache, searcher, &slot_match, !plan.has_codes)?
+    let (steps, slot_bits) = if plan.partial && (n_slots > 1 || plan.has_codes) {
+        let (steps, bits) = drop_steps(cache, searcher, &slot_match, !plan.has_codes)?;
+        (steps, Some(bits))
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     let mut levels: Vec<Vec<usize>> = vec![(0..n_slots).collect()];
     for step in &steps {
@@ -944,28 +956,52 @@ pub fn search(
     let mut total = 0u64;
     let mut segment_facets: Vec<(Arc<SegmentFacets>, Vec<Vec<u64>>)> = Vec::new();
     let mut tiers_per_segment: Vec<(Tiers, Vec<u64>)> = Vec::new();
-    for reader in searcher.segment_readers() {
+    for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
         let max_doc = reader.max_doc();
-        // The deepest level in one pass with the filters; each level up adds the slots its
-        // step dropped.
         let deepest = levels.len() - 1;
-        let mut acc = meet(
-            cache,
-            searcher,
-            reader,
-            required
-                .iter()
-                .chain(levels[deepest].iter().map(|i| &slot_match[*i])),
-            cache.alive(reader),
-        )?
-        .unwrap_or_else(|| Arc::new(Bits::full(max_doc)));
+        // A slot's bitset in this segment: read when the drop order was found, or now.
+        let slot_set = |i: usize| -> tantivy::Result<Option<Arc<Bits>>> {
+            match &slot_bits {
+                Some(b) => Ok(b[seg_ord][i].clone()),
+                None => meet(cache, searcher, reader, [&slot_match[i]], None),
+            }
+        };
+        // The deepest level with the filters (in one pass when no slot was read before); each
+        // level up adds the slots its step dropped.
+        let mut acc = if slot_bits.is_some() {
+            let mut a = meet(
+                cache,
+                searcher,
+                reader,
+                required.iter(),
+                cache.alive(reader),
+            )?
+            .unwrap_or_else(|| Arc::new(Bits::full(max_doc)));
+            for i in &levels[deepest] {
+                if let Some(b) = slot_set(*i)? {
+                    a = Arc::new(a.intersect(&b));
+                }
+            }
+            a
+        } else {
+            meet(
+                cache,
+                searcher,
+                reader,
+                required
+                    .iter()
+                    .chain(levels[deepest].iter().map(|i| &slot_match[*i])),
+                cache.alive(reader),
+            )?
+            .unwrap_or_else(|| Arc::new(Bits::full(max_doc)))
+        };
         // Built from the deepest level up, then read from level 0 down.
         let mut sets: Vec<Arc<Bits>> = Vec::with_capacity(levels.len());
         sets.push(acc.clone());
         for l in (0..deepest).rev() {
             if !acc.is_empty() {
                 for i in &steps[l] {
-                    if let Some(b) = meet(cache, searcher, reader, [&slot_match[*i]], None)? {
+                    if let Some(b) = slot_set(*i)? {
                         acc = Arc::new(acc.intersect(&b));
                     }
                 }
