@@ -1101,3 +1101,55 @@ impl SearchIndex for EmbeddedIndex {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::dictionary::{Dictionary, place_entries};
+    use crate::search::{SatisfactionFields, UnitDoc};
+
+    #[tokio::test]
+    async fn a_place_typed_short_finds_its_unit() {
+        let dir = tempfile::tempdir().unwrap();
+        let lexicon = Lexicon::new(Dictionary::compile(
+            0,
+            crate::search::dictionary::default_entries(),
+            place_entries(["Phường Bến Thành", "Phường Sài Gòn"]),
+        ));
+        let index = EmbeddedIndex::open(dir.path(), lexicon).unwrap();
+        let unit = |id: &str, name: &str| {
+            Doc::Unit(UnitDoc {
+                id: id.into(),
+                code: id.into(),
+                name: name.into(),
+                block: "COMMUNE".into(),
+                parent_id: None,
+                satisfaction: SatisfactionFields::default(),
+                on_time_share: None,
+            })
+        };
+        index
+            .upsert(vec![
+                unit("a", "Phường Bến Thành"),
+                unit("b", "Phường Sài Gòn"),
+            ])
+            .await
+            .unwrap();
+        for q in [
+            "P. Bến Thành",
+            "p ben thanh",
+            "phường bến thành",
+            "ben thanh",
+        ] {
+            let h = index
+                .search_units(&UnitQuery {
+                    text: q.into(),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(h.ids, vec!["a".to_string()], "{q}");
+        }
+    }
+}

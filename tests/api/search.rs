@@ -1754,3 +1754,50 @@ async fn admins_edit_the_dictionary_checked_and_versioned_and_it_applies_without
         );
     }
 }
+
+#[tokio::test]
+async fn units_and_procedures_are_found_by_the_administrations_words_on_every_engine() {
+    for app in engines().await {
+        let engine = if app.meili.is_some() {
+            "meilisearch"
+        } else {
+            "embedded"
+        };
+        app.settle().await;
+        // Units in operation, typed as people type them.
+        for (q, want, not) in [
+            ("P. Bến Thành", "P.BENTHANH", "P.SAIGON"),
+            ("P Ben Thanh", "P.BENTHANH", "P.SAIGON"),
+            ("p. sài gòn", "P.SAIGON", "P.BENTHANH"),
+        ] {
+            let r = app
+                .ok(
+                    None,
+                    "query($q: String) { searchUnits(filter: {query: $q}) { totalCount tookMs nodes { unit { code } } } }",
+                    json!({ "q": q }),
+                )
+                .await;
+            let codes: Vec<&str> = r["searchUnits"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|n| n["unit"]["code"].as_str())
+                .collect();
+            assert_eq!(codes.first(), Some(&want), "{engine}: {q} → {r}");
+            assert!(!codes.contains(&not), "{engine}: {q} → {r}");
+        }
+        let r = app
+            .ok(
+                None,
+                "{ searchProcedures(filter: {query: \"GPXD nhà ở riêng lẻ\"}) { nodes { procedure { name } } } }",
+                json!({}),
+            )
+            .await;
+        let first = r["searchProcedures"]["nodes"][0]["procedure"]["name"].as_str();
+        assert_eq!(
+            first,
+            Some("Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ"),
+            "{engine}: {r}"
+        );
+    }
+}
