@@ -129,6 +129,10 @@ struct Pack {
     sets: Vec<Vec<Bits>>,
 }
 
+/// A multi-valued facet field of at most this many values in a segment keeps a bitset per
+/// value (a complaint's concerns, the dialogues of a segment).
+const MULTI_SETS: usize = 64;
+
 /// At most this many slots a pack: its counters stay in the processor's first-level cache.
 const PACK_SLOTS: usize = 4096;
 
@@ -148,9 +152,10 @@ struct SegmentFacets {
     /// Field name and its values, in ordinal order.
     fields: Vec<(&'static str, Vec<String>)>,
     packs: Vec<Pack>,
-    /// The multi-valued fields (a procedure offered by several units), read from the column;
-    /// also a field with more values than a pack holds.
-    multi: Vec<(usize, tantivy::columnar::Column<u64>)>,
+    /// The multi-valued fields (a procedure offered by several units, a complaint's concerns),
+    /// read from the column; also a field with more values than a pack holds. A field of few
+    /// values also has a bitset per value, to count many matches by.
+    multi: Vec<(usize, tantivy::columnar::Column<u64>, Option<Vec<Bits>>)>,
     max_doc: DocId,
 }
 
@@ -177,7 +182,18 @@ impl SegmentFacets {
             if ords.get_cardinality() == tantivy::columnar::Cardinality::Multivalued
                 || n + 1 > usize::from(u16::MAX)
             {
-                multi.push((i, ords));
+                let sets = (n <= MULTI_SETS).then(|| {
+                    let mut sets: Vec<Bits> = (0..n).map(|_| Bits::new(max_doc)).collect();
+                    for d in 0..max_doc {
+                        for o in ords.values_for_doc(d) {
+                            if let Some(set) = sets.get_mut(o as usize) {
+                                set.insert(d);
+                            }
+                        }
+                    }
+                    sets
+                });
+                multi.push((i, ords, sets));
                 continue;
             }
             let fits = packs
@@ -295,7 +311,15 @@ impl SegmentFacets {
                 }
             }
         }
-        for (f, col) in &self.multi {
+        for (f, col, sets) in &self.multi {
+            if let Some(sets) = sets
+                && sets.len() * words <= (n as usize).saturating_mul(5)
+            {
+                for (o, set) in sets.iter().enumerate() {
+                    tallies[*f][o] = matches.and_len(set);
+                }
+                continue;
+            }
             matches.for_each(|doc| {
                 for o in col.values_for_doc(doc) {
                     if let Some(n) = tallies[*f].get_mut(o as usize) {
