@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use entity::{search_synonyms, unit, unit_version};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 
 use super::Search;
@@ -172,7 +172,7 @@ pub async fn replace(
         };
         return Err(AppError::bad_input(at, e.vi, e.en));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin(db).await?;
     let current = stored(&txn).await?;
     if current.version == expected + 1
         && dictionary::to_text(&current.entries) == dictionary::to_text(&entries)
