@@ -790,6 +790,11 @@ impl Tiers {
                 out[l] = level.matches.len();
                 continue;
             }
+            if level.conds.iter().all(Option::is_none) {
+                // Every match is in the level's first tier.
+                out[l * per] = level.matches.len();
+                continue;
+            }
             for i in 0..level.matches.0.len() {
                 if level.matches.0[i] == 0 {
                     continue;
@@ -980,6 +985,7 @@ pub fn search(
     let mut total = 0u64;
     let mut segment_facets: Vec<(Arc<SegmentFacets>, Vec<Vec<u64>>)> = Vec::new();
     let mut tiers_per_segment: Vec<(Tiers, Vec<u64>)> = Vec::new();
+    let mut per_segment: Vec<(&SegmentReader, Vec<Arc<Bits>>, u64)> = Vec::new();
     for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
         let max_doc = reader.max_doc();
         let deepest = levels.len() - 1;
@@ -1040,16 +1046,34 @@ pub fn search(
             let counts = seg.count(sets.last().expect("a level"));
             segment_facets.push((seg, counts));
         }
+        let onlys: Vec<Arc<Bits>> = (0..levels.len())
+            .map(|l| {
+                if l == 0 {
+                    sets[0].clone()
+                } else {
+                    let mut o = (*sets[l]).clone();
+                    o.and_not(&sets[l - 1]);
+                    Arc::new(o)
+                }
+            })
+            .collect();
+        per_segment.push((reader, onlys, n));
+    }
+    // A level's tiers are worked out only when the page may reach it: the levels past the
+    // page's end count whole (their order within is never read).
+    let mut reach = levels.len();
+    let mut seen = 0u64;
+    for l in 0..levels.len() {
+        seen += per_segment.iter().map(|(_, o, _)| o[l].len()).sum::<u64>();
+        if seen >= (offset + limit) as u64 {
+            reach = l + 1;
+            break;
+        }
+    }
+    for (reader, onlys, n) in per_segment {
         let mut lv = Vec::with_capacity(levels.len());
-        for (l, members) in levels.iter().enumerate() {
-            let only = if l == 0 {
-                sets[0].clone()
-            } else {
-                let mut o = (*sets[l]).clone();
-                o.and_not(&sets[l - 1]);
-                Arc::new(o)
-            };
-            let conds_here = if conds == 0 || only.is_empty() {
+        for (l, (members, only)) in levels.iter().zip(onlys).enumerate() {
+            let conds_here = if conds == 0 || only.is_empty() || l >= reach {
                 vec![None; conds]
             } else {
                 vec![
