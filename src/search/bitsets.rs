@@ -865,54 +865,65 @@ pub struct Found {
     pub dropped: Vec<String>,
 }
 
-/// The order slots are dropped in, as Meilisearch's `frequency` strategy: most frequent first
-/// (a slot matching nothing counts as the most frequent), slots of equal frequency together,
-/// and the rarest group kept unless a code is required. Each step lists slot indexes; with
-/// every slot's bitset per segment (`[segment][slot]`), read once for both.
-#[allow(clippy::type_complexity)]
+/// The order slots are dropped in: most frequent first among the documents the filters let
+/// through (a slot matching none counts as the most frequent), one at a time, and the rarest
+/// kept unless a code is required. Each step lists slot indexes.
 fn drop_steps(
     cache: &BitsetCache,
     searcher: &Searcher,
+    required: &[Ready],
     slots: &[Ready],
     keep_last: bool,
-) -> tantivy::Result<(Vec<Vec<usize>>, Vec<Vec<Option<Arc<Bits>>>>)> {
+) -> tantivy::Result<DropPlan> {
     let mut counts = vec![0u64; slots.len()];
     let mut bits = Vec::with_capacity(searcher.segment_readers().len());
+    let mut bases = Vec::with_capacity(searcher.segment_readers().len());
     for reader in searcher.segment_readers() {
-        let alive = cache.alive(reader);
+        // Frequencies among what the caller may see and asked for (scope, published, filters):
+        // counted over the whole index, which words are dropped would tell whether a word
+        // stands in complaints the caller may not read.
+        let base = meet(
+            cache,
+            searcher,
+            reader,
+            required.iter(),
+            cache.alive(reader),
+        )?
+        .unwrap_or_else(|| Arc::new(Bits::full(reader.max_doc())));
         let mut row = Vec::with_capacity(slots.len());
         for (i, s) in slots.iter().enumerate() {
             let b = meet(cache, searcher, reader, [s], None)?;
             if let Some(b) = &b {
-                counts[i] += match &alive {
-                    Some(alive) => b.and_len(alive),
-                    None => b.len(),
-                };
+                counts[i] += b.and_len(&base);
             }
             row.push(b);
         }
         bits.push(row);
+        bases.push(base);
     }
     let mut freq: Vec<(u64, usize)> = counts
         .iter()
         .enumerate()
         .map(|(i, n)| (if *n == 0 { u64::MAX } else { *n }, i))
         .collect();
-    freq.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut steps: Vec<Vec<usize>> = Vec::new();
-    let mut last = None;
-    for (f, i) in freq {
-        if last == Some(f) {
-            steps.last_mut().expect("a step").push(i);
-        } else {
-            steps.push(vec![i]);
-        }
-        last = Some(f);
-    }
+    // One slot a step; of slots equally frequent, the later in the query goes first (what
+    // the Meilisearch adapter sends, rarest first, under the `last` strategy).
+    freq.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    let mut steps: Vec<Vec<usize>> = freq.into_iter().map(|(_, i)| vec![i]).collect();
     if keep_last {
         steps.pop();
     }
-    Ok((steps, bits))
+    Ok(DropPlan { steps, bits, bases })
+}
+
+/// The order slots are dropped in, with what finding it read: every slot's bitset and the
+/// filters' per segment.
+struct DropPlan {
+    steps: Vec<Vec<usize>>,
+    /// `[segment][slot]`.
+    bits: Vec<Vec<Option<Arc<Bits>>>>,
+    /// Per segment, the documents meeting the filters.
+    bases: Vec<Arc<Bits>>,
 }
 
 /// The intersection of a slot's condition over `members` (`None` when no slot has one).
@@ -969,11 +980,11 @@ pub fn search(
     };
     let n_slots = plan.slots.len();
     // Steps of slots dropped; levels[l] = the slots still required at level l.
-    let (steps, slot_bits) = if plan.partial && (n_slots > 1 || plan.has_codes) {
-        let (steps, bits) = drop_steps(cache, searcher, &slot_match, !plan.has_codes)?;
-        (steps, Some(bits))
+    let (steps, slot_bits, bases) = if plan.partial && (n_slots > 1 || plan.has_codes) {
+        let d = drop_steps(cache, searcher, &required, &slot_match, !plan.has_codes)?;
+        (d.steps, Some(d.bits), Some(d.bases))
     } else {
-        (Vec::new(), None)
+        (Vec::new(), None, None)
     };
     let mut levels: Vec<Vec<usize>> = vec![(0..n_slots).collect()];
     for step in &steps {
@@ -998,15 +1009,8 @@ pub fn search(
         };
         // The deepest level with the filters (in one pass when no slot was read before); each
         // level up adds the slots its step dropped.
-        let mut acc = if slot_bits.is_some() {
-            let mut a = meet(
-                cache,
-                searcher,
-                reader,
-                required.iter(),
-                cache.alive(reader),
-            )?
-            .unwrap_or_else(|| Arc::new(Bits::full(max_doc)));
+        let mut acc = if let Some(bases) = &bases {
+            let mut a = bases[seg_ord].clone();
             for i in &levels[deepest] {
                 if let Some(b) = slot_set(*i)? {
                     a = Arc::new(a.intersect(&b));

@@ -414,7 +414,19 @@ impl MeiliIndex {
     ) -> SearchResult<Hits> {
         let started = Instant::now();
         let parsed = ParsedQuery::parse(text);
-        let (q, slots) = query_string(&parsed, &self.lexicon.current());
+        let (_, mut slots) = query_string(&parsed, &self.lexicon.current());
+        let partial =
+            partial && (slots.len() > 1 || (!parsed.codes.is_empty() && !slots.is_empty()));
+        if partial {
+            // Rarest first among what the caller may see (the same filter), so that the `last`
+            // strategy drops the most frequent first: Meilisearch's own `frequency` strategy
+            // counts over the whole index, and which word it dropped would tell whether a word
+            // stands in complaints the caller may not read.
+            slots = self.by_frequency(kind, slots, filter).await?;
+        }
+        let mut parts: Vec<String> = parsed.codes.iter().map(|c| quote(c)).collect();
+        parts.extend(slots.iter().map(slot_term));
+        let q = parts.join(" ");
         let index = self.client.index(self.uid(kind));
         let sort_by: Vec<&str> = sort.into_iter().collect();
         let mut s = index.search();
@@ -422,9 +434,9 @@ impl MeiliIndex {
             .with_offset(offset)
             .with_limit(limit)
             .with_matching_strategy(if partial {
-                // The most frequent words dropped first when not all match, ranked after the
-                // full matches by the `words` rule: the embedded engine's levels.
-                MatchingStrategies::FREQUENCY
+                // The last words (the most frequent) dropped first when not all match, ranked
+                // after the full matches by the `words` rule: the embedded engine's levels.
+                MatchingStrategies::LAST
             } else {
                 MatchingStrategies::ALL
             })
@@ -440,7 +452,7 @@ impl MeiliIndex {
             s.with_sort(&sort_by);
         }
         let res = timed(SEARCH_TIMEOUT, s.execute::<IdOnly>()).await?;
-        // The fewest words a hit of the page matched, of how many.
+        // The fewest words a hit of the page matched, of how many: the rest are the last ones.
         let fewest = res
             .hits
             .iter()
@@ -452,8 +464,11 @@ impl MeiliIndex {
                 ))
             })
             .min();
-        let dropped = match fewest {
-            Some((m, max)) if m < max => self.dropped(kind, &slots, (max - m) as usize).await?,
+        let dropped: Vec<String> = match fewest {
+            Some((m, max)) if m < max => {
+                let n = ((max - m) as usize).min(slots.len());
+                slots[slots.len() - n..].iter().map(Slot::label).collect()
+            }
             _ => Vec::new(),
         };
         let mut out_facets = BTreeMap::new();
@@ -471,15 +486,14 @@ impl MeiliIndex {
         })
     }
 
-    /// The slots Meilisearch's `frequency` strategy drops first to leave `n` fewer: the most
-    /// frequent over the whole index (one matching nothing counts as the most), ties together.
-    /// Asked only when a page holds a partial match.
-    async fn dropped(
+    /// The slots in the order to send them: rarest first among the documents `filter` lets
+    /// through, one matching nothing last (it is dropped first, as the embedded engine does).
+    async fn by_frequency(
         &self,
         kind: IndexKind,
-        slots: &[Slot],
-        n: usize,
-    ) -> SearchResult<Vec<String>> {
+        slots: Vec<Slot>,
+        filter: &str,
+    ) -> SearchResult<Vec<Slot>> {
         let index = self.client.index(self.uid(kind));
         let mut freq: Vec<(u64, usize)> = Vec::with_capacity(slots.len());
         for (i, slot) in slots.iter().enumerate() {
@@ -488,21 +502,19 @@ impl MeiliIndex {
             s.with_query(&term)
                 .with_limit(0)
                 .with_matching_strategy(MatchingStrategies::ALL);
+            if !filter.is_empty() {
+                s.with_filter(filter);
+            }
             let r = timed(SEARCH_TIMEOUT, s.execute::<IdOnly>()).await?;
             let f = r.total_hits.or(r.estimated_total_hits).unwrap_or(0) as u64;
             freq.push((if f == 0 { u64::MAX } else { f }, i));
         }
-        freq.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut out = Vec::new();
-        let mut last = None;
-        for (f, i) in freq {
-            if out.len() >= n && last != Some(f) {
-                break;
-            }
-            out.push(slots[i].label());
-            last = Some(f);
-        }
-        Ok(out)
+        freq.sort();
+        let mut slots: Vec<Option<Slot>> = slots.into_iter().map(Some).collect();
+        Ok(freq
+            .into_iter()
+            .filter_map(|(_, i)| slots[i].take())
+            .collect())
     }
 }
 
