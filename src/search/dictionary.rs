@@ -145,6 +145,24 @@ pub fn check(entries: &[Entry]) -> Result<(), EntryError> {
                 "Places are generated from the unit catalog and cannot be entered.".into(),
             ));
         }
+        let given = e.phrases.len() + e.expansions.len();
+        let words: usize = e
+            .phrases
+            .iter()
+            .chain(&e.expansions)
+            .map(|p| p.split_whitespace().count())
+            .sum();
+        if given > MAX_GROUP_PHRASES || words > MAX_GROUP_WORDS {
+            return Err(err(
+                "phrases",
+                format!(
+                    "Một mục có tối đa {MAX_GROUP_PHRASES} cụm và {MAX_GROUP_WORDS} từ (mục này: {given} cụm, {words} từ)."
+                ),
+                format!(
+                    "An entry holds at most {MAX_GROUP_PHRASES} phrases and {MAX_GROUP_WORDS} words (this one: {given} phrases, {words} words)."
+                ),
+            ));
+        }
         for (part, list) in [("phrases", &e.phrases), ("expansions", &e.expansions)] {
             for p in list.iter() {
                 let n = p.chars().count();
