@@ -1464,11 +1464,7 @@ async fn the_administrations_words_find_the_intended_complaint_on_every_engine()
         app.settle().await;
         let sdl = app.unit_id("SDL").await;
         let admin = app.script_token(Role::Admin, None).await;
-        let engine = if app.meili.is_some() {
-            "meilisearch"
-        } else {
-            "embedded"
-        };
+        let engine = engine_name(&app);
         let mut missed = Vec::new();
         for (q, i, first) in NAMED {
             let r = search(&app, Some(&admin), q, json!({ "unit": sdl })).await;
@@ -1548,11 +1544,7 @@ async fn concerns_flag_complaints_for_staff_and_stay_hidden_from_the_public() {
         app.settle().await;
         let sdl = app.unit_id("SDL").await;
         let admin = app.script_token(Role::Admin, None).await;
-        let engine = if app.meili.is_some() {
-            "meilisearch"
-        } else {
-            "embedded"
-        };
+        let engine = engine_name(&app);
         let bribery = app
             .ok(
                 Some(&admin),
@@ -1660,11 +1652,7 @@ const SET_SYNONYMS: &str = "mutation($i: SetSearchSynonymsInput!) { setSearchSyn
 async fn admins_edit_the_dictionary_checked_and_versioned_and_it_applies_without_a_reindex() {
     for app in engines().await {
         let admin = app.admin().await;
-        let engine = if app.meili.is_some() {
-            "meilisearch"
-        } else {
-            "embedded"
-        };
+        let engine = engine_name(&app);
         let d = app.ok(Some(&admin), SYNONYMS, json!({})).await["searchSynonyms"].clone();
         assert_eq!(d["version"], 0);
         assert_eq!(d["isDefault"], true);
@@ -1762,11 +1750,7 @@ async fn admins_edit_the_dictionary_checked_and_versioned_and_it_applies_without
 #[tokio::test]
 async fn units_and_procedures_are_found_by_the_administrations_words_on_every_engine() {
     for app in engines().await {
-        let engine = if app.meili.is_some() {
-            "meilisearch"
-        } else {
-            "embedded"
-        };
+        let engine = engine_name(&app);
         app.settle().await;
         // Units in operation, typed as people type them.
         for (q, want, not) in [
@@ -1811,11 +1795,7 @@ async fn units_and_procedures_are_found_by_the_administrations_words_on_every_en
 #[tokio::test]
 async fn dropped_words_tell_nothing_of_complaints_the_caller_may_not_see() {
     for app in engines().await {
-        let engine = if app.meili.is_some() {
-            "meilisearch"
-        } else {
-            "embedded"
-        };
+        let engine = engine_name(&app);
         corpus(&app).await;
         file(
             &app,
@@ -1841,5 +1821,14 @@ async fn dropped_words_tell_nothing_of_complaints_the_caller_may_not_see() {
                 "{engine}: {blank}"
             );
         }
+    }
+}
+
+/// The engine a test server searches with, for assertion messages.
+fn engine_name(app: &TestApp) -> &'static str {
+    if app.meili.is_some() {
+        "meilisearch"
+    } else {
+        "embedded"
     }
 }
