@@ -91,7 +91,10 @@ pub async fn listen(state: AppState) {
                 continue;
             }
         };
-        if let Err(e) = listener.listen(CHANNEL).await {
+        if let Err(e) = listener
+            .listen_all([CHANNEL, crate::notify::hub::CHANNEL])
+            .await
+        {
             tracing::warn!(error = %e, "cannot listen for changes; retrying");
             tokio::time::sleep(RETRY).await;
             continue;
@@ -101,6 +104,9 @@ pub async fn listen(state: AppState) {
         apply(&state, Topic::Catalog).await;
         loop {
             match tokio::time::timeout(FALLBACK, listener.recv()).await {
+                Ok(Ok(n)) if n.channel() == crate::notify::hub::CHANNEL => {
+                    state.notify_hub.announced(&state.db, n.payload()).await;
+                }
                 Ok(Ok(n)) => {
                     if let Some(t) = Topic::parse(n.payload()) {
                         apply(&state, t).await;

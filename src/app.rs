@@ -128,6 +128,13 @@ impl Application {
             crate::search::outbox::fill_empty(&db, &search).await?;
         }
         crate::privacy::notice::ensure(&db, config.retain_contact_days).await?;
+        let mut config = config;
+        // Links in messages point at this server unless PORTAL_PUBLIC_URL says otherwise.
+        if config.notify.public_url.is_none()
+            && let Ok(a) = listener.local_addr()
+        {
+            config.notify.public_url = Some(format!("http://{a}"));
+        }
         let state = AppState::new(db, config, calendar, sql_statements, search);
         let state_for_sweep = state.clone();
         tokio::spawn(crate::search::outbox::run_indexer(
@@ -150,6 +157,12 @@ impl Application {
         });
         tokio::spawn(prune_sessions(state.db.clone()));
         tokio::spawn(crate::privacy::retention::run(state.clone()));
+        if state.config.notify.worker {
+            let channels = crate::notify::worker::Channels::new(&state.config)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            tokio::spawn(crate::notify::worker::run(state.clone(), channels));
+            tokio::spawn(crate::notify::schedule::run(state.clone()));
+        }
         Ok(Application {
             router: router(state.clone()),
             listener,
@@ -222,6 +235,22 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(config);
     let mut r = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(graphql_ws))
+        .route(
+            crate::notify::unsubscribe::PATH,
+            get(
+                |State(h): State<Http>,
+                 q: axum::extract::Query<crate::notify::unsubscribe::TokenParam>| async move {
+                    crate::notify::unsubscribe::show(State(h.state), q).await
+                },
+            )
+            .post(
+                |State(h): State<Http>,
+                 q: axum::extract::Query<crate::notify::unsubscribe::TokenParam>| async move {
+                    crate::notify::unsubscribe::confirm(State(h.state), q).await
+                },
+            ),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/open-data/par-index/{file}", get(par_open_data));
@@ -249,6 +278,17 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// `GET /graphql/ws`: subscriptions (`crate::graphql_ws`).
+async fn graphql_ws(
+    State(http): State<Http>,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: axum::extract::WebSocketUpgrade,
+) -> Response {
+    crate::graphql_ws::upgrade(http.state, http.schema, protocol, headers, peer, ws).await
 }
 
 fn cors(config: &Config) -> CorsLayer {

@@ -82,6 +82,49 @@ pub struct Config {
     pub answer_days_petition: u32,
     /// An edited holiday list replacing the built-in `config/holidays.csv`.
     pub holidays_file: Option<PathBuf>,
+    /// Where notifications go: SMTP, the SMS and Zalo gateways' webhooks, links.
+    pub notify: NotifyConfig,
+}
+
+/// The notification channels. A channel left unset writes its messages as files under
+/// `<data dir>/outbox/`, so a demo shows what would be sent.
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// `PORTAL_SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS where the server offers it),
+    /// `smtps://…:465` (TLS from the start), `?tls=required` to insist on STARTTLS.
+    pub smtp_url: Option<String>,
+    /// `PORTAL_SMTP_FROM`: the sender, `Góp Ý <no-reply@example.gov.vn>`.
+    pub smtp_from: String,
+    /// `PORTAL_SMS_WEBHOOK_URL` and its HMAC secret `PORTAL_SMS_WEBHOOK_SECRET`.
+    pub sms_webhook: Option<(String, String)>,
+    /// `PORTAL_ZALO_WEBHOOK_URL` and its HMAC secret `PORTAL_ZALO_WEBHOOK_SECRET`.
+    pub zalo_webhook: Option<(String, String)>,
+    /// `PORTAL_PUBLIC_URL`: where people reach the portal; links in messages (the items, and the
+    /// unsubscribe link, served by this server) start with it.
+    pub public_url: Option<String>,
+    /// `PORTAL_NOTIFY_RETRY_SECS`: the first wait before a failed message is tried again; each
+    /// failure doubles it, up to an hour.
+    pub retry_base: Duration,
+    /// `PORTAL_NOTIFY_MAX_ATTEMPTS`: tries before a message is given up.
+    pub max_attempts: u32,
+    /// `PORTAL_NOTIFY`: `off` runs no notification worker on this server (events still queue
+    /// for the servers that do).
+    pub worker: bool,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            smtp_url: None,
+            smtp_from: "Góp Ý <no-reply@gopy.localhost>".into(),
+            sms_webhook: None,
+            zalo_webhook: None,
+            public_url: None,
+            retry_base: Duration::from_secs(30),
+            max_attempts: 8,
+            worker: true,
+        }
+    }
 }
 
 impl Default for Config {
@@ -125,6 +168,7 @@ impl Default for Config {
             answer_days_feedback: 10,
             answer_days_petition: 10,
             holidays_file: None,
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -166,6 +210,92 @@ struct FileConfig {
     portal_answer_days_petition: Option<String>,
     portal_anonymous_submissions_per_hour: Option<String>,
     portal_holidays_file: Option<String>,
+    portal_smtp_url: Option<String>,
+    portal_smtp_from: Option<String>,
+    portal_sms_webhook_url: Option<String>,
+    portal_sms_webhook_secret: Option<String>,
+    portal_zalo_webhook_url: Option<String>,
+    portal_zalo_webhook_secret: Option<String>,
+    portal_public_url: Option<String>,
+    portal_notify_retry_secs: Option<String>,
+    portal_notify_max_attempts: Option<String>,
+    portal_notify: Option<String>,
+}
+
+/// The notification settings; a bad one names its variable.
+fn notify_config(fc: &FileConfig) -> anyhow::Result<NotifyConfig> {
+    let mut n = NotifyConfig::default();
+    if let Some(u) = lookup(&fc.portal_smtp_url, "PORTAL_SMTP_URL") {
+        let u = u.trim().to_string();
+        if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+            bail!(
+                "PORTAL_SMTP_URL: expected smtp://user:pass@host:587 or smtps://…, got a URL of another scheme"
+            );
+        }
+        crate::notify::email::SmtpTarget::parse(&u)
+            .map_err(|e| anyhow::anyhow!("PORTAL_SMTP_URL: {e}"))?;
+        n.smtp_url = Some(u);
+    }
+    if let Some(f) = lookup(&fc.portal_smtp_from, "PORTAL_SMTP_FROM") {
+        if f.trim().parse::<lettre::message::Mailbox>().is_err() {
+            bail!(
+                "PORTAL_SMTP_FROM: expected an address such as \"Góp Ý <no-reply@example.gov.vn>\", got {f:?}"
+            );
+        }
+        n.smtp_from = f.trim().to_string();
+    }
+    let hook = |url: &Option<String>,
+                url_var: &str,
+                secret: &Option<String>,
+                secret_var: &str|
+     -> anyhow::Result<Option<(String, String)>> {
+        let Some(u) = lookup(url, url_var) else {
+            return Ok(None);
+        };
+        let u = u.trim().to_string();
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            bail!("{url_var}: expected an http:// or https:// URL, got {u:?}");
+        }
+        let Some(s) = lookup(secret, secret_var) else {
+            bail!(
+                "{secret_var}: required when {url_var} is set (the gateway checks each message's HMAC signature with it)"
+            );
+        };
+        if s.trim().len() < 16 {
+            bail!("{secret_var}: use at least 16 characters");
+        }
+        Ok(Some((u, s.trim().to_string())))
+    };
+    n.sms_webhook = hook(
+        &fc.portal_sms_webhook_url,
+        "PORTAL_SMS_WEBHOOK_URL",
+        &fc.portal_sms_webhook_secret,
+        "PORTAL_SMS_WEBHOOK_SECRET",
+    )?;
+    n.zalo_webhook = hook(
+        &fc.portal_zalo_webhook_url,
+        "PORTAL_ZALO_WEBHOOK_URL",
+        &fc.portal_zalo_webhook_secret,
+        "PORTAL_ZALO_WEBHOOK_SECRET",
+    )?;
+    if let Some(u) = lookup(&fc.portal_public_url, "PORTAL_PUBLIC_URL") {
+        let u = u.trim().trim_end_matches('/').to_string();
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            bail!("PORTAL_PUBLIC_URL: expected an http:// or https:// URL, got {u:?}");
+        }
+        n.public_url = Some(u);
+    }
+    if let Some(v) = lookup(&fc.portal_notify_retry_secs, "PORTAL_NOTIFY_RETRY_SECS") {
+        n.retry_base =
+            Duration::from_secs(u64::from(number("PORTAL_NOTIFY_RETRY_SECS", v, 1, 3600)?));
+    }
+    if let Some(v) = lookup(&fc.portal_notify_max_attempts, "PORTAL_NOTIFY_MAX_ATTEMPTS") {
+        n.max_attempts = number("PORTAL_NOTIFY_MAX_ATTEMPTS", v, 1, 100)?;
+    }
+    if let Some(v) = lookup(&fc.portal_notify, "PORTAL_NOTIFY") {
+        n.worker = parse_bool("PORTAL_NOTIFY", &v)?;
+    }
+    Ok(n)
 }
 
 /// Where a setting came from, for error messages.
@@ -174,6 +304,15 @@ fn lookup(file: &Option<String>, var: &str) -> Option<String> {
         Ok(v) if !v.trim().is_empty() => Some(v),
         _ => file.clone(),
     }
+}
+
+/// A whole number of a setting, within its bounds.
+fn number(var: &str, v: String, min: u32, max: u32) -> anyhow::Result<u32> {
+    v.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .with_context(|| format!("{var}: expected a whole number from {min} to {max}, got {v:?}"))
 }
 
 fn parse_bool(var: &str, v: &str) -> anyhow::Result<bool> {
@@ -316,15 +455,6 @@ impl Config {
                 _ => bail!("PORTAL_LOG_FORMAT: expected text or json, got {v:?}"),
             };
         }
-        let number = |var: &str, v: String, min: u32, max: u32| -> anyhow::Result<u32> {
-            v.trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .with_context(|| {
-                    format!("{var}: expected a whole number from {min} to {max}, got {v:?}")
-                })
-        };
         if let Some(v) = lookup(&fc.portal_clock, "PORTAL_CLOCK") {
             let t = chrono::DateTime::parse_from_rfc3339(v.trim()).map_err(|_| {
                 anyhow::anyhow!(
@@ -412,6 +542,7 @@ impl Config {
             }
             c.holidays_file = Some(p);
         }
+        c.notify = notify_config(&fc)?;
         Ok(c)
     }
 

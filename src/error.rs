@@ -53,6 +53,22 @@ impl Lang {
         }
     }
 
+    /// The language's code, as stored (`vi`, `en`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language of a stored code (Vietnamese for anything else).
+    pub fn from_code(code: Option<&str>) -> Lang {
+        match code {
+            Some("en") => Lang::En,
+            _ => Lang::Vi,
+        }
+    }
+
     /// The language of the request being executed (Vietnamese outside a request).
     pub fn current() -> Lang {
         LANG.try_with(|l| *l).unwrap_or_default()

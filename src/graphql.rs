@@ -5,7 +5,7 @@
 //! The schema itself holds no data, so `portal schema` can print the SDL without a database;
 //! the state and the request context are attached to each request.
 
-use async_graphql::{EmptySubscription, MergedObject, SDLExportOptions, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema, SchemaBuilder};
 
 use crate::accounts::graphql::{AccountsMutation, AccountsQuery};
 use crate::calendar::graphql::{CalendarMutation, CalendarQuery};
@@ -14,6 +14,9 @@ use crate::complaints::search::ComplaintsSearchQuery;
 use crate::config::Config;
 use crate::dialogues::graphql::{DialoguesMutation, DialoguesQuery};
 use crate::dossiers::graphql::{DossiersMutation, DossiersQuery};
+use crate::notify::graphql::{
+    NotificationsMutation, NotificationsQuery, NotificationsSubscription,
+};
 use crate::par::graphql::{ParMutation, ParQuery};
 use crate::par::review_graphql::{ParReviewMutation, ParReviewQuery};
 use crate::privacy::graphql::{PrivacyMutation, PrivacyQuery};
@@ -41,6 +44,7 @@ pub struct Query(
     DialoguesQuery,
     PrivacyQuery,
     SearchSynonymsQuery,
+    NotificationsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -57,9 +61,13 @@ pub struct Mutation(
     DialoguesMutation,
     PrivacyMutation,
     SearchSynonymsMutation,
+    NotificationsMutation,
 );
 
-pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(NotificationsSubscription);
+
+pub type PortalSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema with the query limits of the configuration: depth and complexity (a list
 /// costs by its `first`, a search by far more than a field), and introspection only where it
@@ -94,8 +102,12 @@ pub fn build_schema(config: &Config) -> PortalSchema {
     }
 }
 
-pub(crate) fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub(crate) fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
 }
 
 /// The SDL with sorted fields, arguments and enum items, so that it diffs only on real change.

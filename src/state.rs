@@ -29,6 +29,10 @@ pub struct Inner {
     pub indexer_wake: Wake,
     /// Units and procedures in memory, for the resolvers.
     pub catalog: crate::catalog::Catalog,
+    /// Wakes the notification worker after a write queued an event.
+    pub notify_wake: crate::notify::Wake,
+    /// This server's `notifications` subscribers.
+    pub notify_hub: crate::notify::hub::Hub,
 }
 
 impl std::ops::Deref for AppState {
@@ -68,6 +72,8 @@ impl AppState {
             sql_statements,
             search,
             indexer_wake: Wake::default(),
+            notify_wake: Default::default(),
+            notify_hub: Default::default(),
         }))
     }
 }

@@ -78,6 +78,8 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     /// The personal-data notice shown at registration.
     pub notice_version: Option<i32>,
+    /// The language notifications are written in (`vi`, `en`; none: Vietnamese).
+    pub lang: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -123,6 +123,8 @@ pub struct Model {
     /// The personal-data notice the filer was shown (null: filed before notices, or the
     /// portal did not say).
     pub notice_version: Option<i32>,
+    /// The language the filer is written to in (`vi`, `en`): the one they filed in.
+    pub contact_lang: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

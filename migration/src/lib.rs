@@ -17,6 +17,7 @@ mod m20261207_000002_signup;
 mod m20261208_000001_sessions;
 mod m20261209_000001_privacy;
 mod m20261210_000001_search_synonyms;
+mod m20261211_000001_notifications;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_sessions::Migration),
             Box::new(m20261209_000001_privacy::Migration),
             Box::new(m20261210_000001_search_synonyms::Migration),
+            Box::new(m20261211_000001_notifications::Migration),
         ]
     }
 }

@@ -176,6 +176,7 @@ async fn insert(
         claim_status: Set(claim_status),
         deleted_at: Set(None),
         notice_version: Set(s.notice_version),
+        lang: Set(Some(crate::error::Lang::current().code().to_string())),
     }
     .insert(db)
     .await

@@ -357,6 +357,7 @@ pub async fn file_from(
             .to_string(),
             business_id: business_id.clone(),
             notice_version: i.privacy.as_ref().map(|p| p.notice_version),
+            contact_lang: Some(crate::error::Lang::current().code().to_string()),
             ..received(id.clone(), code, &unit.id, now)
         };
         let txn = crate::db::begin(&state.db).await?;
@@ -412,8 +413,16 @@ pub async fn file_from(
                     std::slice::from_ref(&id),
                 )
                 .await?;
+                crate::notify::enqueue(
+                    &txn,
+                    crate::notify::Event::ComplaintFiled {
+                        complaint: id.clone(),
+                    },
+                )
+                .await?;
                 txn.commit().await?;
                 state.indexer_wake.wake();
+                state.notify_wake.wake();
                 return Ok(model);
             }
             Err(e)
@@ -487,6 +496,7 @@ pub fn received(id: String, code: String, unit_id: &str, at: DateTime<Utc>) -> c
         anonymised_at: None,
         restricted_at: None,
         notice_version: None,
+        contact_lang: None,
     }
 }
 
@@ -673,6 +683,12 @@ async fn finish(
     ev: complaint_event::ActiveModel,
     id: &str,
 ) -> AppResult<complaint::Model> {
+    // Who is told of this step (the filer, the receiving unit's officials), in its transaction.
+    let told = crate::notify::complaint_step(
+        id,
+        &ev.action.clone().take().unwrap_or_default(),
+        ev.to_unit_id.clone().take().flatten(),
+    );
     ev.insert(&txn).await?;
     crate::search::outbox::enqueue(
         &txn,
@@ -680,8 +696,14 @@ async fn finish(
         &[id.to_string()],
     )
     .await?;
+    if let Some(e) = &told {
+        crate::notify::enqueue(&txn, e.clone()).await?;
+    }
     txn.commit().await?;
     state.indexer_wake.wake();
+    if told.is_some() {
+        state.notify_wake.wake();
+    }
     require(&state.db, id).await
 }
 

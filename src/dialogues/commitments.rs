@@ -216,7 +216,15 @@ pub async fn record(
     )
     .insert(&txn)
     .await?;
+    crate::notify::enqueue(
+        &txn,
+        crate::notify::Event::CommitmentMade {
+            commitment: model.id.clone(),
+        },
+    )
+    .await?;
     txn.commit().await?;
+    state.notify_wake.wake();
     Ok(model)
 }
 
@@ -280,7 +288,15 @@ pub async fn complete(
         .insert(&txn)
         .await?;
     }
+    crate::notify::enqueue(
+        &txn,
+        crate::notify::Event::CommitmentDone {
+            commitment: c.id.clone(),
+        },
+    )
+    .await?;
     txn.commit().await?;
+    state.notify_wake.wake();
     require(&state.db, id).await
 }
 

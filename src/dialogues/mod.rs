@@ -467,6 +467,7 @@ pub async fn schedule(
     crate::search::outbox::enqueue(&txn, IndexKind::Dialogues, std::slice::from_ref(&id)).await?;
     txn.commit().await?;
     state.indexer_wake.wake();
+    state.notify_wake.wake();
     Ok(model)
 }
 
@@ -527,7 +528,8 @@ async fn check_invites(
 }
 
 /// Writes an invitation in the caller's transaction, leaving out the units and businesses
-/// already taking part (`had_units`, `had_businesses`: business ids).
+/// already taking part (`had_units`, `had_businesses`: business ids). The businesses newly
+/// invited are told (`crate::notify`).
 async fn add_invites(
     txn: &impl ConnectionTrait,
     dialogue_id: &str,
@@ -554,12 +556,14 @@ async fn add_invites(
         .exec_without_returning(txn)
         .await?;
     }
+    let mut told = vec![];
     for (tax, name) in invites {
         let (b, _) =
             crate::businesses::find_or_create(txn, tax, name.as_deref().unwrap_or("")).await?;
         if had_businesses.contains(&b.id) {
             continue;
         }
+        told.push(b.id.clone());
         dialogue_business::Entity::insert(dialogue_business::ActiveModel {
             dialogue_id: Set(dialogue_id.to_string()),
             business_id: Set(b.id),
@@ -579,6 +583,16 @@ async fn add_invites(
             .to_owned(),
         )
         .exec_without_returning(txn)
+        .await?;
+    }
+    if !told.is_empty() {
+        crate::notify::enqueue(
+            txn,
+            crate::notify::Event::DialogueInvited {
+                dialogue: dialogue_id.to_string(),
+                businesses: told,
+            },
+        )
         .await?;
     }
     Ok(())
@@ -641,7 +655,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, i: UpdateInput) -
             Expr::value(search_text(&title, &topic)),
         )
         .col_expr(dialogue::Column::StartsAt, Expr::value(starts_at))
-        .col_expr(dialogue::Column::Location, Expr::value(location))
+        .col_expr(dialogue::Column::Location, Expr::value(location.clone()))
         .col_expr(dialogue::Column::Online, Expr::value(online))
         .col_expr(dialogue::Column::UpdatedAt, Expr::value(now))
         .filter(dialogue::Column::Id.eq(d.id.as_str()))
@@ -652,6 +666,16 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, i: UpdateInput) -
         drop(txn);
         let now_status = require_full(&state.db, &d.id).await?.model.status;
         return Err(illegal("updateDialogue", now_status));
+    }
+    // The businesses taking part are told when the meeting moves.
+    if starts_at != d.starts_at || location != d.location || online != d.online {
+        crate::notify::enqueue(
+            &txn,
+            crate::notify::Event::DialogueRescheduled {
+                dialogue: d.id.clone(),
+            },
+        )
+        .await?;
     }
     finish(state, txn, &d.id).await
 }
@@ -701,6 +725,7 @@ async fn finish(state: &AppState, txn: crate::db::WriteTxn, id: &str) -> AppResu
     crate::search::outbox::enqueue(&txn, IndexKind::Dialogues, &[id.to_string()]).await?;
     txn.commit().await?;
     state.indexer_wake.wake();
+    state.notify_wake.wake();
     require_full(&state.db, id).await
 }
 
@@ -766,6 +791,15 @@ pub async fn step(
         drop(txn);
         let now_status = require_full(&state.db, &d.id).await?.model.status;
         return Err(illegal(t.mutation, now_status));
+    }
+    if action == DialogueAction::Cancel {
+        crate::notify::enqueue(
+            &txn,
+            crate::notify::Event::DialogueCancelled {
+                dialogue: d.id.clone(),
+            },
+        )
+        .await?;
     }
     Ok(finish(state, txn, &d.id).await?.model)
 }

@@ -85,7 +85,7 @@ pub fn is_complaint_kind(k: Kind) -> bool {
 /// Queues a request, in the transaction of the change it is about.
 pub async fn insert(db: &impl ConnectionTrait, d: Dated) -> AppResult<Model> {
     let r = d.request;
-    Ok(par_review::ActiveModel {
+    let m = par_review::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         year: Set(d.year),
         unit_id: Set(r.unit_id),
@@ -104,7 +104,16 @@ pub async fn insert(db: &impl ConnectionTrait, d: Dated) -> AppResult<Model> {
         decision_reason: Set(None),
     }
     .insert(db)
-    .await?)
+    .await?;
+    // The evaluators are told of the new request (the worker picks it up within a second).
+    crate::notify::enqueue(
+        db,
+        crate::notify::Event::ReviewRequested {
+            review: m.id.clone(),
+        },
+    )
+    .await?;
+    Ok(m)
 }
 
 /// Voids the pending requests of `kind` about a complaint (its classification was undone: the

@@ -275,6 +275,7 @@ pub async fn demo(
                 claim_status: Set(business.as_ref().map(|_| account::ClaimStatus::Confirmed)),
                 deleted_at: Set(None),
                 notice_version: Set(None),
+                lang: Set(None),
             }
             .insert(db)
             .await?;

@@ -335,6 +335,7 @@ pub async fn seed(
                 anonymised_at: None,
                 restricted_at: None,
                 notice_version: None,
+                contact_lang: None,
             }));
             let _ = (kind, category);
             let steps: &[(&str, Option<Status>, Status)] = &[

@@ -16,6 +16,7 @@ mod http;
 mod integrity;
 mod multi_server;
 mod naming;
+mod notifications;
 mod pagination;
 mod par;
 mod privacy;

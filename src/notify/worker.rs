@@ -1,0 +1,449 @@
+//! The notification worker: claims events and fans them out into messages, claims due messages
+//! and sends them. Every server runs one (unless `PORTAL_NOTIFY=off`); claims are conditional
+//! updates (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so an event is fanned out, and a message
+//! sent, by one server. A failed message waits `PORTAL_NOTIFY_RETRY_SECS`, doubling up to an
+//! hour, and is given up after `PORTAL_NOTIFY_MAX_ATTEMPTS` tries. A server that stops between
+//! sending and recording (a crash) leaves its claim to expire after a minute; the message is
+//! then sent again, with the same `Message-ID` or `Idempotency-Key`, so the far end can tell.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use entity::{account, complaint, notification, notification_event};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
+    Statement,
+};
+
+use super::email::{Mail, Mailer};
+use super::webhook::{Gateway, Text};
+use super::{Channel, Kind, status};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Rows claimed at once.
+const BATCH: u64 = 50;
+/// How long a claim holds.
+const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
+/// An event that cannot be fanned out this many times is dropped (and logged).
+const EVENT_ATTEMPTS: i32 = 10;
+
+/// The channels of this server.
+#[derive(Clone)]
+pub struct Channels {
+    pub mail: Mailer,
+    pub sms: Gateway,
+    pub zalo: Gateway,
+}
+
+impl Channels {
+    pub fn new(config: &crate::config::Config) -> Result<Channels, String> {
+        let dir = config.data_dir.join("outbox");
+        let n = &config.notify;
+        Ok(Channels {
+            mail: Mailer::new(n.smtp_url.as_deref(), &n.smtp_from, dir.clone())?,
+            sms: Gateway::new(Channel::Sms, n.sms_webhook.clone(), dir.clone()),
+            zalo: Gateway::new(Channel::Zalo, n.zalo_webhook.clone(), dir),
+        })
+    }
+}
+
+/// Claims up to `BATCH` due rows of `table` (`notification_events` or `notifications`) whose
+/// extra condition `due` holds; returns their ids.
+async fn claim(
+    db: &DatabaseConnection,
+    table: &str,
+    due: &str,
+    order: &str,
+) -> AppResult<Vec<String>> {
+    let now = crate::clock::now();
+    let until = now + CLAIM;
+    let backend = db.get_database_backend();
+    let (sql, values): (String, Vec<sea_orm::Value>) = match backend {
+        DatabaseBackend::Postgres => (
+            format!(
+                "UPDATE {table} SET claimed_until = $1 WHERE id IN (
+                     SELECT id FROM {table}
+                     WHERE {due} AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2)
+                     ORDER BY {order} LIMIT $3 FOR UPDATE SKIP LOCKED)
+                 AND (claimed_until IS NULL OR claimed_until < $2)
+                 RETURNING CAST(id AS TEXT) AS id"
+            ),
+            vec![until.into(), now.into(), (BATCH as i64).into()],
+        ),
+        _ => (
+            format!(
+                "UPDATE {table} SET claimed_until = ? WHERE id IN (
+                     SELECT id FROM {table}
+                     WHERE {due} AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)
+                     ORDER BY {order} LIMIT ?)
+                 RETURNING CAST(id AS TEXT) AS id"
+            ),
+            vec![until.into(), now.into(), now.into(), (BATCH as i64).into()],
+        ),
+    };
+    let txn = crate::db::begin(db).await?;
+    let rows = txn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    txn.commit().await?;
+    rows.into_iter()
+        .map(|r| Ok(r.try_get::<String>("", "id")?))
+        .collect()
+}
+
+/// Whether any row of `table` is due (a read, so an idle server does not queue writes).
+async fn any_due(db: &DatabaseConnection, table: &str, due: &str) -> AppResult<bool> {
+    let backend = db.get_database_backend();
+    let mark = if backend == DatabaseBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql =
+        format!("SELECT 1 AS one FROM {table} WHERE {due} AND next_attempt_at <= {mark} LIMIT 1");
+    Ok(db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [crate::clock::now().into()],
+        ))
+        .await?
+        .is_some())
+}
+
+const EVENTS_DUE: &str = "fanned_out_at IS NULL";
+const MESSAGES_DUE: &str = "status IN ('QUEUED', 'FAILED')";
+
+/// Fans out one batch of events; returns how many.
+pub async fn fan_out_once(state: &AppState) -> AppResult<usize> {
+    if !any_due(&state.db, "notification_events", EVENTS_DUE).await? {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = claim(&state.db, "notification_events", EVENTS_DUE, "id")
+        .await?
+        .iter()
+        .filter_map(|i| i.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let events = notification_event::Entity::find()
+        .filter(notification_event::Column::Id.is_in(ids.clone()))
+        .all(&state.db)
+        .await?;
+    let mut published = vec![];
+    for ev in &events {
+        match fan_out_event(state, ev).await {
+            Ok(in_app) => published.extend(in_app),
+            Err(e) => {
+                let attempts = ev.attempts + 1;
+                let gave_up = attempts >= EVENT_ATTEMPTS;
+                let msg = e.message(crate::error::Lang::En);
+                tracing::warn!(event = ev.id, kind = %ev.kind, attempts, gave_up, error = %msg, "fanning out a notification event failed");
+                let next = crate::clock::now() + backoff(state, attempts);
+                let txn = crate::db::begin(&state.db).await?;
+                let mut upd = notification_event::Entity::update_many()
+                    .col_expr(notification_event::Column::Attempts, Expr::value(attempts))
+                    .col_expr(notification_event::Column::NextAttemptAt, Expr::value(next))
+                    .col_expr(notification_event::Column::LastError, Expr::value(msg))
+                    .col_expr(
+                        notification_event::Column::ClaimedUntil,
+                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                    );
+                if gave_up {
+                    upd = upd.col_expr(
+                        notification_event::Column::FannedOutAt,
+                        Expr::value(crate::clock::now()),
+                    );
+                }
+                upd.filter(notification_event::Column::Id.eq(ev.id))
+                    .exec(&*txn)
+                    .await?;
+                txn.commit().await?;
+            }
+        }
+    }
+    state.notify_hub.published(&state.db, published).await;
+    Ok(events.len())
+}
+
+/// Writes an event's messages and marks it done, in one transaction; returns its inbox
+/// messages (for the subscribers).
+async fn fan_out_event(
+    state: &AppState,
+    ev: &notification_event::Model,
+) -> AppResult<Vec<notification::Model>> {
+    let msgs = super::fanout::messages(state, ev).await?;
+    let txn = crate::db::begin(&state.db).await?;
+    for chunk in msgs.chunks(200) {
+        notification::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(notification::ActiveModel::from)
+                .collect::<Vec<_>>(),
+        )
+        .on_conflict(
+            OnConflict::columns([
+                notification::Column::EventId,
+                notification::Column::Recipient,
+                notification::Column::Channel,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(&*txn)
+        .await?;
+    }
+    notification_event::Entity::update_many()
+        .col_expr(
+            notification_event::Column::FannedOutAt,
+            Expr::value(crate::clock::now()),
+        )
+        .col_expr(
+            notification_event::Column::Attempts,
+            Expr::value(ev.attempts + 1),
+        )
+        .filter(notification_event::Column::Id.eq(ev.id))
+        .exec(&*txn)
+        .await?;
+    txn.commit().await?;
+    Ok(msgs
+        .into_iter()
+        .filter(|m| m.channel == Channel::InApp.as_str())
+        .collect())
+}
+
+/// The wait before try `attempts + 1`: the base, doubled per failure, at most an hour.
+fn backoff(state: &AppState, attempts: i32) -> chrono::Duration {
+    let base = state.config.notify.retry_base.as_millis() as i64;
+    let ms = base.saturating_mul(1i64 << attempts.clamp(1, 20).saturating_sub(1));
+    chrono::Duration::milliseconds(ms.min(3_600_000))
+}
+
+/// Where a message goes now, or why it no longer goes anywhere.
+async fn address(state: &AppState, m: &notification::Model) -> AppResult<Result<String, String>> {
+    let channel = Channel::parse(&m.channel).unwrap_or(Channel::Email);
+    if let Some(to) = m.recipient.strip_prefix("address:") {
+        return Ok(Ok(to.to_string()));
+    }
+    let filer = Kind::parse(&m.kind).is_some_and(Kind::to_filer);
+    if filer && let Some(cid) = &m.complaint_id {
+        let Some(c) = complaint::Entity::find_by_id(cid.clone())
+            .one(&state.db)
+            .await?
+        else {
+            return Ok(Err("the item no longer exists".into()));
+        };
+        if !super::fanout::contact_usable(&c) {
+            return Ok(Err("the filer's contact was removed or restricted".into()));
+        }
+        if !super::fanout::filer_consents(state, &c).await? {
+            return Ok(Err("the filer withdrew consent to be contacted".into()));
+        }
+        let a = match channel {
+            Channel::Email => c.contact_email,
+            _ => c.contact_phone,
+        };
+        return Ok(a.ok_or_else(|| "the item holds no such contact".to_string()));
+    }
+    let Some(aid) = &m.account_id else {
+        return Ok(Err("no recipient".into()));
+    };
+    let Some(a) = account::Entity::find_by_id(aid.clone())
+        .one(&state.db)
+        .await?
+        .filter(|a| !a.disabled && a.deleted_at.is_none())
+    else {
+        return Ok(Err("the account is closed".into()));
+    };
+    let to = match channel {
+        Channel::Email => a.email,
+        _ => a.phone,
+    };
+    Ok(to.ok_or_else(|| "the account holds no such contact".to_string()))
+}
+
+/// What happened to one message.
+enum Outcome {
+    Sent,
+    Failed(String),
+    Cancelled(String),
+}
+
+/// Sends one message.
+async fn send(state: &AppState, ch: &Channels, m: &notification::Model) -> AppResult<Outcome> {
+    let to = match address(state, m).await? {
+        Ok(to) => to,
+        Err(why) => return Ok(Outcome::Cancelled(why)),
+    };
+    let kind = Kind::parse(&m.kind).unwrap_or(Kind::Test);
+    let channel = Channel::parse(&m.channel).unwrap_or(Channel::Email);
+    let r = match channel {
+        Channel::Email => {
+            let unsubscribe = (kind != Kind::Test).then(|| {
+                let secret = state.config.jwt_secret.clone().unwrap_or_default();
+                super::unsubscribe::link(
+                    &super::fanout::base_url(state),
+                    &super::unsubscribe::token(
+                        &secret,
+                        &m.recipient,
+                        super::unsubscribe::Scope::of(kind),
+                        Channel::Email,
+                    ),
+                )
+            });
+            ch.mail
+                .send(&Mail {
+                    id: m.id.clone(),
+                    to,
+                    subject: m.subject.clone(),
+                    body: m.body.clone(),
+                    unsubscribe,
+                })
+                .await
+        }
+        Channel::Sms | Channel::Zalo => {
+            let gw = if channel == Channel::Sms {
+                &ch.sms
+            } else {
+                &ch.zalo
+            };
+            gw.send(&Text {
+                id: m.id.clone(),
+                channel: channel.as_str(),
+                kind: kind.as_str(),
+                to,
+                text: m.body.clone(),
+            })
+            .await
+        }
+        Channel::InApp => Ok(()),
+    };
+    Ok(match r {
+        Ok(()) => Outcome::Sent,
+        Err(e) => Outcome::Failed(e),
+    })
+}
+
+/// Tallies of the worker, for its log line.
+#[derive(Default, Debug)]
+pub struct Tally {
+    pub sent: u64,
+    pub failed: u64,
+    pub gave_up: u64,
+    pub cancelled: u64,
+    /// The longest a message waited past its due time, in this period.
+    pub lag_ms: i64,
+}
+
+/// Sends one batch of due messages; returns how many were tried.
+pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) -> AppResult<usize> {
+    if !any_due(&state.db, "notifications", MESSAGES_DUE).await? {
+        return Ok(0);
+    }
+    let ids = claim(&state.db, "notifications", MESSAGES_DUE, "next_attempt_at").await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let msgs = notification::Entity::find()
+        .filter(notification::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?;
+    let now = crate::clock::now();
+    for m in &msgs {
+        tally.lag_ms = tally
+            .lag_ms
+            .max((now - m.next_attempt_at).num_milliseconds());
+    }
+    for m in &msgs {
+        let outcome = send(state, ch, m).await?;
+        let now = crate::clock::now();
+        let attempts = m.attempts + 1;
+        let (st, err, next, sent_at) = match outcome {
+            Outcome::Sent => {
+                tally.sent += 1;
+                (status::SENT, None, m.next_attempt_at, Some(now))
+            }
+            Outcome::Cancelled(why) => {
+                tally.cancelled += 1;
+                (status::CANCELLED, Some(why), m.next_attempt_at, None)
+            }
+            Outcome::Failed(why) if attempts as u32 >= state.config.notify.max_attempts => {
+                tally.gave_up += 1;
+                tracing::warn!(message = %m.id, kind = %m.kind, channel = %m.channel, attempts, error = %why, "gave up a notification");
+                (status::GAVE_UP, Some(why), m.next_attempt_at, None)
+            }
+            Outcome::Failed(why) => {
+                tally.failed += 1;
+                tracing::info!(message = %m.id, channel = %m.channel, attempts, error = %why, "a notification failed; it will be tried again");
+                (
+                    status::FAILED,
+                    Some(why),
+                    now + backoff(state, attempts),
+                    None,
+                )
+            }
+        };
+        let txn = crate::db::begin(&state.db).await?;
+        notification::Entity::update_many()
+            .col_expr(notification::Column::Status, Expr::value(st))
+            .col_expr(notification::Column::Attempts, Expr::value(attempts))
+            .col_expr(notification::Column::LastError, Expr::value(err))
+            .col_expr(notification::Column::NextAttemptAt, Expr::value(next))
+            .col_expr(notification::Column::SentAt, Expr::value(sent_at))
+            .col_expr(
+                notification::Column::ClaimedUntil,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .filter(notification::Column::Id.eq(m.id.as_str()))
+            .exec(&*txn)
+            .await?;
+        txn.commit().await?;
+    }
+    Ok(msgs.len())
+}
+
+/// Runs the worker for as long as the server runs.
+pub async fn run(state: AppState, ch: Channels) {
+    tracing::info!(
+        email = %ch.mail.describe(),
+        sms = %ch.sms.describe(),
+        zalo = %ch.zalo.describe(),
+        "notification worker started"
+    );
+    let mut tally = Tally::default();
+    let mut last_log = Instant::now();
+    loop {
+        let mut busy = false;
+        match fan_out_once(&state).await {
+            Ok(n) => busy |= n > 0,
+            Err(e) => log_error("fanning out notifications", &e),
+        }
+        match deliver_once(&state, &ch, &mut tally).await {
+            Ok(n) => busy |= n > 0,
+            Err(e) => log_error("sending notifications", &e),
+        }
+        if last_log.elapsed() >= Duration::from_secs(60) {
+            if tally.sent + tally.failed + tally.gave_up + tally.cancelled > 0 {
+                let lag_ms = tally.lag_ms;
+                if lag_ms > 60_000 {
+                    tracing::warn!(?tally, lag_ms, "notification delivery lags behind");
+                } else {
+                    tracing::info!(?tally, lag_ms, "notifications delivered");
+                }
+            }
+            tally = Tally::default();
+            last_log = Instant::now();
+        }
+        if !busy {
+            state.notify_wake.wait(Duration::from_millis(1000)).await;
+        }
+    }
+}
+
+fn log_error(what: &str, e: &AppError) {
+    tracing::warn!(error = %e.message(crate::error::Lang::En), "{what} failed; trying again");
+}
