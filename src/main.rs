@@ -111,6 +111,9 @@ enum Command {
         after_help = "Example:\n  cargo run --release -- bench --complaints 100000 --concurrency 8 --seconds 30"
     )]
     Bench(portal::bench::BenchArgs),
+    /// Notifications: send a test message through a channel, or see how deliveries stand.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Mint an access token for scripts (uses JWT_SECRET, or the demo secret in ./data).
     #[command(
         after_help = "Examples:\n  portal token --role ADMIN\n  portal token --role OFFICIAL --unit STP --ttl 2h"
@@ -128,6 +131,33 @@ enum Command {
         #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
         ttl: Duration,
     },
+}
+
+#[derive(Subcommand)]
+enum NotifyCommand {
+    /// Send one test message through a channel as configured (PORTAL_SMTP_URL,
+    /// PORTAL_SMS_WEBHOOK_URL, PORTAL_ZALO_WEBHOOK_URL; unset, it is written under
+    /// ./data/outbox/). Exits non-zero, with the reason, if the channel refuses it.
+    #[command(
+        after_help = "Examples:\n  PORTAL_SMTP_URL=smtp://user:pass@mail.example.gov.vn:587 portal notify test --to ops@example.gov.vn --channel email\n  portal notify test --to 0903123456 --channel sms"
+    )]
+    Test {
+        /// The e-mail address or phone number to send to.
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value = "email")]
+        channel: ChannelArg,
+    },
+    /// How many messages are queued, sent, failing and given up, and the oldest waiting.
+    #[command(after_help = "Example:\n  portal notify status")]
+    Status,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ChannelArg {
+    Email,
+    Sms,
+    Zalo,
 }
 
 #[derive(clap::Args, Default)]
@@ -458,6 +488,37 @@ async fn run(cli: Cli, mut config: Config) -> anyhow::Result<ExitCode> {
                 println!(
                     "{r} (items ended more than {days} day(s) ago); search documents are queued for the indexer"
                 );
+            }
+        }
+        Command::Notify(NotifyCommand::Test { to, channel }) => {
+            use portal::notify::Channel;
+            let channel = match channel {
+                ChannelArg::Email => Channel::Email,
+                ChannelArg::Sms => Channel::Sms,
+                ChannelArg::Zalo => Channel::Zalo,
+            };
+            match portal::notify::worker::send_test(&config, channel, &to).await {
+                Ok(via) => println!("sent a test {} to {to} via {via}", channel.as_str()),
+                Err(e) => {
+                    eprintln!("the test {} to {to} failed: {e}", channel.as_str());
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Notify(NotifyCommand::Status) => {
+            let db = portal::db::connect(&config.database_url).await?;
+            portal::db::migrate(&db).await?;
+            let s = portal::notify::worker::standing(&db).await?;
+            for (status, n) in &s.counts {
+                println!("{status:<10} {n}");
+            }
+            match s.oldest_due {
+                Some(t) => println!(
+                    "oldest message waiting since {} ({} s)",
+                    portal::scalars::Instant::print(&t),
+                    (portal::clock::now() - t).num_seconds().max(0)
+                ),
+                None => println!("nothing waiting"),
             }
         }
         Command::Bench(args) => {

@@ -447,3 +447,95 @@ pub async fn run(state: AppState, ch: Channels) {
 fn log_error(what: &str, e: &AppError) {
     tracing::warn!(error = %e.message(crate::error::Lang::En), "{what} failed; trying again");
 }
+
+/// `portal notify test`: sends one test message straight through a channel as this
+/// configuration sets it (no database). Returns where it went.
+pub async fn send_test(
+    config: &crate::config::Config,
+    channel: Channel,
+    to: &str,
+) -> Result<String, String> {
+    let ch = Channels::new(config)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let r = super::templates::render(
+        Kind::Test,
+        crate::error::Lang::Vi,
+        &super::templates::Facts {
+            detail: Some((
+                "Kênh thông báo của cổng Góp Ý hoạt động.".into(),
+                "The Góp Ý portal's notification channel works.".into(),
+            )),
+            ..Default::default()
+        },
+    );
+    match channel {
+        Channel::Email => {
+            ch.mail
+                .send(&Mail {
+                    id,
+                    to: to.to_string(),
+                    subject: r.subject,
+                    body: r.body,
+                    unsubscribe: None,
+                })
+                .await?;
+            Ok(ch.mail.describe())
+        }
+        Channel::Sms | Channel::Zalo => {
+            let gw = if channel == Channel::Sms {
+                &ch.sms
+            } else {
+                &ch.zalo
+            };
+            gw.send(&Text {
+                id,
+                channel: channel.as_str(),
+                kind: Kind::Test.as_str(),
+                to: to.to_string(),
+                text: if channel == Channel::Sms {
+                    r.sms
+                } else {
+                    r.zns
+                },
+            })
+            .await?;
+            Ok(gw.describe())
+        }
+        Channel::InApp => Err("the inbox is per account; test e-mail, sms or zalo".into()),
+    }
+}
+
+/// How deliveries stand: messages per state, and the oldest one due and not yet sent.
+pub struct Standing {
+    pub counts: Vec<(String, i64)>,
+    pub oldest_due: Option<chrono::DateTime<Utc>>,
+}
+
+pub async fn standing(db: &DatabaseConnection) -> AppResult<Standing> {
+    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
+    let mut counts = vec![];
+    for s in [
+        status::QUEUED,
+        status::FAILED,
+        status::SENT,
+        status::GAVE_UP,
+        status::CANCELLED,
+    ] {
+        let n = notification::Entity::find()
+            .filter(notification::Column::Status.eq(s))
+            .filter(notification::Column::Channel.ne(Channel::InApp.as_str()))
+            .count(db)
+            .await?;
+        counts.push((s.to_string(), n as i64));
+    }
+    let oldest_due: Option<chrono::DateTime<Utc>> = notification::Entity::find()
+        .filter(notification::Column::Status.is_in([status::QUEUED, status::FAILED]))
+        .filter(notification::Column::NextAttemptAt.lte(crate::clock::now()))
+        .order_by_asc(notification::Column::NextAttemptAt)
+        .select_only()
+        .column(notification::Column::NextAttemptAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(Standing { counts, oldest_due })
+}

@@ -50,6 +50,8 @@ fn every_command_has_help_with_an_example() {
         vec!["import", "units", "--help"],
         vec!["import", "par-results", "--help"],
         vec!["bench-par", "--help"],
+        vec!["notify", "test", "--help"],
+        vec!["notify", "status", "--help"],
     ] {
         let out = portal().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -133,6 +135,13 @@ fn bad_configuration_names_the_variable() {
         ("PORTAL_TOKEN_TTL", "12h"),
         // A production server runs on the real clock.
         ("PORTAL_CLOCK", crate::helpers::CLOCK),
+        ("PORTAL_SMTP_URL", "http://mail.example.gov.vn"),
+        ("PORTAL_SMTP_URL", "smtp://mail.example.gov.vn?tsl=on"),
+        ("PORTAL_SMTP_FROM", "not an address"),
+        // A gateway without its secret.
+        ("PORTAL_SMS_WEBHOOK_URL", "https://sms.example.gov.vn/send"),
+        ("PORTAL_NOTIFY_MAX_ATTEMPTS", "0"),
+        ("PORTAL_PUBLIC_URL", "gopy.example.gov.vn"),
     ] {
         let out = portal()
             .current_dir(dir.path())

@@ -1068,3 +1068,50 @@ async fn without_a_mail_server_the_demo_writes_emails_as_files() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn notify_test_sends_through_the_configured_channel_or_says_why_not() {
+    let smtp = Smtp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |url: String| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_portal"));
+        for v in [
+            "DATABASE_URL",
+            "PORTAL_ADDR",
+            "JWT_SECRET",
+            "PORTAL_CONFIG",
+            "MEILI_URL",
+            "RUST_LOG",
+        ] {
+            c.env_remove(v);
+        }
+        c.current_dir(dir.path())
+            .env("PORTAL_SMTP_URL", url)
+            .args([
+                "notify",
+                "test",
+                "--to",
+                "ops@example.gov.vn",
+                "--channel",
+                "email",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run(smtp.url());
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("sent a test EMAIL to ops@example.gov.vn via SMTP")
+    );
+    let mail = smtp.wait_for("ops@example.gov.vn", "thử nghiệm", 10).await;
+    assert!(
+        mail["body"].as_str().unwrap().contains("hoạt động"),
+        "{mail}"
+    );
+
+    let out = run(format!("smtp://127.0.0.1:{}", free_port()));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("failed") && err.contains("SMTP"), "{err}");
+}
