@@ -11,7 +11,9 @@
 //!   (`searchProcedures`), as an official of the unit;
 //! - `dossier_stats`: an evaluator's dashboard of the current month (`dossierStatsByUnit`);
 //! - `submit_rating`: a verified rating of a new completed dossier per request;
-//! - `file_complaint`: a new complaint per request;
+//! - `file_complaint`: a new complaint per request, from a filer who consents to be told of it
+//!   (so each filing is e-mailed and texted, through the configured channels or the outbox
+//!   folder, and the unit's officials are told);
 //! - `mixed`: 80% the four reads, 20% the two writes.
 //!
 //! For each it prints throughput, latency percentiles, errors (a status other than 200 or a
@@ -429,7 +431,10 @@ pub async fn run(args: BenchApiArgs) -> anyhow::Result<()> {
                 "unit": fixture.unit_id, "procedure": fixture.procedure_id,
                 "title": "Hồ sơ trả kết quả chậm so với giấy hẹn (thử tải)",
                 "body": "Phản ánh gửi bởi portal bench-api để đo tải; không phải ý kiến thật của người dân.",
-                "contact": { "name": "Người thử tải", "phone": "0900000001" },
+                "contact": { "name": "Người thử tải", "phone": "0900000001", "email": "thu-tai@example.com" },
+                // The filer consents to be told: each filing is e-mailed and texted (or written
+                // to the outbox folder), which is what notifications cost.
+                "privacy": { "noticeVersion": 1, "consents": ["CONTACT_ABOUT_OUTCOME"], "channel": "WEB" },
                 "confirmFeedback": true,
                 "idempotencyKey": "@@KEY@@" } } }),
             &["@@KEY@@"],

@@ -26,6 +26,8 @@ use crate::state::AppState;
 const BATCH: u64 = 50;
 /// How long a claim holds.
 const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
+/// How long a batch keeps sending (each try times out within 20 s, the claim holds 60 s).
+const SEND_WINDOW: Duration = Duration::from_secs(30);
 /// An event that cannot be fanned out this many times is dropped (and logged).
 const EVENT_ATTEMPTS: i32 = 10;
 
@@ -133,51 +135,18 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<usize> {
         .filter(notification_event::Column::Id.is_in(ids.clone()))
         .all(&state.db)
         .await?;
-    let mut published = vec![];
+    // Who is told of what: reads only, per event.
+    let mut done: Vec<(i64, Vec<notification::Model>)> = vec![];
     for ev in &events {
-        match fan_out_event(state, ev).await {
-            Ok(in_app) => published.extend(in_app),
-            Err(e) => {
-                let attempts = ev.attempts + 1;
-                let gave_up = attempts >= EVENT_ATTEMPTS;
-                let msg = e.message(crate::error::Lang::En);
-                tracing::warn!(event = ev.id, kind = %ev.kind, attempts, gave_up, error = %msg, "fanning out a notification event failed");
-                let next = crate::clock::now() + backoff(state, attempts);
-                let txn = crate::db::begin(&state.db).await?;
-                let mut upd = notification_event::Entity::update_many()
-                    .col_expr(notification_event::Column::Attempts, Expr::value(attempts))
-                    .col_expr(notification_event::Column::NextAttemptAt, Expr::value(next))
-                    .col_expr(notification_event::Column::LastError, Expr::value(msg))
-                    .col_expr(
-                        notification_event::Column::ClaimedUntil,
-                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
-                    );
-                if gave_up {
-                    upd = upd.col_expr(
-                        notification_event::Column::FannedOutAt,
-                        Expr::value(crate::clock::now()),
-                    );
-                }
-                upd.filter(notification_event::Column::Id.eq(ev.id))
-                    .exec(&*txn)
-                    .await?;
-                txn.commit().await?;
-            }
+        match super::fanout::messages(state, ev).await {
+            Ok(msgs) => done.push((ev.id, msgs)),
+            Err(e) => failed_event(state, ev, &e).await?,
         }
     }
-    state.notify_hub.published(&state.db, published).await;
-    Ok(events.len())
-}
-
-/// Writes an event's messages and marks it done, in one transaction; returns its inbox
-/// messages (for the subscribers).
-async fn fan_out_event(
-    state: &AppState,
-    ev: &notification_event::Model,
-) -> AppResult<Vec<notification::Model>> {
-    let msgs = super::fanout::messages(state, ev).await?;
+    // Then one transaction for the batch: the messages, and the events marked done.
+    let all: Vec<notification::Model> = done.iter().flat_map(|(_, m)| m.iter().cloned()).collect();
     let txn = crate::db::begin(&state.db).await?;
-    for chunk in msgs.chunks(200) {
+    for chunk in all.chunks(200) {
         notification::Entity::insert_many(
             chunk
                 .iter()
@@ -197,23 +166,64 @@ async fn fan_out_event(
         .exec_without_returning(&*txn)
         .await?;
     }
-    notification_event::Entity::update_many()
+    let ids: Vec<i64> = done.iter().map(|(id, _)| *id).collect();
+    if !ids.is_empty() {
+        notification_event::Entity::update_many()
+            .col_expr(
+                notification_event::Column::FannedOutAt,
+                Expr::value(crate::clock::now()),
+            )
+            .col_expr(
+                notification_event::Column::Attempts,
+                sea_orm::sea_query::ExprTrait::add(
+                    Expr::col(notification_event::Column::Attempts),
+                    1,
+                ),
+            )
+            .filter(notification_event::Column::Id.is_in(ids))
+            .exec(&*txn)
+            .await?;
+    }
+    txn.commit().await?;
+    let in_app: Vec<notification::Model> = all
+        .into_iter()
+        .filter(|m| m.channel == Channel::InApp.as_str())
+        .collect();
+    state.notify_hub.published(&state.db, in_app).await;
+    Ok(events.len())
+}
+
+/// Records a failed fan-out: tried again later, dropped after `EVENT_ATTEMPTS`.
+async fn failed_event(
+    state: &AppState,
+    ev: &notification_event::Model,
+    e: &AppError,
+) -> AppResult<()> {
+    let attempts = ev.attempts + 1;
+    let gave_up = attempts >= EVENT_ATTEMPTS;
+    let msg = e.message(crate::error::Lang::En);
+    tracing::warn!(event = ev.id, kind = %ev.kind, attempts, gave_up, error = %msg, "fanning out a notification event failed");
+    let next = crate::clock::now() + backoff(state, attempts);
+    let txn = crate::db::begin(&state.db).await?;
+    let mut upd = notification_event::Entity::update_many()
+        .col_expr(notification_event::Column::Attempts, Expr::value(attempts))
+        .col_expr(notification_event::Column::NextAttemptAt, Expr::value(next))
+        .col_expr(notification_event::Column::LastError, Expr::value(msg))
         .col_expr(
+            notification_event::Column::ClaimedUntil,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        );
+    if gave_up {
+        upd = upd.col_expr(
             notification_event::Column::FannedOutAt,
             Expr::value(crate::clock::now()),
-        )
-        .col_expr(
-            notification_event::Column::Attempts,
-            Expr::value(ev.attempts + 1),
-        )
-        .filter(notification_event::Column::Id.eq(ev.id))
+        );
+    }
+    upd.filter(notification_event::Column::Id.eq(ev.id))
         .exec(&*txn)
         .await?;
     txn.commit().await?;
-    Ok(msgs
-        .into_iter()
-        .filter(|m| m.channel == Channel::InApp.as_str())
-        .collect())
+    Ok(())
 }
 
 /// The wait before try `attempts + 1`: the base, doubled per failure, at most an hour.
@@ -358,11 +368,18 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
             .lag_ms
             .max((now - m.next_attempt_at).num_milliseconds());
     }
+    let mut results = Vec::with_capacity(msgs.len());
+    let started = Instant::now();
     for m in &msgs {
+        // Recorded well within the claim: a message sent and not yet recorded when the claim
+        // runs out would be sent again by another server. The rest wait for the claim to end.
+        if started.elapsed() > SEND_WINDOW {
+            break;
+        }
         let outcome = send(state, ch, m).await?;
         let now = crate::clock::now();
         let attempts = m.attempts + 1;
-        let (st, err, next, sent_at) = match outcome {
+        let r = match outcome {
             Outcome::Sent => {
                 tally.sent += 1;
                 (status::SENT, None, m.next_attempt_at, Some(now))
@@ -387,7 +404,11 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
                 )
             }
         };
-        let txn = crate::db::begin(&state.db).await?;
+        results.push((m.id.clone(), attempts, r));
+    }
+    // One transaction records the batch.
+    let txn = crate::db::begin(&state.db).await?;
+    for (id, attempts, (st, err, next, sent_at)) in results {
         notification::Entity::update_many()
             .col_expr(notification::Column::Status, Expr::value(st))
             .col_expr(notification::Column::Attempts, Expr::value(attempts))
@@ -398,11 +419,11 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
                 notification::Column::ClaimedUntil,
                 Expr::value(Option::<chrono::DateTime<Utc>>::None),
             )
-            .filter(notification::Column::Id.eq(m.id.as_str()))
+            .filter(notification::Column::Id.eq(id))
             .exec(&*txn)
             .await?;
-        txn.commit().await?;
     }
+    txn.commit().await?;
     Ok(msgs.len())
 }
 

@@ -120,6 +120,8 @@ async fn scene() -> Scene {
     let app = TestApp::spawn_configured(|c| {
         c.anonymous_submissions_per_hour = 10_000;
         c.account_submissions_per_hour = 10_000;
+        // Statements are counted server-wide: no notification worker polling beside them.
+        c.notify.worker = false;
     })
     .await;
     let admin = app.admin().await;

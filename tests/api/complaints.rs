@@ -533,7 +533,8 @@ async fn contacts_are_seen_by_the_filer_the_assigned_unit_and_admins_only() {
 
 #[tokio::test]
 async fn a_page_of_50_complaints_costs_a_bounded_number_of_statements() {
-    let app = TestApp::spawn().await;
+    // Statements are counted server-wide: no notification worker polling beside them.
+    let app = TestApp::spawn_configured(|c| c.notify.worker = false).await;
     let admin = app.admin().await;
     let unit = app.unit_id("P.CHOLON").await;
     let procedure = app.procedure_id("1.009994").await;
