@@ -22,6 +22,27 @@ use crate::error::{LANG, Lang};
 use crate::graphql::PortalSchema;
 use crate::state::AppState;
 
+/// The sign-in of a connection, checked again while its subscriptions run: a subscription ends
+/// when its token expires or its session ends (logout, a disabled account), and the client
+/// connects again with a fresh token.
+#[derive(Clone)]
+pub struct Session {
+    /// The `Authorization` value the connection signed in with.
+    pub header: String,
+    /// How often it is checked.
+    pub every: std::time::Duration,
+}
+
+impl Session {
+    /// Whether the sign-in still holds, for the same account.
+    pub async fn holds(&self, state: &AppState, account: &str) -> bool {
+        matches!(
+            Actor::from_header(state, Some(&self.header)).await,
+            Ok(a) if a.principal().and_then(|p| p.account_id.as_deref()) == Some(account)
+        )
+    }
+}
+
 /// The schema, taking subscriptions only, within the configured limits.
 #[derive(Clone)]
 struct Subscriptions {
@@ -140,6 +161,11 @@ pub async fn upgrade(
                         return Err(async_graphql::Error::new("Sign in first."));
                     }
                     let mut data = Data::default();
+                    let every = (state.config.access_token_ttl / 2).clamp(
+                        std::time::Duration::from_secs(1),
+                        std::time::Duration::from_secs(30),
+                    );
+                    data.insert(Session { header: h, every });
                     data.insert(state.clone());
                     data.insert(RequestCtx::new(&state, actor, client, lang));
                     Ok(data)

@@ -14,6 +14,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::Failure;
+
 /// How `PORTAL_SMTP_URL` is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmtpTarget {
@@ -141,13 +143,13 @@ impl Mailer {
     }
 
     /// Builds the message.
-    pub fn message(&self, m: &Mail) -> Result<Message, String> {
+    pub fn message(&self, m: &Mail) -> Result<Message, Failure> {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::Files { from, .. } => from.clone(),
         };
         let to: Mailbox =
             m.to.parse()
-                .map_err(|e| format!("the address cannot take mail ({e})"))?;
+                .map_err(|e| Failure::permanent(format!("the address cannot take mail ({e})")))?;
         let domain = from.email.domain().to_string();
         let mut b = Message::builder()
             .from(from)
@@ -175,20 +177,25 @@ impl Mailer {
         }
         b.header(ContentType::TEXT_PLAIN)
             .body(body)
-            .map_err(|e| format!("the message cannot be built ({e})"))
+            .map_err(|e| Failure::permanent(format!("the message cannot be built ({e})")))
     }
 
     /// Sends one e-mail. The error says why, for the delivery record.
-    pub async fn send(&self, m: &Mail) -> Result<(), String> {
+    pub async fn send(&self, m: &Mail) -> Result<(), Failure> {
         let msg = self.message(m)?;
         match self {
-            Mailer::Smtp { transport, .. } => transport
-                .send(msg)
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("SMTP: {e}")),
+            Mailer::Smtp { transport, .. } => transport.send(msg).await.map(|_| ()).map_err(|e| {
+                let reason = format!("SMTP: {e}");
+                if e.is_permanent() {
+                    Failure::permanent(reason)
+                } else {
+                    Failure::transient(reason)
+                }
+            }),
             Mailer::Files { dir, .. } => {
-                write_file(dir, &format!("{}.eml", m.id), &msg.formatted()).await
+                write_file(dir, &format!("{}.eml", m.id), &msg.formatted())
+                    .await
+                    .map_err(Failure::transient)
             }
         }
     }

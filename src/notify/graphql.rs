@@ -527,21 +527,41 @@ impl NotificationsSubscription {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = Notification> + use<>> {
+        use tokio::sync::broadcast::error::RecvError;
         let account = account_of(ctx)?;
-        let (rx, watch) = ctx.state().notify_hub.watch(&account);
+        let state = ctx.state().clone();
+        let session = ctx.data_opt::<crate::graphql_ws::Session>().cloned();
+        let (rx, watch) = state.notify_hub.watch(&account);
+        let next_check = session
+            .as_ref()
+            .map(|s| tokio::time::Instant::now() + s.every);
         Ok(async_graphql::futures_util::stream::unfold(
-            (rx, watch, account),
-            |(mut rx, watch, account)| async move {
+            (rx, watch, account, state, session, next_check),
+            |(mut rx, watch, account, state, session, mut next_check)| async move {
                 loop {
-                    match rx.recv().await {
-                        Ok(m) if m.account_id.as_deref() == Some(account.as_str()) => {
-                            let n = Notification((*m).clone());
-                            return Some((n, (rx, watch, account)));
+                    // The sign-in is checked again now and then: an expired token or an ended
+                    // session ends the subscription.
+                    let wait = next_check
+                        .map(|t| t.saturating_duration_since(tokio::time::Instant::now()))
+                        .unwrap_or(std::time::Duration::from_secs(3600));
+                    let got = tokio::time::timeout(wait, rx.recv()).await;
+                    if let (Some(s), Some(t)) = (&session, next_check)
+                        && tokio::time::Instant::now() >= t
+                    {
+                        if !s.holds(&state, &account).await {
+                            return None;
                         }
-                        Ok(_) => continue,
+                        next_check = Some(tokio::time::Instant::now() + s.every);
+                    }
+                    match got {
+                        Ok(Ok(m)) if m.account_id.as_deref() == Some(account.as_str()) => {
+                            let n = Notification((*m).clone());
+                            return Some((n, (rx, watch, account, state, session, next_check)));
+                        }
+                        Ok(Ok(_)) | Err(_) => continue,
                         // Missed some under load: the inbox has them.
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                        Ok(Err(RecvError::Lagged(_))) => continue,
+                        Ok(Err(RecvError::Closed)) => return None,
                     }
                 }
             },

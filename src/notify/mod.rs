@@ -245,6 +245,37 @@ pub mod status {
     pub const CANCELLED: &str = "CANCELLED";
 }
 
+/// Why a channel did not take a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Trying again will not help (a malformed address, a 5xx SMTP reply, a gateway's 4xx):
+    /// the message is given up at once.
+    pub permanent: bool,
+    pub reason: String,
+}
+
+impl Failure {
+    pub fn transient(reason: impl Into<String>) -> Failure {
+        Failure {
+            permanent: false,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn permanent(reason: impl Into<String>) -> Failure {
+        Failure {
+            permanent: true,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
 /// What happened, as the worker reads it back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]

@@ -19,7 +19,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::Channel;
+use super::{Channel, Failure};
 
 pub const TIMESTAMP_HEADER: &str = "X-Gopy-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-Gopy-Signature";
@@ -54,6 +54,22 @@ pub fn verify(secret: &str, timestamp: i64, body: &[u8], signature: &str, now: i
     mac.update(b".");
     mac.update(body);
     mac.verify_slice(&bytes).is_ok()
+}
+
+/// A phone number as gateways take it: a Vietnamese number (`0912 345 678`, `84912…`) as
+/// `+84912345678`; any other keeps its digits and a leading `+`.
+pub fn e164(phone: &str) -> String {
+    let plus = phone.trim_start().starts_with('+');
+    let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    if plus {
+        format!("+{digits}")
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        format!("+84{rest}")
+    } else if digits.starts_with("84") && digits.len() >= 11 {
+        format!("+{digits}")
+    } else {
+        digits
+    }
 }
 
 /// One text message.
@@ -97,14 +113,16 @@ impl Gateway {
     }
 
     /// Sends one text. The error says why, for the delivery record.
-    pub async fn send(&self, t: &Text) -> Result<(), String> {
-        let body = serde_json::to_vec(t).map_err(|e| e.to_string())?;
+    pub async fn send(&self, t: &Text) -> Result<(), Failure> {
+        let body = serde_json::to_vec(t).map_err(|e| Failure::permanent(e.to_string()))?;
         let Some((url, secret)) = &self.hook else {
             let ext = match self.channel {
                 Channel::Zalo => "zalo.json",
                 _ => "sms.json",
             };
-            return super::email::write_file(&self.dir, &format!("{}.{ext}", t.id), &body).await;
+            return super::email::write_file(&self.dir, &format!("{}.{ext}", t.id), &body)
+                .await
+                .map_err(Failure::transient);
         };
         let ts = crate::clock::now().timestamp();
         let r = self
@@ -117,7 +135,12 @@ impl Gateway {
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("{} gateway unreachable: {e}", self.channel.as_str()))?;
+            .map_err(|e| {
+                Failure::transient(format!(
+                    "{} gateway unreachable: {e}",
+                    self.channel.as_str()
+                ))
+            })?;
         if r.status().is_success() {
             Ok(())
         } else {
@@ -129,10 +152,17 @@ impl Gateway {
                 .chars()
                 .take(200)
                 .collect();
-            Err(format!(
+            let reason = format!(
                 "{} gateway answered {status}: {text}",
                 self.channel.as_str()
-            ))
+            );
+            // A refusal of this message (a bad number, a template the gateway rejects) will not
+            // change on a retry; a timeout or a rate limit may.
+            if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
+                Err(Failure::permanent(reason))
+            } else {
+                Err(Failure::transient(reason))
+            }
         }
     }
 }
@@ -189,5 +219,13 @@ mod tests {
             "sha256=zz",
             1_800_000_000
         ));
+    }
+
+    #[test]
+    fn phones_go_out_in_international_form() {
+        assert_eq!(e164("0912 345 678"), "+84912345678");
+        assert_eq!(e164("0912.345.678"), "+84912345678");
+        assert_eq!(e164("+84 912 345 678"), "+84912345678");
+        assert_eq!(e164("84912345678"), "+84912345678");
     }
 }

@@ -279,7 +279,7 @@ async fn address(state: &AppState, m: &notification::Model) -> AppResult<Result<
 /// What happened to one message.
 enum Outcome {
     Sent,
-    Failed(String),
+    Failed(super::Failure),
     Cancelled(String),
 }
 
@@ -325,7 +325,7 @@ async fn send(state: &AppState, ch: &Channels, m: &notification::Model) -> AppRe
                 id: m.id.clone(),
                 channel: channel.as_str(),
                 kind: kind.as_str(),
-                to,
+                to: super::webhook::e164(&to),
                 text: m.body.clone(),
             })
             .await
@@ -388,12 +388,16 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
                 tally.cancelled += 1;
                 (status::CANCELLED, Some(why), m.next_attempt_at, None)
             }
-            Outcome::Failed(why) if attempts as u32 >= state.config.notify.max_attempts => {
+            Outcome::Failed(f)
+                if f.permanent || attempts as u32 >= state.config.notify.max_attempts =>
+            {
+                let why = f.reason;
                 tally.gave_up += 1;
                 tracing::warn!(message = %m.id, kind = %m.kind, channel = %m.channel, attempts, error = %why, "gave up a notification");
                 (status::GAVE_UP, Some(why), m.next_attempt_at, None)
             }
-            Outcome::Failed(why) => {
+            Outcome::Failed(f) => {
+                let why = f.reason;
                 tally.failed += 1;
                 tracing::info!(message = %m.id, channel = %m.channel, attempts, error = %why, "a notification failed; it will be tried again");
                 (
@@ -499,7 +503,8 @@ pub async fn send_test(
                     body: r.body,
                     unsubscribe: None,
                 })
-                .await?;
+                .await
+                .map_err(|f| f.reason)?;
             Ok(ch.mail.describe())
         }
         Channel::Sms | Channel::Zalo => {
@@ -519,7 +524,8 @@ pub async fn send_test(
                     r.zns
                 },
             })
-            .await?;
+            .await
+            .map_err(|f| f.reason)?;
             Ok(gw.describe())
         }
         Channel::InApp => Err("the inbox is per account; test e-mail, sms or zalo".into()),
