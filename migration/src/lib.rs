@@ -3,6 +3,20 @@
 
 pub use sea_orm_migration::prelude::*;
 
+/// An index on `cols` of `table`, named `name`.
+pub(crate) fn index(
+    name: &str,
+    table: impl IntoIden,
+    cols: &[&'static str],
+) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(table.into_iden());
+    for c in cols {
+        i.col(Alias::new(*c));
+    }
+    i.to_owned()
+}
+
 mod m20261128_000001_foundation;
 mod m20261128_000002_intake;
 mod m20261128_000003_search;

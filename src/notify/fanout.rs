@@ -248,282 +248,350 @@ fn excerpt(s: &str, max: usize) -> String {
 async fn sends(state: &AppState, ev: &Event) -> AppResult<Vec<Send>> {
     let mut out = vec![];
     match ev {
-        Event::ComplaintFiled { complaint: id } => {
-            let Some(c) = complaint(state, id).await? else {
-                return Ok(out);
-            };
-            let facts = complaint_facts(state, &c).await?;
-            if let Some(to) = filer_of(state, &c).await? {
-                out.push(Send {
-                    kind: Kind::ComplaintReceived,
-                    to: vec![to],
-                    facts: facts.clone(),
-                });
-            }
-            out.push(Send {
-                kind: Kind::NewItem,
-                to: officials_of(state, &c.assigned_unit_id)
-                    .await?
-                    .iter()
-                    .map(account_to)
-                    .collect(),
-                facts,
-            });
-        }
-        Event::ComplaintStep {
-            complaint: id,
-            step,
-            to_unit,
-        } => {
-            let Some(c) = complaint(state, id).await? else {
-                return Ok(out);
-            };
-            let mut facts = complaint_facts(state, &c).await?;
-            let filer_kind = match step.as_str() {
-                "ACCEPTED" => Some(Kind::ComplaintAccepted),
-                "FORWARDED" => Some(Kind::ComplaintForwarded),
-                "ANSWERED" => {
-                    facts.detail = Some(if c.published {
-                        (
-                            "Câu trả lời đã được công khai trên cổng Góp Ý.".to_string(),
-                            "The answer is published on the Góp Ý portal.".to_string(),
-                        )
-                    } else {
-                        (
-                            "Câu trả lời được gửi riêng cho người phản ánh.".to_string(),
-                            "The answer is for you only and is not published.".to_string(),
-                        )
-                    });
-                    Some(Kind::ComplaintAnswered)
-                }
-                "CLOSED" => Some(Kind::ComplaintClosed),
-                "DUPLICATE" => {
-                    facts.detail = Some((
-                        "Nội dung trùng với một phản ánh đã gửi trước; câu trả lời được đưa ra tại phản ánh đó.".to_string(),
-                        "It repeats an earlier item, where the answer is given.".to_string(),
-                    ));
-                    Some(Kind::ComplaintClosed)
-                }
-                "REJECTED" => {
-                    let reason = c
-                        .rejection_reason
-                        .as_deref()
-                        .map(|r| excerpt(r, 300))
-                        .unwrap_or_default();
-                    facts.detail = Some((format!("Lý do: {reason}"), format!("Reason: {reason}")));
-                    Some(Kind::ComplaintRejected)
-                }
-                _ => None,
-            };
-            if let Some(kind) = filer_kind
-                && let Some(to) = filer_of(state, &c).await?
-            {
-                out.push(Send {
-                    kind,
-                    to: vec![to],
-                    facts: facts.clone(),
-                });
-            }
-            let officials = match step.as_str() {
-                "FORWARDED" => to_unit
-                    .as_deref()
-                    .filter(|u| *u == c.assigned_unit_id && open(&c))
-                    .map(|u| (Kind::NewItem, u.to_string())),
-                "REOPENED" => Some((Kind::Reopened, c.assigned_unit_id.clone())),
-                _ => None,
-            };
-            if let Some((kind, unit)) = officials {
-                let mut facts = facts;
-                facts.detail = None;
-                out.push(Send {
-                    kind,
-                    to: officials_of(state, &unit)
-                        .await?
-                        .iter()
-                        .map(account_to)
-                        .collect(),
-                    facts,
-                });
-            }
-        }
-        Event::DeadlineSoon { complaint: id, due } | Event::Overdue { complaint: id, due } => {
-            let Some(c) = complaint(state, id).await? else {
-                return Ok(out);
-            };
-            // Answered or moved on since: nothing to remind of.
-            if !open(&c) || c.answer_due_at != *due {
-                return Ok(out);
-            }
-            let kind = if matches!(ev, Event::Overdue { .. }) {
-                Kind::Overdue
-            } else {
-                Kind::DeadlineSoon
-            };
-            out.push(Send {
-                kind,
-                to: officials_of(state, &c.assigned_unit_id)
-                    .await?
-                    .iter()
-                    .map(account_to)
-                    .collect(),
-                facts: complaint_facts(state, &c).await?,
-            });
+        Event::ComplaintFiled { .. } => on_filed(state, ev, &mut out).await?,
+        Event::ComplaintStep { .. } => on_step(state, ev, &mut out).await?,
+        Event::DeadlineSoon { .. } | Event::Overdue { .. } => {
+            on_deadline(state, ev, &mut out).await?
         }
         Event::Digest { .. } => digest(state, &mut out).await?,
-        Event::DialogueInvited {
-            dialogue: id,
-            businesses,
-        } => {
-            if let Some((d, facts)) = dialogue_facts(state, id).await? {
-                let _ = d;
-                out.push(Send {
-                    kind: Kind::DialogueInvitation,
-                    to: of_businesses(state, businesses)
-                        .await?
-                        .iter()
-                        .map(account_to)
-                        .collect(),
-                    facts,
-                });
-            }
+        Event::DialogueInvited { .. } => on_invited(state, ev, &mut out).await?,
+        Event::DialogueRescheduled { .. } | Event::DialogueCancelled { .. } => {
+            on_dialogue_changed(state, ev, &mut out).await?
         }
-        Event::DialogueRescheduled { dialogue: id } | Event::DialogueCancelled { dialogue: id } => {
-            if let Some((d, facts)) = dialogue_facts(state, id).await? {
-                let ids: Vec<String> = dialogue_business::Entity::find()
-                    .filter(dialogue_business::Column::DialogueId.eq(d.id.as_str()))
-                    .all(&state.db)
-                    .await?
-                    .into_iter()
-                    .map(|b| b.business_id)
-                    .collect();
-                let kind = if matches!(ev, Event::DialogueCancelled { .. }) {
-                    Kind::DialogueCancelled
-                } else {
-                    Kind::DialogueRescheduled
-                };
-                out.push(Send {
-                    kind,
-                    to: of_businesses(state, &ids)
-                        .await?
-                        .iter()
-                        .map(account_to)
-                        .collect(),
-                    facts,
-                });
-            }
-        }
-        Event::CommitmentMade { commitment: id }
-        | Event::CommitmentDue { commitment: id }
-        | Event::CommitmentDone { commitment: id } => {
-            let Some(m) = commitment::Entity::find_by_id(id.clone())
-                .one(&state.db)
-                .await?
-            else {
-                return Ok(out);
-            };
-            let Some(c) = complaint(state, &m.complaint_id).await? else {
-                return Ok(out);
-            };
-            let (kind, deadline) = match ev {
-                Event::CommitmentMade { .. } => (Kind::CommitmentMade, Some(m.due_at)),
-                Event::CommitmentDue { .. } => {
-                    if m.status != commitment::Status::Open {
-                        return Ok(out);
-                    }
-                    (Kind::CommitmentDue, Some(m.due_at))
-                }
-                _ => (Kind::CommitmentDone, None),
-            };
-            let to: Vec<To> = match &c.business_id {
-                Some(b) => of_businesses(state, std::slice::from_ref(b))
-                    .await?
-                    .iter()
-                    .map(account_to)
-                    .collect(),
-                None => match &c.filer_account_id {
-                    Some(a) => accounts(
-                        state,
-                        sea_orm::Condition::all().add(account::Column::Id.eq(a.as_str())),
-                    )
-                    .await?
-                    .iter()
-                    .map(account_to)
-                    .collect(),
-                    None => vec![],
-                },
-            };
-            let text = excerpt(&m.text, 300);
-            out.push(Send {
-                kind,
-                to,
-                facts: Facts {
-                    code: Some(c.code.clone()),
-                    unit: unit_name(state, &m.unit_id).await?,
-                    detail: Some((format!("Cam kết: {text}"), format!("Commitment: {text}"))),
-                    deadline,
-                    link: Some(format!("{}/complaints/{}", base_url(state), c.code)),
-                },
-            });
-        }
-        Event::ReviewRequested { review: id } => {
-            let Some(r) = par_review::Entity::find_by_id(id.clone())
-                .one(&state.db)
-                .await?
-            else {
-                return Ok(out);
-            };
-            use sea_orm::ActiveEnum;
-            let kind_name = r.kind.to_value();
-            out.push(Send {
-                kind: Kind::ReviewRequested,
-                to: of_role(state, Role::Evaluator)
-                    .await?
-                    .iter()
-                    .map(account_to)
-                    .collect(),
-                facts: Facts {
-                    code: Some(r.code.clone()),
-                    unit: unit_name(state, &r.unit_id).await?,
-                    detail: Some((
-                        format!("Loại yêu cầu: {kind_name}, năm {}.", r.year),
-                        format!("Request: {kind_name}, year {}.", r.year),
-                    )),
-                    deadline: None,
-                    link: Some(format!("{}/par/reviews/{}", base_url(state), r.id)),
-                },
-            });
-        }
-        Event::PrivacyRequestDue { request: id } => {
-            let Some(r) = privacy_request::Entity::find_by_id(id.clone())
-                .one(&state.db)
-                .await?
-            else {
-                return Ok(out);
-            };
-            if r.completed_at.is_some() {
-                return Ok(out);
-            }
-            let mut staff = of_role(state, Role::DataProtection).await?;
-            if staff.is_empty() {
-                staff = of_role(state, Role::Admin).await?;
-            }
-            out.push(Send {
-                kind: Kind::PrivacyRequestDue,
-                to: staff.iter().map(account_to).collect(),
-                facts: Facts {
-                    code: Some(r.code.clone()),
-                    unit: None,
-                    detail: Some((
-                        format!("Loại yêu cầu: {}.", r.kind),
-                        format!("Request: {}.", r.kind),
-                    )),
-                    deadline: Some(r.due_at),
-                    link: Some(format!("{}/privacy/requests/{}", base_url(state), r.code)),
-                },
-            });
-        }
+        Event::CommitmentMade { .. }
+        | Event::CommitmentDue { .. }
+        | Event::CommitmentDone { .. } => on_commitment(state, ev, &mut out).await?,
+        Event::ReviewRequested { .. } => on_review(state, ev, &mut out).await?,
+        Event::PrivacyRequestDue { .. } => on_privacy_due(state, ev, &mut out).await?,
     }
     Ok(out)
+}
+
+/// A new item: the filer's acknowledgement, the unit's officials' new item.
+async fn on_filed(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+    let Event::ComplaintFiled { complaint: id } = ev else {
+        return Ok(());
+    };
+    let Some(c) = complaint(state, id).await? else {
+        return Ok(());
+    };
+    let facts = complaint_facts(state, &c).await?;
+    if let Some(to) = filer_of(state, &c).await? {
+        out.push(Send {
+            kind: Kind::ComplaintReceived,
+            to: vec![to],
+            facts: facts.clone(),
+        });
+    }
+    out.push(Send {
+        kind: Kind::NewItem,
+        to: officials_of(state, &c.assigned_unit_id)
+            .await?
+            .iter()
+            .map(account_to)
+            .collect(),
+        facts,
+    });
+    Ok(())
+}
+
+/// A step of an item: the filer told of it; a forwarding tells the receiving unit, a reopening the unit.
+async fn on_step(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+    let Event::ComplaintStep {
+        complaint: id,
+        step,
+        to_unit,
+    } = ev
+    else {
+        return Ok(());
+    };
+    let Some(c) = complaint(state, id).await? else {
+        return Ok(());
+    };
+    let mut facts = complaint_facts(state, &c).await?;
+    let filer_kind = match step.as_str() {
+        "ACCEPTED" => Some(Kind::ComplaintAccepted),
+        "FORWARDED" => Some(Kind::ComplaintForwarded),
+        "ANSWERED" => {
+            facts.detail = Some(if c.published {
+                (
+                    "Câu trả lời đã được công khai trên cổng Góp Ý.".to_string(),
+                    "The answer is published on the Góp Ý portal.".to_string(),
+                )
+            } else {
+                (
+                    "Câu trả lời được gửi riêng cho người phản ánh.".to_string(),
+                    "The answer is for you only and is not published.".to_string(),
+                )
+            });
+            Some(Kind::ComplaintAnswered)
+        }
+        "CLOSED" => Some(Kind::ComplaintClosed),
+        "DUPLICATE" => {
+            facts.detail = Some((
+                "Nội dung trùng với một phản ánh đã gửi trước; câu trả lời được đưa ra tại phản ánh đó.".to_string(),
+                "It repeats an earlier item, where the answer is given.".to_string(),
+            ));
+            Some(Kind::ComplaintClosed)
+        }
+        "REJECTED" => {
+            let reason = c
+                .rejection_reason
+                .as_deref()
+                .map(|r| excerpt(r, 300))
+                .unwrap_or_default();
+            facts.detail = Some((format!("Lý do: {reason}"), format!("Reason: {reason}")));
+            Some(Kind::ComplaintRejected)
+        }
+        _ => None,
+    };
+    if let Some(kind) = filer_kind
+        && let Some(to) = filer_of(state, &c).await?
+    {
+        out.push(Send {
+            kind,
+            to: vec![to],
+            facts: facts.clone(),
+        });
+    }
+    let officials = match step.as_str() {
+        "FORWARDED" => to_unit
+            .as_deref()
+            .filter(|u| *u == c.assigned_unit_id && open(&c))
+            .map(|u| (Kind::NewItem, u.to_string())),
+        "REOPENED" => Some((Kind::Reopened, c.assigned_unit_id.clone())),
+        _ => None,
+    };
+    if let Some((kind, unit)) = officials {
+        let mut facts = facts;
+        facts.detail = None;
+        out.push(Send {
+            kind,
+            to: officials_of(state, &unit)
+                .await?
+                .iter()
+                .map(account_to)
+                .collect(),
+            facts,
+        });
+    }
+    Ok(())
+}
+
+/// A deadline one working day away, or passed: the unit's officials, if the item is still open on it.
+async fn on_deadline(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+    let (Event::DeadlineSoon { complaint: id, due } | Event::Overdue { complaint: id, due }) = ev
+    else {
+        return Ok(());
+    };
+    let Some(c) = complaint(state, id).await? else {
+        return Ok(());
+    };
+    // Answered or moved on since: nothing to remind of.
+    if !open(&c) || c.answer_due_at != *due {
+        return Ok(());
+    }
+    let kind = if matches!(ev, Event::Overdue { .. }) {
+        Kind::Overdue
+    } else {
+        Kind::DeadlineSoon
+    };
+    out.push(Send {
+        kind,
+        to: officials_of(state, &c.assigned_unit_id)
+            .await?
+            .iter()
+            .map(account_to)
+            .collect(),
+        facts: complaint_facts(state, &c).await?,
+    });
+    Ok(())
+}
+
+/// Businesses newly invited to a dialogue.
+async fn on_invited(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+    let Event::DialogueInvited {
+        dialogue: id,
+        businesses,
+    } = ev
+    else {
+        return Ok(());
+    };
+    if let Some((d, facts)) = dialogue_facts(state, id).await? {
+        let _ = d;
+        out.push(Send {
+            kind: Kind::DialogueInvitation,
+            to: of_businesses(state, businesses)
+                .await?
+                .iter()
+                .map(account_to)
+                .collect(),
+            facts,
+        });
+    }
+    Ok(())
+}
+
+/// A dialogue moved or cancelled: every business taking part.
+async fn on_dialogue_changed(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+    let (Event::DialogueRescheduled { dialogue: id } | Event::DialogueCancelled { dialogue: id }) =
+        ev
+    else {
+        return Ok(());
+    };
+    if let Some((d, facts)) = dialogue_facts(state, id).await? {
+        let ids: Vec<String> = dialogue_business::Entity::find()
+            .filter(dialogue_business::Column::DialogueId.eq(d.id.as_str()))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|b| b.business_id)
+            .collect();
+        let kind = if matches!(ev, Event::DialogueCancelled { .. }) {
+            Kind::DialogueCancelled
+        } else {
+            Kind::DialogueRescheduled
+        };
+        out.push(Send {
+            kind,
+            to: of_businesses(state, &ids)
+                .await?
+                .iter()
+                .map(account_to)
+                .collect(),
+            facts,
+        });
+    }
+    Ok(())
+}
+
+/// A commitment made, falling due or done: the business that raised the item (or its filer's account).
+async fn on_commitment(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+    let (Event::CommitmentMade { commitment: id }
+    | Event::CommitmentDue { commitment: id }
+    | Event::CommitmentDone { commitment: id }) = ev
+    else {
+        return Ok(());
+    };
+    let Some(m) = commitment::Entity::find_by_id(id.clone())
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let Some(c) = complaint(state, &m.complaint_id).await? else {
+        return Ok(());
+    };
+    let (kind, deadline) = match ev {
+        Event::CommitmentMade { .. } => (Kind::CommitmentMade, Some(m.due_at)),
+        Event::CommitmentDue { .. } => {
+            if m.status != commitment::Status::Open {
+                return Ok(());
+            }
+            (Kind::CommitmentDue, Some(m.due_at))
+        }
+        _ => (Kind::CommitmentDone, None),
+    };
+    let to: Vec<To> = match &c.business_id {
+        Some(b) => of_businesses(state, std::slice::from_ref(b))
+            .await?
+            .iter()
+            .map(account_to)
+            .collect(),
+        None => match &c.filer_account_id {
+            Some(a) => accounts(
+                state,
+                sea_orm::Condition::all().add(account::Column::Id.eq(a.as_str())),
+            )
+            .await?
+            .iter()
+            .map(account_to)
+            .collect(),
+            None => vec![],
+        },
+    };
+    let text = excerpt(&m.text, 300);
+    out.push(Send {
+        kind,
+        to,
+        facts: Facts {
+            code: Some(c.code.clone()),
+            unit: unit_name(state, &m.unit_id).await?,
+            detail: Some((format!("Cam kết: {text}"), format!("Commitment: {text}"))),
+            deadline,
+            link: Some(format!("{}/complaints/{}", base_url(state), c.code)),
+        },
+    });
+    Ok(())
+}
+
+/// A new request in the PAR review queue: the evaluators.
+async fn on_review(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+    let Event::ReviewRequested { review: id } = ev else {
+        return Ok(());
+    };
+    let Some(r) = par_review::Entity::find_by_id(id.clone())
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    use sea_orm::ActiveEnum;
+    let kind_name = r.kind.to_value();
+    out.push(Send {
+        kind: Kind::ReviewRequested,
+        to: of_role(state, Role::Evaluator)
+            .await?
+            .iter()
+            .map(account_to)
+            .collect(),
+        facts: Facts {
+            code: Some(r.code.clone()),
+            unit: unit_name(state, &r.unit_id).await?,
+            detail: Some((
+                format!("Loại yêu cầu: {kind_name}, năm {}.", r.year),
+                format!("Request: {kind_name}, year {}.", r.year),
+            )),
+            deadline: None,
+            link: Some(format!("{}/par/reviews/{}", base_url(state), r.id)),
+        },
+    });
+    Ok(())
+}
+
+/// A person's request falling due: data-protection staff (admins when there are none).
+async fn on_privacy_due(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+    let Event::PrivacyRequestDue { request: id } = ev else {
+        return Ok(());
+    };
+    let Some(r) = privacy_request::Entity::find_by_id(id.clone())
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    if r.completed_at.is_some() {
+        return Ok(());
+    }
+    let mut staff = of_role(state, Role::DataProtection).await?;
+    if staff.is_empty() {
+        staff = of_role(state, Role::Admin).await?;
+    }
+    out.push(Send {
+        kind: Kind::PrivacyRequestDue,
+        to: staff.iter().map(account_to).collect(),
+        facts: Facts {
+            code: Some(r.code.clone()),
+            unit: None,
+            detail: Some((
+                format!("Loại yêu cầu: {}.", r.kind),
+                format!("Request: {}.", r.kind),
+            )),
+            deadline: Some(r.due_at),
+            link: Some(format!("{}/privacy/requests/{}", base_url(state), r.code)),
+        },
+    });
+    Ok(())
 }
 
 /// A dialogue and what its messages say (its title, time and place; never its businesses).

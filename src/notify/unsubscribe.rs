@@ -75,12 +75,12 @@ impl Scope {
     }
 }
 
-fn mac(secret: &str, payload: &str) -> Vec<u8> {
+fn mac(secret: &str, payload: &str) -> Hmac<Sha256> {
     let mut m =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any size");
     m.update(b"gopy-unsubscribe-v1\n");
     m.update(payload.as_bytes());
-    m.finalize().into_bytes().to_vec()
+    m
 }
 
 /// The token that turns `scope` off on `channel` for `recipient`.
@@ -89,7 +89,7 @@ pub fn token(secret: &str, recipient: &str, scope: Scope, channel: Channel) -> S
     format!(
         "v1.{}.{}",
         B64.encode(payload.as_bytes()),
-        B64.encode(mac(secret, &payload))
+        B64.encode(mac(secret, &payload).finalize().into_bytes())
     )
 }
 
@@ -102,11 +102,7 @@ pub fn verify(secret: &str, token: &str) -> Option<(String, Scope, Channel)> {
     };
     let payload = String::from_utf8(B64.decode(p).ok()?).ok()?;
     let sig = B64.decode(sig).ok()?;
-    let mut m =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any size");
-    m.update(b"gopy-unsubscribe-v1\n");
-    m.update(payload.as_bytes());
-    m.verify_slice(&sig).ok()?;
+    mac(secret, &payload).verify_slice(&sig).ok()?;
     let mut parts = payload.split('|');
     let (Some(r), Some(k), Some(c), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
