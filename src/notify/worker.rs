@@ -8,6 +8,8 @@
 
 use std::time::{Duration, Instant};
 
+use async_graphql::futures_util::StreamExt;
+
 use chrono::Utc;
 use entity::{account, complaint, notification, notification_event};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -28,6 +30,8 @@ const BATCH: u64 = 50;
 const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
 /// How long a batch keeps sending (each try times out within 20 s, the claim holds 60 s).
 const SEND_WINDOW: Duration = Duration::from_secs(30);
+/// Messages of a batch in flight at once.
+const SENDING_AT_ONCE: usize = 8;
 /// An event that cannot be fanned out this many times is dropped (and logged).
 const EVENT_ATTEMPTS: i32 = 10;
 
@@ -368,15 +372,28 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
             .lag_ms
             .max((now - m.next_attempt_at).num_milliseconds());
     }
-    let mut results = Vec::with_capacity(msgs.len());
+    // A few at a time, so that one slow channel does not hold up the others in the batch.
     let started = Instant::now();
-    for m in &msgs {
-        // Recorded well within the claim: a message sent and not yet recorded when the claim
-        // runs out would be sent again by another server. The rest wait for the claim to end.
-        if started.elapsed() > SEND_WINDOW {
-            break;
-        }
-        let outcome = send(state, ch, m).await?;
+    let sent: Vec<(notification::Model, AppResult<Option<Outcome>>)> =
+        async_graphql::futures_util::stream::iter(msgs.iter().cloned())
+            .map(|m| async move {
+                // Recorded well within the claim: a message sent and not yet recorded when the
+                // claim runs out would be sent again by another server. The rest wait for the
+                // claim to end.
+                if started.elapsed() > SEND_WINDOW {
+                    return (m, Ok(None));
+                }
+                let r = send(state, ch, &m).await.map(Some);
+                (m, r)
+            })
+            .buffer_unordered(SENDING_AT_ONCE)
+            .collect()
+            .await;
+    let mut results = Vec::with_capacity(msgs.len());
+    for (m, outcome) in sent {
+        let Some(outcome) = outcome? else {
+            continue;
+        };
         let now = crate::clock::now();
         let attempts = m.attempts + 1;
         let r = match outcome {

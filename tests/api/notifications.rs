@@ -1149,3 +1149,46 @@ async fn a_subscription_ends_when_its_token_expires() {
     let (_, again) = ws_connect(&app, Some(&q5)).await;
     assert_eq!(again["closed"], 1002, "{again}");
 }
+
+#[tokio::test]
+async fn a_subscriber_hears_of_an_item_whichever_server_took_it() {
+    // Two servers on one database; the subscriber is on `b`, the item is filed on `a`. On
+    // PostgreSQL only `a` runs a worker: the entry reaches `b` through NOTIFY. On SQLite (one
+    // server's file) only `b` does, and hands it to its own subscriber.
+    let postgres = std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty());
+    let db = crate::helpers::TestDb::new().await;
+    let mut ca = test_config(&db);
+    ca.notify.worker = postgres;
+    let a = TestApp::spawn_with(ca, db, true).await;
+    let beside = a.db.beside();
+    let mut cb = test_config(&beside);
+    cb.notify.worker = !postgres;
+    let b = TestApp::spawn_with(cb, beside, false).await;
+    let q5 = official(&b).await;
+    let (mut ws, ack) = ws_connect(&b, Some(&q5)).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    subscribe(&mut ws).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let filed = Instant::now();
+    let (_, code) = file(
+        &a,
+        json!({ "name": "Quách Văn Sơn", "phone": "0911 222 333" }),
+        json!([]),
+        "vi",
+    )
+    .await;
+    loop {
+        let m = next_json(&mut ws, 5).await;
+        assert_eq!(m["type"], "next", "{m}");
+        let n = &m["payload"]["data"]["notifications"];
+        if n["subject"].as_str().unwrap().contains(&code) {
+            assert_eq!(n["kind"], "NEW_ITEM");
+            break;
+        }
+    }
+    assert!(
+        filed.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        filed.elapsed()
+    );
+}
