@@ -400,8 +400,9 @@ pub async fn seed(
     let mut n = 0u64;
     let categories: Vec<complaint::Category> = complaint::Category::iter().collect();
     while n < complaints {
-        // 37 columns a row: 800 rows stay under SQLite's 32,766 bound parameters.
-        let k = 800.min(complaints - n);
+        // As many rows as stay under SQLite's 32,766 bound parameters, whatever the columns.
+        let per_batch = (30_000 / complaint::Column::iter().count()) as u64;
+        let k = per_batch.min(complaints - n);
         let mut models = Vec::with_capacity(k as usize);
         for _ in 0..k {
             let (unit_id, proc_id, q) = &pairs[rng.random_range(0..pairs.len())];
