@@ -422,6 +422,20 @@ pub fn complaint_step(complaint: &str, step: &str, to_unit: Option<String>) -> O
     })
 }
 
+/// Removes an account's notifications and choices (its deletion under a person's request).
+pub async fn forget_account(db: &impl ConnectionTrait, account_id: &str) -> AppResult<()> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    entity::notification::Entity::delete_many()
+        .filter(entity::notification::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await?;
+    entity::notification_preference::Entity::delete_many()
+        .filter(entity::notification_preference::Column::Recipient.eq(prefs::account(account_id)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Wakes the notification worker after a commit that queued an event.
 #[derive(Clone, Default)]
 pub struct Wake(Arc<Notify>);

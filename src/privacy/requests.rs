@@ -1000,6 +1000,8 @@ pub async fn delete_account(
         .filter(entity::session::Column::AccountId.eq(account_id))
         .exec(txn)
         .await?;
+    // Its inbox, its messages not yet sent, and its notification choices go with it.
+    crate::notify::forget_account(txn, account_id).await?;
     entity::rating::Entity::update_many()
         .col_expr(
             entity::rating::Column::RaterAccountId,

@@ -597,6 +597,26 @@ async fn every_request_kind_runs_end_to_end_with_its_deadlines_across_a_holiday(
     assert!(b["privacyRequest"]["copy"].is_null());
 
     // DELETION, signed in: the account is deleted in place and its sign-in stops working.
+    // Its inbox goes with it: the acknowledgement of its item is there first.
+    let me = app
+        .ok(Some(&citizen), "{ me { subject } }", json!({}))
+        .await["me"]["subject"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inbox = || {
+        entity::notification::Entity::find()
+            .filter(entity::notification::Column::AccountId.eq(me.as_str()))
+            .count(&app.state.db)
+    };
+    let started = std::time::Instant::now();
+    while inbox().await.unwrap() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "no inbox entry"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let r = app
         .ok(
             Some(&citizen),
@@ -622,6 +642,11 @@ async fn every_request_kind_runs_end_to_end_with_its_deadlines_across_a_holiday(
         .await
         .unwrap();
     assert!(acc.is_none(), "the user name is gone");
+    assert_eq!(
+        inbox().await.unwrap(),
+        0,
+        "the inbox is gone with the account"
+    );
     let item = entity::complaint::Entity::find()
         .filter(entity::complaint::Column::Code.eq(own.as_str().unwrap()))
         .one(&app.state.db)
