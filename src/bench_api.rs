@@ -431,13 +431,15 @@ pub async fn run(args: BenchApiArgs) -> anyhow::Result<()> {
                 "unit": fixture.unit_id, "procedure": fixture.procedure_id,
                 "title": "Hồ sơ trả kết quả chậm so với giấy hẹn (thử tải)",
                 "body": "Phản ánh gửi bởi portal bench-api để đo tải; không phải ý kiến thật của người dân.",
-                "contact": { "name": "Người thử tải", "phone": "0900000001", "email": "thu-tai@example.com" },
-                // The filer consents to be told: each filing is e-mailed and texted (or written
-                // to the outbox folder), which is what notifications cost.
+                "contact": { "name": "Người thử tải", "phone": "0900000001", "email": "thu-tai+@@KEY@@@example.com" },
+                // The filer consents to be told: each filing is e-mailed (each to its own
+                // address) and texted (one phone: past three a day, its texts are refused by the
+                // per-contact limit), or written to the outbox folder.
                 "privacy": { "noticeVersion": 1, "consents": ["CONTACT_ABOUT_OUTCOME"], "channel": "WEB" },
                 "confirmFeedback": true,
                 "idempotencyKey": "@@KEY@@" } } }),
-            &["@@KEY@@"],
+            // The key twice: in the filer's address, and as the idempotency key.
+            &["@@KEY@@", "@@KEY@@"],
         )?,
         pool,
         next_dossier: AtomicUsize::new(0),
@@ -933,7 +935,7 @@ impl Load {
                     self.writer.as_ref(),
                 )
             }
-            Op::FileComplaint => (self.complaint.fill(&[key]), self.writer.as_ref()),
+            Op::FileComplaint => (self.complaint.fill(&[key, key]), self.writer.as_ref()),
         };
         let mut r = self
             .client

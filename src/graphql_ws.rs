@@ -25,21 +25,50 @@ use crate::state::AppState;
 /// The sign-in of a connection, checked again while its subscriptions run: a subscription ends
 /// when its token expires or its session ends (logout, a disabled account), and the client
 /// connects again with a fresh token.
+///
+/// The check is made once per connection however many subscriptions it holds, and once it
+/// fails it fails for good: every subscription of the connection ends, and a new one is
+/// refused.
 #[derive(Clone)]
 pub struct Session {
     /// The `Authorization` value the connection signed in with.
     pub header: String,
-    /// How often it is checked.
+    /// How often it is checked while subscriptions run.
     pub every: std::time::Duration,
+    /// The last check: when, and whether it held.
+    last: Arc<tokio::sync::Mutex<(tokio::time::Instant, bool)>>,
 }
 
 impl Session {
-    /// Whether the sign-in still holds, for the same account.
-    pub async fn holds(&self, state: &AppState, account: &str) -> bool {
-        matches!(
+    fn new(header: String, every: std::time::Duration) -> Session {
+        Session {
+            header,
+            every,
+            last: Arc::new(tokio::sync::Mutex::new((tokio::time::Instant::now(), true))),
+        }
+    }
+
+    /// Whether the sign-in still holds for `account`, checked anew when the last check is older
+    /// than `max_age`.
+    pub async fn holds(
+        &self,
+        state: &AppState,
+        account: &str,
+        max_age: std::time::Duration,
+    ) -> bool {
+        let mut last = self.last.lock().await;
+        if !last.1 {
+            return false;
+        }
+        if last.0.elapsed() < max_age {
+            return true;
+        }
+        let ok = matches!(
             Actor::from_header(state, Some(&self.header)).await,
             Ok(a) if a.principal().and_then(|p| p.account_id.as_deref()) == Some(account)
-        )
+        );
+        *last = (tokio::time::Instant::now(), ok);
+        ok
     }
 }
 
@@ -165,7 +194,7 @@ pub async fn upgrade(
                         std::time::Duration::from_secs(1),
                         std::time::Duration::from_secs(30),
                     );
-                    data.insert(Session { header: h, every });
+                    data.insert(Session::new(h, every));
                     data.insert(state.clone());
                     data.insert(RequestCtx::new(&state, actor, client, lang));
                     Ok(data)

@@ -234,9 +234,22 @@ async fn complaint_facts(state: &AppState, c: &complaint::Model) -> AppResult<Fa
     })
 }
 
-/// A short text for a message: personal data masked, at most `max` characters.
+/// A short text for a message: personal data masked, links left out (an official's note is no
+/// way to send a filer a link to follow), at most `max` characters.
 fn excerpt(s: &str, max: usize) -> String {
     let masked = crate::pii_mask::mask(s, &crate::pii_mask::detect(s));
+    let masked = masked
+        .split(' ')
+        .map(|w| {
+            let l = w.to_ascii_lowercase();
+            if l.contains("://") || l.starts_with("www.") {
+                "[…]"
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut out: String = masked.chars().take(max).collect();
     if masked.chars().count() > max {
         out.push('…');
@@ -498,17 +511,9 @@ async fn on_commitment(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> App
             .iter()
             .map(account_to)
             .collect(),
-        None => match &c.filer_account_id {
-            Some(a) => accounts(
-                state,
-                sea_orm::Condition::all().add(account::Column::Id.eq(a.as_str())),
-            )
-            .await?
-            .iter()
-            .map(account_to)
-            .collect(),
-            None => vec![],
-        },
+        // A person who filed: told as the filer is, with their consent, to the item's contact
+        // (and their account's inbox).
+        None => filer_of(state, &c).await?.into_iter().collect(),
     };
     let text = excerpt(&m.text, 300);
     out.push(Send {

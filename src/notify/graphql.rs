@@ -531,7 +531,29 @@ impl NotificationsSubscription {
         let account = account_of(ctx)?;
         let state = ctx.state().clone();
         let session = ctx.data_opt::<crate::graphql_ws::Session>().cloned();
-        let (rx, watch) = state.notify_hub.watch(&account);
+        // A new subscription on a connection whose sign-in ended (a logout, a disabled account)
+        // is refused.
+        if let Some(s) = &session
+            && !s
+                .holds(&state, &account, std::time::Duration::from_secs(5))
+                .await
+        {
+            return Err(AppError::sign_in_required().into());
+        }
+        let Some((rx, watch)) = state.notify_hub.watch(&account) else {
+            return Err(AppError::bad_input(
+                "notifications",
+                format!(
+                    "Tài khoản đã có {} kết nối nhận thông báo trực tiếp; hãy đóng bớt.",
+                    super::hub::MAX_PER_ACCOUNT
+                ),
+                format!(
+                    "This account already holds {} live notification subscriptions; close some.",
+                    super::hub::MAX_PER_ACCOUNT
+                ),
+            )
+            .into());
+        };
         let next_check = session
             .as_ref()
             .map(|s| tokio::time::Instant::now() + s.every);
@@ -548,7 +570,7 @@ impl NotificationsSubscription {
                     if let (Some(s), Some(t)) = (&session, next_check)
                         && tokio::time::Instant::now() >= t
                     {
-                        if !s.holds(&state, &account).await {
+                        if !s.holds(&state, &account, s.every).await {
                             return None;
                         }
                         next_check = Some(tokio::time::Instant::now() + s.every);

@@ -18,6 +18,10 @@ use tokio::sync::broadcast;
 /// The PostgreSQL channel of new inbox messages.
 pub const CHANNEL: &str = "gopy_notifications";
 
+/// Live subscriptions an account may hold on one server at once (a portal needs one per
+/// screen; thousands would cost the server memory and its sign-in checks).
+pub const MAX_PER_ACCOUNT: usize = 10;
+
 /// This server's subscribers.
 #[derive(Clone)]
 pub struct Hub {
@@ -53,21 +57,27 @@ impl Drop for Watch {
 }
 
 impl Hub {
-    /// Subscribes an account: its messages from now on, and a guard to hold meanwhile.
-    pub fn watch(&self, account: &str) -> (broadcast::Receiver<Arc<notification::Model>>, Watch) {
-        *self
-            .watching
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(account.to_string())
-            .or_default() += 1;
-        (
+    /// Subscribes an account: its messages from now on, and a guard to hold meanwhile; `None`
+    /// when it holds [`MAX_PER_ACCOUNT`] already.
+    pub fn watch(
+        &self,
+        account: &str,
+    ) -> Option<(broadcast::Receiver<Arc<notification::Model>>, Watch)> {
+        {
+            let mut w = self.watching.lock().unwrap_or_else(|p| p.into_inner());
+            let n = w.entry(account.to_string()).or_default();
+            if *n >= MAX_PER_ACCOUNT {
+                return None;
+            }
+            *n += 1;
+        }
+        Some((
             self.tx.subscribe(),
             Watch {
                 hub: self.clone(),
                 account: account.to_string(),
             },
-        )
+        ))
     }
 
     fn watched(&self, account: &str) -> bool {

@@ -173,7 +173,14 @@ impl Kind {
             Kind::ComplaintRejected,
         ];
         match role {
-            Role::Citizen => filer.to_vec(),
+            Role::Citizen => filer
+                .into_iter()
+                .chain([
+                    Kind::CommitmentMade,
+                    Kind::CommitmentDue,
+                    Kind::CommitmentDone,
+                ])
+                .collect(),
             Role::Business => filer
                 .into_iter()
                 .chain([

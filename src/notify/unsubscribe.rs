@@ -139,8 +139,9 @@ fn page(status: StatusCode, vi: &str, en: &str, form: Option<&str>) -> Response 
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; form-action 'self'",
+                "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
             ),
+            (header::X_FRAME_OPTIONS, "DENY"),
             (header::CACHE_CONTROL, "no-store"),
         ],
         html,

@@ -30,6 +30,8 @@ const BATCH: u64 = 50;
 const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
 /// How long a batch keeps sending (each try times out within 20 s, the claim holds 60 s).
 const SEND_WINDOW: Duration = Duration::from_secs(30);
+/// Acknowledgements of filing one address or phone number gets per day.
+pub const ACKNOWLEDGEMENTS_PER_DAY: u32 = 3;
 /// Messages of a batch in flight at once.
 const SENDING_AT_ONCE: usize = 8;
 /// An event that cannot be fanned out this many times is dropped (and logged).
@@ -243,8 +245,8 @@ async fn address(state: &AppState, m: &notification::Model) -> AppResult<Result<
     if let Some(to) = m.recipient.strip_prefix("address:") {
         return Ok(Ok(to.to_string()));
     }
-    let filer = Kind::parse(&m.kind).is_some_and(Kind::to_filer);
-    if filer && let Some(cid) = &m.complaint_id {
+    // A message about an item to its filer goes to the item's contact, with consent.
+    if let Some(cid) = &m.complaint_id {
         let Some(c) = complaint::Entity::find_by_id(cid.clone())
             .one(&state.db)
             .await?
@@ -295,6 +297,23 @@ async fn send(state: &AppState, ch: &Channels, m: &notification::Model) -> AppRe
     };
     let kind = Kind::parse(&m.kind).unwrap_or(Kind::Test);
     let channel = Channel::parse(&m.channel).unwrap_or(Channel::Email);
+    // An acknowledgement goes to whatever contact the filing gave: a few a day per contact, so
+    // that nobody's phone or mailbox can be flooded through the portal.
+    if kind == Kind::ComplaintReceived
+        && state
+            .limits
+            .acknowledgements
+            .take(
+                &format!("{}:{}", channel.as_str(), to.trim().to_lowercase()),
+                ACKNOWLEDGEMENTS_PER_DAY,
+            )
+            .await?
+            .is_some()
+    {
+        return Ok(Outcome::Cancelled(format!(
+            "this contact was sent {ACKNOWLEDGEMENTS_PER_DAY} acknowledgements in the last 24 hours"
+        )));
+    }
     let r = match channel {
         Channel::Email => {
             let unsubscribe = (kind != Kind::Test).then(|| {
