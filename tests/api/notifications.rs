@@ -1192,3 +1192,191 @@ async fn a_subscriber_hears_of_an_item_whichever_server_took_it() {
         filed.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_contact_gets_three_acknowledgements_a_day_however_many_filings_name_it() {
+    let smtp = Smtp::start().await;
+    let app = spawn_with_smtp(&smtp.url()).await;
+    let mut codes = vec![];
+    for _ in 0..4 {
+        let (_, code) = file(
+            &app,
+            json!({ "name": "Ai đó", "email": "victim@example.com" }),
+            json!(["CONTACT_ABOUT_OUTCOME"]),
+            "vi",
+        )
+        .await;
+        codes.push(code);
+    }
+    for code in &codes[..3] {
+        smtp.wait_for("victim@example.com", code, 15).await;
+    }
+    let (_, barrier) = file(
+        &app,
+        json!({ "name": "Người khác", "email": "other@example.com" }),
+        json!(["CONTACT_ABOUT_OUTCOME"]),
+        "vi",
+    )
+    .await;
+    smtp.wait_for("other@example.com", &barrier, 15).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.to("victim@example.com").len(), 3);
+    let admin = app.admin().await;
+    let d = app
+        .ok(
+            Some(&admin),
+            DELIVERIES,
+            json!({ "f": { "status": ["CANCELLED"], "kind": "COMPLAINT_RECEIVED" } }),
+        )
+        .await;
+    let cancelled = &d["notificationDeliveries"]["nodes"][0];
+    assert!(
+        cancelled["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("3 acknowledgements"),
+        "{d}"
+    );
+}
+
+#[tokio::test]
+async fn commitments_reach_a_citizen_filer_only_with_consent_and_without_links() {
+    let smtp = Smtp::start().await;
+    let app = spawn_with_smtp(&smtp.url()).await;
+    let citizen = app.login("nguyenvana", "gopy-citizen-demo").await;
+    let q5 = official(&app).await;
+    let unit = app.unit_id("P.CHOLON").await;
+    let v = notice(&app).await;
+    let file_as_citizen = |consents: Value| {
+        let unit = unit.clone();
+        let citizen = citizen.clone();
+        let app = &app;
+        async move {
+            app.ok(
+                Some(&citizen),
+                FILE,
+                json!({ "i": { "kind": "FEEDBACK", "category": "LATE_PROCESSING", "unit": unit,
+                    "title": "Giấy phép xây dựng trễ hẹn", "body": "Hồ sơ cấp phép xây dựng quá hạn hai tuần.",
+                    "privacy": { "noticeVersion": v, "consents": consents, "channel": "WEB" } } }),
+            )
+            .await["fileComplaint"]
+            .clone()
+        }
+    };
+    let commit = |id: Value| {
+        let unit = unit.clone();
+        let q5 = q5.clone();
+        let app = &app;
+        async move {
+            let due = (portal::clock::today() + chrono::Duration::days(10)).to_string();
+            app.ok(
+                Some(&q5),
+                "mutation($c: ID!, $i: RecordCommitmentInput!) { recordCommitment(complaint: $c, input: $i) { id } }",
+                json!({ "c": id, "i": { "unit": unit, "text": "Trả kết quả tại https://evil.example/phish trong tuần.", "dueOn": due } }),
+            )
+            .await;
+        }
+    };
+    // Without consent: the inbox has it, the mailbox does not.
+    let without = file_as_citizen(json!([])).await;
+    commit(without["id"].clone()).await;
+    let code = without["code"].as_str().unwrap();
+    let entry = inbox_entry(&app, &citizen, "COMMITMENT_MADE", code).await;
+    assert!(entry["body"].as_str().unwrap().contains("[…]"), "{entry}");
+    assert!(
+        !entry["body"].as_str().unwrap().contains("evil.example"),
+        "{entry}"
+    );
+    // With consent: e-mailed too.
+    let with = file_as_citizen(json!(["CONTACT_ABOUT_OUTCOME"])).await;
+    commit(with["id"].clone()).await;
+    let mail = smtp
+        .wait_for("nguyenvana@demo.gopy.vn", "cam kết", 15)
+        .await;
+    assert!(
+        mail["subject"]
+            .as_str()
+            .unwrap()
+            .contains(with["code"].as_str().unwrap()),
+        "{mail}"
+    );
+    assert!(
+        !mail["body"].as_str().unwrap().contains("evil.example"),
+        "{mail}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !smtp
+            .to("nguyenvana@demo.gopy.vn")
+            .iter()
+            .any(|m| m["subject"].as_str().unwrap().contains(code)),
+        "no e-mail about the item filed without consent"
+    );
+    // The citizen can turn them off.
+    let s = app
+        .ok(
+            Some(&citizen),
+            "mutation($i: NotificationSettingsInput!) { setNotificationSettings(input: $i) { preferences { kind channel enabled } } }",
+            json!({ "i": { "preferences": [{ "kind": "COMMITMENT_MADE", "channel": "EMAIL", "enabled": false }] } }),
+        )
+        .await;
+    assert!(s.to_string().contains("COMMITMENT_MADE"), "{s}");
+}
+
+#[tokio::test]
+async fn a_connection_holds_few_subscriptions_and_none_after_logout() {
+    let app = TestApp::spawn().await;
+    let q5 = official(&app).await;
+    let (mut ws, ack) = ws_connect(&app, Some(&q5)).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    for i in 0..11 {
+        ws.send(
+            json!({ "id": format!("s{i}"), "type": "subscribe",
+                    "payload": { "query": "subscription { notifications { id } }" } })
+            .to_string()
+            .into(),
+        )
+        .await
+        .unwrap();
+    }
+    // One of the eleven is refused (they start at once, in any order); ten run.
+    let mut refused = vec![];
+    loop {
+        let m = next_json(&mut ws, 3).await;
+        if m["timeout"] == true {
+            break;
+        }
+        if m["type"] == "error" || m["payload"]["errors"].is_array() {
+            refused.push(m);
+        }
+    }
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].to_string().contains("10"), "{:?}", refused[0]);
+
+    // After a logout, the connection takes no new subscription.
+    app.ok(
+        Some(&q5),
+        "mutation { logout(everywhere: true) { __typename } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    ws.send(
+        json!({ "id": "after", "type": "subscribe",
+                "payload": { "query": "subscription { notifications { id } }" } })
+        .to_string()
+        .into(),
+    )
+    .await
+    .unwrap();
+    let m = loop {
+        let m = next_json(&mut ws, 5).await;
+        if m["id"] == "after" || m["timeout"] == true || m.get("closed").is_some() {
+            break m;
+        }
+    };
+    assert!(
+        m["type"] == "error" || m["payload"]["errors"].is_array() || m.get("closed").is_some(),
+        "{m}"
+    );
+}
