@@ -21,9 +21,6 @@ pub struct Limits {
     pub registrations: RateLimiter,
     /// Wrong secrets given with a public code, keyed by the code's object.
     pub code_guesses: RateLimiter,
-    /// Acknowledgements of filing sent to one address or phone number, per day: anyone can
-    /// file with someone else's contact, and the city pays for each text.
-    pub acknowledgements: RateLimiter,
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -40,7 +37,6 @@ impl Limits {
             submissions: limiter("submit", HOUR),
             registrations: limiter("register", HOUR),
             code_guesses: limiter("guess", HOUR),
-            acknowledgements: limiter("ack", 24 * HOUR),
         }
     }
 }

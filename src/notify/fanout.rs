@@ -9,7 +9,7 @@ use entity::account::{self, Role};
 use entity::complaint::{self, Status};
 use entity::{
     commitment, consent, dialogue, dialogue_business, notification, notification_event, par_review,
-    privacy_request, unit,
+    privacy_request,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -82,14 +82,87 @@ async fn accounts(state: &AppState, f: sea_orm::Condition) -> AppResult<Vec<acco
         .await?)
 }
 
-async fn officials_of(state: &AppState, unit: &str) -> AppResult<Vec<account::Model>> {
-    accounts(
+async fn officials_of(
+    state: &AppState,
+    cache: &Cache,
+    unit: &str,
+) -> AppResult<Vec<account::Model>> {
+    let mut known = cache.officials.lock().await;
+    if let Some(a) = known.get(unit) {
+        return Ok(a.clone());
+    }
+    let a = accounts(
         state,
         sea_orm::Condition::all()
             .add(account::Column::Role.eq(Role::Official))
             .add(account::Column::UnitId.eq(unit)),
     )
-    .await
+    .await?;
+    known.insert(unit.to_string(), a.clone());
+    Ok(a)
+}
+
+/// What a batch of events or messages reads once: their complaints, the consents of those, and
+/// the officials of each unit met.
+#[derive(Default)]
+pub struct Cache {
+    complaints: HashMap<String, complaint::Model>,
+    /// Every loaded complaint has an entry (empty when it has no consents).
+    consents: HashMap<String, Vec<consent::Model>>,
+    officials: tokio::sync::Mutex<HashMap<String, Vec<account::Model>>>,
+}
+
+impl Cache {
+    /// Loads `ids`' complaints and consents: two statements per 300 ids.
+    pub async fn load(state: &AppState, ids: &[String]) -> AppResult<Cache> {
+        let mut cache = Cache::default();
+        let ids: Vec<String> = ids
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in ids.chunks(300) {
+            for c in complaint::Entity::find()
+                .filter(complaint::Column::Id.is_in(chunk.iter().cloned()))
+                .all(&state.db)
+                .await?
+            {
+                cache.consents.insert(c.id.clone(), vec![]);
+                cache.complaints.insert(c.id.clone(), c);
+            }
+            for r in consent::Entity::find()
+                .filter(consent::Column::ComplaintId.is_in(chunk.iter().cloned()))
+                .order_by_asc(consent::Column::RecordedAt)
+                .all(&state.db)
+                .await?
+            {
+                if let Some(id) = r.complaint_id.clone() {
+                    cache.consents.entry(id).or_default().push(r);
+                }
+            }
+        }
+        Ok(cache)
+    }
+
+    /// A loaded complaint.
+    pub fn complaint(&self, id: &str) -> Option<complaint::Model> {
+        self.complaints.get(id).cloned()
+    }
+
+    /// The complaints a batch of events is about.
+    pub fn complaints_of(events: &[notification_event::Model]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match serde_json::from_str::<Event>(&e.payload).ok()? {
+                Event::ComplaintFiled { complaint }
+                | Event::ComplaintStep { complaint, .. }
+                | Event::DeadlineSoon { complaint, .. }
+                | Event::Overdue { complaint, .. } => Some(complaint),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 async fn of_role(state: &AppState, role: Role) -> AppResult<Vec<account::Model>> {
@@ -136,14 +209,23 @@ pub fn account_to(a: &account::Model) -> To {
 
 /// Whether the filer of `c` stands by their consent to be contacted about its outcome: their
 /// answer with the complaint, else their account's.
-pub async fn filer_consents(state: &AppState, c: &complaint::Model) -> AppResult<bool> {
+pub async fn filer_consents(
+    state: &AppState,
+    cache: &Cache,
+    c: &complaint::Model,
+) -> AppResult<bool> {
     use crate::privacy::{Purpose, standing};
     let purpose = Purpose::ContactAboutOutcome;
-    let rows = consent::Entity::find()
-        .filter(consent::Column::ComplaintId.eq(c.id.as_str()))
-        .order_by_asc(consent::Column::RecordedAt)
-        .all(&state.db)
-        .await?;
+    let rows = match cache.consents.get(&c.id) {
+        Some(rows) => rows.clone(),
+        None => {
+            consent::Entity::find()
+                .filter(consent::Column::ComplaintId.eq(c.id.as_str()))
+                .order_by_asc(consent::Column::RecordedAt)
+                .all(&state.db)
+                .await?
+        }
+    };
     if rows.iter().any(|r| r.purpose == purpose.as_str()) {
         return Ok(standing(&rows, purpose));
     }
@@ -166,8 +248,8 @@ pub fn contact_usable(c: &complaint::Model) -> bool {
 
 /// The filer of `c` as a recipient: their account's inbox, and, with consent, the contact
 /// given with the item.
-async fn filer_of(state: &AppState, c: &complaint::Model) -> AppResult<Option<To>> {
-    let external = contact_usable(c) && filer_consents(state, c).await?;
+async fn filer_of(state: &AppState, cache: &Cache, c: &complaint::Model) -> AppResult<Option<To>> {
+    let external = contact_usable(c) && filer_consents(state, cache, c).await?;
     let mut channels = vec![];
     if external {
         if c.contact_email.is_some() {
@@ -207,13 +289,24 @@ async fn filer_of(state: &AppState, c: &complaint::Model) -> AppResult<Option<To
 }
 
 async fn unit_name(state: &AppState, id: &str) -> AppResult<Option<String>> {
-    Ok(unit::Entity::find_by_id(id.to_string())
-        .one(&state.db)
+    // From the catalog held in memory.
+    Ok(state
+        .catalog
+        .units
+        .rows()
         .await?
-        .map(|u| u.name))
+        .get(id)
+        .map(|u| u.name.clone()))
 }
 
-async fn complaint(state: &AppState, id: &str) -> AppResult<Option<complaint::Model>> {
+async fn complaint(
+    state: &AppState,
+    cache: &Cache,
+    id: &str,
+) -> AppResult<Option<complaint::Model>> {
+    if let Some(c) = cache.complaints.get(id) {
+        return Ok(Some(c.clone()));
+    }
     Ok(complaint::Entity::find_by_id(id.to_string())
         .one(&state.db)
         .await?)
@@ -258,38 +351,43 @@ fn excerpt(s: &str, max: usize) -> String {
 }
 
 /// The sends of an event.
-async fn sends(state: &AppState, ev: &Event) -> AppResult<Vec<Send>> {
+async fn sends(state: &AppState, cache: &Cache, ev: &Event) -> AppResult<Vec<Send>> {
     let mut out = vec![];
     match ev {
-        Event::ComplaintFiled { .. } => on_filed(state, ev, &mut out).await?,
-        Event::ComplaintStep { .. } => on_step(state, ev, &mut out).await?,
+        Event::ComplaintFiled { .. } => on_filed(state, cache, ev, &mut out).await?,
+        Event::ComplaintStep { .. } => on_step(state, cache, ev, &mut out).await?,
         Event::DeadlineSoon { .. } | Event::Overdue { .. } => {
-            on_deadline(state, ev, &mut out).await?
+            on_deadline(state, cache, ev, &mut out).await?
         }
         Event::Digest { .. } => digest(state, &mut out).await?,
-        Event::DialogueInvited { .. } => on_invited(state, ev, &mut out).await?,
+        Event::DialogueInvited { .. } => on_invited(state, cache, ev, &mut out).await?,
         Event::DialogueRescheduled { .. } | Event::DialogueCancelled { .. } => {
-            on_dialogue_changed(state, ev, &mut out).await?
+            on_dialogue_changed(state, cache, ev, &mut out).await?
         }
         Event::CommitmentMade { .. }
         | Event::CommitmentDue { .. }
-        | Event::CommitmentDone { .. } => on_commitment(state, ev, &mut out).await?,
-        Event::ReviewRequested { .. } => on_review(state, ev, &mut out).await?,
-        Event::PrivacyRequestDue { .. } => on_privacy_due(state, ev, &mut out).await?,
+        | Event::CommitmentDone { .. } => on_commitment(state, cache, ev, &mut out).await?,
+        Event::ReviewRequested { .. } => on_review(state, cache, ev, &mut out).await?,
+        Event::PrivacyRequestDue { .. } => on_privacy_due(state, cache, ev, &mut out).await?,
     }
     Ok(out)
 }
 
 /// A new item: the filer's acknowledgement, the unit's officials' new item.
-async fn on_filed(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+async fn on_filed(
+    state: &AppState,
+    cache: &Cache,
+    ev: &Event,
+    out: &mut Vec<Send>,
+) -> AppResult<()> {
     let Event::ComplaintFiled { complaint: id } = ev else {
         return Ok(());
     };
-    let Some(c) = complaint(state, id).await? else {
+    let Some(c) = complaint(state, cache, id).await? else {
         return Ok(());
     };
     let facts = complaint_facts(state, &c).await?;
-    if let Some(to) = filer_of(state, &c).await? {
+    if let Some(to) = filer_of(state, cache, &c).await? {
         out.push(Send {
             kind: Kind::ComplaintReceived,
             to: vec![to],
@@ -298,7 +396,7 @@ async fn on_filed(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResul
     }
     out.push(Send {
         kind: Kind::NewItem,
-        to: officials_of(state, &c.assigned_unit_id)
+        to: officials_of(state, cache, &c.assigned_unit_id)
             .await?
             .iter()
             .map(account_to)
@@ -309,7 +407,12 @@ async fn on_filed(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResul
 }
 
 /// A step of an item: the filer told of it; a forwarding tells the receiving unit, a reopening the unit.
-async fn on_step(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+async fn on_step(
+    state: &AppState,
+    cache: &Cache,
+    ev: &Event,
+    out: &mut Vec<Send>,
+) -> AppResult<()> {
     let Event::ComplaintStep {
         complaint: id,
         step,
@@ -318,7 +421,7 @@ async fn on_step(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult
     else {
         return Ok(());
     };
-    let Some(c) = complaint(state, id).await? else {
+    let Some(c) = complaint(state, cache, id).await? else {
         return Ok(());
     };
     let mut facts = complaint_facts(state, &c).await?;
@@ -359,7 +462,7 @@ async fn on_step(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult
         _ => None,
     };
     if let Some(kind) = filer_kind
-        && let Some(to) = filer_of(state, &c).await?
+        && let Some(to) = filer_of(state, cache, &c).await?
     {
         out.push(Send {
             kind,
@@ -380,7 +483,7 @@ async fn on_step(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult
         facts.detail = None;
         out.push(Send {
             kind,
-            to: officials_of(state, &unit)
+            to: officials_of(state, cache, &unit)
                 .await?
                 .iter()
                 .map(account_to)
@@ -392,12 +495,17 @@ async fn on_step(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult
 }
 
 /// A deadline one working day away, or passed: the unit's officials, if the item is still open on it.
-async fn on_deadline(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+async fn on_deadline(
+    state: &AppState,
+    cache: &Cache,
+    ev: &Event,
+    out: &mut Vec<Send>,
+) -> AppResult<()> {
     let (Event::DeadlineSoon { complaint: id, due } | Event::Overdue { complaint: id, due }) = ev
     else {
         return Ok(());
     };
-    let Some(c) = complaint(state, id).await? else {
+    let Some(c) = complaint(state, cache, id).await? else {
         return Ok(());
     };
     // Answered or moved on since: nothing to remind of.
@@ -411,7 +519,7 @@ async fn on_deadline(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppRe
     };
     out.push(Send {
         kind,
-        to: officials_of(state, &c.assigned_unit_id)
+        to: officials_of(state, cache, &c.assigned_unit_id)
             .await?
             .iter()
             .map(account_to)
@@ -422,7 +530,12 @@ async fn on_deadline(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppRe
 }
 
 /// Businesses newly invited to a dialogue.
-async fn on_invited(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+async fn on_invited(
+    state: &AppState,
+    _cache: &Cache,
+    ev: &Event,
+    out: &mut Vec<Send>,
+) -> AppResult<()> {
     let Event::DialogueInvited {
         dialogue: id,
         businesses,
@@ -446,7 +559,12 @@ async fn on_invited(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppRes
 }
 
 /// A dialogue moved or cancelled: every business taking part.
-async fn on_dialogue_changed(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+async fn on_dialogue_changed(
+    state: &AppState,
+    _cache: &Cache,
+    ev: &Event,
+    out: &mut Vec<Send>,
+) -> AppResult<()> {
     let (Event::DialogueRescheduled { dialogue: id } | Event::DialogueCancelled { dialogue: id }) =
         ev
     else {
@@ -479,7 +597,12 @@ async fn on_dialogue_changed(state: &AppState, ev: &Event, out: &mut Vec<Send>) 
 }
 
 /// A commitment made, falling due or done: the business that raised the item (or its filer's account).
-async fn on_commitment(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+async fn on_commitment(
+    state: &AppState,
+    cache: &Cache,
+    ev: &Event,
+    out: &mut Vec<Send>,
+) -> AppResult<()> {
     let (Event::CommitmentMade { commitment: id }
     | Event::CommitmentDue { commitment: id }
     | Event::CommitmentDone { commitment: id }) = ev
@@ -492,7 +615,7 @@ async fn on_commitment(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> App
     else {
         return Ok(());
     };
-    let Some(c) = complaint(state, &m.complaint_id).await? else {
+    let Some(c) = complaint(state, cache, &m.complaint_id).await? else {
         return Ok(());
     };
     let (kind, deadline) = match ev {
@@ -513,7 +636,7 @@ async fn on_commitment(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> App
             .collect(),
         // A person who filed: told as the filer is, with their consent, to the item's contact
         // (and their account's inbox).
-        None => filer_of(state, &c).await?.into_iter().collect(),
+        None => filer_of(state, cache, &c).await?.into_iter().collect(),
     };
     let text = excerpt(&m.text, 300);
     out.push(Send {
@@ -531,7 +654,12 @@ async fn on_commitment(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> App
 }
 
 /// A new request in the PAR review queue: the evaluators.
-async fn on_review(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+async fn on_review(
+    state: &AppState,
+    _cache: &Cache,
+    ev: &Event,
+    out: &mut Vec<Send>,
+) -> AppResult<()> {
     let Event::ReviewRequested { review: id } = ev else {
         return Ok(());
     };
@@ -565,7 +693,12 @@ async fn on_review(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResu
 }
 
 /// A person's request falling due: data-protection staff (admins when there are none).
-async fn on_privacy_due(state: &AppState, ev: &Event, out: &mut Vec<Send>) -> AppResult<()> {
+async fn on_privacy_due(
+    state: &AppState,
+    _cache: &Cache,
+    ev: &Event,
+    out: &mut Vec<Send>,
+) -> AppResult<()> {
     let Event::PrivacyRequestDue { request: id } = ev else {
         return Ok(());
     };
@@ -675,6 +808,7 @@ async fn digest(state: &AppState, out: &mut Vec<Send>) -> AppResult<()> {
 /// The messages of an event, ready to insert.
 pub async fn messages(
     state: &AppState,
+    cache: &Cache,
     ev_row: &notification_event::Model,
 ) -> AppResult<Vec<notification::Model>> {
     let Ok(ev) = serde_json::from_str::<Event>(&ev_row.payload) else {
@@ -684,7 +818,7 @@ pub async fn messages(
         );
         return Ok(vec![]);
     };
-    let sends = sends(state, &ev).await?;
+    let sends = sends(state, cache, &ev).await?;
     let keys: Vec<String> = sends
         .iter()
         .flat_map(|s| s.to.iter().map(|t| t.key.clone()))

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use async_graphql::futures_util::StreamExt;
 
 use chrono::Utc;
-use entity::{account, complaint, notification, notification_event};
+use entity::{account, notification, notification_event};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
@@ -32,6 +32,8 @@ const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
 const SEND_WINDOW: Duration = Duration::from_secs(30);
 /// Acknowledgements of filing one address or phone number gets per day.
 pub const ACKNOWLEDGEMENTS_PER_DAY: u32 = 3;
+/// How long a woken worker lets events gather before it claims them.
+const GATHER: Duration = Duration::from_millis(100);
 /// Messages of a batch in flight at once.
 const SENDING_AT_ONCE: usize = 8;
 /// An event that cannot be fanned out this many times is dropped (and logged).
@@ -43,6 +45,36 @@ pub struct Channels {
     pub mail: Mailer,
     pub sms: Gateway,
     pub zalo: Gateway,
+    /// Acknowledgements sent today per contact (by a hash of channel and address), counted by
+    /// this server: a filing's contact is whatever the filer typed.
+    acks: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<[u8; 32], (chrono::NaiveDate, u32)>>,
+    >,
+}
+
+impl Channels {
+    /// Counts an acknowledgement to `to` on `channel`: whether it may go (fewer than
+    /// [`ACKNOWLEDGEMENTS_PER_DAY`] today, city time).
+    fn may_acknowledge(&self, channel: Channel, to: &str) -> bool {
+        use sha2::Digest;
+        let key: [u8; 32] =
+            sha2::Sha256::digest(format!("{}:{}", channel.as_str(), to.trim().to_lowercase()))
+                .into();
+        let today = crate::clock::today();
+        let mut acks = self.acks.lock().unwrap_or_else(|p| p.into_inner());
+        if acks.len() > 100_000 {
+            acks.retain(|_, (d, _)| *d == today);
+        }
+        let e = acks.entry(key).or_insert((today, 0));
+        if e.0 != today {
+            *e = (today, 0);
+        }
+        if e.1 >= ACKNOWLEDGEMENTS_PER_DAY {
+            return false;
+        }
+        e.1 += 1;
+        true
+    }
 }
 
 impl Channels {
@@ -53,6 +85,7 @@ impl Channels {
             mail: Mailer::new(n.smtp_url.as_deref(), &n.smtp_from, dir.clone())?,
             sms: Gateway::new(Channel::Sms, n.sms_webhook.clone(), dir.clone()),
             zalo: Gateway::new(Channel::Zalo, n.zalo_webhook.clone(), dir),
+            acks: Default::default(),
         })
     }
 }
@@ -141,10 +174,12 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<usize> {
         .filter(notification_event::Column::Id.is_in(ids.clone()))
         .all(&state.db)
         .await?;
-    // Who is told of what: reads only, per event.
+    // Who is told of what: reads only, the batch's complaints and consents at once.
+    let cache =
+        super::fanout::Cache::load(state, &super::fanout::Cache::complaints_of(&events)).await?;
     let mut done: Vec<(i64, Vec<notification::Model>)> = vec![];
     for ev in &events {
-        match super::fanout::messages(state, ev).await {
+        match super::fanout::messages(state, &cache, ev).await {
             Ok(msgs) => done.push((ev.id, msgs)),
             Err(e) => failed_event(state, ev, &e).await?,
         }
@@ -240,23 +275,24 @@ fn backoff(state: &AppState, attempts: i32) -> chrono::Duration {
 }
 
 /// Where a message goes now, or why it no longer goes anywhere.
-async fn address(state: &AppState, m: &notification::Model) -> AppResult<Result<String, String>> {
+async fn address(
+    state: &AppState,
+    cache: &super::fanout::Cache,
+    m: &notification::Model,
+) -> AppResult<Result<String, String>> {
     let channel = Channel::parse(&m.channel).unwrap_or(Channel::Email);
     if let Some(to) = m.recipient.strip_prefix("address:") {
         return Ok(Ok(to.to_string()));
     }
     // A message about an item to its filer goes to the item's contact, with consent.
     if let Some(cid) = &m.complaint_id {
-        let Some(c) = complaint::Entity::find_by_id(cid.clone())
-            .one(&state.db)
-            .await?
-        else {
+        let Some(c) = cache.complaint(cid) else {
             return Ok(Err("the item no longer exists".into()));
         };
         if !super::fanout::contact_usable(&c) {
             return Ok(Err("the filer's contact was removed or restricted".into()));
         }
-        if !super::fanout::filer_consents(state, &c).await? {
+        if !super::fanout::filer_consents(state, cache, &c).await? {
             return Ok(Err("the filer withdrew consent to be contacted".into()));
         }
         let a = match channel {
@@ -290,8 +326,13 @@ enum Outcome {
 }
 
 /// Sends one message.
-async fn send(state: &AppState, ch: &Channels, m: &notification::Model) -> AppResult<Outcome> {
-    let to = match address(state, m).await? {
+async fn send(
+    state: &AppState,
+    ch: &Channels,
+    cache: &super::fanout::Cache,
+    m: &notification::Model,
+) -> AppResult<Outcome> {
+    let to = match address(state, cache, m).await? {
         Ok(to) => to,
         Err(why) => return Ok(Outcome::Cancelled(why)),
     };
@@ -299,19 +340,9 @@ async fn send(state: &AppState, ch: &Channels, m: &notification::Model) -> AppRe
     let channel = Channel::parse(&m.channel).unwrap_or(Channel::Email);
     // An acknowledgement goes to whatever contact the filing gave: a few a day per contact, so
     // that nobody's phone or mailbox can be flooded through the portal.
-    if kind == Kind::ComplaintReceived
-        && state
-            .limits
-            .acknowledgements
-            .take(
-                &format!("{}:{}", channel.as_str(), to.trim().to_lowercase()),
-                ACKNOWLEDGEMENTS_PER_DAY,
-            )
-            .await?
-            .is_some()
-    {
+    if kind == Kind::ComplaintReceived && !ch.may_acknowledge(channel, &to) {
         return Ok(Outcome::Cancelled(format!(
-            "this contact was sent {ACKNOWLEDGEMENTS_PER_DAY} acknowledgements in the last 24 hours"
+            "this contact was sent {ACKNOWLEDGEMENTS_PER_DAY} acknowledgements today"
         )));
     }
     let r = match channel {
@@ -385,6 +416,9 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
         .filter(notification::Column::Id.is_in(ids))
         .all(&state.db)
         .await?;
+    // The filers' items and consents, read once for the batch.
+    let cids: Vec<String> = msgs.iter().filter_map(|m| m.complaint_id.clone()).collect();
+    let cache = &super::fanout::Cache::load(state, &cids).await?;
     let now = crate::clock::now();
     for m in &msgs {
         tally.lag_ms = tally
@@ -402,7 +436,7 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
                 if started.elapsed() > SEND_WINDOW {
                     return (m, Ok(None));
                 }
-                let r = send(state, ch, &m).await.map(Some);
+                let r = send(state, ch, cache, &m).await.map(Some);
                 (m, r)
             })
             .buffer_unordered(SENDING_AT_ONCE)
@@ -478,13 +512,16 @@ pub async fn run(state: AppState, ch: Channels) {
     let mut tally = Tally::default();
     let mut last_log = Instant::now();
     loop {
+        // A full batch calls for the next one at once; otherwise the worker waits for a write
+        // to wake it (or a second, for other servers' writes), then lets a moment's events
+        // gather, so that under load a batch carries many and its fixed cost is shared.
         let mut busy = false;
         match fan_out_once(&state).await {
-            Ok(n) => busy |= n > 0,
+            Ok(n) => busy |= n as u64 >= BATCH,
             Err(e) => log_error("fanning out notifications", &e),
         }
         match deliver_once(&state, &ch, &mut tally).await {
-            Ok(n) => busy |= n > 0,
+            Ok(n) => busy |= n as u64 >= BATCH,
             Err(e) => log_error("sending notifications", &e),
         }
         if last_log.elapsed() >= Duration::from_secs(60) {
@@ -501,6 +538,7 @@ pub async fn run(state: AppState, ch: Channels) {
         }
         if !busy {
             state.notify_wake.wait(Duration::from_millis(1000)).await;
+            tokio::time::sleep(GATHER).await;
         }
     }
 }
