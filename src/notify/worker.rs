@@ -39,6 +39,9 @@ const SENDING_AT_ONCE: usize = 8;
 /// An event that cannot be fanned out this many times is dropped (and logged).
 const EVENT_ATTEMPTS: i32 = 10;
 
+/// Acknowledgements sent per contact (a hash of channel and address): the day and the count.
+type AckCounts = std::collections::HashMap<[u8; 32], (chrono::NaiveDate, u32)>;
+
 /// The channels of this server.
 #[derive(Clone)]
 pub struct Channels {
@@ -47,9 +50,7 @@ pub struct Channels {
     pub zalo: Gateway,
     /// Acknowledgements sent today per contact (by a hash of channel and address), counted by
     /// this server: a filing's contact is whatever the filer typed.
-    acks: std::sync::Arc<
-        std::sync::Mutex<std::collections::HashMap<[u8; 32], (chrono::NaiveDate, u32)>>,
-    >,
+    acks: std::sync::Arc<std::sync::Mutex<AckCounts>>,
 }
 
 impl Channels {
