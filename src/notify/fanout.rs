@@ -110,11 +110,14 @@ pub struct Cache {
     /// Every loaded complaint has an entry (empty when it has no consents).
     consents: HashMap<String, Vec<consent::Model>>,
     officials: tokio::sync::Mutex<HashMap<String, Vec<account::Model>>>,
+    /// Recipients' choices, by recipient key (an empty list: none made).
+    prefs: tokio::sync::Mutex<HashMap<String, Vec<entity::notification_preference::Model>>>,
 }
 
 impl Cache {
-    /// Loads `ids`' complaints and consents: two statements per 300 ids.
-    pub async fn load(state: &AppState, ids: &[String]) -> AppResult<Cache> {
+    /// Loads `ids`' complaints and consents, two statements per 300 ids, and with `with_prefs`
+    /// their filers' choices.
+    pub async fn load(state: &AppState, ids: &[String], with_prefs: bool) -> AppResult<Cache> {
         let mut cache = Cache::default();
         let ids: Vec<String> = ids
             .iter()
@@ -142,7 +145,47 @@ impl Cache {
                 }
             }
         }
+        if !with_prefs {
+            return Ok(cache);
+        }
+        // The filers' choices: the recipients of most of a batch's messages.
+        let keys: Vec<String> = cache
+            .complaints
+            .values()
+            .map(|c| match &c.filer_account_id {
+                Some(a) => prefs::account(a),
+                None => prefs::complaint(&c.id),
+            })
+            .collect();
+        cache.prefs_of(state, &keys).await?;
         Ok(cache)
+    }
+
+    /// The choices of `keys`, read once per batch.
+    pub async fn prefs_of(
+        &self,
+        state: &AppState,
+        keys: &[String],
+    ) -> AppResult<HashMap<String, Vec<entity::notification_preference::Model>>> {
+        let mut known = self.prefs.lock().await;
+        let missing: Vec<String> = keys
+            .iter()
+            .filter(|k| !known.contains_key(*k))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !missing.is_empty() {
+            let mut found = prefs::of(&state.db, &missing).await?;
+            for k in missing {
+                let rows = found.remove(&k).unwrap_or_default();
+                known.insert(k, rows);
+            }
+        }
+        Ok(keys
+            .iter()
+            .filter_map(|k| known.get(k).map(|v| (k.clone(), v.clone())))
+            .collect())
     }
 
     /// A loaded complaint.
@@ -823,7 +866,7 @@ pub async fn messages(
         .iter()
         .flat_map(|s| s.to.iter().map(|t| t.key.clone()))
         .collect();
-    let chosen = prefs::of(&state.db, &keys).await?;
+    let chosen = cache.prefs_of(state, &keys).await?;
     let now = crate::clock::now();
     let mut out = vec![];
     let mut seen: HashMap<(String, Channel), ()> = HashMap::new();

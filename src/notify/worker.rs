@@ -177,7 +177,8 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<usize> {
         .await?;
     // Who is told of what: reads only, the batch's complaints and consents at once.
     let cache =
-        super::fanout::Cache::load(state, &super::fanout::Cache::complaints_of(&events)).await?;
+        super::fanout::Cache::load(state, &super::fanout::Cache::complaints_of(&events), true)
+            .await?;
     let mut done: Vec<(i64, Vec<notification::Model>)> = vec![];
     for ev in &events {
         match super::fanout::messages(state, &cache, ev).await {
@@ -419,7 +420,7 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
         .await?;
     // The filers' items and consents, read once for the batch.
     let cids: Vec<String> = msgs.iter().filter_map(|m| m.complaint_id.clone()).collect();
-    let cache = &super::fanout::Cache::load(state, &cids).await?;
+    let cache = &super::fanout::Cache::load(state, &cids, false).await?;
     let now = crate::clock::now();
     for m in &msgs {
         tally.lag_ms = tally
@@ -481,9 +482,31 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
         };
         results.push((m.id.clone(), attempts, r));
     }
-    // One transaction records the batch.
+    // One transaction records the batch: the sent ones in one statement, the others each.
+    let (sent, other): (Vec<_>, Vec<_>) = results
+        .into_iter()
+        .partition(|(_, _, (st, ..))| *st == status::SENT);
     let txn = crate::db::begin(&state.db).await?;
-    for (id, attempts, (st, err, next, sent_at)) in results {
+    for chunk in sent.chunks(500) {
+        notification::Entity::update_many()
+            .col_expr(notification::Column::Status, Expr::value(status::SENT))
+            .col_expr(
+                notification::Column::Attempts,
+                sea_orm::sea_query::ExprTrait::add(Expr::col(notification::Column::Attempts), 1),
+            )
+            .col_expr(
+                notification::Column::SentAt,
+                Expr::value(crate::clock::now()),
+            )
+            .col_expr(
+                notification::Column::ClaimedUntil,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .filter(notification::Column::Id.is_in(chunk.iter().map(|(id, ..)| id.clone())))
+            .exec(&*txn)
+            .await?;
+    }
+    for (id, attempts, (st, err, next, sent_at)) in other {
         notification::Entity::update_many()
             .col_expr(notification::Column::Status, Expr::value(st))
             .col_expr(notification::Column::Attempts, Expr::value(attempts))
