@@ -66,6 +66,10 @@ enum Complaints {
     ContactLang,
 }
 
+/// Open complaints by answer deadline: what the scheduler looks at every minute (deadlines a
+/// working day away, deadlines just passed) without reading the whole table.
+const STATUS_DUE: &str = "idx_complaints_status_answer_due";
+
 #[derive(DeriveIden)]
 enum Accounts {
     Table,
@@ -173,6 +177,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_index(index(
+            STATUS_DUE,
+            Complaints::Table,
+            &["status", "answer_due_at"],
+        ))
+        .await?;
         m.alter_table(
             Table::alter()
                 .table(Accounts::Table)
@@ -183,6 +193,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name(STATUS_DUE)
+                .table(Complaints::Table)
+                .to_owned(),
+        )
+        .await?;
         for t in [
             NotificationPreferences::Table.into_iden(),
             Notifications::Table.into_iden(),
