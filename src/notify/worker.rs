@@ -482,44 +482,45 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
         };
         results.push((m.id.clone(), attempts, r));
     }
-    // One transaction records the batch: the sent ones in one statement, the others each.
-    let (sent, other): (Vec<_>, Vec<_>) = results
-        .into_iter()
-        .partition(|(_, _, (st, ..))| *st == status::SENT);
-    let txn = crate::db::begin(&state.db).await?;
-    for chunk in sent.chunks(500) {
-        notification::Entity::update_many()
-            .col_expr(notification::Column::Status, Expr::value(status::SENT))
-            .col_expr(
-                notification::Column::Attempts,
-                sea_orm::sea_query::ExprTrait::add(Expr::col(notification::Column::Attempts), 1),
-            )
-            .col_expr(
-                notification::Column::SentAt,
-                Expr::value(crate::clock::now()),
-            )
-            .col_expr(
-                notification::Column::ClaimedUntil,
-                Expr::value(Option::<chrono::DateTime<Utc>>::None),
-            )
-            .filter(notification::Column::Id.is_in(chunk.iter().map(|(id, ..)| id.clone())))
-            .exec(&*txn)
-            .await?;
+    // One transaction records the batch: one statement per outcome (state, reason and next
+    // try), whatever the number of messages sharing it.
+    let now = crate::clock::now();
+    let mut groups: std::collections::BTreeMap<
+        (&str, Option<String>, Option<chrono::DateTime<Utc>>),
+        Vec<String>,
+    > = Default::default();
+    for (id, _, (st, err, next, _)) in results {
+        // Only a failure moves the next try; the others keep theirs.
+        let next = (st == status::FAILED).then_some(next);
+        groups.entry((st, err, next)).or_default().push(id);
     }
-    for (id, attempts, (st, err, next, sent_at)) in other {
-        notification::Entity::update_many()
-            .col_expr(notification::Column::Status, Expr::value(st))
-            .col_expr(notification::Column::Attempts, Expr::value(attempts))
-            .col_expr(notification::Column::LastError, Expr::value(err))
-            .col_expr(notification::Column::NextAttemptAt, Expr::value(next))
-            .col_expr(notification::Column::SentAt, Expr::value(sent_at))
-            .col_expr(
-                notification::Column::ClaimedUntil,
-                Expr::value(Option::<chrono::DateTime<Utc>>::None),
-            )
-            .filter(notification::Column::Id.eq(id))
-            .exec(&*txn)
-            .await?;
+    let txn = crate::db::begin(&state.db).await?;
+    for ((st, err, next), ids) in groups {
+        for chunk in ids.chunks(500) {
+            let mut upd = notification::Entity::update_many()
+                .col_expr(notification::Column::Status, Expr::value(st))
+                .col_expr(
+                    notification::Column::Attempts,
+                    sea_orm::sea_query::ExprTrait::add(
+                        Expr::col(notification::Column::Attempts),
+                        1,
+                    ),
+                )
+                .col_expr(notification::Column::LastError, Expr::value(err.clone()))
+                .col_expr(
+                    notification::Column::ClaimedUntil,
+                    Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                );
+            if st == status::SENT {
+                upd = upd.col_expr(notification::Column::SentAt, Expr::value(now));
+            }
+            if let Some(n) = next {
+                upd = upd.col_expr(notification::Column::NextAttemptAt, Expr::value(n));
+            }
+            upd.filter(notification::Column::Id.is_in(chunk.iter().cloned()))
+                .exec(&*txn)
+                .await?;
+        }
     }
     txn.commit().await?;
     Ok(msgs.len())
