@@ -39,6 +39,9 @@ const SENDING_AT_ONCE: usize = 8;
 /// An event that cannot be fanned out this many times is dropped (and logged).
 const EVENT_ATTEMPTS: i32 = 10;
 
+/// How a message ended a try: its state, the reason, and the next try for a failure.
+type Outcome3<'a> = (&'a str, Option<String>, Option<chrono::DateTime<Utc>>);
+
 /// Acknowledgements sent per contact (a hash of channel and address): the day and the count.
 type AckCounts = std::collections::HashMap<[u8; 32], (chrono::NaiveDate, u32)>;
 
@@ -485,10 +488,7 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
     // One transaction records the batch: one statement per outcome (state, reason and next
     // try), whatever the number of messages sharing it.
     let now = crate::clock::now();
-    let mut groups: std::collections::BTreeMap<
-        (&str, Option<String>, Option<chrono::DateTime<Utc>>),
-        Vec<String>,
-    > = Default::default();
+    let mut groups: std::collections::BTreeMap<Outcome3<'_>, Vec<String>> = Default::default();
     for (id, _, (st, err, next, _)) in results {
         // Only a failure moves the next try; the others keep theirs.
         let next = (st == status::FAILED).then_some(next);
