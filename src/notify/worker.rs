@@ -57,6 +57,15 @@ pub struct Channels {
 }
 
 impl Channels {
+    /// The gateway of a text channel (SMS, else Zalo).
+    fn gateway(&self, channel: Channel) -> &Gateway {
+        if channel == Channel::Sms {
+            &self.sms
+        } else {
+            &self.zalo
+        }
+    }
+
     /// Counts an acknowledgement to `to` on `channel`: whether it may go (fewer than
     /// [`ACKNOWLEDGEMENTS_PER_DAY`] today, city time).
     fn may_acknowledge(&self, channel: Channel, to: &str) -> bool {
@@ -375,11 +384,7 @@ async fn send(
                 .await
         }
         Channel::Sms | Channel::Zalo => {
-            let gw = if channel == Channel::Sms {
-                &ch.sms
-            } else {
-                &ch.zalo
-            };
+            let gw = ch.gateway(channel);
             gw.send(&Text {
                 id: m.id.clone(),
                 channel: channel.as_str(),
@@ -607,11 +612,7 @@ pub async fn send_test(
             Ok(ch.mail.describe())
         }
         Channel::Sms | Channel::Zalo => {
-            let gw = if channel == Channel::Sms {
-                &ch.sms
-            } else {
-                &ch.zalo
-            };
+            let gw = ch.gateway(channel);
             gw.send(&Text {
                 id,
                 channel: channel.as_str(),
