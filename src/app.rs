@@ -580,8 +580,19 @@ async fn graphql_get(
     let lang = lang_of(&headers);
     let spec = wants_graphql_response(&headers);
     let raw = raw.unwrap_or_default();
-    let has_query = raw.split('&').any(|kv| kv.starts_with("query="));
-    if !has_query {
+    let req = match parse_get(&raw) {
+        Ok(r) => r,
+        Err((vi, en)) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                spec,
+                AppError::bad_input("query", vi, en),
+                lang,
+            );
+        }
+    };
+    // A hashed persisted query comes without its text.
+    if req.query.is_empty() && !req.extensions.contains_key("persistedQuery") {
         let html = headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -600,22 +611,145 @@ async fn graphql_get(
             lang,
         );
     }
-    let req = match async_graphql::http::parse_query_string(&raw) {
-        Ok(r) => r,
-        Err(e) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                spec,
-                AppError::bad_input(
-                    "query",
-                    format!("Tham số URL không hợp lệ: {e}"),
-                    format!("Invalid URL parameters: {e}"),
-                ),
-                lang,
-            );
-        }
-    };
     execute(&http, &headers, peer, req, spec, lang, Verb::Get).await
+}
+
+/// Reads a GraphQL GET's URL parameters as the GraphQL-over-HTTP spec and Apollo's clients send
+/// them: `query`, `operationName` (also `operation_name`), and `variables` and `extensions` as
+/// JSON. A hashed persisted query comes without `query`.
+fn parse_get(raw: &str) -> Result<async_graphql::Request, (String, String)> {
+    let mut query = String::new();
+    let mut operation_name = None;
+    let mut variables = None;
+    let mut extensions = None;
+    for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
+        match k.as_ref() {
+            "query" => query = v.into_owned(),
+            "operationName" | "operation_name" => {
+                operation_name = Some(v.into_owned()).filter(|n| !n.is_empty())
+            }
+            "variables" => variables = Some(v.into_owned()),
+            "extensions" => extensions = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    let json =
+        |name: &str, text: Option<String>| -> Result<Option<serde_json::Value>, (String, String)> {
+            match text.filter(|t| !t.trim().is_empty()) {
+                None => Ok(None),
+                Some(t) => serde_json::from_str(&t).map(Some).map_err(|e| {
+                    (
+                        format!("Tham số {name} không phải JSON hợp lệ: {e}"),
+                        format!("The {name} parameter is not valid JSON: {e}"),
+                    )
+                }),
+            }
+        };
+    let mut req = async_graphql::Request::new(query);
+    req.operation_name = operation_name;
+    if let Some(v) = json("variables", variables)? {
+        req.variables = async_graphql::Variables::from_json(v);
+    }
+    if let Some(serde_json::Value::Object(m)) = json("extensions", extensions)? {
+        for (k, v) in m {
+            req.extensions
+                .insert(k, async_graphql::Value::from_json(v).unwrap_or_default());
+        }
+    }
+    Ok(req)
+}
+
+/// Root fields whose answer to an anonymous caller is the same for everyone and holds nothing
+/// personal: the catalog, the calendar, published items and the published PAR index. Only a
+/// GET without credentials, asking for these alone, is answered as cacheable.
+const PUBLIC_ROOT_FIELDS: &[&str] = &[
+    "__typename",
+    "calendarYear",
+    "complaint",
+    "complaints",
+    "holidays",
+    "parBreakdown",
+    "parIndex",
+    "parPeriod",
+    "parPeriods",
+    "privacyNotice",
+    "procedure",
+    "procedureByCode",
+    "procedures",
+    "searchComplaints",
+    "searchProcedures",
+    "searchUnits",
+    "unit",
+    "unitByCode",
+    "units",
+    "workingDayDeadline",
+];
+
+/// How long a shared cache may keep a public answer.
+const PUBLIC_MAX_AGE_SECS: u64 = 60;
+
+/// Whether the operation a request would run is a query of [`PUBLIC_ROOT_FIELDS`] only (its
+/// root selections plain fields, not fragments, which are not followed here).
+fn asks_public_things_only(req: &mut async_graphql::Request) -> bool {
+    let name = req.operation_name.clone();
+    let Ok(doc) = req.parsed_query() else {
+        return false;
+    };
+    let Some(op) = selected_operation(doc, name.as_deref()) else {
+        return false;
+    };
+    op.ty == OperationType::Query
+        && op.selection_set.node.items.iter().all(|s| {
+            matches!(&s.node, Selection::Field(f)
+                if PUBLIC_ROOT_FIELDS.contains(&f.node.name.node.as_str()))
+        })
+}
+
+/// Marks a successful public answer (on the response's extensions): its entity tag.
+#[derive(Clone)]
+struct PublicAnswer {
+    etag: String,
+}
+
+/// Caching headers of a GraphQL answer. A public answer (see [`PublicAnswer`]) may be kept by
+/// any cache for a minute and carries an `ETag`; a request whose `If-None-Match` names it gets
+/// 304 and no body. Every other answer is `private, no-store`.
+fn with_caching(mut resp: Response, headers: &HeaderMap) -> Response {
+    let vary = HeaderValue::from_static("Authorization, Accept, Accept-Language");
+    let Some(public) = resp.extensions().get::<PublicAnswer>().cloned() else {
+        let h = resp.headers_mut();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+        h.insert(header::VARY, vary);
+        return resp;
+    };
+    let etag = HeaderValue::from_str(&public.etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let cache_control = HeaderValue::from_str(&format!("public, max-age={PUBLIC_MAX_AGE_SECS}"))
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == public.etag || t == "*");
+    if matches {
+        resp = StatusCode::NOT_MODIFIED.into_response();
+    }
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, cache_control);
+    h.insert(header::ETAG, etag);
+    h.insert(header::VARY, vary);
+    resp
+}
+
+/// The entity tag of a public answer's body.
+fn etag_of(body: &[u8]) -> String {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(body);
+    format!("\"{}\"", hex::encode(&d[..16]))
 }
 
 /// How a GraphQL request came: GET runs no mutation.
@@ -675,6 +809,20 @@ fn only_refreshes(req: &mut async_graphql::Request) -> bool {
 }
 
 async fn execute(
+    http: &Http,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    req: async_graphql::Request,
+    spec: bool,
+    lang: Lang,
+    verb: Verb,
+) -> Response {
+    let resp = run(http, headers, peer, req, spec, lang, verb).await;
+    with_caching(resp, headers)
+}
+
+/// Runs a GraphQL request: its answer, marked [`PublicAnswer`] when anyone may keep it.
+async fn run(
     http: &Http,
     headers: &HeaderMap,
     peer: SocketAddr,
@@ -780,6 +928,12 @@ async fn execute(
             }
         }
     }
+    // An answer anyone may keep: a GET without credentials asking for public things only.
+    let public = verb == Verb::Get
+        && auth.is_none()
+        && matches!(actor, Actor::Anonymous)
+        && !parse_failed
+        && asks_public_things_only(&mut req);
     let client =
         crate::client_addr::client_ip(peer.ip(), headers, &http.state.config.trusted_proxies);
     // The addresses a unit's officials work from close to ratings of the unit's dossiers.
@@ -828,12 +982,17 @@ async fn execute(
         // The common case: no errors to annotate, so serialise once.
         let ct = if spec { GRAPHQL_RESPONSE } else { JSON };
         let bytes = serde_json::to_vec(&resp).unwrap_or_else(|_| b"{}".to_vec());
-        return (
+        let etag = public.then(|| etag_of(&bytes));
+        let mut r = (
             StatusCode::OK,
             [(header::CONTENT_TYPE, HeaderValue::from_static(ct))],
             bytes,
         )
             .into_response();
+        if let Some(etag) = etag {
+            r.extensions_mut().insert(PublicAnswer { etag });
+        }
+        return r;
     }
     let mut body = serde_json::to_value(&resp).unwrap_or_default();
     if let Some(o) = body.as_object_mut() {

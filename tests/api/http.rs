@@ -386,3 +386,234 @@ async fn automatic_persisted_queries_send_a_hash_for_a_text_sent_before() {
         .await;
     assert_eq!(n["complaints"]["totalCount"], 0, "nothing was filed: {n}");
 }
+
+// ---------------------------------------------------------------- GET, persisted queries, caching
+
+static NPM: std::sync::Once = std::sync::Once::new();
+
+/// Apollo Client and graphql from npm, installed once into `tests/support/apq` (pinned by its
+/// lock file; `.ci/run` installs them beforehand).
+fn ensure_apollo_client() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/apq");
+    NPM.call_once(|| {
+        if dir.join("node_modules/@apollo/client").exists() {
+            return;
+        }
+        let ok = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "npm ci in tests/support/apq failed (npm and its registry are needed)"
+        );
+    });
+    dir
+}
+
+#[tokio::test]
+async fn apollo_client_sends_hashed_queries_by_get_and_falls_back_to_the_text() {
+    let dir = ensure_apollo_client();
+    let app = TestApp::spawn().await;
+    let (script, url) = (dir.join("client.cjs"), app.url("/graphql"));
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .arg(url)
+            .output()
+            .expect("node")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ex = run["exchanges"].as_array().unwrap();
+    // The first client: the hash alone by GET, told the server lacks it, then the text.
+    assert_eq!(ex.len(), 3, "{run:#}");
+    assert_eq!(ex[0]["method"], "GET");
+    assert_eq!(ex[0]["params"]["operationName"], "PublicUnits");
+    assert!(ex[0]["params"].get("query").is_none(), "{run:#}");
+    assert_eq!(ex[0]["status"], 200);
+    assert_eq!(
+        ex[0]["body"]["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+        "{run:#}"
+    );
+    assert_eq!(ex[0]["cacheControl"], "private, no-store");
+    assert!(
+        ex[1]["requestBody"]["query"]
+            .as_str()
+            .unwrap()
+            .contains("PublicUnits")
+    );
+    assert_eq!(ex[1]["status"], 200);
+    // The second client: one GET by hash, answered and cacheable.
+    assert_eq!(ex[2]["method"], "GET");
+    assert!(ex[2]["params"].get("query").is_none(), "{run:#}");
+    assert_eq!(ex[2]["status"], 200);
+    assert_eq!(ex[2]["cacheControl"], "public, max-age=60");
+    assert!(
+        ex[2]["etag"].as_str().is_some_and(|e| e.len() > 8),
+        "{run:#}"
+    );
+    assert!(ex[2]["vary"].as_str().unwrap().contains("Authorization"));
+    // Both clients got the same three units.
+    let nodes = run["results"][0]["units"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{run:#}");
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["code"].is_string() && n["name"].is_string())
+    );
+    assert_eq!(run["results"][0], run["results"][1]);
+    assert_eq!(ex[2]["body"]["data"], run["results"][1]);
+}
+
+#[tokio::test]
+async fn public_get_answers_are_cacheable_and_personal_ones_never() {
+    let app = TestApp::spawn().await;
+    let get = |params: Vec<(&'static str, String)>, token: Option<String>, etag: Option<String>| {
+        let app = &app;
+        async move {
+            let mut r = app.client.get(app.url("/graphql")).query(&params);
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            if let Some(e) = etag {
+                r = r.header("If-None-Match", e);
+            }
+            let r = r.send().await.unwrap();
+            let h = |n: &str| r.headers().get(n).map(|v| v.to_str().unwrap().to_string());
+            let (cc, etag) = (h("cache-control"), h("etag"));
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap();
+            (status, cc, etag, body)
+        }
+    };
+    let units = "{ units(first: 2) { nodes { code } } }".to_string();
+
+    // Anonymous and public: cacheable for a minute, with an entity tag that answers 304.
+    let (status, cc, etag, body) = get(vec![("query", units.clone())], None, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(cc.as_deref(), Some("public, max-age=60"));
+    let etag = etag.expect("an ETag");
+    let data: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(data["data"]["units"]["nodes"].as_array().unwrap().len(), 2);
+    let (status, cc, again, body) =
+        get(vec![("query", units.clone())], None, Some(etag.clone())).await;
+    assert_eq!(status, 304);
+    assert!(body.is_empty());
+    assert_eq!(again.as_deref(), Some(etag.as_str()));
+    assert_eq!(cc.as_deref(), Some("public, max-age=60"));
+    let (status, _, _, body) = get(
+        vec![("query", units.clone())],
+        None,
+        Some("\"something-else\"".into()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), data);
+
+    // The same query with a token: private, never tagged, never 304.
+    let token = app.login("q5.canbo", "gopy-official-demo").await;
+    let (status, cc, tag, _) = get(
+        vec![("query", units.clone())],
+        Some(token.clone()),
+        Some(etag.clone()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(cc.as_deref(), Some("private, no-store"));
+    assert!(tag.is_none());
+
+    // A filer's view by tracking code, and the viewer, are personal even without a token.
+    for q in [
+        "{ complaintByCode(code: \"GY-0000-0000\") { id } }",
+        "{ me { role } }",
+        "{ units(first: 1) { nodes { code } } me { role } }",
+    ] {
+        let (status, cc, tag, body) = get(vec![("query", q.to_string())], None, None).await;
+        assert_eq!(status, 200, "{q}: {body}");
+        assert_eq!(cc.as_deref(), Some("private, no-store"), "{q}");
+        assert!(tag.is_none(), "{q}");
+    }
+
+    // `operationName` picks the operation, as the GraphQL-over-HTTP spec names it.
+    let two = "query Pub { units(first: 1) { nodes { code } } } query Mine { me { role } }";
+    let (status, cc, _, body) = get(
+        vec![("query", two.into()), ("operationName", "Pub".into())],
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"units\""), "{body}");
+    assert_eq!(cc.as_deref(), Some("public, max-age=60"));
+    let (_, cc, _, body) = get(
+        vec![("query", two.into()), ("operationName", "Mine".into())],
+        None,
+        None,
+    )
+    .await;
+    assert!(body.contains("\"me\""), "{body}");
+    assert_eq!(cc.as_deref(), Some("private, no-store"));
+
+    // An answer with errors is not kept, and POST answers never are.
+    let (_, cc, tag, body) = get(
+        vec![(
+            "query",
+            "{ unit(id: \"no-such\") { code } procedures(first: -1) { totalCount } }".into(),
+        )],
+        None,
+        None,
+    )
+    .await;
+    assert!(body.contains("errors"), "{body}");
+    assert_eq!(cc.as_deref(), Some("private, no-store"));
+    assert!(tag.is_none());
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": units }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers().get("cache-control").unwrap().to_str().unwrap(),
+        "private, no-store"
+    );
+    assert!(r.headers().get("etag").is_none());
+
+    // Variables and extensions come as JSON; broken JSON is a clear error.
+    let (status, _, _, body) = get(
+        vec![
+            (
+                "query",
+                "query($n: Int) { units(first: $n) { nodes { code } } }".into(),
+            ),
+            ("variables", "{\"n\": 1}".into()),
+        ],
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        v["data"]["units"]["nodes"].as_array().unwrap().len(),
+        1,
+        "{v}"
+    );
+    let (status, _, _, body) = get(
+        vec![("query", units.clone()), ("variables", "{n: 1".into())],
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("variables"), "{body}");
+}

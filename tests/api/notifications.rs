@@ -1235,7 +1235,10 @@ async fn a_contact_gets_three_acknowledgements_a_day_however_many_filings_name_i
                 .any(|m| m["subject"].as_str().unwrap().contains(c.as_str()))
         })
         .count();
-    assert_eq!(acknowledged, 3, "three different filings acknowledged: {got:#?}");
+    assert_eq!(
+        acknowledged, 3,
+        "three different filings acknowledged: {got:#?}"
+    );
     let admin = app.admin().await;
     let d = app
         .ok(
