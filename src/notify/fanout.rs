@@ -112,6 +112,8 @@ pub struct Cache {
     officials: tokio::sync::Mutex<HashMap<String, Vec<account::Model>>>,
     /// Recipients' choices, by recipient key (an empty list: none made).
     prefs: tokio::sync::Mutex<HashMap<String, Vec<entity::notification_preference::Model>>>,
+    /// Recipients' accounts, read once for a batch of messages ([`Cache::load_accounts`]).
+    accounts: HashMap<String, Option<account::Model>>,
 }
 
 impl Cache {
@@ -119,32 +121,7 @@ impl Cache {
     /// their filers' choices.
     pub async fn load(state: &AppState, ids: &[String], with_prefs: bool) -> AppResult<Cache> {
         let mut cache = Cache::default();
-        let ids: Vec<String> = ids
-            .iter()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for chunk in ids.chunks(300) {
-            for c in complaint::Entity::find()
-                .filter(complaint::Column::Id.is_in(chunk.iter().cloned()))
-                .all(&state.db)
-                .await?
-            {
-                cache.consents.insert(c.id.clone(), vec![]);
-                cache.complaints.insert(c.id.clone(), c);
-            }
-            for r in consent::Entity::find()
-                .filter(consent::Column::ComplaintId.is_in(chunk.iter().cloned()))
-                .order_by_asc(consent::Column::RecordedAt)
-                .all(&state.db)
-                .await?
-            {
-                if let Some(id) = r.complaint_id.clone() {
-                    cache.consents.entry(id).or_default().push(r);
-                }
-            }
-        }
+        cache.load_complaints(state, ids).await?;
         if !with_prefs {
             return Ok(cache);
         }
@@ -186,6 +163,69 @@ impl Cache {
             .iter()
             .filter_map(|k| known.get(k).map(|v| (k.clone(), v.clone())))
             .collect())
+    }
+
+    /// Reads the complaints of `ids` not yet read, with their consents: two statements per
+    /// 300 ids.
+    pub async fn load_complaints(&mut self, state: &AppState, ids: &[String]) -> AppResult<()> {
+        let ids: Vec<String> = ids
+            .iter()
+            .filter(|i| !self.complaints.contains_key(*i))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in ids.chunks(300) {
+            for c in complaint::Entity::find()
+                .filter(complaint::Column::Id.is_in(chunk.iter().cloned()))
+                .all(&state.db)
+                .await?
+            {
+                self.consents.insert(c.id.clone(), vec![]);
+                self.complaints.insert(c.id.clone(), c);
+            }
+            for r in consent::Entity::find()
+                .filter(consent::Column::ComplaintId.is_in(chunk.iter().cloned()))
+                .order_by_asc(consent::Column::RecordedAt)
+                .all(&state.db)
+                .await?
+            {
+                if let Some(id) = r.complaint_id.clone() {
+                    self.consents.entry(id).or_default().push(r);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the accounts of `ids` not yet read, 300 a statement.
+    pub async fn load_accounts(&mut self, state: &AppState, ids: &[String]) -> AppResult<()> {
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|i| !self.accounts.contains_key(*i))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in missing.chunks(300) {
+            for id in chunk {
+                self.accounts.insert(id.clone(), None);
+            }
+            for a in account::Entity::find()
+                .filter(account::Column::Id.is_in(chunk.iter().cloned()))
+                .all(&state.db)
+                .await?
+            {
+                self.accounts.insert(a.id.clone(), Some(a));
+            }
+        }
+        Ok(())
+    }
+
+    /// An account read by [`Cache::load_accounts`]: `None` when it was not read, `Some(None)`
+    /// when it does not exist.
+    pub fn account(&self, id: &str) -> Option<Option<&account::Model>> {
+        self.accounts.get(id).map(Option::as_ref)
     }
 
     /// A loaded complaint.

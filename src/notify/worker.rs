@@ -25,7 +25,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// Rows claimed at once.
-const BATCH: u64 = 50;
+const BATCH: u64 = 500;
 /// How long a claim holds.
 const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
 /// How long a batch keeps sending (each try times out within 20 s, the claim holds 60 s).
@@ -34,6 +34,12 @@ const SEND_WINDOW: Duration = Duration::from_secs(30);
 pub const ACKNOWLEDGEMENTS_PER_DAY: u32 = 3;
 /// How long a woken worker lets events gather before it claims them.
 const GATHER: Duration = Duration::from_millis(100);
+/// How long it lets them gather after a turn that found many: under a stream of writes the
+/// worker then takes a few large batches a second rather than many small ones, and each of its
+/// transactions (a turn of SQLite's single writer) is shared by hundreds of messages.
+const GATHER_BUSY: Duration = Duration::from_millis(1000);
+/// Events of a turn from which the next turn gathers for [`GATHER_BUSY`].
+const BUSY_TURN: usize = 20;
 /// Messages of a batch in flight at once.
 const SENDING_AT_ONCE: usize = 8;
 /// An event that cannot be fanned out this many times is dropped (and logged).
@@ -170,10 +176,20 @@ async fn any_due(db: &DatabaseConnection, table: &str, due: &str) -> AppResult<b
 const EVENTS_DUE: &str = "fanned_out_at IS NULL";
 const MESSAGES_DUE: &str = "status IN ('QUEUED', 'FAILED')";
 
-/// Fans out one batch of events; returns how many.
-pub async fn fan_out_once(state: &AppState) -> AppResult<usize> {
+/// What a fan-out turn did: the events it took, and the messages it wrote already claimed by
+/// this worker because they are due now (sent in the same turn, without claiming them again).
+#[derive(Default)]
+pub struct FannedOut {
+    pub events: usize,
+    pub due: Vec<notification::Model>,
+    /// What the fan-out read (items, consents), reused to send `due` a moment later.
+    pub cache: super::fanout::Cache,
+}
+
+/// Fans out one batch of events.
+pub async fn fan_out_once(state: &AppState) -> AppResult<FannedOut> {
     if !any_due(&state.db, "notification_events", EVENTS_DUE).await? {
-        return Ok(0);
+        return Ok(FannedOut::default());
     }
     let ids: Vec<i64> = claim(&state.db, "notification_events", EVENTS_DUE, "id")
         .await?
@@ -181,7 +197,7 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<usize> {
         .filter_map(|i| i.parse().ok())
         .collect();
     if ids.is_empty() {
-        return Ok(0);
+        return Ok(FannedOut::default());
     }
     let events = notification_event::Entity::find()
         .filter(notification_event::Column::Id.is_in(ids.clone()))
@@ -198,9 +214,46 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<usize> {
             Err(e) => failed_event(state, ev, &e).await?,
         }
     }
-    // Then one transaction for the batch: the messages, and the events marked done.
-    let all: Vec<notification::Model> = done.iter().flat_map(|(_, m)| m.iter().cloned()).collect();
+    // Then one transaction for the batch: the messages, and the events marked done. Messages
+    // due now are written claimed by this worker, which sends them next.
+    let now = crate::clock::now();
+    let mut all: Vec<notification::Model> =
+        done.iter().flat_map(|(_, m)| m.iter().cloned()).collect();
+    for m in &mut all {
+        if m.status == status::QUEUED && m.next_attempt_at <= now {
+            m.claimed_until = Some(now + CLAIM);
+        }
+    }
     let txn = crate::db::begin(&state.db).await?;
+    // The events marked done first, and only if still undone: had another server fanned one
+    // out meanwhile (a claim outlived), this batch writes nothing and is not sent.
+    let ids: Vec<i64> = done.iter().map(|(id, _)| *id).collect();
+    if !ids.is_empty() {
+        let marked = notification_event::Entity::update_many()
+            .col_expr(
+                notification_event::Column::FannedOutAt,
+                Expr::value(crate::clock::now()),
+            )
+            .col_expr(
+                notification_event::Column::Attempts,
+                sea_orm::sea_query::ExprTrait::add(
+                    Expr::col(notification_event::Column::Attempts),
+                    1,
+                ),
+            )
+            .filter(notification_event::Column::Id.is_in(ids.clone()))
+            .filter(notification_event::Column::FannedOutAt.is_null())
+            .exec(&*txn)
+            .await?;
+        if marked.rows_affected != ids.len() as u64 {
+            txn.rollback().await?;
+            tracing::warn!(
+                events = ids.len(),
+                "another worker fanned out events of this batch; the batch is left to it"
+            );
+            return Ok(FannedOut::default());
+        }
+    }
     for chunk in all.chunks(200) {
         notification::Entity::insert_many(
             chunk
@@ -221,31 +274,19 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<usize> {
         .exec_without_returning(&*txn)
         .await?;
     }
-    let ids: Vec<i64> = done.iter().map(|(id, _)| *id).collect();
-    if !ids.is_empty() {
-        notification_event::Entity::update_many()
-            .col_expr(
-                notification_event::Column::FannedOutAt,
-                Expr::value(crate::clock::now()),
-            )
-            .col_expr(
-                notification_event::Column::Attempts,
-                sea_orm::sea_query::ExprTrait::add(
-                    Expr::col(notification_event::Column::Attempts),
-                    1,
-                ),
-            )
-            .filter(notification_event::Column::Id.is_in(ids))
-            .exec(&*txn)
-            .await?;
-    }
     txn.commit().await?;
-    let in_app: Vec<notification::Model> = all
+    let (in_app, rest): (Vec<notification::Model>, Vec<notification::Model>) = all
         .into_iter()
-        .filter(|m| m.channel == Channel::InApp.as_str())
-        .collect();
+        .partition(|m| m.channel == Channel::InApp.as_str());
     state.notify_hub.published(&state.db, in_app).await;
-    Ok(events.len())
+    Ok(FannedOut {
+        events: events.len(),
+        due: rest
+            .into_iter()
+            .filter(|m| m.claimed_until.is_some())
+            .collect(),
+        cache,
+    })
 }
 
 /// Records a failed fan-out: tried again later, dropped after `EVENT_ATTEMPTS`.
@@ -318,11 +359,15 @@ async fn address(
     let Some(aid) = &m.account_id else {
         return Ok(Err("no recipient".into()));
     };
-    let Some(a) = account::Entity::find_by_id(aid.clone())
-        .one(&state.db)
-        .await?
-        .filter(|a| !a.disabled && a.deleted_at.is_none())
-    else {
+    let a = match cache.account(aid) {
+        Some(a) => a.cloned(),
+        None => {
+            account::Entity::find_by_id(aid.clone())
+                .one(&state.db)
+                .await?
+        }
+    };
+    let Some(a) = a.filter(|a| !a.disabled && a.deleted_at.is_none()) else {
         return Ok(Err("the account is closed".into()));
     };
     let to = match channel {
@@ -413,7 +458,7 @@ pub struct Tally {
     pub lag_ms: i64,
 }
 
-/// Sends one batch of due messages; returns how many were tried.
+/// Claims one batch of due messages and sends it; returns how many were tried.
 pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) -> AppResult<usize> {
     if !any_due(&state.db, "notifications", MESSAGES_DUE).await? {
         return Ok(0);
@@ -426,9 +471,28 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
         .filter(notification::Column::Id.is_in(ids))
         .all(&state.db)
         .await?;
-    // The filers' items and consents, read once for the batch.
+    deliver(state, ch, tally, Default::default(), msgs).await
+}
+
+/// Sends messages this worker has claimed, and records how each went in one transaction;
+/// returns how many were tried.
+async fn deliver(
+    state: &AppState,
+    ch: &Channels,
+    tally: &mut Tally,
+    mut cache: super::fanout::Cache,
+    msgs: Vec<notification::Model>,
+) -> AppResult<usize> {
+    if msgs.is_empty() {
+        return Ok(0);
+    }
+    // The filers' items and consents, and the recipients' accounts, read once for the batch
+    // (what the fan-out just read is not read again).
     let cids: Vec<String> = msgs.iter().filter_map(|m| m.complaint_id.clone()).collect();
-    let cache = &super::fanout::Cache::load(state, &cids, false).await?;
+    cache.load_complaints(state, &cids).await?;
+    let aids: Vec<String> = msgs.iter().filter_map(|m| m.account_id.clone()).collect();
+    cache.load_accounts(state, &aids).await?;
+    let cache = &cache;
     let now = crate::clock::now();
     for m in &msgs {
         tally.lag_ms = tally
@@ -546,8 +610,15 @@ pub async fn run(state: AppState, ch: Channels) {
         // to wake it (or a second, for other servers' writes), then lets a moment's events
         // gather, so that under load a batch carries many and its fixed cost is shared.
         let mut busy = false;
+        let mut events = 0;
         match fan_out_once(&state).await {
-            Ok(n) => busy |= n as u64 >= BATCH,
+            Ok(f) => {
+                busy |= f.events as u64 >= BATCH;
+                events = f.events;
+                if let Err(e) = deliver(&state, &ch, &mut tally, f.cache, f.due).await {
+                    log_error("sending notifications", &e);
+                }
+            }
             Err(e) => log_error("fanning out notifications", &e),
         }
         match deliver_once(&state, &ch, &mut tally).await {
@@ -568,7 +639,12 @@ pub async fn run(state: AppState, ch: Channels) {
         }
         if !busy {
             state.notify_wake.wait(Duration::from_millis(1000)).await;
-            tokio::time::sleep(GATHER).await;
+            tokio::time::sleep(if events >= BUSY_TURN {
+                GATHER_BUSY
+            } else {
+                GATHER
+            })
+            .await;
         }
     }
 }
