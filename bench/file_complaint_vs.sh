@@ -27,4 +27,4 @@ for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && 
 "$client" bench-api --url http://127.0.0.1:18080 --server-pid $pid --jwt-secret $secret \
   --data-dir "$dir" --scenarios file_complaint --seconds "${SECONDS_PER_RUN:-30}" --warmup 3 \
   --concurrency "${CONCURRENCY:-16}" | grep '^file_complaint'
-echo "outbox files: $(ls "$dir/outbox" 2>/dev/null | wc -l)"
+echo "outbox e-mails: $(cat "$dir"/outbox/*.mbox 2>/dev/null | grep -c '^From gopy-outbox ' || true)"

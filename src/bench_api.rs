@@ -215,10 +215,33 @@ struct Fixture {
     unit_name: String,
     unit_complaints: i64,
     procedure_id: String,
+    /// The unit and procedure new complaints are filed with.
+    filing_to: (String, String),
     evaluator_unit: Option<String>,
     month_from: chrono::DateTime<Utc>,
     month_to: chrono::DateTime<Utc>,
     month_dossiers: u64,
+}
+
+/// The first procedure (by code) a unit performs and that is not retired.
+async fn first_procedure_of(
+    db: &DatabaseConnection,
+    unit_id: &str,
+) -> anyhow::Result<Option<String>> {
+    let performed: Vec<String> = procedure_unit::Entity::find()
+        .filter(procedure_unit::Column::UnitId.eq(unit_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.procedure_id)
+        .collect();
+    Ok(procedure::Entity::find()
+        .filter(procedure::Column::Id.is_in(performed))
+        .filter(procedure::Column::Retired.eq(false))
+        .order_by_asc(procedure::Column::Code)
+        .one(db)
+        .await?
+        .map(|p| p.id))
 }
 
 /// Runs the benchmark and prints its figures.
@@ -428,7 +451,7 @@ pub async fn run(args: BenchApiArgs) -> anyhow::Result<()> {
         complaint: Template::new(
             &json!({ "query": M_FILE_COMPLAINT, "variables": { "i": {
                 "kind": "FEEDBACK", "category": "LATE_PROCESSING",
-                "unit": fixture.unit_id, "procedure": fixture.procedure_id,
+                "unit": fixture.filing_to.0, "procedure": fixture.filing_to.1,
                 "title": "Hồ sơ trả kết quả chậm so với giấy hẹn (thử tải)",
                 "body": "Phản ánh gửi bởi portal bench-api để đo tải; không phải ý kiến thật của người dân.",
                 "contact": { "name": "Người thử tải", "phone": "0900000001", "email": "thu-tai+@@KEY@@@example.com" },
@@ -618,21 +641,25 @@ async fn fixture(db: &DatabaseConnection) -> anyhow::Result<Fixture> {
         .await?
         .map(|u| u.name)
         .unwrap_or_default();
-    let performed: Vec<String> = procedure_unit::Entity::find()
-        .filter(procedure_unit::Column::UnitId.eq(unit_id.as_str()))
+    let procedure_id = first_procedure_of(db, &unit_id)
+        .await?
+        .with_context(|| format!("{unit_name} ({unit_id}) performs no procedure to rate"))?;
+    // Filings go to the first unit with officials (the demo's ward), so that each one tells a
+    // unit's officials as well as its filer; else to the unit above.
+    let mut filing_to = (unit_id.clone(), procedure_id.clone());
+    for a in entity::account::Entity::find()
+        .filter(entity::account::Column::Role.eq(Role::Official))
+        .order_by_asc(entity::account::Column::Username)
         .all(db)
         .await?
-        .into_iter()
-        .map(|l| l.procedure_id)
-        .collect();
-    let procedure_id = procedure::Entity::find()
-        .filter(procedure::Column::Id.is_in(performed))
-        .filter(procedure::Column::Retired.eq(false))
-        .order_by_asc(procedure::Column::Code)
-        .one(db)
-        .await?
-        .map(|p| p.id)
-        .with_context(|| format!("{unit_name} ({unit_id}) performs no procedure to rate"))?;
+    {
+        if let Some(u) = a.unit_id
+            && let Some(p) = first_procedure_of(db, &u).await?
+        {
+            filing_to = (u, p);
+            break;
+        }
+    }
     // The demo evaluator's unit (the Department of Home Affairs), when there is one.
     let evaluator_unit = unit::Entity::find()
         .filter(unit::Column::Code.eq("SNV"))
@@ -658,6 +685,7 @@ async fn fixture(db: &DatabaseConnection) -> anyhow::Result<Fixture> {
         unit_name,
         unit_complaints,
         procedure_id,
+        filing_to,
         evaluator_unit,
         month_from,
         month_to,

@@ -1,5 +1,6 @@
-//! E-mail over SMTP (`PORTAL_SMTP_URL`, `PORTAL_SMTP_FROM`), or as `.eml` files under
-//! `<data dir>/outbox/` when no server is set, so a demo shows what would be sent.
+//! E-mail over SMTP (`PORTAL_SMTP_URL`, `PORTAL_SMTP_FROM`), or, when no server is set, appended
+//! to one mailbox file a day under `<data dir>/outbox/` (`2026-12-08.mbox`, the mbox format
+//! that mail programs open), so a demo shows what would be sent.
 //!
 //! Every message carries a one-click unsubscribe link (RFC 8058: `List-Unsubscribe` and
 //! `List-Unsubscribe-Post`), signed, that needs no sign-in, and a `Message-ID` made from the
@@ -193,7 +194,7 @@ impl Mailer {
                 }
             }),
             Mailer::Files { dir, .. } => {
-                write_file(dir, &format!("{}.eml", m.id), &msg.formatted())
+                append_to_outbox(dir, "mbox", &mbox_entry(&msg.formatted()))
                     .await
                     .map_err(Failure::transient)
             }
@@ -201,13 +202,51 @@ impl Mailer {
     }
 }
 
-/// Writes one outbox file (the demo's channels).
-pub async fn write_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+/// One message as an mbox entry: a `From ` line, the message with its own lines that begin with
+/// `From ` quoted (`>From `), and a blank line.
+fn mbox_entry(message: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "From gopy-outbox {}\n",
+        chrono::Utc::now().format("%a %b %e %H:%M:%S %Y")
+    )
+    .into_bytes();
+    let text = String::from_utf8_lossy(message).replace("\r\n", "\n");
+    for line in text.lines() {
+        if line.trim_start_matches('>').starts_with("From ") {
+            out.push(b'>');
+        }
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out.push(b'\n');
+    out
+}
+
+/// Appends `entry` to today's outbox file of a channel (`<city date>.<ext>`): the demo's
+/// channels. One file a day rather than one a message, so that a busy demo creates no file per
+/// message; each entry is one append, whole, under a lock of this process.
+pub async fn append_to_outbox(
+    dir: &std::path::Path,
+    ext: &str,
+    entry: &[u8],
+) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let path = dir.join(format!("{}.{ext}", crate::clock::today()));
+    let _turn = LOCK.lock().await;
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join(name);
-    tokio::fs::write(&path, bytes)
+    let mut f = tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    f.write_all(entry)
+        .await
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    f.flush()
         .await
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
@@ -234,6 +273,21 @@ mod tests {
         assert!(SmtpTarget::parse("smtp://h?tsl=required").is_err());
         assert!(SmtpTarget::parse("http://h").is_err());
         assert!(SmtpTarget::parse("smtp://").is_err());
+    }
+
+    #[test]
+    fn an_mbox_entry_quotes_from_lines_and_ends_with_a_blank_line() {
+        let e = String::from_utf8(mbox_entry(
+            b"Subject: x\r\n\r\nFrom here on\r\n>From there\r\nok",
+        ))
+        .unwrap();
+        assert!(e.starts_with("From gopy-outbox "), "{e}");
+        let body: Vec<&str> = e.lines().skip(1).collect();
+        assert_eq!(
+            body,
+            ["Subject: x", "", ">From here on", ">>From there", "ok", ""]
+        );
+        assert!(e.ends_with("ok\n\n"));
     }
 
     #[test]

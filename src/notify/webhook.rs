@@ -10,8 +10,8 @@
 //! - `Idempotency-Key`: the message's id, the same on every retry, so the gateway sends a text
 //!   once even when its answer to the first try was lost.
 //!
-//! Any 2xx answer is a delivery. A gateway left unset writes its messages as JSON files under
-//! `<data dir>/outbox/`.
+//! Any 2xx answer is a delivery. A gateway left unset appends its messages, one JSON a line, to
+//! a file a day under `<data dir>/outbox/` (`2026-12-08.sms.jsonl`, `….zalo.jsonl`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -120,10 +120,12 @@ impl Gateway {
         let body = serde_json::to_vec(t).map_err(|e| Failure::permanent(e.to_string()))?;
         let Some((url, secret)) = &self.hook else {
             let ext = match self.channel {
-                Channel::Zalo => "zalo.json",
-                _ => "sms.json",
+                Channel::Zalo => "zalo.jsonl",
+                _ => "sms.jsonl",
             };
-            return super::email::write_file(&self.dir, &format!("{}.{ext}", t.id), &body)
+            let mut line = body;
+            line.push(b'\n');
+            return super::email::append_to_outbox(&self.dir, ext, &line)
                 .await
                 .map_err(Failure::transient);
         };

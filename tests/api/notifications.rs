@@ -13,6 +13,24 @@ const FILE: &str = "mutation($i: FileComplaintInput!) { fileComplaint(input: $i)
 const INBOX: &str = "query($u: Boolean) { notifications(first: 20, unread: $u) { totalCount unreadCount edges { node { id kind subject body link read createdAt } } } }";
 const DELIVERIES: &str = "query($f: NotificationDeliveryFilter) { notificationDeliveries(filter: $f, first: 50) { totalCount nodes { id kind channel status attempts lastError sentAt } } }";
 
+/// The e-mails of the demo's outbox: the entries of its mailbox files (`<date>.mbox`), each
+/// checked to begin with an mbox `From ` line.
+fn outbox_mails(dir: &std::path::Path) -> Vec<String> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "mbox") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.starts_with("From "), "{}: not an mbox", p.display());
+        for m in text.split("\n\nFrom ").filter(|m| !m.trim().is_empty()) {
+            out.push(m.to_string());
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------- a real SMTP server
 
 static PIP: Once = Once::new();
@@ -961,14 +979,7 @@ async fn each_audience_is_told_and_chooses_its_channels() {
             .contains("A new item for your unit"),
         "in English now: {entry}"
     );
-    let outbox = app.db.data_dir().join("outbox");
-    let files: Vec<String> = std::fs::read_dir(&outbox)
-        .map(|d| {
-            d.flatten()
-                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-                .collect()
-        })
-        .unwrap_or_default();
+    let files = outbox_mails(&app.db.data_dir().join("outbox"));
     assert!(
         !files
             .iter()
@@ -1045,13 +1056,9 @@ async fn without_a_mail_server_the_demo_writes_emails_as_files() {
     let outbox = app.db.data_dir().join("outbox");
     let started = Instant::now();
     loop {
-        let found = std::fs::read_dir(&outbox).ok().and_then(|d| {
-            d.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-                .find(|t| t.contains("To: oanh@example.com"))
-        });
+        let found = outbox_mails(&outbox)
+            .into_iter()
+            .find(|t| t.contains("To: oanh@example.com"));
         if let Some(t) = found {
             assert!(
                 t.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
@@ -1065,7 +1072,7 @@ async fn without_a_mail_server_the_demo_writes_emails_as_files() {
         }
         assert!(
             started.elapsed() < Duration::from_secs(15),
-            "no .eml under {}",
+            "no e-mail in the mailbox files under {}",
             outbox.display()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
