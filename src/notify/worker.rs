@@ -6,6 +6,7 @@
 //! sending and recording (a crash) leaves its claim to expire after a minute; the message is
 //! then sent again, with the same `Message-ID` or `Idempotency-Key`, so the far end can tell.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use async_graphql::futures_util::StreamExt;
@@ -30,6 +31,9 @@ const BATCH: u64 = 500;
 const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
 /// How long a batch keeps sending (each try times out within 20 s, the claim holds 60 s).
 const SEND_WINDOW: Duration = Duration::from_secs(30);
+/// How long a fan-out sends the messages due at once before writing them: short, since its
+/// inbox entries are written (and announced) with them. The rest are written queued.
+const FRESH_WINDOW: Duration = Duration::from_secs(2);
 /// Acknowledgements of filing one address or phone number gets per day.
 pub const ACKNOWLEDGEMENTS_PER_DAY: u32 = 3;
 /// How long a woken worker lets events gather before it claims them.
@@ -46,7 +50,7 @@ const SENDING_AT_ONCE: usize = 8;
 const EVENT_ATTEMPTS: i32 = 10;
 
 /// How a message ended a try: its state, the reason, and the next try for a failure.
-type Outcome3<'a> = (&'a str, Option<String>, Option<chrono::DateTime<Utc>>);
+type Outcome3 = (&'static str, Option<String>, Option<chrono::DateTime<Utc>>);
 
 /// Acknowledgements sent per contact (a hash of channel and address): the day and the count.
 type AckCounts = std::collections::HashMap<[u8; 32], (chrono::NaiveDate, u32)>;
@@ -176,20 +180,13 @@ async fn any_due(db: &DatabaseConnection, table: &str, due: &str) -> AppResult<b
 const EVENTS_DUE: &str = "fanned_out_at IS NULL";
 const MESSAGES_DUE: &str = "status IN ('QUEUED', 'FAILED')";
 
-/// What a fan-out turn did: the events it took, and the messages it wrote already claimed by
-/// this worker because they are due now (sent in the same turn, without claiming them again).
-#[derive(Default)]
-pub struct FannedOut {
-    pub events: usize,
-    pub due: Vec<notification::Model>,
-    /// What the fan-out read (items, consents), reused to send `due` a moment later.
-    pub cache: super::fanout::Cache,
-}
-
-/// Fans out one batch of events.
-pub async fn fan_out_once(state: &AppState) -> AppResult<FannedOut> {
+/// Fans out one batch of events: works out the messages, sends at once those due now (for at
+/// most [`FRESH_WINDOW`]), then writes every message with how it went, and marks the events
+/// done, in one transaction. A message sent this way is written once, already settled; one
+/// not tried in time is written queued for the next turn. Returns how many events it took.
+pub async fn fan_out_once(state: &AppState, ch: &Channels, tally: &mut Tally) -> AppResult<usize> {
     if !any_due(&state.db, "notification_events", EVENTS_DUE).await? {
-        return Ok(FannedOut::default());
+        return Ok(0);
     }
     let ids: Vec<i64> = claim(&state.db, "notification_events", EVENTS_DUE, "id")
         .await?
@@ -197,14 +194,14 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<FannedOut> {
         .filter_map(|i| i.parse().ok())
         .collect();
     if ids.is_empty() {
-        return Ok(FannedOut::default());
+        return Ok(0);
     }
     let events = notification_event::Entity::find()
         .filter(notification_event::Column::Id.is_in(ids.clone()))
         .all(&state.db)
         .await?;
     // Who is told of what: reads only, the batch's complaints and consents at once.
-    let cache =
+    let mut cache =
         super::fanout::Cache::load(state, &super::fanout::Cache::complaints_of(&events), true)
             .await?;
     let mut done: Vec<(i64, Vec<notification::Model>)> = vec![];
@@ -214,21 +211,42 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<FannedOut> {
             Err(e) => failed_event(state, ev, &e).await?,
         }
     }
-    // Then one transaction for the batch: the messages, and the events marked done. Messages
-    // due now are written claimed by this worker, which sends them next.
+    let fanned: Vec<i64> = done.iter().map(|(id, _)| *id).collect();
+    let mut all: Vec<notification::Model> = done.into_iter().flat_map(|(_, m)| m).collect();
     let now = crate::clock::now();
-    let mut all: Vec<notification::Model> =
-        done.iter().flat_map(|(_, m)| m.iter().cloned()).collect();
-    for m in &mut all {
-        if m.status == status::QUEUED && m.next_attempt_at <= now {
-            m.claimed_until = Some(now + CLAIM);
+    let due: Vec<usize> = (0..all.len())
+        .filter(|&i| {
+            let m = &all[i];
+            m.status == status::QUEUED && m.next_attempt_at <= now
+        })
+        .collect();
+    if !due.is_empty() {
+        let msgs: Vec<notification::Model> = due.iter().map(|&i| all[i].clone()).collect();
+        prepare(state, &mut cache, &msgs).await?;
+        let tried = send_all(state, ch, &cache, msgs, FRESH_WINDOW).await;
+        let by_id: HashMap<String, usize> = due.iter().map(|&i| (all[i].id.clone(), i)).collect();
+        for (m, outcome) in tried {
+            // Not tried in time, or its recipient could not be read: left queued.
+            let Ok(Some(outcome)) = outcome else {
+                continue;
+            };
+            let s = settle(state, &m, outcome, tally);
+            if let Some(&i) = by_id.get(&m.id) {
+                let row = &mut all[i];
+                row.status = s.status.to_string();
+                row.attempts = m.attempts + 1;
+                row.last_error = s.error;
+                row.sent_at = s.sent_at;
+                if let Some(next) = s.next {
+                    row.next_attempt_at = next;
+                }
+            }
         }
     }
     let txn = crate::db::begin(&state.db).await?;
     // The events marked done first, and only if still undone: had another server fanned one
-    // out meanwhile (a claim outlived), this batch writes nothing and is not sent.
-    let ids: Vec<i64> = done.iter().map(|(id, _)| *id).collect();
-    if !ids.is_empty() {
+    // out meanwhile (this worker stalled past its claim), this batch writes nothing.
+    if !fanned.is_empty() {
         let marked = notification_event::Entity::update_many()
             .col_expr(
                 notification_event::Column::FannedOutAt,
@@ -241,17 +259,17 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<FannedOut> {
                     1,
                 ),
             )
-            .filter(notification_event::Column::Id.is_in(ids.clone()))
+            .filter(notification_event::Column::Id.is_in(fanned.clone()))
             .filter(notification_event::Column::FannedOutAt.is_null())
             .exec(&*txn)
             .await?;
-        if marked.rows_affected != ids.len() as u64 {
+        if marked.rows_affected != fanned.len() as u64 {
             txn.rollback().await?;
             tracing::warn!(
-                events = ids.len(),
-                "another worker fanned out events of this batch; the batch is left to it"
+                events = fanned.len(),
+                "another worker fanned out events of this batch after this one's claim ran out; the batch is left to it"
             );
-            return Ok(FannedOut::default());
+            return Ok(events.len());
         }
     }
     for chunk in all.chunks(200) {
@@ -275,18 +293,12 @@ pub async fn fan_out_once(state: &AppState) -> AppResult<FannedOut> {
         .await?;
     }
     txn.commit().await?;
-    let (in_app, rest): (Vec<notification::Model>, Vec<notification::Model>) = all
+    let in_app: Vec<notification::Model> = all
         .into_iter()
-        .partition(|m| m.channel == Channel::InApp.as_str());
+        .filter(|m| m.channel == Channel::InApp.as_str())
+        .collect();
     state.notify_hub.published(&state.db, in_app).await;
-    Ok(FannedOut {
-        events: events.len(),
-        due: rest
-            .into_iter()
-            .filter(|m| m.claimed_until.is_some())
-            .collect(),
-        cache,
-    })
+    Ok(events.len())
 }
 
 /// Records a failed fan-out: tried again later, dropped after `EVENT_ATTEMPTS`.
@@ -471,7 +483,97 @@ pub async fn deliver_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
         .filter(notification::Column::Id.is_in(ids))
         .all(&state.db)
         .await?;
-    deliver(state, ch, tally, Default::default(), msgs).await
+    deliver(state, ch, tally, msgs).await
+}
+
+/// Reads, once for a batch of messages, the filers' items and consents and the recipients'
+/// accounts (what the fan-out just read is not read again).
+async fn prepare(
+    state: &AppState,
+    cache: &mut super::fanout::Cache,
+    msgs: &[notification::Model],
+) -> AppResult<()> {
+    let cids: Vec<String> = msgs.iter().filter_map(|m| m.complaint_id.clone()).collect();
+    cache.load_complaints(state, &cids).await?;
+    let aids: Vec<String> = msgs.iter().filter_map(|m| m.account_id.clone()).collect();
+    cache.load_accounts(state, &aids).await
+}
+
+/// Sends messages a few at a time, so that one slow channel does not hold up the others, and
+/// starts none once `window` has passed (those come back with `None`).
+async fn send_all(
+    state: &AppState,
+    ch: &Channels,
+    cache: &super::fanout::Cache,
+    msgs: Vec<notification::Model>,
+    window: Duration,
+) -> Vec<(notification::Model, AppResult<Option<Outcome>>)> {
+    let started = Instant::now();
+    async_graphql::futures_util::stream::iter(msgs)
+        .map(|m| async move {
+            if started.elapsed() > window {
+                return (m, Ok(None));
+            }
+            let r = send(state, ch, cache, &m).await.map(Some);
+            (m, r)
+        })
+        .buffer_unordered(SENDING_AT_ONCE)
+        .collect()
+        .await
+}
+
+/// Where a try leaves a message: its state and reason, its next try (a failure only), and
+/// when it was sent.
+struct Settled {
+    status: &'static str,
+    error: Option<String>,
+    next: Option<chrono::DateTime<Utc>>,
+    sent_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// How a try of `m` ended, counted in the tally.
+fn settle(
+    state: &AppState,
+    m: &notification::Model,
+    outcome: Outcome,
+    tally: &mut Tally,
+) -> Settled {
+    let now = crate::clock::now();
+    let attempts = m.attempts + 1;
+    let ended = |status, error| Settled {
+        status,
+        error,
+        next: None,
+        sent_at: None,
+    };
+    match outcome {
+        Outcome::Sent => {
+            tally.sent += 1;
+            Settled {
+                sent_at: Some(now),
+                ..ended(status::SENT, None)
+            }
+        }
+        Outcome::Cancelled(why) => {
+            tally.cancelled += 1;
+            ended(status::CANCELLED, Some(why))
+        }
+        Outcome::Failed(f)
+            if f.permanent || attempts as u32 >= state.config.notify.max_attempts =>
+        {
+            tally.gave_up += 1;
+            tracing::warn!(message = %m.id, kind = %m.kind, channel = %m.channel, attempts, error = %f.reason, "gave up a notification");
+            ended(status::GAVE_UP, Some(f.reason))
+        }
+        Outcome::Failed(f) => {
+            tally.failed += 1;
+            tracing::info!(message = %m.id, channel = %m.channel, attempts, error = %f.reason, "a notification failed; it will be tried again");
+            Settled {
+                next: Some(now + backoff(state, attempts)),
+                ..ended(status::FAILED, Some(f.reason))
+            }
+        }
+    }
 }
 
 /// Sends messages this worker has claimed, and records how each went in one transaction;
@@ -480,88 +582,37 @@ async fn deliver(
     state: &AppState,
     ch: &Channels,
     tally: &mut Tally,
-    mut cache: super::fanout::Cache,
     msgs: Vec<notification::Model>,
 ) -> AppResult<usize> {
     if msgs.is_empty() {
         return Ok(0);
     }
-    // The filers' items and consents, and the recipients' accounts, read once for the batch
-    // (what the fan-out just read is not read again).
-    let cids: Vec<String> = msgs.iter().filter_map(|m| m.complaint_id.clone()).collect();
-    cache.load_complaints(state, &cids).await?;
-    let aids: Vec<String> = msgs.iter().filter_map(|m| m.account_id.clone()).collect();
-    cache.load_accounts(state, &aids).await?;
-    let cache = &cache;
+    let mut cache = super::fanout::Cache::default();
+    prepare(state, &mut cache, &msgs).await?;
     let now = crate::clock::now();
     for m in &msgs {
         tally.lag_ms = tally
             .lag_ms
             .max((now - m.next_attempt_at).num_milliseconds());
     }
-    // A few at a time, so that one slow channel does not hold up the others in the batch.
-    let started = Instant::now();
-    let sent: Vec<(notification::Model, AppResult<Option<Outcome>>)> =
-        async_graphql::futures_util::stream::iter(msgs.iter().cloned())
-            .map(|m| async move {
-                // Recorded well within the claim: a message sent and not yet recorded when the
-                // claim runs out would be sent again by another server. The rest wait for the
-                // claim to end.
-                if started.elapsed() > SEND_WINDOW {
-                    return (m, Ok(None));
-                }
-                let r = send(state, ch, cache, &m).await.map(Some);
-                (m, r)
-            })
-            .buffer_unordered(SENDING_AT_ONCE)
-            .collect()
-            .await;
-    let mut results = Vec::with_capacity(msgs.len());
-    for (m, outcome) in sent {
+    let n = msgs.len();
+    // Recorded well within the claim: a message sent and not yet recorded when the claim runs
+    // out would be sent again by another server. The rest wait for the claim to end.
+    let tried = send_all(state, ch, &cache, msgs, SEND_WINDOW).await;
+    // One transaction records the batch: one statement per outcome (state, reason and next
+    // try), whatever the number of messages sharing it.
+    let mut groups: std::collections::BTreeMap<Outcome3, Vec<String>> = Default::default();
+    let mut sent_at = None;
+    for (m, outcome) in tried {
         let Some(outcome) = outcome? else {
             continue;
         };
-        let now = crate::clock::now();
-        let attempts = m.attempts + 1;
-        let r = match outcome {
-            Outcome::Sent => {
-                tally.sent += 1;
-                (status::SENT, None, m.next_attempt_at, Some(now))
-            }
-            Outcome::Cancelled(why) => {
-                tally.cancelled += 1;
-                (status::CANCELLED, Some(why), m.next_attempt_at, None)
-            }
-            Outcome::Failed(f)
-                if f.permanent || attempts as u32 >= state.config.notify.max_attempts =>
-            {
-                let why = f.reason;
-                tally.gave_up += 1;
-                tracing::warn!(message = %m.id, kind = %m.kind, channel = %m.channel, attempts, error = %why, "gave up a notification");
-                (status::GAVE_UP, Some(why), m.next_attempt_at, None)
-            }
-            Outcome::Failed(f) => {
-                let why = f.reason;
-                tally.failed += 1;
-                tracing::info!(message = %m.id, channel = %m.channel, attempts, error = %why, "a notification failed; it will be tried again");
-                (
-                    status::FAILED,
-                    Some(why),
-                    now + backoff(state, attempts),
-                    None,
-                )
-            }
-        };
-        results.push((m.id.clone(), attempts, r));
-    }
-    // One transaction records the batch: one statement per outcome (state, reason and next
-    // try), whatever the number of messages sharing it.
-    let now = crate::clock::now();
-    let mut groups: std::collections::BTreeMap<Outcome3<'_>, Vec<String>> = Default::default();
-    for (id, _, (st, err, next, _)) in results {
-        // Only a failure moves the next try; the others keep theirs.
-        let next = (st == status::FAILED).then_some(next);
-        groups.entry((st, err, next)).or_default().push(id);
+        let s = settle(state, &m, outcome, tally);
+        sent_at = sent_at.or(s.sent_at);
+        groups
+            .entry((s.status, s.error, s.next))
+            .or_default()
+            .push(m.id);
     }
     let txn = crate::db::begin(&state.db).await?;
     for ((st, err, next), ids) in groups {
@@ -581,8 +632,9 @@ async fn deliver(
                     Expr::value(Option::<chrono::DateTime<Utc>>::None),
                 );
             if st == status::SENT {
-                upd = upd.col_expr(notification::Column::SentAt, Expr::value(now));
+                upd = upd.col_expr(notification::Column::SentAt, Expr::value(sent_at));
             }
+            // Only a failure moves the next try; the others keep theirs.
             if let Some(n) = next {
                 upd = upd.col_expr(notification::Column::NextAttemptAt, Expr::value(n));
             }
@@ -592,7 +644,7 @@ async fn deliver(
         }
     }
     txn.commit().await?;
-    Ok(msgs.len())
+    Ok(n)
 }
 
 /// Runs the worker for as long as the server runs.
@@ -611,13 +663,10 @@ pub async fn run(state: AppState, ch: Channels) {
         // gather, so that under load a batch carries many and its fixed cost is shared.
         let mut busy = false;
         let mut events = 0;
-        match fan_out_once(&state).await {
-            Ok(f) => {
-                busy |= f.events as u64 >= BATCH;
-                events = f.events;
-                if let Err(e) = deliver(&state, &ch, &mut tally, f.cache, f.due).await {
-                    log_error("sending notifications", &e);
-                }
+        match fan_out_once(&state, &ch, &mut tally).await {
+            Ok(n) => {
+                busy |= n as u64 >= BATCH;
+                events = n;
             }
             Err(e) => log_error("fanning out notifications", &e),
         }
