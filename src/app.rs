@@ -734,7 +734,7 @@ fn with_caching(mut resp: Response, headers: &HeaderMap) -> Response {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == public.etag || t == "*");
+        .any(|t| t == public.etag.trim_start_matches("W/") || t == "*");
     if matches {
         resp = StatusCode::NOT_MODIFIED.into_response();
     }
@@ -745,11 +745,12 @@ fn with_caching(mut resp: Response, headers: &HeaderMap) -> Response {
     resp
 }
 
-/// The entity tag of a public answer's body.
+/// The entity tag of a public answer's body: weak, since the same answer is also sent
+/// compressed and under either JSON media type, each a different byte sequence.
 fn etag_of(body: &[u8]) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(body);
-    format!("\"{}\"", hex::encode(&d[..16]))
+    format!("W/\"{}\"", hex::encode(&d[..16]))
 }
 
 /// How a GraphQL request came: GET runs no mutation.
