@@ -213,39 +213,64 @@ pub async fn fan_out_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
     }
     let fanned: Vec<i64> = done.iter().map(|(id, _)| *id).collect();
     let mut all: Vec<notification::Model> = done.into_iter().flat_map(|(_, m)| m).collect();
+    send_due_now(state, ch, &mut cache, &mut all, tally).await?;
+    if write_batch(state, &fanned, &all).await? {
+        let in_app: Vec<notification::Model> = all
+            .into_iter()
+            .filter(|m| m.channel == Channel::InApp.as_str())
+            .collect();
+        state.notify_hub.published(&state.db, in_app).await;
+    }
+    Ok(events.len())
+}
+
+/// Sends the messages of a fan-out that are due now (for at most [`FRESH_WINDOW`]) and settles
+/// each in `all` with how it went; a message not tried in time, or whose recipient could not be
+/// read, stays queued.
+async fn send_due_now(
+    state: &AppState,
+    ch: &Channels,
+    cache: &mut super::fanout::Cache,
+    all: &mut [notification::Model],
+    tally: &mut Tally,
+) -> AppResult<()> {
     let now = crate::clock::now();
     let due: Vec<usize> = (0..all.len())
-        .filter(|&i| {
-            let m = &all[i];
-            m.status == status::QUEUED && m.next_attempt_at <= now
-        })
+        .filter(|&i| all[i].status == status::QUEUED && all[i].next_attempt_at <= now)
         .collect();
-    if !due.is_empty() {
-        let msgs: Vec<notification::Model> = due.iter().map(|&i| all[i].clone()).collect();
-        prepare(state, &mut cache, &msgs).await?;
-        let tried = send_all(state, ch, &cache, msgs, FRESH_WINDOW).await;
-        let by_id: HashMap<String, usize> = due.iter().map(|&i| (all[i].id.clone(), i)).collect();
-        for (m, outcome) in tried {
-            // Not tried in time, or its recipient could not be read: left queued.
-            let Ok(Some(outcome)) = outcome else {
-                continue;
-            };
-            let s = settle(state, &m, outcome, tally);
-            if let Some(&i) = by_id.get(&m.id) {
-                let row = &mut all[i];
-                row.status = s.status.to_string();
-                row.attempts = m.attempts + 1;
-                row.last_error = s.error;
-                row.sent_at = s.sent_at;
-                if let Some(next) = s.next {
-                    row.next_attempt_at = next;
-                }
-            }
+    if due.is_empty() {
+        return Ok(());
+    }
+    let msgs: Vec<notification::Model> = due.iter().map(|&i| all[i].clone()).collect();
+    prepare(state, cache, &msgs).await?;
+    let tried = send_all(state, ch, cache, msgs, FRESH_WINDOW).await;
+    let by_id: HashMap<String, usize> = due.iter().map(|&i| (all[i].id.clone(), i)).collect();
+    for (m, outcome) in tried {
+        let (Ok(Some(outcome)), Some(&i)) = (outcome, by_id.get(&m.id)) else {
+            continue;
+        };
+        let s = settle(state, &m, outcome, tally);
+        let row = &mut all[i];
+        row.status = s.status.to_string();
+        row.attempts = m.attempts + 1;
+        row.last_error = s.error;
+        row.sent_at = s.sent_at;
+        if let Some(next) = s.next {
+            row.next_attempt_at = next;
         }
     }
+    Ok(())
+}
+
+/// Writes a fan-out's messages and marks its events done, in one transaction. The events are
+/// marked first, and only if still undone: had another server fanned one out meanwhile (this
+/// worker stalled past its claim), nothing is written and this returns false.
+async fn write_batch(
+    state: &AppState,
+    fanned: &[i64],
+    all: &[notification::Model],
+) -> AppResult<bool> {
     let txn = crate::db::begin(&state.db).await?;
-    // The events marked done first, and only if still undone: had another server fanned one
-    // out meanwhile (this worker stalled past its claim), this batch writes nothing.
     if !fanned.is_empty() {
         let marked = notification_event::Entity::update_many()
             .col_expr(
@@ -259,7 +284,7 @@ pub async fn fan_out_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
                     1,
                 ),
             )
-            .filter(notification_event::Column::Id.is_in(fanned.clone()))
+            .filter(notification_event::Column::Id.is_in(fanned.iter().copied()))
             .filter(notification_event::Column::FannedOutAt.is_null())
             .exec(&*txn)
             .await?;
@@ -269,7 +294,7 @@ pub async fn fan_out_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
                 events = fanned.len(),
                 "another worker fanned out events of this batch after this one's claim ran out; the batch is left to it"
             );
-            return Ok(events.len());
+            return Ok(false);
         }
     }
     for chunk in all.chunks(200) {
@@ -293,12 +318,7 @@ pub async fn fan_out_once(state: &AppState, ch: &Channels, tally: &mut Tally) ->
         .await?;
     }
     txn.commit().await?;
-    let in_app: Vec<notification::Model> = all
-        .into_iter()
-        .filter(|m| m.channel == Channel::InApp.as_str())
-        .collect();
-    state.notify_hub.published(&state.db, in_app).await;
-    Ok(events.len())
+    Ok(true)
 }
 
 /// Records a failed fan-out: tried again later, dropped after `EVENT_ATTEMPTS`.
