@@ -568,7 +568,8 @@ async fn graphql_post(
             );
         }
     };
-    execute(&http, &headers, peer, req, spec, lang, Verb::Post).await
+    let resp = execute(&http, &headers, peer, req, spec, lang, Verb::Post).await;
+    with_caching(resp, &headers)
 }
 
 async fn graphql_get(
@@ -611,7 +612,8 @@ async fn graphql_get(
             lang,
         );
     }
-    execute(&http, &headers, peer, req, spec, lang, Verb::Get).await
+    let resp = execute(&http, &headers, peer, req, spec, lang, Verb::Get).await;
+    with_caching(resp, &headers)
 }
 
 /// Reads a GraphQL GET's URL parameters as the GraphQL-over-HTTP spec and Apollo's clients send
@@ -809,21 +811,9 @@ fn only_refreshes(req: &mut async_graphql::Request) -> bool {
         })
 }
 
+/// Runs a GraphQL request: its answer, marked [`PublicAnswer`] when anyone may keep it (the
+/// callers add the caching headers with [`with_caching`]).
 async fn execute(
-    http: &Http,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-    req: async_graphql::Request,
-    spec: bool,
-    lang: Lang,
-    verb: Verb,
-) -> Response {
-    let resp = run(http, headers, peer, req, spec, lang, verb).await;
-    with_caching(resp, headers)
-}
-
-/// Runs a GraphQL request: its answer, marked [`PublicAnswer`] when anyone may keep it.
-async fn run(
     http: &Http,
     headers: &HeaderMap,
     peer: SocketAddr,

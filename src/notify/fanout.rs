@@ -102,6 +102,16 @@ async fn officials_of(
     Ok(a)
 }
 
+/// The ids of `ids` that `known` lacks, once each, in order.
+fn missing<V>(ids: &[String], known: &HashMap<String, V>) -> Vec<String> {
+    ids.iter()
+        .filter(|i| !known.contains_key(*i))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// What a batch of events or messages reads once: their complaints, the consents of those, and
 /// the officials of each unit met.
 #[derive(Default)]
@@ -145,16 +155,10 @@ impl Cache {
         keys: &[String],
     ) -> AppResult<HashMap<String, Vec<entity::notification_preference::Model>>> {
         let mut known = self.prefs.lock().await;
-        let missing: Vec<String> = keys
-            .iter()
-            .filter(|k| !known.contains_key(*k))
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if !missing.is_empty() {
-            let mut found = prefs::of(&state.db, &missing).await?;
-            for k in missing {
+        let unread = missing(keys, &known);
+        if !unread.is_empty() {
+            let mut found = prefs::of(&state.db, &unread).await?;
+            for k in unread {
                 let rows = found.remove(&k).unwrap_or_default();
                 known.insert(k, rows);
             }
@@ -168,14 +172,7 @@ impl Cache {
     /// Reads the complaints of `ids` not yet read, with their consents: two statements per
     /// 300 ids.
     pub async fn load_complaints(&mut self, state: &AppState, ids: &[String]) -> AppResult<()> {
-        let ids: Vec<String> = ids
-            .iter()
-            .filter(|i| !self.complaints.contains_key(*i))
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for chunk in ids.chunks(300) {
+        for chunk in missing(ids, &self.complaints).chunks(300) {
             for c in complaint::Entity::find()
                 .filter(complaint::Column::Id.is_in(chunk.iter().cloned()))
                 .all(&state.db)
@@ -200,14 +197,7 @@ impl Cache {
 
     /// Reads the accounts of `ids` not yet read, 300 a statement.
     pub async fn load_accounts(&mut self, state: &AppState, ids: &[String]) -> AppResult<()> {
-        let missing: Vec<String> = ids
-            .iter()
-            .filter(|i| !self.accounts.contains_key(*i))
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for chunk in missing.chunks(300) {
+        for chunk in missing(ids, &self.accounts).chunks(300) {
             for id in chunk {
                 self.accounts.insert(id.clone(), None);
             }
